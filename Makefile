@@ -1,0 +1,108 @@
+# bench — build, test and run.  `make bench` and `make check` are the two commands
+# the README promises; both install missing Debian packages first (`make deps`).
+#
+# Knobs: BUILD (output directory), OPT, SANITIZE (e.g. address,undefined), CC.
+# Sources are found by directory, tests by name (tests/test_*.c), so adding a file
+# never needs an edit here.
+
+BUILD    ?= build
+CC       ?= cc
+OPT      ?= -O2 -g
+SANITIZE ?=
+PREFIX   ?= /usr/local
+
+DEB_PACKAGES := libxgboost-dev libopenblas-dev liblapacke-dev libcsv-dev gnuplot-nox \
+                libcmocka-dev zlib1g-dev libcurl4-openssl-dev libinih-dev libjansson-dev \
+                libgsl-dev pkg-config libexpat1-dev libpng-dev dataset-fashion-mnist \
+                python3 ca-certificates
+
+PKG_MODULES := openblas lapacke jansson inih libcurl zlib expat libpng16 cmocka
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKG_MODULES) gsl 2>/dev/null)
+# gsl's .pc adds -lgslcblas; OpenBLAS supplies CBLAS, so only -lgsl is linked.
+PKG_LIBS    := $(shell pkg-config --libs $(PKG_MODULES) 2>/dev/null) -lgsl -lxgboost -lcsv
+
+SANITIZE_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all,)
+
+CFLAGS   ?=
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) $(SANITIZE_FLAGS) \
+            -Iinclude -I. $(PKG_CFLAGS) -MMD -MP -fPIC
+LDFLAGS  += $(SANITIZE_FLAGS) -rdynamic
+LDLIBS   += $(PKG_LIBS) -lm -lpthread -ldl
+
+# ---- source sets (link order: hcsc/shift → core → nn → common) --------------
+COMMON_SRC := bench/error.c bench/rng.c bench/params.c
+BIN_SRC    := bench/main.c $(wildcard bench/cli_*.c)
+NN_SRC     := $(wildcard nn/*.c)
+CORE_SRC   := $(filter-out $(COMMON_SRC) $(BIN_SRC),$(wildcard bench/*.c datasets/*.c forecasters/*.c reports/*.c))
+HCSC_SRC   := $(wildcard hcsc/*.c)
+SHIFT_SRC  := $(wildcard domain_shift/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+COMMON_LIB := $(BUILD)/lib/libbench_common.a
+NN_LIB     := $(BUILD)/lib/libbench_nn.a
+CORE_LIB   := $(BUILD)/lib/libbench_core.a
+HCSC_LIB   := $(BUILD)/lib/libbench_hcsc.a
+SHIFT_LIB  := $(BUILD)/lib/libbench_shift.a
+ALL_LIBS   := $(HCSC_LIB) $(SHIFT_LIB) $(CORE_LIB) $(NN_LIB) $(COMMON_LIB)
+
+TEST_SRC   := $(wildcard tests/test_*.c)
+TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TEST_SUPPORT_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+
+.PHONY: all deps bench check check-fast check-slow test perf fuzz valgrind install clean
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/bench
+
+deps:
+	@sh tools/deps.sh $(DEB_PACKAGES)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+define static_lib
+$(1): $(call obj,$(2))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(eval $(call static_lib,$(COMMON_LIB),$(COMMON_SRC)))
+$(eval $(call static_lib,$(NN_LIB),$(NN_SRC)))
+$(eval $(call static_lib,$(CORE_LIB),$(CORE_SRC)))
+$(eval $(call static_lib,$(HCSC_LIB),$(HCSC_SRC)))
+$(eval $(call static_lib,$(SHIFT_LIB),$(SHIFT_SRC)))
+
+$(BUILD)/bench: $(call obj,$(BIN_SRC)) $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(call obj,$(BIN_SRC)) $(ALL_LIBS) $(LDLIBS)
+
+# Tests named test_nn_* need only nn + common, so nn work is not blocked by the rest.
+$(BUILD)/tests/test_nn_%: tests/test_nn_%.c $(call obj,$(TEST_SUPPORT_SRC)) $(NN_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(NN_LIB) $(COMMON_LIB) $(LDLIBS)
+$(BUILD)/tests/test_%: tests/test_%.c $(call obj,$(TEST_SUPPORT_SRC)) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(ALL_LIBS) $(LDLIBS)
+
+tests: $(TEST_BINS) $(BUILD)/bench
+
+# The fast suite: every test binary, plus the command-line tests, in this build.
+test: tests
+	@BUILD=$(BUILD) sh tests/run.sh $(TEST_BINS)
+
+# `make check`: the normal build, then the same suite under ASan+UBSan.
+check: deps
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory BUILD=build/sanitize OPT="-O1 -g" SANITIZE=address,undefined test
+
+check-slow: deps all
+	@BUILD=$(BUILD) BENCH_SLOW=1 sh tests/run.sh $(TEST_BINS)
+
+bench: deps all
+	@sh tools/run-default.sh $(BUILD)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,23 @@
+/* Subcommands of the `bench` program.  Each handler gets argv starting at the
+ * subcommand name and returns the process exit code (0 ok, 1 failure, 2 bad
+ * usage or input).  Handlers are the only code besides main() that print. */
+#ifndef BENCH_CLI_H
+#define BENCH_CLI_H
+
+#include "bench/error.h"
+
+typedef struct bench_command {
+    const char *name;
+    int (*handler)(int argc, char **argv);
+    const char *summary;
+} bench_command;
+
+/* Print "bench: error: MESSAGE" (plus the detecting source location when
+ * BENCH_DEBUG is set) to stderr and return the exit code for error->code. */
+int cli_report_error(const bench_error *error);
+
+/* One declaration per subcommand; its row goes in the table in bench/main.c. */
+int cli_run(int argc, char **argv);
+int cli_models(int argc, char **argv);
+
+#endif

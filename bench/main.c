@@ -1,0 +1,48 @@
+/* The bench program: a table of subcommands; each handler owns its own options. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/cli.h"
+
+/* One row per subcommand: adding a command is a declaration in cli.h and a row here. */
+static const bench_command commands[] = {
+    {"run", cli_run, "run a benchmark configuration and write results.csv"},
+    {"models", cli_models, "list forecasters with their parameters"},
+};
+
+static void usage(FILE *stream)
+{
+    fprintf(stream, "usage: bench COMMAND [ARGS...]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(stream, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    fprintf(stream, "\n`bench COMMAND --help` describes each command.\n");
+}
+
+int cli_report_error(const bench_error *error)
+{
+    fprintf(stderr, "bench: error: %s\n", error->message[0] ? error->message : bench_status_name(error->code));
+    if (getenv("BENCH_DEBUG") != NULL && error->source_file != NULL)
+        fprintf(stderr, "bench: (detected at %s:%d)\n", error->source_file, error->source_line);
+    return bench_status_exit_code(error->code);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].handler(argc - 1, argv + 1);
+    fprintf(stderr, "bench: unknown command '%s'; commands are:", argv[1]);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(stderr, " %s", commands[i].name);
+    fprintf(stderr, "\n");
+    return 2;
+}
