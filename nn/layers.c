@@ -1,0 +1,381 @@
+/* Dense, element-wise, normalisation, pooling, embedding and patching kernels
+ * (convolutions are in conv.c).  Contracts are in nn/layers.h. */
+#include "nn/layers.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "nn/gemm.h"
+
+/* ---- linear ------------------------------------------------------------------ */
+
+void nn_linear_forward(float *out, const float *in, const float *weight, const float *bias, size_t n,
+                       size_t in_features, size_t out_features)
+{
+    if (bias != NULL) {
+        for (size_t i = 0; i < n; i++)
+            memcpy(out + i * out_features, bias, out_features * sizeof(float));
+    }
+    nn_gemm(0, 1, n, out_features, in_features, 1.0f, in, in_features, weight, in_features,
+            bias != NULL ? 1.0f : 0.0f, out, out_features);
+}
+
+void nn_linear_backward(float *din, float *dweight, float *dbias, const float *dout, const float *in,
+                        const float *weight, size_t n, size_t in_features, size_t out_features)
+{
+    if (din != NULL)
+        nn_gemm(0, 0, n, in_features, out_features, 1.0f, dout, out_features, weight, in_features, 1.0f, din,
+                in_features);
+    if (dweight != NULL)
+        nn_gemm(1, 0, out_features, in_features, n, 1.0f, dout, out_features, in, in_features, 1.0f, dweight,
+                in_features);
+    if (dbias != NULL)
+        for (size_t i = 0; i < n; i++)
+            for (size_t o = 0; o < out_features; o++)
+                dbias[o] += dout[i * out_features + o];
+}
+
+/* ---- activations ----------------------------------------------------------- */
+
+void nn_relu_forward(float *out, const float *in, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+void nn_relu_backward(float *din, const float *dout, const float *in, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (in[i] > 0.0f)
+            din[i] += dout[i];
+}
+
+void nn_gelu_forward(float *out, const float *in, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        out[i] = 0.5f * in[i] * (1.0f + erff(in[i] * (float)M_SQRT1_2));
+}
+
+void nn_gelu_backward(float *din, const float *dout, const float *in, size_t count)
+{
+    const float inv_sqrt_2pi = 0.3989422804014327f;
+    for (size_t i = 0; i < count; i++) {
+        float x = in[i];
+        float cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
+        float pdf = inv_sqrt_2pi * expf(-0.5f * x * x);
+        din[i] += dout[i] * (cdf + x * pdf);
+    }
+}
+
+void nn_tanh_forward(float *out, const float *in, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        out[i] = tanhf(in[i]);
+}
+
+void nn_tanh_backward(float *din, const float *dout, const float *out, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        din[i] += dout[i] * (1.0f - out[i] * out[i]);
+}
+
+static float sigmoid(float x)
+{
+    /* Two branches keep expf from overflowing for large |x|. */
+    if (x >= 0.0f)
+        return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+void nn_sigmoid_forward(float *out, const float *in, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        out[i] = sigmoid(in[i]);
+}
+
+void nn_sigmoid_backward(float *din, const float *dout, const float *out, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        din[i] += dout[i] * out[i] * (1.0f - out[i]);
+}
+
+void nn_softplus_forward(float *out, const float *in, size_t count)
+{
+    /* PyTorch's threshold: linear above 20, where log1p(exp(x)) == x in float. */
+    for (size_t i = 0; i < count; i++)
+        out[i] = in[i] > 20.0f ? in[i] : log1pf(expf(in[i]));
+}
+
+void nn_softplus_backward(float *din, const float *dout, const float *in, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        din[i] += dout[i] * (in[i] > 20.0f ? 1.0f : sigmoid(in[i]));
+}
+
+/* ---- dropout ---------------------------------------------------------------- */
+
+void nn_dropout_forward(float *out, float *mask, const float *in, size_t count, float p, bench_rng *rng)
+{
+    if (p <= 0.0f) {
+        for (size_t i = 0; i < count; i++) {
+            mask[i] = 1.0f;
+            out[i] = in[i];
+        }
+        return;
+    }
+    float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+    for (size_t i = 0; i < count; i++) {
+        mask[i] = bench_rng_uniform_float(rng) < p ? 0.0f : scale;
+        out[i] = in[i] * mask[i];
+    }
+}
+
+void nn_dropout_backward(float *din, const float *dout, const float *mask, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        din[i] += dout[i] * mask[i];
+}
+
+/* ---- layernorm ------------------------------------------------------------- */
+
+void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *in, const float *weight,
+                          const float *bias, size_t n, size_t c, float eps)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float *x = in + i * c;
+        double sum = 0.0;
+        for (size_t j = 0; j < c; j++)
+            sum += x[j];
+        double m = sum / (double)c;
+        double var = 0.0;
+        for (size_t j = 0; j < c; j++)
+            var += (x[j] - m) * (x[j] - m);
+        var /= (double)c;
+        float s = (float)(1.0 / sqrt(var + eps));
+        float *y = out + i * c;
+        for (size_t j = 0; j < c; j++) {
+            float norm = (x[j] - (float)m) * s;
+            y[j] = weight != NULL ? norm * weight[j] + bias[j] : norm;
+        }
+        mean[i] = (float)m;
+        rstd[i] = s;
+    }
+}
+
+void nn_layernorm_backward(float *din, float *dweight, float *dbias, const float *dout, const float *in,
+                           const float *weight, const float *mean, const float *rstd, size_t n, size_t c)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float *x = in + i * c;
+        const float *dy = dout + i * c;
+        double dnorm_mean = 0.0, dnorm_norm_mean = 0.0;
+        for (size_t j = 0; j < c; j++) {
+            float norm = (x[j] - mean[i]) * rstd[i];
+            float dnorm = weight != NULL ? weight[j] * dy[j] : dy[j];
+            dnorm_mean += dnorm;
+            dnorm_norm_mean += dnorm * norm;
+        }
+        dnorm_mean /= (double)c;
+        dnorm_norm_mean /= (double)c;
+        for (size_t j = 0; j < c; j++) {
+            float norm = (x[j] - mean[i]) * rstd[i];
+            float dnorm = weight != NULL ? weight[j] * dy[j] : dy[j];
+            if (dbias != NULL)
+                dbias[j] += dy[j];
+            if (dweight != NULL)
+                dweight[j] += norm * dy[j];
+            if (din != NULL)
+                din[i * c + j] += (float)((dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd[i]);
+        }
+    }
+}
+
+/* ---- batchnorm -------------------------------------------------------------- */
+
+void nn_batchnorm_forward(float *out, float *mean, float *rstd, float *running_mean, float *running_var,
+                          const float *in, const float *weight, const float *bias, size_t n, size_t c,
+                          size_t spatial, float eps, float momentum, int training)
+{
+    size_t m = n * spatial;
+    for (size_t ch = 0; ch < c; ch++) {
+        if (training) {
+            double sum = 0.0;
+            for (size_t i = 0; i < n; i++)
+                for (size_t s = 0; s < spatial; s++)
+                    sum += in[(i * c + ch) * spatial + s];
+            double mu = sum / (double)m;
+            double var = 0.0;
+            for (size_t i = 0; i < n; i++)
+                for (size_t s = 0; s < spatial; s++) {
+                    double d = in[(i * c + ch) * spatial + s] - mu;
+                    var += d * d;
+                }
+            double biased = var / (double)m;
+            double unbiased = m > 1 ? var / (double)(m - 1) : biased;
+            mean[ch] = (float)mu;
+            rstd[ch] = (float)(1.0 / sqrt(biased + eps));
+            if (running_mean != NULL) {
+                running_mean[ch] = (1.0f - momentum) * running_mean[ch] + momentum * (float)mu;
+                running_var[ch] = (1.0f - momentum) * running_var[ch] + momentum * (float)unbiased;
+            }
+        } else {
+            mean[ch] = running_mean[ch];
+            rstd[ch] = 1.0f / sqrtf(running_var[ch] + eps);
+        }
+        float g = weight != NULL ? weight[ch] : 1.0f;
+        float b = bias != NULL ? bias[ch] : 0.0f;
+        for (size_t i = 0; i < n; i++)
+            for (size_t s = 0; s < spatial; s++) {
+                size_t at = (i * c + ch) * spatial + s;
+                out[at] = (in[at] - mean[ch]) * rstd[ch] * g + b;
+            }
+    }
+}
+
+void nn_batchnorm_backward(float *din, float *dweight, float *dbias, const float *dout, const float *in,
+                           const float *weight, const float *mean, const float *rstd, size_t n, size_t c,
+                           size_t spatial, int training)
+{
+    size_t m = n * spatial;
+    for (size_t ch = 0; ch < c; ch++) {
+        double sum_dy = 0.0, sum_dy_xhat = 0.0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t s = 0; s < spatial; s++) {
+                size_t at = (i * c + ch) * spatial + s;
+                float xhat = (in[at] - mean[ch]) * rstd[ch];
+                sum_dy += dout[at];
+                sum_dy_xhat += dout[at] * xhat;
+            }
+        if (dbias != NULL)
+            dbias[ch] += (float)sum_dy;
+        if (dweight != NULL)
+            dweight[ch] += (float)sum_dy_xhat;
+        if (din == NULL)
+            continue;
+        float g = weight != NULL ? weight[ch] : 1.0f;
+        float scale = g * rstd[ch];
+        for (size_t i = 0; i < n; i++)
+            for (size_t s = 0; s < spatial; s++) {
+                size_t at = (i * c + ch) * spatial + s;
+                if (training) {
+                    float xhat = (in[at] - mean[ch]) * rstd[ch];
+                    din[at] += scale * (float)(dout[at] - sum_dy / (double)m - xhat * sum_dy_xhat / (double)m);
+                } else {
+                    din[at] += scale * dout[at];
+                }
+            }
+    }
+}
+
+/* ---- pooling ------------------------------------------------------------------- */
+
+void nn_maxpool2d_forward(float *out, int32_t *argmax, const float *in, size_t n, size_t c, size_t h, size_t w,
+                          size_t kernel, size_t stride, size_t padding)
+{
+    size_t out_h = (h + 2 * padding - kernel) / stride + 1;
+    size_t out_w = (w + 2 * padding - kernel) / stride + 1;
+    for (size_t plane = 0; plane < n * c; plane++) {
+        const float *x = in + plane * h * w;
+        for (size_t oy = 0; oy < out_h; oy++)
+            for (size_t ox = 0; ox < out_w; ox++) {
+                float best = -INFINITY;
+                int32_t best_at = -1;
+                for (size_t ky = 0; ky < kernel; ky++) {
+                    long y = (long)(oy * stride + ky) - (long)padding;
+                    if (y < 0 || y >= (long)h)
+                        continue;
+                    for (size_t kx = 0; kx < kernel; kx++) {
+                        long xx = (long)(ox * stride + kx) - (long)padding;
+                        if (xx < 0 || xx >= (long)w)
+                            continue;
+                        float v = x[y * (long)w + xx];
+                        /* ">" keeps the first maximum, as PyTorch does; NaN propagates. */
+                        if (best_at < 0 || v > best || isnan(v)) {
+                            best = v;
+                            best_at = (int32_t)(plane * h * w + (size_t)y * w + (size_t)xx);
+                        }
+                    }
+                }
+                size_t o = (plane * out_h + oy) * out_w + ox;
+                out[o] = best;
+                argmax[o] = best_at;
+            }
+    }
+}
+
+void nn_maxpool2d_backward(float *din, const float *dout, const int32_t *argmax, size_t n, size_t c,
+                           size_t out_h, size_t out_w)
+{
+    size_t count = n * c * out_h * out_w;
+    for (size_t o = 0; o < count; o++)
+        if (argmax[o] >= 0)
+            din[argmax[o]] += dout[o];
+}
+
+void nn_global_avgpool_forward(float *out, const float *in, size_t n, size_t c, size_t spatial)
+{
+    for (size_t plane = 0; plane < n * c; plane++) {
+        double sum = 0.0;
+        for (size_t s = 0; s < spatial; s++)
+            sum += in[plane * spatial + s];
+        out[plane] = (float)(sum / (double)spatial);
+    }
+}
+
+void nn_global_avgpool_backward(float *din, const float *dout, size_t n, size_t c, size_t spatial)
+{
+    for (size_t plane = 0; plane < n * c; plane++) {
+        float g = dout[plane] / (float)spatial;
+        for (size_t s = 0; s < spatial; s++)
+            din[plane * spatial + s] += g;
+    }
+}
+
+/* ---- embedding and patching -------------------------------------------------- */
+
+void nn_embedding_forward(float *out, const int32_t *indices, const float *table, size_t n, size_t dim)
+{
+    for (size_t i = 0; i < n; i++)
+        memcpy(out + i * dim, table + (size_t)indices[i] * dim, dim * sizeof(float));
+}
+
+void nn_embedding_backward(float *dtable, const float *dout, const int32_t *indices, size_t n, size_t dim)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < dim; j++)
+            dtable[(size_t)indices[i] * dim + j] += dout[i * dim + j];
+}
+
+size_t nn_patch_count(size_t length, size_t patch_len, size_t stride, int pad_end)
+{
+    size_t padded = length + (pad_end ? stride : 0);
+    if (padded < patch_len || stride == 0)
+        return 0;
+    return (padded - patch_len) / stride + 1;
+}
+
+void nn_patch_forward(float *out, const float *in, size_t n, size_t length, size_t patch_len, size_t stride,
+                      int pad_end)
+{
+    size_t patches = nn_patch_count(length, patch_len, stride, pad_end);
+    for (size_t i = 0; i < n; i++)
+        for (size_t p = 0; p < patches; p++)
+            for (size_t j = 0; j < patch_len; j++) {
+                size_t t = p * stride + j;
+                /* Positions past the end replicate the last value (pad_end). */
+                out[(i * patches + p) * patch_len + j] = in[i * length + (t < length ? t : length - 1)];
+            }
+}
+
+void nn_patch_backward(float *din, const float *dout, size_t n, size_t length, size_t patch_len, size_t stride,
+                       int pad_end)
+{
+    size_t patches = nn_patch_count(length, patch_len, stride, pad_end);
+    for (size_t i = 0; i < n; i++)
+        for (size_t p = 0; p < patches; p++)
+            for (size_t j = 0; j < patch_len; j++) {
+                size_t t = p * stride + j;
+                din[i * length + (t < length ? t : length - 1)] += dout[(i * patches + p) * patch_len + j];
+            }
+}
