@@ -21,6 +21,8 @@ PKG_CFLAGS  := $(shell pkg-config --cflags $(PKG_MODULES) gsl 2>/dev/null)
 # gsl's .pc adds -lgslcblas; OpenBLAS supplies CBLAS, so only -lgsl is linked.
 PKG_LIBS    := $(shell pkg-config --libs $(PKG_MODULES) 2>/dev/null) -lgsl -lxgboost -lcsv
 
+GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
 SANITIZE_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all,)
 
 CFLAGS   ?=
@@ -61,6 +63,10 @@ deps:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# run.json records the commit the binary was built from.
+$(BUILD)/obj/bench/run.o: CFLAGS += -DBENCH_GIT_COMMIT='"$(GIT_COMMIT)"'
+
 
 define static_lib
 $(1): $(call obj,$(2))

@@ -1,0 +1,55 @@
+/* `bench models [NAME]`: the forecasters with their parameters, defaults and docs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/cli.h"
+#include "forecasters/registry.h"
+
+static const char *type_name(bench_param_type type)
+{
+    switch (type) {
+    case BENCH_PARAM_INT: return "int";
+    case BENCH_PARAM_REAL: return "real";
+    case BENCH_PARAM_BOOL: return "bool";
+    case BENCH_PARAM_STRING: return "string";
+    case BENCH_PARAM_INT_LIST: return "int list";
+    }
+    return "?";
+}
+
+static void describe(const bench_forecaster *forecaster)
+{
+    printf("%s — %s\n", forecaster->name, forecaster->description);
+    for (size_t i = 0; i < forecaster->param_count; i++) {
+        const bench_param_spec *spec = &forecaster->params[i];
+        printf("    %-22s %-8s default %-10s %s", spec->name, type_name(spec->type),
+               spec->default_value && spec->default_value[0] ? spec->default_value : "\"\"", spec->doc);
+        if (spec->choices)
+            printf(" (%s)", spec->choices);
+        else if (spec->type == BENCH_PARAM_INT || spec->type == BENCH_PARAM_REAL || spec->type == BENCH_PARAM_INT_LIST)
+            printf(" [%g, %g]", spec->minimum, spec->maximum);
+        printf("\n");
+    }
+}
+
+int cli_models(int argc, char **argv)
+{
+    if (argc > 2 || (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
+        fprintf(argc > 2 ? stderr : stdout, "usage: bench models [NAME]\n");
+        return argc > 2 ? 2 : 0;
+    }
+    if (argc == 2) {
+        const bench_forecaster *forecaster = bench_forecaster_find(argv[1]);
+        if (forecaster == NULL) {
+            fprintf(stderr, "bench models: unknown model '%s'; models: %s\n", argv[1], bench_forecaster_names());
+            return 2;
+        }
+        describe(forecaster);
+        return 0;
+    }
+    const bench_forecaster *const *list;
+    size_t count = bench_forecaster_builtins(&list);
+    for (size_t i = 0; i < count; i++)
+        describe(list[i]);
+    return 0;
+}

@@ -1,0 +1,160 @@
+/* `bench run CONFIG [--out DIR] [--seeds 1,2,3] [--jobs N] [--threads T] [--quiet]
+ *  [--resume] [--predictions] [--shard I/N]` */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/cli.h"
+#include "bench/harness.h"
+
+static void run_usage(FILE *stream)
+{
+    fprintf(stream,
+            "usage: bench run CONFIG.ini [options]\n"
+            "  --out DIR        output directory (default runs/<config name>)\n"
+            "  --seeds LIST     comma list of seeds, overriding the config's [run] seeds\n"
+            "  --jobs N         cells run at once in worker processes (default 1)\n"
+            "  --threads T      threads per cell, overriding the config (default: config, else 1)\n"
+            "  --resume         keep cells already finished in DIR\n"
+            "  --shard I/N      run only cells whose plan index %% N == I\n"
+            "  --predictions    also write DIR/predictions/<cell_id>.csv\n"
+            "  --quiet          no progress output\n"
+            "Outputs: DIR/results.csv (the results contract), timings.csv, run.json, plan.csv.\n");
+}
+
+static int parse_unsigned(const char *text, unsigned long minimum, unsigned long maximum, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long value = strtoul(text, &end, 10);
+    if (errno || end == text || *end != '\0' || text[0] == '-' || value < minimum || value > maximum)
+        return -1;
+    *out = value;
+    return 0;
+}
+
+int cli_run(int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"out", required_argument, NULL, 'o'},      {"seeds", required_argument, NULL, 's'},
+        {"jobs", required_argument, NULL, 'j'},     {"threads", required_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},          {"resume", no_argument, NULL, 'r'},
+        {"predictions", no_argument, NULL, 'p'},    {"shard", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    bench_run_options options = {.jobs = 1};
+    uint64_t seeds[BENCH_MAX_SEEDS];
+    char default_out[4096];
+    unsigned long value;
+    optind = 1;
+    int option;
+    while ((option = getopt_long(argc, argv, "o:s:j:t:qrpS:h", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'o':
+            options.out_dir = optarg;
+            break;
+        case 's': {
+            char *copy = strdup(optarg), *save = NULL;
+            options.seed_count = 0;
+            for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+                unsigned long long seed;
+                char *end;
+                errno = 0;
+                seed = strtoull(item, &end, 10);
+                if (errno || end == item || *end || item[0] == '-' || options.seed_count == BENCH_MAX_SEEDS) {
+                    fprintf(stderr, "bench run: --seeds %s: expected a comma list of at most %d non-negative integers\n",
+                            optarg, BENCH_MAX_SEEDS);
+                    free(copy);
+                    return 2;
+                }
+                seeds[options.seed_count++] = seed;
+            }
+            free(copy);
+            options.seeds = seeds;
+            break;
+        }
+        case 'j':
+            if (parse_unsigned(optarg, 1, 256, &value)) {
+                fprintf(stderr, "bench run: --jobs %s: expected an integer from 1 to 256\n", optarg);
+                return 2;
+            }
+            options.jobs = (unsigned)value;
+            break;
+        case 't':
+            if (parse_unsigned(optarg, 1, 256, &value)) {
+                fprintf(stderr, "bench run: --threads %s: expected an integer from 1 to 256\n", optarg);
+                return 2;
+            }
+            options.threads = (unsigned)value;
+            break;
+        case 'q':
+            options.quiet = 1;
+            break;
+        case 'r':
+            options.resume = 1;
+            break;
+        case 'p':
+            options.predictions = 1;
+            break;
+        case 'S': {
+            unsigned long index, count;
+            char *slash = strchr(optarg, '/');
+            if (slash == NULL) {
+                fprintf(stderr, "bench run: --shard %s: expected I/N\n", optarg);
+                return 2;
+            }
+            *slash = '\0';
+            if (parse_unsigned(optarg, 0, 100000, &index) || parse_unsigned(slash + 1, 1, 100000, &count) ||
+                index >= count) {
+                fprintf(stderr, "bench run: --shard: expected I/N with 0 <= I < N\n");
+                return 2;
+            }
+            options.shard_index = (unsigned)index;
+            options.shard_count = (unsigned)count;
+            break;
+        }
+        case 'h':
+            run_usage(stdout);
+            return 0;
+        default:
+            run_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        run_usage(stderr);
+        return 2;
+    }
+    const char *config_path = argv[optind];
+    if (options.out_dir == NULL) {
+        const char *base = strrchr(config_path, '/');
+        base = base ? base + 1 : config_path;
+        snprintf(default_out, sizeof default_out, "runs/%.*s", (int)strcspn(base, "."), base);
+        options.out_dir = default_out;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!options.quiet && options.threads && cores > 0 && (long)(options.jobs * options.threads) > cores)
+        fprintf(stderr, "bench run: warning: %u jobs × %u threads exceed the %ld cores\n", options.jobs,
+                options.threads, cores);
+
+    bench_error error = {0};
+    bench_plan *plan = NULL;
+    if (bench_plan_build(&plan, config_path, &options, &error) != BENCH_OK)
+        return cli_report_error(&error);
+    bench_run_summary summary;
+    int status = bench_plan_run(plan, &options, &summary, &error);
+    bench_plan_free(plan);
+    if (status == BENCH_INTERRUPTED) {
+        cli_report_error(&error);
+        return 130;
+    }
+    if (status != BENCH_OK)
+        return cli_report_error(&error);
+    if (!options.quiet)
+        fprintf(stderr, "bench run: %zu cells run, %zu resumed, %zu failed; %s/results.csv (%.1f s)\n",
+                summary.cells_run, summary.cells_skipped, summary.cells_failed, options.out_dir, summary.seconds);
+    return summary.cells_failed ? 1 : 0;
+}

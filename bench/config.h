@@ -1,0 +1,45 @@
+/* INI configuration files, read with libinih.  Debian's libinih (r55) silently
+ * truncates lines over 200 characters and reports no line numbers to handlers, so
+ * bench feeds it through a reader that counts lines and refuses over-long ones:
+ * a config is never misread silently.
+ *
+ * Sections are "[run]", "[dataset LABEL]" and "[model VARIANT]"; every key keeps
+ * the line it came from, for error messages. */
+#ifndef BENCH_CONFIG_H
+#define BENCH_CONFIG_H
+
+#include <stddef.h>
+
+#include "bench/error.h"
+
+typedef struct bench_config_entry {
+    char *key;
+    char *value;
+    size_t line;
+    int used;            /* set by whoever consumes it; unused keys are errors */
+} bench_config_entry;
+
+typedef struct bench_config_section {
+    char *kind;          /* "run", "dataset", "model", ... (first word of the header) */
+    char *label;         /* the rest of the header ("" when none) */
+    size_t line;
+    bench_config_entry *entries;
+    size_t entry_count;
+} bench_config_section;
+
+typedef struct bench_config {
+    char *path;
+    bench_config_section *sections;
+    size_t section_count;
+} bench_config;
+
+/* *out is freed with bench_config_free().  Syntax errors, over-long lines,
+ * duplicate sections or keys, and keys outside a section are BENCH_BAD_INPUT
+ * naming path:line. */
+int bench_config_load(bench_config **out, const char *path, bench_error *error);
+void bench_config_free(bench_config *config);
+
+/* The entry for key in section (marking it used), or NULL. */
+bench_config_entry *bench_config_take(bench_config_section *section, const char *key);
+
+#endif

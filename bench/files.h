@@ -1,0 +1,28 @@
+/* Small file-system helpers: atomic writes (temp file, fsync, rename) so that an
+ * interrupted run never leaves a half-written output behind. */
+#ifndef BENCH_FILES_H
+#define BENCH_FILES_H
+
+#include <stdio.h>
+
+#include "bench/error.h"
+
+/* Create a directory and its parents (like mkdir -p). */
+int bench_make_directories(const char *path, bench_error *error);
+
+/* Open a temporary file beside `path` for writing; finish with
+ * bench_atomic_commit (fsync + rename onto path) or bench_atomic_abort. */
+typedef struct bench_atomic_file {
+    FILE *stream;
+    char final_path[4096];
+    char temp_path[4200];
+} bench_atomic_file;
+
+int bench_atomic_open(bench_atomic_file *file, const char *path, bench_error *error);
+int bench_atomic_commit(bench_atomic_file *file, bench_error *error);
+void bench_atomic_abort(bench_atomic_file *file);
+
+/* Read a whole file into a NUL-terminated buffer; *out is freed by the caller. */
+int bench_read_file(const char *path, char **out, size_t *length, bench_error *error);
+
+#endif

@@ -1,0 +1,552 @@
+/* Executing a plan: worker processes per cell, per-cell result files, and the
+ * merge into results.csv / timings.csv / run.json / plan.csv (bench/harness.h).
+ *
+ * Why a process per cell: each cell gets exactly its own thread budget (OpenBLAS,
+ * XGBoost's OpenMP), a crashing model cannot take the sweep down, and cells are
+ * independent of how many run at once, so --jobs never changes a byte. */
+#include <cblas.h>
+#include <errno.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <curl/curl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xgboost/c_api.h>
+
+#include "bench/files.h"
+#include "bench/harness.h"
+
+#ifndef BENCH_GIT_COMMIT
+#define BENCH_GIT_COMMIT "unknown"
+#endif
+
+static const char results_header[] = "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n";
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void cell_path(char *out, size_t size, const char *dir, const bench_cell *cell, const char *suffix)
+{
+    snprintf(out, size, "%s/cells/%s%s", dir, cell->id, suffix);
+}
+
+/* Values print with 10 significant digits: enough for every table, and the text
+ * is a pure function of the double, so identical runs give identical bytes. */
+static void format_value(char *out, size_t size, double value)
+{
+    if (isnan(value))
+        snprintf(out, size, "NaN");
+    else if (isinf(value))
+        snprintf(out, size, value > 0 ? "Inf" : "-Inf");
+    else
+        snprintf(out, size, "%.10g", value);
+}
+
+static int write_rows(const bench_plan *plan, const bench_cell *cell, const char *dir, const double *values,
+                      int ok, bench_error *error)
+{
+    const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
+    const bench_plan_model *model = &plan->models[cell->model];
+    const bench_task *task = dataset->tasks[cell->horizon_index];
+    char path[4200];
+    cell_path(path, sizeof path, dir, cell, ".csv");
+    bench_atomic_file file;
+    if (bench_atomic_open(&file, path, error) != BENCH_OK)
+        return error->code;
+    for (size_t m = 0; m < task->metric_count; m++) {
+        char value[64] = "";
+        if (ok)
+            format_value(value, sizeof value, values[m]);
+        fprintf(file.stream, "%s,forecast,%s,%s,%s,%s,%zu,%llu,%s,%s,%s\n", cell->id, dataset->label,
+                dataset->protocol->name, model->forecaster->name, model->variant, cell->horizon,
+                (unsigned long long)cell->seed, task->metric_names[m], value, ok ? "ok" : "error");
+    }
+    return bench_atomic_commit(&file, error);
+}
+
+static int write_cell_record(const bench_cell *cell, const char *dir, const bench_error *cell_error,
+                             double fit_seconds, double predict_seconds, double seconds, bench_error *error)
+{
+    json_t *record = json_pack("{s:s, s:s, s:f, s:f, s:f}", "cell_id", cell->id, "status",
+                               cell_error->code == BENCH_OK ? "ok" : "error", "fit_seconds", fit_seconds,
+                               "predict_seconds", predict_seconds, "seconds", seconds);
+    if (record == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
+    if (cell_error->code != BENCH_OK)
+        json_object_set_new(record, "error", json_string(cell_error->message));
+    char path[4200];
+    cell_path(path, sizeof path, dir, cell, ".json");
+    bench_atomic_file file;
+    int status = bench_atomic_open(&file, path, error);
+    if (status == BENCH_OK) {
+        json_dumpf(record, file.stream, JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
+        fputc('\n', file.stream);
+        status = bench_atomic_commit(&file, error);
+    }
+    json_decref(record);
+    return status;
+}
+
+static int write_predictions(const bench_cell *cell, const bench_task *task, const double *prediction,
+                             const char *dir, bench_error *error)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/predictions/%s.csv", dir, cell->id);
+    bench_atomic_file file;
+    if (bench_atomic_open(&file, path, error) != BENCH_OK)
+        return error->code;
+    fprintf(file.stream, "window,series,origin,step,truth,prediction\n");
+    size_t h = task->info.horizon;
+    for (size_t w = 0; w < task->request.window_count; w++) {
+        const bench_forecast_window *window = &task->windows[w];
+        for (size_t k = 0; k < h; k++) {
+            char truth[64], predicted[64];
+            format_value(truth, sizeof truth, task->truth[w * h + k]);
+            format_value(predicted, sizeof predicted, prediction[w * h + k]);
+            fprintf(file.stream, "%zu,%s,%zu,%zu,%s,%s\n", w, task->series_views[window->series_index].name,
+                    window->history_length, k + 1, truth, predicted);
+        }
+    }
+    return bench_atomic_commit(&file, error);
+}
+
+/* Everything one cell does, in its worker process. */
+static int run_cell(const bench_plan *plan, const bench_cell *cell, const char *dir, bench_error *error)
+{
+    const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
+    const bench_plan_model *model = &plan->models[cell->model];
+    bench_task *task = dataset->tasks[cell->horizon_index];
+    openblas_set_num_threads((int)cell->threads);
+    task->info.threads = cell->threads;
+    task->info.seed = cell->seed;
+
+    double start = now_seconds(), fit_seconds = 0, predict_seconds = 0;
+    bench_error cell_error = {0};
+    bench_model *instance = NULL;
+    size_t outputs = task->request.window_count * task->info.horizon;
+    double *prediction = calloc(outputs ? outputs : 1, sizeof *prediction);
+    double values[BENCH_TASK_MAX_METRICS];
+    bench_rng fit_rng, predict_rng;
+    bench_rng_derive(&fit_rng, cell->seed, "fit");
+    bench_rng_derive(&predict_rng, cell->seed, "predict");
+    int status = prediction ? BENCH_OK : BENCH_FAIL(&cell_error, BENCH_NO_MEMORY, "out of memory for predictions");
+    if (status == BENCH_OK)
+        status = model->forecaster->create(&instance, &model->params.view, &task->info, &cell_error);
+    if (status == BENCH_OK) {
+        double fit_start = now_seconds();
+        status = model->forecaster->fit(instance, &task->train, &fit_rng, &cell_error);
+        fit_seconds = now_seconds() - fit_start;
+    }
+    if (status == BENCH_OK) {
+        double predict_start = now_seconds();
+        status = model->forecaster->predict(instance, &task->request, &predict_rng, prediction, &cell_error);
+        predict_seconds = now_seconds() - predict_start;
+    }
+    if (status == BENCH_OK)
+        for (size_t i = 0; i < outputs && status == BENCH_OK; i++)
+            if (!isfinite(prediction[i]))
+                status = BENCH_FAIL(&cell_error, BENCH_MODEL, "prediction %zu (window %zu, step %zu) is not finite", i,
+                                    i / task->info.horizon, i % task->info.horizon + 1);
+    if (status == BENCH_OK)
+        status = dataset->protocol->evaluate(task, prediction, values, &cell_error);
+    if (instance != NULL)
+        model->forecaster->destroy(instance);
+    if (status != BENCH_OK && cell_error.code == BENCH_OK)
+        cell_error.code = status;
+    int result = BENCH_OK;
+    if (status == BENCH_OK && plan->predictions)
+        result = write_predictions(cell, task, prediction, dir, error);
+    free(prediction);
+    if (result == BENCH_OK)
+        result = write_rows(plan, cell, dir, values, status == BENCH_OK, error);
+    if (result == BENCH_OK)
+        result = write_cell_record(cell, dir, &cell_error, fit_seconds, predict_seconds, now_seconds() - start,
+                                   error);
+    return result;
+}
+
+/* A worker that died without writing its cell leaves an error cell instead. */
+static void record_crash(const bench_plan *plan, const bench_cell *cell, const char *dir, int wait_status)
+{
+    bench_error cell_error = {0}, ignored = {0};
+    if (WIFSIGNALED(wait_status))
+        BENCH_FAIL(&cell_error, BENCH_MODEL, "the cell's worker process died from signal %d (%s)",
+                   WTERMSIG(wait_status), strsignal(WTERMSIG(wait_status)));
+    else
+        BENCH_FAIL(&cell_error, BENCH_MODEL, "the cell's worker process exited with status %d before writing results",
+                   WEXITSTATUS(wait_status));
+    write_rows(plan, cell, dir, NULL, 0, &ignored);
+    write_cell_record(cell, dir, &cell_error, 0, 0, 0, &ignored);
+}
+
+static int cell_done(const char *dir, const bench_cell *cell)
+{
+    char csv[4200], json[4200];
+    cell_path(csv, sizeof csv, dir, cell, ".csv");
+    cell_path(json, sizeof json, dir, cell, ".json");
+    return access(csv, F_OK) == 0 && access(json, F_OK) == 0;
+}
+
+static volatile sig_atomic_t stop_signal = 0;
+static void on_stop_signal(int signal_number) { stop_signal = signal_number; }
+
+typedef struct {
+    int tty;
+    int quiet;
+    size_t done, total;
+    double start;
+} progress_state;
+
+static void show_progress(progress_state *progress, const bench_plan *plan, const bench_cell *cell,
+                          const char *status)
+{
+    if (progress->quiet)
+        return;
+    double elapsed = now_seconds() - progress->start;
+    if (progress->tty) {
+        double eta = progress->done ? elapsed / (double)progress->done * (double)(progress->total - progress->done) : 0;
+        int width = 30, filled = progress->total ? (int)(width * progress->done / progress->total) : width;
+        fprintf(stderr, "\r[%.*s%*s] %zu/%zu cells, ETA %02d:%02d  %-40.40s", filled,
+                "##############################", width - filled, "", progress->done, progress->total,
+                (int)(eta / 60), (int)eta % 60, cell ? plan->models[cell->model].variant : "");
+        if (progress->done == progress->total)
+            fputc('\n', stderr);
+    } else if (cell != NULL) {
+        fprintf(stderr, "bench: cell %zu/%zu %s %s/%s h=%zu seed=%llu: %s\n", progress->done, progress->total,
+                cell->id, plan->datasets[cell->dataset].label, plan->models[cell->model].variant, cell->horizon,
+                (unsigned long long)cell->seed, status);
+    }
+}
+
+static const char *read_cell_status(const char *dir, const bench_cell *cell)
+{
+    char path[4200];
+    cell_path(path, sizeof path, dir, cell, ".json");
+    json_error_t json_error;
+    json_t *record = json_load_file(path, 0, &json_error);
+    const char *status = "missing";
+    if (record != NULL) {
+        const char *text = json_string_value(json_object_get(record, "status"));
+        status = text && !strcmp(text, "ok") ? "ok" : "error";
+        json_decref(record);
+    }
+    return status;
+}
+
+static int run_cells(bench_plan *plan, const bench_run_options *options, bench_run_summary *summary,
+                     bench_error *error)
+{
+    const char *dir = options->out_dir;
+    unsigned jobs = options->jobs ? options->jobs : 1;
+    pid_t *workers = calloc(jobs, sizeof *workers);
+    size_t *worker_cell = calloc(jobs, sizeof *worker_cell);
+    if (workers == NULL || worker_cell == NULL) {
+        free(workers), free(worker_cell);
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
+    }
+    progress_state progress = {.tty = isatty(STDERR_FILENO), .quiet = options->quiet, .start = now_seconds()};
+    for (size_t c = 0; c < plan->cell_count; c++)
+        if (options->shard_count <= 1 || c % options->shard_count == options->shard_index)
+            progress.total++;
+    struct sigaction action = {.sa_handler = on_stop_signal}, old_int, old_term;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int);
+    sigaction(SIGTERM, &action, &old_term);
+    fflush(NULL);
+
+    size_t next = 0, running = 0;
+    int status = BENCH_OK;
+    while (status == BENCH_OK && (next < plan->cell_count || running > 0)) {
+        /* Launch while there is a free slot and no stop was requested. */
+        while (!stop_signal && running < jobs && next < plan->cell_count) {
+            bench_cell *cell = &plan->cells[next++];
+            if (options->shard_count > 1 && cell->index % options->shard_count != options->shard_index)
+                continue;
+            if (options->resume && cell_done(dir, cell)) {
+                summary->cells_skipped++;
+                progress.done++;
+                continue;
+            }
+            pid_t child = fork();
+            if (child < 0) {
+                status = BENCH_FAIL(error, BENCH_IO, "fork: %s", strerror(errno));
+                break;
+            }
+            if (child == 0) {
+                sigaction(SIGINT, &old_int, NULL);
+                sigaction(SIGTERM, &old_term, NULL);
+                bench_error cell_error = {0};
+                int result = run_cell(plan, cell, dir, &cell_error);
+                if (result != BENCH_OK)
+                    fprintf(stderr, "bench: error: %s\n", cell_error.message);
+                fflush(NULL);
+                _exit(result == BENCH_OK ? 0 : 3);
+            }
+            for (unsigned slot = 0; slot < jobs; slot++)
+                if (workers[slot] == 0) {
+                    workers[slot] = child;
+                    worker_cell[slot] = cell->index;
+                    break;
+                }
+            running++;
+        }
+        if (running == 0)
+            break;
+        int wait_status = 0;
+        pid_t finished = waitpid(-1, &wait_status, 0);
+        if (finished < 0) {
+            if (errno == EINTR)
+                continue;
+            status = BENCH_FAIL(error, BENCH_IO, "waitpid: %s", strerror(errno));
+            break;
+        }
+        for (unsigned slot = 0; slot < jobs; slot++) {
+            if (workers[slot] != finished)
+                continue;
+            workers[slot] = 0;
+            running--;
+            const bench_cell *cell = &plan->cells[worker_cell[slot]];
+            if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 3) {
+                status = BENCH_FAIL(error, BENCH_IO, "%s: cannot write the results of cell %s", dir, cell->id);
+            } else if (stop_signal && !cell_done(dir, cell)) {
+                /* Interrupted: leave the cell unwritten so --resume reruns it. */
+            } else {
+                if (!cell_done(dir, cell))
+                    record_crash(plan, cell, dir, wait_status);
+                const char *cell_status = read_cell_status(dir, cell);
+                summary->cells_run++;
+                if (strcmp(cell_status, "ok") != 0)
+                    summary->cells_failed++;
+                progress.done++;
+                show_progress(&progress, plan, cell, cell_status);
+            }
+        }
+    }
+    /* On an error, let running workers finish so no half-written state remains. */
+    while (running > 0 && waitpid(-1, NULL, 0) > 0)
+        running--;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    free(workers), free(worker_cell);
+    if (status == BENCH_OK && stop_signal)
+        status = BENCH_FAIL(error, BENCH_INTERRUPTED, "interrupted by signal %d; finished cells are kept, rerun with --resume",
+                            (int)stop_signal);
+    return status;
+}
+
+static json_t *params_object(const bench_owned_params *params)
+{
+    json_t *object = json_object();
+    for (size_t i = 0; i < params->view.count; i++)
+        json_object_set_new(object, params->names[i], json_string(params->values[i]));
+    return object;
+}
+
+static json_t *run_description(const bench_plan *plan, const bench_run_summary *summary, const char *dir)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "config_path", json_string(plan->config_path));
+    json_object_set_new(root, "git_commit", json_string(BENCH_GIT_COMMIT));
+    json_t *datasets = json_array();
+    for (size_t d = 0; d < plan->dataset_count; d++) {
+        const bench_plan_dataset *item = &plan->datasets[d];
+        json_t *horizons = json_array(), *files = json_array();
+        for (size_t h = 0; h < item->horizon_count; h++)
+            json_array_append_new(horizons, json_integer((json_int_t)item->horizons[h]));
+        for (int f = 0; f < 2; f++)
+            if (item->data->path[f][0])
+                json_array_append_new(files, json_pack("{s:s, s:s}", "path", item->data->path[f], "sha256",
+                                                       item->data->sha256[f]));
+        json_array_append_new(
+            datasets, json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:I, s:I}", "label", item->label, "source",
+                                item->source, "protocol", item->protocol->name, "protocol_version",
+                                item->protocol->version, "settings", params_object(&item->settings), "horizons",
+                                horizons, "files", files, "series", (json_int_t)item->data->series_count,
+                                "missing_filled", (json_int_t)item->data->missing_filled));
+    }
+    json_t *models = json_array();
+    for (size_t m = 0; m < plan->model_count; m++) {
+        const bench_plan_model *item = &plan->models[m];
+        json_array_append_new(models, json_pack("{s:s, s:s, s:o, s:i}", "variant", item->variant, "model",
+                                                item->forecaster->name, "params", params_object(&item->params),
+                                                "threads", (int)item->threads));
+    }
+    json_t *seeds = json_array();
+    for (size_t s = 0; s < plan->seed_count; s++)
+        json_array_append_new(seeds, json_integer((json_int_t)plan->seeds[s]));
+    json_object_set_new(root, "config", json_pack("{s:o, s:o, s:o}", "datasets", datasets, "models", models,
+                                                  "seeds", seeds));
+    int major = 0, minor = 0, patch = 0;
+    XGBoostVersion(&major, &minor, &patch);
+    char xgboost[32];
+    snprintf(xgboost, sizeof xgboost, "%d.%d.%d", major, minor, patch);
+    json_object_set_new(root, "versions",
+                        json_pack("{s:s, s:s, s:s, s:s}", "xgboost", xgboost, "openblas", openblas_get_config(),
+                                  "jansson", JANSSON_VERSION, "libcurl", curl_version()));
+    struct utsname host;
+    if (uname(&host) == 0)
+        json_object_set_new(root, "host", json_pack("{s:s, s:s, s:s, s:i}", "name", host.nodename, "system",
+                                                    host.sysname, "machine", host.machine, "cpus",
+                                                    (int)sysconf(_SC_NPROCESSORS_ONLN)));
+    json_object_set_new(root, "wall_seconds", json_real(summary->seconds));
+    json_t *cells = json_array(), *errors = json_object();
+    for (size_t c = 0; c < plan->cell_count; c++) {
+        const bench_cell *cell = &plan->cells[c];
+        char path[4200];
+        cell_path(path, sizeof path, dir, cell, ".json");
+        json_error_t json_error;
+        json_t *record = json_load_file(path, 0, &json_error);
+        if (record == NULL)
+            continue;
+        json_object_set_new(record, "dataset", json_string(plan->datasets[cell->dataset].label));
+        json_object_set_new(record, "variant", json_string(plan->models[cell->model].variant));
+        json_object_set_new(record, "horizon", json_integer((json_int_t)cell->horizon));
+        json_object_set_new(record, "seed", json_integer((json_int_t)cell->seed));
+        json_object_set_new(record, "threads", json_integer((json_int_t)cell->threads));
+        json_t *message = json_object_get(record, "error");
+        if (message != NULL)
+            json_object_set(errors, cell->id, message);
+        json_array_append_new(cells, record);
+    }
+    json_object_set_new(root, "cells", cells);
+    json_object_set_new(root, "errors", errors);
+    return root;
+}
+
+static int merge_outputs(const bench_plan *plan, const bench_run_summary *summary, const char *dir,
+                         bench_error *error)
+{
+    char path[4200];
+    bench_atomic_file results, timings, planned;
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    if (bench_atomic_open(&results, path, error) != BENCH_OK)
+        return error->code;
+    snprintf(path, sizeof path, "%s/timings.csv", dir);
+    if (bench_atomic_open(&timings, path, error) != BENCH_OK) {
+        bench_atomic_abort(&results);
+        return error->code;
+    }
+    snprintf(path, sizeof path, "%s/plan.csv", dir);
+    if (bench_atomic_open(&planned, path, error) != BENCH_OK) {
+        bench_atomic_abort(&results), bench_atomic_abort(&timings);
+        return error->code;
+    }
+    fputs(results_header, results.stream);
+    fputs("cell_id,dataset,variant,horizon,seed,threads,fit_seconds,predict_seconds,seconds\n", timings.stream);
+    fputs("index,cell_id,task,dataset,protocol,model,variant,horizon,seed,threads\n", planned.stream);
+    int status = BENCH_OK;
+    for (size_t c = 0; c < plan->cell_count && status == BENCH_OK; c++) {
+        const bench_cell *cell = &plan->cells[c];
+        const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
+        const bench_plan_model *model = &plan->models[cell->model];
+        fprintf(planned.stream, "%zu,%s,forecast,%s,%s,%s,%s,%zu,%llu,%u\n", c, cell->id, dataset->label,
+                dataset->protocol->name, model->forecaster->name, model->variant, cell->horizon,
+                (unsigned long long)cell->seed, cell->threads);
+        char *rows = NULL;
+        cell_path(path, sizeof path, dir, cell, ".csv");
+        bench_error missing = {0};
+        if (bench_read_file(path, &rows, NULL, &missing) != BENCH_OK)
+            continue; /* not run in this shard or interrupted: merged later */
+        fputs(rows, results.stream);
+        free(rows);
+        cell_path(path, sizeof path, dir, cell, ".json");
+        json_error_t json_error;
+        json_t *record = json_load_file(path, 0, &json_error);
+        if (record != NULL) {
+            fprintf(timings.stream, "%s,%s,%s,%zu,%llu,%u,%.6f,%.6f,%.6f\n", cell->id, dataset->label, model->variant,
+                    cell->horizon, (unsigned long long)cell->seed, cell->threads,
+                    json_real_value(json_object_get(record, "fit_seconds")),
+                    json_real_value(json_object_get(record, "predict_seconds")),
+                    json_real_value(json_object_get(record, "seconds")));
+            json_decref(record);
+        }
+    }
+    if (status == BENCH_OK)
+        status = bench_atomic_commit(&planned, error);
+    else
+        bench_atomic_abort(&planned);
+    if (status == BENCH_OK)
+        status = bench_atomic_commit(&timings, error);
+    else
+        bench_atomic_abort(&timings);
+    json_t *description = run_description(plan, summary, dir);
+    bench_atomic_file run_json;
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    if (status == BENCH_OK && (status = bench_atomic_open(&run_json, path, error)) == BENCH_OK) {
+        json_dumpf(description, run_json.stream, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', run_json.stream);
+        status = bench_atomic_commit(&run_json, error);
+    }
+    json_decref(description);
+    /* results.csv last: its presence means the run's outputs are complete. */
+    if (status == BENCH_OK)
+        status = bench_atomic_commit(&results, error);
+    else
+        bench_atomic_abort(&results);
+    return status;
+}
+
+/* Without --resume a run starts clean: stale cell files of an earlier run in the
+ * same directory must not leak into this one. */
+static int clear_cells(const char *dir, bench_error *error)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cells", dir);
+    DIR *listing = opendir(path);
+    if (listing == NULL)
+        return BENCH_OK;
+    struct dirent *entry;
+    int status = BENCH_OK;
+    while ((entry = readdir(listing)) != NULL) {
+        if (entry->d_name[0] == '.')
+            continue;
+        char file[4600];
+        snprintf(file, sizeof file, "%s/%s", path, entry->d_name);
+        if (unlink(file) != 0) {
+            status = BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", file, strerror(errno));
+            break;
+        }
+    }
+    closedir(listing);
+    return status;
+}
+
+int bench_plan_run(bench_plan *plan, const bench_run_options *options, bench_run_summary *summary,
+                   bench_error *error)
+{
+    memset(summary, 0, sizeof *summary);
+    double start = now_seconds();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cells", options->out_dir);
+    if (bench_make_directories(path, error) != BENCH_OK)
+        return error->code;
+    if (access(options->out_dir, W_OK) != 0)
+        return BENCH_FAIL(error, BENCH_IO, "%s: output directory is not writable: %s", options->out_dir,
+                          strerror(errno));
+    if (plan->predictions) {
+        snprintf(path, sizeof path, "%s/predictions", options->out_dir);
+        if (bench_make_directories(path, error) != BENCH_OK)
+            return error->code;
+    }
+    if (!options->resume && clear_cells(options->out_dir, error) != BENCH_OK)
+        return error->code;
+    int status = run_cells(plan, options, summary, error);
+    summary->seconds = now_seconds() - start;
+    /* An interrupted run writes no results.csv: its absence says the run is
+     * incomplete, and --resume finishes it. */
+    if (status == BENCH_OK)
+        status = merge_outputs(plan, summary, options->out_dir, error);
+    return status;
+}
