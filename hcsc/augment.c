@@ -1,0 +1,155 @@
+#include "hcsc/augment.h"
+
+#include <math.h>
+#include <string.h>
+
+void hcsc_augment_defaults(hcsc_augment_config *config)
+{
+    *config = (hcsc_augment_config){
+        .crop_scale_min = 0.2,
+        .crop_scale_max = 1.0,
+        .crop_ratio_min = 3.0 / 4.0,
+        .crop_ratio_max = 4.0 / 3.0,
+        .flip_probability = 0.5,
+        .jitter_probability = 0.8,
+        .brightness = 0.4,
+        .contrast = 0.4,
+        .noise_std = 0.0,
+    };
+}
+
+static double uniform_between(bench_rng *rng, double low, double high)
+{
+    return low + (high - low) * bench_rng_uniform(rng);
+}
+
+static float clamp01(float value)
+{
+    return value < 0.0f ? 0.0f : (value > 1.0f ? 1.0f : value);
+}
+
+void hcsc_resize_bilinear(float *out, size_t out_h, size_t out_w, const float *in, size_t height, size_t width,
+                          double top, double left, double crop_h, double crop_w)
+{
+    double scale_y = crop_h / (double)out_h, scale_x = crop_w / (double)out_w;
+    for (size_t y = 0; y < out_h; y++) {
+        double source_y = top + ((double)y + 0.5) * scale_y - 0.5;
+        if (source_y < 0.0)
+            source_y = 0.0;
+        if (source_y > (double)(height - 1))
+            source_y = (double)(height - 1);
+        size_t y0 = (size_t)source_y;
+        size_t y1 = y0 + 1 < height ? y0 + 1 : y0;
+        float fy = (float)(source_y - (double)y0);
+        for (size_t x = 0; x < out_w; x++) {
+            double source_x = left + ((double)x + 0.5) * scale_x - 0.5;
+            if (source_x < 0.0)
+                source_x = 0.0;
+            if (source_x > (double)(width - 1))
+                source_x = (double)(width - 1);
+            size_t x0 = (size_t)source_x;
+            size_t x1 = x0 + 1 < width ? x0 + 1 : x0;
+            float fx = (float)(source_x - (double)x0);
+            float upper = in[y0 * width + x0] * (1.0f - fx) + in[y0 * width + x1] * fx;
+            float lower = in[y1 * width + x0] * (1.0f - fx) + in[y1 * width + x1] * fx;
+            out[y * out_w + x] = upper * (1.0f - fy) + lower * fy;
+        }
+    }
+}
+
+/* torchvision's RandomResizedCrop.get_params: ten tries at a box of the drawn
+ * area and aspect ratio that fits, else the largest central box within the
+ * ratio bounds. */
+static void random_crop_box(size_t height, size_t width, const hcsc_augment_config *config, bench_rng *rng,
+                            size_t *top, size_t *left, size_t *crop_h, size_t *crop_w)
+{
+    double area = (double)height * (double)width;
+    double log_low = log(config->crop_ratio_min), log_high = log(config->crop_ratio_max);
+    for (int attempt = 0; attempt < 10; attempt++) {
+        double target = area * uniform_between(rng, config->crop_scale_min, config->crop_scale_max);
+        double aspect = exp(uniform_between(rng, log_low, log_high));
+        long w = lround(sqrt(target * aspect));
+        long h = lround(sqrt(target / aspect));
+        if (w > 0 && h > 0 && (size_t)w <= width && (size_t)h <= height) {
+            *crop_h = (size_t)h;
+            *crop_w = (size_t)w;
+            *top = (size_t)bench_rng_below(rng, height - (size_t)h + 1);
+            *left = (size_t)bench_rng_below(rng, width - (size_t)w + 1);
+            return;
+        }
+    }
+    double in_ratio = (double)width / (double)height;
+    size_t w = width, h = height;
+    if (in_ratio < config->crop_ratio_min)
+        h = (size_t)lround((double)w / config->crop_ratio_min);
+    else if (in_ratio > config->crop_ratio_max)
+        w = (size_t)lround((double)h * config->crop_ratio_max);
+    *crop_h = h;
+    *crop_w = w;
+    *top = (height - h) / 2;
+    *left = (width - w) / 2;
+}
+
+static void adjust_brightness(float *image, size_t pixels, float factor)
+{
+    for (size_t i = 0; i < pixels; i++)
+        image[i] = clamp01(image[i] * factor);
+}
+
+/* Blend with the image's mean grey level, as torchvision's adjust_contrast does. */
+static void adjust_contrast(float *image, size_t pixels, float factor)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < pixels; i++)
+        sum += image[i];
+    float mean = (float)(sum / (double)pixels);
+    for (size_t i = 0; i < pixels; i++)
+        image[i] = clamp01(factor * image[i] + (1.0f - factor) * mean);
+}
+
+void hcsc_augment_image(float *out, const float *in, size_t height, size_t width,
+                        const hcsc_augment_config *config, bench_rng *rng)
+{
+    size_t pixels = height * width;
+    size_t top, left, crop_h, crop_w;
+    random_crop_box(height, width, config, rng, &top, &left, &crop_h, &crop_w);
+    hcsc_resize_bilinear(out, height, width, in, height, width, (double)top, (double)left, (double)crop_h,
+                         (double)crop_w);
+    if (bench_rng_uniform(rng) < config->flip_probability)
+        for (size_t y = 0; y < height; y++) {
+            float *row = out + y * width;
+            for (size_t x = 0; x < width / 2; x++) {
+                float swap = row[x];
+                row[x] = row[width - 1 - x];
+                row[width - 1 - x] = swap;
+            }
+        }
+    if (bench_rng_uniform(rng) < config->jitter_probability) {
+        /* ColorJitter applies its transforms in a random order. */
+        int brightness_first = bench_rng_uniform(rng) < 0.5;
+        float brightness = (float)uniform_between(rng, 1.0 - config->brightness, 1.0 + config->brightness);
+        float contrast = (float)uniform_between(rng, 1.0 - config->contrast, 1.0 + config->contrast);
+        if (brightness_first) {
+            adjust_brightness(out, pixels, brightness);
+            adjust_contrast(out, pixels, contrast);
+        } else {
+            adjust_contrast(out, pixels, contrast);
+            adjust_brightness(out, pixels, brightness);
+        }
+    }
+    if (config->noise_std > 0.0)
+        for (size_t i = 0; i < pixels; i++)
+            out[i] = clamp01(out[i] + (float)(config->noise_std * bench_rng_normal(rng)));
+}
+
+void hcsc_augment_two_views(float *view_q, float *view_k, const float *images, const size_t *indices,
+                            size_t batch, size_t height, size_t width, const hcsc_augment_config *config,
+                            bench_rng *rng)
+{
+    size_t pixels = height * width;
+    for (size_t b = 0; b < batch; b++) {
+        const float *image = images + indices[b] * pixels;
+        hcsc_augment_image(view_q + b * pixels, image, height, width, config, rng);
+        hcsc_augment_image(view_k + b * pixels, image, height, width, config, rng);
+    }
+}
