@@ -19,5 +19,7 @@ int cli_report_error(const bench_error *error);
 /* One declaration per subcommand; its row goes in the table in bench/main.c. */
 int cli_run(int argc, char **argv);
 int cli_models(int argc, char **argv);
+int cli_table(int argc, char **argv);
+int cli_shift(int argc, char **argv);
 
 #endif

@@ -9,6 +9,8 @@
 static const bench_command commands[] = {
     {"run", cli_run, "run a benchmark configuration and write results.csv"},
     {"models", cli_models, "list forecasters with their parameters"},
+    {"table", cli_table, "comparison tables (md, tex, csv, html) with ranks and significance tests"},
+    {"shift", cli_shift, "X-ray cross-device detection benchmark: generate, show, devices"},
 };
 
 static void usage(FILE *stream)

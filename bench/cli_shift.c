@@ -1,0 +1,280 @@
+/* `bench shift ...`: the EDS-like X-ray benchmark (domain_shift/).
+ *
+ *   bench shift generate --out DIR --seed S --scenes N [--devices D1,D2,D3] [--size 96]
+ *   bench shift show --out DIR [--seed S] [--scene I] [--size 96] [--zoom 3]
+ *   bench shift devices
+ */
+#include <getopt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/cli.h"
+#include "domain_shift/atomic_file.h"
+#include "domain_shift/benchmark.h"
+#include "domain_shift/png_io.h"
+#include "domain_shift/xray.h"
+
+static int parse_size_option(const char *option, const char *text, size_t minimum, size_t maximum, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || value < minimum || value > maximum) {
+        fprintf(stderr, "bench shift: %s '%s': expected an integer in %zu..%zu\n", option, text, minimum, maximum);
+        return 0;
+    }
+    *out = (size_t)value;
+    return 1;
+}
+
+static int parse_devices(const char *text, const shift_device **devices, size_t *count)
+{
+    char buffer[256];
+    snprintf(buffer, sizeof buffer, "%s", text);
+    *count = 0;
+    for (char *save = NULL, *name = strtok_r(buffer, ",", &save); name != NULL; name = strtok_r(NULL, ",", &save)) {
+        bench_error error = {0};
+        const shift_device *device = shift_device_find(name, &error);
+        if (device == NULL)
+            return cli_report_error(&error);
+        if (*count == SHIFT_MAX_DEVICES) {
+            fprintf(stderr, "bench shift: at most %d devices\n", SHIFT_MAX_DEVICES);
+            return 2;
+        }
+        devices[(*count)++] = device;
+    }
+    if (*count == 0) {
+        fprintf(stderr, "bench shift: --devices needs at least one name\n");
+        return 2;
+    }
+    return 0;
+}
+
+static void progress_line(void *data, size_t done, size_t total)
+{
+    (void)data;
+    if (done == total || done % 25 == 0)
+        fprintf(stderr, "\rbench shift: %zu/%zu scenes%s", done, total, done == total ? "\n" : "");
+}
+
+static int shift_generate_command(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"out", required_argument, NULL, 'o'},   {"seed", required_argument, NULL, 's'},
+        {"scenes", required_argument, NULL, 'n'}, {"devices", required_argument, NULL, 'd'},
+        {"size", required_argument, NULL, 'z'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    shift_generate_options o = {.seed = 1, .size = SHIFT_DEFAULT_SIZE};
+    size_t value, device_count;
+    const shift_device *all = shift_devices(&device_count);
+    for (size_t d = 0; d < device_count && d < SHIFT_MAX_DEVICES; d++)
+        o.devices[o.device_count++] = &all[d];
+    int option;
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (option) {
+        case 'o': o.out_dir = optarg; break;
+        case 's':
+            if (!parse_size_option("--seed", optarg, 0, (size_t)-1, &value))
+                return 2;
+            o.seed = value;
+            break;
+        case 'n':
+            if (!parse_size_option("--scenes", optarg, 1, 1000000, &o.scenes))
+                return 2;
+            break;
+        case 'z':
+            if (!parse_size_option("--size", optarg, 32, 512, &value))
+                return 2;
+            o.size = (int)value;
+            break;
+        case 'd': {
+            int code = parse_devices(optarg, o.devices, &o.device_count);
+            if (code != 0)
+                return code;
+            break;
+        }
+        case 'h':
+            printf("usage: bench shift generate --out DIR --seed S --scenes N [--devices D1,D2,D3] [--size 96]\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (o.out_dir == NULL || o.scenes == 0) {
+        fprintf(stderr, "bench shift generate: --out and --scenes are required\n");
+        return 2;
+    }
+    if (isatty(STDERR_FILENO))
+        o.progress = progress_line;
+    bench_error error = {0};
+    if (shift_generate(&o, &error) != BENCH_OK)
+        return cli_report_error(&error);
+    return 0;
+}
+
+/* Class colours for drawn boxes: distinct, saturated, readable on the belt. */
+static const uint8_t box_colours[SHIFT_CLASS_COUNT][3] = {
+    {230, 25, 75}, {60, 180, 75}, {255, 225, 25}, {0, 130, 200}, {245, 130, 48},
+    {145, 30, 180}, {70, 240, 240}, {240, 50, 230}, {128, 128, 0}, {0, 0, 128},
+};
+
+/* Nearest-neighbour zoom of one image into a strip at column offset, with box outlines. */
+static void paste_zoomed(uint8_t *canvas, int canvas_width, int x_offset, const uint8_t *rgb, int size, int zoom,
+                         const shift_object *objects, size_t object_count)
+{
+    for (int y = 0; y < size * zoom; y++)
+        for (int x = 0; x < size * zoom; x++)
+            memcpy(canvas + ((size_t)y * canvas_width + x_offset + x) * 3, rgb + ((size_t)(y / zoom) * size + x / zoom) * 3,
+                   3);
+    for (size_t k = 0; k < object_count; k++) {
+        const shift_box *b = &objects[k].box;
+        int x0 = (int)(b->x_min - 1) * zoom, y0 = (int)(b->y_min - 1) * zoom;
+        int x1 = (int)b->x_max * zoom - 1, y1 = (int)b->y_max * zoom - 1;
+        const uint8_t *colour = box_colours[objects[k].class_index];
+        for (int x = x0; x <= x1; x++)
+            for (int t = 0; t < 2; t++) {
+                memcpy(canvas + ((size_t)(y0 + t) * canvas_width + x_offset + x) * 3, colour, 3);
+                memcpy(canvas + ((size_t)(y1 - t) * canvas_width + x_offset + x) * 3, colour, 3);
+            }
+        for (int y = y0; y <= y1; y++)
+            for (int t = 0; t < 2; t++) {
+                memcpy(canvas + ((size_t)y * canvas_width + x_offset + x0 + t) * 3, colour, 3);
+                memcpy(canvas + ((size_t)y * canvas_width + x_offset + x1 - t) * 3, colour, 3);
+            }
+    }
+}
+
+static int shift_show_command(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"out", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
+        {"scene", required_argument, NULL, 'i'}, {"size", required_argument, NULL, 'z'},
+        {"zoom", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out_dir = NULL;
+    size_t seed = 1, scene_index = 0, size = SHIFT_DEFAULT_SIZE, zoom = 3;
+    int option;
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (option) {
+        case 'o': out_dir = optarg; break;
+        case 's': if (!parse_size_option("--seed", optarg, 0, (size_t)-1, &seed)) return 2; break;
+        case 'i': if (!parse_size_option("--scene", optarg, 0, 1000000, &scene_index)) return 2; break;
+        case 'z': if (!parse_size_option("--size", optarg, 32, 512, &size)) return 2; break;
+        case 'm': if (!parse_size_option("--zoom", optarg, 1, 8, &zoom)) return 2; break;
+        case 'h':
+            printf("usage: bench shift show --out DIR [--seed S] [--scene I] [--size 96] [--zoom 3]\n"
+                   "writes DIR/show_<device>.png (raw) and DIR/show.png (all devices, zoomed, with boxes)\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (out_dir == NULL) {
+        fprintf(stderr, "bench shift show: --out DIR is required\n");
+        return 2;
+    }
+    bench_error error = {0};
+    if (shift_make_directories(out_dir, &error) != BENCH_OK)
+        return cli_report_error(&error);
+    size_t device_count;
+    const shift_device *devices = shift_devices(&device_count);
+    int n = (int)size, z = (int)zoom, gap = 4;
+    int canvas_width = (int)device_count * (n * z + gap) - gap;
+    uint8_t *canvas = malloc((size_t)canvas_width * n * z * 3);
+    uint8_t *rgb = malloc((size_t)n * n * 3);
+    shift_scene *scene = malloc(sizeof *scene);
+    if (canvas == NULL || rgb == NULL || scene == NULL) {
+        free(canvas), free(rgb), free(scene);
+        fprintf(stderr, "bench shift show: out of memory\n");
+        return 1;
+    }
+    memset(canvas, 255, (size_t)canvas_width * n * z * 3);
+    shift_scene_generate(scene, n, seed, scene_index);
+    int code = BENCH_OK;
+    char path[4096];
+    for (size_t d = 0; d < device_count && code == BENCH_OK; d++) {
+        shift_object objects[SHIFT_MAX_OBJECTS];
+        size_t object_count;
+        uint64_t noise_seed = seed ^ (0x9E3779B97F4A7C15ull * (scene_index + 1));
+        code = shift_render(scene, &devices[d], noise_seed, rgb, objects, &object_count, &error);
+        if (code != BENCH_OK)
+            break;
+        snprintf(path, sizeof path, "%s/show_%s.png", out_dir, devices[d].name);
+        code = shift_png_write(path, rgb, n, n, &error);
+        paste_zoomed(canvas, canvas_width, (int)d * (n * z + gap), rgb, n, z, objects, object_count);
+        printf("%s:", devices[d].name);
+        for (size_t k = 0; k < object_count; k++)
+            printf(" %s[%g,%g,%g,%g]", shift_classes()[objects[k].class_index].key, objects[k].box.x_min,
+                   objects[k].box.y_min, objects[k].box.x_max, objects[k].box.y_max);
+        printf("\n");
+    }
+    if (code == BENCH_OK) {
+        snprintf(path, sizeof path, "%s/show.png", out_dir);
+        code = shift_png_write(path, canvas, canvas_width, n * z, &error);
+    }
+    free(canvas), free(rgb), free(scene);
+    if (code != BENCH_OK)
+        return cli_report_error(&error);
+    return 0;
+}
+
+static int shift_devices_command(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    size_t device_count, knob_count;
+    const shift_device *devices = shift_devices(&device_count);
+    const shift_knob_range *knobs = shift_knob_ranges(&knob_count);
+    printf("%-22s %8s %8s", "knob", "min", "max");
+    for (size_t d = 0; d < device_count; d++)
+        printf(" %8s", devices[d].name);
+    printf("  meaning\n");
+    for (size_t k = 0; k < knob_count; k++) {
+        printf("%-22s %8g %8g", knobs[k].name, knobs[k].minimum, knobs[k].maximum);
+        for (size_t d = 0; d < device_count; d++) {
+            double value;
+            memcpy(&value, (const char *)&devices[d] + knobs[k].offset, sizeof value);
+            printf(" %8g", value);
+        }
+        printf("  %s\n", knobs[k].meaning);
+    }
+    for (size_t d = 0; d < device_count; d++)
+        printf("%s: %s\n", devices[d].name, devices[d].summary);
+    return 0;
+}
+
+typedef struct shift_subcommand {
+    const char *name;
+    int (*handler)(int argc, char **argv);
+    const char *summary;
+} shift_subcommand;
+
+static const shift_subcommand subcommands[] = {
+    {"generate", shift_generate_command, "write the generated X-ray benchmark (PNG + VOC XML + splits)"},
+    {"show", shift_show_command, "render one scene under every device, with boxes"},
+    {"devices", shift_devices_command, "list device knobs with their documented ranges"},
+};
+
+int cli_shift(int argc, char **argv)
+{
+    size_t count = sizeof subcommands / sizeof subcommands[0];
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        FILE *stream = argc < 2 ? stderr : stdout;
+        fprintf(stream, "usage: bench shift SUBCOMMAND [OPTIONS]\n\n");
+        for (size_t i = 0; i < count; i++)
+            fprintf(stream, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0)
+            return subcommands[i].handler(argc - 1, argv + 1);
+    fprintf(stderr, "bench shift: unknown subcommand '%s'; subcommands are:", argv[1]);
+    for (size_t i = 0; i < count; i++)
+        fprintf(stderr, " %s", subcommands[i].name);
+    fprintf(stderr, "\n");
+    return 2;
+}
