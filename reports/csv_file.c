@@ -1,0 +1,187 @@
+#include "reports/csv_file.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct csv_state {
+    report_csv *csv;
+    char **record;           /* fields of the record being parsed */
+    size_t record_count, record_capacity;
+    size_t cell_capacity, row_capacity;
+    size_t record_number;    /* 1-based, counts the header */
+    int status;
+    bench_error *error;
+} csv_state;
+
+static void on_field(void *field, size_t length, void *data)
+{
+    csv_state *state = data;
+    if (state->status != BENCH_OK)
+        return;
+    if (state->record_count == state->record_capacity) {
+        size_t capacity = state->record_capacity ? 2 * state->record_capacity : 16;
+        char **grown = realloc(state->record, capacity * sizeof *grown);
+        if (grown == NULL) {
+            state->status = BENCH_FAIL(state->error, BENCH_NO_MEMORY, "%s: reading fields", state->csv->path);
+            return;
+        }
+        state->record = grown;
+        state->record_capacity = capacity;
+    }
+    char *copy = malloc(length + 1);
+    if (copy == NULL) {
+        state->status = BENCH_FAIL(state->error, BENCH_NO_MEMORY, "%s: reading fields", state->csv->path);
+        return;
+    }
+    if (length > 0)
+        memcpy(copy, field, length);
+    copy[length] = '\0';
+    state->record[state->record_count++] = copy;
+}
+
+static void drop_record(csv_state *state)
+{
+    for (size_t i = 0; i < state->record_count; i++)
+        free(state->record[i]);
+    state->record_count = 0;
+}
+
+static void on_record(int terminator, void *data)
+{
+    (void)terminator;
+    csv_state *state = data;
+    report_csv *csv = state->csv;
+    state->record_number++;
+    if (state->status != BENCH_OK) {
+        drop_record(state);
+        return;
+    }
+    if (state->record_number == 1) {
+        csv->columns = state->record_count;
+        csv->header = state->record; /* ownership moves to csv */
+        state->record = NULL;
+        state->record_count = state->record_capacity = 0;
+        return;
+    }
+    if (state->record_count != csv->columns) {
+        state->status = BENCH_FAIL(state->error, BENCH_BAD_INPUT, "%s:%zu: %zu fields, the header has %zu",
+                                   csv->path, state->record_number, state->record_count, csv->columns);
+        drop_record(state);
+        return;
+    }
+    if ((csv->rows + 1) * csv->columns > state->cell_capacity || csv->rows + 1 > state->row_capacity) {
+        size_t rows = state->row_capacity ? 2 * state->row_capacity : 64;
+        char **cells = realloc(csv->cells, rows * csv->columns * sizeof *cells);
+        if (cells != NULL)
+            csv->cells = cells;
+        size_t *lines = realloc(csv->lines, rows * sizeof *lines);
+        if (lines != NULL)
+            csv->lines = lines;
+        if (cells == NULL || lines == NULL) {
+            state->status = BENCH_FAIL(state->error, BENCH_NO_MEMORY, "%s: %zu rows", csv->path, rows);
+            drop_record(state);
+            return;
+        }
+        state->row_capacity = rows;
+        state->cell_capacity = rows * csv->columns;
+    }
+    memcpy(csv->cells + csv->rows * csv->columns, state->record, csv->columns * sizeof *state->record);
+    csv->lines[csv->rows] = state->record_number;
+    csv->rows++;
+    state->record_count = 0;
+}
+
+int report_csv_read(report_csv *out, const char *path, bench_error *error)
+{
+    memset(out, 0, sizeof *out);
+    out->path = strdup(path);
+    if (out->path == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "reading %s", path);
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return BENCH_FAIL(error, errno == ENOENT ? BENCH_NOT_FOUND : BENCH_IO, "%s: %s", path, strerror(errno));
+    struct csv_parser parser;
+    if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        fclose(file);
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: csv_init", path);
+    }
+    csv_state state = {.csv = out, .status = BENCH_OK, .error = error};
+    char buffer[65536];
+    size_t got;
+    while (state.status == BENCH_OK && (got = fread(buffer, 1, sizeof buffer, file)) > 0) {
+        if (csv_parse(&parser, buffer, got, on_field, on_record, &state) != got && state.status == BENCH_OK)
+            state.status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s", path, state.record_number + 1,
+                                      csv_strerror(csv_error(&parser)));
+    }
+    if (state.status == BENCH_OK && ferror(file))
+        state.status = BENCH_FAIL(error, BENCH_IO, "%s: read error", path);
+    if (state.status == BENCH_OK && csv_fini(&parser, on_field, on_record, &state) != 0 && state.status == BENCH_OK)
+        state.status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s", path, state.record_number + 1,
+                                  csv_strerror(csv_error(&parser)));
+    csv_free(&parser);
+    fclose(file);
+    drop_record(&state);
+    free(state.record);
+    if (state.status == BENCH_OK && out->header == NULL)
+        state.status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:1: empty file, expected a header", path);
+    return state.status;
+}
+
+void report_csv_free(report_csv *csv)
+{
+    if (csv == NULL)
+        return;
+    for (size_t i = 0; i < csv->rows * csv->columns; i++)
+        free(csv->cells[i]);
+    if (csv->header != NULL)
+        for (size_t i = 0; i < csv->columns; i++)
+            free(csv->header[i]);
+    free(csv->header);
+    free(csv->cells);
+    free(csv->lines);
+    free(csv->path);
+    memset(csv, 0, sizeof *csv);
+}
+
+long report_csv_column(const report_csv *csv, const char *name)
+{
+    for (size_t i = 0; i < csv->columns; i++)
+        if (strcmp(csv->header[i], name) == 0)
+            return (long)i;
+    return -1;
+}
+
+const char *report_csv_cell(const report_csv *csv, size_t row, size_t column)
+{
+    return csv->cells[row * csv->columns + column];
+}
+
+int report_parse_double(const char *text, double *value)
+{
+    if (text == NULL || *text == '\0')
+        return -1;
+    char *end;
+    errno = 0;
+    double parsed = strtod(text, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(parsed))
+        return -1;
+    *value = parsed;
+    return 0;
+}
+
+int report_parse_long(const char *text, long *value)
+{
+    if (text == NULL || *text == '\0')
+        return -1;
+    char *end;
+    errno = 0;
+    long parsed = strtol(text, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+        return -1;
+    *value = parsed;
+    return 0;
+}

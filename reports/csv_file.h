@@ -1,0 +1,36 @@
+/* A whole small CSV file in memory (results.csv, curves, predictions,
+ * embeddings), parsed with libcsv.  The first record is the header; every
+ * other record must have as many fields as the header. */
+#ifndef BENCH_REPORTS_CSV_FILE_H
+#define BENCH_REPORTS_CSV_FILE_H
+
+#include <stddef.h>
+
+#include "bench/error.h"
+
+typedef struct report_csv {
+    char *path;
+    size_t columns;
+    size_t rows;       /* records after the header */
+    char **header;     /* columns names */
+    char **cells;      /* rows × columns, row-major, NUL-terminated */
+    size_t *lines;     /* record number of each row in the file (the header is 1) */
+} report_csv;
+
+/* Read path into *out (zeroed first).  A missing file is BENCH_NOT_FOUND, a
+ * ragged or malformed record BENCH_BAD_INPUT naming path:record.  The caller
+ * frees *out with report_csv_free, also after a failure. */
+int report_csv_read(report_csv *out, const char *path, bench_error *error);
+void report_csv_free(report_csv *csv);
+
+/* Index of the column called name, or -1. */
+long report_csv_column(const report_csv *csv, const char *name);
+
+/* The cell at row, column (never NULL; "" for an empty field). */
+const char *report_csv_cell(const report_csv *csv, size_t row, size_t column);
+
+/* Parse a finite double / a long integer from a whole cell; 0 on success. */
+int report_parse_double(const char *text, double *value);
+int report_parse_long(const char *text, long *value);
+
+#endif

@@ -1,0 +1,1058 @@
+#include "reports/table.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+static int in_list(const char *name, const char *const *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(name, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Index of name in names[0..count) or -1. */
+static long find_name(const char **names, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Append name to a growing array of borrowed strings unless present. */
+static int add_unique(const char ***names, size_t *count, size_t *capacity, const char *name)
+{
+    if (find_name(*names, *count, name) >= 0)
+        return 0;
+    if (*count == *capacity) {
+        size_t grown = *capacity ? 2 * *capacity : 8;
+        const char **bigger = realloc(*names, grown * sizeof *bigger);
+        if (bigger == NULL)
+            return -1;
+        *names = bigger;
+        *capacity = grown;
+    }
+    (*names)[(*count)++] = name;
+    return 0;
+}
+
+/* "a, b, c" of the distinct values of one column among the rows (for messages). */
+static void list_values(char *buffer, size_t size, const bench_results *results, size_t field_offset)
+{
+    buffer[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < results->count && used + 1 < size; i++) {
+        const char *value = *(const char *const *)((const char *)&results->rows[i] + field_offset);
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(*(const char *const *)((const char *)&results->rows[j] + field_offset), value) == 0;
+        if (!seen)
+            used += (size_t)snprintf(buffer + used, size - used, "%s%s", used ? ", " : "", value);
+    }
+}
+
+static int check_names(const bench_results *results, const char *const *names, size_t count,
+                       size_t field_offset, size_t second_offset, const char *what, bench_error *error)
+{
+    for (size_t n = 0; n < count; n++) {
+        int found = 0;
+        for (size_t i = 0; i < results->count && !found; i++) {
+            const char *value = *(const char *const *)((const char *)&results->rows[i] + field_offset);
+            const char *other = *(const char *const *)((const char *)&results->rows[i] + second_offset);
+            found = strcmp(value, names[n]) == 0 || strcmp(other, names[n]) == 0;
+        }
+        if (!found) {
+            char known[768];
+            list_values(known, sizeof known, results, field_offset);
+            return BENCH_FAIL(error, BENCH_NOT_FOUND, "%s: no %s '%s' in the results; they have: %s",
+                              results->csv.path, what, names[n], known);
+        }
+    }
+    return BENCH_OK;
+}
+
+static int selected(const bench_result *row, const bench_table_options *options)
+{
+    if (options->task != NULL && strcmp(row->task, options->task) != 0)
+        return 0;
+    if (options->dataset_count > 0 && !in_list(row->dataset, options->datasets, options->dataset_count))
+        return 0;
+    if (options->model_count > 0 && !in_list(row->variant, options->models, options->model_count) &&
+        !in_list(row->model, options->models, options->model_count))
+        return 0;
+    return 1;
+}
+
+/* Round to the table's displayed precision so bold/underline and wins agree
+ * with what the reader sees. */
+static double displayed(double value, int digits)
+{
+    char text[64];
+    snprintf(text, sizeof text, "%.*f", digits, value);
+    return strtod(text, NULL);
+}
+
+/* ---- building ------------------------------------------------------------------- */
+
+typedef struct seed_list {
+    long *values;
+    size_t count, capacity;
+} seed_list;
+
+static int add_seed(seed_list *seeds, long seed)
+{
+    for (size_t i = 0; i < seeds->count; i++)
+        if (seeds->values[i] == seed)
+            return 0;
+    if (seeds->count == seeds->capacity) {
+        size_t grown = seeds->capacity ? 2 * seeds->capacity : 8;
+        long *bigger = realloc(seeds->values, grown * sizeof *bigger);
+        if (bigger == NULL)
+            return -1;
+        seeds->values = bigger;
+        seeds->capacity = grown;
+    }
+    seeds->values[seeds->count++] = seed;
+    return 0;
+}
+
+static int compare_long(const void *a, const void *b)
+{
+    long left = *(const long *)a, right = *(const long *)b;
+    return (left > right) - (left < right);
+}
+
+static int choose_digits(const bench_table *table)
+{
+    double smallest = INFINITY, largest = 0.0;
+    for (size_t i = 0; i < table->row_count * table->column_count; i++) {
+        double magnitude = fabs(table->cells[i].mean);
+        if (table->cells[i].n_ok == 0 || magnitude == 0.0)
+            continue;
+        smallest = fmin(smallest, magnitude);
+        largest = fmax(largest, magnitude);
+    }
+    if (!isfinite(smallest))
+        return 3;
+    if (smallest >= 1000.0)
+        return 1;
+    /* At least two significant digits for the smallest value, at most 6 decimals. */
+    int digits = (int)ceil(-log10(smallest)) + 1;
+    if (digits < 3)
+        digits = 3;
+    return digits > 6 ? 6 : digits;
+}
+
+static int build_one(bench_table *table, const bench_results *results, const bench_table_options *options,
+                     const char *task, const char *metric, bench_error *error)
+{
+    table->task = task;
+    table->metric = metric;
+    table->direction = bench_metric_direction(metric);
+    table->versus_column = -1;
+    size_t row_capacity = 0, variant_capacity = 0, protocol_count = 0, protocol_capacity = 0;
+    const char **protocols = NULL;
+    seed_list seeds = {0};
+    int status = BENCH_OK;
+    for (size_t i = 0; i < results->count && status == BENCH_OK; i++) {
+        const bench_result *r = &results->rows[i];
+        if (!selected(r, options) || strcmp(r->task, task) != 0 || strcmp(r->metric, metric) != 0)
+            continue;
+        if (add_unique(&table->variants, &table->column_count, &variant_capacity, r->variant) != 0 ||
+            add_unique(&protocols, &protocol_count, &protocol_capacity, r->protocol) != 0 ||
+            add_seed(&seeds, r->seed) != 0) {
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "building the %s table", metric);
+            break;
+        }
+        size_t row = 0;
+        while (row < table->row_count &&
+               !(strcmp(table->rows[row].dataset, r->dataset) == 0 && strcmp(table->rows[row].protocol, r->protocol) == 0 &&
+                 table->rows[row].horizon == r->horizon))
+            row++;
+        if (row == table->row_count) {
+            if (table->row_count == row_capacity) {
+                row_capacity = row_capacity ? 2 * row_capacity : 16;
+                bench_table_row *bigger = realloc(table->rows, row_capacity * sizeof *bigger);
+                if (bigger == NULL) {
+                    status = BENCH_FAIL(error, BENCH_NO_MEMORY, "building the %s table", metric);
+                    break;
+                }
+                table->rows = bigger;
+            }
+            table->rows[table->row_count++] =
+                (bench_table_row){.dataset = r->dataset, .protocol = r->protocol, .horizon = r->horizon};
+        }
+    }
+    if (status == BENCH_OK) {
+        /* Group rows by dataset keeping the first appearance of each dataset. */
+        bench_table_row *ordered = malloc((table->row_count ? table->row_count : 1) * sizeof *ordered);
+        if (ordered == NULL) {
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "building the %s table", metric);
+        } else {
+            size_t placed = 0;
+            for (size_t i = 0; i < table->row_count; i++) {
+                int earlier = 0;
+                for (size_t j = 0; j < i && !earlier; j++)
+                    earlier = strcmp(table->rows[j].dataset, table->rows[i].dataset) == 0;
+                if (earlier)
+                    continue;
+                for (size_t j = i; j < table->row_count; j++)
+                    if (strcmp(table->rows[j].dataset, table->rows[i].dataset) == 0)
+                        ordered[placed++] = table->rows[j];
+            }
+            memcpy(table->rows, ordered, table->row_count * sizeof *ordered);
+            free(ordered);
+        }
+        /* Within one dataset and protocol, horizons ascending (stable insertion sort). */
+        for (size_t i = 1; i < table->row_count; i++) {
+            bench_table_row key = table->rows[i];
+            size_t j = i;
+            while (j > 0 && strcmp(table->rows[j - 1].dataset, key.dataset) == 0 &&
+                   strcmp(table->rows[j - 1].protocol, key.protocol) == 0 && table->rows[j - 1].horizon > key.horizon) {
+                table->rows[j] = table->rows[j - 1];
+                j--;
+            }
+            table->rows[j] = key;
+        }
+    }
+    size_t cell_count = table->row_count * table->column_count;
+    double **values = NULL;
+    if (status == BENCH_OK) {
+        table->cells = calloc(cell_count ? cell_count : 1, sizeof *table->cells);
+        values = calloc(cell_count ? cell_count : 1, sizeof *values);
+        for (size_t c = 0; table->cells != NULL && values != NULL && c < cell_count; c++)
+            if ((values[c] = calloc(seeds.count ? seeds.count : 1, sizeof **values)) == NULL)
+                break;
+        if (table->cells == NULL || values == NULL || (cell_count > 0 && values[cell_count - 1] == NULL))
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "building the %s table", metric);
+    }
+    for (size_t i = 0; i < results->count && status == BENCH_OK; i++) {
+        const bench_result *r = &results->rows[i];
+        if (!selected(r, options) || strcmp(r->task, task) != 0 || strcmp(r->metric, metric) != 0)
+            continue;
+        size_t row = 0;
+        while (!(strcmp(table->rows[row].dataset, r->dataset) == 0 && strcmp(table->rows[row].protocol, r->protocol) == 0 &&
+                 table->rows[row].horizon == r->horizon))
+            row++;
+        size_t column = (size_t)find_name(table->variants, table->column_count, r->variant);
+        bench_table_cell *cell = &table->cells[row * table->column_count + column];
+        if (!r->ok) {
+            cell->n_error++;
+        } else if (cell->n_ok < seeds.count) {
+            values[row * table->column_count + column][cell->n_ok++] = r->value;
+        }
+    }
+    for (size_t c = 0; c < cell_count && status == BENCH_OK; c++) {
+        bench_table_cell *cell = &table->cells[c];
+        cell->mean = cell->sd = cell->ci95 = NAN;
+        if (cell->n_ok > 0) {
+            bench_stats_summary summary;
+            status = bench_stats_summarize(&summary, values[c], cell->n_ok, error);
+            cell->mean = summary.mean;
+            cell->sd = summary.sd;
+            cell->ci95 = summary.ci95;
+        }
+        if (cell->n_ok == 0 && cell->n_error > 0)
+            table->error_cells++;
+        else if (cell->n_ok > 0 && cell->n_error > 0)
+            table->partial_cells++;
+        else if (cell->n_ok == 0)
+            table->missing_cells++;
+    }
+    if (values != NULL)
+        for (size_t c = 0; c < cell_count; c++)
+            free(values[c]);
+    free(values);
+    if (status == BENCH_OK) {
+        qsort(seeds.values, seeds.count, sizeof *seeds.values, compare_long);
+        table->seed_count = seeds.count;
+        size_t length = 1, protocol_length = 1;
+        for (size_t i = 0; i < seeds.count; i++)
+            length += 24;
+        for (size_t i = 0; i < protocol_count; i++)
+            protocol_length += strlen(protocols[i]) + 2;
+        table->seeds = calloc(length, 1);
+        table->protocols = calloc(protocol_length, 1);
+        if (table->seeds == NULL || table->protocols == NULL) {
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "building the %s table", metric);
+        } else {
+            size_t used = 0;
+            for (size_t i = 0; i < seeds.count; i++)
+                used += (size_t)snprintf(table->seeds + used, length - used, "%s%ld", i ? ", " : "", seeds.values[i]);
+            used = 0;
+            for (size_t i = 0; i < protocol_count; i++)
+                used += (size_t)snprintf(table->protocols + used, protocol_length - used, "%s%s", i ? ", " : "",
+                                         protocols[i]);
+        }
+        table->show_protocol = strcmp(task, "forecast") != 0 || protocol_count > 1;
+        for (size_t r = 0; r < table->row_count; r++)
+            table->show_horizon |= table->rows[r].horizon > 0;
+    }
+    free(protocols);
+    free(seeds.values);
+    if (status != BENCH_OK)
+        return status;
+
+    table->digits = options->digits >= 0 ? options->digits : choose_digits(table);
+    size_t k = table->column_count;
+    /* Places per row on displayed values. */
+    for (size_t r = 0; r < table->row_count && table->direction != 0; r++) {
+        bench_table_cell *row = &table->cells[r * k];
+        double best = NAN, second = NAN;
+        for (size_t c = 0; c < k; c++) {
+            if (row[c].n_ok == 0)
+                continue;
+            double v = table->direction * displayed(row[c].mean, table->digits);
+            if (isnan(best) || v > best) {
+                if (!isnan(best))
+                    second = best;
+                best = v;
+            } else if (v < best && (isnan(second) || v > second)) {
+                second = v;
+            }
+        }
+        for (size_t c = 0; c < k; c++) {
+            if (row[c].n_ok == 0)
+                continue;
+            double v = table->direction * displayed(row[c].mean, table->digits);
+            row[c].place = v == best ? 1 : (v == second ? 2 : 0);
+        }
+    }
+    /* Average ranks and Friedman over complete rows. */
+    if (k >= 2 && table->direction != 0) {
+        double *scores = malloc((table->row_count ? table->row_count : 1) * k * sizeof *scores);
+        if (scores == NULL)
+            return BENCH_FAIL(error, BENCH_NO_MEMORY, "ranking the %s table", metric);
+        size_t complete = 0;
+        for (size_t r = 0; r < table->row_count; r++) {
+            int full = 1;
+            for (size_t c = 0; c < k; c++)
+                full &= table->cells[r * k + c].n_ok > 0;
+            if (!full)
+                continue;
+            for (size_t c = 0; c < k; c++)
+                scores[complete * k + c] = table->cells[r * k + c].mean;
+            complete++;
+        }
+        table->complete_rows = complete;
+        table->cd05 = NAN;
+        if (complete > 0) {
+            table->avg_ranks = calloc(k, sizeof *table->avg_ranks);
+            if (table->avg_ranks == NULL)
+                status = BENCH_FAIL(error, BENCH_NO_MEMORY, "ranking the %s table", metric);
+            else
+                status = bench_stats_friedman(&table->friedman, table->avg_ranks, scores, complete, k,
+                                              table->direction > 0, error);
+            table->has_friedman = status == BENCH_OK && complete >= 2;
+            if (table->has_friedman && k <= 10)
+                bench_stats_nemenyi_cd(&table->cd05, k, complete, 0.05, NULL);
+        }
+        free(scores);
+        if (status != BENCH_OK)
+            return status;
+    }
+    if (options->versus != NULL && table->direction != 0) {
+        table->versus_column = find_name(table->variants, k, options->versus);
+        if (table->versus_column >= 0) {
+            table->wins = calloc(3 * k, sizeof *table->wins);
+            if (table->wins == NULL)
+                return BENCH_FAIL(error, BENCH_NO_MEMORY, "counting wins in the %s table", metric);
+            table->ties = table->wins + k;
+            table->losses = table->wins + 2 * k;
+            for (size_t r = 0; r < table->row_count; r++) {
+                const bench_table_cell *x = &table->cells[r * k + (size_t)table->versus_column];
+                for (size_t c = 0; c < k; c++) {
+                    const bench_table_cell *y = &table->cells[r * k + c];
+                    if (x->n_ok == 0 || y->n_ok == 0 || (long)c == table->versus_column)
+                        continue;
+                    double a = table->direction * displayed(y->mean, table->digits);
+                    double b = table->direction * displayed(x->mean, table->digits);
+                    if (a > b)
+                        table->wins[c]++;
+                    else if (a < b)
+                        table->losses[c]++;
+                    else
+                        table->ties[c]++;
+                }
+            }
+        }
+    }
+    return BENCH_OK;
+}
+
+static void free_table(bench_table *table)
+{
+    free(table->rows);
+    free((void *)table->variants);
+    free(table->cells);
+    free(table->protocols);
+    free(table->seeds);
+    free(table->avg_ranks);
+    free(table->wins);
+}
+
+void bench_tables_free(bench_table_set *set)
+{
+    if (set == NULL)
+        return;
+    for (size_t i = 0; i < set->count; i++)
+        free_table(&set->tables[i]);
+    free(set->tables);
+    memset(set, 0, sizeof *set);
+}
+
+int bench_tables_build(bench_table_set *out, const bench_results *results,
+                       const bench_table_options *options_in, bench_error *error)
+{
+    memset(out, 0, sizeof *out);
+    bench_table_options defaults = {.digits = -1};
+    const bench_table_options *options = options_in ? options_in : &defaults;
+    const char *path = results->csv.path;
+    if (options->task != NULL) {
+        const char *task = options->task;
+        if (check_names(results, &task, 1, offsetof(bench_result, task), offsetof(bench_result, task), "task",
+                        error) != BENCH_OK)
+            return error ? error->code : BENCH_NOT_FOUND;
+    }
+    int status = check_names(results, options->metrics, options->metric_count, offsetof(bench_result, metric),
+                             offsetof(bench_result, metric), "metric", error);
+    if (status == BENCH_OK)
+        status = check_names(results, options->models, options->model_count, offsetof(bench_result, variant),
+                             offsetof(bench_result, model), "variant or model", error);
+    if (status == BENCH_OK)
+        status = check_names(results, options->datasets, options->dataset_count, offsetof(bench_result, dataset),
+                             offsetof(bench_result, dataset), "dataset", error);
+    if (status == BENCH_OK && options->versus != NULL)
+        status = check_names(results, &options->versus, 1, offsetof(bench_result, variant),
+                             offsetof(bench_result, variant), "variant", error);
+    if (status != BENCH_OK)
+        return status;
+
+    /* (task, metric) pairs in the order the user asked for, else file order. */
+    const char **tasks = NULL, **metrics = NULL;
+    size_t pair_count = 0, pair_capacity = 0;
+    for (size_t pass = 0; pass < (options->metric_count ? options->metric_count : 1); pass++) {
+        for (size_t i = 0; i < results->count; i++) {
+            const bench_result *r = &results->rows[i];
+            if (!selected(r, options))
+                continue;
+            if (options->metric_count > 0 && strcmp(r->metric, options->metrics[pass]) != 0)
+                continue;
+            int seen = 0;
+            for (size_t p = 0; p < pair_count && !seen; p++)
+                seen = strcmp(tasks[p], r->task) == 0 && strcmp(metrics[p], r->metric) == 0;
+            if (seen)
+                continue;
+            if (pair_count == pair_capacity) {
+                pair_capacity = pair_capacity ? 2 * pair_capacity : 8;
+                const char **t = realloc(tasks, pair_capacity * sizeof *t);
+                if (t != NULL)
+                    tasks = t;
+                const char **m = realloc(metrics, pair_capacity * sizeof *m);
+                if (m != NULL)
+                    metrics = m;
+                if (t == NULL || m == NULL) {
+                    free(tasks);
+                    free(metrics);
+                    return BENCH_FAIL(error, BENCH_NO_MEMORY, "listing tables");
+                }
+            }
+            tasks[pair_count] = r->task;
+            metrics[pair_count++] = r->metric;
+        }
+    }
+    if (pair_count == 0) {
+        free(tasks);
+        free(metrics);
+        return BENCH_FAIL(error, BENCH_NOT_FOUND, "%s: no results match the selection", path);
+    }
+    out->tables = calloc(pair_count, sizeof *out->tables);
+    if (out->tables == NULL)
+        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "building %zu tables", pair_count);
+    for (size_t p = 0; p < pair_count && status == BENCH_OK; p++) {
+        out->count++;
+        status = build_one(&out->tables[p], results, options, tasks[p], metrics[p], error);
+    }
+    free(tasks);
+    free(metrics);
+    if (status != BENCH_OK)
+        bench_tables_free(out);
+    return status;
+}
+
+/* ---- rendering ------------------------------------------------------------------ */
+
+/* Which text conventions a format uses. */
+typedef struct markup {
+    void (*text)(FILE *, const char *);  /* escaped text */
+} markup;
+
+static void text_md(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|' || *s == '*' || *s == '_' || *s == '\\' || *s == '<')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+}
+
+static void text_tex(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '_': case '%': case '&': case '#': case '$': case '{': case '}':
+            fprintf(f, "\\%c", *s);
+            break;
+        case '\\': fputs("\\textbackslash{}", f); break;
+        case '~': fputs("\\textasciitilde{}", f); break;
+        case '^': fputs("\\textasciicircum{}", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static void text_html(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static void text_csv(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static const char *direction_text(int direction)
+{
+    return direction < 0 ? "lower is better" : direction > 0 ? "higher is better" : "direction unknown";
+}
+
+/* Caption sentence (plain text, escaped by the caller's text function). */
+static void caption(char *buffer, size_t size, const bench_table *t)
+{
+    char label_buffer[128];
+    const char *label = bench_metric_label(t->metric, label_buffer, sizeof label_buffer);
+    snprintf(buffer, size, "%s (%s), task %s, protocol%s %s: mean \xC2\xB1 std over %zu seed%s (%s).", label,
+             direction_text(t->direction), t->task, strchr(t->protocols, ',') ? "s" : "", t->protocols,
+             t->seed_count, t->seed_count == 1 ? "" : "s", t->seeds);
+}
+
+static void statistics_note(char *buffer, size_t size, const bench_table *t)
+{
+    buffer[0] = '\0';
+    if (t->avg_ranks == NULL)
+        return;
+    size_t used = (size_t)snprintf(buffer, size, "Average ranks over %zu complete row%s (1 = best).",
+                                   t->complete_rows, t->complete_rows == 1 ? "" : "s");
+    if (t->has_friedman && used < size) {
+        used += (size_t)snprintf(buffer + used, size - used,
+                                 " Friedman chi2(%g) = %.3f, p = %.3g; Iman-Davenport F(%g, %g) = %.3f, p = %.3g",
+                                 t->friedman.df1, t->friedman.chi2, t->friedman.p_chi2, t->friedman.df1,
+                                 t->friedman.df2, t->friedman.iman_davenport, t->friedman.p_iman_davenport);
+        if (!isnan(t->cd05) && used < size)
+            used += (size_t)snprintf(buffer + used, size - used, "; Nemenyi CD (alpha = 0.05) = %.3f", t->cd05);
+        if (used < size)
+            snprintf(buffer + used, size - used, ".");
+    }
+}
+
+static void row_key_text(char *buffer, size_t size, long horizon)
+{
+    snprintf(buffer, size, "%ld", horizon);
+}
+
+static void format_number(char *buffer, size_t size, double value, int digits)
+{
+    snprintf(buffer, size, "%.*f", digits, value);
+}
+
+#define DAGGER "\xE2\x80\xA0"   /* † error */
+#define DDAGGER "\xE2\x80\xA1"  /* ‡ some seeds failed */
+#define EMDASH "\xE2\x80\x94"   /* — no result */
+#define PLUSMINUS "\xC2\xB1"
+
+static void footnotes(char *buffer, size_t size, const bench_table *t, int tex)
+{
+    buffer[0] = '\0';
+    size_t used = 0;
+    if (t->error_cells > 0)
+        used += (size_t)snprintf(buffer + used, size - used, "%s error: the run failed for every seed of this cell (messages in run.json). ",
+                                 tex ? "$^\\dagger$" : DAGGER);
+    if (t->partial_cells > 0 && used < size)
+        used += (size_t)snprintf(buffer + used, size - used, "%s some seeds failed; mean over the others. ",
+                                 tex ? "$^\\ddagger$" : DDAGGER);
+    if (t->missing_cells > 0 && used < size)
+        snprintf(buffer + used, size - used, "%s no result. ", tex ? "---" : EMDASH);
+}
+
+static void write_md(FILE *f, const bench_table *t)
+{
+    char text[1024];
+    size_t k = t->column_count;
+    caption(text, sizeof text, t);
+    fputs("**", f);
+    text_md(f, text);
+    fputs("** Best in bold, second best underlined.\n\n| Dataset |", f);
+    if (t->show_protocol)
+        fputs(" Protocol |", f);
+    if (t->show_horizon)
+        fputs(" H |", f);
+    for (size_t c = 0; c < k; c++) {
+        fputc(' ', f);
+        text_md(f, t->variants[c]);
+        fputs(" |", f);
+    }
+    fputs("\n|:---|", f);
+    if (t->show_protocol)
+        fputs(":---|", f);
+    if (t->show_horizon)
+        fputs("---:|", f);
+    for (size_t c = 0; c < k; c++)
+        fputs(":---:|", f);
+    fputc('\n', f);
+    for (size_t r = 0; r < t->row_count; r++) {
+        const bench_table_row *row = &t->rows[r];
+        int first = r == 0 || strcmp(t->rows[r - 1].dataset, row->dataset) != 0;
+        fputs("| ", f);
+        if (first)
+            text_md(f, row->dataset);
+        fputs(" |", f);
+        if (t->show_protocol) {
+            fputc(' ', f);
+            text_md(f, row->protocol);
+            fputs(" |", f);
+        }
+        if (t->show_horizon) {
+            row_key_text(text, sizeof text, row->horizon);
+            fprintf(f, " %s |", row->horizon > 0 ? text : "");
+        }
+        for (size_t c = 0; c < k; c++) {
+            const bench_table_cell *cell = &t->cells[r * k + c];
+            if (cell->n_ok == 0) {
+                fprintf(f, " %s |", cell->n_error > 0 ? "error" DAGGER : EMDASH);
+                continue;
+            }
+            char mean[64], sd[64];
+            format_number(mean, sizeof mean, cell->mean, t->digits);
+            format_number(sd, sizeof sd, cell->sd, t->digits);
+            fprintf(f, " %s%s%s", cell->place == 1 ? "**" : cell->place == 2 ? "<u>" : "", mean,
+                    cell->place == 1 ? "**" : cell->place == 2 ? "</u>" : "");
+            if (!isnan(cell->sd))
+                fprintf(f, " " PLUSMINUS " %s", sd);
+            fprintf(f, "%s |", cell->n_error > 0 ? DDAGGER : "");
+        }
+        fputc('\n', f);
+    }
+    /* The label fills the first key column; the other key columns stay empty. */
+    const char *pad = t->show_protocol && t->show_horizon ? " | | |" : (t->show_protocol || t->show_horizon ? " | |" : " |");
+    if (t->avg_ranks != NULL) {
+        fprintf(f, "| *Avg. rank*%s", pad);
+        for (size_t c = 0; c < k; c++)
+            fprintf(f, " %.2f |", t->avg_ranks[c]);
+        fputc('\n', f);
+    }
+    if (t->wins != NULL) {
+        fputs("| *W/T/L vs ", f);
+        text_md(f, t->variants[t->versus_column]);
+        fprintf(f, "*%s", pad);
+        for (size_t c = 0; c < k; c++) {
+            if ((long)c == t->versus_column)
+                fputs(" " EMDASH " |", f);
+            else
+                fprintf(f, " %zu/%zu/%zu |", t->wins[c], t->ties[c], t->losses[c]);
+        }
+        fputc('\n', f);
+    }
+    statistics_note(text, sizeof text, t);
+    char notes[512];
+    footnotes(notes, sizeof notes, t, 0);
+    if (text[0] || notes[0]) {
+        fputc('\n', f);
+        text_md(f, text);
+        if (text[0] && notes[0])
+            fputc(' ', f);
+        fputs(notes, f);
+        fputc('\n', f);
+    }
+}
+
+static void tex_cell(FILE *f, const bench_table *t, const bench_table_cell *cell)
+{
+    if (cell->n_ok == 0) {
+        fputs(cell->n_error > 0 ? "error$^\\dagger$" : "---", f);
+        return;
+    }
+    char mean[64], sd[64];
+    format_number(mean, sizeof mean, cell->mean, t->digits);
+    format_number(sd, sizeof sd, cell->sd, t->digits);
+    fprintf(f, "%s%s%s", cell->place == 1 ? "\\textbf{" : cell->place == 2 ? "\\underline{" : "", mean,
+            cell->place ? "}" : "");
+    if (!isnan(cell->sd))
+        fprintf(f, "\\,$\\pm$\\,%s", sd);
+    if (cell->n_error > 0)
+        fputs("$^\\ddagger$", f);
+}
+
+static void write_tex(FILE *f, const bench_table *t)
+{
+    char text[1024];
+    size_t k = t->column_count;
+    size_t keys = 1 + (size_t)t->show_protocol + (size_t)t->show_horizon;
+    fputs("% Needs \\usepackage{booktabs} and \\usepackage{multirow}.\n\\begin{table}[t]\n\\centering\n\\caption{", f);
+    caption(text, sizeof text, t);
+    /* The caption's ± is UTF-8 in plain text; write it as math here. */
+    char *pm = strstr(text, PLUSMINUS);
+    if (pm != NULL) {
+        *pm = '\0';
+        text_tex(f, text);
+        fputs("$\\pm$", f);
+        text_tex(f, pm + strlen(PLUSMINUS));
+    } else {
+        text_tex(f, text);
+    }
+    fputs(" Best in bold, second best underlined.}\n\\label{tab:", f);
+    for (const char *s = t->task; *s; s++)
+        fputc(*s == '_' ? '-' : *s, f);
+    fputc('-', f);
+    for (const char *s = t->metric; *s; s++)
+        fputc(*s == '_' ? '-' : *s, f);
+    fputs("}\n\\begin{tabular}{l", f);
+    if (t->show_protocol)
+        fputc('l', f);
+    if (t->show_horizon)
+        fputc('r', f);
+    for (size_t c = 0; c < k; c++)
+        fputc('c', f);
+    fputs("}\n\\toprule\nDataset", f);
+    if (t->show_protocol)
+        fputs(" & Protocol", f);
+    if (t->show_horizon)
+        fputs(" & $H$", f);
+    for (size_t c = 0; c < k; c++) {
+        fputs(" & ", f);
+        text_tex(f, t->variants[c]);
+    }
+    fputs(" \\\\\n\\midrule\n", f);
+    for (size_t r = 0; r < t->row_count; r++) {
+        const bench_table_row *row = &t->rows[r];
+        int first = r == 0 || strcmp(t->rows[r - 1].dataset, row->dataset) != 0;
+        if (first) {
+            size_t span = 1;
+            while (r + span < t->row_count && strcmp(t->rows[r + span].dataset, row->dataset) == 0)
+                span++;
+            if (r > 0)
+                fputs("\\midrule\n", f);
+            if (span > 1 && keys > 1) {
+                fprintf(f, "\\multirow{%zu}{*}{", span);
+                text_tex(f, row->dataset);
+                fputc('}', f);
+            } else {
+                text_tex(f, row->dataset);
+            }
+        }
+        if (t->show_protocol) {
+            fputs(" & ", f);
+            text_tex(f, row->protocol);
+        }
+        if (t->show_horizon) {
+            if (row->horizon > 0)
+                fprintf(f, " & %ld", row->horizon);
+            else
+                fputs(" & ", f);
+        }
+        for (size_t c = 0; c < k; c++) {
+            fputs(" & ", f);
+            tex_cell(f, t, &t->cells[r * k + c]);
+        }
+        fputs(" \\\\\n", f);
+    }
+    if (t->avg_ranks != NULL || t->wins != NULL)
+        fputs("\\midrule\n", f);
+    if (t->avg_ranks != NULL) {
+        fprintf(f, "\\multicolumn{%zu}{l}{Avg.\\ rank}", keys);
+        for (size_t c = 0; c < k; c++)
+            fprintf(f, " & %.2f", t->avg_ranks[c]);
+        fputs(" \\\\\n", f);
+    }
+    if (t->wins != NULL) {
+        fprintf(f, "\\multicolumn{%zu}{l}{W/T/L vs ", keys);
+        text_tex(f, t->variants[t->versus_column]);
+        fputc('}', f);
+        for (size_t c = 0; c < k; c++) {
+            if ((long)c == t->versus_column)
+                fputs(" & ---", f);
+            else
+                fprintf(f, " & %zu/%zu/%zu", t->wins[c], t->ties[c], t->losses[c]);
+        }
+        fputs(" \\\\\n", f);
+    }
+    fputs("\\bottomrule\n\\end{tabular}\n", f);
+    statistics_note(text, sizeof text, t);
+    char notes[512];
+    footnotes(notes, sizeof notes, t, 1);
+    if (text[0] || notes[0]) {
+        fputs("\\par\\smallskip\\footnotesize ", f);
+        /* statistics_note is plain ASCII; "chi2" reads better as math. */
+        char *chi = strstr(text, "chi2(");
+        if (chi != NULL) {
+            *chi = '\0';
+            text_tex(f, text);
+            fputs("$\\chi^2$", f);
+            text_tex(f, chi + 4);
+        } else {
+            text_tex(f, text);
+        }
+        if (text[0] && notes[0])
+            fputc(' ', f);
+        fputs(notes, f); /* already TeX */
+        fputc('\n', f);
+    }
+    fputs("\\end{table}\n", f);
+}
+
+static void write_html(FILE *f, const bench_table *t)
+{
+    char text[1024];
+    size_t k = t->column_count;
+    fputs("<table class=\"results\">\n<caption>", f);
+    caption(text, sizeof text, t);
+    text_html(f, text);
+    fputs(" Best in <b>bold</b>, second best <u>underlined</u>.</caption>\n<thead><tr><th scope=\"col\">Dataset</th>", f);
+    if (t->show_protocol)
+        fputs("<th scope=\"col\">Protocol</th>", f);
+    if (t->show_horizon)
+        fputs("<th scope=\"col\">H</th>", f);
+    for (size_t c = 0; c < k; c++) {
+        fputs("<th scope=\"col\">", f);
+        text_html(f, t->variants[c]);
+        fputs("</th>", f);
+    }
+    fputs("</tr></thead>\n<tbody>\n", f);
+    for (size_t r = 0; r < t->row_count; r++) {
+        const bench_table_row *row = &t->rows[r];
+        int first = r == 0 || strcmp(t->rows[r - 1].dataset, row->dataset) != 0;
+        fputs("<tr>", f);
+        if (first) {
+            size_t span = 1;
+            while (r + span < t->row_count && strcmp(t->rows[r + span].dataset, row->dataset) == 0)
+                span++;
+            fprintf(f, "<th scope=\"rowgroup\" rowspan=\"%zu\">", span);
+            text_html(f, row->dataset);
+            fputs("</th>", f);
+        }
+        if (t->show_protocol) {
+            fputs("<td>", f);
+            text_html(f, row->protocol);
+            fputs("</td>", f);
+        }
+        if (t->show_horizon) {
+            if (row->horizon > 0)
+                fprintf(f, "<td class=\"num\">%ld</td>", row->horizon);
+            else
+                fputs("<td></td>", f);
+        }
+        for (size_t c = 0; c < k; c++) {
+            const bench_table_cell *cell = &t->cells[r * k + c];
+            if (cell->n_ok == 0) {
+                fprintf(f, "<td class=\"hole\">%s</td>", cell->n_error > 0 ? "error<sup>" DAGGER "</sup>" : EMDASH);
+                continue;
+            }
+            char mean[64], sd[64];
+            format_number(mean, sizeof mean, cell->mean, t->digits);
+            format_number(sd, sizeof sd, cell->sd, t->digits);
+            fprintf(f, "<td class=\"num\">%s%s%s", cell->place == 1 ? "<b>" : cell->place == 2 ? "<u>" : "", mean,
+                    cell->place == 1 ? "</b>" : cell->place == 2 ? "</u>" : "");
+            if (!isnan(cell->sd))
+                fprintf(f, " " PLUSMINUS " %s", sd);
+            fprintf(f, "%s</td>", cell->n_error > 0 ? "<sup>" DDAGGER "</sup>" : "");
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n", f);
+    size_t keys = 1 + (size_t)t->show_protocol + (size_t)t->show_horizon;
+    if (t->avg_ranks != NULL || t->wins != NULL) {
+        fputs("<tfoot>\n", f);
+        if (t->avg_ranks != NULL) {
+            fprintf(f, "<tr class=\"rank\"><th scope=\"row\" colspan=\"%zu\">Avg. rank</th>", keys);
+            for (size_t c = 0; c < k; c++)
+                fprintf(f, "<td class=\"num\">%.2f</td>", t->avg_ranks[c]);
+            fputs("</tr>\n", f);
+        }
+        if (t->wins != NULL) {
+            fprintf(f, "<tr class=\"wtl\"><th scope=\"row\" colspan=\"%zu\">W/T/L vs ", keys);
+            text_html(f, t->variants[t->versus_column]);
+            fputs("</th>", f);
+            for (size_t c = 0; c < k; c++) {
+                if ((long)c == t->versus_column)
+                    fputs("<td>" EMDASH "</td>", f);
+                else
+                    fprintf(f, "<td class=\"num\">%zu/%zu/%zu</td>", t->wins[c], t->ties[c], t->losses[c]);
+            }
+            fputs("</tr>\n", f);
+        }
+        fputs("</tfoot>\n", f);
+    }
+    fputs("</table>\n", f);
+    statistics_note(text, sizeof text, t);
+    char notes[512];
+    footnotes(notes, sizeof notes, t, 0);
+    if (text[0] || notes[0]) {
+        fputs("<p class=\"notes\">", f);
+        text_html(f, text);
+        if (text[0] && notes[0])
+            fputc(' ', f);
+        text_html(f, notes);
+        fputs("</p>\n", f);
+    }
+}
+
+static void csv_number(FILE *f, double value)
+{
+    if (isnan(value))
+        fputs(",", f);
+    else
+        fprintf(f, ",%.17g", value);
+}
+
+static void write_csv(FILE *f, const bench_table *t)
+{
+    size_t k = t->column_count;
+    for (size_t r = 0; r < t->row_count; r++) {
+        for (size_t c = 0; c < k; c++) {
+            const bench_table_cell *cell = &t->cells[r * k + c];
+            text_csv(f, t->task);
+            fputc(',', f);
+            text_csv(f, t->metric);
+            fputc(',', f);
+            text_csv(f, t->rows[r].dataset);
+            fputc(',', f);
+            text_csv(f, t->rows[r].protocol);
+            if (t->rows[r].horizon > 0)
+                fprintf(f, ",%ld,", t->rows[r].horizon);
+            else
+                fputs(",,", f);
+            text_csv(f, t->variants[c]);
+            fprintf(f, ",%zu,%zu", cell->n_ok, cell->n_error);
+            csv_number(f, cell->mean);
+            csv_number(f, cell->sd);
+            csv_number(f, cell->ci95);
+            fprintf(f, ",%d", cell->place);
+            csv_number(f, t->avg_ranks != NULL ? t->avg_ranks[c] : NAN);
+            fputc('\n', f);
+        }
+    }
+}
+
+int bench_tables_write(FILE *stream, const bench_table_set *set, bench_table_format format, bench_error *error)
+{
+    if (format == BENCH_TABLE_CSV)
+        fputs("task,metric,dataset,protocol,horizon,variant,n_ok,n_error,mean,sd,ci95,place,avg_rank\n", stream);
+    for (size_t i = 0; i < set->count; i++) {
+        const bench_table *t = &set->tables[i];
+        switch (format) {
+        case BENCH_TABLE_MD:
+            if (i > 0)
+                fputc('\n', stream);
+            write_md(stream, t);
+            break;
+        case BENCH_TABLE_TEX:
+            if (i > 0)
+                fputc('\n', stream);
+            write_tex(stream, t);
+            break;
+        case BENCH_TABLE_CSV:
+            write_csv(stream, t);
+            break;
+        case BENCH_TABLE_HTML:
+            write_html(stream, t);
+            break;
+        }
+    }
+    if (ferror(stream))
+        return BENCH_FAIL(error, BENCH_IO, "writing the tables failed");
+    return BENCH_OK;
+}
+
+int bench_table_format_parse(const char *name, bench_table_format *format)
+{
+    static const char *const names[] = {"md", "tex", "csv", "html"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *format = (bench_table_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *bench_table_format_extension(bench_table_format format)
+{
+    switch (format) {
+    case BENCH_TABLE_MD: return "md";
+    case BENCH_TABLE_TEX: return "tex";
+    case BENCH_TABLE_CSV: return "csv";
+    case BENCH_TABLE_HTML: return "html";
+    }
+    return "txt";
+}
+
+int bench_write_file_atomic(const char *path, const char *text, size_t length, bench_error *error)
+{
+    size_t size = strlen(path) + 16;
+    char *temporary = malloc(size);
+    if (temporary == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "writing %s", path);
+    snprintf(temporary, size, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(temporary);
+    if (fd < 0) {
+        int saved = errno;
+        free(temporary);
+        return BENCH_FAIL(error, BENCH_IO, "%s: cannot create a temporary file: %s", path, strerror(saved));
+    }
+    fchmod(fd, 0644);
+    size_t written = 0;
+    while (written < length) {
+        ssize_t got = write(fd, text + written, length - written);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        written += (size_t)got;
+    }
+    int failed = written != length;
+    failed |= close(fd) != 0;
+    if (failed || rename(temporary, path) != 0) {
+        int saved = errno;
+        unlink(temporary);
+        free(temporary);
+        return BENCH_FAIL(error, BENCH_IO, "%s: write failed: %s", path, strerror(saved));
+    }
+    free(temporary);
+    return BENCH_OK;
+}

@@ -1,0 +1,95 @@
+/* Comparison tables from results.csv: one table per (task, metric), rows
+ * dataset × horizon (forecast) or dataset × protocol (hcsc, detect), one column
+ * per variant, cells mean ± std over seeds, best bold and second underlined,
+ * an average-rank row with the Friedman / Iman-Davenport / Nemenyi statistics,
+ * optional wins/ties/losses against one variant.  Failed cells stay visible as
+ * marked holes.  Rendered as Markdown, LaTeX (booktabs + multirow), CSV or HTML. */
+#ifndef BENCH_REPORTS_TABLE_H
+#define BENCH_REPORTS_TABLE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bench/error.h"
+#include "reports/results.h"
+#include "reports/stats.h"
+
+typedef enum bench_table_format {
+    BENCH_TABLE_MD,
+    BENCH_TABLE_TEX,
+    BENCH_TABLE_CSV,
+    BENCH_TABLE_HTML,
+} bench_table_format;
+
+typedef struct bench_table_options {
+    const char *task;                  /* NULL: every task in the file */
+    const char *const *metrics;        /* NULL/0: every metric, in file order */
+    size_t metric_count;
+    const char *const *models;         /* variant or model names; NULL/0: all */
+    size_t model_count;
+    const char *const *datasets;       /* NULL/0: all */
+    size_t dataset_count;
+    const char *versus;                /* variant for wins/ties/losses; NULL: none */
+    int digits;                        /* decimals; < 0 chooses per table */
+} bench_table_options;
+
+typedef struct bench_table_row {
+    const char *dataset, *protocol;    /* into the results */
+    long horizon;                      /* 0 when none */
+} bench_table_row;
+
+typedef struct bench_table_cell {
+    size_t n_ok, n_error;
+    double mean, sd, ci95;             /* NAN without ok seeds (sd, ci95 also with one) */
+    int place;                         /* 1 best, 2 second best, 0 otherwise */
+} bench_table_cell;
+
+typedef struct bench_table {
+    const char *task, *metric;         /* into the results */
+    int direction;                     /* bench_metric_direction */
+    size_t row_count, column_count;
+    bench_table_row *rows;
+    const char **variants;             /* column names, into the results */
+    bench_table_cell *cells;           /* row_count × column_count, row-major */
+    int digits;
+    int show_protocol, show_horizon;   /* which key columns the table has */
+    char *protocols;                   /* "ltsf" or "ltsf, m4" */
+    char *seeds;                       /* "1, 2, 3" */
+    size_t seed_count;
+    /* Ranking over the complete rows (every variant has a value); avg_ranks is
+     * NULL when there are fewer than 2 variants, no complete row or no direction. */
+    size_t complete_rows;
+    double *avg_ranks;
+    int has_friedman;                  /* >= 2 complete rows */
+    bench_friedman friedman;
+    double cd05;                       /* Nemenyi CD at 0.05, NAN outside k = 2..10 */
+    long versus_column;                /* -1 without --versus */
+    size_t *wins, *ties, *losses;      /* per column, against versus_column */
+    size_t error_cells, partial_cells, missing_cells;
+} bench_table;
+
+typedef struct bench_table_set {
+    bench_table *tables;
+    size_t count;
+} bench_table_set;
+
+/* Build the tables selected by options (NULL: all defaults).  Names in the
+ * options that match nothing are BENCH_NOT_FOUND listing what exists.  The set
+ * points into results, which must outlive it; free with bench_tables_free. */
+int bench_tables_build(bench_table_set *out, const bench_results *results,
+                       const bench_table_options *options, bench_error *error);
+void bench_tables_free(bench_table_set *set);
+
+/* Write every table of the set to stream in one format (CSV: one header). */
+int bench_tables_write(FILE *stream, const bench_table_set *set, bench_table_format format,
+                       bench_error *error);
+
+/* "md", "tex", "csv" or "html"; 0 on success. */
+int bench_table_format_parse(const char *name, bench_table_format *format);
+const char *bench_table_format_extension(bench_table_format format);
+
+/* Write text to path through a temporary file and rename, so a failure never
+ * leaves a partial file. */
+int bench_write_file_atomic(const char *path, const char *text, size_t length, bench_error *error);
+
+#endif

@@ -1,0 +1,350 @@
+/* bench table: tables from the fixture run directories in tests/data/reports/
+ * (failed cells stay visible), LaTeX compiled with pdflatex when installed,
+ * results.csv validation, metric directions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "reports/results.h"
+#include "reports/table.h"
+
+#define FORECAST "tests/data/reports/forecast/results.csv"
+
+static char *render(const bench_table_set *set, bench_table_format format)
+{
+    char *text = NULL;
+    size_t length = 0;
+    FILE *memory = open_memstream(&text, &length);
+    assert_non_null(memory);
+    bench_error error = {0};
+    assert_int_equal(bench_tables_write(memory, set, format, &error), BENCH_OK);
+    fclose(memory);
+    return text;
+}
+
+static const bench_table *find_table(const bench_table_set *set, const char *metric)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (strcmp(set->tables[i].metric, metric) == 0)
+            return &set->tables[i];
+    fail_msg("no table for %s", metric);
+    return NULL;
+}
+
+static size_t row_of(const bench_table *t, const char *dataset, long horizon)
+{
+    for (size_t r = 0; r < t->row_count; r++)
+        if (strcmp(t->rows[r].dataset, dataset) == 0 && t->rows[r].horizon == horizon)
+            return r;
+    fail_msg("no row %s/%ld", dataset, horizon);
+    return 0;
+}
+
+static size_t column_of(const bench_table *t, const char *variant)
+{
+    for (size_t c = 0; c < t->column_count; c++)
+        if (strcmp(t->variants[c], variant) == 0)
+            return c;
+    fail_msg("no column %s", variant);
+    return 0;
+}
+
+static void forecast_tables_keep_failed_cells(void **state)
+{
+    (void)state;
+    bench_error error = {0};
+    bench_results results;
+    assert_int_equal(bench_results_load(&results, FORECAST, &error), BENCH_OK);
+    bench_table_options options = {.digits = -1, .versus = "ridge"};
+    bench_table_set set;
+    assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
+    assert_int_equal(set.count, 5); /* mse, mae (ltsf) and smape, mase, owa (m4) */
+    const bench_table *mse = find_table(&set, "mse");
+    assert_int_equal(mse->row_count, 8);
+    assert_int_equal(mse->column_count, 5);
+    assert_int_equal(mse->direction, -1);
+    assert_string_equal(mse->seeds, "1, 2, 3");
+    assert_string_equal(mse->rows[0].dataset, "ETTh1");
+    assert_int_equal(mse->rows[3].horizon, 720);
+    size_t k = mse->column_count;
+    const bench_table_cell *hole =
+        &mse->cells[row_of(mse, "national_illness", 36) * k + column_of(mse, "gbrt_nocov")];
+    assert_int_equal(hole->n_ok, 0);
+    assert_int_equal(hole->n_error, 3);
+    assert_true(isnan(hole->mean));
+    const bench_table_cell *partial = &mse->cells[row_of(mse, "exchange_rate", 192) * k + column_of(mse, "ridge")];
+    assert_int_equal(partial->n_ok, 2);
+    assert_int_equal(partial->n_error, 1);
+    assert_int_equal(mse->error_cells, 1);
+    assert_int_equal(mse->partial_cells, 1);
+    /* Deterministic baselines: std 0 over seeds. */
+    assert_true(mse->cells[column_of(mse, "naive")].sd == 0.0);
+    /* Exactly one best per row here (no ties), and it is the lowest mean. */
+    for (size_t r = 0; r < mse->row_count; r++) {
+        size_t best = 0, lowest = k;
+        for (size_t c = 0; c < k; c++) {
+            const bench_table_cell *cell = &mse->cells[r * k + c];
+            best += cell->place == 1;
+            if (cell->n_ok > 0 && (lowest == k || cell->mean < mse->cells[r * k + lowest].mean))
+                lowest = c;
+        }
+        assert_int_equal(best, 1);
+        assert_int_equal(mse->cells[r * k + lowest].place, 1);
+    }
+    /* The failed cell's row is not complete: ranks over 7 rows, summing to k(k+1)/2. */
+    assert_int_equal(mse->complete_rows, 7);
+    assert_non_null(mse->avg_ranks);
+    double sum = 0;
+    for (size_t c = 0; c < k; c++)
+        sum += mse->avg_ranks[c];
+    assert_float_equal(sum, 15.0, 1e-9);
+    assert_true(mse->has_friedman);
+    assert_float_equal(mse->avg_ranks[column_of(mse, "naive")], 5.0, 1e-12);
+    /* wins/ties/losses against ridge: the naive baseline loses everywhere both exist. */
+    assert_int_equal(mse->versus_column, (long)column_of(mse, "ridge"));
+    assert_int_equal(mse->losses[column_of(mse, "naive")], 8);
+    assert_int_equal(mse->wins[column_of(mse, "naive")], 0);
+    assert_int_equal(mse->wins[column_of(mse, "gbrt_nocov")] + mse->ties[column_of(mse, "gbrt_nocov")] +
+                         mse->losses[column_of(mse, "gbrt_nocov")],
+                     7);
+
+    char *md = render(&set, BENCH_TABLE_MD);
+    assert_non_null(strstr(md, "| Dataset | H | naive | seasonal\\_naive | ridge | gbrt\\_cov | gbrt\\_nocov |"));
+    assert_non_null(strstr(md, "error\xE2\x80\xA0"));
+    assert_non_null(strstr(md, "\xE2\x80\xA1 some seeds failed"));
+    assert_non_null(strstr(md, "*Avg. rank*"));
+    assert_non_null(strstr(md, "Iman-Davenport"));
+    free(md);
+    char *tex = render(&set, BENCH_TABLE_TEX);
+    assert_non_null(strstr(tex, "\\toprule"));
+    assert_non_null(strstr(tex, "\\bottomrule"));
+    assert_non_null(strstr(tex, "\\multirow{4}{*}{ETTh1}"));
+    assert_non_null(strstr(tex, "\\caption{MSE (lower is better), task forecast, protocol ltsf: mean $\\pm$ std over 3 seeds (1, 2, 3)."));
+    assert_non_null(strstr(tex, "\\label{tab:forecast-mse}"));
+    assert_non_null(strstr(tex, "error$^\\dagger$"));
+    assert_non_null(strstr(tex, "\\textbf{"));
+    assert_non_null(strstr(tex, "\\underline{"));
+    assert_null(strstr(tex, "exchange_rate")); /* underscores escaped */
+    free(tex);
+    char *html = render(&set, BENCH_TABLE_HTML);
+    assert_non_null(strstr(html, "<table class=\"results\">"));
+    assert_non_null(strstr(html, "<th scope=\"rowgroup\" rowspan=\"4\">ETTh1</th>"));
+    assert_non_null(strstr(html, "<td class=\"hole\">error<sup>"));
+    free(html);
+    char *csv = render(&set, BENCH_TABLE_CSV);
+    assert_true(strncmp(csv, "task,metric,dataset,protocol,horizon,variant,n_ok,n_error,mean,sd,ci95,place,avg_rank\n", 86) == 0);
+    assert_non_null(strstr(csv, "forecast,mse,national_illness,ltsf,36,gbrt_nocov,0,3,,,,0,"));
+    free(csv);
+    bench_tables_free(&set);
+    bench_results_free(&results);
+}
+
+static void latex_compiles_with_pdflatex(void **state)
+{
+    (void)state;
+    if (system("command -v pdflatex >/dev/null 2>&1") != 0 ||
+        system("kpsewhich multirow.sty >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1") != 0) {
+        printf("SKIPPED: pdflatex with booktabs and multirow not installed "
+               "(apt-get install texlive-latex-base texlive-latex-recommended texlive-latex-extra)\n");
+        skip();
+    }
+    const char *dirs[] = {"forecast", "hcsc", "detect"};
+    char directory[] = "/tmp/bench-table-tex-XXXXXX";
+    assert_non_null(mkdtemp(directory));
+    char path[512];
+    snprintf(path, sizeof path, "%s/tables.tex", directory);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{booktabs}\n\\usepackage{multirow}\n"
+          "\\usepackage[margin=1cm,landscape]{geometry}\n\\begin{document}\n",
+          file);
+    for (size_t d = 0; d < 3; d++) {
+        char results_path[256];
+        snprintf(results_path, sizeof results_path, "tests/data/reports/%s/results.csv", dirs[d]);
+        bench_results results;
+        bench_error error = {0};
+        assert_int_equal(bench_results_load(&results, results_path, &error), BENCH_OK);
+        bench_table_options options = {.digits = -1, .versus = d == 0 ? "ridge" : NULL};
+        bench_table_set set;
+        assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
+        assert_int_equal(bench_tables_write(file, &set, BENCH_TABLE_TEX, &error), BENCH_OK);
+        bench_tables_free(&set);
+        bench_results_free(&results);
+    }
+    fputs("\\end{document}\n", file);
+    fclose(file);
+    char command[1024];
+    snprintf(command, sizeof command,
+             "cd %s && pdflatex -interaction=nonstopmode -halt-on-error tables.tex >pdflatex.log 2>&1", directory);
+    int status = system(command);
+    if (status != 0) {
+        snprintf(command, sizeof command, "grep -A3 '^!' %s/pdflatex.log", directory);
+        (void)system(command);
+    }
+    assert_int_equal(status, 0);
+    snprintf(path, sizeof path, "%s/tables.pdf", directory);
+    assert_int_equal(access(path, R_OK), 0);
+    printf("pdflatex compiled the fixture tables (%s)\n", path);
+    snprintf(command, sizeof command, "rm -rf %s", directory);
+    (void)system(command);
+}
+
+/* Writes text to a temporary results.csv and loads it. */
+static int load_text(const char *text, bench_results *results, bench_error *error)
+{
+    char path[] = "/tmp/bench-results-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    int status = bench_results_load(results, path, error);
+    unlink(path);
+    return status;
+}
+
+#define HEADER "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n"
+
+static void malformed_results_are_rejected_with_their_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *expect;
+    } cases[] = {
+        {"", "empty file"},
+        {"cell_id,task,dataset\n", "columns"},
+        {"cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,score,status\n", "'score'"},
+        {HEADER "a,forecast,ETTh1,ltsf,naive,naive,96,1,mse,0.5\n", ":2: 10 fields"},
+        {HEADER "a,classify,ETTh1,ltsf,naive,naive,96,1,mse,0.5,ok\n", ":2: task 'classify'"},
+        {HEADER "a,forecast,ETTh1,ltsf,naive,naive,96,1,mse,0.5,ok\na,forecast,ETTh1,ltsf,naive,naive,abc,1,mse,0.5,ok\n",
+         ":3: horizon 'abc'"},
+        {HEADER "a,forecast,ETTh1,ltsf,naive,naive,96,x,mse,0.5,ok\n", "seed 'x'"},
+        {HEADER "a,forecast,ETTh1,ltsf,naive,naive,96,1,mse,nan,ok\n", "value 'nan'"},
+        {HEADER "a,forecast,ETTh1,ltsf,naive,naive,96,1,mse,,ok\n", "value ''"},
+        {HEADER "a,forecast,ETTh1,ltsf,naive,naive,96,1,mse,0.5,error\n", "must be empty"},
+        {HEADER "a,forecast,ETTh1,ltsf,naive,naive,96,1,mse,0.5,failed\n", "status 'failed'"},
+        {HEADER "a,forecast,,ltsf,naive,naive,96,1,mse,0.5,ok\n", "'dataset' is empty"},
+        {HEADER "a,forecast,ETTh1,ltsf,naive,naive,96,1,mse,\"0.5,ok\n", ":2:"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bench_results results;
+        bench_error error = {0};
+        int status = load_text(cases[i].text, &results, &error);
+        if (status != BENCH_BAD_INPUT || strstr(error.message, cases[i].expect) == NULL)
+            fail_msg("case %zu: status %d, message '%s', expected '%s'", i, status, error.message, cases[i].expect);
+        bench_results_free(&results);
+    }
+    bench_results results;
+    bench_error error = {0};
+    assert_int_equal(bench_results_load(&results, "tests/data/reports/nowhere/results.csv", &error), BENCH_NOT_FOUND);
+    bench_results_free(&results);
+}
+
+static void all_failed_results_still_render(void **state)
+{
+    (void)state;
+    bench_results results;
+    bench_error error = {0};
+    assert_int_equal(load_text(HEADER "a,forecast,ETTh1,ltsf,naive,naive,96,1,mse,,error\n"
+                                      "b,forecast,ETTh1,ltsf,ridge,ridge,96,1,mse,,error\n",
+                               &results, &error),
+                     BENCH_OK);
+    bench_table_set set;
+    assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+    assert_int_equal(set.count, 1);
+    assert_null(set.tables[0].avg_ranks);
+    for (int format = BENCH_TABLE_MD; format <= BENCH_TABLE_HTML; format++) {
+        char *text = render(&set, (bench_table_format)format);
+        assert_non_null(strstr(text, "error"));
+        free(text);
+    }
+    bench_tables_free(&set);
+    bench_results_free(&results);
+}
+
+static void unknown_selections_list_what_exists(void **state)
+{
+    (void)state;
+    bench_results results;
+    bench_error error = {0};
+    assert_int_equal(bench_results_load(&results, FORECAST, &error), BENCH_OK);
+    const char *metric = "accuracy";
+    bench_table_options options = {.digits = -1, .metrics = &metric, .metric_count = 1};
+    bench_table_set set;
+    assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_NOT_FOUND);
+    assert_non_null(strstr(error.message, "no metric 'accuracy'"));
+    assert_non_null(strstr(error.message, "mse, mae, smape, mase, owa"));
+    const char *model = "gbrt";
+    options = (bench_table_options){.digits = -1, .models = &model, .model_count = 1, .task = "forecast"};
+    assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
+    assert_int_equal(set.tables[0].column_count, 2); /* a model selects all its variants */
+    bench_tables_free(&set);
+    options = (bench_table_options){.digits = -1, .task = "detect"};
+    assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_NOT_FOUND);
+    options = (bench_table_options){.digits = -1, .versus = "prophet"};
+    assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_NOT_FOUND);
+    assert_non_null(strstr(error.message, "gbrt_nocov"));
+    bench_results_free(&results);
+}
+
+static void hcsc_and_detect_rows_are_dataset_by_protocol(void **state)
+{
+    (void)state;
+    bench_results results;
+    bench_error error = {0};
+    assert_int_equal(bench_results_load(&results, "tests/data/reports/hcsc/results.csv", &error), BENCH_OK);
+    bench_table_set set;
+    assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+    const bench_table *acc = find_table(&set, "acc");
+    assert_int_equal(acc->direction, 1);
+    assert_true(acc->show_protocol);
+    assert_false(acc->show_horizon);
+    assert_int_equal(acc->row_count, 2);
+    bench_tables_free(&set);
+    bench_results_free(&results);
+    assert_int_equal(bench_results_load(&results, "tests/data/reports/detect/results.csv", &error), BENCH_OK);
+    assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+    const bench_table *car = find_table(&set, "ap_car");
+    assert_int_equal(car->row_count, 2);
+    assert_int_equal(car->direction, 1);
+    const bench_table *person = find_table(&set, "ap_person");
+    assert_int_equal(person->row_count, 1); /* KITTI->Cityscapes evaluates car only */
+    bench_tables_free(&set);
+    bench_results_free(&results);
+}
+
+static void metric_directions(void **state)
+{
+    (void)state;
+    const char *lower[] = {"mse", "mae", "rmse", "wape", "nrmse", "mape", "smape", "mase", "rse", "owa", "crps", "mse_raw"};
+    const char *higher[] = {"corr_series", "corr_horizon", "accuracy", "nmi", "ami", "ari", "acc", "map", "ap", "ap_car", "knn_acc"};
+    for (size_t i = 0; i < sizeof lower / sizeof lower[0]; i++)
+        assert_int_equal(bench_metric_direction(lower[i]), -1);
+    for (size_t i = 0; i < sizeof higher / sizeof higher[0]; i++)
+        assert_int_equal(bench_metric_direction(higher[i]), 1);
+    assert_int_equal(bench_metric_direction("msex"), 0);
+    assert_int_equal(bench_metric_direction("wall_seconds"), 0);
+    char buffer[64];
+    assert_string_equal(bench_metric_label("ap_car", buffer, sizeof buffer), "AP (car)");
+    assert_string_equal(bench_metric_label("smape", buffer, sizeof buffer), "sMAPE");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(forecast_tables_keep_failed_cells),
+        cmocka_unit_test(latex_compiles_with_pdflatex),
+        cmocka_unit_test(malformed_results_are_rejected_with_their_line),
+        cmocka_unit_test(all_failed_results_still_render),
+        cmocka_unit_test(unknown_selections_list_what_exists),
+        cmocka_unit_test(hcsc_and_detect_rows_are_dataset_by_protocol),
+        cmocka_unit_test(metric_directions),
+    };
+    return cmocka_run_group_tests_name("reports_table", tests, NULL, NULL);
+}
