@@ -9,12 +9,18 @@ extern const bench_forecaster bench_forecaster_naive;
 extern const bench_forecaster bench_forecaster_seasonal_naive;
 extern const bench_forecaster bench_forecaster_naive2;
 extern const bench_forecaster bench_forecaster_mean;
+extern const bench_forecaster bench_forecaster_ridge;
+extern const bench_forecaster bench_forecaster_gbrt;
+extern const bench_forecaster bench_forecaster_gbrt_naive;
 
 static const bench_forecaster *const builtins[] = {
     &bench_forecaster_naive,
     &bench_forecaster_seasonal_naive,
     &bench_forecaster_naive2,
     &bench_forecaster_mean,
+    &bench_forecaster_ridge,
+    &bench_forecaster_gbrt,
+    &bench_forecaster_gbrt_naive,
 };
 
 size_t bench_forecaster_builtins(const bench_forecaster *const **list)
