@@ -227,6 +227,57 @@ static int parse_run_section(bench_plan *plan, bench_config_section *section, un
     return BENCH_OK;
 }
 
+/* A user's own file, described in its [dataset] section: path (and test_path for
+ * M4-style holdouts), format, date column and format, value columns, step,
+ * seasonal period, missing-value policy.  Strings point into the config, which
+ * outlives the load. */
+static int describe_custom_dataset(bench_dataset_info *info, const bench_plan *plan, bench_config_section *section,
+                                   const bench_config_entry *path, bench_error *error)
+{
+    memset(info, 0, sizeof *info);
+    info->name = section->label;
+    info->files[0] = path->value;
+    info->format = "csv_dated";
+    info->date_column = "date";
+    info->timestamp_format = "%Y-%m-%d %H:%M:%S";
+    info->seasonal_period = 1;
+    info->default_protocol = "ltsf";
+    bench_config_entry *entry;
+    if ((entry = bench_config_take(section, "test_path")) != NULL)
+        info->files[1] = entry->value;
+    if ((entry = bench_config_take(section, "format")) != NULL)
+        info->format = entry->value;
+    if ((entry = bench_config_take(section, "date_column")) != NULL)
+        info->date_column = entry->value[0] ? entry->value : NULL;
+    if ((entry = bench_config_take(section, "timestamp_format")) != NULL)
+        info->timestamp_format = entry->value;
+    if ((entry = bench_config_take(section, "columns")) != NULL)
+        info->columns = entry->value;
+    if ((entry = bench_config_take(section, "missing")) != NULL) {
+        if (strcmp(entry->value, "interpolate") && strcmp(entry->value, "error"))
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: missing = %s: expected interpolate or error",
+                              plan->config_path, entry->line, entry->value);
+        info->missing_policy = strcmp(entry->value, "interpolate") ? NULL : "interpolate";
+    }
+    if ((entry = bench_config_take(section, "default_protocol")) != NULL)
+        info->default_protocol = entry->value;
+    uint64_t number;
+    size_t count;
+    if ((entry = bench_config_take(section, "step_seconds")) != NULL) {
+        if (parse_number_list(entry->value, &number, 1, &count, 1, UINT32_MAX) != 0)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: step_seconds = %s: expected a positive integer",
+                              plan->config_path, entry->line, entry->value);
+        info->step_seconds = (double)number;
+    }
+    if ((entry = bench_config_take(section, "seasonal_period")) != NULL) {
+        if (parse_number_list(entry->value, &number, 1, &count, 1, 1000000) != 0)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: seasonal_period = %s: expected a positive integer",
+                              plan->config_path, entry->line, entry->value);
+        info->seasonal_period = (size_t)number;
+    }
+    return BENCH_OK;
+}
+
 static int add_dataset(bench_plan *plan, bench_config_section *section, bench_error *error)
 {
     bench_plan_dataset *item = &plan->datasets[plan->dataset_count];
@@ -245,7 +296,18 @@ static int add_dataset(bench_plan *plan, bench_config_section *section, bench_er
     if (item->label == NULL || item->source == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     size_t source_line = entry ? entry->line : section->line;
-    const bench_dataset_info *info = bench_dataset_find(item->source);
+    bench_dataset_info custom;
+    const bench_dataset_info *info = NULL;
+    bench_config_entry *path_entry = bench_config_take(section, "path");
+    if (path_entry != NULL) {
+        if (entry != NULL)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: give either dataset = NAME or path = FILE, not both",
+                              plan->config_path, path_entry->line);
+        if (describe_custom_dataset(&custom, plan, section, path_entry, error) != BENCH_OK)
+            return error->code;
+        info = &custom;
+    } else
+        info = bench_dataset_find(item->source);
     if (info == NULL) {
         const bench_dataset_info *entries;
         size_t count = bench_dataset_registry(&entries);
@@ -267,7 +329,10 @@ static int add_dataset(bench_plan *plan, bench_config_section *section, bench_er
     if (bench_resolve_params(&item->settings, item->protocol->params, item->protocol->param_count, section,
                              plan->config_path, owner, error) != BENCH_OK)
         return error->code;
-    if (bench_dataset_load(&item->data, item->source, error) != BENCH_OK)
+    int loaded = path_entry != NULL
+                     ? bench_dataset_load_path(&item->data, info, (const char *const[2]){custom.files[0], custom.files[1]}, error)
+                     : bench_dataset_load(&item->data, item->source, error);
+    if (loaded != BENCH_OK)
         return bench_error_prefix(error, "%s:%zu: dataset %s: ", plan->config_path, source_line, item->source);
     if (horizons != NULL) {
         uint64_t values[BENCH_MAX_HORIZONS];

@@ -1,0 +1,364 @@
+/* End-to-end tests of `bench run`: published M4 values, determinism across runs
+ * and --jobs, protocol window counts, and a table of malformed inputs that must
+ * each exit 2, name the file and line, and leave no results.csv behind. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "support_process.h"
+
+static char tiny_csv[4096];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tiny_csv, sizeof tiny_csv, "%s/tests/data/harness/hourly.csv", test_source_dir());
+    return access(test_bench_binary(), X_OK) == 0 ? 0 : -1;
+}
+
+static int run_bench(test_process_result *result, const char *const arguments[])
+{
+    const char *argv[32] = {test_bench_binary()};
+    size_t count = 1;
+    for (size_t i = 0; arguments[i] != NULL && count < 31; i++)
+        argv[count++] = arguments[i];
+    argv[count] = NULL;
+    return test_process_run(result, argv, test_source_dir(), NULL);
+}
+
+/* Value of (variant, metric) in a results.csv text; NAN when absent. */
+static double result_value(const char *results, const char *variant, const char *metric)
+{
+    char pattern[256];
+    snprintf(pattern, sizeof pattern, ",%s,", variant);
+    for (const char *line = results; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        char row[1024];
+        size_t length = strcspn(line, "\n");
+        snprintf(row, sizeof row, "%.*s", (int)length, line);
+        char *fields[11];
+        size_t count = 0;
+        for (char *save = NULL, *field = strtok_r(row, ",", &save); field && count < 11;
+             field = strtok_r(NULL, ",", &save))
+            fields[count++] = field;
+        if (count == 11 && !strcmp(fields[5], variant) && !strcmp(fields[8], metric))
+            return strtod(fields[9], NULL);
+    }
+    return NAN;
+}
+
+static void m4_hourly_matches_published_benchmarks(void **state)
+{
+    (void)state;
+    if (test_find_data("M4-Hourly-train.csv") == NULL) {
+        fprintf(stderr, "SKIPPED: M4 Hourly files not in BENCH_DATA_PATH (../shared/data); published values not checked\n");
+        skip();
+    }
+    const char *out = test_temp_dir();
+    test_process_result result;
+    const char *arguments[] = {"run", "configs/m4-hourly.ini", "--out", out, "--quiet", NULL};
+    assert_int_equal(run_bench(&result, arguments), 0);
+    assert_int_equal(result.exit_code, 0);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *results = test_read_file(path, NULL);
+    assert_non_null(results);
+    /* M4 competition, Hourly, published benchmark table (to 3 decimals). */
+    assert_float_equal(result_value(results, "naive", "smape"), 43.003, 0.0005);
+    assert_float_equal(result_value(results, "naive", "mase"), 11.608, 0.0005);
+    assert_float_equal(result_value(results, "seasonal_naive", "smape"), 13.912, 0.0005);
+    assert_float_equal(result_value(results, "seasonal_naive", "mase"), 1.193, 0.0005);
+    assert_float_equal(result_value(results, "naive2", "smape"), 18.383, 0.0005);
+    assert_float_equal(result_value(results, "naive2", "mase"), 2.395, 0.0005);
+    assert_float_equal(result_value(results, "naive2", "owa"), 1.000, 1e-12);
+    free(results);
+    test_process_free(&result);
+}
+
+static void write_tiny_config(const char *path, const char *extra_model)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "[run]\nseeds = 1,2\n\n[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\n"
+             "protocol = ltsf\nlookback = 48\nhorizons = 12,24\n\n[model naive]\n[model seasonal_naive]\n"
+             "[model mean]\nwindow = 24\n%s",
+             tiny_csv, extra_model);
+    assert_int_equal(test_write_file(path, text), 0);
+}
+
+static void reruns_and_jobs_are_byte_identical(void **state)
+{
+    (void)state;
+    const char *work = test_temp_dir();
+    char config[4200], one[4200], two[4200], parallel[4200], path[4300];
+    snprintf(config, sizeof config, "%s/tiny.ini", work);
+    write_tiny_config(config, "");
+    snprintf(one, sizeof one, "%s/one", work);
+    snprintf(two, sizeof two, "%s/two", work);
+    snprintf(parallel, sizeof parallel, "%s/parallel", work);
+    const char *runs[][8] = {
+        {"run", config, "--out", one, "--quiet", NULL},
+        {"run", config, "--out", two, "--quiet", NULL},
+        {"run", config, "--out", parallel, "--quiet", "--jobs", "2", NULL},
+    };
+    char *texts[3];
+    size_t lengths[3];
+    for (int i = 0; i < 3; i++) {
+        test_process_result result;
+        assert_int_equal(run_bench(&result, runs[i]), 0);
+        if (result.exit_code != 0)
+            fprintf(stderr, "%s", result.err);
+        assert_int_equal(result.exit_code, 0);
+        test_process_free(&result);
+        snprintf(path, sizeof path, "%s/results.csv", runs[i][3]);
+        texts[i] = test_read_file(path, &lengths[i]);
+        assert_non_null(texts[i]);
+    }
+    /* 1 dataset × 2 horizons × 3 models × 2 seeds × 2 metrics + header. */
+    size_t lines = 0;
+    for (const char *c = texts[0]; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(lines, 1 + 2 * 3 * 2 * 2);
+    assert_string_equal(strtok(strdup(texts[0]), "\n"),
+                        "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status");
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(lengths[i], lengths[0]);
+        assert_memory_equal(texts[i], texts[0], lengths[0]);
+    }
+    /* A real model must beat repeating the last value on a daily-seasonal series. */
+    assert_true(result_value(texts[0], "seasonal_naive", "mse") < 0.5 * result_value(texts[0], "naive", "mse"));
+    for (int i = 0; i < 3; i++)
+        free(texts[i]);
+}
+
+static void resume_keeps_finished_cells(void **state)
+{
+    (void)state;
+    const char *work = test_temp_dir();
+    char config[4200], out[4200], path[4300];
+    snprintf(config, sizeof config, "%s/tiny.ini", work);
+    write_tiny_config(config, "");
+    snprintf(out, sizeof out, "%s/run", work);
+    const char *first[] = {"run", config, "--out", out, "--quiet", NULL};
+    test_process_result result;
+    assert_int_equal(run_bench(&result, first), 0);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    size_t before_length, after_length;
+    char *before = test_read_file(path, &before_length);
+    const char *again[] = {"run", config, "--out", out, "--resume", NULL};
+    assert_int_equal(run_bench(&result, again), 0);
+    assert_int_equal(result.exit_code, 0);
+    assert_non_null(strstr(result.err, "0 cells run, 12 resumed"));
+    test_process_free(&result);
+    char *after = test_read_file(path, &after_length);
+    assert_int_equal(before_length, after_length);
+    assert_memory_equal(before, after, before_length);
+    free(before), free(after);
+}
+
+static void paper_protocol_window_counts(void **state)
+{
+    (void)state;
+    if (test_find_data("exchange_rate.txt.gz") == NULL) {
+        fprintf(stderr, "SKIPPED: exchange_rate.txt.gz not in BENCH_DATA_PATH; paper split not checked\n");
+        skip();
+    }
+    const char *work = test_temp_dir();
+    char config[4200], out[4200], path[4300];
+    snprintf(config, sizeof config, "%s/exchange.ini", work);
+    assert_int_equal(test_write_file(config, "[dataset exchange_rate]\nprotocol = paper\n[model naive]\n"), 0);
+    snprintf(out, sizeof out, "%s/run", work);
+    const char *arguments[] = {"run", config, "--out", out, "--quiet", "--predictions", NULL};
+    test_process_result result;
+    assert_int_equal(run_bench(&result, arguments), 0);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+    /* t' = 6,048, tau = 1,488 → 62 non-overlapping windows × 8 series × 24 steps. */
+    char command[4400];
+    snprintf(command, sizeof command, "cat %s/predictions/*.csv | wc -l", out);
+    FILE *pipe = popen(command, "r");
+    long lines = 0;
+    assert_int_equal(fscanf(pipe, "%ld", &lines), 1);
+    pclose(pipe);
+    assert_int_equal(lines, 1 + 62 * 8 * 24);
+    snprintf(command, sizeof command, "grep -c '^0,[^,]*,6048,1,' %s/predictions/*.csv", out);
+    pipe = popen(command, "r");
+    assert_int_equal(fscanf(pipe, "%ld", &lines), 1);
+    pclose(pipe);
+    assert_int_equal(lines, 1); /* the first window's origin is row 6,048 */
+    (void)path;
+}
+
+static void ltsf_etth1_reference_baselines(void **state)
+{
+    (void)state;
+    if (test_find_data("ETTh1.csv") == NULL) {
+        fprintf(stderr, "SKIPPED: ETTh1.csv not in BENCH_DATA_PATH; ltsf baselines not checked\n");
+        skip();
+    }
+    const char *work = test_temp_dir();
+    char config[4200], out[4200], path[4300];
+    snprintf(config, sizeof config, "%s/etth1.ini", work);
+    assert_int_equal(test_write_file(config, "[dataset ETTh1]\nprotocol = ltsf\nhorizons = 96\n[model naive]\n[model mean]\n"), 0);
+    snprintf(out, sizeof out, "%s/run", work);
+    const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
+    test_process_result result;
+    assert_int_equal(run_bench(&result, arguments), 0);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *results = test_read_file(path, NULL);
+    /* Repeat-last-value on z-scored ETTh1, look-back 96, H = 96, all 2,785 × 7 windows. */
+    assert_float_equal(result_value(results, "naive", "mse"), 1.2944, 0.0005);
+    assert_float_equal(result_value(results, "mean", "mse"), 0.7008, 0.0005);
+    free(results);
+}
+
+/* ---- malformed inputs ------------------------------------------------------- */
+
+typedef struct bad_case {
+    const char *name;
+    const char *data;          /* contents of data.csv (NULL: none written) */
+    int gzip_truncated;        /* write data as a truncated data.txt.gz (LSTNet format) */
+    const char *config;        /* config text; %s is replaced by the data file path */
+    const char *expect_file;   /* substring naming the file (data.csv / bad.ini) */
+    const char *expect_text;   /* substring naming the problem */
+} bad_case;
+
+#define CUSTOM "[dataset d]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 4\nhorizons = 2\n[model naive]\n"
+#define GOOD_DATA "date,x\n2021-01-01 00:00:00,1\n2021-01-01 01:00:00,2\n2021-01-01 02:00:00,3\n" \
+    "2021-01-01 03:00:00,4\n2021-01-01 04:00:00,5\n2021-01-01 05:00:00,6\n2021-01-01 06:00:00,7\n" \
+    "2021-01-01 07:00:00,8\n2021-01-01 08:00:00,9\n2021-01-01 09:00:00,10\n2021-01-01 10:00:00,11\n" \
+    "2021-01-01 11:00:00,12\n2021-01-01 12:00:00,13\n2021-01-01 13:00:00,14\n2021-01-01 14:00:00,15\n" \
+    "2021-01-01 15:00:00,16\n2021-01-01 16:00:00,17\n2021-01-01 17:00:00,18\n2021-01-01 18:00:00,19\n" \
+    "2021-01-01 19:00:00,20\n"
+
+static const bad_case bad_cases[] = {
+    {"ragged row", "date,x,y\n2021-01-01 00:00:00,1,2\n2021-01-01 01:00:00,3\n", 0, CUSTOM, "data.csv:3", ""},
+    {"non-numeric cell", "date,x\n2021-01-01 00:00:00,1\n2021-01-01 01:00:00,abc\n", 0, CUSTOM, "data.csv:3", "abc"},
+    {"NaN cell", "date,x\n2021-01-01 00:00:00,1\n2021-01-01 01:00:00,nan\n", 0, CUSTOM, "data.csv:3", ""},
+    {"infinite cell", "date,x\n2021-01-01 00:00:00,1\n2021-01-01 01:00:00,inf\n", 0, CUSTOM, "data.csv:3", ""},
+    {"empty file", "", 0, CUSTOM, "data.csv", "empty"},
+    {"header only", "date,x\n", 0, CUSTOM, "data.csv", ""},
+    {"missing date column", "when,x\n2021-01-01 00:00:00,1\n", 0, CUSTOM, "data.csv", "date"},
+    {"unparsable date", "date,x\n2021-01-01 00:00:00,1\nyesterday,2\n", 0, CUSTOM, "data.csv:3", "yesterday"},
+    {"truncated gzip", GOOD_DATA, 1,
+     "[dataset d]\npath = %s\nformat = lstnet\ndate_column =\nprotocol = paper\nwindow = 2\nhorizons = 2\n[model naive]\n",
+     "data.txt.gz", ""},
+    {"unknown dataset", NULL, 0, "[dataset nosuchdata]\n[model naive]\n", "bad.ini:1", "nosuchdata"},
+    {"unknown model", GOOD_DATA, 0, "[dataset d]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 4\nhorizons = 2\n[model prophet]\n",
+     "bad.ini:7", "prophet"},
+    {"unknown protocol", GOOD_DATA, 0, "[dataset d]\npath = %s\nprotocol = kaggle\n[model naive]\n", "bad.ini:3", "kaggle"},
+    {"unknown model parameter", GOOD_DATA, 0, CUSTOM "colour = blue\n", "bad.ini:8", "colour"},
+    {"unknown protocol setting", GOOD_DATA, 0, CUSTOM "[dataset e]\npath = %s\nprotocol = ltsf\nwindows = 3\n", "bad.ini", "windows"},
+    {"horizon longer than the series", GOOD_DATA, 0,
+     "[dataset d]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 4\nhorizons = 500\n[model naive]\n", "bad.ini", "horizon 500"},
+    {"negative window", GOOD_DATA, 0,
+     "[dataset d]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = -5\n[model naive]\n", "bad.ini:5", "-5"},
+    {"parameter out of range", GOOD_DATA, 0, CUSTOM "[model seasonal_naive]\nperiod = -1\n", "bad.ini:9", "-1"},
+    {"over-long config line", GOOD_DATA, 0,
+     CUSTOM "; xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+     "bad.ini:8", "characters"},
+    {"duplicate key", GOOD_DATA, 0, CUSTOM "[model mean]\nwindow = 2\nwindow = 3\n", "bad.ini:10", "twice"},
+    {"unknown section", GOOD_DATA, 0, CUSTOM "[plot x]\n", "bad.ini:8", "plot"},
+    {"key outside a section", GOOD_DATA, 0, "seeds = 1\n" CUSTOM, "bad.ini:1", "outside"},
+    {"bad seeds", GOOD_DATA, 0, "[run]\nseeds = one\n" CUSTOM, "bad.ini:2", "seeds"},
+    {"no model", GOOD_DATA, 0, "[dataset d]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 4\nhorizons = 2\n",
+     "bad.ini", "[model"},
+};
+
+static void write_truncated_gzip(const char *path, const char *text)
+{
+    char full[4300];
+    snprintf(full, sizeof full, "%s.full", path);
+    gzFile gz = gzopen(full, "wb");
+    assert_non_null(gz);
+    /* LSTNet files have no header or dates: keep only the values column. */
+    for (const char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        const char *comma = strchr(line, ',');
+        gzprintf(gz, "%.*s\n", (int)(strchr(comma, '\n') - comma - 1), comma + 1);
+    }
+    gzclose(gz);
+    size_t length;
+    char *bytes = test_read_file(full, &length);
+    FILE *out = fopen(path, "wb");
+    fwrite(bytes, 1, length / 2, out);
+    fclose(out);
+    free(bytes);
+    unlink(full);
+}
+
+static void malformed_inputs_exit_2_with_location_and_no_results(void **state)
+{
+    (void)state;
+    assert_true(sizeof bad_cases / sizeof bad_cases[0] >= 15);
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const bad_case *c = &bad_cases[i];
+        const char *work = test_temp_dir();
+        char data[4200], config[4200], out[4200], text[8192], results[4300];
+        snprintf(data, sizeof data, "%s/%s", work, c->gzip_truncated ? "data.txt.gz" : "data.csv");
+        if (c->gzip_truncated)
+            write_truncated_gzip(data, c->data);
+        else if (c->data != NULL)
+            assert_int_equal(test_write_file(data, c->data), 0);
+        snprintf(config, sizeof config, "%s/bad.ini", work);
+        snprintf(text, sizeof text, c->config, data, data);
+        assert_int_equal(test_write_file(config, text), 0);
+        snprintf(out, sizeof out, "%s/out", work);
+        const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
+        test_process_result result;
+        assert_int_equal(run_bench(&result, arguments), 0);
+        snprintf(results, sizeof results, "%s/results.csv", out);
+        int ok = result.exit_code == 2 && strstr(result.err, c->expect_file) != NULL &&
+                 strstr(result.err, c->expect_text) != NULL && access(results, F_OK) != 0;
+        if (!ok)
+            fprintf(stderr, "case '%s': exit %d, stderr: %s", c->name, result.exit_code, result.err);
+        assert_true(ok);
+        test_process_free(&result);
+    }
+}
+
+static void bad_command_line_usage(void **state)
+{
+    (void)state;
+    const char *cases[][6] = {
+        {"run", NULL},
+        {"run", "configs/m4-hourly.ini", "--jobs", "0", NULL},
+        {"run", "configs/m4-hourly.ini", "--seeds", "x", NULL},
+        {"run", "configs/m4-hourly.ini", "--shard", "3/2", NULL},
+        {"run", "/nonexistent/config.ini", NULL},
+        {"nosuchcommand", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        test_process_result result;
+        assert_int_equal(run_bench(&result, cases[i]), 0);
+        if (result.exit_code != 2)
+            fprintf(stderr, "case %zu: exit %d: %s", i, result.exit_code, result.err);
+        assert_int_equal(result.exit_code, 2);
+        assert_true(strlen(result.err) > 0);
+        test_process_free(&result);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(m4_hourly_matches_published_benchmarks),
+        cmocka_unit_test(reruns_and_jobs_are_byte_identical),
+        cmocka_unit_test(resume_keeps_finished_cells),
+        cmocka_unit_test(paper_protocol_window_counts),
+        cmocka_unit_test(ltsf_etth1_reference_baselines),
+        cmocka_unit_test(malformed_inputs_exit_2_with_location_and_no_results),
+        cmocka_unit_test(bad_command_line_usage),
+    };
+    return cmocka_run_group_tests_name("cli_run", tests, setup, NULL);
+}
