@@ -31,6 +31,8 @@ typedef struct bench_dataset {
     double step_seconds;     /* regular sampling interval; 0 when unknown */
     size_t seasonal_period;  /* 1 when none */
     size_t missing_filled;   /* cells filled by the entry's missing-value policy */
+    size_t missing_timestamps; /* of those, rows inserted on the regular grid (e.g. a
+                                  skipped daylight-saving hour); counted once per row */
     char sha256[2][65];      /* of the file(s) read, hex; "" when not computed */
     char path[2][4096];      /* the file(s) read */
 } bench_dataset;
@@ -55,6 +57,14 @@ typedef struct bench_dataset_info {
     const char *start_date;        /* synthetic first timestamp ("1990-01-01") for files
                                       without dates, as the GBRT scripts do; NULL: none */
     const char *description;
+    /* Added by the datasets module (all optional: zero/NULL means the default). */
+    char delimiter;                /* field separator libcsv splits on; 0 = ',' */
+    const char *series_column;     /* long format: series id column ("series_id") */
+    double synthetic_step_seconds; /* step of the synthetic calendar from start_date,
+                                      when it differs from the data's own step (the GBRT
+                                      scripts step solar_AL's 10-min rows by 1 hour) */
+    size_t length;                 /* documented rows per series (0: ragged/unknown) */
+    size_t series_count;           /* documented number of series (0: unknown) */
 } bench_dataset_info;
 
 /* Registry lookups.  The table is static; nothing to free. */
@@ -73,5 +83,52 @@ int bench_dataset_locate(const bench_dataset_info *info, int index, char *path, 
  * line and problem. */
 int bench_dataset_load(bench_dataset **out, const char *name, bench_error *error);
 void bench_dataset_free(bench_dataset *dataset);
+
+/* ---- Added by the datasets module ------------------------------------------ */
+
+/* Load arbitrary files described by an ad-hoc `info` (user-defined datasets,
+ * tests): paths[0] is the data file, paths[1] M4's test file (else NULL).  Only
+ * the parsing fields of info are used (format, delimiter, columns, dates, steps,
+ * missing policy); sha256 of each file read is always computed.  *out is freed
+ * with bench_dataset_free(). */
+int bench_dataset_load_path(bench_dataset **out, const bench_dataset_info *info, const char *const paths[2],
+                            bench_error *error);
+
+/* Fail with BENCH_NOT_FOUND: "unknown dataset 'x' (known: ETTh1, ...)". */
+int bench_dataset_fail_unknown(const char *name, bench_error *error);
+
+/* Number of files the entry's format reads (1, or 2 for M4 train + test). */
+int bench_dataset_file_count(const bench_dataset_info *info);
+
+/* The download cache: BENCH_DATA_DIR, else $XDG_CACHE_HOME/bench, else
+ * ~/.cache/bench (not created here). */
+int bench_dataset_cache_dir(char *path, size_t path_size, bench_error *error);
+
+/* sha256 of a file (plain bytes, not inflated) as 64 lowercase hex digits.
+ * Uses OpenSSL's EVP (libcrypto.so.3); BENCH_UNSUPPORTED when it cannot be loaded. */
+int bench_sha256_file(const char *path, char hex[65], bench_error *error);
+
+/* What a fetch did, per file, for the caller to report (warnings are the
+ * caller's to print: library code never prints). */
+typedef struct bench_fetch_report {
+    int file_count;
+    char path[2][4096];        /* where the file now is */
+    char sha256[2][65];        /* its checksum */
+    int pinned[2];             /* 1: matched the registry's sha256; 0: unpinned */
+    int downloaded[2];         /* 1: fetched now; 0: was already present */
+} bench_fetch_report;
+
+/* Make a registered dataset's files present in the cache, unless already found
+ * by bench_dataset_locate.  http/https/file URLs go through libcurl into a temp
+ * file in the cache that is renamed into place only after its sha256 matched
+ * the pinned one (a mismatch deletes it and fails with BENCH_BAD_INPUT naming
+ * both checksums); "deb:PACKAGE:PATH" sources run `apt-get download PACKAGE` and
+ * `dpkg-deb -x` in a temp directory and copy PATH out (other registered files
+ * of the same package come along).  show_progress: draw progress on stderr when
+ * it is a terminal.  The _ex form also fills *report (may be NULL) and takes any
+ * info, registered or not. */
+int bench_dataset_fetch(const char *name, int show_progress, bench_error *error);
+int bench_dataset_fetch_ex(const bench_dataset_info *info, int show_progress, bench_fetch_report *report,
+                           bench_error *error);
 
 #endif
