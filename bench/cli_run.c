@@ -21,6 +21,7 @@ static void run_usage(FILE *stream)
             "  --resume         keep cells already finished in DIR\n"
             "  --shard I/N      run only cells whose plan index %% N == I\n"
             "  --predictions    also write DIR/predictions/<cell_id>.csv\n"
+            "  --plugin PATH    load a forecaster plugin (.so); repeatable; BENCH_PLUGIN_PATH is scanned too\n"
             "  --quiet          no progress output\n"
             "Outputs: DIR/results.csv (the results contract), timings.csv, run.json, plan.csv.\n");
 }
@@ -43,15 +44,17 @@ int cli_run(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},     {"threads", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'},          {"resume", no_argument, NULL, 'r'},
         {"predictions", no_argument, NULL, 'p'},    {"shard", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"plugin", required_argument, NULL, 'P'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     bench_run_options options = {.jobs = 1};
+    const char *plugins[64];
     uint64_t seeds[BENCH_MAX_SEEDS];
     char default_out[4096];
     unsigned long value;
     optind = 1;
     int option;
-    while ((option = getopt_long(argc, argv, "o:s:j:t:qrpS:h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "o:s:j:t:qrpS:P:h", long_options, NULL)) != -1) {
         switch (option) {
         case 'o':
             options.out_dir = optarg;
@@ -116,6 +119,14 @@ int cli_run(int argc, char **argv)
             options.shard_count = (unsigned)count;
             break;
         }
+        case 'P':
+            if (options.plugin_count == sizeof plugins / sizeof plugins[0]) {
+                fprintf(stderr, "bench run: at most 64 --plugin options\n");
+                return 2;
+            }
+            plugins[options.plugin_count++] = optarg;
+            options.plugins = plugins;
+            break;
         case 'h':
             run_usage(stdout);
             return 0;

@@ -75,6 +75,8 @@ typedef struct bench_run_options {
     int resume;                     /* keep finished cells found in out_dir/cells */
     int predictions;                /* force predictions on */
     unsigned shard_index, shard_count; /* run only cells with index % count == shard */
+    const char *const *plugins;     /* --plugin paths, loaded before the config */
+    size_t plugin_count;
 } bench_run_options;
 
 typedef struct bench_run_summary {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench/harness.h"
+#include "bench/plugin.h"
 #include "forecasters/registry.h"
 
 void bench_owned_params_free(bench_owned_params *params)
@@ -367,8 +368,12 @@ static int add_model(bench_plan *plan, bench_config_section *section, unsigned d
     item->variant = strdup(section->label);
     if (item->variant == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
-    bench_config_entry *entry = bench_config_take(section, "model");
-    const char *name = entry ? entry->value : section->label;
+    bench_config_entry *entry = bench_config_take(section, "plugin");
+    const bench_forecaster *from_plugin = NULL;
+    if (entry != NULL && bench_plugin_load(entry->value, &from_plugin, error) != BENCH_OK)
+        return bench_error_prefix(error, "%s:%zu: ", plan->config_path, entry->line);
+    entry = bench_config_take(section, "model");
+    const char *name = entry ? entry->value : from_plugin ? from_plugin->name : section->label;
     item->forecaster = bench_forecaster_find(name);
     if (item->forecaster == NULL)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown model '%s'; models: %s", plan->config_path,
@@ -502,6 +507,11 @@ static int trial_create(const bench_plan *plan, bench_error *error)
 int bench_plan_build(bench_plan **out, const char *config_path, const bench_run_options *options,
                      bench_error *error)
 {
+    if (bench_plugin_load_environment(error) != BENCH_OK)
+        return error->code;
+    for (size_t i = 0; options != NULL && i < options->plugin_count; i++)
+        if (bench_plugin_load(options->plugins[i], NULL, error) != BENCH_OK)
+            return error->code;
     bench_config *config = NULL;
     if (bench_config_load(&config, config_path, error) != BENCH_OK)
         return error->code;

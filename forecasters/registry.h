@@ -13,4 +13,13 @@ size_t bench_forecaster_builtins(const bench_forecaster *const **list);
 /* "naive, seasonal_naive, ..." for "unknown model" messages; static buffer. */
 const char *bench_forecaster_names(void);
 
+/* Validate a vtable: ABI major version, required slots, name syntax.  `origin`
+ * (a plugin path) names the culprit in messages. */
+int bench_forecaster_check(const bench_forecaster *forecaster, const char *origin, bench_error *error);
+/* Add a plugin's forecaster (checked, no clash with a built-in or another plugin;
+ * registering the same vtable twice is a no-op).  The vtable must outlive the
+ * registry: plugins are never unloaded. */
+int bench_forecaster_register(const bench_forecaster *forecaster, const char *origin, bench_error *error);
+size_t bench_forecaster_plugins(const bench_forecaster *const **list);
+
 #endif
