@@ -68,8 +68,9 @@ int bench_missing_policy_check(const bench_dataset_info *info, int *interpolate,
         *interpolate = 1;
         return BENCH_OK;
     }
-    return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: unknown missing_policy '%s' (known: interpolate, or none)",
-                      info->name ? info->name : "dataset", info->missing_policy);
+    /* No name here: bench_dataset_load_path prefixes the dataset's name. */
+    return BENCH_FAIL(error, BENCH_BAD_INPUT, "unknown missing_policy '%s' (known: interpolate, or none)",
+                      info->missing_policy);
 }
 
 int bench_time_check(const bench_dataset_info *info, const char *path, size_t line, int64_t previous,
@@ -215,12 +216,12 @@ int bench_table_to_aligned(bench_table *table, bench_dataset *out, const bench_d
     if (out->timestamps == NULL && info->start_date != NULL) {
         int64_t start;
         if (bench_start_date_parse(info->start_date, &start) != 0)
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: start_date '%s' is not YYYY-MM-DD[ HH:MM:SS]",
-                              info->name ? info->name : "dataset", info->start_date);
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "start_date '%s' is not YYYY-MM-DD[ HH:MM:SS]",
+                              info->start_date);
         double step = info->synthetic_step_seconds > 0 ? info->synthetic_step_seconds : info->step_seconds;
         if (!(step > 0))
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: start_date given without a step",
-                              info->name ? info->name : "dataset");
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "start_date '%s' given without a step",
+                              info->start_date);
         out->timestamps = malloc((rows ? rows : 1) * sizeof *out->timestamps);
         if (out->timestamps == NULL)
             return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory for timestamps");
