@@ -13,6 +13,8 @@ extern const bench_forecaster bench_forecaster_mean;
 extern const bench_forecaster bench_forecaster_ridge;
 extern const bench_forecaster bench_forecaster_gbrt;
 extern const bench_forecaster bench_forecaster_gbrt_naive;
+extern const bench_forecaster bench_forecaster_dlinear;
+extern const bench_forecaster bench_forecaster_nlinear;
 
 static const bench_forecaster *const builtins[] = {
     &bench_forecaster_naive,
@@ -22,6 +24,8 @@ static const bench_forecaster *const builtins[] = {
     &bench_forecaster_ridge,
     &bench_forecaster_gbrt,
     &bench_forecaster_gbrt_naive,
+    &bench_forecaster_dlinear,
+    &bench_forecaster_nlinear,
 };
 
 size_t bench_forecaster_builtins(const bench_forecaster *const **list)

@@ -1,0 +1,233 @@
+/* The deep forecasters through the forecaster vtable on synthetic series:
+ * each must learn a noisy sine far better than the naive forecast, be
+ * deterministic for a seed, round-trip through a checkpoint, and fail clearly on
+ * a batch larger than the data, a diverging (NaN) loss and a foreign checkpoint.
+ *
+ * The forecaster sources are compiled into this test directly so it links only
+ * nn + common, like every test_nn_* (nn work is not blocked by the rest of core). */
+#include "tests/test_nn_harness.h"
+
+#include <math.h>
+#include <unistd.h>
+
+#include "forecasters/deep_train.c"
+#include "forecasters/deep_linear.c"
+
+#define SERIES_LENGTH 1400
+#define VIEW_LENGTH 1100 /* train 900, validation 200, test windows after */
+#define TRAIN_LENGTH 900
+#define LOOKBACK 48
+#define HORIZON 12
+
+typedef struct synthetic {
+    double values[2][SERIES_LENGTH];
+    bench_series_view views[2];
+    bench_train_view train;
+    bench_forecast_window windows[2 * 64];
+    bench_forecast_request request;
+    double truth[2 * 64 * HORIZON];
+} synthetic;
+
+/* Two channels: sines of period 24 with different phases and noise sd 0.1. */
+static void make_synthetic(synthetic *s)
+{
+    bench_rng rng;
+    bench_rng_seed(&rng, 77);
+    for (int c = 0; c < 2; c++) {
+        for (size_t t = 0; t < SERIES_LENGTH; t++)
+            s->values[c][t] = sin(2 * M_PI * (double)t / 24.0 + c) + 0.1 * bench_rng_normal(&rng);
+        s->views[c] = (bench_series_view){.name = c ? "b" : "a", .length = VIEW_LENGTH, .train_length = TRAIN_LENGTH,
+                                          .values = s->values[c]};
+    }
+    s->train = (bench_train_view){.series_count = 2, .series = s->views};
+    size_t w = 0;
+    for (int c = 0; c < 2; c++)
+        for (size_t i = 0; i < 64; i++, w++) {
+            size_t origin = VIEW_LENGTH + i * 4;
+            s->windows[w] = (bench_forecast_window){.series_index = (size_t)c, .history_length = origin,
+                                                    .history = s->values[c]};
+            for (size_t k = 0; k < HORIZON; k++)
+                s->truth[w * HORIZON + k] = s->values[c][origin + k];
+        }
+    s->request = (bench_forecast_request){.horizon = HORIZON, .window_count = w, .windows = s->windows};
+}
+
+/* Resolved params: the forecaster's defaults with "name=value" overrides. */
+typedef struct param_set {
+    size_t count;
+    const char *names[64];
+    const char *values[64];
+    bench_params params;
+} param_set;
+
+static void make_params(param_set *set, const bench_forecaster *f, const char *const *overrides, size_t override_count)
+{
+    static char buffers[16][64];
+    set->count = f->param_count;
+    for (size_t i = 0; i < f->param_count; i++) {
+        set->names[i] = f->params[i].name;
+        set->values[i] = f->params[i].default_value;
+        for (size_t o = 0; o < override_count; o++) {
+            const char *eq = strchr(overrides[o], '=');
+            size_t n = (size_t)(eq - overrides[o]);
+            if (strlen(f->params[i].name) == n && strncmp(overrides[o], f->params[i].name, n) == 0) {
+                snprintf(buffers[o], sizeof buffers[o], "%s", eq + 1);
+                set->values[i] = buffers[o];
+            }
+        }
+    }
+    set->params = (bench_params){.count = set->count, .names = set->names, .values = set->values};
+}
+
+static bench_task_info task_info(void)
+{
+    bench_task_info task = {.dataset = "synthetic", .protocol = "test", .horizon = HORIZON, .lookback = LOOKBACK,
+                            .seasonal_period = 24, .threads = 1, .seed = 5};
+    return task;
+}
+
+static double mse(const double *a, const double *b, size_t n)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += (a[i] - b[i]) * (a[i] - b[i]);
+    return sum / (double)n;
+}
+
+static int fit_and_predict(const bench_forecaster *f, const char *const *overrides, size_t override_count,
+                           synthetic *s, uint64_t seed, double *out, bench_error *error)
+{
+    param_set set;
+    make_params(&set, f, overrides, override_count);
+    bench_task_info task = task_info();
+    bench_model *model = NULL;
+    int status = f->create(&model, &set.params, &task, error);
+    bench_rng rng;
+    bench_rng_seed(&rng, seed);
+    if (status == BENCH_OK)
+        status = f->fit(model, &s->train, &rng, error);
+    if (status == BENCH_OK)
+        status = f->predict(model, &s->request, &rng, out, error);
+    f->destroy(model);
+    return status;
+}
+
+static void learns_sine(const bench_forecaster *f, const char *const *overrides, size_t override_count,
+                        double max_ratio)
+{
+    synthetic *s = calloc(1, sizeof *s);
+    make_synthetic(s);
+    size_t n = s->request.window_count * HORIZON;
+    double *out = calloc(n, sizeof(double)), *again = calloc(n, sizeof(double)), *naive = calloc(n, sizeof(double));
+    bench_error error = {0};
+    int status = fit_and_predict(f, overrides, override_count, s, 3, out, &error);
+    if (status != BENCH_OK)
+        fail_msg("%s: %s", f->name, error.message);
+    for (size_t w = 0; w < s->request.window_count; w++)
+        for (size_t k = 0; k < HORIZON; k++)
+            naive[w * HORIZON + k] = s->windows[w].history[s->windows[w].history_length - 1];
+    double model_mse = mse(out, s->truth, n), naive_mse = mse(naive, s->truth, n);
+    print_message("%s: test MSE %.4f, naive %.4f (ratio %.3f, required < %.2f)\n", f->name, model_mse, naive_mse,
+                  model_mse / naive_mse, max_ratio);
+    assert_true(model_mse < max_ratio * naive_mse);
+    /* Same seed, same threads: bit-identical forecasts. */
+    assert_int_equal(fit_and_predict(f, overrides, override_count, s, 3, again, &error), BENCH_OK);
+    assert_memory_equal(out, again, n * sizeof(double));
+    free(out);
+    free(again);
+    free(naive);
+    free(s);
+}
+
+static void dlinear_learns_a_sine(void **unused)
+{
+    (void)unused;
+    const char *fast[] = {"epochs=4"};
+    learns_sine(&bench_forecaster_dlinear, fast, 1, 0.2);
+}
+
+static void nlinear_learns_a_sine(void **unused)
+{
+    (void)unused;
+    const char *fast[] = {"epochs=4"};
+    learns_sine(&bench_forecaster_nlinear, fast, 1, 0.2);
+}
+
+static void bad_inputs_fail_clearly(void **unused)
+{
+    (void)unused;
+    synthetic *s = calloc(1, sizeof *s);
+    make_synthetic(s);
+    double *out = calloc(s->request.window_count * HORIZON, sizeof(double));
+    bench_error error = {0};
+    /* 900 − 48 − 12 + 1 = 841 time origins: a batch of 5000 cannot be formed. */
+    const char *huge_batch[] = {"batch_size=5000"};
+    assert_int_equal(fit_and_predict(&bench_forecaster_dlinear, huge_batch, 1, s, 1, out, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "batch_size 5000"));
+    assert_non_null(strstr(error.message, "841"));
+    /* A learning rate that overflows float within an epoch: the loss turns non-finite. */
+    const char *diverging[] = {"learning_rate=10", "optimizer=sgd", "schedule=constant"};
+    for (size_t c = 0; c < 2; c++)
+        for (size_t t = 0; t < SERIES_LENGTH; t++)
+            s->values[c][t] *= 1e6;
+    int status = fit_and_predict(&bench_forecaster_nlinear, diverging, 3, s, 1, out, &error);
+    assert_int_equal(status, BENCH_MODEL);
+    print_message("diverging: %s\n", error.message);
+    assert_non_null(strstr(error.message, "epoch 1"));
+    free(out);
+    free(s);
+}
+
+static void checkpoint_round_trip_and_foreign_file(void **unused)
+{
+    (void)unused;
+    synthetic *s = calloc(1, sizeof *s);
+    make_synthetic(s);
+    size_t n = s->request.window_count * HORIZON;
+    double *out = calloc(n, sizeof(double)), *loaded_out = calloc(n, sizeof(double));
+    char path[] = "/tmp/bench-deep-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *fast[] = {"epochs=2"};
+    param_set set;
+    make_params(&set, &bench_forecaster_dlinear, fast, 1);
+    bench_task_info task = task_info();
+    bench_error error = {0};
+    bench_model *model = NULL, *loaded = NULL;
+    bench_rng rng;
+    bench_rng_seed(&rng, 9);
+    assert_int_equal(bench_forecaster_dlinear.create(&model, &set.params, &task, &error), BENCH_OK);
+    assert_int_equal(bench_forecaster_dlinear.fit(model, &s->train, &rng, &error), BENCH_OK);
+    assert_int_equal(bench_forecaster_dlinear.predict(model, &s->request, &rng, out, &error), BENCH_OK);
+    assert_int_equal(bench_forecaster_dlinear.save(model, path, &error), BENCH_OK);
+    assert_int_equal(bench_forecaster_dlinear.load(&loaded, path, &set.params, &task, &error), BENCH_OK);
+    assert_int_equal(bench_forecaster_dlinear.predict(loaded, &s->request, &rng, loaded_out, &error), BENCH_OK);
+    assert_memory_equal(out, loaded_out, n * sizeof(double));
+    bench_forecaster_dlinear.destroy(loaded);
+    /* Another model's checkpoint, and the same model with another input length. */
+    param_set nset;
+    make_params(&nset, &bench_forecaster_nlinear, NULL, 0);
+    assert_int_equal(bench_forecaster_nlinear.load(&loaded, path, &nset.params, &task, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "dlinear"));
+    const char *longer[] = {"input_length=60"};
+    make_params(&set, &bench_forecaster_dlinear, longer, 1);
+    assert_int_equal(bench_forecaster_dlinear.load(&loaded, path, &set.params, &task, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "linear_seasonal.weight"));
+    bench_forecaster_dlinear.destroy(model);
+    unlink(path);
+    free(out);
+    free(loaded_out);
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dlinear_learns_a_sine),
+        cmocka_unit_test(nlinear_learns_a_sine),
+        cmocka_unit_test(bad_inputs_fail_clearly),
+        cmocka_unit_test(checkpoint_round_trip_and_foreign_file),
+    };
+    return cmocka_run_group_tests_name("nn_forecasters", tests, NULL, NULL);
+}
