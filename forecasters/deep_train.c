@@ -53,6 +53,38 @@ void deep_copy_history(float *out, const double *history, size_t history_length,
         out[pad + i] = (float)history[i];
 }
 
+void deep_revin_normalize(float *x, float *mean, float *std, size_t rows, size_t length)
+{
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * length;
+        double sum = 0.0, squares = 0.0;
+        for (size_t t = 0; t < length; t++)
+            sum += row[t];
+        double m = sum / (double)length;
+        for (size_t t = 0; t < length; t++)
+            squares += (row[t] - m) * (row[t] - m);
+        double s = sqrt(squares / (double)length + 1e-5);
+        mean[r] = (float)m;
+        std[r] = (float)s;
+        for (size_t t = 0; t < length; t++)
+            row[t] = (float)((row[t] - m) / s);
+    }
+}
+
+void deep_revin_restore(float *y, const float *mean, const float *std, size_t rows, size_t horizon)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t h = 0; h < horizon; h++)
+            y[r * horizon + h] = y[r * horizon + h] * std[r] + mean[r];
+}
+
+void deep_revin_scale_grad(float *dy, const float *dout, const float *std, size_t rows, size_t horizon)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t h = 0; h < horizon; h++)
+            dy[r * horizon + h] = dout[r * horizon + h] * std[r];
+}
+
 /* Static copies so config strings outlive the params they came from. */
 static const char *canonical(const char *text, const char *const *choices, size_t count)
 {
@@ -65,7 +97,7 @@ static const char *canonical(const char *text, const char *const *choices, size_
 static int read_config(deep_train_config *config, const bench_params *params, const bench_task_info *task,
                        bench_error *error)
 {
-    static const char *const schedules[] = {"halve", "constant", "cosine"};
+    static const char *const schedules[] = {"halve", "type3", "constant", "cosine"};
     static const char *const optimizers[] = {"adam", "adamw", "sgd"};
     int status = BENCH_OK;
     long input_length = deep_get_int(params, "input_length", &status, error);
@@ -83,7 +115,7 @@ static int read_config(deep_train_config *config, const bench_params *params, co
         status = bench_params_get_string(params, "optimizer", &optimizer, error);
     if (status != BENCH_OK)
         return status;
-    config->schedule = canonical(schedule, schedules, 3);
+    config->schedule = canonical(schedule, schedules, 4);
     config->optimizer = canonical(optimizer, optimizers, 3);
     config->input_length = input_length > 0 ? (size_t)input_length : task->lookback;
     config->horizon = task->horizon;
@@ -292,6 +324,8 @@ static float epoch_learning_rate(const deep_train_config *config, size_t epoch)
 {
     if (strcmp(config->schedule, "halve") == 0)
         return (float)(config->learning_rate * pow(0.5, (double)epoch));
+    if (strcmp(config->schedule, "type3") == 0)
+        return (float)(epoch < 2 ? config->learning_rate : config->learning_rate * pow(0.9, (double)(epoch - 2)));
     if (strcmp(config->schedule, "cosine") == 0)
         return nn_lr_cosine((float)config->learning_rate, 0.0f, epoch, config->epochs, 0);
     return (float)config->learning_rate;

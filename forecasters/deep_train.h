@@ -33,7 +33,7 @@ typedef struct deep_train_config {
     size_t horizon;
     size_t epochs, batch_size, patience;
     double learning_rate, weight_decay, grad_clip;
-    const char *schedule;  /* "halve" | "constant" | "cosine" (static strings) */
+    const char *schedule;  /* "halve" | "type3" | "constant" | "cosine" (static strings) */
     const char *optimizer; /* "adam" | "adamw" | "sgd" */
     size_t max_windows;    /* training units per epoch, sampled without replacement; 0 = all */
     unsigned threads;
@@ -102,8 +102,9 @@ struct deep_arch {
     {.name = "patience", .type = BENCH_PARAM_INT, .default_value = patience,                                       \
      .doc = "epochs without validation improvement before stopping", .minimum = 1, .maximum = 100000},            \
     {.name = "schedule", .type = BENCH_PARAM_STRING, .default_value = schedule,                                    \
-     .doc = "learning-rate schedule: halve (LTSF type1, lr*0.5^(epoch-1)), constant or cosine",                    \
-     .choices = "halve|constant|cosine"},                                                                          \
+     .doc = "learning-rate schedule: halve (LTSF type1, lr*0.5^(epoch-1)), type3 (PatchTST: lr, then *0.9 per "     \
+            "epoch from epoch 3), constant or cosine",                                                             \
+     .choices = "halve|type3|constant|cosine"},                                                                          \
     {.name = "optimizer", .type = BENCH_PARAM_STRING, .default_value = "adam", .doc = "adam, adamw or sgd",      \
      .choices = "adam|adamw|sgd"},                                                                                 \
     {.name = "weight_decay", .type = BENCH_PARAM_REAL, .default_value = "0",                                       \
@@ -136,5 +137,14 @@ double deep_get_real(const bench_params *params, const char *name, int *status, 
 /* Copies the last `length` values of history into out as floats, left-padding
  * with the first value when the history is shorter. */
 void deep_copy_history(float *out, const double *history, size_t history_length, size_t length);
+
+/* Instance normalisation (RevIN without affine weights, as PatchTST's default):
+ * each row of x (rows, length) is replaced by (x − mean)/std, std = sqrt(var + 1e-5)
+ * (biased variance); mean, std (rows) are kept for deep_revin_restore. */
+void deep_revin_normalize(float *x, float *mean, float *std, size_t rows, size_t length);
+/* y (rows, horizon) ← y·std + mean; the gradient of the restored output w.r.t. the
+ * model's output is dy·std (deep_revin_scale_grad), the statistics being constants. */
+void deep_revin_restore(float *y, const float *mean, const float *std, size_t rows, size_t horizon);
+void deep_revin_scale_grad(float *dy, const float *dout, const float *std, size_t rows, size_t horizon);
 
 #endif

@@ -15,6 +15,7 @@ extern const bench_forecaster bench_forecaster_gbrt;
 extern const bench_forecaster bench_forecaster_gbrt_naive;
 extern const bench_forecaster bench_forecaster_dlinear;
 extern const bench_forecaster bench_forecaster_nlinear;
+extern const bench_forecaster bench_forecaster_mlp;
 
 static const bench_forecaster *const builtins[] = {
     &bench_forecaster_naive,
@@ -26,6 +27,7 @@ static const bench_forecaster *const builtins[] = {
     &bench_forecaster_gbrt_naive,
     &bench_forecaster_dlinear,
     &bench_forecaster_nlinear,
+    &bench_forecaster_mlp,
 };
 
 size_t bench_forecaster_builtins(const bench_forecaster *const **list)

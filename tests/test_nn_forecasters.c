@@ -12,6 +12,7 @@
 
 #include "forecasters/deep_train.c"
 #include "forecasters/deep_linear.c"
+#include "forecasters/deep_mlp.c"
 
 #define SERIES_LENGTH 1400
 #define VIEW_LENGTH 1100 /* train 900, validation 200, test windows after */
@@ -153,6 +154,13 @@ static void nlinear_learns_a_sine(void **unused)
     learns_sine(&bench_forecaster_nlinear, fast, 1, 0.2);
 }
 
+static void mlp_learns_a_sine(void **unused)
+{
+    (void)unused;
+    const char *fast[] = {"epochs=6", "hidden=64,64", "dropout=0"};
+    learns_sine(&bench_forecaster_mlp, fast, 3, 0.2);
+}
+
 static void bad_inputs_fail_clearly(void **unused)
 {
     (void)unused;
@@ -226,6 +234,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dlinear_learns_a_sine),
         cmocka_unit_test(nlinear_learns_a_sine),
+        cmocka_unit_test(mlp_learns_a_sine),
         cmocka_unit_test(bad_inputs_fail_clearly),
         cmocka_unit_test(checkpoint_round_trip_and_foreign_file),
     };
