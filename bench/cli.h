@@ -20,6 +20,7 @@ int cli_report_error(const bench_error *error);
 int cli_run(int argc, char **argv);
 int cli_models(int argc, char **argv);
 int cli_table(int argc, char **argv);
+int cli_plot(int argc, char **argv);
 int cli_shift(int argc, char **argv);
 int cli_data(int argc, char **argv);
 

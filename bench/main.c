@@ -10,6 +10,7 @@ static const bench_command commands[] = {
     {"run", cli_run, "run a benchmark configuration and write results.csv"},
     {"models", cli_models, "list forecasters with their parameters"},
     {"table", cli_table, "comparison tables (md, tex, csv, html) with ranks and significance tests"},
+    {"plot", cli_plot, "figures via generated gnuplot scripts (horizon, CD diagram, forecasts, curves, ...)"},
     {"data", cli_data, "datasets: list, fetch (with sha256 check), verify, path"},
     {"shift", cli_shift, "X-ray cross-device detection benchmark: generate, show, devices"},
 };

@@ -1,0 +1,100 @@
+/* bench plot DIR: figures from a run directory through generated gnuplot scripts. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/cli.h"
+#include "reports/plot.h"
+
+static void plot_usage(FILE *stream)
+{
+    fprintf(stream,
+            "usage: bench plot DIR [--format png|svg|pdf] [--kind K[,K...]]... [--timeout SECONDS]\n"
+            "                      [--gnuplot PROGRAM] [--scripts-only]\n"
+            "\n"
+            "Writes DIR/figures/NAME.dat + NAME.gp (+ a shared style.gp) per figure and runs gnuplot\n"
+            "on each script; edit a script or style.gp and rerun `gnuplot NAME.gp` to restyle.\n"
+            "Kinds (default all that the run directory has data for):\n"
+            "  horizon    metric vs forecast horizon per variant (results.csv, task forecast)\n"
+            "  cd         critical-difference diagram per task and metric (results.csv)\n"
+            "  forecast   forecast vs truth with prediction interval (DIR/predictions/*.csv)\n"
+            "  curves     training/validation curves incl. kNN accuracy (DIR/curves/*.csv)\n"
+            "  embedding  2-D PCA of embeddings coloured by class (DIR/embeddings/*.csv)\n"
+            "  ap         per-class AP bars (results.csv metrics ap_<class>, task detect)\n"
+            "  examples   detection example images already in DIR/figures/examples/*.png\n"
+            "File formats: reports/README.md.  Needs gnuplot (apt-get install gnuplot-nox).\n");
+}
+
+int cli_plot(int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"format", required_argument, NULL, 'f'},  {"kind", required_argument, NULL, 'k'},
+        {"timeout", required_argument, NULL, 't'}, {"gnuplot", required_argument, NULL, 'g'},
+        {"scripts-only", no_argument, NULL, 's'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bench_plot_options options = {.format = BENCH_PLOT_PNG};
+    optind = 1;
+    int option, bad = 0;
+    while ((option = getopt_long(argc, argv, "f:k:t:g:sh", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'f':
+            if (bench_plot_format_parse(optarg, &options.format) != 0) {
+                fprintf(stderr, "bench plot: --format must be png, svg or pdf, not '%s'\n", optarg);
+                bad = 1;
+            }
+            break;
+        case 'k':
+            for (char *name = strtok(optarg, ","); name != NULL; name = strtok(NULL, ",")) {
+                unsigned kind;
+                if (bench_plot_kind_parse(name, &kind) != 0) {
+                    fprintf(stderr, "bench plot: unknown kind '%s'; kinds are horizon, cd, forecast, curves, "
+                                    "embedding, ap, examples, all\n", name);
+                    bad = 1;
+                }
+                options.kinds |= kind;
+            }
+            break;
+        case 't': {
+            char *end;
+            options.timeout_seconds = strtod(optarg, &end);
+            if (*end != '\0' || !(options.timeout_seconds > 0 && options.timeout_seconds <= 3600)) {
+                fprintf(stderr, "bench plot: --timeout must be seconds in (0, 3600], not '%s'\n", optarg);
+                bad = 1;
+            }
+            break;
+        }
+        case 'g': options.gnuplot = optarg; break;
+        case 's': options.scripts_only = 1; break;
+        case 'h': plot_usage(stdout); return 0;
+        default: bad = 1;
+        }
+    }
+    if (!bad && optind != argc - 1) {
+        fprintf(stderr, "bench plot: expected one run directory\n");
+        bad = 1;
+    }
+    if (bad) {
+        plot_usage(stderr);
+        return 2;
+    }
+    const char *dir = argv[optind];
+    bench_error error = {0};
+    bench_figure_list figures;
+    int status = bench_plot(&figures, dir, &options, &error);
+    size_t rendered = 0;
+    for (size_t i = 0; i < figures.count; i++) {
+        const bench_figure *figure = &figures.items[i];
+        if (figure->output != NULL) {
+            printf("%s/figures/%s\n", dir, figure->output);
+            rendered++;
+        } else if (figure->script != NULL && (options.scripts_only || status != BENCH_OK)) {
+            printf("%s/figures/%s (not rendered)\n", dir, figure->script);
+        }
+    }
+    if (figures.count == 0 && status == BENCH_OK)
+        fprintf(stderr, "bench plot: %s has no data for the selected kinds\n", dir);
+    bench_figure_list_free(&figures);
+    return status == BENCH_OK ? 0 : cli_report_error(&error);
+}

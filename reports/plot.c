@@ -1,0 +1,1392 @@
+#include "reports/plot.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_eigen.h>
+#include <gsl/gsl_matrix.h>
+
+#include "reports/csv_file.h"
+#include "reports/results.h"
+#include "reports/table.h"
+
+extern char **environ;
+
+/* ---- names, formats, kinds -------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    unsigned kind;
+} kind_names[] = {
+    {"horizon", BENCH_PLOT_HORIZON}, {"cd", BENCH_PLOT_CD},     {"forecast", BENCH_PLOT_FORECAST},
+    {"curves", BENCH_PLOT_CURVES},   {"embedding", BENCH_PLOT_EMBEDDING}, {"ap", BENCH_PLOT_AP},
+    {"examples", BENCH_PLOT_EXAMPLES}, {"all", BENCH_PLOT_ALL},
+};
+
+int bench_plot_kind_parse(const char *name, unsigned *kind)
+{
+    for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+        if (strcmp(name, kind_names[i].name) == 0) {
+            *kind = kind_names[i].kind;
+            return 0;
+        }
+    return -1;
+}
+
+const char *bench_plot_kind_name(unsigned kind)
+{
+    for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+        if (kind_names[i].kind == kind)
+            return kind_names[i].name;
+    return "?";
+}
+
+int bench_plot_format_parse(const char *name, bench_plot_format *format)
+{
+    if (strcmp(name, "png") == 0)
+        *format = BENCH_PLOT_PNG;
+    else if (strcmp(name, "svg") == 0)
+        *format = BENCH_PLOT_SVG;
+    else if (strcmp(name, "pdf") == 0)
+        *format = BENCH_PLOT_PDF;
+    else
+        return -1;
+    return 0;
+}
+
+const char *bench_plot_format_extension(bench_plot_format format)
+{
+    return format == BENCH_PLOT_SVG ? "svg" : format == BENCH_PLOT_PDF ? "pdf" : "png";
+}
+
+int bench_gnuplot_find(char *path, size_t size, const char *requested, bench_error *error)
+{
+    const char *program = requested ? requested : getenv("BENCH_GNUPLOT");
+    if (program == NULL || *program == '\0')
+        program = "gnuplot";
+    if (strchr(program, '/') != NULL) {
+        if (access(program, X_OK) == 0) {
+            snprintf(path, size, "%s", program);
+            return BENCH_OK;
+        }
+    } else {
+        const char *search = getenv("PATH");
+        if (search == NULL)
+            search = "/usr/bin:/bin";
+        while (*search) {
+            size_t length = strcspn(search, ":");
+            snprintf(path, size, "%.*s/%s", (int)length, length ? search : ".", program);
+            if (access(path, X_OK) == 0)
+                return BENCH_OK;
+            search += length + (search[length] == ':');
+        }
+    }
+    return BENCH_FAIL(error, BENCH_NOT_FOUND,
+                      "gnuplot ('%s') was not found: install it with `apt-get install gnuplot-nox` (or set "
+                      "BENCH_GNUPLOT); tables still work without it (bench table DIR)",
+                      program);
+}
+
+/* ---- figure list ------------------------------------------------------------------ */
+
+typedef struct plot_context {
+    const char *dir;
+    char *figures;             /* DIR/figures */
+    bench_plot_format format;
+    bench_figure_list *list;
+    size_t capacity;
+} plot_context;
+
+/* File-name-safe copy of text (letters, digits, '.', '-', '_'; others '_'). */
+static void safe_name(char *out, size_t size, const char *text)
+{
+    size_t i = 0;
+    for (; *text && i + 1 < size; text++)
+        out[i++] = (isalnum((unsigned char)*text) || *text == '.' || *text == '-' || *text == '_') ? *text : '_';
+    out[i] = '\0';
+}
+
+static int add_figure(plot_context *context, unsigned kind, const char *title, const char *script,
+                      const char *output, bench_error *error)
+{
+    bench_figure_list *list = context->list;
+    if (list->count == context->capacity) {
+        size_t grown = context->capacity ? 2 * context->capacity : 16;
+        bench_figure *bigger = realloc(list->items, grown * sizeof *bigger);
+        if (bigger == NULL)
+            return BENCH_FAIL(error, BENCH_NO_MEMORY, "listing figures");
+        list->items = bigger;
+        context->capacity = grown;
+    }
+    bench_figure *figure = &list->items[list->count];
+    *figure = (bench_figure){.kind = kind};
+    figure->title = strdup(title);
+    figure->script = script ? strdup(script) : NULL;
+    figure->output = output ? strdup(output) : NULL;
+    list->count++;
+    if (figure->title == NULL || (script && !figure->script) || (output && !figure->output))
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "listing figures");
+    return BENCH_OK;
+}
+
+void bench_figure_list_free(bench_figure_list *list)
+{
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->items[i].title);
+        free(list->items[i].script);
+        free(list->items[i].output);
+    }
+    free(list->items);
+    memset(list, 0, sizeof *list);
+}
+
+/* ---- writing files ------------------------------------------------------------------ */
+
+/* A file being composed in memory, then written atomically. */
+typedef struct text_file {
+    char *text;
+    size_t length;
+    FILE *stream;
+} text_file;
+
+static int text_open(text_file *file, bench_error *error)
+{
+    *file = (text_file){0};
+    file->stream = open_memstream(&file->text, &file->length);
+    return file->stream ? BENCH_OK : BENCH_FAIL(error, BENCH_NO_MEMORY, "composing a figure");
+}
+
+static int text_save(text_file *file, const plot_context *context, const char *name, bench_error *error)
+{
+    fclose(file->stream);
+    file->stream = NULL;
+    size_t size = strlen(context->figures) + strlen(name) + 2;
+    char *path = malloc(size);
+    int status = path ? BENCH_OK : BENCH_FAIL(error, BENCH_NO_MEMORY, "writing %s", name);
+    if (status == BENCH_OK) {
+        snprintf(path, size, "%s/%s", context->figures, name);
+        status = bench_write_file_atomic(path, file->text, file->length, error);
+    }
+    free(path);
+    free(file->text);
+    file->text = NULL;
+    return status;
+}
+
+static void text_discard(text_file *file)
+{
+    if (file->stream)
+        fclose(file->stream);
+    free(file->text);
+    *file = (text_file){0};
+}
+
+/* A gnuplot string literal (double quotes; backslash and quote escaped). */
+static void gp_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        if (*s == '\n')
+            continue;
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* Every script starts the same way: sizes, the shared style, the output name. */
+static void gp_header(FILE *f, const char *name, const char *what, double width, double height)
+{
+    fprintf(f,
+            "# %s\n"
+            "# Written by `bench plot`; edit freely.  Rerun from this directory:\n"
+            "#   gnuplot %s.gp                  (PNG)\n"
+            "#   gnuplot -e 'fmt=\"pdf\"' %s.gp   (or \"svg\")\n"
+            "# Shared fonts, colours and dash types are in style.gp.\n"
+            "width = %.2f   # inches\n"
+            "height = %.2f\n"
+            "load \"style.gp\"\n"
+            "if (!exists(\"outfile\")) outfile = \"%s.\" . fmt\n"
+            "set output outfile\n",
+            what, name, name, width, height, name);
+}
+
+/* Shared style: greyscale-safe (Okabe-Ito colours that differ in lightness,
+ * each paired with its own dash type and point type). */
+static const char style_gp[] =
+    "# Style shared by every bench figure: change it here, rerun the scripts.\n"
+    "if (!exists(\"fmt\")) fmt = \"png\"\n"
+    "if (!exists(\"width\")) width = 6.4\n"
+    "if (!exists(\"height\")) height = 4.0\n"
+    "font_name = \"DejaVu Sans\"\n"
+    "font_size = 10\n"
+    "if (fmt eq \"png\") {\n"
+    "    set terminal pngcairo size width*110, height*110 font sprintf(\"%s,%d\", font_name, font_size) noenhanced\n"
+    "} else {\n"
+    "    if (fmt eq \"svg\") {\n"
+    "        set terminal svg size width*90, height*90 font sprintf(\"%s,%d\", font_name, font_size) noenhanced\n"
+    "    } else {\n"
+    "        set terminal pdfcairo size width, height font sprintf(\"%s,%d\", font_name, font_size) noenhanced\n"
+    "    }\n"
+    "}\n"
+    "set encoding utf8\n"
+    "set border 3 lw 1\n"
+    "set tics nomirror out scale 0.7\n"
+    "set grid ytics lc rgb \"#d9d9d9\" lw 0.8 dt 1\n"
+    "set key noopaque samplen 3 spacing 1.1\n"
+    "set datafile missing \"?\"\n"
+    "# Line styles 1..8: colour + dash type + point type, distinct in greyscale too.\n"
+    "set style line 1 lc rgb \"#000000\" lw 2 dt 1 pt 7 ps 0.8\n"
+    "set style line 2 lc rgb \"#E69F00\" lw 2 dt 2 pt 5 ps 0.8\n"
+    "set style line 3 lc rgb \"#0072B2\" lw 2 dt 3 pt 9 ps 0.9\n"
+    "set style line 4 lc rgb \"#009E73\" lw 2 dt 4 pt 11 ps 0.9\n"
+    "set style line 5 lc rgb \"#D55E00\" lw 2 dt 5 pt 13 ps 0.9\n"
+    "set style line 6 lc rgb \"#56B4E9\" lw 2 dt (8,3,2,3) pt 6 ps 0.8\n"
+    "set style line 7 lc rgb \"#CC79A7\" lw 2 dt (2,2) pt 4 ps 0.8\n"
+    "set style line 8 lc rgb \"#666666\" lw 2 dt (12,4) pt 8 ps 0.8\n"
+    "# The truth / reference line in forecast plots.\n"
+    "set style line 20 lc rgb \"#000000\" lw 1.5 dt 1\n";
+
+enum { STYLE_COUNT = 8 };
+
+static int style_of(size_t index)
+{
+    return (int)(index % STYLE_COUNT) + 1;
+}
+
+static void format_value(FILE *f, double value)
+{
+    if (isnan(value))
+        fputs(" ?", f);
+    else
+        fprintf(f, " %.10g", value);
+}
+
+/* ---- running gnuplot ------------------------------------------------------------------ */
+
+static int run_gnuplot(const plot_context *context, const char *gnuplot, const char *name, double timeout,
+                       char *output, size_t output_size, bench_error *error)
+{
+    const char *extension = bench_plot_format_extension(context->format);
+    char script[512], temporary[600], assignment[800], log_name[600];
+    snprintf(script, sizeof script, "%s.gp", name);
+    snprintf(output, output_size, "%s.%s", name, extension);
+    snprintf(temporary, sizeof temporary, ".%s.%s.tmp", name, extension);
+    snprintf(assignment, sizeof assignment, "fmt=\"%s\"; outfile=\"%s\"", extension, temporary);
+    snprintf(log_name, sizeof log_name, "%s/.%s.log", context->figures, name);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addchdir_np(&actions, context->figures);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    char *argv[] = {(char *)gnuplot, "-e", assignment, script, NULL};
+    pid_t pid;
+    int spawn_status = posix_spawn(&pid, gnuplot, &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawn_status != 0)
+        return BENCH_FAIL(error, BENCH_IO, "cannot start %s: %s", gnuplot, strerror(spawn_status));
+    struct timespec start, now, pause = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int wait_status = 0;
+    for (;;) {
+        pid_t done = waitpid(pid, &wait_status, WNOHANG);
+        if (done == pid)
+            break;
+        if (done < 0 && errno != EINTR)
+            return BENCH_FAIL(error, BENCH_IO, "waiting for gnuplot: %s", strerror(errno));
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double elapsed = (double)(now.tv_sec - start.tv_sec) + 1e-9 * (double)(now.tv_nsec - start.tv_nsec);
+        if (elapsed > timeout) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &wait_status, 0);
+            char path[1200];
+            snprintf(path, sizeof path, "%s/%s", context->figures, temporary);
+            unlink(path);
+            return BENCH_FAIL(error, BENCH_IO, "gnuplot did not finish %s/%s within %.0f s (killed)",
+                              context->figures, script, timeout);
+        }
+        nanosleep(&pause, NULL);
+    }
+    char from[1200], to[1200];
+    snprintf(from, sizeof from, "%s/%s", context->figures, temporary);
+    snprintf(to, sizeof to, "%s/%s", context->figures, output);
+    if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
+        unlink(from);
+        char first_line[300] = "";
+        FILE *log = fopen(log_name, "r");
+        if (log != NULL) {
+            char line[300];
+            while (fgets(line, sizeof line, log) != NULL)
+                if (strstr(line, "line ") != NULL || first_line[0] == '\0')
+                    snprintf(first_line, sizeof first_line, "%s", line);
+            fclose(log);
+        }
+        first_line[strcspn(first_line, "\n")] = '\0';
+        return BENCH_FAIL(error, BENCH_IO, "gnuplot failed on %s/%s: %s (log: %s)", context->figures, script,
+                          first_line, log_name);
+    }
+    unlink(log_name);
+    if (rename(from, to) != 0)
+        return BENCH_FAIL(error, BENCH_IO, "%s: %s", to, strerror(errno));
+    return BENCH_OK;
+}
+
+/* ---- kind: metric vs horizon ------------------------------------------------------------ */
+
+static int plot_horizon(plot_context *context, const bench_table_set *tables, bench_error *error)
+{
+    for (size_t t = 0; t < tables->count; t++) {
+        const bench_table *table = &tables->tables[t];
+        if (strcmp(table->task, "forecast") != 0 || !table->show_horizon)
+            continue;
+        size_t k = table->column_count;
+        for (size_t start = 0; start < table->row_count;) {
+            size_t end = start + 1;
+            while (end < table->row_count && strcmp(table->rows[end].dataset, table->rows[start].dataset) == 0 &&
+                   strcmp(table->rows[end].protocol, table->rows[start].protocol) == 0)
+                end++;
+            size_t first = start;
+            start = end;
+            if (end - first < 2)
+                continue; /* one horizon is a point, not a curve */
+            const bench_table_row *row = &table->rows[first];
+            char name[400], dataset[160], metric[96], label_buffer[128], title[512];
+            safe_name(dataset, sizeof dataset, row->dataset);
+            safe_name(metric, sizeof metric, table->metric);
+            snprintf(name, sizeof name, "horizon_%s_%s%s%s", metric, dataset, table->show_protocol ? "_" : "",
+                     table->show_protocol ? row->protocol : "");
+            const char *label = bench_metric_label(table->metric, label_buffer, sizeof label_buffer);
+            snprintf(title, sizeof title, "%s vs horizon on %s (%s), mean and std over seeds", label, row->dataset,
+                     row->protocol);
+            text_file data, script;
+            int status = text_open(&data, error);
+            if (status != BENCH_OK)
+                return status;
+            fprintf(data.stream, "# %s\n# horizon", title);
+            for (size_t c = 0; c < k; c++)
+                fprintf(data.stream, " %s_mean %s_sd", table->variants[c], table->variants[c]);
+            fputc('\n', data.stream);
+            for (size_t r = first; r < end; r++) {
+                fprintf(data.stream, "%ld", table->rows[r].horizon);
+                for (size_t c = 0; c < k; c++) {
+                    const bench_table_cell *cell = &table->cells[r * k + c];
+                    format_value(data.stream, cell->mean);
+                    format_value(data.stream, cell->n_ok > 1 ? cell->sd : NAN);
+                }
+                fputc('\n', data.stream);
+            }
+            char file[450];
+            snprintf(file, sizeof file, "%s.dat", name);
+            status = text_save(&data, context, file, error);
+            if (status == BENCH_OK)
+                status = text_open(&script, error);
+            if (status != BENCH_OK)
+                return status;
+            FILE *f = script.stream;
+            gp_header(f, name, title, 6.4, 4.0);
+            fputs("set title ", f);
+            gp_string(f, title);
+            fputs("\nset xlabel \"forecast horizon H (steps)\"\nset ylabel ", f);
+            char ylabel[200];
+            snprintf(ylabel, sizeof ylabel, "%s (%s)", label, bench_metric_direction(table->metric) < 0 ?
+                     "lower is better" : bench_metric_direction(table->metric) > 0 ? "higher is better" : "");
+            gp_string(f, ylabel);
+            fputs("\nset key outside right top\nset xtics (", f);
+            for (size_t r = first; r < end; r++)
+                fprintf(f, "%s\"%ld\" %ld", r > first ? ", " : "", table->rows[r].horizon, table->rows[r].horizon);
+            fprintf(f, ")\nset logscale x 2\nset offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\nplot \\\n");
+            for (size_t c = 0; c < k; c++) {
+                fprintf(f, "  \"%s\" using 1:%zu:%zu with yerrorlines ls %d title ", file, 2 + 2 * c, 3 + 2 * c,
+                        style_of(c));
+                gp_string(f, table->variants[c]);
+                fputs(c + 1 < k ? ", \\\n" : "\n", f);
+            }
+            snprintf(file, sizeof file, "%s.gp", name);
+            status = text_save(&script, context, file, error);
+            if (status == BENCH_OK)
+                status = add_figure(context, BENCH_PLOT_HORIZON, title, file, NULL, error);
+            if (status != BENCH_OK)
+                return status;
+        }
+    }
+    return BENCH_OK;
+}
+
+/* ---- kind: critical-difference diagram ------------------------------------------------------- */
+
+static int plot_cd(plot_context *context, const bench_table_set *tables, bench_error *error)
+{
+    for (size_t t = 0; t < tables->count; t++) {
+        const bench_table *table = &tables->tables[t];
+        size_t k = table->column_count;
+        if (!table->has_friedman || isnan(table->cd05) || k < 2)
+            continue;
+        size_t order[16];
+        if (k > 16)
+            continue;
+        for (size_t i = 0; i < k; i++)
+            order[i] = i;
+        for (size_t i = 1; i < k; i++) /* by average rank, best first */
+            for (size_t j = i; j > 0 && table->avg_ranks[order[j]] < table->avg_ranks[order[j - 1]]; j--) {
+                size_t swap = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = swap;
+            }
+        char name[300], task[64], metric[96], label_buffer[128], title[512];
+        safe_name(task, sizeof task, table->task);
+        safe_name(metric, sizeof metric, table->metric);
+        snprintf(name, sizeof name, "cd_%s_%s", task, metric);
+        const char *label = bench_metric_label(table->metric, label_buffer, sizeof label_buffer);
+        snprintf(title, sizeof title,
+                 "Critical difference (Nemenyi, alpha = 0.05): %s, %s, %zu rows, Friedman p = %.3g", label,
+                 table->task, table->complete_rows, table->friedman.p_chi2);
+        text_file data, script;
+        int status = text_open(&data, error);
+        if (status != BENCH_OK)
+            return status;
+        fprintf(data.stream, "# %s\n# cd = %.6f over %zu complete rows\n# variant average_rank\n", title,
+                table->cd05, table->complete_rows);
+        for (size_t i = 0; i < k; i++)
+            fprintf(data.stream, "%s %.6f\n", table->variants[order[i]], table->avg_ranks[order[i]]);
+        char file[350];
+        snprintf(file, sizeof file, "%s.dat", name);
+        status = text_save(&data, context, file, error);
+        if (status == BENCH_OK)
+            status = text_open(&script, error);
+        if (status != BENCH_OK)
+            return status;
+        FILE *f = script.stream;
+        size_t half = (k + 1) / 2;
+        /* Groups not significantly different: maximal runs (in rank order) whose span is < CD. */
+        size_t group_from[16], group_to[16], group_count = 0;
+        for (size_t i = 0; i < k; i++) {
+            size_t j = i;
+            while (j + 1 < k && table->avg_ranks[order[j + 1]] - table->avg_ranks[order[i]] < table->cd05)
+                j++;
+            if (j == i || (group_count > 0 && j <= group_to[group_count - 1]))
+                continue;
+            group_from[group_count] = i;
+            group_to[group_count++] = j;
+        }
+        /* Layout in inches from the top, converted to screen coordinates. */
+        double labels_top = 1.15 + 0.12 * (double)group_count + 0.12, line_step = 0.26;
+        double height = labels_top + line_step * (double)(half - 1) + 0.3;
+        gp_header(f, name, title, 6.8, height);
+        double x0 = 0.27, x1 = 0.73;
+#define RANK_X(r) (x0 + (x1 - x0) * ((r) - 1.0) / (double)(k - 1))
+#define Y(inches) (1.0 - (inches) / height)
+        fputs("# Drawn in screen coordinates: x in [0,1] left to right, y in [0,1] bottom to top.\n"
+              "unset border\nunset xtics\nunset ytics\nunset grid\nunset key\nset xrange [0:1]\nset yrange [0:1]\n"
+              "set margins 0, 0, 0, 0\n",
+              f);
+        fputs("set label ", f);
+        gp_string(f, title);
+        fprintf(f, " at screen 0.5, screen %.4f center\n", Y(0.22));
+        double axis_y = Y(1.0);
+        fprintf(f, "# rank axis 1..%zu (1 = best)\nset arrow from screen %.4f, screen %.4f to screen %.4f, screen %.4f nohead lc rgb \"#000000\" lw 1.5\n",
+                k, x0, axis_y, x1, axis_y);
+        for (size_t r = 1; r <= k; r++) {
+            fprintf(f, "set arrow from screen %.4f, screen %.4f to screen %.4f, screen %.4f nohead lc rgb \"#000000\" lw 1\n",
+                    RANK_X((double)r), axis_y, RANK_X((double)r), Y(0.92));
+            fprintf(f, "set label \"%zu\" at screen %.4f, screen %.4f center\n", r, RANK_X((double)r), Y(0.8));
+        }
+        double cd_end = 1.0 + table->cd05;
+        if (cd_end > (double)k)
+            cd_end = (double)k;
+        fprintf(f, "# critical difference bar\nset arrow from screen %.4f, screen %.4f to screen %.4f, screen %.4f heads size screen 0.006,90 lc rgb \"#000000\" lw 1.5\n",
+                RANK_X(1.0), Y(0.6), RANK_X(cd_end), Y(0.6));
+        fprintf(f, "set label \"CD = %.3f\" at screen %.4f, screen %.4f center\n", table->cd05,
+                0.5 * (RANK_X(1.0) + RANK_X(cd_end)), Y(0.45));
+        fputs("# thick bars join variants whose ranks differ by less than CD\n", f);
+        for (size_t g = 0; g < group_count; g++) {
+            double y = Y(1.15 + 0.12 * (double)g);
+            fprintf(f, "set arrow from screen %.4f, screen %.4f to screen %.4f, screen %.4f nohead lc rgb \"#000000\" lw 4\n",
+                    RANK_X(table->avg_ranks[order[group_from[g]]]) - 0.006, y,
+                    RANK_X(table->avg_ranks[order[group_to[g]]]) + 0.006, y);
+        }
+        fputs("# one elbow line per variant: best half on the left, the rest on the right\n", f);
+        for (size_t i = 0; i < k; i++) {
+            size_t v = order[i];
+            double x = RANK_X(table->avg_ranks[v]);
+            int left = i < half;
+            size_t level = left ? i : k - 1 - i;
+            double y = Y(labels_top + line_step * (double)level);
+            double end_x = left ? x0 - 0.03 : x1 + 0.03;
+            fprintf(f, "set arrow from screen %.4f, screen %.4f to screen %.4f, screen %.4f nohead lc rgb \"#555555\" lw 1\n",
+                    x, axis_y, x, y);
+            fprintf(f, "set arrow from screen %.4f, screen %.4f to screen %.4f, screen %.4f nohead lc rgb \"#555555\" lw 1\n",
+                    x, y, end_x, y);
+            char text[256];
+            if (left)
+                snprintf(text, sizeof text, "%s (%.2f)", table->variants[v], table->avg_ranks[v]);
+            else
+                snprintf(text, sizeof text, "(%.2f) %s", table->avg_ranks[v], table->variants[v]);
+            fputs("set label ", f);
+            gp_string(f, text);
+            fprintf(f, " at screen %.4f, screen %.4f %s\n", left ? end_x - 0.01 : end_x + 0.01, y,
+                    left ? "right" : "left");
+        }
+#undef RANK_X
+#undef Y
+        fputs("plot NaN notitle\n", f);
+        snprintf(file, sizeof file, "%s.gp", name);
+        status = text_save(&script, context, file, error);
+        if (status == BENCH_OK)
+            status = add_figure(context, BENCH_PLOT_CD, title, file, NULL, error);
+        if (status != BENCH_OK)
+            return status;
+    }
+    return BENCH_OK;
+}
+
+/* ---- kind: per-class AP bars --------------------------------------------------------------- */
+
+static int plot_ap(plot_context *context, const bench_table_set *tables, bench_error *error)
+{
+    /* Each (dataset, protocol) row across the detect ap_<class> tables is one figure. */
+    for (size_t t = 0; t < tables->count; t++) {
+        const bench_table *table = &tables->tables[t];
+        if (strcmp(table->task, "detect") != 0 || strncmp(table->metric, "ap_", 3) != 0)
+            continue;
+        for (size_t r = 0; r < table->row_count; r++) {
+            const bench_table_row *row = &table->rows[r];
+            int done = 0; /* already drawn from an earlier ap_ table */
+            for (size_t u = 0; u < t && !done; u++) {
+                const bench_table *earlier = &tables->tables[u];
+                if (strcmp(earlier->task, "detect") != 0 || strncmp(earlier->metric, "ap_", 3) != 0)
+                    continue;
+                for (size_t q = 0; q < earlier->row_count && !done; q++)
+                    done = strcmp(earlier->rows[q].dataset, row->dataset) == 0 &&
+                           strcmp(earlier->rows[q].protocol, row->protocol) == 0;
+            }
+            if (done)
+                continue;
+            /* Variants: union over the ap tables, in first-seen order. */
+            const char *variants[32];
+            size_t variant_count = 0;
+            for (size_t u = t; u < tables->count; u++) {
+                const bench_table *other = &tables->tables[u];
+                if (strcmp(other->task, "detect") != 0 || strncmp(other->metric, "ap_", 3) != 0)
+                    continue;
+                for (size_t c = 0; c < other->column_count && variant_count < 32; c++) {
+                    int seen = 0;
+                    for (size_t v = 0; v < variant_count && !seen; v++)
+                        seen = strcmp(variants[v], other->variants[c]) == 0;
+                    if (!seen)
+                        variants[variant_count++] = other->variants[c];
+                }
+            }
+            char name[400], dataset[160], protocol[96], title[512];
+            safe_name(dataset, sizeof dataset, row->dataset);
+            safe_name(protocol, sizeof protocol, row->protocol);
+            snprintf(name, sizeof name, "ap_%s_%s", dataset, protocol);
+            snprintf(title, sizeof title, "Per-class AP on %s (%s), mean and std over seeds", row->dataset,
+                     row->protocol);
+            text_file data, script;
+            int status = text_open(&data, error);
+            if (status != BENCH_OK)
+                return status;
+            fprintf(data.stream, "# %s\n# class", title);
+            for (size_t v = 0; v < variant_count; v++)
+                fprintf(data.stream, " %s_mean %s_sd", variants[v], variants[v]);
+            fputc('\n', data.stream);
+            for (size_t u = t; u < tables->count; u++) {
+                const bench_table *other = &tables->tables[u];
+                if (strcmp(other->task, "detect") != 0 || strncmp(other->metric, "ap_", 3) != 0)
+                    continue;
+                size_t q = 0;
+                while (q < other->row_count && !(strcmp(other->rows[q].dataset, row->dataset) == 0 &&
+                                                 strcmp(other->rows[q].protocol, row->protocol) == 0))
+                    q++;
+                if (q == other->row_count)
+                    continue;
+                fprintf(data.stream, "\"%s\"", other->metric + 3);
+                for (size_t v = 0; v < variant_count; v++) {
+                    double mean = NAN, sd = NAN;
+                    for (size_t c = 0; c < other->column_count; c++)
+                        if (strcmp(other->variants[c], variants[v]) == 0) {
+                            const bench_table_cell *cell = &other->cells[q * other->column_count + c];
+                            mean = cell->mean;
+                            sd = cell->n_ok > 1 ? cell->sd : 0.0;
+                        }
+                    format_value(data.stream, mean);
+                    format_value(data.stream, isnan(mean) ? NAN : sd);
+                }
+                fputc('\n', data.stream);
+            }
+            char file[450];
+            snprintf(file, sizeof file, "%s.dat", name);
+            status = text_save(&data, context, file, error);
+            if (status == BENCH_OK)
+                status = text_open(&script, error);
+            if (status != BENCH_OK)
+                return status;
+            FILE *f = script.stream;
+            gp_header(f, name, title, 6.4, 4.0);
+            fputs("set title ", f);
+            gp_string(f, title);
+            fputs("\nset xlabel \"class\"\nset ylabel \"AP (higher is better)\"\nset yrange [0:*]\n"
+                  "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
+                  "set boxwidth 0.9 relative\nset key outside right top\nset grid noxtics\nplot \\\n",
+                  f);
+            for (size_t v = 0; v < variant_count; v++) {
+                /* Fill patterns keep bars apart in greyscale; colours follow the line styles. */
+                static const int patterns[] = {4, 5, 2, 6, 7, 1, 3};
+                fprintf(f, "  \"%s\" using %zu:%zu%s ls %d dt 1 lw 1 fs pattern %d border lc rgb \"#000000\" title ", file,
+                        2 + 2 * v, 3 + 2 * v, v == 0 ? ":xtic(1)" : "", style_of(v), patterns[v % 7]);
+                gp_string(f, variants[v]);
+                fputs(v + 1 < variant_count ? ", \\\n" : "\n", f);
+            }
+            snprintf(file, sizeof file, "%s.gp", name);
+            status = text_save(&script, context, file, error);
+            if (status == BENCH_OK)
+                status = add_figure(context, BENCH_PLOT_AP, title, file, NULL, error);
+            if (status != BENCH_OK)
+                return status;
+        }
+    }
+    return BENCH_OK;
+}
+
+/* ---- reading the optional input directories -------------------------------------------------- */
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted *.csv (or other extension) files of dir/sub; empty when absent.
+ * The caller frees each string and the array. */
+static int list_files(char ***out, size_t *count, const char *dir, const char *sub, const char *extension,
+                      bench_error *error)
+{
+    *out = NULL;
+    *count = 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    DIR *directory = opendir(path);
+    if (directory == NULL)
+        return errno == ENOENT || errno == ENOTDIR ? BENCH_OK : BENCH_FAIL(error, BENCH_IO, "%s: %s", path, strerror(errno));
+    struct dirent *entry;
+    size_t capacity = 0;
+    int status = BENCH_OK;
+    size_t extension_length = strlen(extension);
+    while ((entry = readdir(directory)) != NULL) {
+        size_t length = strlen(entry->d_name);
+        if (entry->d_name[0] == '.' || length <= extension_length ||
+            strcmp(entry->d_name + length - extension_length, extension) != 0)
+            continue;
+        if (*count == capacity) {
+            capacity = capacity ? 2 * capacity : 16;
+            char **bigger = realloc(*out, capacity * sizeof *bigger);
+            if (bigger == NULL) {
+                status = BENCH_FAIL(error, BENCH_NO_MEMORY, "listing %s", path);
+                break;
+            }
+            *out = bigger;
+        }
+        size_t size = strlen(path) + length + 2;
+        (*out)[*count] = malloc(size);
+        if ((*out)[*count] == NULL) {
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "listing %s", path);
+            break;
+        }
+        snprintf((*out)[*count], size, "%s/%s", path, entry->d_name);
+        (*count)++;
+    }
+    closedir(directory);
+    if (*count > 1)
+        qsort(*out, *count, sizeof **out, compare_strings);
+    return status;
+}
+
+static void free_files(char **files, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(files[i]);
+    free(files);
+}
+
+/* Column indices of required names; BENCH_BAD_INPUT naming the first missing one. */
+static int require_columns(const report_csv *csv, const char *const *names, long *indices, size_t count,
+                           bench_error *error)
+{
+    for (size_t i = 0; i < count; i++) {
+        indices[i] = report_csv_column(csv, names[i]);
+        if (indices[i] < 0)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:1: no column '%s' (see reports/README.md)", csv->path,
+                              names[i]);
+    }
+    return BENCH_OK;
+}
+
+static int parse_cell(const report_csv *csv, size_t row, long column, double *value, int optional,
+                      bench_error *error)
+{
+    const char *text = report_csv_cell(csv, row, (size_t)column);
+    if (optional && text[0] == '\0') {
+        *value = NAN;
+        return BENCH_OK;
+    }
+    if (report_parse_double(text, value) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: column '%s' value '%s' is not a finite number", csv->path,
+                          csv->lines[row], csv->header[column], text);
+    return BENCH_OK;
+}
+
+/* ---- kind: forecast vs truth --------------------------------------------------------------- */
+
+enum { FORECAST_FIGURES_MAX = 6 };
+
+static int plot_forecast(plot_context *context, bench_error *error)
+{
+    char **files;
+    size_t file_count;
+    int status = list_files(&files, &file_count, context->dir, "predictions", ".csv", error);
+    if (status != BENCH_OK || file_count == 0)
+        return status;
+    static const char *const names[] = {"dataset", "variant", "horizon", "seed", "series", "window",
+                                        "t",       "truth",   "pred",    "lower", "upper"};
+    enum { DATASET, VARIANT, HORIZON, SEED, SERIES, WINDOW, T, TRUTH, PRED, LOWER, UPPER, COLUMNS };
+    report_csv *csvs = calloc(file_count, sizeof *csvs);
+    long (*columns)[COLUMNS] = calloc(file_count, sizeof *columns);
+    if (csvs == NULL || columns == NULL)
+        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "reading predictions");
+    for (size_t i = 0; i < file_count && status == BENCH_OK; i++) {
+        status = report_csv_read(&csvs[i], files[i], error);
+        if (status == BENCH_OK)
+            status = require_columns(&csvs[i], names, columns[i], COLUMNS, error);
+    }
+    /* Figure keys: (dataset, horizon, seed, series, window) in first-seen order, at most FORECAST_FIGURES_MAX. */
+    struct key {
+        const char *dataset, *horizon, *seed, *series, *window;
+    } keys[FORECAST_FIGURES_MAX];
+    size_t key_count = 0;
+    for (size_t i = 0; i < file_count && status == BENCH_OK; i++)
+        for (size_t r = 0; r < csvs[i].rows && key_count < FORECAST_FIGURES_MAX; r++) {
+            struct key key = {report_csv_cell(&csvs[i], r, (size_t)columns[i][DATASET]),
+                              report_csv_cell(&csvs[i], r, (size_t)columns[i][HORIZON]),
+                              report_csv_cell(&csvs[i], r, (size_t)columns[i][SEED]),
+                              report_csv_cell(&csvs[i], r, (size_t)columns[i][SERIES]),
+                              report_csv_cell(&csvs[i], r, (size_t)columns[i][WINDOW])};
+            int seen = 0;
+            for (size_t k = 0; k < key_count && !seen; k++)
+                seen = !strcmp(keys[k].dataset, key.dataset) && !strcmp(keys[k].horizon, key.horizon) &&
+                       !strcmp(keys[k].seed, key.seed) && !strcmp(keys[k].series, key.series) &&
+                       !strcmp(keys[k].window, key.window);
+            if (!seen)
+                keys[key_count++] = key;
+        }
+    for (size_t k = 0; k < key_count && status == BENCH_OK; k++) {
+        const struct key *key = &keys[k];
+        char name[512], part[5][96], title[640];
+        safe_name(part[0], sizeof part[0], key->dataset);
+        safe_name(part[1], sizeof part[1], key->horizon);
+        safe_name(part[2], sizeof part[2], key->seed);
+        safe_name(part[3], sizeof part[3], key->series);
+        safe_name(part[4], sizeof part[4], key->window);
+        snprintf(name, sizeof name, "forecast_%s_h%s_s%s_%s_w%s", part[0], part[1], part[2], part[3], part[4]);
+        snprintf(title, sizeof title, "Forecasts on %s, series %s, window %s (H = %s, seed %s)", key->dataset,
+                 key->series, key->window, key->horizon, key->seed);
+        text_file data, script;
+        status = text_open(&data, error);
+        if (status != BENCH_OK)
+            break;
+        fprintf(data.stream, "# %s\n# block 0: t truth (every row of the first file with this key)\n"
+                             "# block i >= 1: t pred lower upper for variant i\n", title);
+        /* Block 0: truth, from the first file that has the key. */
+        const char *variants[32];
+        int has_interval[32];
+        size_t variant_count = 0;
+        double origin = NAN;
+        int truth_written = 0;
+        for (size_t i = 0; i < file_count && status == BENCH_OK; i++) {
+            const report_csv *csv = &csvs[i];
+            const char *variant = NULL;
+            int interval = 0, any = 0;
+            for (size_t r = 0; r < csv->rows && status == BENCH_OK; r++) {
+                const long *col = columns[i];
+                if (strcmp(report_csv_cell(csv, r, (size_t)col[DATASET]), key->dataset) ||
+                    strcmp(report_csv_cell(csv, r, (size_t)col[HORIZON]), key->horizon) ||
+                    strcmp(report_csv_cell(csv, r, (size_t)col[SEED]), key->seed) ||
+                    strcmp(report_csv_cell(csv, r, (size_t)col[SERIES]), key->series) ||
+                    strcmp(report_csv_cell(csv, r, (size_t)col[WINDOW]), key->window))
+                    continue;
+                double t, truth;
+                status = parse_cell(csv, r, col[T], &t, 0, error);
+                if (status == BENCH_OK)
+                    status = parse_cell(csv, r, col[TRUTH], &truth, 1, error);
+                if (status != BENCH_OK)
+                    break;
+                any = 1;
+                variant = report_csv_cell(csv, r, (size_t)col[VARIANT]);
+                if (!truth_written)
+                    fprintf(data.stream, "%.10g", t), format_value(data.stream, truth), fputc('\n', data.stream);
+                interval |= report_csv_cell(csv, r, (size_t)col[LOWER])[0] != '\0';
+                if (report_csv_cell(csv, r, (size_t)col[PRED])[0] != '\0' && (isnan(origin) || t < origin))
+                    origin = t;
+            }
+            if (any && !truth_written)
+                truth_written = 1;
+            if (any && variant_count < 32) {
+                variants[variant_count] = variant;
+                has_interval[variant_count++] = interval;
+            }
+        }
+        /* Blocks 1..: predictions per file (one variant per file). */
+        for (size_t i = 0, block = 0; i < file_count && status == BENCH_OK; i++) {
+            const report_csv *csv = &csvs[i];
+            int any = 0;
+            for (size_t r = 0; r < csv->rows && status == BENCH_OK; r++) {
+                const long *col = columns[i];
+                if (strcmp(report_csv_cell(csv, r, (size_t)col[DATASET]), key->dataset) ||
+                    strcmp(report_csv_cell(csv, r, (size_t)col[HORIZON]), key->horizon) ||
+                    strcmp(report_csv_cell(csv, r, (size_t)col[SEED]), key->seed) ||
+                    strcmp(report_csv_cell(csv, r, (size_t)col[SERIES]), key->series) ||
+                    strcmp(report_csv_cell(csv, r, (size_t)col[WINDOW]), key->window) ||
+                    report_csv_cell(csv, r, (size_t)col[PRED])[0] == '\0')
+                    continue;
+                if (!any)
+                    fputs("\n\n", data.stream);
+                any = 1;
+                double t, pred, lower, upper;
+                status = parse_cell(csv, r, col[T], &t, 0, error);
+                if (status == BENCH_OK)
+                    status = parse_cell(csv, r, col[PRED], &pred, 0, error);
+                if (status == BENCH_OK)
+                    status = parse_cell(csv, r, col[LOWER], &lower, 1, error);
+                if (status == BENCH_OK)
+                    status = parse_cell(csv, r, col[UPPER], &upper, 1, error);
+                if (status != BENCH_OK)
+                    break;
+                fprintf(data.stream, "%.10g", t);
+                format_value(data.stream, pred);
+                format_value(data.stream, lower);
+                format_value(data.stream, upper);
+                fputc('\n', data.stream);
+            }
+            block += any;
+        }
+        if (status != BENCH_OK) {
+            text_discard(&data);
+            break;
+        }
+        char file[600];
+        snprintf(file, sizeof file, "%s.dat", name);
+        status = text_save(&data, context, file, error);
+        if (status == BENCH_OK)
+            status = text_open(&script, error);
+        if (status != BENCH_OK)
+            break;
+        FILE *f = script.stream;
+        gp_header(f, name, title, 7.2, 3.8);
+        fputs("set title ", f);
+        gp_string(f, title);
+        fputs("\nset xlabel \"time index t (steps)\"\nset ylabel \"value (units of the series)\"\n"
+              "set key outside right top\nset style fill transparent solid 0.18 noborder\n",
+              f);
+        if (!isnan(origin))
+            fprintf(f, "# forecast origin\nset arrow from first %.10g, graph 0 to first %.10g, graph 1 nohead lc rgb \"#888888\" dt 3\n",
+                    origin - 0.5, origin - 0.5);
+        fputs("plot \\\n", f);
+        for (size_t v = 0; v < variant_count; v++)
+            if (has_interval[v]) {
+                fprintf(f, "  \"%s\" index %zu using 1:3:4 with filledcurves ls %d title ", file, v + 1, style_of(v + 1));
+                char text[200];
+                snprintf(text, sizeof text, "%s interval", variants[v]);
+                gp_string(f, text);
+                fputs(", \\\n", f);
+            }
+        fprintf(f, "  \"%s\" index 0 using 1:2 with lines ls 20 title \"truth\"", file);
+        for (size_t v = 0; v < variant_count; v++) {
+            fprintf(f, ", \\\n  \"%s\" index %zu using 1:2 with lines ls %d title ", file, v + 1, style_of(v + 1));
+            gp_string(f, variants[v]);
+        }
+        fputc('\n', f);
+        snprintf(file, sizeof file, "%s.gp", name);
+        status = text_save(&script, context, file, error);
+        if (status == BENCH_OK)
+            status = add_figure(context, BENCH_PLOT_FORECAST, title, file, NULL, error);
+    }
+    for (size_t i = 0; csvs != NULL && i < file_count; i++)
+        report_csv_free(&csvs[i]);
+    free(csvs);
+    free(columns);
+    free_files(files, file_count);
+    return status;
+}
+
+/* ---- kind: training curves --------------------------------------------------------------- */
+
+typedef struct curve_point {
+    const char *variant, *split, *metric;
+    long epoch;
+    double value;
+} curve_point;
+
+static int compare_curve_points(const void *a, const void *b)
+{
+    const curve_point *x = a, *y = b;
+    int c = strcmp(x->metric, y->metric);
+    if (c == 0)
+        c = strcmp(x->variant, y->variant);
+    if (c == 0)
+        c = strcmp(x->split, y->split);
+    if (c == 0)
+        c = (x->epoch > y->epoch) - (x->epoch < y->epoch);
+    return c;
+}
+
+static int split_dash(const char *split)
+{
+    return strcmp(split, "train") == 0 ? 1 : strcmp(split, "val") == 0 ? 2 : strcmp(split, "test") == 0 ? 3 : 4;
+}
+
+static int plot_curves(plot_context *context, bench_error *error)
+{
+    char **files;
+    size_t file_count;
+    int status = list_files(&files, &file_count, context->dir, "curves", ".csv", error);
+    if (status != BENCH_OK || file_count == 0)
+        return status;
+    static const char *const names[] = {"model", "variant", "seed", "epoch", "split", "metric", "value"};
+    enum { MODEL, VARIANT, SEED, EPOCH, SPLIT, METRIC, VALUE, COLUMNS };
+    report_csv *csvs = calloc(file_count, sizeof *csvs);
+    size_t total = 0, used = 0;
+    curve_point *points = NULL;
+    if (csvs == NULL)
+        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "reading curves");
+    for (size_t i = 0; i < file_count && status == BENCH_OK; i++) {
+        long columns[COLUMNS];
+        status = report_csv_read(&csvs[i], files[i], error);
+        if (status == BENCH_OK)
+            status = require_columns(&csvs[i], names, columns, COLUMNS, error);
+        if (status != BENCH_OK)
+            break;
+        total += csvs[i].rows;
+        curve_point *bigger = realloc(points, (total ? total : 1) * sizeof *points);
+        if (bigger == NULL) {
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "reading curves");
+            break;
+        }
+        points = bigger;
+        for (size_t r = 0; r < csvs[i].rows && status == BENCH_OK; r++) {
+            const report_csv *csv = &csvs[i];
+            curve_point *p = &points[used];
+            p->variant = report_csv_cell(csv, r, (size_t)columns[VARIANT]);
+            p->split = report_csv_cell(csv, r, (size_t)columns[SPLIT]);
+            p->metric = report_csv_cell(csv, r, (size_t)columns[METRIC]);
+            if (report_parse_long(report_csv_cell(csv, r, (size_t)columns[EPOCH]), &p->epoch) != 0)
+                status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: epoch '%s' is not an integer", csv->path,
+                                    csv->lines[r], report_csv_cell(csv, r, (size_t)columns[EPOCH]));
+            else
+                status = parse_cell(csv, r, columns[VALUE], &p->value, 0, error);
+            used++;
+        }
+    }
+    if (status == BENCH_OK && used > 0)
+        qsort(points, used, sizeof *points, compare_curve_points);
+    /* One figure per metric; one line per (variant, split), mean over seeds per epoch. */
+    for (size_t start = 0; start < used && status == BENCH_OK;) {
+        size_t end = start;
+        while (end < used && strcmp(points[end].metric, points[start].metric) == 0)
+            end++;
+        const char *metric = points[start].metric;
+        char name[300], metric_safe[128], label_buffer[128], title[400];
+        safe_name(metric_safe, sizeof metric_safe, metric);
+        snprintf(name, sizeof name, "curves_%s", metric_safe);
+        const char *label = bench_metric_label(metric, label_buffer, sizeof label_buffer);
+        snprintf(title, sizeof title, "Training curves: %s per epoch, mean over seeds", label);
+        text_file data, script;
+        status = text_open(&data, error);
+        if (status != BENCH_OK)
+            break;
+        fprintf(data.stream, "# %s\n# one block per variant and split: epoch mean sd seeds\n", title);
+        const char *line_variant[64], *line_split[64];
+        size_t line_count = 0, variant_index[64];
+        const char *variants_seen[64];
+        size_t variants_seen_count = 0;
+        for (size_t a = start; a < end;) {
+            size_t b = a;
+            while (b < end && !strcmp(points[b].variant, points[a].variant) && !strcmp(points[b].split, points[a].split))
+                b++;
+            if (line_count < 64) {
+                if (line_count > 0)
+                    fputs("\n\n", data.stream);
+                fprintf(data.stream, "# %s %s\n", points[a].variant, points[a].split);
+                size_t v = 0;
+                while (v < variants_seen_count && strcmp(variants_seen[v], points[a].variant) != 0)
+                    v++;
+                if (v == variants_seen_count && variants_seen_count < 64)
+                    variants_seen[variants_seen_count++] = points[a].variant;
+                line_variant[line_count] = points[a].variant;
+                line_split[line_count] = points[a].split;
+                variant_index[line_count++] = v;
+                for (size_t e = a; e < b;) {
+                    size_t g = e;
+                    double sum = 0, squares = 0;
+                    while (g < b && points[g].epoch == points[e].epoch)
+                        sum += points[g].value, g++;
+                    double n = (double)(g - e), mean = sum / n;
+                    for (size_t q = e; q < g; q++)
+                        squares += (points[q].value - mean) * (points[q].value - mean);
+                    fprintf(data.stream, "%ld %.10g", points[e].epoch, mean);
+                    format_value(data.stream, n > 1 ? sqrt(squares / (n - 1)) : NAN);
+                    fprintf(data.stream, " %zu\n", g - e);
+                    e = g;
+                }
+            }
+            a = b;
+        }
+        char file[350];
+        snprintf(file, sizeof file, "%s.dat", name);
+        status = text_save(&data, context, file, error);
+        if (status == BENCH_OK)
+            status = text_open(&script, error);
+        if (status != BENCH_OK)
+            break;
+        FILE *f = script.stream;
+        gp_header(f, name, title, 6.4, 4.0);
+        fputs("set title ", f);
+        gp_string(f, title);
+        fputs("\nset xlabel \"epoch\"\nset ylabel ", f);
+        char ylabel[200];
+        int direction = bench_metric_direction(metric);
+        snprintf(ylabel, sizeof ylabel, "%s%s", label,
+                 direction < 0 ? " (lower is better)" : direction > 0 ? " (higher is better)" : "");
+        gp_string(f, ylabel);
+        fputs("\nset key outside right top\n# colour = variant, dash type = split (train solid, val dashed, test dotted)\nplot \\\n", f);
+        for (size_t l = 0; l < line_count; l++) {
+            fprintf(f, "  \"%s\" index %zu using 1:2 with lines ls %d dt %d title ", file, l, style_of(variant_index[l]),
+                    split_dash(line_split[l]));
+            char text[200];
+            snprintf(text, sizeof text, "%s (%s)", line_variant[l], line_split[l]);
+            gp_string(f, text);
+            fputs(l + 1 < line_count ? ", \\\n" : "\n", f);
+        }
+        snprintf(file, sizeof file, "%s.gp", name);
+        status = text_save(&script, context, file, error);
+        if (status == BENCH_OK)
+            status = add_figure(context, BENCH_PLOT_CURVES, title, file, NULL, error);
+        start = end;
+    }
+    free(points);
+    for (size_t i = 0; csvs != NULL && i < file_count; i++)
+        report_csv_free(&csvs[i]);
+    free(csvs);
+    free_files(files, file_count);
+    return status;
+}
+
+/* ---- kind: embeddings (2-D PCA) ------------------------------------------------------------ */
+
+enum { EMBEDDING_POINTS_MAX = 5000, EMBEDDING_CLASSES_MAX = 64 };
+
+/* Project rows (n × d, row-major) onto the top two principal axes into xy (n × 2);
+ * explained[2] gets the fraction of variance of each axis. */
+static int pca_2d(double *xy, double explained[2], const double *rows, size_t n, size_t d, bench_error *error)
+{
+    double *mean = calloc(d, sizeof *mean);
+    gsl_matrix *covariance = gsl_matrix_calloc(d, d);
+    gsl_matrix *vectors = gsl_matrix_alloc(d, d);
+    gsl_vector *values = gsl_vector_alloc(d);
+    gsl_eigen_symmv_workspace *workspace = gsl_eigen_symmv_alloc(d);
+    int status = BENCH_OK;
+    if (!mean || !covariance || !vectors || !values || !workspace) {
+        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "PCA of %zu × %zu embeddings", n, d);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            mean[j] += rows[i * d + j] / (double)n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < d; a++) {
+            double da = rows[i * d + a] - mean[a];
+            for (size_t b = a; b < d; b++)
+                *gsl_matrix_ptr(covariance, a, b) += da * (rows[i * d + b] - mean[b]);
+        }
+    for (size_t a = 0; a < d; a++)
+        for (size_t b = 0; b < a; b++)
+            gsl_matrix_set(covariance, a, b, gsl_matrix_get(covariance, b, a));
+    double trace = 0;
+    for (size_t a = 0; a < d; a++)
+        trace += gsl_matrix_get(covariance, a, a);
+    if (gsl_eigen_symmv(covariance, values, vectors, workspace) != 0) {
+        status = BENCH_FAIL(error, BENCH_INTERNAL, "PCA eigen decomposition failed");
+        goto done;
+    }
+    gsl_eigen_symmv_sort(values, vectors, GSL_EIGEN_SORT_VAL_DESC);
+    for (size_t axis = 0; axis < 2; axis++) {
+        explained[axis] = trace > 0 ? gsl_vector_get(values, axis) / trace : 0.0;
+        /* Fix the sign so the largest loading is positive: runs are comparable. */
+        size_t largest = 0;
+        for (size_t a = 1; a < d; a++)
+            if (fabs(gsl_matrix_get(vectors, a, axis)) > fabs(gsl_matrix_get(vectors, largest, axis)))
+                largest = a;
+        double sign = gsl_matrix_get(vectors, largest, axis) < 0 ? -1.0 : 1.0;
+        for (size_t i = 0; i < n; i++) {
+            double sum = 0;
+            for (size_t a = 0; a < d; a++)
+                sum += (rows[i * d + a] - mean[a]) * gsl_matrix_get(vectors, a, axis);
+            xy[i * 2 + axis] = sign * sum;
+        }
+    }
+done:
+    free(mean);
+    if (covariance)
+        gsl_matrix_free(covariance);
+    if (vectors)
+        gsl_matrix_free(vectors);
+    if (values)
+        gsl_vector_free(values);
+    if (workspace)
+        gsl_eigen_symmv_free(workspace);
+    return status;
+}
+
+static int plot_embedding_file(plot_context *context, const char *path, bench_error *error)
+{
+    report_csv csv;
+    int status = report_csv_read(&csv, path, error);
+    static const char *const names[] = {"dataset", "variant", "seed", "label"};
+    long columns[4];
+    if (status == BENCH_OK)
+        status = require_columns(&csv, names, columns, 4, error);
+    size_t feature_columns[1024], d = 0;
+    for (size_t c = 0; status == BENCH_OK && c < csv.columns; c++)
+        if (csv.header[c][0] == 'f' && csv.header[c][1] >= '0' && csv.header[c][1] <= '9' && d < 1024)
+            feature_columns[d++] = c;
+    if (status == BENCH_OK && d < 2)
+        status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:1: embeddings need at least two feature columns f0, f1, ...",
+                            path);
+    /* Groups (dataset, variant, seed) within the file, each a figure. */
+    for (size_t start = 0; status == BENCH_OK && start < csv.rows;) {
+        const char *dataset = report_csv_cell(&csv, start, (size_t)columns[0]);
+        const char *variant = report_csv_cell(&csv, start, (size_t)columns[1]);
+        const char *seed = report_csv_cell(&csv, start, (size_t)columns[2]);
+        size_t end = start;
+        while (end < csv.rows && !strcmp(report_csv_cell(&csv, end, (size_t)columns[0]), dataset) &&
+               !strcmp(report_csv_cell(&csv, end, (size_t)columns[1]), variant) &&
+               !strcmp(report_csv_cell(&csv, end, (size_t)columns[2]), seed))
+            end++;
+        size_t n = end - start < EMBEDDING_POINTS_MAX ? end - start : EMBEDDING_POINTS_MAX;
+        double *rows = malloc(n * d * sizeof *rows), *xy = malloc(n * 2 * sizeof *xy);
+        const char *classes[EMBEDDING_CLASSES_MAX];
+        size_t class_count = 0, *class_of = malloc(n * sizeof *class_of);
+        if (rows == NULL || xy == NULL || class_of == NULL)
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "embeddings of %s", path);
+        for (size_t i = 0; i < n && status == BENCH_OK; i++) {
+            for (size_t j = 0; j < d && status == BENCH_OK; j++)
+                status = parse_cell(&csv, start + i, (long)feature_columns[j], &rows[i * d + j], 0, error);
+            const char *label = report_csv_cell(&csv, start + i, (size_t)columns[3]);
+            size_t c = 0;
+            while (c < class_count && strcmp(classes[c], label) != 0)
+                c++;
+            if (c == class_count) {
+                if (class_count == EMBEDDING_CLASSES_MAX) {
+                    status = BENCH_FAIL(error, BENCH_UNSUPPORTED, "%s:%zu: more than %d classes to plot", path,
+                                        csv.lines[start + i], EMBEDDING_CLASSES_MAX);
+                    break;
+                }
+                classes[class_count++] = label;
+            }
+            class_of[i] = c;
+        }
+        double explained[2] = {0, 0};
+        if (status == BENCH_OK && n < 3)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: %zu embeddings for %s/%s/%s, need at least 3", path, n,
+                                dataset, variant, seed);
+        if (status == BENCH_OK)
+            status = pca_2d(xy, explained, rows, n, d, error);
+        if (status == BENCH_OK) {
+            char name[400], part[3][100], title[500];
+            safe_name(part[0], sizeof part[0], dataset);
+            safe_name(part[1], sizeof part[1], variant);
+            safe_name(part[2], sizeof part[2], seed);
+            snprintf(name, sizeof name, "embedding_%s_%s_s%s", part[0], part[1], part[2]);
+            snprintf(title, sizeof title, "Embeddings of %s by %s (seed %s): 2-D PCA of %zu test points, %zu features",
+                     dataset, variant, seed, n, d);
+            text_file data, script;
+            status = text_open(&data, error);
+            if (status == BENCH_OK) {
+                fprintf(data.stream, "# %s\n# one block per class: pc1 pc2\n", title);
+                for (size_t c = 0; c < class_count; c++) {
+                    fprintf(data.stream, "%s# class %s\n", c ? "\n\n" : "", classes[c]);
+                    for (size_t i = 0; i < n; i++)
+                        if (class_of[i] == c)
+                            fprintf(data.stream, "%.8g %.8g\n", xy[2 * i], xy[2 * i + 1]);
+                }
+                char file[450];
+                snprintf(file, sizeof file, "%s.dat", name);
+                status = text_save(&data, context, file, error);
+                if (status == BENCH_OK)
+                    status = text_open(&script, error);
+                if (status == BENCH_OK) {
+                    FILE *f = script.stream;
+                    gp_header(f, name, title, 6.4, 5.0);
+                    fputs("set title ", f);
+                    gp_string(f, title);
+                    fprintf(f, "\nset xlabel \"PC 1 (%.1f %% of variance)\"\nset ylabel \"PC 2 (%.1f %% of variance)\"\n"
+                               "set key outside right top title \"class\"\nset grid xtics ytics\nplot \\\n",
+                            100 * explained[0], 100 * explained[1]);
+                    /* Point types change with the class too, so classes stay apart in greyscale. */
+                    for (size_t c = 0; c < class_count; c++) {
+                        fprintf(f, "  \"%s\" index %zu using 1:2 with points ls %d pt %d ps 0.7 title ", file, c,
+                                style_of(c), (int)(c % 14) + 1);
+                        gp_string(f, classes[c]);
+                        fputs(c + 1 < class_count ? ", \\\n" : "\n", f);
+                    }
+                    snprintf(file, sizeof file, "%s.gp", name);
+                    status = text_save(&script, context, file, error);
+                    if (status == BENCH_OK)
+                        status = add_figure(context, BENCH_PLOT_EMBEDDING, title, file, NULL, error);
+                }
+            }
+        }
+        free(rows);
+        free(xy);
+        free(class_of);
+        start = end;
+    }
+    report_csv_free(&csv);
+    return status;
+}
+
+static int plot_embeddings(plot_context *context, bench_error *error)
+{
+    char **files;
+    size_t file_count;
+    int status = list_files(&files, &file_count, context->dir, "embeddings", ".csv", error);
+    for (size_t i = 0; i < file_count && status == BENCH_OK; i++)
+        status = plot_embedding_file(context, files[i], error);
+    free_files(files, file_count);
+    return status;
+}
+
+/* ---- kind: detection examples ------------------------------------------------------------ */
+
+static int list_examples(plot_context *context, bench_error *error)
+{
+    char **files;
+    size_t file_count;
+    int status = list_files(&files, &file_count, context->figures, "examples", ".png", error);
+    for (size_t i = 0; i < file_count && status == BENCH_OK; i++) {
+        const char *base = strrchr(files[i], '/') + 1;
+        char relative[600], title[700];
+        snprintf(relative, sizeof relative, "examples/%s", base);
+        snprintf(title, sizeof title, "Detection example %s", base);
+        status = add_figure(context, BENCH_PLOT_EXAMPLES, title, NULL, relative, error);
+    }
+    free_files(files, file_count);
+    return status;
+}
+
+/* ---- driver ------------------------------------------------------------------------------ */
+
+int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options *options_in, bench_error *error)
+{
+    memset(out, 0, sizeof *out);
+    bench_plot_options options = options_in ? *options_in : (bench_plot_options){0};
+    if (options.kinds == 0)
+        options.kinds = BENCH_PLOT_ALL;
+    if (options.timeout_seconds <= 0)
+        options.timeout_seconds = 30;
+    plot_context context = {.dir = dir, .format = options.format, .list = out};
+    size_t size = strlen(dir) + 16;
+    context.figures = malloc(size);
+    if (context.figures == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "plotting %s", dir);
+    snprintf(context.figures, size, "%s/figures", dir);
+    int status = BENCH_OK;
+    if (mkdir(context.figures, 0755) != 0 && errno != EEXIST)
+        status = BENCH_FAIL(error, BENCH_IO, "%s: %s", context.figures, strerror(errno));
+    if (status == BENCH_OK) {
+        char style_path[4096];
+        snprintf(style_path, sizeof style_path, "%s/style.gp", context.figures);
+        status = bench_write_file_atomic(style_path, style_gp, sizeof style_gp - 1, error);
+    }
+    bench_results results = {0};
+    bench_table_set tables = {0};
+    int have_results = 0;
+    if (status == BENCH_OK && (options.kinds & (BENCH_PLOT_HORIZON | BENCH_PLOT_CD | BENCH_PLOT_AP))) {
+        char *path = malloc(size + 16);
+        if (path == NULL)
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "plotting %s", dir);
+        else {
+            snprintf(path, size + 16, "%s/results.csv", dir);
+            status = bench_results_load(&results, path, error);
+            if (status == BENCH_OK)
+                status = bench_tables_build(&tables, &results, NULL, error);
+            have_results = status == BENCH_OK;
+            free(path);
+        }
+    }
+    if (status == BENCH_OK && (options.kinds & BENCH_PLOT_HORIZON))
+        status = plot_horizon(&context, &tables, error);
+    if (status == BENCH_OK && (options.kinds & BENCH_PLOT_CD))
+        status = plot_cd(&context, &tables, error);
+    if (status == BENCH_OK && (options.kinds & BENCH_PLOT_AP))
+        status = plot_ap(&context, &tables, error);
+    if (status == BENCH_OK && (options.kinds & BENCH_PLOT_FORECAST))
+        status = plot_forecast(&context, error);
+    if (status == BENCH_OK && (options.kinds & BENCH_PLOT_CURVES))
+        status = plot_curves(&context, error);
+    if (status == BENCH_OK && (options.kinds & BENCH_PLOT_EMBEDDING))
+        status = plot_embeddings(&context, error);
+    if (status == BENCH_OK && (options.kinds & BENCH_PLOT_EXAMPLES))
+        status = list_examples(&context, error);
+    (void)have_results;
+    bench_tables_free(&tables);
+    bench_results_free(&results);
+
+    if (status == BENCH_OK && !options.scripts_only) {
+        char gnuplot[4096];
+        int needed = 0;
+        for (size_t i = 0; i < out->count; i++)
+            needed |= out->items[i].script != NULL;
+        if (needed)
+            status = bench_gnuplot_find(gnuplot, sizeof gnuplot, options.gnuplot, error);
+        if (status == BENCH_NOT_FOUND)
+            bench_error_prefix(error, "data and scripts are in %s; ", context.figures);
+        bench_error first_failure = {0};
+        for (size_t i = 0; i < out->count && status == BENCH_OK; i++) {
+            bench_figure *figure = &out->items[i];
+            if (figure->script == NULL)
+                continue;
+            char name[600], output[700];
+            snprintf(name, sizeof name, "%.*s", (int)(strlen(figure->script) - 3), figure->script);
+            bench_error failure = {0};
+            if (run_gnuplot(&context, gnuplot, name, options.timeout_seconds, output, sizeof output, &failure) ==
+                BENCH_OK) {
+                figure->output = strdup(output);
+                if (figure->output == NULL)
+                    status = BENCH_FAIL(error, BENCH_NO_MEMORY, "listing figures");
+            } else if (first_failure.code == BENCH_OK) {
+                first_failure = failure;
+            }
+        }
+        if (status == BENCH_OK && first_failure.code != BENCH_OK) {
+            if (error != NULL)
+                *error = first_failure;
+            status = first_failure.code;
+        }
+    }
+    free(context.figures);
+    return status;
+}
