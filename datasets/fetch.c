@@ -375,6 +375,8 @@ static int fetch_deb(const bench_dataset_info *info, const char *cache, int show
         if (join(source_path, sizeof source_path, root, entry_member) != 0 ||
             join(final_path, sizeof final_path, cache, entry->files[0]) != 0)
             BENCH_FAIL(e == 0 ? error : NULL, BENCH_BAD_INPUT, "%s: path too long", entry->files[0]);
+        else if (access(source_path, R_OK) != 0)
+            BENCH_FAIL(e == 0 ? error : NULL, BENCH_IO, "package %s has no file /%s", package, entry_member);
         else
             copy_status = copy_file_verified(source_path, final_path, entry->sha256[0], obtained,
                                              e == 0 ? error : NULL);

@@ -1,0 +1,490 @@
+/* The fetch path for real, against a loopback HTTP server this test starts
+ * (tests/data/datasets/http_server.py on a free 127.0.0.1 port, serving a temp
+ * copy of a fixture): good file, wrong checksum, 404, truncated transfer, stale
+ * cache copy, file:// URL.  Debian sources are exercised with a fake `apt-get`
+ * that hands over a .deb built here with dpkg-deb; the real Debian archive is
+ * used only with BENCH_SLOW=1. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "datasets/dataset.h"
+#include "support_process.h"
+
+extern char **environ;
+
+static struct {
+    pid_t server;
+    int port;
+    char serve_dir[512];   /* what the server publishes */
+    char cache_dir[512];   /* BENCH_DATA_DIR for this test */
+    char fixture_sha[65];
+    char *fixture_text;
+    size_t fixture_length;
+} fx;
+
+static const char *fixture(const char *name)
+{
+    static char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/tests/data/datasets/%s", test_source_dir(), name);
+    return path;
+}
+
+static int remove_entry(const char *path, const struct stat *status, int type, struct FTW *walk)
+{
+    (void)status, (void)type, (void)walk;
+    return remove(path);
+}
+
+static void remove_tree(const char *path)
+{
+    nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Ask the kernel for a free port (a tiny race with other processes is fine). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = 0};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
+        getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return ntohs(address.sin_port);
+}
+
+static int server_accepts(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = fd >= 0 && connect(fd, (struct sockaddr *)&address, sizeof address) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static int start_server(void **state)
+{
+    (void)state;
+    snprintf(fx.serve_dir, sizeof fx.serve_dir, "%s", test_temp_dir());
+    snprintf(fx.cache_dir, sizeof fx.cache_dir, "%s", test_temp_dir());
+    fx.fixture_text = test_read_file(fixture("ett_tiny.csv"), &fx.fixture_length);
+    if (fx.fixture_text == NULL)
+        return -1;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/good.csv", fx.serve_dir);
+    if (test_write_file(path, fx.fixture_text) != 0)
+        return -1;
+    bench_error error = {0};
+    if (bench_sha256_file(path, fx.fixture_sha, &error) != BENCH_OK) {
+        fprintf(stderr, "%s\n", error.message);
+        return -1;
+    }
+    /* Proxies in the environment must not intercept loopback. */
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+    setenv("BENCH_DATA_DIR", fx.cache_dir, 1);
+    unsetenv("BENCH_DATA_PATH");
+
+    fx.port = free_port();
+    char port_text[16];
+    snprintf(port_text, sizeof port_text, "%d", fx.port);
+    char *argv[] = {"python3", (char *)fixture("http_server.py"), port_text, fx.serve_dir, NULL};
+    char script[PATH_MAX];
+    snprintf(script, sizeof script, "%s", argv[1]);
+    argv[1] = script;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    int spawned = posix_spawnp(&fx.server, "python3", &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+        fprintf(stderr, "cannot start python3: %s\n", strerror(spawned));
+        return -1;
+    }
+    for (int attempt = 0; attempt < 200; attempt++) { /* up to 10 s */
+        if (server_accepts(fx.port))
+            return 0;
+        int status;
+        if (waitpid(fx.server, &status, WNOHANG) == fx.server) {
+            fprintf(stderr, "the loopback HTTP server exited early\n");
+            fx.server = 0;
+            return -1;
+        }
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+    fprintf(stderr, "the loopback HTTP server did not come up on port %d\n", fx.port);
+    return -1;
+}
+
+static int stop_server(void **state)
+{
+    (void)state;
+    if (fx.server > 0) {
+        kill(fx.server, SIGTERM);
+        waitpid(fx.server, NULL, 0);
+    }
+    remove_tree(fx.serve_dir);
+    remove_tree(fx.cache_dir);
+    free(fx.fixture_text);
+    return 0;
+}
+
+static void url_for(char *out, size_t size, const char *path)
+{
+    snprintf(out, size, "http://127.0.0.1:%d/%s", fx.port, path);
+}
+
+/* Number of entries in the cache whose name starts with prefix. */
+static int cache_entries(const char *prefix)
+{
+    DIR *dir = opendir(fx.cache_dir);
+    assert_non_null(dir);
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL)
+        if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..") &&
+            strncmp(entry->d_name, prefix, strlen(prefix)) == 0)
+            count++;
+    closedir(dir);
+    return count;
+}
+
+static void clear_cache(void)
+{
+    remove_tree(fx.cache_dir);
+    mkdir(fx.cache_dir, 0755);
+}
+
+static bench_dataset_info http_info(const char *local, const char *url, const char *sha256)
+{
+    bench_dataset_info info = {
+        .name = "loopback", .format = "csv_dated", .files = {local}, .urls = {url}, .sha256 = {sha256},
+        .source = "http", .date_column = "date", .step_seconds = 3600,
+    };
+    return info;
+}
+
+static void good_file_is_fetched_verified_and_loadable(void **state)
+{
+    (void)state;
+    clear_cache();
+    char url[256];
+    url_for(url, sizeof url, "good.csv");
+    bench_dataset_info info = http_info("loop.csv", url, fx.fixture_sha);
+    bench_fetch_report report;
+    bench_error error = {0};
+    if (bench_dataset_fetch_ex(&info, 0, &report, &error) != BENCH_OK)
+        fail_msg("%s", error.message);
+    assert_int_equal(report.file_count, 1);
+    assert_int_equal(report.downloaded[0], 1);
+    assert_int_equal(report.pinned[0], 1);
+    assert_string_equal(report.sha256[0], fx.fixture_sha);
+    size_t length = 0;
+    char *copy = test_read_file(report.path[0], &length);
+    assert_non_null(copy);
+    assert_int_equal(length, fx.fixture_length);
+    assert_memory_equal(copy, fx.fixture_text, length);
+    free(copy);
+    assert_int_equal(cache_entries(""), 1); /* no temp file left behind */
+
+    /* The fetched file is what bench_dataset_locate/load find next. */
+    char located[PATH_MAX];
+    assert_int_equal(bench_dataset_locate(&info, 0, located, sizeof located, &error), BENCH_OK);
+    assert_string_equal(located, report.path[0]);
+    bench_dataset *d;
+    const char *paths[2] = {located, NULL};
+    assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_OK);
+    assert_true(d->series[2].values[0] == 30.531);
+    bench_dataset_free(d);
+
+    /* Fetching again finds it present and does not download. */
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, &report, &error), BENCH_OK);
+    assert_int_equal(report.downloaded[0], 0);
+}
+
+static void wrong_checksum_deletes_the_download(void **state)
+{
+    (void)state;
+    clear_cache();
+    char url[256];
+    url_for(url, sizeof url, "good.csv");
+    const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
+    bench_dataset_info info = http_info("loop.csv", url, wrong);
+    bench_error error = {0};
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, NULL, &error), BENCH_BAD_INPUT);
+    printf("wrong checksum -> %s\n", error.message);
+    assert_non_null(strstr(error.message, "checksum mismatch"));
+    assert_non_null(strstr(error.message, fx.fixture_sha));
+    assert_non_null(strstr(error.message, wrong));
+    assert_int_equal(cache_entries(""), 0);
+}
+
+static void http_404_fails_and_leaves_nothing(void **state)
+{
+    (void)state;
+    clear_cache();
+    char url[256];
+    url_for(url, sizeof url, "missing.csv");
+    bench_dataset_info info = http_info("loop.csv", url, fx.fixture_sha);
+    bench_error error = {0};
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, NULL, &error), BENCH_IO);
+    printf("404 -> %s\n", error.message);
+    assert_non_null(strstr(error.message, "HTTP 404"));
+    assert_non_null(strstr(error.message, "missing.csv"));
+    assert_int_equal(cache_entries(""), 0);
+}
+
+static void truncated_transfer_fails_and_leaves_nothing(void **state)
+{
+    (void)state;
+    clear_cache();
+    char url[256];
+    url_for(url, sizeof url, "truncated/good.csv");
+    /* Unpinned, so only the transfer itself can catch the truncation. */
+    bench_dataset_info info = http_info("loop.csv", url, NULL);
+    bench_error error = {0};
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, NULL, &error), BENCH_IO);
+    printf("truncated -> %s\n", error.message);
+    assert_non_null(strstr(error.message, "failed"));
+    assert_int_equal(cache_entries(""), 0);
+}
+
+static void unpinned_file_reports_its_checksum(void **state)
+{
+    (void)state;
+    clear_cache();
+    char url[256];
+    url_for(url, sizeof url, "good.csv");
+    bench_dataset_info info = http_info("loop.csv", url, NULL);
+    bench_fetch_report report;
+    bench_error error = {0};
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, &report, &error), BENCH_OK);
+    assert_int_equal(report.pinned[0], 0);
+    assert_int_equal(report.downloaded[0], 1);
+    assert_string_equal(report.sha256[0], fx.fixture_sha);
+}
+
+static void stale_cache_copy_is_replaced(void **state)
+{
+    (void)state;
+    clear_cache();
+    char path[PATH_MAX], url[256];
+    snprintf(path, sizeof path, "%s/loop.csv", fx.cache_dir);
+    assert_int_equal(test_write_file(path, "date,a\n2020-01-01 00:00:00,damaged\n"), 0);
+    url_for(url, sizeof url, "good.csv");
+    bench_dataset_info info = http_info("loop.csv", url, fx.fixture_sha);
+    bench_fetch_report report;
+    bench_error error = {0};
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, &report, &error), BENCH_OK);
+    assert_int_equal(report.downloaded[0], 1);
+    char sha[65];
+    assert_int_equal(bench_sha256_file(path, sha, &error), BENCH_OK);
+    assert_string_equal(sha, fx.fixture_sha);
+}
+
+static void two_files_and_file_urls(void **state)
+{
+    (void)state;
+    clear_cache();
+    char train_url[PATH_MAX + 16], test_url[PATH_MAX + 16], train_sha[65], test_sha[65];
+    snprintf(train_url, sizeof train_url, "file://%s", fixture("m4_train.csv"));
+    snprintf(test_url, sizeof test_url, "file://%s", fixture("m4_test.csv"));
+    bench_error error = {0};
+    assert_int_equal(bench_sha256_file(fixture("m4_train.csv"), train_sha, &error), BENCH_OK);
+    assert_int_equal(bench_sha256_file(fixture("m4_test.csv"), test_sha, &error), BENCH_OK);
+    bench_dataset_info info = {
+        .name = "m4_local", .format = "m4", .files = {"m4-train.csv", "m4-test.csv"},
+        .urls = {train_url, test_url}, .sha256 = {train_sha, test_sha}, .source = "http",
+    };
+    bench_fetch_report report;
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, &report, &error), BENCH_OK);
+    assert_int_equal(report.file_count, 2);
+    assert_int_equal(report.downloaded[0] + report.downloaded[1], 2);
+    assert_int_equal(cache_entries("m4-"), 2);
+    bench_dataset *d;
+    const char *paths[2] = {report.path[0], report.path[1]};
+    assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_OK);
+    assert_int_equal(d->series[1].holdout_length, 2);
+    bench_dataset_free(d);
+}
+
+/* ---- Debian sources, offline: a fake apt-get that hands over a local .deb ---- */
+
+static void build_fake_deb(const char *work, char *deb_path, size_t size)
+{
+    char dir[PATH_MAX], file[PATH_MAX + 64];
+    snprintf(dir, sizeof dir, "%s/pkg/usr/share/bench-fake", work);
+    char command_dir[PATH_MAX + 16];
+    snprintf(command_dir, sizeof command_dir, "%s/pkg/DEBIAN", work);
+    const char *mkdir_argv[] = {"mkdir", "-p", dir, command_dir, NULL};
+    test_process_result result;
+    assert_int_equal(test_process_run(&result, mkdir_argv, NULL, NULL), 0);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+    snprintf(file, sizeof file, "%s/control", command_dir);
+    assert_int_equal(test_write_file(file, "Package: bench-fake-data\nVersion: 1.0\nArchitecture: all\n"
+                                           "Maintainer: bench tests <bench@localhost>\n"
+                                           "Description: fixture package for test_datasets_fetch\n"),
+                     0);
+    size_t length;
+    char *text = test_read_file(fixture("co2_like.csv"), &length);
+    assert_non_null(text);
+    snprintf(file, sizeof file, "%s/co2_like.csv", dir);
+    assert_int_equal(test_write_file(file, text), 0);
+    free(text);
+    snprintf(deb_path, size, "%s/bench-fake-data_1.0_all.deb", work);
+    char package_dir[PATH_MAX];
+    snprintf(package_dir, sizeof package_dir, "%s/pkg", work);
+    const char *build_argv[] = {"dpkg-deb", "--root-owner-group", "-b", package_dir, deb_path, NULL};
+    assert_int_equal(test_process_run(&result, build_argv, NULL, NULL), 0);
+    if (result.exit_code != 0)
+        fail_msg("dpkg-deb -b failed: %s", result.err);
+    test_process_free(&result);
+}
+
+static void deb_source_with_fake_apt_get(void **state)
+{
+    (void)state;
+    clear_cache();
+    char work[512], bin[600], script[700], deb[PATH_MAX], path_env[5000];
+    snprintf(work, sizeof work, "%s", test_temp_dir());
+    build_fake_deb(work, deb, sizeof deb);
+    snprintf(bin, sizeof bin, "%s/bin", work);
+    mkdir(bin, 0755);
+    snprintf(script, sizeof script, "%s/apt-get", bin);
+    char script_text[PATH_MAX + 512];
+    snprintf(script_text, sizeof script_text,
+             "#!/bin/sh\n# fake apt-get: `apt-get download bench-fake-data` copies a local .deb\n"
+             "[ \"$1\" = download ] || exit 100\n"
+             "[ \"$2\" = bench-fake-data ] || { echo \"E: Unable to locate package $2\"; exit 100; }\n"
+             "cp '%s' .\n",
+             deb);
+    assert_int_equal(test_write_file(script, script_text), 0);
+    assert_int_equal(chmod(script, 0755), 0);
+    const char *old_path = getenv("PATH");
+    char saved_path[4096];
+    snprintf(saved_path, sizeof saved_path, "%s", old_path ? old_path : "/usr/bin:/bin");
+    snprintf(path_env, sizeof path_env, "%s:%s", bin, saved_path);
+    setenv("PATH", path_env, 1);
+
+    char sha[65];
+    bench_error error = {0};
+    assert_int_equal(bench_sha256_file(fixture("co2_like.csv"), sha, &error), BENCH_OK);
+    bench_dataset_info info = {
+        .name = "fake_co2", .format = "csv_dated", .files = {"fake-co2.csv"}, .sha256 = {sha},
+        .source = "deb:bench-fake-data:/usr/share/bench-fake/co2_like.csv", .date_column = "date",
+        .timestamp_format = "%Y%m%d", .step_seconds = 7 * 86400, .missing_policy = "interpolate",
+    };
+    bench_fetch_report report;
+    if (bench_dataset_fetch_ex(&info, 0, &report, &error) != BENCH_OK)
+        fail_msg("%s", error.message);
+    assert_int_equal(report.downloaded[0], 1);
+    assert_int_equal(report.pinned[0], 1);
+    assert_int_equal(cache_entries(""), 1); /* the work directory is gone */
+    bench_dataset *d;
+    const char *paths[2] = {report.path[0], NULL};
+    assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_OK);
+    assert_int_equal(d->missing_filled, 3);
+    bench_dataset_free(d);
+
+    /* A path the package does not contain. */
+    clear_cache();
+    info.source = "deb:bench-fake-data:usr/share/bench-fake/absent.csv";
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, NULL, &error), BENCH_IO);
+    printf("absent member -> %s\n", error.message);
+    assert_non_null(strstr(error.message, "package bench-fake-data has no file /usr/share/bench-fake/absent.csv"));
+    assert_int_equal(cache_entries(""), 0);
+
+    /* apt-get failing: its own last words end up in the message. */
+    info.source = "deb:bench-no-such-package:usr/share/x.csv";
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, NULL, &error), BENCH_IO);
+    printf("apt-get failure -> %s\n", error.message);
+    assert_non_null(strstr(error.message, "Unable to locate package bench-no-such-package"));
+    assert_int_equal(cache_entries(""), 0);
+
+    /* A checksum mismatch on the extracted file. */
+    info.source = "deb:bench-fake-data:usr/share/bench-fake/co2_like.csv";
+    info.sha256[0] = "1111111111111111111111111111111111111111111111111111111111111111";
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, NULL, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "checksum mismatch"));
+    assert_int_equal(cache_entries(""), 0);
+
+    /* Malformed source strings. */
+    info.source = "deb:no-path";
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, NULL, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "deb:PACKAGE:PATH"));
+
+    setenv("PATH", saved_path, 1);
+    remove_tree(work);
+}
+
+/* The real Debian archive: slow (downloads ~4.6 MB), so only with BENCH_SLOW=1. */
+static void real_debian_packages(void **state)
+{
+    (void)state;
+    const char *slow = getenv("BENCH_SLOW");
+    if (slow == NULL || strcmp(slow, "1") != 0) {
+        printf("SKIPPED: fetching from the Debian archive needs BENCH_SLOW=1\n");
+        skip();
+    }
+    clear_cache();
+    bench_error error = {0};
+    if (bench_dataset_fetch("seattle_temps", 0, &error) != BENCH_OK)
+        fail_msg("%s", error.message);
+    if (bench_dataset_fetch("co2", 0, &error) != BENCH_OK)
+        fail_msg("%s", error.message);
+    bench_dataset *d;
+    assert_int_equal(bench_dataset_load(&d, "seattle_temps", &error), BENCH_OK);
+    assert_int_equal(d->series[0].length, 8760);
+    assert_int_equal(d->missing_timestamps, 1);
+    bench_dataset_free(d);
+    /* sf-temps came along with seattle-temps from the same package. */
+    assert_int_equal(bench_dataset_load(&d, "sf_temps", &error), BENCH_OK);
+    assert_int_equal(d->series[0].length, 8760);
+    bench_dataset_free(d);
+    assert_int_equal(bench_dataset_load(&d, "co2", &error), BENCH_OK);
+    assert_int_equal(d->missing_filled, 59);
+    bench_dataset_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(good_file_is_fetched_verified_and_loadable),
+        cmocka_unit_test(wrong_checksum_deletes_the_download),
+        cmocka_unit_test(http_404_fails_and_leaves_nothing),
+        cmocka_unit_test(truncated_transfer_fails_and_leaves_nothing),
+        cmocka_unit_test(unpinned_file_reports_its_checksum),
+        cmocka_unit_test(stale_cache_copy_is_replaced),
+        cmocka_unit_test(two_files_and_file_urls),
+        cmocka_unit_test(deb_source_with_fake_apt_get),
+        cmocka_unit_test(real_debian_packages),
+    };
+    return cmocka_run_group_tests(tests, start_server, stop_server);
+}
