@@ -39,6 +39,14 @@ size_t deep_param(bench_model *model, const char *name, size_t d0, size_t d1, in
     return index;
 }
 
+size_t deep_buffer(bench_model *model, const char *name, size_t d0, int *status, bench_error *error)
+{
+    size_t index = 0;
+    if (*status == BENCH_OK)
+        *status = nn_params_add(&model->params, name, 1, &d0, 0, &index, error);
+    return index;
+}
+
 void deep_copy_history(float *out, const double *history, size_t history_length, size_t length)
 {
     if (history_length >= length) {

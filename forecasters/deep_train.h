@@ -131,6 +131,8 @@ int deep_forecaster_load(bench_model **out, const deep_arch *arch, const char *p
 /* Helpers for architectures. */
 /* Declares a tensor; returns its index (errors are programming errors, kept in *status). */
 size_t deep_param(bench_model *model, const char *name, size_t d0, size_t d1, int *status, bench_error *error);
+/* Declares a non-trainable tensor (running statistics): saved, never optimised. */
+size_t deep_buffer(bench_model *model, const char *name, size_t d0, int *status, bench_error *error);
 /* Reads an integer/real/bool/string parameter into *out, adding errors to *status. */
 long deep_get_int(const bench_params *params, const char *name, int *status, bench_error *error);
 double deep_get_real(const bench_params *params, const char *name, int *status, bench_error *error);

@@ -16,6 +16,7 @@ extern const bench_forecaster bench_forecaster_gbrt_naive;
 extern const bench_forecaster bench_forecaster_dlinear;
 extern const bench_forecaster bench_forecaster_nlinear;
 extern const bench_forecaster bench_forecaster_mlp;
+extern const bench_forecaster bench_forecaster_patchtst;
 
 static const bench_forecaster *const builtins[] = {
     &bench_forecaster_naive,
@@ -28,6 +29,7 @@ static const bench_forecaster *const builtins[] = {
     &bench_forecaster_dlinear,
     &bench_forecaster_nlinear,
     &bench_forecaster_mlp,
+    &bench_forecaster_patchtst,
 };
 
 size_t bench_forecaster_builtins(const bench_forecaster *const **list)

@@ -13,6 +13,7 @@
 #include "forecasters/deep_train.c"
 #include "forecasters/deep_linear.c"
 #include "forecasters/deep_mlp.c"
+#include "forecasters/deep_patchtst.c"
 
 #define SERIES_LENGTH 1400
 #define VIEW_LENGTH 1100 /* train 900, validation 200, test windows after */
@@ -161,6 +162,89 @@ static void mlp_learns_a_sine(void **unused)
     learns_sine(&bench_forecaster_mlp, fast, 3, 0.2);
 }
 
+static void patchtst_learns_a_sine(void **unused)
+{
+    (void)unused;
+    const char *fast[] = {"epochs=3", "batch_size=32", "learning_rate=0.001", "e_layers=1", "dropout=0.1"};
+    learns_sine(&bench_forecaster_patchtst, fast, 5, 0.3);
+}
+
+/* ---- every architecture's backward against central differences ---------------- */
+
+typedef struct arch_case {
+    bench_model *model;
+    const float *inputs;
+    size_t rows;
+    float *outputs;
+} arch_case;
+
+static void arch_fwd(void *c_)
+{
+    arch_case *c = c_;
+    bench_rng rng;
+    bench_rng_seed(&rng, 1); /* dropout is 0 in these checks; a fixed stream all the same */
+    c->model->arch->forward(c->model->net, c->model, c->inputs, c->rows, 1, &rng, c->outputs);
+}
+
+static void arch_bwd(void *c_, const float *dout)
+{
+    arch_case *c = c_;
+    c->model->arch->backward(c->model->net, c->model, dout, c->rows);
+}
+
+static void check_arch_gradients(const bench_forecaster *f, const char *const *overrides, size_t override_count,
+                                 size_t input_length, size_t horizon)
+{
+    param_set set;
+    make_params(&set, f, overrides, override_count);
+    bench_task_info task = task_info();
+    task.lookback = input_length;
+    task.horizon = horizon;
+    bench_error error = {0};
+    bench_model *model = NULL;
+    if (f->create(&model, &set.params, &task, &error) != BENCH_OK)
+        fail_msg("%s: %s", f->name, error.message);
+    const size_t rows = 3;
+    assert_int_equal(reserve_rows(model, rows, &error), BENCH_OK);
+    bench_rng rng;
+    bench_rng_seed(&rng, 21);
+    model->arch->init(model->net, model, &rng);
+    /* Off the initial values (unit norms, zero biases), so every weight matters. */
+    for (size_t i = 0; i < model->params.total; i++)
+        model->params.values[i] += 0.05f * (2.0f * bench_rng_uniform_float(&rng) - 1.0f);
+    float *inputs = test_alloc(rows * input_length), *outputs = test_alloc(rows * horizon);
+    for (size_t i = 0; i < rows * input_length; i++)
+        inputs[i] = (float)sin(0.3 * (double)i) + 0.3f * (2.0f * bench_rng_uniform_float(&rng) - 1.0f);
+    arch_case c = {.model = model, .inputs = inputs, .rows = rows, .outputs = outputs};
+    grad_case g = {.name = f->name, .out = outputs, .out_count = rows * horizon, .forward = arch_fwd,
+                   .backward = arch_bwd, .state = &c, .atol = 2e-3, .rtol = 2e-2};
+    for (size_t t = 0; t < model->params.tensor_count; t++)
+        if (model->params.tensors[t].trainable) {
+            if (g.tensor_count == GRAD_CASE_MAX_TENSORS) {
+                run_grad_case(&g, 31);
+                g.tensor_count = 0;
+            }
+            grad_case_add(&g, model->params.tensors[t].name, nn_params_value(&model->params, t),
+                          nn_params_grad(&model->params, t), nn_params_count(&model->params, t));
+        }
+    run_grad_case(&g, 31);
+    free(inputs);
+    free(outputs);
+    f->destroy(model);
+}
+
+static void architecture_gradients(void **unused)
+{
+    (void)unused;
+    check_arch_gradients(&bench_forecaster_dlinear, (const char *[]){"kernel=5"}, 1, 12, 4);
+    check_arch_gradients(&bench_forecaster_nlinear, NULL, 0, 12, 4);
+    check_arch_gradients(&bench_forecaster_mlp, (const char *[]){"hidden=6,5", "dropout=0"}, 2, 10, 4);
+    check_arch_gradients(&bench_forecaster_patchtst,
+                         (const char *[]){"patch_len=4", "stride=2", "d_model=4", "n_heads=2", "d_ff=6", "e_layers=2",
+                                          "dropout=0"},
+                         7, 12, 3);
+}
+
 static void bad_inputs_fail_clearly(void **unused)
 {
     (void)unused;
@@ -235,6 +319,8 @@ int main(void)
         cmocka_unit_test(dlinear_learns_a_sine),
         cmocka_unit_test(nlinear_learns_a_sine),
         cmocka_unit_test(mlp_learns_a_sine),
+        cmocka_unit_test(patchtst_learns_a_sine),
+        cmocka_unit_test(architecture_gradients),
         cmocka_unit_test(bad_inputs_fail_clearly),
         cmocka_unit_test(checkpoint_round_trip_and_foreign_file),
     };
