@@ -187,13 +187,6 @@ static int text_save(text_file *file, const plot_context *context, const char *n
     return status;
 }
 
-static void text_discard(text_file *file)
-{
-    if (file->stream)
-        fclose(file->stream);
-    free(file->text);
-    *file = (text_file){0};
-}
 
 /* A gnuplot string literal (double quotes; backslash and quote escaped). */
 static void gp_string(FILE *f, const char *s)
@@ -752,49 +745,206 @@ static int parse_cell(const report_csv *csv, size_t row, long column, double *va
 
 /* ---- kind: forecast vs truth --------------------------------------------------------------- */
 
-enum { FORECAST_FIGURES_MAX = 6 };
+/* One row of a predictions file after reading either accepted format. */
+typedef struct prediction_row {
+    const char *dataset, *variant, *horizon, *seed, *series, *window; /* borrowed */
+    double t, truth, pred, lower, upper;                               /* NAN when absent */
+} prediction_row;
 
-static int plot_forecast(plot_context *context, bench_error *error)
+typedef struct prediction_set {
+    report_csv *csvs;
+    size_t csv_count;
+    char **owned;            /* strings made up for the harness format (horizon, seed, window) */
+    size_t owned_count, owned_capacity;
+    prediction_row *rows;
+    size_t count, capacity;
+} prediction_set;
+
+static const char *own_string(prediction_set *set, const char *text)
+{
+    if (set->owned_count == set->owned_capacity) {
+        size_t grown = set->owned_capacity ? 2 * set->owned_capacity : 64;
+        char **bigger = realloc(set->owned, grown * sizeof *bigger);
+        if (bigger == NULL)
+            return NULL;
+        set->owned = bigger;
+        set->owned_capacity = grown;
+    }
+    char *copy = strdup(text);
+    if (copy != NULL)
+        set->owned[set->owned_count++] = copy;
+    return copy;
+}
+
+static prediction_row *new_prediction(prediction_set *set)
+{
+    if (set->count == set->capacity) {
+        size_t grown = set->capacity ? 2 * set->capacity : 1024;
+        prediction_row *bigger = realloc(set->rows, grown * sizeof *bigger);
+        if (bigger == NULL)
+            return NULL;
+        set->rows = bigger;
+        set->capacity = grown;
+    }
+    return &set->rows[set->count++];
+}
+
+static void prediction_set_free(prediction_set *set)
+{
+    for (size_t i = 0; i < set->csv_count; i++)
+        report_csv_free(&set->csvs[i]);
+    free(set->csvs);
+    for (size_t i = 0; i < set->owned_count; i++)
+        free(set->owned[i]);
+    free(set->owned);
+    free(set->rows);
+}
+
+/* The bench format: dataset,variant,horizon,seed,series,window,t,truth,pred,lower,upper[,level]. */
+static int read_bench_predictions(prediction_set *set, const report_csv *csv, bench_error *error)
+{
+    static const char *const names[] = {"dataset", "variant", "horizon", "seed", "series", "window",
+                                        "t",       "truth",   "pred",    "lower", "upper"};
+    long col[11];
+    int status = require_columns(csv, names, col, 11, error);
+    for (size_t r = 0; r < csv->rows && status == BENCH_OK; r++) {
+        prediction_row *p = new_prediction(set);
+        if (p == NULL)
+            return BENCH_FAIL(error, BENCH_NO_MEMORY, "reading %s", csv->path);
+        p->dataset = report_csv_cell(csv, r, (size_t)col[0]);
+        p->variant = report_csv_cell(csv, r, (size_t)col[1]);
+        p->horizon = report_csv_cell(csv, r, (size_t)col[2]);
+        p->seed = report_csv_cell(csv, r, (size_t)col[3]);
+        p->series = report_csv_cell(csv, r, (size_t)col[4]);
+        p->window = report_csv_cell(csv, r, (size_t)col[5]);
+        status = parse_cell(csv, r, col[6], &p->t, 0, error);
+        if (status == BENCH_OK)
+            status = parse_cell(csv, r, col[7], &p->truth, 1, error);
+        if (status == BENCH_OK)
+            status = parse_cell(csv, r, col[8], &p->pred, 1, error);
+        if (status == BENCH_OK)
+            status = parse_cell(csv, r, col[9], &p->lower, 1, error);
+        if (status == BENCH_OK)
+            status = parse_cell(csv, r, col[10], &p->upper, 1, error);
+    }
+    return status;
+}
+
+/* The run harness's per-cell file predictions/<cell_id>.csv:
+ * window,series,origin,step,truth,prediction — dataset, variant, horizon and
+ * seed come from the cell's rows in results.csv; t = origin + step − 1. */
+static int read_cell_predictions(prediction_set *set, const report_csv *csv, const bench_results *results,
+                                 bench_error *error)
+{
+    static const char *const names[] = {"window", "series", "origin", "step", "truth", "prediction"};
+    long col[6];
+    int status = require_columns(csv, names, col, 6, error);
+    if (status != BENCH_OK)
+        return status;
+    const char *base = strrchr(csv->path, '/');
+    base = base ? base + 1 : csv->path;
+    size_t id_length = strlen(base) - 4; /* without ".csv" */
+    const bench_result *cell = NULL;
+    for (size_t i = 0; results != NULL && i < results->count && cell == NULL; i++)
+        if (strlen(results->rows[i].cell_id) == id_length && strncmp(results->rows[i].cell_id, base, id_length) == 0)
+            cell = &results->rows[i];
+    if (cell == NULL)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: no cell '%.*s' in results.csv to say whose predictions these are",
+                          csv->path, (int)id_length, base);
+    char number[32];
+    snprintf(number, sizeof number, "%ld", cell->horizon);
+    const char *horizon = own_string(set, number);
+    snprintf(number, sizeof number, "%ld", cell->seed);
+    const char *seed = own_string(set, number);
+    if (horizon == NULL || seed == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "reading %s", csv->path);
+    for (size_t r = 0; r < csv->rows && status == BENCH_OK; r++) {
+        prediction_row *p = new_prediction(set);
+        if (p == NULL)
+            return BENCH_FAIL(error, BENCH_NO_MEMORY, "reading %s", csv->path);
+        double origin, step;
+        *p = (prediction_row){.dataset = cell->dataset, .variant = cell->variant, .horizon = horizon, .seed = seed,
+                              .series = report_csv_cell(csv, r, (size_t)col[1]),
+                              .window = report_csv_cell(csv, r, (size_t)col[0]), .lower = NAN, .upper = NAN};
+        status = parse_cell(csv, r, col[2], &origin, 0, error);
+        if (status == BENCH_OK)
+            status = parse_cell(csv, r, col[3], &step, 0, error);
+        if (status == BENCH_OK)
+            status = parse_cell(csv, r, col[4], &p->truth, 1, error);
+        if (status == BENCH_OK)
+            status = parse_cell(csv, r, col[5], &p->pred, 1, error);
+        p->t = origin + step - 1.0;
+    }
+    return status;
+}
+
+enum { FORECAST_FIGURES_MAX = 6, FORECAST_VARIANTS_MAX = 16 };
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int same_key(const prediction_row *a, const prediction_row *b)
+{
+    return !strcmp(a->dataset, b->dataset) && !strcmp(a->horizon, b->horizon) && !strcmp(a->seed, b->seed) &&
+           !strcmp(a->series, b->series) && !strcmp(a->window, b->window);
+}
+
+static int plot_forecast(plot_context *context, const bench_results *results, bench_error *error)
 {
     char **files;
     size_t file_count;
     int status = list_files(&files, &file_count, context->dir, "predictions", ".csv", error);
     if (status != BENCH_OK || file_count == 0)
         return status;
-    static const char *const names[] = {"dataset", "variant", "horizon", "seed", "series", "window",
-                                        "t",       "truth",   "pred",    "lower", "upper"};
-    enum { DATASET, VARIANT, HORIZON, SEED, SERIES, WINDOW, T, TRUTH, PRED, LOWER, UPPER, COLUMNS };
-    report_csv *csvs = calloc(file_count, sizeof *csvs);
-    long (*columns)[COLUMNS] = calloc(file_count, sizeof *columns);
-    if (csvs == NULL || columns == NULL)
+    prediction_set set = {0};
+    set.csvs = calloc(file_count, sizeof *set.csvs);
+    if (set.csvs == NULL)
         status = BENCH_FAIL(error, BENCH_NO_MEMORY, "reading predictions");
     for (size_t i = 0; i < file_count && status == BENCH_OK; i++) {
-        status = report_csv_read(&csvs[i], files[i], error);
+        status = report_csv_read(&set.csvs[i], files[i], error);
+        set.csv_count++;
         if (status == BENCH_OK)
-            status = require_columns(&csvs[i], names, columns[i], COLUMNS, error);
+            status = report_csv_column(&set.csvs[i], "prediction") >= 0
+                         ? read_cell_predictions(&set, &set.csvs[i], results, error)
+                         : read_bench_predictions(&set, &set.csvs[i], error);
     }
-    /* Figure keys: (dataset, horizon, seed, series, window) in first-seen order, at most FORECAST_FIGURES_MAX. */
-    struct key {
-        const char *dataset, *horizon, *seed, *series, *window;
-    } keys[FORECAST_FIGURES_MAX];
+    /* Figures: (dataset, horizon, seed, series, window) in first-seen order. */
+    const prediction_row *keys[FORECAST_FIGURES_MAX];
     size_t key_count = 0;
-    for (size_t i = 0; i < file_count && status == BENCH_OK; i++)
-        for (size_t r = 0; r < csvs[i].rows && key_count < FORECAST_FIGURES_MAX; r++) {
-            struct key key = {report_csv_cell(&csvs[i], r, (size_t)columns[i][DATASET]),
-                              report_csv_cell(&csvs[i], r, (size_t)columns[i][HORIZON]),
-                              report_csv_cell(&csvs[i], r, (size_t)columns[i][SEED]),
-                              report_csv_cell(&csvs[i], r, (size_t)columns[i][SERIES]),
-                              report_csv_cell(&csvs[i], r, (size_t)columns[i][WINDOW])};
-            int seen = 0;
-            for (size_t k = 0; k < key_count && !seen; k++)
-                seen = !strcmp(keys[k].dataset, key.dataset) && !strcmp(keys[k].horizon, key.horizon) &&
-                       !strcmp(keys[k].seed, key.seed) && !strcmp(keys[k].series, key.series) &&
-                       !strcmp(keys[k].window, key.window);
-            if (!seen)
-                keys[key_count++] = key;
-        }
+    for (size_t r = 0; r < set.count && status == BENCH_OK && key_count < FORECAST_FIGURES_MAX; r++) {
+        int seen = 0;
+        for (size_t k = 0; k < key_count && !seen; k++)
+            seen = same_key(keys[k], &set.rows[r]);
+        if (!seen)
+            keys[key_count++] = &set.rows[r];
+    }
     for (size_t k = 0; k < key_count && status == BENCH_OK; k++) {
-        const struct key *key = &keys[k];
+        const prediction_row *key = keys[k];
+        /* Variants with predictions for this key, in first-seen order. */
+        const char *variants[FORECAST_VARIANTS_MAX];
+        int has_interval[FORECAST_VARIANTS_MAX];
+        size_t variant_count = 0;
+        double origin = NAN;
+        for (size_t r = 0; r < set.count; r++) {
+            const prediction_row *p = &set.rows[r];
+            if (!same_key(p, key) || isnan(p->pred))
+                continue;
+            if (isnan(origin) || p->t < origin)
+                origin = p->t;
+            size_t v = 0;
+            while (v < variant_count && strcmp(variants[v], p->variant) != 0)
+                v++;
+            if (v == variant_count) {
+                if (variant_count == FORECAST_VARIANTS_MAX)
+                    continue;
+                variants[variant_count] = p->variant;
+                has_interval[variant_count++] = 0;
+            }
+            has_interval[v] |= !isnan(p->lower) && !isnan(p->upper);
+        }
         char name[512], part[5][96], title[640];
         safe_name(part[0], sizeof part[0], key->dataset);
         safe_name(part[1], sizeof part[1], key->horizon);
@@ -808,84 +958,45 @@ static int plot_forecast(plot_context *context, bench_error *error)
         status = text_open(&data, error);
         if (status != BENCH_OK)
             break;
-        fprintf(data.stream, "# %s\n# block 0: t truth (every row of the first file with this key)\n"
-                             "# block i >= 1: t pred lower upper for variant i\n", title);
-        /* Block 0: truth, from the first file that has the key. */
-        const char *variants[32];
-        int has_interval[32];
-        size_t variant_count = 0;
-        double origin = NAN;
-        int truth_written = 0;
-        for (size_t i = 0; i < file_count && status == BENCH_OK; i++) {
-            const report_csv *csv = &csvs[i];
-            const char *variant = NULL;
-            int interval = 0, any = 0;
-            for (size_t r = 0; r < csv->rows && status == BENCH_OK; r++) {
-                const long *col = columns[i];
-                if (strcmp(report_csv_cell(csv, r, (size_t)col[DATASET]), key->dataset) ||
-                    strcmp(report_csv_cell(csv, r, (size_t)col[HORIZON]), key->horizon) ||
-                    strcmp(report_csv_cell(csv, r, (size_t)col[SEED]), key->seed) ||
-                    strcmp(report_csv_cell(csv, r, (size_t)col[SERIES]), key->series) ||
-                    strcmp(report_csv_cell(csv, r, (size_t)col[WINDOW]), key->window))
-                    continue;
-                double t, truth;
-                status = parse_cell(csv, r, col[T], &t, 0, error);
-                if (status == BENCH_OK)
-                    status = parse_cell(csv, r, col[TRUTH], &truth, 1, error);
-                if (status != BENCH_OK)
-                    break;
-                any = 1;
-                variant = report_csv_cell(csv, r, (size_t)col[VARIANT]);
-                if (!truth_written)
-                    fprintf(data.stream, "%.10g", t), format_value(data.stream, truth), fputc('\n', data.stream);
-                interval |= report_csv_cell(csv, r, (size_t)col[LOWER])[0] != '\0';
-                if (report_csv_cell(csv, r, (size_t)col[PRED])[0] != '\0' && (isnan(origin) || t < origin))
-                    origin = t;
-            }
-            if (any && !truth_written)
-                truth_written = 1;
-            if (any && variant_count < 32) {
-                variants[variant_count] = variant;
-                has_interval[variant_count++] = interval;
-            }
+        fprintf(data.stream, "# %s\n# block 0: t truth (look-back and forecast steps)\n"
+                             "# block i >= 1: t pred lower upper of the i-th variant\n", title);
+        /* Block 0: truth over every row with this key (look-back rows included), once per t. */
+        double *truth = malloc(2 * set.count * sizeof *truth);
+        size_t truth_count = 0;
+        if (truth == NULL) {
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "plotting %s", name);
+            fclose(data.stream);
+            free(data.text);
+            break;
         }
-        /* Blocks 1..: predictions per file (one variant per file). */
-        for (size_t i = 0, block = 0; i < file_count && status == BENCH_OK; i++) {
-            const report_csv *csv = &csvs[i];
-            int any = 0;
-            for (size_t r = 0; r < csv->rows && status == BENCH_OK; r++) {
-                const long *col = columns[i];
-                if (strcmp(report_csv_cell(csv, r, (size_t)col[DATASET]), key->dataset) ||
-                    strcmp(report_csv_cell(csv, r, (size_t)col[HORIZON]), key->horizon) ||
-                    strcmp(report_csv_cell(csv, r, (size_t)col[SEED]), key->seed) ||
-                    strcmp(report_csv_cell(csv, r, (size_t)col[SERIES]), key->series) ||
-                    strcmp(report_csv_cell(csv, r, (size_t)col[WINDOW]), key->window) ||
-                    report_csv_cell(csv, r, (size_t)col[PRED])[0] == '\0')
+        for (size_t r = 0; r < set.count; r++) {
+            const prediction_row *p = &set.rows[r];
+            if (!same_key(p, key) || isnan(p->truth))
+                continue;
+            truth[2 * truth_count] = p->t;
+            truth[2 * truth_count++ + 1] = p->truth;
+        }
+        qsort(truth, truth_count, 2 * sizeof *truth, compare_double);
+        for (size_t i = 0; i < truth_count; i++) {
+            if (i > 0 && truth[2 * i] == truth[2 * i - 2])
+                continue;
+            fprintf(data.stream, "%.10g", truth[2 * i]);
+            format_value(data.stream, truth[2 * i + 1]);
+            fputc('\n', data.stream);
+        }
+        free(truth);
+        for (size_t v = 0; v < variant_count; v++) {
+            fprintf(data.stream, "\n\n# %s\n", variants[v]);
+            for (size_t r = 0; r < set.count; r++) {
+                const prediction_row *p = &set.rows[r];
+                if (!same_key(p, key) || isnan(p->pred) || strcmp(p->variant, variants[v]) != 0)
                     continue;
-                if (!any)
-                    fputs("\n\n", data.stream);
-                any = 1;
-                double t, pred, lower, upper;
-                status = parse_cell(csv, r, col[T], &t, 0, error);
-                if (status == BENCH_OK)
-                    status = parse_cell(csv, r, col[PRED], &pred, 0, error);
-                if (status == BENCH_OK)
-                    status = parse_cell(csv, r, col[LOWER], &lower, 1, error);
-                if (status == BENCH_OK)
-                    status = parse_cell(csv, r, col[UPPER], &upper, 1, error);
-                if (status != BENCH_OK)
-                    break;
-                fprintf(data.stream, "%.10g", t);
-                format_value(data.stream, pred);
-                format_value(data.stream, lower);
-                format_value(data.stream, upper);
+                fprintf(data.stream, "%.10g", p->t);
+                format_value(data.stream, p->pred);
+                format_value(data.stream, p->lower);
+                format_value(data.stream, p->upper);
                 fputc('\n', data.stream);
             }
-            block += any;
-        }
-        if (status != BENCH_OK) {
-            text_discard(&data);
-            break;
         }
         char file[600];
         snprintf(file, sizeof file, "%s.dat", name);
@@ -924,13 +1035,11 @@ static int plot_forecast(plot_context *context, bench_error *error)
         if (status == BENCH_OK)
             status = add_figure(context, BENCH_PLOT_FORECAST, title, file, NULL, error);
     }
-    for (size_t i = 0; csvs != NULL && i < file_count; i++)
-        report_csv_free(&csvs[i]);
-    free(csvs);
-    free(columns);
+    prediction_set_free(&set);
     free_files(files, file_count);
     return status;
 }
+
 
 /* ---- kind: training curves --------------------------------------------------------------- */
 
@@ -1324,7 +1433,7 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
     bench_results results = {0};
     bench_table_set tables = {0};
     int have_results = 0;
-    if (status == BENCH_OK && (options.kinds & (BENCH_PLOT_HORIZON | BENCH_PLOT_CD | BENCH_PLOT_AP))) {
+    if (status == BENCH_OK && (options.kinds & (BENCH_PLOT_HORIZON | BENCH_PLOT_CD | BENCH_PLOT_AP | BENCH_PLOT_FORECAST))) {
         char *path = malloc(size + 16);
         if (path == NULL)
             status = BENCH_FAIL(error, BENCH_NO_MEMORY, "plotting %s", dir);
@@ -1344,7 +1453,7 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
     if (status == BENCH_OK && (options.kinds & BENCH_PLOT_AP))
         status = plot_ap(&context, &tables, error);
     if (status == BENCH_OK && (options.kinds & BENCH_PLOT_FORECAST))
-        status = plot_forecast(&context, error);
+        status = plot_forecast(&context, have_results ? &results : NULL, error);
     if (status == BENCH_OK && (options.kinds & BENCH_PLOT_CURVES))
         status = plot_curves(&context, error);
     if (status == BENCH_OK && (options.kinds & BENCH_PLOT_EMBEDDING))

@@ -36,9 +36,14 @@ def fmt(v):
 
 
 def write_run_json(path, task, seeds, errors, extra):
-    run = {"bench_version": "0.1.0", "git_commit": "fixture", "task": task, "seeds": seeds,
-           "config": extra, "versions": {"xgboost": "1.7.4", "openblas": "0.3.21", "gsl": "2.7.1"},
-           "host": "fixture-host", "wall_seconds": 12.5, "errors": errors}
+    """Shaped like bench/run.c's run.json: config {datasets, models, seeds}, errors {cell_id: message}."""
+    config = dict(extra)
+    config["seeds"] = seeds
+    run = {"config_path": "configs/fixture-%s.ini" % task, "git_commit": "fixture", "config": config,
+           "versions": {"xgboost": "1.7.4", "openblas": "OpenBLAS 0.3.21", "jansson": "2.14"},
+           "host": {"name": "fixture-host", "system": "Linux", "machine": "x86_64", "cpus": 2},
+           "wall_seconds": 12.5, "cells": [dict(e, status="error") for e in errors],
+           "errors": {e["cell_id"]: e["message"] for e in errors}}
     with open(path, "w") as f:
         json.dump(run, f, indent=2)
         f.write("\n")
@@ -81,11 +86,10 @@ def forecast():
     write_csv(os.path.join(d, "results.csv"), HEADER, rows)
     write_csv(os.path.join(d, "timings.csv"), ["cell_id", "variant", "dataset", "horizon", "seed", "seconds"], timings)
     write_run_json(os.path.join(d, "run.json"), "forecast", seeds, errors,
-                   {"datasets": {"ETTh1": {"protocol": "ltsf", "lookback": 96},
-                                 "exchange_rate": {"protocol": "ltsf", "lookback": 96},
-                                 "national_illness": {"protocol": "ltsf", "lookback": 36},
-                                 "m4_hourly": {"protocol": "m4"}},
-                    "models": {v: {"model": m} for m, v, _ in variants}})
+                   {"datasets": [{"label": ds, "protocol": proto, "horizons": hs,
+                                  "settings": {"lookback": "36" if ds == "national_illness" else "96"}}
+                                 for ds, proto, hs, _, _ in datasets],
+                    "models": [{"variant": v, "model": m, "params": {}, "threads": 1} for m, v, _ in variants]})
     # Predictions: one window of series OT with 96 look-back rows (pred empty) and 96 forecast rows.
     t0 = 10000
     hist = 10 + np.cumsum(rng.normal(0, 0.3, size=192)) + 2 * np.sin(np.arange(192) * 2 * np.pi / 24)
@@ -109,6 +113,13 @@ def forecast():
                    "level"], prow)
 
 
+    # The run harness's own per-cell format (bench/run.c): predictions/<cell_id>.csv.
+    srow = [[0, "OT", t0 + 96, k + 1, fmt(hist[96 + k]), fmt(hist[96 + k - 24] if k < 24 else hist[96 + (k % 24) - 24])]
+            for k in range(96)]
+    write_csv(os.path.join(d, "predictions", cell_id("ETTh1", "ltsf", "seasonal_naive", 96, 1) + ".csv"),
+              ["window", "series", "origin", "step", "truth", "prediction"], srow)
+
+
 # --- hcsc ------------------------------------------------------------------------
 def hcsc():
     d = os.path.join(ROOT, "hcsc")
@@ -128,8 +139,8 @@ def hcsc():
     write_csv(os.path.join(d, "results.csv"), HEADER, rows)
     write_csv(os.path.join(d, "timings.csv"), ["cell_id", "seconds"], [[r[0], "1.0"] for r in rows[::3]])
     write_run_json(os.path.join(d, "run.json"), "hcsc", seeds, errors,
-                   {"datasets": {"fashion_mnist": {"protocols": ["knn", "linear", "cluster"]}},
-                    "models": {v: {"model": m} for m, v, _ in variants}})
+                   {"datasets": [{"label": "fashion_mnist", "protocols": ["knn", "linear", "cluster"]}],
+                    "models": [{"variant": v, "model": m, "params": {}} for m, v, _ in variants]})
     # Embeddings: 10 classes × 30 test points, 16 features, clustered.
     centres = rng.normal(0, 3.0, size=(10, 16))
     erow = []
