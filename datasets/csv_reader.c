@@ -228,14 +228,14 @@ bench_cell_kind bench_csv_parse_number(const char *text, double *value)
 {
     while (*text == ' ' || *text == '\t')
         text++;
-    if (*text == '\0' || !strcasecmp(text, "na") || !strcasecmp(text, "nan") || !strcasecmp(text, "-nan") ||
-        !strcasecmp(text, "null") || !strcasecmp(text, "n/a"))
+    if (*text == '\0')
         return BENCH_CELL_MISSING;
     char *end = NULL;
-    errno = 0;
-    double parsed = strtod(text, &end);
+    double parsed = strtod(text, &end); /* also reads "nan", "inf", "infinity" */
     if (end == text)
-        return BENCH_CELL_INVALID;
+        return !strcasecmp(text, "na") || !strcasecmp(text, "null") || !strcasecmp(text, "n/a")
+                   ? BENCH_CELL_MISSING
+                   : BENCH_CELL_INVALID;
     while (*end == ' ' || *end == '\t' || *end == '\r')
         end++;
     if (*end != '\0')
@@ -282,9 +282,17 @@ void bench_csv_format_time(int64_t seconds, char *buffer, size_t size)
 int bench_csv_read_cell(const char *path, size_t line, size_t column, const char *label, const char *text,
                         int allow_missing, double *value, bench_error *error)
 {
-    switch (bench_csv_parse_number(text, value)) {
-    case BENCH_CELL_NUMBER:
+    /* Headerless files name columns by 0-based index, like their series; the
+     * label is only formatted on failure since this runs once per cell. */
+    bench_cell_kind kind = bench_csv_parse_number(text, value);
+    if (kind == BENCH_CELL_NUMBER)
         return BENCH_OK;
+    char index_label[24];
+    if (label == NULL) {
+        snprintf(index_label, sizeof index_label, "%zu", column - 1);
+        label = index_label;
+    }
+    switch (kind) {
     case BENCH_CELL_MISSING:
         if (allow_missing) {
             *value = NAN;

@@ -33,14 +33,6 @@ typedef struct table_reader {
     int64_t previous_time;
 } table_reader;
 
-static const char *column_label(const table_reader *reader, size_t field, char *buffer, size_t size)
-{
-    if (reader->header != NULL)
-        return reader->header[field];
-    snprintf(buffer, size, "%zu", field);
-    return buffer;
-}
-
 static int allocate_layout(table_reader *reader, bench_error *error)
 {
     reader->row = malloc((reader->value_count ? reader->value_count : 1) * sizeof *reader->row);
@@ -154,12 +146,11 @@ static int read_row(void *context, const bench_csv_record *record, bench_error *
         }
         reader->previous_time = timestamp;
     }
-    char label_buffer[24];
     for (size_t v = 0; v < reader->value_count; v++) {
         size_t field = reader->value_index[v];
         int status = bench_csv_read_cell(reader->path, record->line, field + 1,
-                               column_label(reader, field, label_buffer, sizeof label_buffer), record->fields[field],
-                               reader->interpolate, &reader->row[v], error);
+                                         reader->header ? reader->header[field] : NULL, record->fields[field],
+                                         reader->interpolate, &reader->row[v], error);
         if (status != BENCH_OK)
             return status;
     }
