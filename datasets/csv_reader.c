@@ -192,8 +192,11 @@ int bench_csv_read(const char *path, char delimiter, bench_csv_record_fn on_reco
                                           "%s:%zu: truncated gzip file (zlib: %s)", path, state.line, message);
             break;
         }
-        total_bytes += (size_t)got;
         const char *cursor = chunk, *end = chunk + got;
+        /* A UTF-8 byte-order mark would otherwise become part of the first header name. */
+        if (total_bytes == 0 && got >= 3 && memcmp(chunk, "\xEF\xBB\xBF", 3) == 0)
+            cursor += 3;
+        total_bytes += (size_t)got;
         while (cursor < end && state.status == BENCH_OK) {
             const char *newline = memchr(cursor, '\n', (size_t)(end - cursor));
             size_t length = newline ? (size_t)(newline - cursor) + 1 : (size_t)(end - cursor);

@@ -318,6 +318,32 @@ static void line_numbers_survive_multiline_fields(void **state)
     assert_non_null(strstr(error.message, "multiline.csv:5:2: non-numeric cell 'x'"));
 }
 
+/* Files saved by spreadsheet tools: a UTF-8 byte-order mark and CRLF line ends. */
+static void bom_and_crlf(void **state)
+{
+    (void)state;
+    const char *dir = test_temp_dir();
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/excel.csv", dir);
+    assert_int_equal(test_write_file(path, "\xEF\xBB\xBF" "date,a\r\n2020-01-01,1.5\r\n2020-01-02,2.5\r\n"), 0);
+    const bench_dataset_info info = {
+        .name = "excel", .format = "csv_dated", .date_column = "date", .timestamp_format = "%Y-%m-%d",
+        .step_seconds = 86400,
+    };
+    const char *paths[2] = {path, NULL};
+    bench_dataset *d;
+    bench_error error = {0};
+    if (bench_dataset_load_path(&d, &info, paths, &error) != BENCH_OK)
+        fail_msg("%s", error.message);
+    assert_int_equal(d->series[0].length, 2);
+    assert_true(d->series[0].values[1] == 2.5);
+    bench_dataset_free(d);
+    assert_int_equal(test_write_file(path, "date,a\r\n2020-01-01,1.5\r\n2020-01-02,2.5\r\n2020-01-03,?\r\n"), 0);
+    assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "excel.csv:4:2: non-numeric cell '?'"));
+    remove_tree(dir);
+}
+
 static void registry_rows_are_consistent(void **state)
 {
     (void)state;
@@ -471,6 +497,7 @@ int main(void)
         cmocka_unit_test(seattle_like_dst_hour_filled_on_grid),
         cmocka_unit_test(sf_like_date_second_column),
         cmocka_unit_test(line_numbers_survive_multiline_fields),
+        cmocka_unit_test(bom_and_crlf),
         cmocka_unit_test(registry_rows_are_consistent),
         cmocka_unit_test(lookup_order_path_then_cache),
         cmocka_unit_test(sha256_of_known_bytes),
