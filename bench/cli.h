@@ -21,6 +21,7 @@ int cli_run(int argc, char **argv);
 int cli_models(int argc, char **argv);
 int cli_table(int argc, char **argv);
 int cli_plot(int argc, char **argv);
+int cli_report(int argc, char **argv);
 int cli_shift(int argc, char **argv);
 int cli_data(int argc, char **argv);
 

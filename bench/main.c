@@ -11,6 +11,7 @@ static const bench_command commands[] = {
     {"models", cli_models, "list forecasters with their parameters"},
     {"table", cli_table, "comparison tables (md, tex, csv, html) with ranks and significance tests"},
     {"plot", cli_plot, "figures via generated gnuplot scripts (horizon, CD diagram, forecasts, curves, ...)"},
+    {"report", cli_report, "write DIR/index.html: configuration, tables, inline SVG figures, links"},
     {"data", cli_data, "datasets: list, fetch (with sha256 check), verify, path"},
     {"shift", cli_shift, "X-ray cross-device detection benchmark: generate, show, devices"},
 };

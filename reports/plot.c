@@ -284,16 +284,18 @@ static int run_gnuplot(const plot_context *context, const char *gnuplot, const c
     snprintf(log_name, sizeof log_name, "%s/.%s.log", context->figures, name);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addchdir_np(&actions, context->figures);
+    /* Open the log before changing directory: log_name is relative to our own. */
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    posix_spawn_file_actions_addchdir_np(&actions, context->figures);
     char *argv[] = {(char *)gnuplot, "-e", assignment, script, NULL};
     pid_t pid;
     int spawn_status = posix_spawn(&pid, gnuplot, &actions, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&actions);
     if (spawn_status != 0)
-        return BENCH_FAIL(error, BENCH_IO, "cannot start %s: %s", gnuplot, strerror(spawn_status));
+        return BENCH_FAIL(error, BENCH_IO, "cannot start %s in %s: %s", gnuplot, context->figures,
+                          strerror(spawn_status));
     struct timespec start, now, pause = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
     clock_gettime(CLOCK_MONOTONIC, &start);
     int wait_status = 0;

@@ -1,0 +1,64 @@
+/* bench report DIR: the run page DIR/index.html plus tables.{md,tex,csv}. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench/cli.h"
+#include "reports/html.h"
+
+static void report_usage(FILE *stream)
+{
+    fprintf(stream,
+            "usage: bench report DIR [--no-figures] [--timeout SECONDS] [--gnuplot PROGRAM]\n"
+            "\n"
+            "Writes DIR/index.html (configuration, versions, failed cells, all tables, all figures as\n"
+            "inline SVG, links to the CSV and JSON files; no JavaScript, no network, opens from file://)\n"
+            "and DIR/tables.md, DIR/tables.tex, DIR/tables.csv.  Figures come from `bench plot DIR\n"
+            "--format svg`; without gnuplot the page is still written, with a note.\n");
+}
+
+int cli_report(int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"no-figures", no_argument, NULL, 'n'}, {"timeout", required_argument, NULL, 't'},
+        {"gnuplot", required_argument, NULL, 'g'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bench_report_options options = {0};
+    optind = 1;
+    int option, bad = 0;
+    while ((option = getopt_long(argc, argv, "nt:g:h", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'n': options.no_figures = 1; break;
+        case 't': {
+            char *end;
+            options.timeout_seconds = strtod(optarg, &end);
+            if (*end != '\0' || !(options.timeout_seconds > 0 && options.timeout_seconds <= 3600)) {
+                fprintf(stderr, "bench report: --timeout must be seconds in (0, 3600], not '%s'\n", optarg);
+                bad = 1;
+            }
+            break;
+        }
+        case 'g': options.gnuplot = optarg; break;
+        case 'h': report_usage(stdout); return 0;
+        default: bad = 1;
+        }
+    }
+    if (!bad && optind != argc - 1) {
+        fprintf(stderr, "bench report: expected one run directory\n");
+        bad = 1;
+    }
+    if (bad) {
+        report_usage(stderr);
+        return 2;
+    }
+    bench_error error = {0};
+    bench_report_summary summary;
+    int status = bench_report_write(argv[optind], &options, &summary, &error);
+    if (status != BENCH_OK)
+        return cli_report_error(&error);
+    if (summary.figure_error.code != BENCH_OK)
+        fprintf(stderr, "bench report: warning: %s\n", summary.figure_error.message);
+    printf("%s/index.html (%zu tables, %zu figures)\n", argv[optind], summary.tables, summary.figures);
+    return 0;
+}
