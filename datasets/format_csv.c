@@ -168,42 +168,28 @@ static int load_table(bench_dataset *out, const bench_dataset_info *info, const 
         status = bench_csv_read(path, info->delimiter, read_row, &reader, NULL, error);
     if (status == BENCH_OK && reader.table.rows == 0)
         status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:2: header only, no data rows", path);
+    /* Series names first (the dataset owns them), so later messages can use them. */
     const char **names = NULL;
     if (status == BENCH_OK) {
+        out->series = calloc(reader.value_count, sizeof *out->series);
         names = calloc(reader.value_count, sizeof *names);
-        char buffer[24];
-        for (size_t v = 0; names != NULL && v < reader.value_count; v++) {
-            names[v] = has_header ? reader.header[reader.value_index[v]] : NULL;
-            if (!has_header) {
-                snprintf(buffer, sizeof buffer, "%zu", v);
-                names[v] = strdup(buffer);
-            }
-        }
-        if (names == NULL)
+        if (out->series == NULL || names == NULL)
             status = BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: out of memory", path);
+        else
+            out->series_count = reader.value_count;
+    }
+    for (size_t v = 0; status == BENCH_OK && v < reader.value_count; v++) {
+        char index_name[24];
+        snprintf(index_name, sizeof index_name, "%zu", v); /* headerless: 0, 1, ... like pandas */
+        out->series[v].name = strdup(has_header ? reader.header[reader.value_index[v]] : index_name);
+        if (out->series[v].name == NULL)
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: out of memory", path);
+        names[v] = out->series[v].name;
     }
     if (status == BENCH_OK)
         status = bench_table_regularize(&reader.table, info, path, names, error);
-    if (status == BENCH_OK) {
-        out->series = calloc(reader.value_count, sizeof *out->series);
-        if (out->series == NULL)
-            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: out of memory", path);
-    }
-    if (status == BENCH_OK) {
-        out->series_count = reader.value_count;
-        for (size_t v = 0; v < reader.value_count && status == BENCH_OK; v++) {
-            out->series[v].name = has_header ? strdup(names[v]) : (char *)names[v];
-            if (!has_header)
-                names[v] = NULL; /* ownership moved to the series */
-            if (out->series[v].name == NULL)
-                status = BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: out of memory", path);
-        }
-    }
     if (status == BENCH_OK)
         status = bench_table_to_aligned(&reader.table, out, info, error);
-    if (names != NULL && !has_header)
-        for (size_t v = 0; v < reader.value_count; v++)
-            free((char *)names[v]);
     free(names);
     if (reader.table_ready)
         bench_table_release(&reader.table);
