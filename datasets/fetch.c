@@ -344,6 +344,11 @@ static int fetch_deb(const bench_dataset_info *info, const char *cache, int show
 
     char *download_argv[] = {"apt-get", "download", package, NULL};
     int status = run_program(download_argv, work, log_path, error);
+    if (status != BENCH_OK && error != NULL) {
+        size_t used = strlen(error->message);
+        snprintf(error->message + used, sizeof error->message - used,
+                 " (needs the Debian archive in apt's sources and a prior `apt-get update`)");
+    }
     glob_t found = {0};
     if (status == BENCH_OK && (glob(pattern, 0, NULL, &found) != 0 || found.gl_pathc != 1))
         status = BENCH_FAIL(error, BENCH_IO, "apt-get download %s left %zu .deb files in %s, expected 1", package,
