@@ -1,0 +1,954 @@
+#include "domain_shift/detector.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench/rng.h"
+#include "domain_shift/centernet.h"
+#include "nn/check.h"
+#include "nn/gemm.h"
+#include "nn/layers.h"
+#include "nn/loss.h"
+#include "nn/optim.h"
+#include "nn/params.h"
+
+static const char *const method_names[SHIFT_METHOD_COUNT] = {"source_only", "oracle", "psn", "psn_global_only",
+                                                             "psn_local_only"};
+
+int shift_method_parse(const char *text, shift_method *out, bench_error *error)
+{
+    for (int i = 0; i < SHIFT_METHOD_COUNT; i++)
+        if (strcmp(text, method_names[i]) == 0) {
+            *out = (shift_method)i;
+            return BENCH_OK;
+        }
+    return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                      "unknown method '%s'; methods are source_only, oracle, psn, psn_global_only, psn_local_only",
+                      text);
+}
+
+const char *shift_method_name(shift_method method)
+{
+    return method >= 0 && method < SHIFT_METHOD_COUNT ? method_names[method] : "unknown";
+}
+
+shift_train_config shift_train_config_default(size_t steps)
+{
+    shift_train_config c = {
+        .steps = steps,
+        .batch = 8,
+        .warmup = steps * 14 / 100,
+        .eval_every = steps >= 6 ? steps / 6 : 1,
+        .width = 16,
+        .learning_rate = 1e-3,
+        .weight_decay = 1e-4,
+        .disc_learning_rate = 5e-5,
+        .disc_weight_decay = 5e-4,
+        .grl_lambda = 1.0,
+        .prototype_margin = 1.0,
+        .top_k = 100,
+        .flip = 1,
+        .threads = 1,
+    };
+    return c;
+}
+
+/* ---- Network description ---------------------------------------------------- */
+
+enum { LAYER_COUNT = 7, STAGE_COUNT = 3, DISC_HIDDEN1 = 64, DISC_HIDDEN2 = 32, PROTO_HIDDEN1 = 64,
+       PROTO_HIDDEN2 = 32 };
+static const int stage_layer[STAGE_COUNT] = {1, 3, 4}; /* outputs feeding the pixel discriminators */
+#define NECK_LAYER 4
+#define OUTPUT_LAYER 6
+
+typedef struct layer_spec {
+    size_t in_c, out_c, kernel, stride, pad, dilation, in_size, conv_size, out_size;
+    int batchnorm, relu, pool, bias;
+} layer_spec;
+
+typedef struct layer {
+    size_t in_c, out_c, kernel, stride, pad, dilation;
+    size_t in_size, conv_size, out_size; /* spatial side: input, after conv, after pool */
+    int batchnorm, relu, pool, bias;
+    size_t weight, bias_index, gamma, beta, running_mean, running_var; /* nn_params handles */
+    /* activations for max_n images */
+    float *conv_out;  /* (n, out_c, conv, conv) before batch-norm (NULL without BN: act is used) */
+    float *act;       /* (n, out_c, conv, conv) after BN/ReLU */
+    float *pooled;    /* (n, out_c, out, out) when pool */
+    int32_t *argmax;
+    float *mean, *rstd; /* (out_c) */
+    float *d_out;     /* gradient of the layer output (pooled or act) */
+    float *d_work;    /* (n, out_c, conv, conv) scratch gradient */
+    float *d_work2;
+} layer;
+
+typedef struct pixel_discriminator {
+    size_t w1, b1, w2, b2, w3, b3; /* handles in the discriminator params */
+    float *h1, *h2, *logits;       /* (n, 64, cells), (n, 32, cells), (n, 1, cells) */
+    float *d_h1, *d_h2, *d_logits, *d_in;
+} pixel_discriminator;
+
+struct shift_detector {
+    size_t image_size, cells, out_side, max_n, width;
+    layer layers[LAYER_COUNT];
+    nn_params params;        /* detector */
+    nn_params disc_params;   /* discriminators (allocated for PSN variants) */
+    pixel_discriminator pixel[STAGE_COUNT];
+    size_t proto_l1_w, proto_l1_b, proto_l2_w, proto_l2_b, proto_l3_w, proto_l3_b;
+    float *input;            /* (max_n, 3, S, S) */
+    float *workspace;        /* im2col, largest layer, one image */
+    float *decode_scratch;
+    int32_t *decode_argmax;
+    /* PSN prototype state */
+    float *running_source, *running_target; /* (classes, dim) */
+    int has_discriminators;
+};
+
+static float *alloc_floats(size_t count)
+{
+    return calloc(count ? count : 1, sizeof(float));
+}
+
+static nn_conv2d_dims layer_dims(const layer *l, size_t n)
+{
+    nn_conv2d_dims d = nn_conv2d_make(n, l->in_c, l->out_c, l->in_size, l->in_size, l->kernel, l->stride, l->pad);
+    d.dilation_h = d.dilation_w = l->dilation;
+    return d;
+}
+
+void shift_detector_free(shift_detector *m)
+{
+    if (m == NULL)
+        return;
+    for (int i = 0; i < LAYER_COUNT; i++) {
+        layer *l = &m->layers[i];
+        free(l->conv_out), free(l->act), free(l->pooled), free(l->argmax), free(l->mean), free(l->rstd);
+        free(l->d_out), free(l->d_work), free(l->d_work2);
+    }
+    for (int s = 0; s < STAGE_COUNT; s++) {
+        pixel_discriminator *p = &m->pixel[s];
+        free(p->h1), free(p->h2), free(p->logits), free(p->d_h1), free(p->d_h2), free(p->d_logits), free(p->d_in);
+    }
+    nn_params_free(&m->params);
+    nn_params_free(&m->disc_params);
+    free(m->input), free(m->workspace), free(m->decode_scratch), free(m->decode_argmax);
+    free(m->running_source), free(m->running_target);
+    free(m);
+}
+
+static int add_tensor(nn_params *params, const char *name, size_t ndim, size_t d0, size_t d1, size_t d2, size_t d3,
+                      int trainable, size_t *index, bench_error *error)
+{
+    size_t dims[4] = {d0, d1, d2, d3};
+    return nn_params_add(params, name, ndim, dims, trainable, index, error);
+}
+
+static int create_model(shift_detector **out, size_t image_size, size_t width, size_t max_n, int discriminators,
+                        bench_rng *rng, bench_error *error)
+{
+    *out = NULL;
+    if (image_size < 32 || image_size % 4 != 0)
+        return BENCH_FAIL(error, BENCH_UNSUPPORTED, "image size %zu: the detector needs a multiple of 4, >= 32",
+                          image_size);
+    shift_detector *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "detector");
+    m->image_size = image_size;
+    m->out_side = image_size / 4;
+    m->cells = m->out_side * m->out_side;
+    m->max_n = max_n;
+    m->width = width;
+    size_t c1 = width, c2 = 2 * width, c3 = 3 * width, c4 = 4 * width, q = image_size / 4;
+    /* in_c, out_c, kernel, stride, pad, dilation, in_size, conv_size, out_size, bn, relu, pool, bias */
+    const layer_spec specs[LAYER_COUNT] = {
+        {3, c1, 3, 1, 1, 1, image_size, image_size, image_size / 2, 1, 1, 1, 0},
+        {c1, c2, 3, 2, 1, 1, image_size / 2, q, q, 1, 1, 0, 0},
+        {c2, c3, 3, 1, 1, 1, q, q, q, 1, 1, 0, 0},
+        {c3, c3, 3, 1, 2, 2, q, q, q, 1, 1, 0, 0},
+        {c3, c4, 3, 1, 4, 4, q, q, q, 1, 1, 0, 0},
+        {c4, c4, 3, 1, 1, 1, q, q, q, 0, 1, 0, 1},
+        {c4, SHIFT_HEAD_CHANNELS, 1, 1, 0, 1, q, q, q, 0, 0, 0, 1},
+    };
+    nn_params_init(&m->params);
+    int code = BENCH_OK;
+    size_t workspace = 0;
+    for (int i = 0; i < LAYER_COUNT && code == BENCH_OK; i++) {
+        layer *l = &m->layers[i];
+        const layer_spec *spec = &specs[i];
+        l->in_c = spec->in_c, l->out_c = spec->out_c, l->kernel = spec->kernel, l->stride = spec->stride;
+        l->pad = spec->pad, l->dilation = spec->dilation, l->in_size = spec->in_size;
+        l->conv_size = spec->conv_size, l->out_size = spec->out_size;
+        l->batchnorm = spec->batchnorm, l->relu = spec->relu, l->pool = spec->pool, l->bias = spec->bias;
+        char name[48];
+        snprintf(name, sizeof name, "layer%d.weight", i);
+        code = add_tensor(&m->params, name, 4, l->out_c, l->in_c, l->kernel, l->kernel, 1, &l->weight, error);
+        if (code == BENCH_OK && l->bias) {
+            snprintf(name, sizeof name, "layer%d.bias", i);
+            code = add_tensor(&m->params, name, 1, l->out_c, 0, 0, 0, 1, &l->bias_index, error);
+        }
+        if (code == BENCH_OK && l->batchnorm) {
+            const char *suffix[4] = {"bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"};
+            size_t *handle[4] = {&l->gamma, &l->beta, &l->running_mean, &l->running_var};
+            for (int k = 0; k < 4 && code == BENCH_OK; k++) {
+                snprintf(name, sizeof name, "layer%d.%s", i, suffix[k]);
+                code = add_tensor(&m->params, name, 1, l->out_c, 0, 0, 0, k < 2, handle[k], error);
+            }
+        }
+        nn_conv2d_dims d = layer_dims(l, 1);
+        size_t need = nn_conv2d_workspace(&d);
+        if (need > workspace)
+            workspace = need;
+        size_t act = max_n * l->out_c * l->conv_size * l->conv_size;
+        size_t outn = max_n * l->out_c * l->out_size * l->out_size;
+        l->act = alloc_floats(act);
+        l->conv_out = l->batchnorm ? alloc_floats(act) : NULL;
+        l->pooled = l->pool ? alloc_floats(outn) : NULL;
+        l->argmax = l->pool ? calloc(outn, sizeof(int32_t)) : NULL;
+        l->mean = alloc_floats(l->out_c);
+        l->rstd = alloc_floats(l->out_c);
+        l->d_out = alloc_floats(outn);
+        l->d_work = alloc_floats(act);
+        l->d_work2 = alloc_floats(act);
+        if (l->act == NULL || (l->batchnorm && l->conv_out == NULL) || (l->pool && (!l->pooled || !l->argmax)) ||
+            !l->mean || !l->rstd || !l->d_out || !l->d_work || !l->d_work2)
+            code = BENCH_FAIL(error, BENCH_NO_MEMORY, "detector activations");
+    }
+    if (code == BENCH_OK)
+        code = nn_params_allocate(&m->params, error);
+    size_t classes_cells = SHIFT_CLASS_COUNT * m->cells;
+    if (code == BENCH_OK) {
+        m->input = alloc_floats(max_n * 3 * image_size * image_size);
+        m->workspace = alloc_floats(workspace < 1024 ? 1024 : workspace);
+        m->decode_scratch = alloc_floats(4 * classes_cells);
+        m->decode_argmax = calloc(classes_cells, sizeof(int32_t));
+        m->running_source = alloc_floats(SHIFT_CLASS_COUNT * c4);
+        m->running_target = alloc_floats(SHIFT_CLASS_COUNT * c4);
+        if (!m->input || !m->workspace || !m->decode_scratch || !m->decode_argmax || !m->running_source ||
+            !m->running_target)
+            code = BENCH_FAIL(error, BENCH_NO_MEMORY, "detector buffers");
+    }
+    if (code == BENCH_OK) {
+        for (int i = 0; i < LAYER_COUNT; i++) {
+            layer *l = &m->layers[i];
+            size_t fan_in = l->in_c * l->kernel * l->kernel;
+            nn_init_kaiming_uniform(nn_params_value(&m->params, l->weight), nn_params_count(&m->params, l->weight),
+                                    fan_in, rng);
+            if (l->batchnorm) {
+                nn_init_constant(nn_params_value(&m->params, l->gamma), l->out_c, 1.0f);
+                nn_init_constant(nn_params_value(&m->params, l->running_var), l->out_c, 1.0f);
+            }
+        }
+        /* The output layer starts small, with heatmap bias -2.19 (p = 0.1) as CenterNet. */
+        layer *o = &m->layers[OUTPUT_LAYER];
+        nn_init_uniform(nn_params_value(&m->params, o->weight), nn_params_count(&m->params, o->weight),
+                        1.0f / sqrtf((float)o->in_c), rng);
+        nn_init_constant(nn_params_value(&m->params, o->bias_index), SHIFT_CLASS_COUNT, -2.19f);
+        nn_init_constant(nn_params_value(&m->params, o->bias_index) + SHIFT_CLASS_COUNT, 4, 0.0f);
+    }
+    if (code == BENCH_OK && discriminators) {
+        m->has_discriminators = 1;
+        nn_params_init(&m->disc_params);
+        for (int s = 0; s < STAGE_COUNT && code == BENCH_OK; s++) {
+            pixel_discriminator *p = &m->pixel[s];
+            size_t dim = m->layers[stage_layer[s]].out_c;
+            char name[48];
+            snprintf(name, sizeof name, "pixel%d.w1", s);
+            code = add_tensor(&m->disc_params, name, 4, DISC_HIDDEN1, dim, 1, 1, 1, &p->w1, error);
+            snprintf(name, sizeof name, "pixel%d.b1", s);
+            if (code == BENCH_OK) code = add_tensor(&m->disc_params, name, 1, DISC_HIDDEN1, 0, 0, 0, 1, &p->b1, error);
+            snprintf(name, sizeof name, "pixel%d.w2", s);
+            if (code == BENCH_OK)
+                code = add_tensor(&m->disc_params, name, 4, DISC_HIDDEN2, DISC_HIDDEN1, 1, 1, 1, &p->w2, error);
+            snprintf(name, sizeof name, "pixel%d.b2", s);
+            if (code == BENCH_OK) code = add_tensor(&m->disc_params, name, 1, DISC_HIDDEN2, 0, 0, 0, 1, &p->b2, error);
+            snprintf(name, sizeof name, "pixel%d.w3", s);
+            if (code == BENCH_OK) code = add_tensor(&m->disc_params, name, 4, 1, DISC_HIDDEN2, 1, 1, 1, &p->w3, error);
+            snprintf(name, sizeof name, "pixel%d.b3", s);
+            if (code == BENCH_OK) code = add_tensor(&m->disc_params, name, 1, 1, 0, 0, 0, 1, &p->b3, error);
+            size_t cells = m->cells;
+            p->h1 = alloc_floats(max_n * DISC_HIDDEN1 * cells);
+            p->h2 = alloc_floats(max_n * DISC_HIDDEN2 * cells);
+            p->logits = alloc_floats(max_n * cells);
+            p->d_h1 = alloc_floats(max_n * DISC_HIDDEN1 * cells);
+            p->d_h2 = alloc_floats(max_n * DISC_HIDDEN2 * cells);
+            p->d_logits = alloc_floats(max_n * cells);
+            p->d_in = alloc_floats(max_n * dim * cells);
+            if (!p->h1 || !p->h2 || !p->logits || !p->d_h1 || !p->d_h2 || !p->d_logits || !p->d_in)
+                code = BENCH_FAIL(error, BENCH_NO_MEMORY, "discriminator buffers");
+        }
+        size_t proto_in = SHIFT_CLASS_COUNT * c4;
+        if (code == BENCH_OK) code = add_tensor(&m->disc_params, "proto.l1.w", 2, PROTO_HIDDEN1, proto_in, 0, 0, 1, &m->proto_l1_w, error);
+        if (code == BENCH_OK) code = add_tensor(&m->disc_params, "proto.l1.b", 1, PROTO_HIDDEN1, 0, 0, 0, 1, &m->proto_l1_b, error);
+        if (code == BENCH_OK) code = add_tensor(&m->disc_params, "proto.l2.w", 2, PROTO_HIDDEN2, PROTO_HIDDEN1, 0, 0, 1, &m->proto_l2_w, error);
+        if (code == BENCH_OK) code = add_tensor(&m->disc_params, "proto.l2.b", 1, PROTO_HIDDEN2, 0, 0, 0, 1, &m->proto_l2_b, error);
+        if (code == BENCH_OK) code = add_tensor(&m->disc_params, "proto.l3.w", 2, SHIFT_CLASS_COUNT, PROTO_HIDDEN2, 0, 0, 1, &m->proto_l3_w, error);
+        if (code == BENCH_OK) code = add_tensor(&m->disc_params, "proto.l3.b", 1, SHIFT_CLASS_COUNT, 0, 0, 0, 1, &m->proto_l3_b, error);
+        if (code == BENCH_OK)
+            code = nn_params_allocate(&m->disc_params, error);
+        if (code == BENCH_OK) {
+            /* PyTorch's default bound 1/sqrt(fan_in) for every discriminator weight and bias. */
+            for (size_t t = 0; t < m->disc_params.tensor_count; t++) {
+                const nn_tensor_info *info = &m->disc_params.tensors[t];
+                size_t fan_in = info->ndim >= 2 ? info->shape[1] * (info->ndim == 4 ? info->shape[2] * info->shape[3] : 1)
+                                                : (t > 0 ? m->disc_params.tensors[t - 1].shape[1] : 1);
+                nn_init_uniform(m->disc_params.values + info->offset, info->count, 1.0f / sqrtf((float)fan_in), rng);
+            }
+        }
+    }
+    if (code != BENCH_OK) {
+        shift_detector_free(m);
+        return code;
+    }
+    *out = m;
+    return BENCH_OK;
+}
+
+double shift_detector_forward_macs(const shift_detector *m)
+{
+    double macs = 0;
+    for (int i = 0; i < LAYER_COUNT; i++) {
+        const layer *l = &m->layers[i];
+        macs += (double)l->out_c * l->conv_size * l->conv_size * l->in_c * l->kernel * l->kernel;
+    }
+    return macs;
+}
+
+/* ---- Forward / backward --------------------------------------------------------- */
+
+static const float *layer_output(const layer *l)
+{
+    return l->pool ? l->pooled : l->act;
+}
+
+static void forward(shift_detector *m, size_t n, int training)
+{
+    const float *in = m->input;
+    for (int i = 0; i < LAYER_COUNT; i++) {
+        layer *l = &m->layers[i];
+        nn_conv2d_dims d = layer_dims(l, n);
+        const float *w = nn_params_value(&m->params, l->weight);
+        const float *b = l->bias ? nn_params_value(&m->params, l->bias_index) : NULL;
+        size_t spatial = l->conv_size * l->conv_size, count = n * l->out_c * spatial;
+        if (l->batchnorm) {
+            nn_conv2d_forward(l->conv_out, m->workspace, in, w, b, &d);
+            nn_batchnorm_forward(l->act, l->mean, l->rstd, nn_params_value(&m->params, l->running_mean),
+                                 nn_params_value(&m->params, l->running_var), l->conv_out,
+                                 nn_params_value(&m->params, l->gamma), nn_params_value(&m->params, l->beta), n,
+                                 l->out_c, spatial, 1e-5f, 0.1f, training);
+        } else {
+            nn_conv2d_forward(l->act, m->workspace, in, w, b, &d);
+        }
+        if (l->relu)
+            nn_relu_forward(l->act, l->act, count);
+        if (l->pool)
+            nn_maxpool2d_forward(l->pooled, l->argmax, l->act, n, l->out_c, l->conv_size, l->conv_size, 2, 2, 0);
+        in = layer_output(l);
+    }
+}
+
+static void zero_output_gradients(shift_detector *m, size_t n)
+{
+    for (int i = 0; i < LAYER_COUNT; i++) {
+        layer *l = &m->layers[i];
+        memset(l->d_out, 0, n * l->out_c * l->out_size * l->out_size * sizeof(float));
+    }
+}
+
+/* Backpropagates the gradients accumulated in every layer's d_out (the head's
+ * and any injected at discriminator stages) down to the first layer. */
+static void backward(shift_detector *m, size_t n, int training)
+{
+    for (int i = LAYER_COUNT - 1; i >= 0; i--) {
+        layer *l = &m->layers[i];
+        nn_conv2d_dims d = layer_dims(l, n);
+        size_t spatial = l->conv_size * l->conv_size, count = n * l->out_c * spatial;
+        float *d_act = l->d_out;
+        if (l->pool) {
+            memset(l->d_work2, 0, count * sizeof(float));
+            nn_maxpool2d_backward(l->d_work2, l->d_out, l->argmax, n, l->out_c, l->out_size, l->out_size);
+            d_act = l->d_work2;
+        }
+        float *d_pre = d_act;
+        if (l->relu) {
+            memset(l->d_work, 0, count * sizeof(float));
+            nn_relu_backward(l->d_work, d_act, l->act, count);
+            d_pre = l->d_work;
+        }
+        float *d_conv = d_pre;
+        if (l->batchnorm) {
+            float *target = d_pre == l->d_work ? l->d_work2 : l->d_work;
+            memset(target, 0, count * sizeof(float));
+            nn_batchnorm_backward(target, nn_params_grad(&m->params, l->gamma), nn_params_grad(&m->params, l->beta),
+                                  d_pre, l->conv_out, nn_params_value(&m->params, l->gamma), l->mean, l->rstd, n,
+                                  l->out_c, spatial, training);
+            d_conv = target;
+        }
+        const float *in = i == 0 ? m->input : layer_output(&m->layers[i - 1]);
+        float *d_in = i == 0 ? NULL : m->layers[i - 1].d_out;
+        nn_conv2d_backward(d_in, nn_params_grad(&m->params, l->weight),
+                           l->bias ? nn_params_grad(&m->params, l->bias_index) : NULL, m->workspace, d_conv, in,
+                           nn_params_value(&m->params, l->weight), &d);
+    }
+}
+
+/* ---- Data ------------------------------------------------------------------------- */
+
+/* Image `index` of dataset into input slot `slot`, normalised to about
+ * zero mean, unit spread, mirrored when flip. */
+static void load_image(shift_detector *m, size_t slot, const shift_dataset *data, size_t index, int flip)
+{
+    size_t s = m->image_size, plane = s * s;
+    const uint8_t *rgb = data->pixels + index * plane * 3;
+    float *x = m->input + slot * 3 * plane;
+    for (size_t y = 0; y < s; y++)
+        for (size_t col = 0; col < s; col++) {
+            size_t source = flip ? s - 1 - col : col;
+            for (size_t c = 0; c < 3; c++)
+                x[c * plane + y * s + col] = ((float)rgb[(y * s + source) * 3 + c] / 255.0f - 0.5f) * 4.0f;
+        }
+}
+
+/* ---- Losses ----------------------------------------------------------------------- */
+
+typedef struct batch_targets {
+    float *heatmap;      /* (batch, classes, cells) */
+    float *logits;       /* (batch, classes, cells) gathered from the head */
+    float *d_logits;
+    int32_t index[64 * SHIFT_MAX_OBJECTS];
+    float size[64 * SHIFT_MAX_OBJECTS * 2], offset[64 * SHIFT_MAX_OBJECTS * 2];
+    size_t objects[64];
+} batch_targets;
+
+/* L_det on the first `labelled` images of the batch; adds gradients into the
+ * output layer's d_out. */
+static double detection_loss(shift_detector *m, batch_targets *t, size_t labelled)
+{
+    size_t cells = m->cells, hc = SHIFT_HEAD_CHANNELS, k = SHIFT_CLASS_COUNT;
+    const float *head = m->layers[OUTPUT_LAYER].act;
+    float *d_head = m->layers[OUTPUT_LAYER].d_out;
+    for (size_t i = 0; i < labelled; i++)
+        memcpy(t->logits + i * k * cells, head + i * hc * cells, k * cells * sizeof(float));
+    memset(t->d_logits, 0, labelled * k * cells * sizeof(float));
+    double loss = shift_focal_loss(t->d_logits, t->logits, t->heatmap, labelled * k * cells, 2.0, 4.0);
+    for (size_t i = 0; i < labelled; i++)
+        for (size_t j = 0; j < k * cells; j++)
+            d_head[i * hc * cells + j] += t->d_logits[i * k * cells + j];
+    size_t total = 0;
+    for (size_t i = 0; i < labelled; i++)
+        total += t->objects[i];
+    for (size_t i = 0; i < labelled; i++) {
+        if (t->objects[i] == 0)
+            continue;
+        /* rescale the per-image normaliser to the batch's, as RegL1Loss over the batch */
+        double rescale = (2.0 * t->objects[i] + 1e-4) / (2.0 * total + 1e-4);
+        const float *image_head = head + i * hc * cells;
+        float *image_d = d_head + i * hc * cells;
+        loss += shift_reg_l1_loss(image_d + k * cells, image_head + k * cells, cells,
+                                  t->index + i * SHIFT_MAX_OBJECTS, t->size + i * SHIFT_MAX_OBJECTS * 2,
+                                  t->objects[i], 0.1 * rescale);
+        loss += shift_reg_l1_loss(image_d + (k + 2) * cells, image_head + (k + 2) * cells, cells,
+                                  t->index + i * SHIFT_MAX_OBJECTS, t->offset + i * SHIFT_MAX_OBJECTS * 2,
+                                  t->objects[i], 1.0 * rescale);
+    }
+    return loss;
+}
+
+/* ReLU backward in place: the gradient survives where the output was positive. */
+static void mask_relu_gradient(float *gradient, const float *output, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!(output[i] > 0))
+            gradient[i] = 0;
+}
+
+/* Pixel discriminators on the stages of n images, the first n_source from the
+ * source domain (label 1), the rest target (label 0).  Adds discriminator
+ * gradients to disc grads and reversed gradients into the backbone stages.
+ * Returns the mean BCE; *accuracy the pixel accuracy. */
+static double pixel_adversarial(shift_detector *m, size_t n, size_t n_source, double lambda, float *targets,
+                                double *accuracy)
+{
+    size_t cells = m->cells;
+    double loss = 0, correct = 0;
+    for (size_t i = 0; i < n * cells; i++)
+        targets[i] = i < n_source * cells ? 1.0f : 0.0f;
+    for (int s = 0; s < STAGE_COUNT; s++) {
+        pixel_discriminator *p = &m->pixel[s];
+        layer *l = &m->layers[stage_layer[s]];
+        size_t dim = l->out_c;
+        const float *features = layer_output(l); /* GRL forward: identity */
+        nn_conv2d_dims d1 = nn_conv2d_make(n, dim, DISC_HIDDEN1, m->out_side, m->out_side, 1, 1, 0);
+        nn_conv2d_dims d2 = nn_conv2d_make(n, DISC_HIDDEN1, DISC_HIDDEN2, m->out_side, m->out_side, 1, 1, 0);
+        nn_conv2d_dims d3 = nn_conv2d_make(n, DISC_HIDDEN2, 1, m->out_side, m->out_side, 1, 1, 0);
+        nn_params *dp = &m->disc_params;
+        nn_conv2d_forward(p->h1, m->workspace, features, nn_params_value(dp, p->w1), nn_params_value(dp, p->b1), &d1);
+        nn_relu_forward(p->h1, p->h1, n * DISC_HIDDEN1 * cells);
+        nn_conv2d_forward(p->h2, m->workspace, p->h1, nn_params_value(dp, p->w2), nn_params_value(dp, p->b2), &d2);
+        nn_relu_forward(p->h2, p->h2, n * DISC_HIDDEN2 * cells);
+        nn_conv2d_forward(p->logits, m->workspace, p->h2, nn_params_value(dp, p->w3), nn_params_value(dp, p->b3), &d3);
+        memset(p->d_logits, 0, n * cells * sizeof(float));
+        loss += nn_bce_with_logits_loss(p->d_logits, p->logits, targets, NULL, n * cells,
+                                        (double)(n * cells) * STAGE_COUNT);
+        for (size_t i = 0; i < n * cells; i++)
+            correct += (p->logits[i] > 0) == (targets[i] > 0.5f);
+        memset(p->d_h2, 0, n * DISC_HIDDEN2 * cells * sizeof(float));
+        memset(p->d_h1, 0, n * DISC_HIDDEN1 * cells * sizeof(float));
+        memset(p->d_in, 0, n * dim * cells * sizeof(float));
+        nn_conv2d_backward(p->d_h2, nn_params_grad(dp, p->w3), nn_params_grad(dp, p->b3), m->workspace, p->d_logits,
+                           p->h2, nn_params_value(dp, p->w3), &d3);
+        mask_relu_gradient(p->d_h2, p->h2, n * DISC_HIDDEN2 * cells);
+        nn_conv2d_backward(p->d_h1, nn_params_grad(dp, p->w2), nn_params_grad(dp, p->b2), m->workspace, p->d_h2,
+                           p->h1, nn_params_value(dp, p->w2), &d2);
+        mask_relu_gradient(p->d_h1, p->h1, n * DISC_HIDDEN1 * cells);
+        nn_conv2d_backward(p->d_in, nn_params_grad(dp, p->w1), nn_params_grad(dp, p->b1), m->workspace, p->d_h1,
+                           features, nn_params_value(dp, p->w1), &d1);
+        shift_grl_backward(l->d_out, p->d_in, lambda, n * dim * cells);
+    }
+    *accuracy = correct / (double)(STAGE_COUNT * n * cells);
+    return loss;
+}
+
+/* Linear prototype discriminator on one domain's batch prototypes z (1, C·dim)
+ * behind a GRL: adds discriminator grads, and reversed gradient into dz.  The
+ * loss is scaled by `weight` (0.5 · 0.1 in PSN's total). */
+static double prototype_adversarial(shift_detector *m, const float *z, float *dz, float label, double weight,
+                                    double lambda)
+{
+    nn_params *dp = &m->disc_params;
+    size_t in = SHIFT_CLASS_COUNT * (size_t)m->layers[NECK_LAYER].out_c;
+    float h1[PROTO_HIDDEN1], h2[PROTO_HIDDEN2], logits[SHIFT_CLASS_COUNT], targets[SHIFT_CLASS_COUNT];
+    float d_h1[PROTO_HIDDEN1] = {0}, d_h2[PROTO_HIDDEN2] = {0}, d_logits[SHIFT_CLASS_COUNT] = {0};
+    nn_linear_forward(h1, z, nn_params_value(dp, m->proto_l1_w), nn_params_value(dp, m->proto_l1_b), 1, in,
+                      PROTO_HIDDEN1);
+    nn_linear_forward(h2, h1, nn_params_value(dp, m->proto_l2_w), nn_params_value(dp, m->proto_l2_b), 1,
+                      PROTO_HIDDEN1, PROTO_HIDDEN2);
+    nn_linear_forward(logits, h2, nn_params_value(dp, m->proto_l3_w), nn_params_value(dp, m->proto_l3_b), 1,
+                      PROTO_HIDDEN2, SHIFT_CLASS_COUNT);
+    for (int c = 0; c < SHIFT_CLASS_COUNT; c++)
+        targets[c] = label;
+    double loss = nn_bce_with_logits_loss(d_logits, logits, targets, NULL, SHIFT_CLASS_COUNT,
+                                          SHIFT_CLASS_COUNT / weight);
+    nn_linear_backward(d_h2, nn_params_grad(dp, m->proto_l3_w), nn_params_grad(dp, m->proto_l3_b), d_logits, h2,
+                       nn_params_value(dp, m->proto_l3_w), 1, PROTO_HIDDEN2, SHIFT_CLASS_COUNT);
+    nn_linear_backward(d_h1, nn_params_grad(dp, m->proto_l2_w), nn_params_grad(dp, m->proto_l2_b), d_h2, h1,
+                       nn_params_value(dp, m->proto_l2_w), 1, PROTO_HIDDEN1, PROTO_HIDDEN2);
+    float *d_in = calloc(in, sizeof *d_in);
+    if (d_in == NULL)
+        return loss; /* out of memory here only skips this term's gradient */
+    nn_linear_backward(d_in, nn_params_grad(dp, m->proto_l1_w), nn_params_grad(dp, m->proto_l1_b), d_h1, z,
+                       nn_params_value(dp, m->proto_l1_w), 1, in, PROTO_HIDDEN1);
+    shift_grl_backward(dz, d_in, lambda, in);
+    free(d_in);
+    return loss;
+}
+
+/* ---- Evaluation ------------------------------------------------------------------- */
+
+int shift_detector_evaluate(shift_detector *m, const shift_dataset *data, shift_ap_mode mode, double *ap_per_class,
+                            double *mean_ap, double *images_per_second, bench_error *error)
+{
+    if ((size_t)data->size != m->image_size)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "images are %dx%d but the detector was built for %zu", data->size,
+                          data->size, m->image_size);
+    size_t top_k = 100;
+    shift_detection *detections = malloc(data->count * top_k * sizeof *detections);
+    size_t truth_count = 0;
+    for (size_t i = 0; i < data->count; i++)
+        truth_count += data->labels[i].object_count;
+    shift_ground_truth *truths = malloc((truth_count + 1) * sizeof *truths);
+    if (detections == NULL || truths == NULL) {
+        free(detections), free(truths);
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "evaluation of %zu images", data->count);
+    }
+    size_t t = 0;
+    for (size_t i = 0; i < data->count; i++)
+        for (size_t k = 0; k < data->labels[i].object_count; k++)
+            truths[t++] = (shift_ground_truth){.image = i,
+                                               .class_index = data->labels[i].objects[k].class_index,
+                                               .difficult = data->labels[i].objects[k].difficult,
+                                               .box = data->labels[i].objects[k].box};
+    struct timespec start, stop;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    size_t detection_count = 0, hc = SHIFT_HEAD_CHANNELS, cells = m->cells;
+    for (size_t first = 0; first < data->count; first += m->max_n) {
+        size_t n = data->count - first < m->max_n ? data->count - first : m->max_n;
+        for (size_t j = 0; j < n; j++)
+            load_image(m, j, data, first + j, 0);
+        forward(m, n, 0);
+        const float *head = m->layers[OUTPUT_LAYER].act;
+        for (size_t j = 0; j < n; j++) {
+            const float *h = head + j * hc * cells;
+            detection_count += shift_decode(detections + detection_count, top_k, h, h + SHIFT_CLASS_COUNT * cells,
+                                            h + (SHIFT_CLASS_COUNT + 2) * cells, (int)m->out_side, first + j,
+                                            m->decode_scratch, m->decode_argmax);
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &stop);
+    double seconds = (double)(stop.tv_sec - start.tv_sec) + 1e-9 * (double)(stop.tv_nsec - start.tv_nsec);
+    if (images_per_second != NULL)
+        *images_per_second = seconds > 0 ? (double)data->count / seconds : 0;
+    int code = shift_evaluate(detections, detection_count, truths, truth_count, data->count, 0.5, mode,
+                              ap_per_class, mean_ap, error);
+    free(detections), free(truths);
+    return code;
+}
+
+/* ---- Training ----------------------------------------------------------------------- */
+
+static int uses_pixel(shift_method method)
+{
+    return method == SHIFT_METHOD_PSN || method == SHIFT_METHOD_PSN_GLOBAL_ONLY;
+}
+static int uses_prototypes(shift_method method)
+{
+    return method == SHIFT_METHOD_PSN || method == SHIFT_METHOD_PSN_LOCAL_ONLY;
+}
+static int uses_prototype_discriminator(shift_method method)
+{
+    return method == SHIFT_METHOD_PSN || method == SHIFT_METHOD_PSN_GLOBAL_ONLY;
+}
+static int is_adaptive(shift_method method)
+{
+    return uses_pixel(method) || uses_prototypes(method);
+}
+
+int shift_train(shift_detector **out, shift_method method, const shift_dataset *labelled,
+                const shift_dataset *validation, const shift_dataset *unlabelled, const shift_train_config *config,
+                uint64_t seed, shift_train_report *report, bench_error *error)
+{
+    *out = NULL;
+    memset(report, 0, sizeof *report);
+    report->final_disc_accuracy = NAN;
+    if (config->batch == 0 || config->batch > 64 || config->steps == 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "batch must be 1..64 and steps >= 1");
+    if (is_adaptive(method) && unlabelled == NULL)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "method %s needs unlabelled target images", shift_method_name(method));
+    if (is_adaptive(method) && unlabelled->size != labelled->size)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "source images are %d px but target images %d px", labelled->size,
+                          unlabelled->size);
+    nn_set_threads(config->threads);
+    bench_rng init_rng, data_rng;
+    bench_rng_derive(&init_rng, seed, "shift/detector/init");
+    bench_rng_derive(&data_rng, seed, "shift/detector/batches");
+    size_t b = config->batch, n_max = is_adaptive(method) ? 2 * b : b;
+    shift_detector *m;
+    int code = create_model(&m, (size_t)labelled->size, config->width, n_max < 16 ? 16 : n_max,
+                            is_adaptive(method), &init_rng, error);
+    if (code != BENCH_OK)
+        return code;
+    size_t cells = m->cells, k = SHIFT_CLASS_COUNT, dim = m->layers[NECK_LAYER].out_c;
+    batch_targets *t = calloc(1, sizeof *t);
+    float *best = malloc(m->params.total * sizeof(float));
+    float *pixel_targets = alloc_floats(n_max * cells);
+    float *probabilities = alloc_floats(n_max * k * cells);
+    float *z = alloc_floats(2 * k * dim), *dz = alloc_floats(2 * k * dim), *sums = alloc_floats(2 * k);
+    float *blended = alloc_floats(2 * k * dim), *d_blended = alloc_floats(2 * k * dim), *alpha = alloc_floats(2 * k);
+    if (t != NULL) {
+        t->heatmap = alloc_floats(b * k * cells);
+        t->logits = alloc_floats(b * k * cells);
+        t->d_logits = alloc_floats(b * k * cells);
+    }
+    if (!t || !t->heatmap || !t->logits || !t->d_logits || !best || !pixel_targets || !probabilities || !z || !dz ||
+        !sums || !blended || !d_blended || !alpha) {
+        code = BENCH_FAIL(error, BENCH_NO_MEMORY, "training buffers");
+        goto done;
+    }
+    nn_optimizer optimizer = nn_optimizer_adam((float)config->learning_rate, (float)config->weight_decay);
+    nn_optimizer disc_optimizer = nn_optimizer_adam((float)config->disc_learning_rate, (float)config->disc_weight_decay);
+    report->best_val_map = -1;
+    memcpy(best, m->params.values, m->params.total * sizeof(float));
+    struct timespec start, stop;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    size_t images_seen = 0;
+    double val_map = NAN;
+    for (size_t step = 0; step < config->steps; step++) {
+        int warm = step >= config->warmup;
+        size_t n = is_adaptive(method) ? 2 * b : b;
+        for (size_t i = 0; i < b; i++) {
+            size_t index = (size_t)bench_rng_below(&data_rng, labelled->count);
+            int flip = config->flip && bench_rng_below(&data_rng, 2);
+            load_image(m, i, labelled, index, flip);
+            shift_targets one = {.heatmap = t->heatmap + i * k * cells,
+                                 .index = t->index + i * SHIFT_MAX_OBJECTS,
+                                 .size = t->size + i * SHIFT_MAX_OBJECTS * 2,
+                                 .offset = t->offset + i * SHIFT_MAX_OBJECTS * 2};
+            shift_build_targets(&one, labelled->labels[index].objects, labelled->labels[index].object_count,
+                                SHIFT_MAX_OBJECTS, labelled->size, flip);
+            t->objects[i] = one.object_count;
+        }
+        if (is_adaptive(method))
+            for (size_t i = 0; i < b; i++) {
+                size_t index = (size_t)bench_rng_below(&data_rng, unlabelled->count);
+                int flip = config->flip && bench_rng_below(&data_rng, 2);
+                load_image(m, b + i, unlabelled, index, flip);
+            }
+        images_seen += n;
+        forward(m, n, 1);
+        nn_params_zero_grad(&m->params);
+        if (m->has_discriminators)
+            nn_params_zero_grad(&m->disc_params);
+        zero_output_gradients(m, n);
+        double det_loss = detection_loss(m, t, b);
+        if (uses_pixel(method)) {
+            double accuracy;
+            pixel_adversarial(m, n, b, config->grl_lambda, pixel_targets, &accuracy);
+            report->final_disc_accuracy = accuracy;
+        }
+        int local = uses_prototypes(method) && warm, global2 = uses_prototype_discriminator(method) && warm;
+        if (local || global2) {
+            const float *head = m->layers[OUTPUT_LAYER].act;
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < k * cells; j++)
+                    probabilities[i * k * cells + j] = 1.0f / (1.0f + expf(-head[i * SHIFT_HEAD_CHANNELS * cells + j]));
+            const float *neck = layer_output(&m->layers[NECK_LAYER]);
+            float *d_neck = m->layers[NECK_LAYER].d_out;
+            shift_prototypes_batch(z, sums, neck, probabilities, b, dim, k, cells);
+            shift_prototypes_batch(z + k * dim, sums + k, neck + b * dim * cells, probabilities + b * k * cells, b,
+                                   dim, k, cells);
+            memset(dz, 0, 2 * k * dim * sizeof(float));
+            if (local) {
+                shift_prototypes_blend(blended, alpha, m->running_source, z, k, dim);
+                shift_prototypes_blend(blended + k * dim, alpha + k, m->running_target, z + k * dim, k, dim);
+                memset(d_blended, 0, 2 * k * dim * sizeof(float));
+                shift_prototype_loss(d_blended, d_blended + k * dim, blended, blended + k * dim, k, dim,
+                                     config->prototype_margin);
+                for (size_t c = 0; c < 2 * k; c++)
+                    for (size_t j = 0; j < dim; j++)
+                        dz[c * dim + j] += alpha[c] * d_blended[c * dim + j];
+            }
+            if (global2) {
+                prototype_adversarial(m, z, dz, 1.0f, 0.05, config->grl_lambda);
+                prototype_adversarial(m, z + k * dim, dz + k * dim, 0.0f, 0.05, config->grl_lambda);
+            }
+            shift_prototypes_batch_backward(d_neck, dz, sums, probabilities, b, dim, k, cells);
+            shift_prototypes_batch_backward(d_neck + b * dim * cells, dz + k * dim, sums + k,
+                                            probabilities + b * k * cells, b, dim, k, cells);
+            if (local) { /* running prototypes carry no gradient into the next step */
+                memcpy(m->running_source, blended, k * dim * sizeof(float));
+                memcpy(m->running_target, blended + k * dim, k * dim * sizeof(float));
+            }
+        }
+        backward(m, n, 1);
+        nn_clip_grad_norm(&m->params, 10.0);
+        nn_optimizer_step(&optimizer, &m->params);
+        if (m->has_discriminators)
+            nn_optimizer_step(&disc_optimizer, &m->disc_params);
+        report->final_det_loss = det_loss;
+        if ((step + 1) % config->eval_every == 0 || step + 1 == config->steps) {
+            double ap[SHIFT_CLASS_COUNT];
+            if ((code = shift_detector_evaluate(m, validation, SHIFT_AP_ALL_POINT, ap, &val_map, NULL, error)) !=
+                BENCH_OK)
+                goto done;
+            if (!isnan(val_map) && val_map > report->best_val_map) {
+                report->best_val_map = val_map;
+                report->best_step = step + 1;
+                memcpy(best, m->params.values, m->params.total * sizeof(float));
+            }
+        }
+        if (config->progress != NULL)
+            config->progress(config->progress_data, step + 1, config->steps, det_loss, report->final_disc_accuracy,
+                             val_map);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &stop);
+    report->train_seconds = (double)(stop.tv_sec - start.tv_sec) + 1e-9 * (double)(stop.tv_nsec - start.tv_nsec);
+    report->train_images_per_second = report->train_seconds > 0 ? images_seen / report->train_seconds : 0;
+    memcpy(m->params.values, best, m->params.total * sizeof(float));
+done:
+    if (t != NULL)
+        free(t->heatmap), free(t->logits), free(t->d_logits);
+    free(t), free(best), free(pixel_targets), free(probabilities), free(z), free(dz), free(sums), free(blended);
+    free(d_blended), free(alpha);
+    if (code != BENCH_OK) {
+        shift_detector_free(m);
+        return code;
+    }
+    *out = m;
+    return BENCH_OK;
+}
+
+/* ---- Gradient check (test support) -------------------------------------------------- */
+
+typedef struct check_context {
+    shift_detector *m;
+    batch_targets *t;
+    size_t n, b;
+    int adversarial;
+    float *pixel_targets;
+    double lambda;
+} check_context;
+
+static void check_losses(check_context *c, double *det, double *g1)
+{
+    forward(c->m, c->n, 0);
+    zero_output_gradients(c->m, c->n);
+    *det = detection_loss(c->m, c->t, c->b);
+    *g1 = 0;
+    if (c->adversarial) {
+        double accuracy;
+        *g1 = pixel_adversarial(c->m, c->n, c->b, c->lambda, c->pixel_targets, &accuracy);
+    }
+}
+
+static double check_detector_loss(void *context)
+{
+    check_context *c = context;
+    double det, g1;
+    check_losses(c, &det, &g1);
+    return det - c->lambda * g1;
+}
+
+static double check_discriminator_loss(void *context)
+{
+    check_context *c = context;
+    double det, g1;
+    check_losses(c, &det, &g1);
+    return g1;
+}
+
+size_t shift_detector_check_gradients(const shift_dataset *data, int adversarial, uint64_t seed, double atol,
+                                      double rtol, char *report, size_t report_size)
+{
+    bench_rng rng;
+    bench_rng_derive(&rng, seed, "shift/detector/check");
+    size_t b = data->count < 2 ? data->count : 2, n = adversarial ? 2 * b : b;
+    if (b == 0 || (adversarial && data->count < 2 * b)) {
+        snprintf(report, report_size, "need at least %zu images", 2 * b);
+        return (size_t)-1;
+    }
+    shift_detector *m;
+    if (create_model(&m, (size_t)data->size, 2, n, adversarial, &rng, NULL) != BENCH_OK) {
+        snprintf(report, report_size, "cannot create the model");
+        return (size_t)-1;
+    }
+    /* Non-trivial batch-norm statistics so evaluation-mode BN is not the identity. */
+    for (int i = 0; i < LAYER_COUNT; i++)
+        if (m->layers[i].batchnorm) {
+            nn_init_uniform(nn_params_value(&m->params, m->layers[i].running_mean), m->layers[i].out_c, 0.2f, &rng);
+            /* gamma away from 0 and a random beta: a channel squeezed near 0 would sit
+             * on its ReLU kink everywhere and no finite difference could check it */
+            nn_init_uniform(nn_params_value(&m->params, m->layers[i].beta), m->layers[i].out_c, 0.5f, &rng);
+            float *gamma = nn_params_value(&m->params, m->layers[i].gamma);
+            float *var = nn_params_value(&m->params, m->layers[i].running_var);
+            for (size_t k = 0; k < m->layers[i].out_c; k++) {
+                gamma[k] = 0.5f + bench_rng_uniform_float(&rng);
+                var[k] = 0.5f + bench_rng_uniform_float(&rng);
+            }
+        }
+    size_t k = SHIFT_CLASS_COUNT, cells = m->cells;
+    batch_targets *t = calloc(1, sizeof *t);
+    float *pixel_targets = alloc_floats(n * cells);
+    float *analytic = NULL;
+    size_t failures = 0;
+    if (t == NULL || pixel_targets == NULL) {
+        failures = (size_t)-1;
+        goto done;
+    }
+    t->heatmap = alloc_floats(b * k * cells);
+    t->logits = alloc_floats(b * k * cells);
+    t->d_logits = alloc_floats(b * k * cells);
+    analytic = malloc((m->params.total + (adversarial ? m->disc_params.total : 0)) * sizeof(float));
+    if (!t->heatmap || !t->logits || !t->d_logits || !analytic) {
+        failures = (size_t)-1;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        load_image(m, i, data, i, 0);
+    for (size_t i = 0; i < b; i++) {
+        shift_targets one = {.heatmap = t->heatmap + i * k * cells,
+                             .index = t->index + i * SHIFT_MAX_OBJECTS,
+                             .size = t->size + i * SHIFT_MAX_OBJECTS * 2,
+                             .offset = t->offset + i * SHIFT_MAX_OBJECTS * 2};
+        shift_build_targets(&one, data->labels[i].objects, data->labels[i].object_count, SHIFT_MAX_OBJECTS,
+                            data->size, 0);
+        t->objects[i] = one.object_count;
+    }
+    check_context c = {.m = m, .t = t, .n = n, .b = b, .adversarial = adversarial, .pixel_targets = pixel_targets,
+                       .lambda = 1.0};
+    /* Move size/offset targets away from the L1 kink at the current prediction,
+     * so that a finite-difference step never crosses it. */
+    forward(m, n, 0);
+    for (size_t i = 0; i < b; i++) {
+        const float *head = m->layers[OUTPUT_LAYER].act + i * SHIFT_HEAD_CHANNELS * cells;
+        for (size_t o = 0; o < t->objects[i]; o++)
+            for (size_t ch = 0; ch < 2; ch++) {
+                float *targets[2] = {&t->size[(i * SHIFT_MAX_OBJECTS + o) * 2 + ch],
+                                     &t->offset[(i * SHIFT_MAX_OBJECTS + o) * 2 + ch]};
+                const float predicted[2] = {head[(k + ch) * cells + (size_t)t->index[i * SHIFT_MAX_OBJECTS + o]],
+                                            head[(k + 2 + ch) * cells + (size_t)t->index[i * SHIFT_MAX_OBJECTS + o]]};
+                for (int head_kind = 0; head_kind < 2; head_kind++)
+                    if (fabsf(*targets[head_kind] - predicted[head_kind]) < 0.2f)
+                        *targets[head_kind] = predicted[head_kind] + 0.3f;
+            }
+    }
+    /* Analytic gradients: one forward, the loss terms, one backward (evaluation-mode BN). */
+    nn_params_zero_grad(&m->params);
+    if (adversarial)
+        nn_params_zero_grad(&m->disc_params);
+    double det, g1;
+    check_losses(&c, &det, &g1);
+    backward(m, n, 0);
+    memcpy(analytic, m->params.grads, m->params.total * sizeof(float));
+    if (adversarial)
+        memcpy(analytic + m->params.total, m->disc_params.grads, m->disc_params.total * sizeof(float));
+    report[0] = '\0';
+    /* Central differences at steps h and h/2: where they disagree a ReLU or
+     * max-pool kink lies within h of the point and the element is skipped as
+     * unverifiable (counted; too many skips is itself a failure). */
+    size_t checked = 0, skipped = 0;
+    const float h = 3e-4f;
+    for (int pass = 0; pass < (adversarial ? 2 : 1); pass++) {
+        nn_params *params = pass == 0 ? &m->params : &m->disc_params;
+        const float *grads = analytic + (pass == 0 ? 0 : m->params.total);
+        nn_check_loss_fn loss = pass == 0 ? check_detector_loss : check_discriminator_loss;
+        for (size_t tensor = 0; tensor < params->tensor_count; tensor++) {
+            const nn_tensor_info *info = &params->tensors[tensor];
+            if (!info->trainable)
+                continue;
+            for (int sample = 0; sample < 6; sample++) {
+                size_t element = (size_t)bench_rng_below(&rng, info->count);
+                float *x = params->values + info->offset + element, saved = *x;
+                double numeric[2];
+                for (int s = 0; s < 2; s++) {
+                    float step = s == 0 ? h : h / 2;
+                    *x = saved + step;
+                    double plus = loss(&c);
+                    *x = saved - step;
+                    double minus = loss(&c);
+                    *x = saved;
+                    numeric[s] = (plus - minus) / (2.0 * step);
+                }
+                checked++;
+                if (fabs(numeric[0] - numeric[1]) > 5e-4 + 2e-2 * fabs(numeric[1])) {
+                    skipped++;
+                    continue;
+                }
+                double a = grads[info->offset + element];
+                if (fabs(a - numeric[1]) > atol + rtol * fabs(numeric[1])) {
+                    failures++;
+                    size_t used = strlen(report);
+                    if (used + 1 < report_size)
+                        snprintf(report + used, report_size - used, "%s%s[%zu]: analytic %.6g, numeric %.6g",
+                                 used ? "; " : "", info->name, element, a, numeric[1]);
+                }
+            }
+        }
+    }
+    if (skipped * 10 > checked * 3) {
+        failures++;
+        size_t used = strlen(report);
+        snprintf(report + used, report_size - used, "%s%zu of %zu elements sat on kinks", used ? "; " : "", skipped,
+                 checked);
+    }
+    if (failures == 0)
+        snprintf(report, report_size, "ok: %zu elements, %zu skipped on kinks (L_det %.4f, L_g1 %.4f)", checked,
+                 skipped, det, g1);
+done:
+    if (t != NULL)
+        free(t->heatmap), free(t->logits), free(t->d_logits);
+    free(t), free(pixel_targets), free(analytic);
+    shift_detector_free(m);
+    return failures;
+}

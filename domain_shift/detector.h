@@ -1,0 +1,117 @@
+/* The CenterNet-style detector for the X-ray benchmark and the methods of
+ * issue 8: source_only, oracle, psn, psn_global_only, psn_local_only.
+ *
+ * Network (input size S, default 96; all convolutions 3x3 unless noted):
+ *   conv 3->c1, BN, ReLU, max-pool 2        (S/2)
+ *   conv c1->c2 stride 2, BN, ReLU          (S/4)  stage 1 -> pixel discriminator 1
+ *   conv c2->c3, BN, ReLU
+ *   conv c3->c3 dilation 2, BN, ReLU                stage 2 -> pixel discriminator 2
+ *   conv c3->c4 dilation 4, BN, ReLU                stage 3 = neck -> discriminator 3, prototypes
+ *   head: conv c4->c4 + bias, ReLU; 1x1 conv c4->14 + bias
+ *         (10 heatmap logits, bias -2.19; size w,h; offset x,y; stride 4)
+ * Dilations instead of an upsampling neck keep the stride-4 map with a
+ * receptive field of ~70 pixels (objects reach ~60) and need only nn/ layers.
+ *
+ * Losses: focal (alpha 2, beta 4) + 0.1 L1 size + 1 L1 offset.  PSN adds
+ * pixel discriminators (1x1 convs dim->64->32->1, ReLU, behind a GRL with
+ * lambda 1; BCE source 1 / target 0, averaged over the stages), prototype
+ * alignment on the neck (see centernet.h) and a linear prototype
+ * discriminator (640->64->32->10, no non-linearities, weight 0.1).
+ *   psn:             L_det + L_g1 + [step >= warmup] (L_p + 0.1 L_g2)
+ *   psn_global_only: L_det + L_g1 + [step >= warmup] 0.1 L_g2
+ *   psn_local_only:  L_det + [step >= warmup] L_p
+ * Discriminators: Adam (default lr 5e-5, wd 5e-4).  Source and target halves
+ * go through the network as one batch (shared batch-norm statistics).
+ * Checkpoint selection: the step with the best mAP on the validation split of
+ * the LABELLED training domain (source; the target for an oracle), never on
+ * target test images. */
+#ifndef SHIFT_DETECTOR_H
+#define SHIFT_DETECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench/error.h"
+#include "domain_shift/benchmark.h"
+#include "domain_shift/eval.h"
+
+typedef enum {
+    SHIFT_METHOD_SOURCE_ONLY,
+    SHIFT_METHOD_ORACLE,
+    SHIFT_METHOD_PSN,
+    SHIFT_METHOD_PSN_GLOBAL_ONLY,
+    SHIFT_METHOD_PSN_LOCAL_ONLY,
+    SHIFT_METHOD_COUNT
+} shift_method;
+
+/* "source_only" ...; BENCH_BAD_INPUT listing the names when unknown. */
+int shift_method_parse(const char *text, shift_method *out, bench_error *error);
+const char *shift_method_name(shift_method method);
+
+typedef struct shift_train_config {
+    size_t steps;               /* optimiser steps (default 1500) */
+    size_t batch;               /* images per domain per step (default 8) */
+    size_t warmup;              /* steps before L_p and L_g2 (default 14% of steps) */
+    size_t eval_every;          /* validation mAP every N steps (default steps/6) */
+    size_t width;               /* channels c1..c4 = width, 2w, 3w, 4w (default 16) */
+    double learning_rate;       /* detector Adam (default 1e-3) */
+    double weight_decay;        /* detector (default 1e-4) */
+    double disc_learning_rate;  /* discriminators Adam (default 5e-5) */
+    double disc_weight_decay;   /* default 5e-4 */
+    double grl_lambda;          /* default 1 */
+    double prototype_margin;    /* default 1 */
+    size_t top_k;               /* detections per image kept by decoding (default 100) */
+    int flip;                   /* random horizontal flips (default 1) */
+    unsigned threads;           /* OpenBLAS threads (default 1) */
+    /* Optional progress callback, e.g. a TTY line; loss terms of the last step. */
+    void (*progress)(void *data, size_t step, size_t steps, double det_loss, double disc_accuracy,
+                     double val_map);
+    void *progress_data;
+} shift_train_config;
+
+/* Defaults above, with warmup and eval_every derived from steps. */
+shift_train_config shift_train_config_default(size_t steps);
+
+typedef struct shift_detector shift_detector; /* opaque */
+
+typedef struct shift_train_report {
+    size_t best_step;           /* selected checkpoint (validation mAP) */
+    double best_val_map;
+    double final_det_loss;
+    double final_disc_accuracy; /* pixel discriminators, last step (NaN without) */
+    double train_seconds;
+    double train_images_per_second; /* labelled + unlabelled images through forward+backward */
+} shift_train_report;
+
+/* Trains `method` with seed: labelled = source train (target train for an
+ * oracle: pass it as labelled), validation = the labelled domain's val split,
+ * unlabelled = target images for the PSN variants (labels never read; NULL
+ * otherwise).  *out (free with shift_detector_free) holds the selected
+ * checkpoint. */
+int shift_train(shift_detector **out, shift_method method, const shift_dataset *labelled,
+                const shift_dataset *validation, const shift_dataset *unlabelled, const shift_train_config *config,
+                uint64_t seed, shift_train_report *report, bench_error *error);
+
+/* Per-class AP (SHIFT_CLASS_COUNT, NaN for classes absent from the set) and
+ * mAP at IoU > 0.5 with the given interpolation; *images_per_second (may be
+ * NULL) gets the inference speed. */
+int shift_detector_evaluate(shift_detector *detector, const shift_dataset *dataset, shift_ap_mode mode,
+                            double *ap_per_class, double *mean_ap, double *images_per_second, bench_error *error);
+
+void shift_detector_free(shift_detector *detector);
+
+/* Multiply-accumulates of one forward pass of one image (for GFLOP/s). */
+double shift_detector_forward_macs(const shift_detector *detector);
+
+/* Test support: a tiny model (width 2) on the first images of data, BN in
+ * evaluation mode so the loss is smooth; compares the analytic gradient of
+ * sampled elements of every parameter tensor with central differences in
+ * double of the float forward pass:
+ *   detector tensors:      L_det - lambda L_g1 (the GRL reverses L_g1),
+ *   discriminator tensors: L_g1          (only when adversarial).
+ * Returns the number of elements outside |a - n| <= atol + rtol |n|; report
+ * names the worst element.  BENCH_* failures return (size_t)-1. */
+size_t shift_detector_check_gradients(const shift_dataset *data, int adversarial, uint64_t seed, double atol,
+                                      double rtol, char *report, size_t report_size);
+
+#endif
