@@ -160,7 +160,7 @@ int cli_run(int argc, char **argv)
     bench_plan_free(plan);
     if (status == BENCH_INTERRUPTED) {
         cli_report_error(&error);
-        return 130;
+        return 128 + (summary.stop_signal ? summary.stop_signal : 2); /* 130 SIGINT, 143 SIGTERM */
     }
     if (status != BENCH_OK)
         return cli_report_error(&error);

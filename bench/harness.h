@@ -82,6 +82,7 @@ typedef struct bench_run_options {
 typedef struct bench_run_summary {
     size_t cells_run, cells_skipped, cells_failed;
     double seconds;
+    int stop_signal;                /* SIGINT/SIGTERM that interrupted the run, else 0 */
 } bench_run_summary;
 
 /* Build and validate the whole plan: config keys, datasets (loaded), protocol

@@ -14,6 +14,9 @@ static const bench_command commands[] = {
     {"report", cli_report, "write DIR/index.html: configuration, tables, inline SVG figures, links"},
     {"data", cli_data, "datasets: list, fetch (with sha256 check), verify, path"},
     {"shift", cli_shift, "X-ray cross-device detection benchmark: generate, show, devices"},
+    {"plan", cli_plan, "write DIR/plan.csv: the cells of a configuration with their stable ids"},
+    {"merge", cli_merge, "merge finished cells (shards) into results.csv, refusing duplicates, listing missing cells"},
+    {"slurm", cli_slurm, "write (and --submit) a Slurm job array running the shards plus a merge job"},
 };
 
 static void usage(FILE *stream)

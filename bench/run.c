@@ -340,6 +340,7 @@ static int run_cells(bench_plan *plan, const bench_run_options *options, bench_r
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     free(workers), free(worker_cell);
+    summary->stop_signal = stop_signal;
     if (status == BENCH_OK && stop_signal)
         status = BENCH_FAIL(error, BENCH_INTERRUPTED, "interrupted by signal %d; finished cells are kept, rerun with --resume",
                             (int)stop_signal);
@@ -425,7 +426,9 @@ static json_t *run_description(const bench_plan *plan, const bench_run_summary *
     return root;
 }
 
-static int merge_outputs(const bench_plan *plan, const bench_run_summary *summary, const char *dir,
+/* A shard (partial) writes everything but results.csv: only `bench merge` of all
+ * shards makes a complete one. */
+static int merge_outputs(const bench_plan *plan, const bench_run_summary *summary, const char *dir, int partial,
                          bench_error *error)
 {
     char path[4200];
@@ -491,7 +494,7 @@ static int merge_outputs(const bench_plan *plan, const bench_run_summary *summar
     }
     json_decref(description);
     /* results.csv last: its presence means the run's outputs are complete. */
-    if (status == BENCH_OK)
+    if (status == BENCH_OK && !partial)
         status = bench_atomic_commit(&results, error);
     else
         bench_atomic_abort(&results);
@@ -540,13 +543,18 @@ int bench_plan_run(bench_plan *plan, const bench_run_options *options, bench_run
         if (bench_make_directories(path, error) != BENCH_OK)
             return error->code;
     }
-    if (!options->resume && clear_cells(options->out_dir, error) != BENCH_OK)
+    /* Shards share DIR/cells: one shard must not delete another's cells. */
+    if (!options->resume && options->shard_count <= 1 && clear_cells(options->out_dir, error) != BENCH_OK)
         return error->code;
+    /* A results.csv of an earlier run would claim this one complete if it is cut off. */
+    snprintf(path, sizeof path, "%s/results.csv", options->out_dir);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", path, strerror(errno));
     int status = run_cells(plan, options, summary, error);
     summary->seconds = now_seconds() - start;
     /* An interrupted run writes no results.csv: its absence says the run is
      * incomplete, and --resume finishes it. */
     if (status == BENCH_OK)
-        status = merge_outputs(plan, summary, options->out_dir, error);
+        status = merge_outputs(plan, summary, options->out_dir, options->shard_count > 1, error);
     return status;
 }

@@ -1,0 +1,335 @@
+/* `bench plan`, `bench merge` and `bench slurm`: sweeps split over processes,
+ * machines or a Slurm cluster (bench/sweep.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/cli.h"
+#include "bench/files.h"
+#include "bench/harness.h"
+#include "bench/sweep.h"
+
+/* Options that change the plan (and so the cell ids): plan and slurm accept the
+ * ones `bench run` does, and slurm passes them on to every shard. */
+typedef struct plan_arguments {
+    bench_run_options options;
+    uint64_t seeds[BENCH_MAX_SEEDS];
+    const char *plugins[64];
+    const char *passed[2 * 66];   /* the same options as `bench run` arguments */
+    size_t passed_count;
+} plan_arguments;
+
+static int parse_count(const char *text, unsigned long minimum, unsigned long maximum, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long value = strtoul(text, &end, 10);
+    if (errno || end == text || *end != '\0' || text[0] == '-' || value < minimum || value > maximum)
+        return -1;
+    *out = value;
+    return 0;
+}
+
+/* Handle one plan-shaping option; 1 when handled, 0 when not one, -1 on bad input. */
+static int plan_option(plan_arguments *arguments, const char *command, int option, char *value)
+{
+    bench_run_options *options = &arguments->options;
+    unsigned long number;
+    switch (option) {
+    case 's': {
+        options->seed_count = 0;
+        char *copy = strdup(value), *save = NULL;
+        if (copy == NULL)
+            return -1;
+        for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+            char *end;
+            errno = 0;
+            unsigned long long seed = strtoull(item, &end, 10);
+            if (errno || end == item || *end || item[0] == '-' || options->seed_count == BENCH_MAX_SEEDS) {
+                fprintf(stderr, "bench %s: --seeds %s: expected a comma list of at most %d non-negative integers\n",
+                        command, value, BENCH_MAX_SEEDS);
+                free(copy);
+                return -1;
+            }
+            arguments->seeds[options->seed_count++] = seed;
+        }
+        free(copy);
+        options->seeds = arguments->seeds;
+        arguments->passed[arguments->passed_count++] = "--seeds";
+        arguments->passed[arguments->passed_count++] = value;
+        return 1;
+    }
+    case 't':
+        if (parse_count(value, 1, 256, &number)) {
+            fprintf(stderr, "bench %s: --threads %s: expected an integer from 1 to 256\n", command, value);
+            return -1;
+        }
+        options->threads = (unsigned)number;
+        arguments->passed[arguments->passed_count++] = "--threads";
+        arguments->passed[arguments->passed_count++] = value;
+        return 1;
+    case 'P':
+        if (options->plugin_count == sizeof arguments->plugins / sizeof arguments->plugins[0]) {
+            fprintf(stderr, "bench %s: at most 64 --plugin options\n", command);
+            return -1;
+        }
+        arguments->plugins[options->plugin_count++] = value;
+        options->plugins = arguments->plugins;
+        arguments->passed[arguments->passed_count++] = "--plugin";
+        arguments->passed[arguments->passed_count++] = value;
+        return 1;
+    }
+    return 0;
+}
+
+static void plan_usage(FILE *stream)
+{
+    fprintf(stream, "usage: bench plan CONFIG.ini --out DIR [--seeds LIST] [--threads T] [--plugin PATH]\n"
+                    "Validates the configuration (loading its datasets) and writes DIR/plan.csv: one row per\n"
+                    "cell in plan order with its stable id, the same file `bench run` writes.  Nothing runs.\n");
+}
+
+int cli_plan(int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"out", required_argument, NULL, 'o'},    {"seeds", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'}, {"plugin", required_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    plan_arguments arguments = {.options = {.jobs = 1}};
+    const char *out = NULL;
+    optind = 1;
+    int option;
+    while ((option = getopt_long(argc, argv, "o:s:t:P:h", long_options, NULL)) != -1) {
+        int handled = plan_option(&arguments, "plan", option, optarg);
+        if (handled < 0)
+            return 2;
+        if (handled)
+            continue;
+        if (option == 'o')
+            out = optarg;
+        else if (option == 'h') {
+            plan_usage(stdout);
+            return 0;
+        } else {
+            plan_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1 || out == NULL) {
+        plan_usage(stderr);
+        return 2;
+    }
+    bench_error error = {0};
+    bench_plan *plan = NULL;
+    if (bench_plan_build(&plan, argv[optind], &arguments.options, &error) != BENCH_OK)
+        return cli_report_error(&error);
+    int status = bench_sweep_write_plan(plan, out, &error);
+    size_t cells = plan->cell_count;
+    bench_plan_free(plan);
+    if (status != BENCH_OK)
+        return cli_report_error(&error);
+    fprintf(stderr, "bench plan: %zu cells; %s/plan.csv\n", cells, out);
+    return 0;
+}
+
+static void merge_usage(FILE *stream)
+{
+    fprintf(stream,
+            "usage: bench merge DIR [--from SHARD_DIR]...\n"
+            "Combines the finished cells of DIR/cells (and of each SHARD_DIR/cells, for shards that ran\n"
+            "elsewhere) into DIR/results.csv and DIR/timings.csv in the order of plan.csv.  A cell found\n"
+            "twice or rows that contradict the plan are refused (exit 2); missing cells are listed and\n"
+            "nothing is written (exit 1).\n");
+}
+
+int cli_merge(int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"from", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+    };
+    const char *sources[256];
+    size_t source_count = 0;
+    int quiet = 0;
+    optind = 1;
+    int option;
+    while ((option = getopt_long(argc, argv, "f:qh", long_options, NULL)) != -1) {
+        if (option == 'f') {
+            if (source_count == sizeof sources / sizeof sources[0]) {
+                fprintf(stderr, "bench merge: at most 256 --from directories\n");
+                return 2;
+            }
+            sources[source_count++] = optarg;
+        } else if (option == 'q')
+            quiet = 1;
+        else if (option == 'h') {
+            merge_usage(stdout);
+            return 0;
+        } else {
+            merge_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        merge_usage(stderr);
+        return 2;
+    }
+    const char *dir = argv[optind];
+    bench_error error = {0};
+    bench_merge_summary summary;
+    if (bench_sweep_merge(dir, sources, source_count, &summary, &error) != BENCH_OK)
+        return cli_report_error(&error);
+    if (summary.missing > 0) {
+        fprintf(stderr, "bench merge: %zu of %zu cells are not finished; results.csv not written. Missing:\n",
+                summary.missing, summary.cells);
+        for (size_t i = 0; i < summary.missing && i < BENCH_MERGE_MISSING_LISTED; i++)
+            fprintf(stderr, "  %s\n", summary.missing_cells[i]);
+        if (summary.missing > BENCH_MERGE_MISSING_LISTED)
+            fprintf(stderr, "  ... and %zu more\n", summary.missing - BENCH_MERGE_MISSING_LISTED);
+        fprintf(stderr, "Finish them with `bench run CONFIG --out %s --resume` (add --shard I/N to rerun one shard),\n"
+                        "then merge again.\n", dir);
+        return 1;
+    }
+    if (!quiet)
+        fprintf(stderr, "bench merge: %zu cells (%zu failed); %s/results.csv\n", summary.merged, summary.failed, dir);
+    return 0;
+}
+
+static void slurm_usage(FILE *stream)
+{
+    fprintf(stream,
+            "usage: bench slurm CONFIG.ini --out DIR [options]\n"
+            "Writes DIR/plan.csv and two sbatch scripts in DIR/slurm/: a job array with one task per\n"
+            "shard (bench run --shard I/N --resume) and a merge job that runs after every shard ended.\n"
+            "  --shards N        array tasks (default: one per cell, at most 16)\n"
+            "  --cpus C          cpus per array task (default: the largest cell thread count); the task\n"
+            "                    runs C / that count cells at once, so thread budgets add up to C\n"
+            "  --partition P     sbatch --partition (default: the cluster's default)\n"
+            "  --time T          sbatch --time per array task, e.g. 2:00:00\n"
+            "  --mem M           sbatch --mem per array task, e.g. 4G\n"
+            "  --seeds LIST, --threads T, --plugin PATH   as for bench run (passed to every shard)\n"
+            "  --submit          submit both jobs with sbatch (the merge depends on the array)\n"
+            "DIR must be on a file system every node sees.\n");
+}
+
+/* An absolute path for what the jobs will run with, whatever their directory. */
+static int absolute_path(const char *path, char *out, const char *what)
+{
+    if (realpath(path, out) == NULL) {
+        fprintf(stderr, "bench slurm: error: %s %s: %s\n", what, path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cli_slurm(int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"out", required_argument, NULL, 'o'},       {"seeds", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'},   {"plugin", required_argument, NULL, 'P'},
+        {"partition", required_argument, NULL, 'p'}, {"time", required_argument, NULL, 'T'},
+        {"cpus", required_argument, NULL, 'c'},      {"mem", required_argument, NULL, 'm'},
+        {"shards", required_argument, NULL, 'n'},    {"submit", no_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+    };
+    plan_arguments arguments = {.options = {.jobs = 1}};
+    bench_slurm_options slurm = {0};
+    const char *out = NULL;
+    int submit = 0;
+    unsigned long number;
+    optind = 1;
+    int option;
+    while ((option = getopt_long(argc, argv, "o:s:t:P:p:T:c:m:n:Sh", long_options, NULL)) != -1) {
+        int handled = plan_option(&arguments, "slurm", option, optarg);
+        if (handled < 0)
+            return 2;
+        if (handled)
+            continue;
+        switch (option) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'p':
+            slurm.partition = optarg;
+            break;
+        case 'T':
+            slurm.time_limit = optarg;
+            break;
+        case 'm':
+            slurm.memory = optarg;
+            break;
+        case 'c':
+            if (parse_count(optarg, 1, 4096, &number)) {
+                fprintf(stderr, "bench slurm: --cpus %s: expected an integer from 1 to 4096\n", optarg);
+                return 2;
+            }
+            slurm.cpus = (unsigned)number;
+            break;
+        case 'n':
+            if (parse_count(optarg, 1, 100000, &number)) {
+                fprintf(stderr, "bench slurm: --shards %s: expected an integer from 1 to 100000\n", optarg);
+                return 2;
+            }
+            slurm.shards = (unsigned)number;
+            break;
+        case 'S':
+            submit = 1;
+            break;
+        case 'h':
+            slurm_usage(stdout);
+            return 0;
+        default:
+            slurm_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1 || out == NULL) {
+        slurm_usage(stderr);
+        return 2;
+    }
+    static char binary[PATH_MAX], config[PATH_MAX], directory[PATH_MAX];
+    bench_error error = {0};
+    if (bench_make_directories(out, &error) != BENCH_OK)
+        return cli_report_error(&error);
+    if (absolute_path("/proc/self/exe", binary, "the bench program") || absolute_path(argv[optind], config, "config") ||
+        absolute_path(out, directory, "--out"))
+        return 2;
+    slurm.bench_binary = binary;
+    slurm.config_path = config;
+    slurm.out_dir = directory;
+    slurm.run_arguments = arguments.passed;
+    slurm.run_argument_count = arguments.passed_count;
+
+    bench_plan *plan = NULL;
+    if (bench_plan_build(&plan, config, &arguments.options, &error) != BENCH_OK)
+        return cli_report_error(&error);
+    bench_slurm_layout layout;
+    int status = bench_sweep_write_slurm(plan, &slurm, &layout, &error);
+    size_t cells = plan->cell_count;
+    bench_plan_free(plan);
+    if (status != BENCH_OK)
+        return cli_report_error(&error);
+    fprintf(stderr,
+            "bench slurm: %zu cells in %u array tasks of %u cpus (%u cells at once, %u thread(s) each)\n"
+            "  %s\n  %s\n",
+            cells, layout.shards, layout.cpus_per_task, layout.jobs_per_task, layout.cell_threads,
+            layout.array_script, layout.merge_script);
+    if (!submit) {
+        fprintf(stderr, "Submit with: job=$(sbatch --parsable %s) && sbatch --dependency=afterany:$job %s\n",
+                layout.array_script, layout.merge_script);
+        return 0;
+    }
+    char array_job[32], merge_job[32];
+    if (bench_sweep_submit_slurm(&layout, array_job, merge_job, &error) != BENCH_OK)
+        return cli_report_error(&error);
+    /* The job ids on stdout, for scripts: "ARRAY MERGE". */
+    printf("%s %s\n", array_job, merge_job);
+    fprintf(stderr, "bench slurm: submitted array job %s and merge job %s; results in %s/results.csv\n", array_job,
+            merge_job, directory);
+    return 0;
+}

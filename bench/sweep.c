@@ -1,0 +1,526 @@
+/* plan.csv, merging finished cells, and Slurm job-array scripts (bench/sweep.h). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench/files.h"
+#include "bench/sweep.h"
+#include "datasets/csv_reader.h"
+#include "reports/csv_file.h"
+
+static const char results_header[] = "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n";
+static const char timings_header[] = "cell_id,dataset,variant,horizon,seed,threads,fit_seconds,predict_seconds,seconds\n";
+
+int bench_sweep_write_plan(const bench_plan *plan, const char *dir, bench_error *error)
+{
+    if (bench_make_directories(dir, error) != BENCH_OK)
+        return error->code;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/plan.csv", dir);
+    bench_atomic_file file;
+    if (bench_atomic_open(&file, path, error) != BENCH_OK)
+        return error->code;
+    fputs(BENCH_PLAN_HEADER, file.stream);
+    for (size_t c = 0; c < plan->cell_count; c++) {
+        const bench_cell *cell = &plan->cells[c];
+        const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
+        const bench_plan_model *model = &plan->models[cell->model];
+        fprintf(file.stream, "%zu,%s,forecast,%s,%s,%s,%s,%zu,%llu,%u\n", c, cell->id, dataset->label,
+                dataset->protocol->name, model->forecaster->name, model->variant, cell->horizon,
+                (unsigned long long)cell->seed, cell->threads);
+    }
+    return bench_atomic_commit(&file, error);
+}
+
+/* ---- merge ------------------------------------------------------------------ */
+
+enum { PLAN_INDEX, PLAN_ID, PLAN_TASK, PLAN_DATASET, PLAN_PROTOCOL, PLAN_MODEL, PLAN_VARIANT, PLAN_HORIZON,
+       PLAN_SEED, PLAN_THREADS, PLAN_COLUMNS };
+enum { ROW_ID, ROW_TASK, ROW_DATASET, ROW_PROTOCOL, ROW_MODEL, ROW_VARIANT, ROW_HORIZON, ROW_SEED, ROW_METRIC,
+       ROW_VALUE, ROW_STATUS, ROW_COLUMNS };
+
+static int is_cell_id(const char *text)
+{
+    if (strlen(text) != 16)
+        return 0;
+    for (const char *c = text; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* plan.csv checked: the expected header, indices 0..n-1 in order, unique ids. */
+static int read_plan(report_csv *plan, const char *path, bench_error *error)
+{
+    if (report_csv_read(plan, path, error) != BENCH_OK)
+        return error->code;
+    char header[512] = "";
+    for (size_t i = 0; i < plan->columns; i++)
+        snprintf(header + strlen(header), sizeof header - strlen(header), "%s%s", i ? "," : "", plan->header[i]);
+    if (strncmp(header, BENCH_PLAN_HEADER, strlen(BENCH_PLAN_HEADER) - 1) != 0 ||
+        strlen(header) != strlen(BENCH_PLAN_HEADER) - 1)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:1: not a bench plan: the header is '%s', expected '%.*s'", path,
+                          header, (int)strlen(BENCH_PLAN_HEADER) - 1, BENCH_PLAN_HEADER);
+    for (size_t r = 0; r < plan->rows; r++) {
+        long index;
+        const char *id = report_csv_cell(plan, r, PLAN_ID);
+        if (report_parse_long(report_csv_cell(plan, r, PLAN_INDEX), &index) != 0 || index != (long)r)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: index '%s' should be %zu (rows are in plan order)", path,
+                              plan->lines[r], report_csv_cell(plan, r, PLAN_INDEX), r);
+        if (!is_cell_id(id))
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: '%s' is not a cell id (16 hex digits)", path,
+                              plan->lines[r], id);
+    }
+    /* Duplicate ids would make two cells share one result file. */
+    char **ids = malloc((plan->rows ? plan->rows : 1) * sizeof *ids);
+    if (ids == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
+    for (size_t r = 0; r < plan->rows; r++)
+        ids[r] = plan->cells[r * plan->columns + PLAN_ID];
+    qsort(ids, plan->rows, sizeof *ids, (int (*)(const void *, const void *))strcmp);
+    int status = BENCH_OK;
+    for (size_t r = 1; r < plan->rows && status == BENCH_OK; r++)
+        if (strcmp(ids[r - 1], ids[r]) == 0)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: cell id %s appears twice", path, ids[r]);
+    free(ids);
+    return status;
+}
+
+typedef struct cell_check {
+    const report_csv *plan;
+    size_t row;
+    const char *path;
+    char metrics[64][64];
+    size_t metric_count;
+    int failed;                  /* a status=error row was seen */
+} cell_check;
+
+static int check_cell_row(void *context, const bench_csv_record *record, bench_error *error)
+{
+    cell_check *check = context;
+    const report_csv *plan = check->plan;
+    if (record->field_count != ROW_COLUMNS)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %zu fields, expected %d", check->path, record->line,
+                          record->field_count, ROW_COLUMNS);
+    const char *id = report_csv_cell(plan, check->row, PLAN_ID);
+    if (strcmp(record->fields[ROW_ID], id) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: a row of cell %s in the file of cell %s", check->path,
+                          record->line, record->fields[ROW_ID], id);
+    static const int pairs[][2] = {{ROW_TASK, PLAN_TASK},       {ROW_DATASET, PLAN_DATASET},
+                                   {ROW_PROTOCOL, PLAN_PROTOCOL}, {ROW_MODEL, PLAN_MODEL},
+                                   {ROW_VARIANT, PLAN_VARIANT}, {ROW_HORIZON, PLAN_HORIZON},
+                                   {ROW_SEED, PLAN_SEED}};
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
+        const char *planned = report_csv_cell(plan, check->row, (size_t)pairs[p][1]);
+        if (strcmp(record->fields[pairs[p][0]], planned) != 0)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s is '%s' but plan.csv says '%s' for cell %s",
+                              check->path, record->line, plan->header[pairs[p][1]], record->fields[pairs[p][0]],
+                              planned, id);
+    }
+    const char *metric = record->fields[ROW_METRIC], *value = record->fields[ROW_VALUE];
+    const char *status = record->fields[ROW_STATUS];
+    if (metric[0] == '\0' || strlen(metric) >= sizeof check->metrics[0])
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: bad metric name '%s'", check->path, record->line, metric);
+    for (size_t m = 0; m < check->metric_count; m++)
+        if (strcmp(check->metrics[m], metric) == 0)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: duplicate row: metric %s of cell %s appears twice",
+                              check->path, record->line, metric, id);
+    if (check->metric_count == sizeof check->metrics / sizeof check->metrics[0])
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: more than %zu metrics in one cell", check->path,
+                          record->line, sizeof check->metrics / sizeof check->metrics[0]);
+    snprintf(check->metrics[check->metric_count++], sizeof check->metrics[0], "%s", metric);
+    if (strcmp(status, "ok") == 0) {
+        double number;
+        bench_cell_kind kind = bench_csv_parse_number(value, &number);
+        int special = !strcmp(value, "NaN") || !strcmp(value, "Inf") || !strcmp(value, "-Inf");
+        if (kind != BENCH_CELL_NUMBER && !special)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: value '%s' of metric %s is not a number", check->path,
+                              record->line, value, metric);
+    } else if (strcmp(status, "error") == 0) {
+        if (value[0] != '\0')
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: an error row carries the value '%s'", check->path,
+                              record->line, value);
+        check->failed = 1;
+    } else
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: status '%s' is neither ok nor error", check->path,
+                          record->line, status);
+    return BENCH_OK;
+}
+
+/* Read and check one finished cell's rows; *rows (caller frees) gets the file's bytes. */
+static int load_cell(const report_csv *plan, size_t row, const char *path, char **rows, int *failed,
+                     bench_error *error)
+{
+    cell_check check = {.plan = plan, .row = row, .path = path};
+    size_t records = 0;
+    if (bench_csv_read(path, ',', check_cell_row, &check, &records, error) != BENCH_OK)
+        return error->code;
+    size_t length = 0;
+    if (bench_read_file(path, rows, &length, error) != BENCH_OK)
+        return error->code;
+    if (length == 0 || (*rows)[length - 1] != '\n' || strlen(*rows) != length) {
+        free(*rows);
+        *rows = NULL;
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: the last row is incomplete (no final newline)", path);
+    }
+    *failed = check.failed;
+    return BENCH_OK;
+}
+
+static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+
+/* A cell is finished when both its rows and its record exist: the worker writes
+ * the record last, so rows without a record belong to a cell that was cut off. */
+static int cell_finished(const char *source, const char *id)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cells/%s.json", source, id);
+    if (!file_exists(path))
+        return 0;
+    snprintf(path, sizeof path, "%s/cells/%s.csv", source, id);
+    return file_exists(path);
+}
+
+static int write_timing(FILE *stream, const report_csv *plan, size_t row, const char *source)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cells/%s.json", source, report_csv_cell(plan, row, PLAN_ID));
+    json_error_t json_error;
+    json_t *record = json_load_file(path, 0, &json_error);
+    if (record == NULL)
+        return -1;
+    fprintf(stream, "%s,%s,%s,%s,%s,%s,%.6f,%.6f,%.6f\n", report_csv_cell(plan, row, PLAN_ID),
+            report_csv_cell(plan, row, PLAN_DATASET), report_csv_cell(plan, row, PLAN_VARIANT),
+            report_csv_cell(plan, row, PLAN_HORIZON), report_csv_cell(plan, row, PLAN_SEED),
+            report_csv_cell(plan, row, PLAN_THREADS), json_number_value(json_object_get(record, "fit_seconds")),
+            json_number_value(json_object_get(record, "predict_seconds")),
+            json_number_value(json_object_get(record, "seconds")));
+    json_decref(record);
+    return 0;
+}
+
+/* Every plan.csv among the sources must be the same plan: shards of one sweep. */
+static int find_plan(const char *dir, const char *const *sources, size_t source_count, char *plan_path,
+                     size_t size, bench_error *error)
+{
+    char *reference = NULL;
+    plan_path[0] = '\0';
+    int status = BENCH_OK;
+    for (size_t s = 0; s <= source_count && status == BENCH_OK; s++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/plan.csv", s == 0 ? dir : sources[s - 1]);
+        if (!file_exists(path))
+            continue;
+        char *text = NULL;
+        bench_error ignored = {0};
+        if (bench_read_file(path, &text, NULL, &ignored) != BENCH_OK) {
+            status = BENCH_FAIL(error, BENCH_IO, "%s: cannot read: %s", path, ignored.message);
+            break;
+        }
+        if (reference == NULL) {
+            reference = text;
+            snprintf(plan_path, size, "%s", path);
+            continue;
+        }
+        if (strcmp(reference, text) != 0)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT,
+                                "%s differs from %s: the directories hold different sweeps (configs, seeds or threads)",
+                                path, plan_path);
+        free(text);
+    }
+    free(reference);
+    if (status == BENCH_OK && plan_path[0] == '\0')
+        status = BENCH_FAIL(error, BENCH_NOT_FOUND,
+                            "%s/plan.csv not found (nor in the other sources): write it with `bench plan CONFIG --out %s`",
+                            dir, dir);
+    return status;
+}
+
+int bench_sweep_merge(const char *dir, const char *const *sources, size_t source_count,
+                      bench_merge_summary *summary, bench_error *error)
+{
+    memset(summary, 0, sizeof *summary);
+    char plan_path[4200];
+    if (find_plan(dir, sources, source_count, plan_path, sizeof plan_path, error) != BENCH_OK)
+        return error->code;
+    report_csv plan;
+    if (read_plan(&plan, plan_path, error) != BENCH_OK) {
+        report_csv_free(&plan);
+        return error->code;
+    }
+    summary->cells = plan.rows;
+    /* Where each cell finished: index into {dir, sources...}. */
+    size_t *found = malloc((plan.rows ? plan.rows : 1) * sizeof *found);
+    int status = found ? BENCH_OK : BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
+    for (size_t r = 0; r < plan.rows && status == BENCH_OK; r++) {
+        const char *id = report_csv_cell(&plan, r, PLAN_ID);
+        found[r] = SIZE_MAX;
+        for (size_t s = 0; s <= source_count && status == BENCH_OK; s++) {
+            const char *source = s == 0 ? dir : sources[s - 1];
+            if (!cell_finished(source, id))
+                continue;
+            if (found[r] == SIZE_MAX) {
+                found[r] = s;
+                continue;
+            }
+            const char *first = found[r] == 0 ? dir : sources[found[r] - 1];
+            char a[4200], b[4200];
+            snprintf(a, sizeof a, "%s/cells/%s.csv", first, id);
+            snprintf(b, sizeof b, "%s/cells/%s.csv", source, id);
+            char *left = NULL, *right = NULL;
+            bench_error ignored = {0};
+            int same = bench_read_file(a, &left, NULL, &ignored) == BENCH_OK &&
+                       bench_read_file(b, &right, NULL, &ignored) == BENCH_OK && strcmp(left, right) == 0;
+            free(left), free(right);
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT,
+                                "cell %s (plan row %zu) is finished in both %s and %s (%s): each cell must come from "
+                                "exactly one shard; remove one copy",
+                                id, r, a, b, same ? "identical rows" : "conflicting values");
+        }
+        if (status == BENCH_OK && found[r] == SIZE_MAX) {
+            if (summary->missing < BENCH_MERGE_MISSING_LISTED)
+                snprintf(summary->missing_cells[summary->missing], sizeof summary->missing_cells[0],
+                         "%s (%s %s h=%s seed=%s, plan row %zu)", id, report_csv_cell(&plan, r, PLAN_DATASET),
+                         report_csv_cell(&plan, r, PLAN_VARIANT), report_csv_cell(&plan, r, PLAN_HORIZON),
+                         report_csv_cell(&plan, r, PLAN_SEED), r);
+            summary->missing++;
+        }
+    }
+    bench_atomic_file results = {0}, timings = {0};
+    char path[4200];
+    int opened = 0;
+    if (status == BENCH_OK && summary->missing == 0) {
+        snprintf(path, sizeof path, "%s/results.csv", dir);
+        status = bench_atomic_open(&results, path, error);
+        if (status == BENCH_OK) {
+            snprintf(path, sizeof path, "%s/timings.csv", dir);
+            status = bench_atomic_open(&timings, path, error);
+            if (status != BENCH_OK)
+                bench_atomic_abort(&results);
+        }
+        opened = status == BENCH_OK;
+    }
+    if (opened) {
+        fputs(results_header, results.stream);
+        fputs(timings_header, timings.stream);
+    }
+    for (size_t r = 0; opened && r < plan.rows && status == BENCH_OK; r++) {
+        const char *source = found[r] == 0 ? dir : sources[found[r] - 1];
+        snprintf(path, sizeof path, "%s/cells/%s.csv", source, report_csv_cell(&plan, r, PLAN_ID));
+        char *rows = NULL;
+        int failed = 0;
+        status = load_cell(&plan, r, path, &rows, &failed, error);
+        if (status != BENCH_OK)
+            break;
+        fputs(rows, results.stream);
+        free(rows);
+        summary->merged++;
+        summary->failed += failed != 0;
+        if (write_timing(timings.stream, &plan, r, source) != 0)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s/cells/%s.json: not a readable cell record", source,
+                                report_csv_cell(&plan, r, PLAN_ID));
+    }
+    if (opened) {
+        if (status == BENCH_OK)
+            status = bench_atomic_commit(&timings, error);
+        else
+            bench_atomic_abort(&timings);
+        /* results.csv last: its presence means the merge is complete. */
+        if (status == BENCH_OK)
+            status = bench_atomic_commit(&results, error);
+        else
+            bench_atomic_abort(&results);
+    }
+    free(found);
+    report_csv_free(&plan);
+    return status;
+}
+
+/* ---- Slurm -------------------------------------------------------------------- */
+
+/* Single-quote text for sh; a quote inside becomes '\''. */
+static void put_quoted(FILE *stream, const char *text)
+{
+    fputc('\'', stream);
+    for (const char *c = text; *c; c++) {
+        if (*c == '\'')
+            fputs("'\\''", stream);
+        else
+            fputc(*c, stream);
+    }
+    fputc('\'', stream);
+}
+
+/* sbatch reads #SBATCH values up to the end of the line, unquoted. */
+static int safe_directive(const char *text)
+{
+    return text == NULL || (strpbrk(text, "\n\r") == NULL && text[0] != '\0');
+}
+
+static void put_directives(FILE *stream, const bench_slurm_options *options, const char *name, unsigned cpus)
+{
+    fprintf(stream, "#SBATCH --job-name=%s\n", name);
+    fprintf(stream, "#SBATCH --cpus-per-task=%u\n", cpus);
+    fprintf(stream, "#SBATCH --ntasks=1\n");
+    if (options->partition)
+        fprintf(stream, "#SBATCH --partition=%s\n", options->partition);
+    if (options->time_limit)
+        fprintf(stream, "#SBATCH --time=%s\n", options->time_limit);
+}
+
+int bench_sweep_write_slurm(const bench_plan *plan, const bench_slurm_options *options,
+                            bench_slurm_layout *layout, bench_error *error)
+{
+    memset(layout, 0, sizeof *layout);
+    if (!safe_directive(options->partition) || !safe_directive(options->time_limit) ||
+        !safe_directive(options->memory) || strchr(options->out_dir, '\n') != NULL)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "slurm options and the output path must be single non-empty lines");
+    if (plan->cell_count == 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: the plan has no cells", plan->config_path);
+    for (size_t c = 0; c < plan->cell_count; c++)
+        if (plan->cells[c].threads > layout->cell_threads)
+            layout->cell_threads = plan->cells[c].threads;
+    layout->cpus_per_task = options->cpus ? options->cpus : layout->cell_threads;
+    if (layout->cpus_per_task < layout->cell_threads)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "--cpus %u is fewer than the %u threads a cell of %s uses",
+                          layout->cpus_per_task, layout->cell_threads, plan->config_path);
+    layout->jobs_per_task = layout->cpus_per_task / layout->cell_threads;
+    size_t shards = options->shards ? options->shards : (plan->cell_count < 16 ? plan->cell_count : 16);
+    if (shards > plan->cell_count)
+        shards = plan->cell_count; /* an empty shard would be a task with nothing to do */
+    layout->shards = (unsigned)shards;
+
+    if (bench_sweep_write_plan(plan, options->out_dir, error) != BENCH_OK)
+        return error->code;
+    char slurm_dir[4096];
+    if (snprintf(slurm_dir, sizeof slurm_dir, "%s/slurm", options->out_dir) >= (int)sizeof slurm_dir)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: path too long", options->out_dir);
+    if (bench_make_directories(slurm_dir, error) != BENCH_OK)
+        return error->code;
+    const char *base = strrchr(plan->config_path, '/');
+    base = base ? base + 1 : plan->config_path;
+    char name[128];
+    snprintf(name, sizeof name, "bench-%.*s", (int)strcspn(base, ". \t\n"), base);
+
+    snprintf(layout->array_script, sizeof layout->array_script, "%s/shards.sbatch", slurm_dir);
+    bench_atomic_file file;
+    if (bench_atomic_open(&file, layout->array_script, error) != BENCH_OK)
+        return error->code;
+    FILE *out = file.stream;
+    fprintf(out, "#!/bin/sh\n# Written by `bench slurm`: one array task per shard of the sweep in %s.\n",
+            plan->config_path);
+    put_directives(out, options, name, layout->cpus_per_task);
+    fprintf(out, "#SBATCH --array=0-%u\n", layout->shards - 1);
+    if (options->memory)
+        fprintf(out, "#SBATCH --mem=%s\n", options->memory);
+    fprintf(out, "#SBATCH --output=%s/shard-%%a.out\n", slurm_dir);
+    fprintf(out, "# Each task runs the cells whose plan index %% %u is its array index, %u at a time\n"
+                 "# with %u thread(s) each; --resume makes a requeued or rerun task skip finished cells.\n",
+            layout->shards, layout->jobs_per_task, layout->cell_threads);
+    fprintf(out, "exec ");
+    put_quoted(out, options->bench_binary);
+    fputs(" run ", out);
+    put_quoted(out, options->config_path);
+    fputs(" --out ", out);
+    put_quoted(out, options->out_dir);
+    fprintf(out, " --resume --quiet --jobs %u --shard \"$SLURM_ARRAY_TASK_ID/%u\"", layout->jobs_per_task,
+            layout->shards);
+    for (size_t i = 0; i < options->run_argument_count; i++) {
+        fputc(' ', out);
+        put_quoted(out, options->run_arguments[i]);
+    }
+    fputc('\n', out);
+    if (bench_atomic_commit(&file, error) != BENCH_OK)
+        return error->code;
+
+    snprintf(layout->merge_script, sizeof layout->merge_script, "%s/merge.sbatch", slurm_dir);
+    if (bench_atomic_open(&file, layout->merge_script, error) != BENCH_OK)
+        return error->code;
+    out = file.stream;
+    fprintf(out, "#!/bin/sh\n# Written by `bench slurm`: merges the shards once every array task has ended.\n");
+    char merge_name[160];
+    snprintf(merge_name, sizeof merge_name, "%s-merge", name);
+    put_directives(out, options, merge_name, 1);
+    fprintf(out, "#SBATCH --output=%s/merge.out\n", slurm_dir);
+    fprintf(out, "exec ");
+    put_quoted(out, options->bench_binary);
+    fputs(" merge ", out);
+    put_quoted(out, options->out_dir);
+    fputc('\n', out);
+    return bench_atomic_commit(&file, error);
+}
+
+/* Run sbatch with arguments; its stdout (the job id, --parsable) into id. */
+static int run_sbatch(const char *const argv[], char id[32], bench_error *error)
+{
+    int out_pipe[2];
+    if (pipe(out_pipe) != 0)
+        return BENCH_FAIL(error, BENCH_IO, "pipe: %s", strerror(errno));
+    int err_pipe[2];
+    if (pipe(err_pipe) != 0) {
+        close(out_pipe[0]), close(out_pipe[1]);
+        return BENCH_FAIL(error, BENCH_IO, "pipe: %s", strerror(errno));
+    }
+    fflush(NULL);
+    pid_t child = fork();
+    if (child < 0) {
+        close(out_pipe[0]), close(out_pipe[1]), close(err_pipe[0]), close(err_pipe[1]);
+        return BENCH_FAIL(error, BENCH_IO, "fork: %s", strerror(errno));
+    }
+    if (child == 0) {
+        dup2(out_pipe[1], STDOUT_FILENO);
+        dup2(err_pipe[1], STDERR_FILENO);
+        close(out_pipe[0]), close(out_pipe[1]), close(err_pipe[0]), close(err_pipe[1]);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(out_pipe[1]), close(err_pipe[1]);
+    /* sbatch prints little: a job id, or one error line; read stdout then stderr. */
+    char output[256] = "", message[512] = "";
+    size_t used = 0;
+    ssize_t got;
+    while ((got = read(out_pipe[0], output + used, sizeof output - 1 - used)) > 0)
+        used += (size_t)got;
+    output[used] = '\0';
+    used = 0;
+    while ((got = read(err_pipe[0], message + used, sizeof message - 1 - used)) > 0)
+        used += (size_t)got;
+    message[used] = '\0';
+    close(out_pipe[0]), close(err_pipe[0]);
+    int wait_status = 0;
+    while (waitpid(child, &wait_status, 0) < 0 && errno == EINTR)
+        ;
+    message[strcspn(message, "\n")] = '\0';
+    if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 127)
+        return BENCH_FAIL(error, BENCH_NOT_FOUND, "%s not found in PATH: is Slurm installed (Debian slurm-client)?",
+                          argv[0]);
+    size_t last = 0;
+    while (argv[last + 1] != NULL)
+        last++;
+    if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0)
+        return BENCH_FAIL(error, BENCH_IO, "%s %s refused the job: %s", argv[0], argv[last],
+                          message[0] ? message : "(no message)");
+    size_t digits = strspn(output, "0123456789");
+    if (digits == 0 || digits >= 32)
+        return BENCH_FAIL(error, BENCH_IO, "%s printed no job id (output '%.100s')", argv[0], output);
+    memcpy(id, output, digits);
+    id[digits] = '\0';
+    return BENCH_OK;
+}
+
+int bench_sweep_submit_slurm(const bench_slurm_layout *layout, char array_job[32], char merge_job[32],
+                             bench_error *error)
+{
+    const char *array_argv[] = {"sbatch", "--parsable", layout->array_script, NULL};
+    if (run_sbatch(array_argv, array_job, error) != BENCH_OK)
+        return error->code;
+    char dependency[64];
+    snprintf(dependency, sizeof dependency, "--dependency=afterany:%s", array_job);
+    const char *merge_argv[] = {"sbatch", "--parsable", dependency, layout->merge_script, NULL};
+    return run_sbatch(merge_argv, merge_job, error);
+}
