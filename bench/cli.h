@@ -24,6 +24,8 @@ int cli_plot(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_shift(int argc, char **argv);
 int cli_data(int argc, char **argv);
+int cli_new_forecaster(int argc, char **argv);
+int cli_check_plugin(int argc, char **argv);
 int cli_plan(int argc, char **argv);
 int cli_merge(int argc, char **argv);
 int cli_slurm(int argc, char **argv);

@@ -13,6 +13,8 @@ static const bench_command commands[] = {
     {"plot", cli_plot, "figures via generated gnuplot scripts (horizon, CD diagram, forecasts, curves, ...)"},
     {"report", cli_report, "write DIR/index.html: configuration, tables, inline SVG figures, links"},
     {"data", cli_data, "datasets: list, fetch (with sha256 check), verify, path"},
+    {"new-forecaster", cli_new_forecaster, "write a working forecaster plugin to start from"},
+    {"check-plugin", cli_check_plugin, "run the forecaster contract checks on a plugin .so or a built-in"},
     {"shift", cli_shift, "X-ray cross-device detection benchmark: generate, show, devices"},
     {"plan", cli_plan, "write DIR/plan.csv: the cells of a configuration with their stable ids"},
     {"merge", cli_merge, "merge finished cells (shards) into results.csv, refusing duplicates, listing missing cells"},
