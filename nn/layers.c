@@ -50,10 +50,22 @@ void nn_relu_backward(float *din, const float *dout, const float *in, size_t cou
             din[i] += dout[i];
 }
 
+/* erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7, float's own rounding):
+ * branch-free apart from the sign, so the GELU loops vectorise; glibc's erff
+ * was a third of PatchTST's run time. */
+static inline float erf_fast(float x)
+{
+    float a = fabsf(x);
+    float t = 1.0f / (1.0f + 0.3275911f * a);
+    float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+    float y = 1.0f - poly * expf(-a * a);
+    return copysignf(y, x);
+}
+
 void nn_gelu_forward(float *out, const float *in, size_t count)
 {
     for (size_t i = 0; i < count; i++)
-        out[i] = 0.5f * in[i] * (1.0f + erff(in[i] * (float)M_SQRT1_2));
+        out[i] = 0.5f * in[i] * (1.0f + erf_fast(in[i] * (float)M_SQRT1_2));
 }
 
 void nn_gelu_backward(float *din, const float *dout, const float *in, size_t count)
@@ -61,7 +73,7 @@ void nn_gelu_backward(float *din, const float *dout, const float *in, size_t cou
     const float inv_sqrt_2pi = 0.3989422804014327f;
     for (size_t i = 0; i < count; i++) {
         float x = in[i];
-        float cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
+        float cdf = 0.5f * (1.0f + erf_fast(x * (float)M_SQRT1_2));
         float pdf = inv_sqrt_2pi * expf(-0.5f * x * x);
         din[i] += dout[i] * (cdf + x * pdf);
     }
