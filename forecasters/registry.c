@@ -17,6 +17,7 @@ extern const bench_forecaster bench_forecaster_dlinear;
 extern const bench_forecaster bench_forecaster_nlinear;
 extern const bench_forecaster bench_forecaster_mlp;
 extern const bench_forecaster bench_forecaster_patchtst;
+extern const bench_forecaster bench_forecaster_nbeats;
 
 static const bench_forecaster *const builtins[] = {
     &bench_forecaster_naive,
@@ -30,6 +31,7 @@ static const bench_forecaster *const builtins[] = {
     &bench_forecaster_nlinear,
     &bench_forecaster_mlp,
     &bench_forecaster_patchtst,
+    &bench_forecaster_nbeats,
 };
 
 size_t bench_forecaster_builtins(const bench_forecaster *const **list)

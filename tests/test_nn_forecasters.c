@@ -14,6 +14,7 @@
 #include "forecasters/deep_linear.c"
 #include "forecasters/deep_mlp.c"
 #include "forecasters/deep_patchtst.c"
+#include "forecasters/deep_nbeats.c"
 
 #define SERIES_LENGTH 1400
 #define VIEW_LENGTH 1100 /* train 900, validation 200, test windows after */
@@ -169,6 +170,15 @@ static void patchtst_learns_a_sine(void **unused)
     learns_sine(&bench_forecaster_patchtst, fast, 5, 0.3);
 }
 
+static void nbeats_learns_a_sine(void **unused)
+{
+    (void)unused;
+    const char *generic[] = {"epochs=4", "batch_size=32", "blocks=2", "width=64"};
+    learns_sine(&bench_forecaster_nbeats, generic, 4, 0.2);
+    const char *interpretable[] = {"epochs=4", "batch_size=32", "blocks=1", "width=64", "stacks=interpretable"};
+    learns_sine(&bench_forecaster_nbeats, interpretable, 5, 0.2);
+}
+
 /* ---- every architecture's backward against central differences ---------------- */
 
 typedef struct arch_case {
@@ -243,6 +253,10 @@ static void architecture_gradients(void **unused)
                          (const char *[]){"patch_len=4", "stride=2", "d_model=4", "n_heads=2", "d_ff=6", "e_layers=2",
                                           "dropout=0"},
                          7, 12, 3);
+    check_arch_gradients(&bench_forecaster_nbeats, (const char *[]){"blocks=2", "width=5", "layers=2"}, 3, 10, 4);
+    check_arch_gradients(&bench_forecaster_nbeats,
+                         (const char *[]){"blocks=1", "width=5", "layers=2", "stacks=interpretable", "degree=2"}, 5,
+                         10, 6);
 }
 
 static void bad_inputs_fail_clearly(void **unused)
@@ -320,6 +334,7 @@ int main(void)
         cmocka_unit_test(nlinear_learns_a_sine),
         cmocka_unit_test(mlp_learns_a_sine),
         cmocka_unit_test(patchtst_learns_a_sine),
+        cmocka_unit_test(nbeats_learns_a_sine),
         cmocka_unit_test(architecture_gradients),
         cmocka_unit_test(bad_inputs_fail_clearly),
         cmocka_unit_test(checkpoint_round_trip_and_foreign_file),
