@@ -6,11 +6,12 @@
 
 #include "bench/cli.h"
 #include "datasets/dataset.h"
+#include "datasets/format.h"
 
 static void usage(FILE *stream)
 {
     fprintf(stream,
-            "usage: bench data list\n"
+            "usage: bench data list [--formats]\n"
             "       bench data fetch NAME... | --deb   (--deb: every Debian-packaged dataset)\n"
             "       bench data verify [NAME...]\n"
             "       bench data path NAME\n"
@@ -81,6 +82,16 @@ static int data_list(void)
         printf("%-18s %-8s %8s %7zu %-8s %s\n", info->name, info->frequency ? info->frequency : "?", length,
                info->series_count, here ? where : "no", source);
     }
+    return 0;
+}
+
+static int formats_list(void)
+{
+    const bench_format *const *formats;
+    size_t count = bench_format_registry(&formats);
+    for (size_t i = 0; i < count; i++)
+        printf("%-10s %d file%s  %s\n", formats[i]->name, formats[i]->file_count,
+               formats[i]->file_count > 1 ? "s" : " ", formats[i]->description);
     return 0;
 }
 
@@ -243,6 +254,8 @@ int cli_data(int argc, char **argv)
     }
     if (!strcmp(action, "list") && argc == 2)
         return data_list();
+    if (!strcmp(action, "list") && argc == 3 && !strcmp(argv[2], "--formats"))
+        return formats_list();
     if (!strcmp(action, "fetch"))
         return data_fetch(argc - 2, argv + 2);
     if (!strcmp(action, "verify"))

@@ -224,6 +224,24 @@ static void verify_command_reports_bad_file(void **state)
     assert_non_null(strstr(result.err, "nile.csv:3:2: non-numeric cell 'oops'"));
     test_process_free(&result);
 
+    /* list shows the file found through BENCH_DATA_PATH as present. */
+    const char *list_argv[] = {binary, "data", "list", NULL};
+    assert_int_equal(test_process_run(&result, list_argv, NULL, env), 0);
+    assert_int_equal(result.exit_code, 0);
+    assert_non_null(strstr(result.out, "name "));
+    assert_non_null(strstr(result.out, "present"));
+    const char *nile_row = strstr(result.out, "\nnile ");
+    assert_non_null(nile_row);
+    assert_non_null(strstr(nile_row, "path     deb:python3-statsmodels"));
+    assert_non_null(strstr(result.out, "\nm4_hourly "));
+    test_process_free(&result);
+
+    const char *bad_action_argv[] = {binary, "data", "frobnicate", NULL};
+    assert_int_equal(test_process_run(&result, bad_action_argv, NULL, env), 0);
+    assert_int_equal(result.exit_code, 2);
+    assert_non_null(strstr(result.err, "unknown action 'frobnicate'"));
+    test_process_free(&result);
+
     const char *path_argv[] = {binary, "data", "path", "ETTh2", NULL};
     assert_int_equal(test_process_run(&result, path_argv, NULL, env), 0);
     assert_int_equal(result.exit_code, 2);
