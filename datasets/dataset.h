@@ -31,8 +31,9 @@ typedef struct bench_dataset {
     double step_seconds;     /* regular sampling interval; 0 when unknown */
     size_t seasonal_period;  /* 1 when none */
     size_t missing_filled;   /* cells filled by the entry's missing-value policy */
-    size_t missing_timestamps; /* of those, rows inserted on the regular grid (e.g. a
-                                  skipped daylight-saving hour); counted once per row */
+    size_t missing_timestamps; /* rows inserted on the regular grid (e.g. a skipped
+                                  daylight-saving hour); their cells are also in
+                                  missing_filled */
     char sha256[2][65];      /* of the file(s) read, hex; "" when not computed */
     char path[2][4096];      /* the file(s) read */
 } bench_dataset;
