@@ -18,6 +18,7 @@ extern const bench_forecaster bench_forecaster_nlinear;
 extern const bench_forecaster bench_forecaster_mlp;
 extern const bench_forecaster bench_forecaster_patchtst;
 extern const bench_forecaster bench_forecaster_nbeats;
+extern const bench_forecaster bench_forecaster_lstnet;
 
 static const bench_forecaster *const builtins[] = {
     &bench_forecaster_naive,
@@ -32,6 +33,7 @@ static const bench_forecaster *const builtins[] = {
     &bench_forecaster_mlp,
     &bench_forecaster_patchtst,
     &bench_forecaster_nbeats,
+    &bench_forecaster_lstnet,
 };
 
 size_t bench_forecaster_builtins(const bench_forecaster *const **list)

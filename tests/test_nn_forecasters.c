@@ -15,6 +15,7 @@
 #include "forecasters/deep_mlp.c"
 #include "forecasters/deep_patchtst.c"
 #include "forecasters/deep_nbeats.c"
+#include "forecasters/deep_lstnet.c"
 
 #define SERIES_LENGTH 1400
 #define VIEW_LENGTH 1100 /* train 900, validation 200, test windows after */
@@ -179,6 +180,13 @@ static void nbeats_learns_a_sine(void **unused)
     learns_sine(&bench_forecaster_nbeats, interpretable, 5, 0.2);
 }
 
+static void lstnet_learns_a_sine(void **unused)
+{
+    (void)unused;
+    const char *fast[] = {"epochs=3", "batch_size=32", "hid_cnn=16", "hid_rnn=16", "dropout=0"};
+    learns_sine(&bench_forecaster_lstnet, fast, 5, 0.3);
+}
+
 /* ---- every architecture's backward against central differences ---------------- */
 
 typedef struct arch_case {
@@ -257,6 +265,10 @@ static void architecture_gradients(void **unused)
     check_arch_gradients(&bench_forecaster_nbeats,
                          (const char *[]){"blocks=1", "width=5", "layers=2", "stacks=interpretable", "degree=2"}, 5,
                          10, 6);
+    check_arch_gradients(&bench_forecaster_lstnet,
+                         (const char *[]){"kernel=3", "hid_cnn=3", "hid_rnn=3", "hid_skip=2", "skip=3", "highway=4",
+                                          "dropout=0"},
+                         7, 12, 4);
 }
 
 static void bad_inputs_fail_clearly(void **unused)
@@ -335,6 +347,7 @@ int main(void)
         cmocka_unit_test(mlp_learns_a_sine),
         cmocka_unit_test(patchtst_learns_a_sine),
         cmocka_unit_test(nbeats_learns_a_sine),
+        cmocka_unit_test(lstnet_learns_a_sine),
         cmocka_unit_test(architecture_gradients),
         cmocka_unit_test(bad_inputs_fail_clearly),
         cmocka_unit_test(checkpoint_round_trip_and_foreign_file),
