@@ -14,9 +14,9 @@ PREFIX   ?= /usr/local
 DEB_PACKAGES := libxgboost-dev libopenblas-dev liblapacke-dev libcsv-dev gnuplot-nox \
                 libcmocka-dev zlib1g-dev libcurl4-openssl-dev libinih-dev libjansson-dev \
                 libgsl-dev pkg-config libexpat1-dev libpng-dev dataset-fashion-mnist \
-                python3 ca-certificates
+                python3 ca-certificates libssl-dev
 
-PKG_MODULES := openblas lapacke jansson inih libcurl zlib expat libpng16 cmocka
+PKG_MODULES := openblas lapacke jansson inih libcurl zlib expat libpng16 cmocka libcrypto
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKG_MODULES) gsl 2>/dev/null)
 # gsl's .pc adds -lgslcblas; OpenBLAS supplies CBLAS, so only -lgsl is linked.
 PKG_LIBS    := $(shell pkg-config --libs $(PKG_MODULES) 2>/dev/null) -lgsl -lxgboost -lcsv
@@ -90,6 +90,17 @@ $(BUILD)/tests/test_nn_%: tests/test_nn_%.c $(call obj,$(TEST_SUPPORT_SRC)) $(NN
 $(BUILD)/tests/test_%: tests/test_%.c $(call obj,$(TEST_SUPPORT_SRC)) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(ALL_LIBS) $(LDLIBS)
+
+# Benchmarks (`make perf`): every perf/*.c is a program linked like a test;
+# perf/run.sh runs them and the perf/*.sh scripts and prints medians.
+PERF_SRC  := $(wildcard perf/*.c)
+PERF_BINS := $(patsubst perf/%.c,$(BUILD)/perf/%,$(PERF_SRC))
+$(BUILD)/perf/%: perf/%.c $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+
+perf: deps $(PERF_BINS) $(BUILD)/bench
+	@BUILD=$(BUILD) sh perf/run.sh $(PERF_BINS)
 
 tests: $(TEST_BINS) $(BUILD)/bench
 
