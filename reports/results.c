@@ -85,7 +85,7 @@ static const struct metric_info {
     {"loss", -1, "loss"},        {"corr", +1, "CORR"},      {"accuracy", +1, "accuracy"},
     {"acc", +1, "accuracy"},     {"knn_acc", +1, "kNN accuracy"}, {"nmi", +1, "NMI"},
     {"ami", +1, "AMI"},          {"ari", +1, "ARI"},        {"map", +1, "mAP"},
-    {"ap", +1, "AP"},
+    {"ap", +1, "AP"},            {"auc", +1, "AUC"},        {"f1", +1, "F1"},
 };
 
 static const struct metric_info *metric_lookup(const char *metric, const char **suffix)

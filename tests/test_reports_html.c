@@ -1,0 +1,215 @@
+/* bench report: index.html from the fixture run directories — tables, inline
+ * SVG figures, failed cells, no scripts or network references — rendered in
+ * headless Chromium when it is installed (skipped loudly otherwise). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "reports/html.h"
+
+static char scratch[64];
+
+static int make_scratch(void **state)
+{
+    (void)state;
+    snprintf(scratch, sizeof scratch, "/tmp/bench-report-test-XXXXXX");
+    return mkdtemp(scratch) ? 0 : -1;
+}
+
+static int remove_scratch(void **state)
+{
+    (void)state;
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf %s", scratch);
+    return system(command) == 0 ? 0 : -1;
+}
+
+static const char *copy_fixture(const char *name)
+{
+    static char path[256];
+    char command[1024];
+    snprintf(path, sizeof path, "%s/%s", scratch, name);
+    snprintf(command, sizeof command, "rm -rf %s && cp -r tests/data/reports/%s %s", path, name, path);
+    assert_int_equal(system(command), 0);
+    return path;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        fail_msg("missing %s", path);
+    char *text = NULL;
+    size_t length = 0;
+    FILE *memory = open_memstream(&text, &length);
+    char buffer[8192];
+    size_t got;
+    while ((got = fread(buffer, 1, sizeof buffer, file)) > 0)
+        fwrite(buffer, 1, got, memory);
+    fclose(file);
+    fclose(memory);
+    return text;
+}
+
+static size_t count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *s = strstr(text, needle); s != NULL; s = strstr(s + 1, needle))
+        n++;
+    return n;
+}
+
+static int have_gnuplot(void)
+{
+    return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+static void page_has_tables_figures_and_failures(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("forecast");
+    bench_error error = {0};
+    bench_report_summary summary;
+    assert_int_equal(bench_report_write(dir, NULL, &summary, &error), BENCH_OK);
+    assert_int_equal(summary.tables, 5);
+    char path[512];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    char *page = slurp(path);
+    assert_true(strncmp(page, "<!DOCTYPE html>", 15) == 0);
+    assert_int_equal(count(page, "<table class=\"results\">"), 5 + 1); /* + the failed-cells table */
+    assert_non_null(strstr(page, "<td class=\"hole\">error"));
+    assert_non_null(strstr(page, "fit: design matrix is singular (fixture)"));
+    assert_non_null(strstr(page, "<a href=\"results.csv\">"));
+    assert_non_null(strstr(page, "<a href=\"tables.tex\">"));
+    assert_non_null(strstr(page, "version: xgboost"));
+    /* Self-contained: no scripts, no external resources (SVG namespaces are names, not requests). */
+    assert_null(strstr(page, "<script"));
+    assert_null(strstr(page, "src=\"http"));
+    assert_null(strstr(page, "href=\"http"));
+    assert_null(strstr(page, "<?xml"));
+    if (have_gnuplot()) {
+        assert_int_equal(summary.figure_error.code, BENCH_OK);
+        assert_int_equal(summary.figures, 9);
+        assert_int_equal(count(page, "<svg"), 9);
+        assert_non_null(strstr(page, "id='f0-gpPt0'"));
+        assert_null(strstr(page, "id='gpPt0'")); /* ids prefixed per figure */
+    } else {
+        printf("SKIPPED (figures): gnuplot not installed (apt-get install gnuplot-nox)\n");
+        assert_non_null(strstr(page, "apt-get install gnuplot-nox"));
+    }
+    free(page);
+    for (int i = 0; i < 3; i++) {
+        static const char *const names[] = {"tables.md", "tables.tex", "tables.csv"};
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        free(slurp(path));
+    }
+}
+
+static void page_without_gnuplot_still_written(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("hcsc");
+    bench_error error = {0};
+    bench_report_summary summary;
+    bench_report_options options = {.gnuplot = "/nonexistent/gnuplot"};
+    assert_int_equal(bench_report_write(dir, &options, &summary, &error), BENCH_OK);
+    assert_int_equal(summary.figure_error.code, BENCH_NOT_FOUND);
+    char path[512];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    char *page = slurp(path);
+    assert_non_null(strstr(page, "class=\"warning\""));
+    assert_non_null(strstr(page, "apt-get install gnuplot-nox"));
+    assert_non_null(strstr(page, "(not rendered)"));
+    assert_int_equal(count(page, "<table class=\"results\">"), 4);
+    free(page);
+}
+
+static void bad_run_json_is_reported(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("detect");
+    char path[512];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("{\"config\": [1, 2,\n", file);
+    fclose(file);
+    bench_error error = {0};
+    bench_report_summary summary;
+    bench_report_options options = {.no_figures = 1};
+    assert_int_equal(bench_report_write(dir, &options, &summary, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "run.json:"));
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    assert_int_not_equal(access(path, F_OK), 0); /* no partial page */
+}
+
+/* Renders the page in headless Chromium: the DOM has the tables and figures,
+ * a screenshot is taken, and the console shows no errors. */
+static void renders_in_headless_chromium(void **state)
+{
+    (void)state;
+    const char *browser = NULL;
+    if (system("command -v chromium >/dev/null 2>&1") == 0)
+        browser = "chromium";
+    else if (system("command -v chromium-browser >/dev/null 2>&1") == 0)
+        browser = "chromium-browser";
+    if (browser == NULL) {
+        printf("SKIPPED: chromium not installed (apt-get install chromium); the page was checked as text only\n");
+        skip();
+    }
+    const char *dir = copy_fixture("detect");
+    bench_error error = {0};
+    bench_report_summary summary;
+    assert_int_equal(bench_report_write(dir, NULL, &summary, &error), BENCH_OK);
+    char profile[300], command[2048], dom[300], log[300], shot[300];
+    snprintf(profile, sizeof profile, "%s/chromium-profile", scratch);
+    snprintf(dom, sizeof dom, "%s/dom.html", scratch);
+    snprintf(log, sizeof log, "%s/chromium.log", scratch);
+    snprintf(shot, sizeof shot, "%s/page.png", scratch);
+    const char *flags = "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
+                        "--disable-component-update --disable-dev-shm-usage";
+    snprintf(command, sizeof command,
+             "timeout 60 %s %s --user-data-dir=%s --enable-logging=stderr --v=0 --dump-dom file://%s/index.html "
+             ">%s 2>%s",
+             browser, flags, profile, dir, dom, log);
+    assert_int_equal(system(command), 0);
+    char *rendered = slurp(dom);
+    assert_int_equal(count(rendered, "<table class=\"results\">"), (int)summary.tables);
+    if (have_gnuplot()) {
+        assert_int_equal(count(rendered, "<svg"), 4);  /* 2 CD diagrams + 2 AP bar charts */
+        assert_int_equal(count(rendered, "<img src=\"figures/examples/"), 2);
+    }
+    free(rendered);
+    char *messages = slurp(log);
+    /* Console messages from the page are logged as "CONSOLE(...)"; network use would show as a failed load. */
+    if (strstr(messages, "CONSOLE") != NULL || strstr(messages, "Uncaught") != NULL ||
+        strstr(messages, "ERR_FILE_NOT_FOUND") != NULL)
+        fail_msg("chromium console errors:\n%s", messages);
+    free(messages);
+    snprintf(command, sizeof command,
+             "timeout 60 %s %s --user-data-dir=%s --window-size=1280,2000 --screenshot=%s file://%s/index.html "
+             ">/dev/null 2>&1",
+             browser, flags, profile, shot, dir);
+    assert_int_equal(system(command), 0);
+    char *png = slurp(shot);
+    assert_memory_equal(png, "\x89PNG", 4);
+    free(png);
+    printf("chromium rendered %s/index.html (screenshot %s)\n", dir, shot);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(page_has_tables_figures_and_failures),
+        cmocka_unit_test(page_without_gnuplot_still_written),
+        cmocka_unit_test(bad_run_json_is_reported),
+        cmocka_unit_test(renders_in_headless_chromium),
+    };
+    return cmocka_run_group_tests_name("reports_html", tests, make_scratch, remove_scratch);
+}

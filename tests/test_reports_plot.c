@@ -1,0 +1,287 @@
+/* bench plot: scripts and data for every figure kind from the fixture run
+ * directories, Demšar's critical-difference numbers in the CD diagram's data,
+ * rendering with gnuplot (skipped loudly without it), and the failure paths:
+ * gnuplot missing, a script failing, a hung gnuplot killed at the timeout. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reports/plot.h"
+
+static char scratch[64];
+
+static int make_scratch(void **state)
+{
+    (void)state;
+    snprintf(scratch, sizeof scratch, "/tmp/bench-plot-test-XXXXXX");
+    return mkdtemp(scratch) ? 0 : -1;
+}
+
+static int remove_scratch(void **state)
+{
+    (void)state;
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf %s", scratch);
+    return system(command) == 0 ? 0 : -1;
+}
+
+/* A fresh copy of a fixture run directory; returns its path (static buffer). */
+static const char *copy_fixture(const char *name, const char *as)
+{
+    static char path[256];
+    char command[1024];
+    snprintf(path, sizeof path, "%s/%s", scratch, as);
+    snprintf(command, sizeof command, "rm -rf %s && cp -r tests/data/reports/%s %s", path, name, path);
+    assert_int_equal(system(command), 0);
+    return path;
+}
+
+static char *read_file(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/figures/%s", dir, name);
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        fail_msg("missing %s", path);
+    fseek(file, 0, SEEK_END);
+    long size = ftell(file);
+    fseek(file, 0, SEEK_SET);
+    char *text = calloc((size_t)size + 1, 1);
+    assert_int_equal(fread(text, 1, (size_t)size, file), (size_t)size);
+    fclose(file);
+    return text;
+}
+
+static size_t count_kind(const bench_figure_list *list, unsigned kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < list->count; i++)
+        n += list->items[i].kind == kind;
+    return n;
+}
+
+static void scripts_and_data_for_every_kind(void **state)
+{
+    (void)state;
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1};
+    const char *dir = copy_fixture("forecast", "forecast-scripts");
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    assert_int_equal(count_kind(&list, BENCH_PLOT_HORIZON), 6); /* mse, mae × 3 datasets with >1 horizon */
+    assert_int_equal(count_kind(&list, BENCH_PLOT_CD), 2);      /* the m4 tables have a single row */
+    assert_int_equal(count_kind(&list, BENCH_PLOT_FORECAST), 1);
+    for (size_t i = 0; i < list.count; i++)
+        assert_null(list.items[i].output);
+    char *style = read_file(dir, "style.gp");
+    assert_non_null(strstr(style, "pngcairo"));
+    assert_non_null(strstr(style, "pdfcairo"));
+    free(style);
+    char *script = read_file(dir, "horizon_mse_ETTh1.gp");
+    assert_non_null(strstr(script, "load \"style.gp\""));
+    assert_non_null(strstr(script, "set xlabel \"forecast horizon H (steps)\""));
+    assert_non_null(strstr(script, "set ylabel \"MSE (lower is better)\""));
+    assert_non_null(strstr(script, "title \"gbrt_nocov\""));
+    free(script);
+    char *data = read_file(dir, "horizon_mae_national_illness.dat");
+    assert_non_null(strstr(data, "\n36 ")); /* horizon 36 row, gbrt_nocov failed: "?" */
+    assert_non_null(strstr(data, " ? ?\n"));
+    free(data);
+    /* Both prediction formats meet in one figure: the harness's per-cell file adds seasonal_naive. */
+    script = read_file(dir, "forecast_ETTh1_h96_s1_OT_w0.gp");
+    assert_non_null(strstr(script, "title \"seasonal_naive\""));
+    assert_non_null(strstr(script, "title \"ridge interval\""));
+    assert_non_null(strstr(script, "title \"truth\""));
+    free(script);
+    bench_figure_list_free(&list);
+
+    dir = copy_fixture("hcsc", "hcsc-scripts");
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    assert_int_equal(count_kind(&list, BENCH_PLOT_CURVES), 2); /* knn_acc, loss */
+    assert_int_equal(count_kind(&list, BENCH_PLOT_EMBEDDING), 1);
+    script = read_file(dir, "embedding_fashion_mnist_hcsc_s1.gp");
+    assert_non_null(strstr(script, "% of variance)"));
+    free(script);
+    bench_figure_list_free(&list);
+
+    dir = copy_fixture("detect", "detect-scripts");
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    assert_int_equal(count_kind(&list, BENCH_PLOT_AP), 2);
+    assert_int_equal(count_kind(&list, BENCH_PLOT_EXAMPLES), 2);
+    data = read_file(dir, "ap_cityscapes_foggy_shift.dat");
+    assert_non_null(strstr(data, "\"bicycle\""));
+    free(data);
+    bench_figure_list_free(&list);
+}
+
+/* Demšar (2006) Table 6 as a run directory: the CD diagram's data carries the
+ * published average ranks and the critical difference 2.569·sqrt(20/84). */
+static void demsar_cd_diagram_data(void **state)
+{
+    (void)state;
+    static const char *datasets[14] = {"adult", "breast_cancer", "wisconsin", "cmc", "ionosphere", "iris", "liver",
+                                       "lung_cancer", "lymphography", "mushroom", "primary_tumor", "rheum", "voting",
+                                       "wine"};
+    static const double auc[14][4] = {
+        {0.763, 0.768, 0.771, 0.798}, {0.599, 0.591, 0.590, 0.569}, {0.954, 0.971, 0.968, 0.967},
+        {0.628, 0.661, 0.654, 0.657}, {0.882, 0.888, 0.886, 0.898}, {0.936, 0.931, 0.916, 0.931},
+        {0.661, 0.668, 0.609, 0.685}, {0.583, 0.583, 0.563, 0.625}, {0.775, 0.838, 0.866, 0.875},
+        {1.000, 1.000, 1.000, 1.000}, {0.940, 0.962, 0.965, 0.962}, {0.619, 0.666, 0.614, 0.669},
+        {0.972, 0.981, 0.97501, 0.975}, {0.957, 0.978, 0.946, 0.970},
+    };
+    static const char *variants[4] = {"C4.5", "C4.5+m", "C4.5+cf", "C4.5+m+cf"};
+    char dir[128], path[256];
+    snprintf(dir, sizeof dir, "%s/demsar", scratch);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", file);
+    for (int d = 0; d < 14; d++)
+        for (int v = 0; v < 4; v++)
+            fprintf(file, "c%d%d,hcsc,%s,cv,c45,%s,,1,auc,%.5f,ok\n", d, v, datasets[d], variants[v], auc[d][v]);
+    fclose(file);
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CD};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    assert_int_equal(list.count, 1);
+    char *data = read_file(dir, "cd_hcsc_auc.dat");
+    assert_non_null(strstr(data, "# cd = 1.253"));
+    assert_non_null(strstr(data, "C4.5+m+cf 1.964286\nC4.5+m 2.000000\nC4.5+cf 2.892857\nC4.5 3.142857\n"));
+    free(data);
+    char *script = read_file(dir, "cd_hcsc_auc.gp");
+    assert_non_null(strstr(script, "CD = 1.254")); /* 2.569·sqrt(20/84) = 1.2536 */
+    assert_non_null(strstr(script, "\"(3.14) C4.5\""));  /* worst half on the right */
+    assert_non_null(strstr(script, "\"C4.5+m+cf (1.96)\""));
+    free(script);
+    bench_figure_list_free(&list);
+}
+
+static int have_gnuplot(void)
+{
+    char path[4096];
+    return bench_gnuplot_find(path, sizeof path, NULL, NULL) == BENCH_OK;
+}
+
+static void renders_every_kind_with_gnuplot(void **state)
+{
+    (void)state;
+    if (!have_gnuplot()) {
+        printf("SKIPPED: gnuplot not installed (apt-get install gnuplot-nox); scripts were still checked\n");
+        skip();
+    }
+    static const char *const fixtures[] = {"forecast", "hcsc", "detect"};
+    for (size_t f = 0; f < 3; f++) {
+        const char *dir = copy_fixture(fixtures[f], fixtures[f]);
+        bench_error error = {0};
+        bench_figure_list list;
+        bench_plot_options options = {.format = f == 2 ? BENCH_PLOT_SVG : BENCH_PLOT_PNG};
+        int status = bench_plot(&list, dir, &options, &error);
+        if (status != BENCH_OK)
+            fail_msg("%s: %s", fixtures[f], error.message);
+        assert_true(list.count >= 4);
+        for (size_t i = 0; i < list.count; i++) {
+            const bench_figure *figure = &list.items[i];
+            assert_non_null(figure->output);
+            char *content = read_file(dir, figure->output);
+            if (figure->kind == BENCH_PLOT_EXAMPLES || options.format == BENCH_PLOT_PNG)
+                assert_memory_equal(content, "\x89PNG", 4);
+            else
+                assert_non_null(strstr(content, "<svg"));
+            free(content);
+        }
+        bench_figure_list_free(&list);
+    }
+}
+
+static void write_program(const char *path, const char *body)
+{
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fprintf(file, "#!/bin/sh\n%s\n", body);
+    fclose(file);
+    assert_int_equal(chmod(path, 0755), 0);
+}
+
+static void gnuplot_problems_are_reported(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("detect", "detect-failures");
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.gnuplot = "/nonexistent/gnuplot", .kinds = BENCH_PLOT_AP};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_NOT_FOUND);
+    assert_non_null(strstr(error.message, "apt-get install gnuplot-nox"));
+    assert_non_null(strstr(error.message, "tables still work"));
+    assert_int_equal(list.count, 2); /* the scripts are there to run later */
+    bench_figure_list_free(&list);
+    free(read_file(dir, "ap_cityscapes_foggy_shift.gp"));
+
+    char program[256];
+    snprintf(program, sizeof program, "%s/failing-gnuplot", scratch);
+    write_program(program, "echo '\"x.gp\" line 3: unknown command' >&2; exit 1");
+    options.gnuplot = program;
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_IO);
+    assert_non_null(strstr(error.message, "line 3: unknown command"));
+    bench_figure_list_free(&list);
+
+    snprintf(program, sizeof program, "%s/hanging-gnuplot", scratch);
+    write_program(program, "exec sleep 20");
+    options = (bench_plot_options){.gnuplot = program, .kinds = BENCH_PLOT_AP, .timeout_seconds = 0.3};
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_IO);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    assert_non_null(strstr(error.message, "did not finish"));
+    assert_true(end.tv_sec - start.tv_sec < 5);
+    bench_figure_list_free(&list);
+}
+
+static void malformed_inputs_name_file_and_line(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("hcsc", "hcsc-bad");
+    char path[512];
+    snprintf(path, sizeof path, "%s/curves/training.csv", dir);
+    FILE *file = fopen(path, "a");
+    assert_non_null(file);
+    fputs("hcsc,hcsc,1,twenty,train,loss,0.5\n", file);
+    fclose(file);
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CURVES};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "training.csv:362: epoch 'twenty'"));
+    bench_figure_list_free(&list);
+
+    snprintf(path, sizeof path, "%s/embeddings/bad.csv", dir);
+    file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("dataset,variant,seed,f0,f1\nx,y,1,0.1,0.2\n", file);
+    fclose(file);
+    options.kinds = BENCH_PLOT_EMBEDDING;
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "bad.csv:1: no column 'label'"));
+    bench_figure_list_free(&list);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(scripts_and_data_for_every_kind),
+        cmocka_unit_test(demsar_cd_diagram_data),
+        cmocka_unit_test(renders_every_kind_with_gnuplot),
+        cmocka_unit_test(gnuplot_problems_are_reported),
+        cmocka_unit_test(malformed_inputs_name_file_and_line),
+    };
+    return cmocka_run_group_tests_name("reports_plot", tests, make_scratch, remove_scratch);
+}
