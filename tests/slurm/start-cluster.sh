@@ -26,6 +26,7 @@ mkdir -p "$dir" || skip "cannot create $dir"
 dir=$(cd "$dir" && pwd)
 mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
 chown munge:munge "$dir/munge" && chmod 0700 "$dir/munge" || skip "cannot hand $dir/munge to the munge user"
+runuser -u munge -- test -w "$dir/munge" || skip "the munge user cannot reach $dir/munge: make every parent directory searchable (chmod o+x)"
 # munged refuses a socket directory an unprivileged user could replace: every
 # parent must not be writable by others without the sticky bit.
 chmod o-w "$dir" 2>/dev/null
