@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bench/rng.h"
 #include "datasets/dataset.h"
 #include "support_process.h"
 
@@ -200,6 +202,92 @@ static void every_malformed_input_is_named(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* Random byte edits of every fixture (seeded, so reproducible): a reader may
+ * accept or reject the result, but only with OK or BAD_INPUT, never a crash,
+ * and what it accepts is sane.  Worth most under ASan/UBSan. */
+static void mutated_fixtures_fail_cleanly(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file, *second;
+        bench_dataset_info info;
+    } subjects[] = {
+        {"ett_tiny.csv", NULL, {.name = "m", .format = "csv_dated", .date_column = "date", .step_seconds = 3600}},
+        {"co2_like.csv", NULL,
+         {.name = "m", .format = "csv_dated", .date_column = "date", .timestamp_format = "%Y%m%d",
+          .step_seconds = 604800, .missing_policy = "interpolate"}},
+        {"lstnet_tiny.txt", NULL, {.name = "m", .format = "lstnet", .step_seconds = 86400, .start_date = "1990-01-01"}},
+        {"m4_train.csv", "m4_test.csv", {.name = "m", .format = "m4"}},
+        {"long_tiny.csv", NULL, {.name = "m", .format = "long", .step_seconds = 3600, .missing_policy = "interpolate"}},
+    };
+    const char *symbols = ",;\"\n\r \t0123456789.-eE:/naNiIfF";
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", test_temp_dir());
+    bench_rng rng;
+    bench_rng_seed(&rng, 20240601);
+    size_t accepted = 0, rejected = 0;
+    for (size_t k = 0; k < sizeof subjects / sizeof subjects[0]; k++) {
+        char source[PATH_MAX], second[PATH_MAX], path[PATH_MAX];
+        snprintf(source, sizeof source, "%s/tests/data/datasets/%s", test_source_dir(), subjects[k].file);
+        if (subjects[k].second)
+            snprintf(second, sizeof second, "%s/tests/data/datasets/%s", test_source_dir(), subjects[k].second);
+        size_t length;
+        char *original = test_read_file(source, &length);
+        assert_non_null(original);
+        char *text = malloc(length + 8);
+        assert_non_null(text);
+        snprintf(path, sizeof path, "%s/mutant", dir);
+        for (int round = 0; round < 150; round++) {
+            memcpy(text, original, length + 1);
+            size_t edits = 1 + bench_rng_below(&rng, 3);
+            size_t current = length;
+            for (size_t e = 0; e < edits && current > 0; e++) {
+                size_t at = bench_rng_below(&rng, current);
+                switch (bench_rng_below(&rng, 3)) {
+                case 0: /* replace */
+                    text[at] = symbols[bench_rng_below(&rng, strlen(symbols))];
+                    break;
+                case 1: /* delete */
+                    memmove(text + at, text + at + 1, current - at);
+                    current--;
+                    break;
+                default: /* cut the file short */
+                    text[at] = '\0';
+                    current = at;
+                    break;
+                }
+            }
+            text[current] = '\0';
+            assert_int_equal(test_write_file(path, text), 0);
+            const char *paths[2] = {path, subjects[k].second ? second : NULL};
+            bench_dataset *d = NULL;
+            bench_error error = {0};
+            int status = bench_dataset_load_path(&d, &subjects[k].info, paths, &error);
+            if (status != BENCH_OK && status != BENCH_BAD_INPUT)
+                fail_msg("%s round %d: status %d: %s", subjects[k].file, round, status, error.message);
+            if (status == BENCH_BAD_INPUT) {
+                assert_null(d);
+                assert_true(strstr(error.message, "mutant") != NULL || strstr(error.message, "m4_test") != NULL);
+                rejected++;
+                continue;
+            }
+            accepted++;
+            assert_true(d->series_count > 0);
+            for (size_t s = 0; s < d->series_count; s++) {
+                assert_true(d->series[s].length > 0);
+                for (size_t t = 0; t < d->series[s].length; t++)
+                    assert_true(isfinite(d->series[s].values[t]));
+            }
+            bench_dataset_free(d);
+        }
+        free(text);
+        free(original);
+    }
+    printf("mutants: %zu accepted, %zu rejected with a message naming the file\n", accepted, rejected);
+    assert_true(rejected > 0);
+    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* The CLI turns a malformed registered file into exit 2 with the message. */
 static void verify_command_reports_bad_file(void **state)
 {
@@ -260,6 +348,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_malformed_input_is_named),
+        cmocka_unit_test(mutated_fixtures_fail_cleanly),
         cmocka_unit_test(verify_command_reports_bad_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
