@@ -18,7 +18,8 @@ static void usage(FILE *stream)
             "\n"
             "Files are looked up in each directory of BENCH_DATA_PATH (colon list), then in the\n"
             "cache BENCH_DATA_DIR (default $XDG_CACHE_HOME/bench or ~/.cache/bench); fetch\n"
-            "downloads into the cache and checks the registry's sha256.\n");
+            "downloads into the cache and checks the registry's sha256; BENCH_DATA_MIRROR=URL\n"
+            "fetches every non-Debian file as URL/LOCAL-NAME instead (checksums still apply).\n");
 }
 
 static int is_deb(const bench_dataset_info *info)

@@ -127,7 +127,9 @@ typedef struct bench_fetch_report {
  * `dpkg-deb -x` in a temp directory and copy PATH out (other registered files
  * of the same package come along).  show_progress: draw progress on stderr when
  * it is a terminal.  The _ex form also fills *report (may be NULL) and takes any
- * info, registered or not. */
+ * info, registered or not.  BENCH_DATA_MIRROR (a URL prefix, e.g. a lab server
+ * or file:///data/copy) replaces every http source by MIRROR/LOCAL-FILE-NAME;
+ * checksums are still enforced. */
 int bench_dataset_fetch(const char *name, int show_progress, bench_error *error);
 int bench_dataset_fetch_ex(const bench_dataset_info *info, int show_progress, bench_fetch_report *report,
                            bench_error *error);

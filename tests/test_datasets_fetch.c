@@ -37,6 +37,7 @@ static struct {
     int port;
     char serve_dir[512];   /* what the server publishes */
     char cache_dir[512];   /* BENCH_DATA_DIR for this test */
+    char shared_data[1024]; /* BENCH_DATA_PATH as the suite set it, before the test hides it */
     char fixture_sha[65];
     char *fixture_text;
     size_t fixture_length;
@@ -109,6 +110,8 @@ static int start_server(void **state)
     setenv("no_proxy", "127.0.0.1,localhost", 1);
     setenv("NO_PROXY", "127.0.0.1,localhost", 1);
     setenv("BENCH_DATA_DIR", fx.cache_dir, 1);
+    const char *shared = getenv("BENCH_DATA_PATH");
+    snprintf(fx.shared_data, sizeof fx.shared_data, "%s", shared ? shared : "");
     unsetenv("BENCH_DATA_PATH");
 
     fx.port = free_port();
@@ -334,6 +337,78 @@ static void two_files_and_file_urls(void **state)
     bench_dataset_free(d);
 }
 
+/* The command line against the registry's real pinned checksums, through a
+ * mirror on the loopback server: `bench data fetch ETTh1` with ETTh1's own
+ * bytes succeeds; the same bytes served as ETTh2 fail the checksum; an
+ * unpinned entry is fetched with a warning. */
+static void cli_fetch_through_a_mirror(void **state)
+{
+    (void)state;
+    const char *binary = test_bench_binary();
+    if (access(binary, X_OK) != 0) {
+        printf("SKIPPED: %s not built\n", binary);
+        skip();
+    }
+    char source[PATH_MAX] = "";
+    for (const char *cursor = fx.shared_data; *cursor && source[0] == '\0';) {
+        size_t length = strcspn(cursor, ":");
+        snprintf(source, sizeof source, "%.*s/ETTh1.csv", (int)length, cursor);
+        if (access(source, R_OK) != 0)
+            source[0] = '\0';
+        cursor += length + (cursor[length] == ':');
+    }
+    if (source[0] == '\0') {
+        printf("SKIPPED: ETTh1.csv not in BENCH_DATA_PATH (%s)\n", fx.shared_data);
+        skip();
+    }
+    clear_cache();
+    size_t length;
+    char *etth1 = test_read_file(source, &length);
+    assert_non_null(etth1);
+    char path[PATH_MAX], mirror[128], mirror_env[160], path_env[] = "BENCH_DATA_PATH=";
+    snprintf(path, sizeof path, "%s/ETTh1.csv", fx.serve_dir);
+    assert_int_equal(test_write_file(path, etth1), 0);
+    snprintf(path, sizeof path, "%s/ETTh2.csv", fx.serve_dir);
+    assert_int_equal(test_write_file(path, etth1), 0);
+    free(etth1);
+    snprintf(path, sizeof path, "%s/electricity.txt.gz", fx.serve_dir);
+    assert_int_equal(test_write_file(path, "1,2\n3,4\n"), 0); /* plain text is fine for gzread */
+    snprintf(mirror, sizeof mirror, "http://127.0.0.1:%d/", fx.port);
+    snprintf(mirror_env, sizeof mirror_env, "BENCH_DATA_MIRROR=%s", mirror);
+    const char *env[] = {mirror_env, path_env, NULL};
+    test_process_result result;
+
+    const char *fetch_argv[] = {binary, "data", "fetch", "ETTh1", NULL};
+    assert_int_equal(test_process_run(&result, fetch_argv, NULL, env), 0);
+    if (result.exit_code != 0)
+        fail_msg("bench data fetch ETTh1: exit %d: %s", result.exit_code, result.err);
+    assert_non_null(strstr(result.out, "fetched"));
+    assert_non_null(strstr(result.out, "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066"));
+    test_process_free(&result);
+
+    const char *verify_argv[] = {binary, "data", "verify", "ETTh1", NULL};
+    assert_int_equal(test_process_run(&result, verify_argv, NULL, env), 0);
+    assert_int_equal(result.exit_code, 0);
+    assert_non_null(strstr(result.out, "sha256 ok"));
+    assert_non_null(strstr(result.out, "7 series, length 17420"));
+    test_process_free(&result);
+
+    const char *wrong_argv[] = {binary, "data", "fetch", "ETTh2", NULL};
+    assert_int_equal(test_process_run(&result, wrong_argv, NULL, env), 0);
+    assert_int_equal(result.exit_code, 2);
+    assert_non_null(strstr(result.err, "checksum mismatch"));
+    assert_non_null(strstr(result.err, "a3dc2c597b9218c7ce1cd55eb77b283fd459a1d09d753063f944967dd6b9218b"));
+    test_process_free(&result);
+    assert_int_equal(cache_entries("ETTh2"), 0);
+    assert_int_equal(cache_entries(".ETTh2"), 0);
+
+    const char *unpinned_argv[] = {binary, "data", "fetch", "electricity", NULL};
+    assert_int_equal(test_process_run(&result, unpinned_argv, NULL, env), 0);
+    assert_int_equal(result.exit_code, 0);
+    assert_non_null(strstr(result.err, "warning: electricity: electricity.txt.gz has no pinned checksum"));
+    test_process_free(&result);
+}
+
 /* ---- Debian sources, offline: a fake apt-get that hands over a local .deb ---- */
 
 static void build_fake_deb(const char *work, char *deb_path, size_t size)
@@ -483,6 +558,7 @@ int main(void)
         cmocka_unit_test(unpinned_file_reports_its_checksum),
         cmocka_unit_test(stale_cache_copy_is_replaced),
         cmocka_unit_test(two_files_and_file_urls),
+        cmocka_unit_test(cli_fetch_through_a_mirror),
         cmocka_unit_test(deb_source_with_fake_apt_get),
         cmocka_unit_test(real_debian_packages),
     };
