@@ -178,9 +178,11 @@ int bench_csv_read(const char *path, char delimiter, bench_csv_record_fn on_reco
         if (got < 0) {
             int zerr = 0;
             const char *message = gzerror(file, &zerr);
-            state.status = BENCH_FAIL(error, zerr == Z_ERRNO ? BENCH_IO : BENCH_BAD_INPUT,
-                                      "%s:%zu: corrupt or truncated gzip data (zlib: %s)", path, state.line,
-                                      zerr == Z_ERRNO ? strerror(errno) : message);
+            if (zerr == Z_ERRNO)
+                state.status = BENCH_FAIL(error, BENCH_IO, "%s: read error: %s", path, strerror(errno));
+            else
+                state.status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: corrupt or truncated gzip data (zlib: %s)",
+                                          path, state.line, message);
             break;
         }
         if (got == 0) {
