@@ -276,7 +276,7 @@ static int run_gnuplot(const plot_context *context, const char *gnuplot, const c
                        char *output, size_t output_size, bench_error *error)
 {
     const char *extension = bench_plot_format_extension(context->format);
-    char script[512], temporary[600], assignment[800], log_name[600];
+    char script[1024], temporary[1024], assignment[2200], log_name[5200];
     snprintf(script, sizeof script, "%s.gp", name);
     snprintf(output, output_size, "%s.%s", name, extension);
     snprintf(temporary, sizeof temporary, ".%s.%s.tmp", name, extension);
@@ -310,7 +310,7 @@ static int run_gnuplot(const plot_context *context, const char *gnuplot, const c
         if (elapsed > timeout) {
             kill(pid, SIGKILL);
             waitpid(pid, &wait_status, 0);
-            char path[1200];
+            char path[5200];
             snprintf(path, sizeof path, "%s/%s", context->figures, temporary);
             unlink(path);
             return BENCH_FAIL(error, BENCH_IO, "gnuplot did not finish %s/%s within %.0f s (killed)",
@@ -318,7 +318,7 @@ static int run_gnuplot(const plot_context *context, const char *gnuplot, const c
         }
         nanosleep(&pause, NULL);
     }
-    char from[1200], to[1200];
+    char from[5200], to[5200];
     snprintf(from, sizeof from, "%s/%s", context->figures, temporary);
     snprintf(to, sizeof to, "%s/%s", context->figures, output);
     if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
@@ -1480,7 +1480,7 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
             bench_figure *figure = &out->items[i];
             if (figure->script == NULL)
                 continue;
-            char name[600], output[700];
+            char name[600], output[1024];
             snprintf(name, sizeof name, "%.*s", (int)(strlen(figure->script) - 3), figure->script);
             bench_error failure = {0};
             if (run_gnuplot(&context, gnuplot, name, options.timeout_seconds, output, sizeof output, &failure) ==

@@ -175,7 +175,7 @@ int bench_stats_nemenyi_q(double *q, size_t k, double alpha, bench_error *error)
 
 int bench_stats_nemenyi_cd(double *cd, size_t k, size_t blocks, double alpha, bench_error *error)
 {
-    double q;
+    double q = NAN;
     int status = bench_stats_nemenyi_q(&q, k, alpha, error);
     if (status != BENCH_OK)
         return status;
