@@ -29,5 +29,6 @@ int cli_check_plugin(int argc, char **argv);
 int cli_plan(int argc, char **argv);
 int cli_merge(int argc, char **argv);
 int cli_slurm(int argc, char **argv);
+int cli_hcsc(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const bench_command commands[] = {
     {"plan", cli_plan, "write DIR/plan.csv: the cells of a configuration with their stable ids"},
     {"merge", cli_merge, "merge finished cells (shards) into results.csv, refusing duplicates, listing missing cells"},
     {"slurm", cli_slurm, "write (and --submit) a Slurm job array running the shards plus a merge job"},
+    {"hcsc", cli_hcsc, "HCSC self-supervised benchmark on Fashion-MNIST: run CONFIG, eval CHECKPOINT, methods"},
 };
 
 static void usage(FILE *stream)

@@ -213,6 +213,45 @@ static void l2_normalize(float *out, const float *in, size_t rows, size_t d)
     }
 }
 
+/* Images processed together through the conv blocks when batch-norm does not
+ * dictate the grouping (evaluation mode): small enough that a block's
+ * activations stay in cache between conv, BN, ReLU and pooling. */
+#define EVAL_CHUNK 32
+
+/* Conv blocks for images [first, first + count) of the batch: every buffer is
+ * batch-major, so the group's slice is contiguous.  Pool argmax indices are
+ * relative to the slice. */
+static void blocks_forward(hcsc_encoder *encoder, hcsc_activations *a, const float *images, size_t first,
+                           size_t count, size_t group_index, int training)
+{
+    const hcsc_encoder_config *config = &encoder->config;
+    nn_params *p = &encoder->params;
+    const float *input = images + first * config->image_size * config->image_size;
+    for (size_t l = 0; l < HCSC_BLOCKS; l++) {
+        size_t c = config->channels[l], side = block_side(config, l), spatial = side * side;
+        size_t offset = first * c * spatial;
+        nn_conv2d_dims dims = block_conv(config, l, count);
+        nn_conv2d_forward(a->conv_out[l] + offset, a->workspace, input, nn_params_value(p, encoder->conv_weight[l]),
+                          NULL, &dims);
+        /* Only the first group updates the running statistics (rank 0's copy). */
+        int updates = !training || group_index == 0;
+        nn_batchnorm_forward(a->bn_out[l] + offset, a->bn_mean[l] + group_index * c, a->bn_rstd[l] + group_index * c,
+                             updates ? nn_params_value(p, encoder->bn_running_mean[l]) : NULL,
+                             updates ? nn_params_value(p, encoder->bn_running_var[l]) : NULL, a->conv_out[l] + offset,
+                             nn_params_value(p, encoder->bn_weight[l]), nn_params_value(p, encoder->bn_bias[l]), count, c,
+                             spatial, BN_EPS, BN_MOMENTUM, training);
+        nn_relu_forward(a->bn_out[l] + offset, a->bn_out[l] + offset, count * c * spatial);
+        if (l + 1 < HCSC_BLOCKS) {
+            size_t pooled = first * c * spatial / 4;
+            nn_maxpool2d_forward(a->pool_out[l] + pooled, a->pool_argmax[l] + pooled, a->bn_out[l] + offset, count, c,
+                                 side, side, 2, 2, 0);
+            input = a->pool_out[l] + pooled;
+        } else {
+            nn_global_avgpool_forward(a->feature + first * c, a->bn_out[l] + offset, count, c, spatial);
+        }
+    }
+}
+
 void hcsc_encoder_forward(hcsc_encoder *encoder, hcsc_activations *a, const float *images, size_t batch,
                           size_t bn_groups, int training)
 {
@@ -220,29 +259,13 @@ void hcsc_encoder_forward(hcsc_encoder *encoder, hcsc_activations *a, const floa
     nn_params *p = &encoder->params;
     if (!training || bn_groups == 0)
         bn_groups = 1;
-    size_t group = batch / bn_groups;
-    const float *input = images;
-    for (size_t l = 0; l < HCSC_BLOCKS; l++) {
-        size_t c = config->channels[l], side = block_side(config, l), spatial = side * side;
-        nn_conv2d_dims dims = block_conv(config, l, batch);
-        nn_conv2d_forward(a->conv_out[l], a->workspace, input, nn_params_value(p, encoder->conv_weight[l]), NULL,
-                          &dims);
-        for (size_t g = 0; g < bn_groups; g++) {
-            size_t offset = g * group * c * spatial;
-            nn_batchnorm_forward(a->bn_out[l] + offset, a->bn_mean[l] + g * c, a->bn_rstd[l] + g * c,
-                                 g == 0 || !training ? nn_params_value(p, encoder->bn_running_mean[l]) : NULL,
-                                 g == 0 || !training ? nn_params_value(p, encoder->bn_running_var[l]) : NULL,
-                                 a->conv_out[l] + offset, nn_params_value(p, encoder->bn_weight[l]),
-                                 nn_params_value(p, encoder->bn_bias[l]), group, c, spatial, BN_EPS, BN_MOMENTUM,
-                                 training);
-        }
-        nn_relu_forward(a->bn_out[l], a->bn_out[l], batch * c * spatial);
-        if (l + 1 < HCSC_BLOCKS) {
-            nn_maxpool2d_forward(a->pool_out[l], a->pool_argmax[l], a->bn_out[l], batch, c, side, side, 2, 2, 0);
-            input = a->pool_out[l];
-        } else {
-            nn_global_avgpool_forward(a->feature, a->bn_out[l], batch, c, spatial);
-        }
+    if (training) {
+        size_t group = batch / bn_groups;
+        for (size_t g = 0; g < bn_groups; g++)
+            blocks_forward(encoder, a, images, g * group, group, g, 1);
+    } else {
+        for (size_t first = 0; first < batch; first += EVAL_CHUNK)
+            blocks_forward(encoder, a, images, first, batch - first < EVAL_CHUNK ? batch - first : EVAL_CHUNK, 0, 0);
     }
     size_t feature = config->channels[HCSC_BLOCKS - 1];
     nn_linear_forward(a->hidden, a->feature, nn_params_value(p, encoder->head_weight[0]),
@@ -251,6 +274,53 @@ void hcsc_encoder_forward(hcsc_encoder *encoder, hcsc_activations *a, const floa
     nn_linear_forward(a->projection, a->hidden_relu, nn_params_value(p, encoder->head_weight[1]),
                       nn_params_value(p, encoder->head_bias[1]), batch, config->head_hidden, config->projection_dim);
     l2_normalize(a->output, a->projection, batch, config->projection_dim);
+}
+
+/* Backward through the conv blocks of one BN group, from dfeature (count, C3)
+ * of that group; gradients accumulate into the parameter grads. */
+static void blocks_backward(hcsc_encoder *encoder, hcsc_activations *a, const float *images, const float *dfeature,
+                            size_t first, size_t count, size_t group_index)
+{
+    const hcsc_encoder_config *config = &encoder->config;
+    nn_params *p = &encoder->params;
+    size_t feature = config->channels[HCSC_BLOCKS - 1];
+    /* Ping-pong between the two large scratch buffers (group-sized use). */
+    float *dactivation = a->grad_big[0], *other = a->grad_big[1];
+    {
+        size_t side = block_side(config, HCSC_BLOCKS - 1);
+        memset(dactivation, 0, count * feature * side * side * sizeof(float));
+        nn_global_avgpool_backward(dactivation, dfeature, count, feature, side * side);
+    }
+    for (size_t l = HCSC_BLOCKS; l-- > 0;) {
+        size_t c = config->channels[l], side = block_side(config, l), spatial = side * side;
+        size_t elements = count * c * spatial, offset = first * c * spatial;
+        /* ReLU was applied in place on bn_out: output > 0 exactly where input > 0. */
+        memset(other, 0, elements * sizeof(float));
+        nn_relu_backward(other, dactivation, a->bn_out[l] + offset, elements);
+        float *dbn_out = other, *dconv_out = dactivation;
+        memset(dconv_out, 0, elements * sizeof(float));
+        nn_batchnorm_backward(dconv_out, nn_params_grad(p, encoder->bn_weight[l]), nn_params_grad(p, encoder->bn_bias[l]),
+                              dbn_out, a->conv_out[l] + offset, nn_params_value(p, encoder->bn_weight[l]),
+                              a->bn_mean[l] + group_index * c, a->bn_rstd[l] + group_index * c, count, c, spatial, 1);
+        nn_conv2d_dims dims = block_conv(config, l, count);
+        const float *input = l == 0 ? images + first * config->image_size * config->image_size
+                                    : a->pool_out[l - 1] + first * config->channels[l - 1] * spatial;
+        float *dinput = NULL;
+        if (l > 0) {
+            dinput = other;
+            memset(dinput, 0, count * config->channels[l - 1] * spatial * sizeof(float));
+        }
+        nn_conv2d_backward(dinput, nn_params_grad(p, encoder->conv_weight[l]), NULL, a->workspace, dconv_out, input,
+                           nn_params_value(p, encoder->conv_weight[l]), &dims);
+        if (l > 0) {
+            /* Max-pool of block l−1 (argmax relative to the group's slice). */
+            size_t previous_side = block_side(config, l - 1);
+            memset(dactivation, 0, count * config->channels[l - 1] * previous_side * previous_side * sizeof(float));
+            nn_maxpool2d_backward(dactivation, dinput,
+                                  a->pool_argmax[l - 1] + first * config->channels[l - 1] * spatial, count,
+                                  config->channels[l - 1], side, side);
+        }
+    }
 }
 
 void hcsc_encoder_backward(hcsc_encoder *encoder, hcsc_activations *a, const float *images,
@@ -288,47 +358,8 @@ void hcsc_encoder_backward(hcsc_encoder *encoder, hcsc_activations *a, const flo
     memset(dfeature, 0, batch * feature * sizeof(float));
     nn_linear_backward(dfeature, nn_params_grad(p, encoder->head_weight[0]), nn_params_grad(p, encoder->head_bias[0]),
                        dhidden, a->feature, nn_params_value(p, encoder->head_weight[0]), batch, feature, hidden);
-    /* Through the conv blocks, ping-ponging between the two large buffers. */
-    float *dactivation = a->grad_big[0], *other = a->grad_big[1];
-    {
-        size_t side = block_side(config, HCSC_BLOCKS - 1);
-        memset(dactivation, 0, batch * feature * side * side * sizeof(float));
-        nn_global_avgpool_backward(dactivation, dfeature, batch, feature, side * side);
-    }
-    for (size_t l = HCSC_BLOCKS; l-- > 0;) {
-        size_t c = config->channels[l], side = block_side(config, l), spatial = side * side;
-        size_t count = batch * c * spatial;
-        /* ReLU was applied in place on bn_out: output > 0 exactly where input > 0. */
-        memset(other, 0, count * sizeof(float));
-        nn_relu_backward(other, dactivation, a->bn_out[l], count);
-        float *dbn_out = other, *dconv_out = dactivation;
-        memset(dconv_out, 0, count * sizeof(float));
-        for (size_t g = 0; g < bn_groups; g++) {
-            size_t offset = g * group * c * spatial;
-            nn_batchnorm_backward(dconv_out + offset, nn_params_grad(p, encoder->bn_weight[l]),
-                                  nn_params_grad(p, encoder->bn_bias[l]), dbn_out + offset, a->conv_out[l] + offset,
-                                  nn_params_value(p, encoder->bn_weight[l]), a->bn_mean[l] + g * c,
-                                  a->bn_rstd[l] + g * c, group, c, spatial, 1);
-        }
-        nn_conv2d_dims dims = block_conv(config, l, batch);
-        const float *input = l == 0 ? images : a->pool_out[l - 1];
-        float *dinput = NULL;
-        if (l > 0) {
-            size_t in_count = batch * config->channels[l - 1] * spatial;
-            dinput = other;
-            memset(dinput, 0, in_count * sizeof(float));
-        }
-        nn_conv2d_backward(dinput, nn_params_grad(p, encoder->conv_weight[l]), NULL, a->workspace, dconv_out, input,
-                           nn_params_value(p, encoder->conv_weight[l]), &dims);
-        if (l > 0) {
-            /* Max-pool of block l−1: spread into its ReLU output. */
-            size_t previous_side = block_side(config, l - 1);
-            size_t previous_count = batch * config->channels[l - 1] * previous_side * previous_side;
-            memset(dactivation, 0, previous_count * sizeof(float));
-            nn_maxpool2d_backward(dactivation, dinput, a->pool_argmax[l - 1], batch, config->channels[l - 1], side,
-                                  side);
-        }
-    }
+    for (size_t g = 0; g < bn_groups; g++)
+        blocks_backward(encoder, a, images, dfeature + g * group * feature, g * group, group, g);
 }
 
 void hcsc_encoder_features(hcsc_encoder *encoder, hcsc_activations *a, const float *images, size_t count,

@@ -1,0 +1,192 @@
+/* `bench hcsc run CONFIG [--out DIR] [--jobs N] [--resume] [--quiet]`
+ * `bench hcsc eval CHECKPOINT [--seed S] [--train-limit N] [--test-limit N] [--data-dir DIR]`
+ * `bench hcsc methods` */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/cli.h"
+#include "hcsc/run.h"
+
+static void hcsc_usage(FILE *stream)
+{
+    fprintf(stream,
+            "usage: bench hcsc run CONFIG.ini [--out DIR] [--jobs N] [--resume] [--quiet]\n"
+            "       bench hcsc eval CHECKPOINT [--seed S] [--train-limit N] [--test-limit N] [--data-dir DIR]\n"
+            "       bench hcsc methods\n"
+            "run:  trains every [model NAME] of the config for every seed on Fashion-MNIST and writes\n"
+            "      DIR/results.csv (task=hcsc; protocols knn200, knn20, linear, kmeans), timings.csv, run.json,\n"
+            "      curves/<cell_id>.csv and checkpoints/<variant>-seed<S>.ckpt (default DIR: runs/<config name>).\n"
+            "eval: evaluates a saved encoder (its CHECKPOINT.json describes it); prints protocol,metric,value.\n");
+}
+
+static int parse_count(const char *text, unsigned long maximum, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long value = strtoul(text, &end, 10);
+    if (errno || end == text || *end != '\0' || text[0] == '-' || value > maximum)
+        return -1;
+    *out = value;
+    return 0;
+}
+
+static int hcsc_run_command(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"out", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
+        {"resume", no_argument, NULL, 'r'},    {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
+    };
+    const char *out_dir = NULL;
+    unsigned long jobs = 0;
+    int resume = 0, quiet = 0, option;
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "o:j:rqh", options, NULL)) != -1) {
+        switch (option) {
+        case 'o':
+            out_dir = optarg;
+            break;
+        case 'j':
+            if (parse_count(optarg, 64, &jobs) != 0 || jobs == 0) {
+                fprintf(stderr, "bench hcsc run: --jobs wants an integer in 1..64, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'r':
+            resume = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            hcsc_usage(stdout);
+            return 0;
+        default:
+            hcsc_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind + 1 != argc) {
+        hcsc_usage(stderr);
+        return 2;
+    }
+    const char *config_path = argv[optind];
+    hcsc_plan *plan = malloc(sizeof *plan);
+    if (plan == NULL) {
+        fprintf(stderr, "bench: error: out of memory\n");
+        return 1;
+    }
+    bench_error error = {0};
+    if (hcsc_plan_load(plan, config_path, &error) != BENCH_OK) {
+        free(plan);
+        return cli_report_error(&error);
+    }
+    if (jobs > 0)
+        plan->jobs = (unsigned)jobs;
+    char default_out[4096];
+    if (out_dir == NULL) {
+        const char *base = strrchr(config_path, '/');
+        base = base ? base + 1 : config_path;
+        size_t length = strcspn(base, ".");
+        snprintf(default_out, sizeof default_out, "runs/%.*s", (int)length, base);
+        out_dir = default_out;
+    }
+    hcsc_progress progress = {.stream = !quiet && isatty(STDERR_FILENO) ? stderr : NULL};
+    size_t failed = 0;
+    int status = hcsc_plan_run(plan, out_dir, resume, &progress, &failed, &error);
+    size_t cells = plan->cell_count;
+    free(plan);
+    if (status != BENCH_OK)
+        return cli_report_error(&error);
+    if (!quiet)
+        fprintf(stderr, "bench hcsc: %zu cells, %zu failed; results in %s/results.csv\n", cells, failed, out_dir);
+    return failed ? 1 : 0;
+}
+
+static int hcsc_eval_command(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"seed", required_argument, NULL, 's'},        {"train-limit", required_argument, NULL, 't'},
+        {"test-limit", required_argument, NULL, 'T'},  {"data-dir", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
+    };
+    unsigned long seed = 1, train_limit = 0, test_limit = 0;
+    const char *data_dir = NULL;
+    int option;
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "s:t:T:d:h", options, NULL)) != -1) {
+        switch (option) {
+        case 's':
+            if (parse_count(optarg, (unsigned long)-1 >> 1, &seed) != 0) {
+                fprintf(stderr, "bench hcsc eval: --seed wants a non-negative integer, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 't':
+            if (parse_count(optarg, 60000, &train_limit) != 0) {
+                fprintf(stderr, "bench hcsc eval: --train-limit wants 0..60000, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'T':
+            if (parse_count(optarg, 10000, &test_limit) != 0) {
+                fprintf(stderr, "bench hcsc eval: --test-limit wants 0..10000, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'h':
+            hcsc_usage(stdout);
+            return 0;
+        default:
+            hcsc_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind + 1 != argc) {
+        hcsc_usage(stderr);
+        return 2;
+    }
+    hcsc_eval_config config = {.linear_epochs = 100, .linear_holdout = 10000, .linear_learning_rate = 0.1,
+                               .kmeans_restarts = 10};
+    size_t train_count = train_limit ? train_limit : 60000;
+    if (config.linear_holdout >= train_count)
+        config.linear_holdout = train_count / 6;
+    hcsc_result results[HCSC_RESULT_COUNT];
+    bench_error error = {0};
+    if (hcsc_evaluate_checkpoint(results, argv[optind], data_dir, train_limit, test_limit, &config, seed, &error) !=
+        BENCH_OK)
+        return cli_report_error(&error);
+    printf("protocol,metric,value\n");
+    for (size_t r = 0; r < HCSC_RESULT_COUNT; r++)
+        printf("%s,%s,%.9g\n", results[r].protocol, results[r].metric, results[r].value);
+    return 0;
+}
+
+int cli_hcsc(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        hcsc_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "run"))
+        return hcsc_run_command(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "eval"))
+        return hcsc_eval_command(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "methods")) {
+        static const char *const names[] = {"raw", "moco", "pcl", "hcsc", "hcsc_no_is", "hcsc_no_ps"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            const hcsc_method *method = hcsc_method_find(names[i]);
+            printf("%-12s %s\n", method->name, method->description);
+        }
+        return 0;
+    }
+    fprintf(stderr, "bench hcsc: unknown subcommand '%s' (run, eval, methods)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,840 @@
+#include "hcsc/run.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/config.h"
+#include "bench/files.h"
+#include "nn/gemm.h"
+
+#define CHECKPOINT_TAG "hcsc_encoder"
+static const char results_header[] = "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n";
+static const char curves_header[] = "model,variant,seed,epoch,split,metric,value\n";
+
+/* ---- configuration ------------------------------------------------------- */
+
+static int parse_size(const char *path, const bench_config_entry *entry, size_t minimum, size_t maximum, size_t *out,
+                      bench_error *error)
+{
+    char *end;
+    errno = 0;
+    unsigned long long value = strtoull(entry->value, &end, 10);
+    if (errno || end == entry->value || *end != '\0' || entry->value[0] == '-' || value < minimum || value > maximum)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = '%s' is not an integer in [%zu, %zu]", path,
+                          entry->line, entry->key, entry->value, minimum, maximum);
+    *out = (size_t)value;
+    return BENCH_OK;
+}
+
+static int parse_real(const char *path, const bench_config_entry *entry, double minimum, double maximum, double *out,
+                      bench_error *error)
+{
+    char *end;
+    errno = 0;
+    double value = strtod(entry->value, &end);
+    if (errno || end == entry->value || *end != '\0' || !isfinite(value) || value < minimum || value > maximum)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = '%s' is not a number in [%g, %g]", path, entry->line,
+                          entry->key, entry->value, minimum, maximum);
+    *out = value;
+    return BENCH_OK;
+}
+
+/* Comma-separated integers; *count holds the capacity on entry. */
+static int parse_size_list(const char *path, const bench_config_entry *entry, size_t minimum, size_t maximum,
+                           size_t *out, size_t *count, bench_error *error)
+{
+    size_t capacity = *count, used = 0;
+    const char *cursor = entry->value;
+    while (*cursor != '\0') {
+        char *end;
+        errno = 0;
+        unsigned long long value = strtoull(cursor, &end, 10);
+        if (errno || end == cursor || cursor[0] == '-' || value < minimum || value > maximum || used == capacity ||
+            (*end != ',' && *end != '\0'))
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "%s:%zu: %s = '%s' must be up to %zu comma-separated integers in [%zu, %zu]", path,
+                              entry->line, entry->key, entry->value, capacity, minimum, maximum);
+        out[used++] = (size_t)value;
+        cursor = *end == ',' ? end + 1 : end;
+    }
+    if (used == 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s is empty", path, entry->line, entry->key);
+    *count = used;
+    return BENCH_OK;
+}
+
+static int parse_bool(const char *path, const bench_config_entry *entry, int *out, bench_error *error)
+{
+    const char *v = entry->value;
+    if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))
+        *out = 1;
+    else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0"))
+        *out = 0;
+    else
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = '%s' is not true/false", path, entry->line,
+                          entry->key, v);
+    return BENCH_OK;
+}
+
+/* Every key of [hcsc] with how to read it: one table, so the list of known keys
+ * in error messages and the parser cannot drift. */
+typedef enum { KEY_SIZE, KEY_REAL, KEY_LIST, KEY_MODE } key_kind;
+typedef struct recipe_key {
+    const char *name;
+    key_kind kind;
+    double minimum, maximum;
+    size_t offset;             /* into hcsc_plan */
+    size_t list_capacity;
+} recipe_key;
+
+#define PLAN_FIELD(field) offsetof(hcsc_plan, field)
+static const recipe_key recipe_keys[] = {
+    {"epochs", KEY_SIZE, 1, 10000, PLAN_FIELD(train.epochs), 0},
+    {"batch", KEY_SIZE, 2, 65536, PLAN_FIELD(train.batch), 0},
+    {"queue", KEY_SIZE, 2, 1 << 20, PLAN_FIELD(train.queue_size), 0},
+    {"warmup_epochs", KEY_SIZE, 0, 10000, PLAN_FIELD(train.warmup_epochs), 0},
+    {"bn_group_size", KEY_SIZE, 1, 65536, PLAN_FIELD(train.bn_group_size), 0},
+    {"learning_rate", KEY_REAL, 1e-8, 100, PLAN_FIELD(train.learning_rate), 0},
+    {"lr_final", KEY_REAL, 0, 100, PLAN_FIELD(train.lr_final), 0},
+    {"momentum", KEY_REAL, 0, 0.9999, PLAN_FIELD(train.sgd_momentum), 0},
+    {"weight_decay", KEY_REAL, 0, 1, PLAN_FIELD(train.weight_decay), 0},
+    {"key_momentum", KEY_REAL, 0, 1, PLAN_FIELD(train.key_momentum), 0},
+    {"temperature", KEY_REAL, 1e-4, 100, PLAN_FIELD(train.temperature), 0},
+    {"clusters", KEY_LIST, 2, 1 << 20, PLAN_FIELD(train.cluster_counts), HCSC_MAX_LEVELS},
+    {"kmeans_iterations", KEY_SIZE, 1, 10000, PLAN_FIELD(train.kmeans_iterations), 0},
+    {"kmeans_restarts", KEY_SIZE, 1, 1000, PLAN_FIELD(train.kmeans_restarts), 0},
+    {"selection_mode", KEY_MODE, 0, 0, PLAN_FIELD(train.selection_mode), 0},
+    {"channels", KEY_LIST, 1, 4096, PLAN_FIELD(train.encoder.channels), HCSC_BLOCKS},
+    {"head_hidden", KEY_SIZE, 1, 65536, PLAN_FIELD(train.encoder.head_hidden), 0},
+    {"projection_dim", KEY_SIZE, 2, 65536, PLAN_FIELD(train.encoder.projection_dim), 0},
+    {"crop_scale_min", KEY_REAL, 0.01, 1, PLAN_FIELD(train.augment.crop_scale_min), 0},
+    {"flip_probability", KEY_REAL, 0, 1, PLAN_FIELD(train.augment.flip_probability), 0},
+    {"jitter_probability", KEY_REAL, 0, 1, PLAN_FIELD(train.augment.jitter_probability), 0},
+    {"brightness", KEY_REAL, 0, 1, PLAN_FIELD(train.augment.brightness), 0},
+    {"contrast", KEY_REAL, 0, 1, PLAN_FIELD(train.augment.contrast), 0},
+    {"noise_std", KEY_REAL, 0, 1, PLAN_FIELD(train.augment.noise_std), 0},
+    {"monitor_every", KEY_SIZE, 0, 10000, PLAN_FIELD(train.monitor_every), 0},
+    {"linear_epochs", KEY_SIZE, 1, 10000, PLAN_FIELD(eval.linear_epochs), 0},
+    {"linear_holdout", KEY_SIZE, 1, 1000000, PLAN_FIELD(eval.linear_holdout), 0},
+    {"linear_learning_rate", KEY_REAL, 1e-8, 100, PLAN_FIELD(eval.linear_learning_rate), 0},
+    {"eval_kmeans_restarts", KEY_SIZE, 1, 1000, PLAN_FIELD(eval.kmeans_restarts), 0},
+};
+
+static int read_recipe_key(hcsc_plan *plan, const recipe_key *key, const bench_config_entry *entry, bench_error *error)
+{
+    char *field = (char *)plan + key->offset;
+    const char *path = plan->config_path;
+    switch (key->kind) {
+    case KEY_SIZE:
+        return parse_size(path, entry, (size_t)key->minimum, (size_t)key->maximum, (size_t *)field, error);
+    case KEY_REAL:
+        return parse_real(path, entry, key->minimum, key->maximum, (double *)field, error);
+    case KEY_LIST: {
+        size_t count = key->list_capacity;
+        size_t values[HCSC_MAX_LEVELS];
+        int status = parse_size_list(path, entry, (size_t)key->minimum, (size_t)key->maximum, values, &count, error);
+        if (status != BENCH_OK)
+            return status;
+        if (key->offset == PLAN_FIELD(train.encoder.channels) && count != HCSC_BLOCKS)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: channels needs exactly %d values", path, entry->line,
+                              HCSC_BLOCKS);
+        memcpy(field, values, count * sizeof(size_t));
+        if (key->offset == PLAN_FIELD(train.cluster_counts))
+            plan->train.level_count = count;
+        return BENCH_OK;
+    }
+    case KEY_MODE:
+        if (!strcmp(entry->value, "zero"))
+            plan->train.selection_mode = HCSC_SELECTION_ZERO;
+        else if (!strcmp(entry->value, "remove"))
+            plan->train.selection_mode = HCSC_SELECTION_REMOVE;
+        else
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: selection_mode = '%s' (choices: zero, remove)", path,
+                              entry->line, entry->value);
+        return BENCH_OK;
+    }
+    return BENCH_INTERNAL;
+}
+
+static int unknown_key(const char *path, const bench_config_section *section, const bench_config_entry *entry,
+                       const char *known, bench_error *error)
+{
+    return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown key '%s' in [%s%s%s]; known keys: %s", path, entry->line,
+                      entry->key, section->kind, section->label[0] ? " " : "", section->label, known);
+}
+
+/* A canonical text of everything that changes a cell's numbers, hashed into its id. */
+static void recipe_text(const hcsc_plan *plan, char *out, size_t size)
+{
+    const hcsc_train_config *t = &plan->train;
+    size_t used = (size_t)snprintf(
+        out, size,
+        "e%zu b%zu q%zu w%zu g%zu lr%.9g lf%.9g m%.9g wd%.9g km%.9g t%.9g ki%zu kr%zu sm%d c%zu,%zu,%zu h%zu d%zu "
+        "cs%.9g fp%.9g jp%.9g br%.9g co%.9g ns%.9g me%zu le%zu lh%zu llr%.9g ekr%zu tl%zu te%zu L",
+        t->epochs, t->batch, t->queue_size, t->warmup_epochs, t->bn_group_size, t->learning_rate, t->lr_final,
+        t->sgd_momentum, t->weight_decay, t->key_momentum, t->temperature, t->kmeans_iterations, t->kmeans_restarts,
+        (int)t->selection_mode, t->encoder.channels[0], t->encoder.channels[1], t->encoder.channels[2],
+        t->encoder.head_hidden, t->encoder.projection_dim, t->augment.crop_scale_min, t->augment.flip_probability,
+        t->augment.jitter_probability, t->augment.brightness, t->augment.contrast, t->augment.noise_std,
+        t->monitor_every, plan->eval.linear_epochs, plan->eval.linear_holdout, plan->eval.linear_learning_rate,
+        plan->eval.kmeans_restarts, plan->train_limit, plan->test_limit);
+    for (size_t l = 0; l < t->level_count && used < size; l++)
+        used += (size_t)snprintf(out + used, size - used, "%s%zu", l ? "," : "", t->cluster_counts[l]);
+}
+
+int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
+{
+    memset(plan, 0, sizeof *plan);
+    snprintf(plan->config_path, sizeof plan->config_path, "%s", path);
+    hcsc_train_defaults(&plan->train);
+    plan->eval = (hcsc_eval_config){.linear_epochs = 100, .linear_holdout = 10000, .linear_learning_rate = 0.1,
+                                    .kmeans_restarts = 10};
+    plan->jobs = 1;
+    plan->threads = 1;
+    plan->checkpoints = 1;
+    bench_config *config = NULL;
+    int status = bench_config_load(&config, path, error);
+    if (status != BENCH_OK)
+        return status;
+    size_t seeds[HCSC_MAX_SEEDS] = {1, 2, 3}, seed_count = 3;
+    char known[1024] = "";
+    for (size_t k = 0, used = 0; k < sizeof recipe_keys / sizeof recipe_keys[0] && used < sizeof known; k++)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", k ? ", " : "", recipe_keys[k].name);
+    /* [run] and [hcsc] first, so models see the final seeds. */
+    for (size_t s = 0; s < config->section_count && status == BENCH_OK; s++) {
+        bench_config_section *section = &config->sections[s];
+        if (!strcmp(section->kind, "run")) {
+            for (size_t e = 0; e < section->entry_count && status == BENCH_OK; e++) {
+                bench_config_entry *entry = &section->entries[e];
+                size_t value;
+                entry->used = 1;
+                if (!strcmp(entry->key, "seeds")) {
+                    seed_count = HCSC_MAX_SEEDS;
+                    status = parse_size_list(path, entry, 0, (size_t)1 << 62, seeds, &seed_count, error);
+                } else if (!strcmp(entry->key, "jobs")) {
+                    status = parse_size(path, entry, 1, 64, &value, error);
+                    plan->jobs = (unsigned)value;
+                } else if (!strcmp(entry->key, "threads")) {
+                    status = parse_size(path, entry, 1, 64, &value, error);
+                    plan->threads = (unsigned)value;
+                } else if (!strcmp(entry->key, "train_limit")) {
+                    status = parse_size(path, entry, 0, 60000, &plan->train_limit, error);
+                } else if (!strcmp(entry->key, "test_limit")) {
+                    status = parse_size(path, entry, 0, 10000, &plan->test_limit, error);
+                } else if (!strcmp(entry->key, "checkpoints")) {
+                    status = parse_bool(path, entry, &plan->checkpoints, error);
+                } else if (!strcmp(entry->key, "data_dir")) {
+                    snprintf(plan->data_dir, sizeof plan->data_dir, "%s", entry->value);
+                } else {
+                    status = unknown_key(path, section, entry,
+                                         "seeds, jobs, threads, train_limit, test_limit, checkpoints, data_dir", error);
+                }
+            }
+        } else if (!strcmp(section->kind, "hcsc")) {
+            for (size_t e = 0; e < section->entry_count && status == BENCH_OK; e++) {
+                bench_config_entry *entry = &section->entries[e];
+                const recipe_key *key = NULL;
+                for (size_t k = 0; k < sizeof recipe_keys / sizeof recipe_keys[0]; k++)
+                    if (!strcmp(recipe_keys[k].name, entry->key))
+                        key = &recipe_keys[k];
+                entry->used = 1;
+                status = key ? read_recipe_key(plan, key, entry, error) : unknown_key(path, section, entry, known, error);
+            }
+        } else if (strcmp(section->kind, "model") != 0) {
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown section [%s] (sections: run, hcsc, model NAME)",
+                                path, section->line, section->kind);
+        }
+    }
+    char recipe[2048];
+    recipe_text(plan, recipe, sizeof recipe);
+    for (size_t s = 0; s < config->section_count && status == BENCH_OK; s++) {
+        bench_config_section *section = &config->sections[s];
+        if (strcmp(section->kind, "model") != 0)
+            continue;
+        if (section->label[0] == '\0' || strlen(section->label) >= sizeof plan->cells[0].variant) {
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: [model NAME] needs a name of 1..63 characters", path,
+                                section->line);
+            break;
+        }
+        const char *method_name = section->label;
+        size_t model_seeds[HCSC_MAX_SEEDS], model_seed_count = seed_count;
+        memcpy(model_seeds, seeds, sizeof seeds);
+        for (size_t e = 0; e < section->entry_count && status == BENCH_OK; e++) {
+            bench_config_entry *entry = &section->entries[e];
+            entry->used = 1;
+            if (!strcmp(entry->key, "method"))
+                method_name = entry->value;
+            else if (!strcmp(entry->key, "seeds")) {
+                model_seed_count = HCSC_MAX_SEEDS;
+                status = parse_size_list(path, entry, 0, (size_t)1 << 62, model_seeds, &model_seed_count, error);
+            } else
+                status = unknown_key(path, section, entry, "method, seeds", error);
+        }
+        if (status != BENCH_OK)
+            break;
+        const hcsc_method *method = hcsc_method_find(method_name);
+        if (method == NULL) {
+            char list[256];
+            hcsc_method_list(list, sizeof list);
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown method '%s' (methods: %s)", path, section->line,
+                                method_name, list);
+            break;
+        }
+        for (size_t i = 0; i < model_seed_count; i++) {
+            if (plan->cell_count == HCSC_MAX_CELLS) {
+                status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: more than %d cells", path, HCSC_MAX_CELLS);
+                break;
+            }
+            hcsc_cell *cell = &plan->cells[plan->cell_count++];
+            snprintf(cell->variant, sizeof cell->variant, "%s", section->label);
+            cell->method = method;
+            cell->seed = model_seeds[i];
+            char definition[2300];
+            int length = snprintf(definition, sizeof definition, "hcsc|fashion_mnist|%s|%s|%llu|%s", cell->variant,
+                                  method->name, (unsigned long long)cell->seed, method->trains ? recipe : "raw");
+            snprintf(cell->id, sizeof cell->id, "%016llx",
+                     (unsigned long long)bench_hash64(definition, (size_t)length, 0));
+        }
+    }
+    if (status == BENCH_OK && plan->cell_count == 0)
+        status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: no [model NAME] sections: nothing to run", path);
+    if (status == BENCH_OK) {
+        /* The trainer's own checks, once, before anything runs. */
+        for (size_t c = 0; c < plan->cell_count && status == BENCH_OK; c++) {
+            if (!plan->cells[c].method->trains)
+                continue;
+            size_t train_count = plan->train_limit ? plan->train_limit : 60000;
+            hcsc_train_config check = plan->train;
+            if (check.queue_size % check.batch != 0 || check.batch % check.bn_group_size != 0 ||
+                train_count < check.batch)
+                status = BENCH_FAIL(error, BENCH_BAD_INPUT,
+                                    "%s: [hcsc] queue (%zu) must be a multiple of batch (%zu), batch of bn_group_size "
+                                    "(%zu), and the training images (%zu) at least one batch",
+                                    path, check.queue_size, check.batch, check.bn_group_size, train_count);
+            size_t previous = train_count;
+            for (size_t l = 0; l < check.level_count && status == BENCH_OK; l++) {
+                if (check.cluster_counts[l] > previous)
+                    status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: [hcsc] clusters must shrink level by level", path);
+                previous = check.cluster_counts[l];
+            }
+            if (plan->eval.linear_holdout >= train_count)
+                status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: [hcsc] linear_holdout %zu leaves no training rows",
+                                    path, plan->eval.linear_holdout);
+            break;
+        }
+    }
+    bench_config_free(config);
+    return status;
+}
+
+/* ---- data and evaluation -------------------------------------------------- */
+
+static void truncate_set(bench_image_set *set, size_t limit)
+{
+    if (limit > 0 && limit < set->count)
+        set->count = limit; /* the arrays keep their size; only the first `limit` are used */
+}
+
+int hcsc_load_data(bench_image_set *train, bench_image_set *test, const char *data_dir, size_t train_limit,
+                   size_t test_limit, bench_error *error)
+{
+    int status = fashion_mnist(train, data_dir && data_dir[0] ? data_dir : NULL, "train", error);
+    if (status != BENCH_OK)
+        return status;
+    status = fashion_mnist(test, data_dir && data_dir[0] ? data_dir : NULL, "test", error);
+    if (status != BENCH_OK) {
+        bench_image_set_free(train);
+        return status;
+    }
+    truncate_set(train, train_limit);
+    truncate_set(test, test_limit);
+    return BENCH_OK;
+}
+
+int hcsc_evaluate_features(hcsc_result *results, const float *train, const uint8_t *train_labels, size_t train_count,
+                           const float *test, const uint8_t *test_labels, size_t test_count, size_t d,
+                           const hcsc_eval_config *config, uint64_t seed, bench_error *error)
+{
+    static const char *const protocols[HCSC_RESULT_COUNT] = {"knn200", "knn20", "linear", "kmeans",
+                                                             "kmeans", "kmeans", "kmeans"};
+    static const char *const metrics[HCSC_RESULT_COUNT] = {"accuracy", "accuracy", "accuracy", "nmi",
+                                                           "ami",      "ari",      "accuracy"};
+    for (size_t r = 0; r < HCSC_RESULT_COUNT; r++)
+        results[r] = (hcsc_result){.protocol = protocols[r], .metric = metrics[r], .value = NAN};
+    size_t k200 = train_count < 200 ? train_count : 200, k20 = train_count < 20 ? train_count : 20;
+    int status = hcsc_knn_classify(&results[0].value, NULL, train, train_labels, train_count, test, test_labels,
+                                   test_count, d, 10, k200, 0.1, error);
+    if (status == BENCH_OK)
+        status = hcsc_knn_classify(&results[1].value, NULL, train, train_labels, train_count, test, test_labels,
+                                   test_count, d, 10, k20, 0.07, error);
+    if (status != BENCH_OK)
+        return status;
+    hcsc_linear_probe_config probe;
+    hcsc_linear_probe_defaults(&probe);
+    probe.epochs = config->linear_epochs;
+    probe.holdout = config->linear_holdout < train_count ? config->linear_holdout : train_count / 6;
+    probe.learning_rate = config->linear_learning_rate;
+    bench_rng rng;
+    bench_rng_derive(&rng, seed, "hcsc-linear-probe");
+    status = hcsc_linear_probe(&results[2].value, NULL, train, train_labels, train_count, test, test_labels, test_count,
+                               d, 10, &probe, &rng, error);
+    if (status != BENCH_OK)
+        return status;
+    hcsc_cluster_scores scores;
+    bench_rng_derive(&rng, seed, "hcsc-eval-kmeans");
+    status = hcsc_kmeans_scores(&scores, test, test_labels, test_count, d, 10, config->kmeans_restarts, &rng, error);
+    if (status != BENCH_OK)
+        return status;
+    results[3].value = scores.nmi;
+    results[4].value = scores.ami;
+    results[5].value = scores.ari;
+    results[6].value = scores.accuracy;
+    return BENCH_OK;
+}
+
+/* Backbone features (normalised) of a whole set with an encoder; caller frees. */
+static float *encode_set(hcsc_encoder *encoder, const bench_image_set *set, size_t chunk, bench_error *error)
+{
+    size_t f = hcsc_encoder_feature_dim(encoder);
+    float *features = malloc(set->count * f * sizeof *features);
+    hcsc_activations activations;
+    if (features == NULL || hcsc_activations_create(&activations, &encoder->config, chunk, 1, error) != BENCH_OK) {
+        free(features);
+        BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot allocate features of %zu images", set->count);
+        return NULL;
+    }
+    hcsc_encoder_features(encoder, &activations, set->images, set->count, features, NULL, 1);
+    hcsc_activations_free(&activations);
+    return features;
+}
+
+static float *normalized_pixels(const bench_image_set *set, bench_error *error)
+{
+    size_t pixels = set->height * set->width;
+    float *copy = malloc(set->count * pixels * sizeof *copy);
+    if (copy == NULL) {
+        BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot copy %zu images", set->count);
+        return NULL;
+    }
+    memcpy(copy, set->images, set->count * pixels * sizeof *copy);
+    hcsc_l2_normalize_rows(copy, set->count, pixels);
+    return copy;
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+static int save_checkpoint(const hcsc_encoder *encoder, const hcsc_cell *cell, const char *path, bench_error *error)
+{
+    int status = nn_params_save(&encoder->params, CHECKPOINT_TAG, path, error);
+    if (status != BENCH_OK)
+        return status;
+    const hcsc_encoder_config *c = &encoder->config;
+    json_t *root = json_pack("{s:s, s:I, s:[I,I,I], s:I, s:I, s:s, s:s, s:I}", "format", "bench-hcsc-encoder/1",
+                             "image_size", (json_int_t)c->image_size, "channels", (json_int_t)c->channels[0],
+                             (json_int_t)c->channels[1], (json_int_t)c->channels[2], "head_hidden",
+                             (json_int_t)c->head_hidden, "projection_dim", (json_int_t)c->projection_dim, "method",
+                             cell->method->name, "variant", cell->variant, "seed", (json_int_t)cell->seed);
+    char sidecar[4200];
+    snprintf(sidecar, sizeof sidecar, "%s.json", path);
+    bench_atomic_file file;
+    status = root ? bench_atomic_open(&file, sidecar, error)
+                  : BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: cannot build the description", sidecar);
+    if (status == BENCH_OK) {
+        if (json_dumpf(root, file.stream, JSON_INDENT(2)) != 0 || fputc('\n', file.stream) == EOF) {
+            bench_atomic_abort(&file);
+            status = BENCH_FAIL(error, BENCH_IO, "%s: cannot write", sidecar);
+        } else {
+            status = bench_atomic_commit(&file, error);
+        }
+    }
+    json_decref(root);
+    return status;
+}
+
+static int json_size(json_t *root, const char *key, size_t *out, const char *path, bench_error *error)
+{
+    json_t *value = json_object_get(root, key);
+    if (!json_is_integer(value) || json_integer_value(value) <= 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: '%s' must be a positive integer", path, key);
+    *out = (size_t)json_integer_value(value);
+    return BENCH_OK;
+}
+
+int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
+                             size_t train_limit, size_t test_limit, const hcsc_eval_config *config, uint64_t seed,
+                             bench_error *error)
+{
+    char sidecar[4200];
+    snprintf(sidecar, sizeof sidecar, "%s.json", checkpoint_path);
+    json_error_t json_error;
+    json_t *root = json_load_file(sidecar, 0, &json_error);
+    if (root == NULL)
+        return BENCH_FAIL(error, access(sidecar, R_OK) == 0 ? BENCH_BAD_INPUT : BENCH_NOT_FOUND, "%s:%d: %s", sidecar,
+                          json_error.line, json_error.text);
+    hcsc_encoder_config encoder_config;
+    hcsc_encoder_defaults(&encoder_config);
+    json_t *format = json_object_get(root, "format"), *channels = json_object_get(root, "channels");
+    int status = BENCH_OK;
+    if (!json_is_string(format) || strcmp(json_string_value(format), "bench-hcsc-encoder/1") != 0)
+        status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: not a bench HCSC encoder description (format)", sidecar);
+    if (status == BENCH_OK)
+        status = json_size(root, "image_size", &encoder_config.image_size, sidecar, error);
+    if (status == BENCH_OK)
+        status = json_size(root, "head_hidden", &encoder_config.head_hidden, sidecar, error);
+    if (status == BENCH_OK)
+        status = json_size(root, "projection_dim", &encoder_config.projection_dim, sidecar, error);
+    if (status == BENCH_OK && (!json_is_array(channels) || json_array_size(channels) != HCSC_BLOCKS))
+        status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: 'channels' must list %d integers", sidecar, HCSC_BLOCKS);
+    for (size_t l = 0; l < HCSC_BLOCKS && status == BENCH_OK; l++) {
+        json_t *value = json_array_get(channels, l);
+        if (!json_is_integer(value) || json_integer_value(value) <= 0)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: channels[%zu] is not a positive integer", sidecar, l);
+        else
+            encoder_config.channels[l] = (size_t)json_integer_value(value);
+    }
+    json_decref(root);
+    if (status != BENCH_OK)
+        return status;
+    hcsc_encoder encoder;
+    bench_rng rng;
+    bench_rng_seed(&rng, 0);
+    status = hcsc_encoder_create(&encoder, &encoder_config, &rng, error);
+    if (status != BENCH_OK)
+        return status;
+    status = nn_params_load(&encoder.params, CHECKPOINT_TAG, checkpoint_path, error);
+    bench_image_set train = {0}, test = {0};
+    if (status == BENCH_OK)
+        status = hcsc_load_data(&train, &test, data_dir, train_limit, test_limit, error);
+    if (status == BENCH_OK && (train.height != encoder_config.image_size || train.width != encoder_config.image_size))
+        status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: encoder for %zu-pixel images, data are %zu×%zu",
+                            checkpoint_path, encoder_config.image_size, train.height, train.width);
+    float *train_features = NULL, *test_features = NULL;
+    if (status == BENCH_OK) {
+        train_features = encode_set(&encoder, &train, 256, error);
+        test_features = train_features ? encode_set(&encoder, &test, 256, error) : NULL;
+        status = test_features ? BENCH_OK : error->code;
+    }
+    if (status == BENCH_OK)
+        status = hcsc_evaluate_features(results, train_features, train.labels, train.count, test_features, test.labels,
+                                        test.count, hcsc_encoder_feature_dim(&encoder), config, seed, error);
+    free(train_features);
+    free(test_features);
+    bench_image_set_free(&train);
+    bench_image_set_free(&test);
+    hcsc_encoder_free(&encoder);
+    return status;
+}
+
+/* ---- cells ------------------------------------------------------------------ */
+
+typedef struct curve_context {
+    FILE *curve;
+    const hcsc_cell *cell;
+    const hcsc_plan *plan;
+    const hcsc_progress *progress;
+} curve_context;
+
+static void write_curve_row(FILE *stream, const hcsc_cell *cell, size_t epoch, const char *split, const char *metric,
+                            double value)
+{
+    fprintf(stream, "%s,%s,%llu,%zu,%s,%s,%.9g\n", cell->method->name, cell->variant, (unsigned long long)cell->seed,
+            epoch, split, metric, value);
+}
+
+static void on_epoch(const hcsc_epoch_report *report, void *opaque)
+{
+    curve_context *c = opaque;
+    write_curve_row(c->curve, c->cell, report->epoch, "train", "loss", report->mean_loss);
+    write_curve_row(c->curve, c->cell, report->epoch, "train", "loss_instance", report->mean_instance);
+    write_curve_row(c->curve, c->cell, report->epoch, "train", "loss_prototype", report->mean_prototype);
+    if (!isnan(report->knn_accuracy))
+        write_curve_row(c->curve, c->cell, report->epoch, "test", "knn200_accuracy", report->knn_accuracy);
+    if (c->progress != NULL && c->progress->stream != NULL) {
+        fprintf(c->progress->stream, "hcsc: %s seed %llu epoch %zu/%zu loss %.4f (ins %.4f proto %.4f)", c->cell->variant,
+                (unsigned long long)c->cell->seed, report->epoch, c->plan->train.epochs, report->mean_loss,
+                report->mean_instance, report->mean_prototype);
+        if (!isnan(report->knn_accuracy))
+            fprintf(c->progress->stream, " kNN %.4f", report->knn_accuracy);
+        fprintf(c->progress->stream, " %.0f s (clustering %.0f s)\n", report->seconds, report->cluster_seconds);
+        fflush(c->progress->stream);
+    }
+}
+
+static double seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+static void write_rows(FILE *stream, const hcsc_cell *cell, const hcsc_result *results, int ok)
+{
+    static const char *const protocols[HCSC_RESULT_COUNT] = {"knn200", "knn20", "linear", "kmeans",
+                                                             "kmeans", "kmeans", "kmeans"};
+    static const char *const metrics[HCSC_RESULT_COUNT] = {"accuracy", "accuracy", "accuracy", "nmi",
+                                                           "ami",      "ari",      "accuracy"};
+    for (size_t r = 0; r < HCSC_RESULT_COUNT; r++) {
+        fprintf(stream, "%s,hcsc,fashion_mnist,%s,%s,%s,,%llu,%s,", cell->id, protocols[r], cell->method->name,
+                cell->variant, (unsigned long long)cell->seed, metrics[r]);
+        if (ok && results != NULL && isfinite(results[r].value))
+            fprintf(stream, "%.9g,ok\n", results[r].value);
+        else
+            fprintf(stream, ",error\n");
+    }
+}
+
+static int cell_body(const hcsc_plan *plan, const hcsc_cell *cell, const bench_image_set *train,
+                     const bench_image_set *test, const char *out_dir, FILE *curve, const hcsc_progress *progress,
+                     hcsc_result *results, bench_error *error)
+{
+    float *train_features = NULL, *test_features = NULL;
+    size_t d;
+    int status = BENCH_OK;
+    if (!cell->method->trains) {
+        d = train->height * train->width;
+        train_features = normalized_pixels(train, error);
+        test_features = train_features ? normalized_pixels(test, error) : NULL;
+        if (test_features == NULL)
+            status = error->code;
+    } else {
+        hcsc_trainer trainer;
+        status = hcsc_trainer_create(&trainer, &plan->train, cell->method, train->count, cell->seed, error);
+        if (status != BENCH_OK)
+            return status;
+        curve_context context = {.curve = curve, .cell = cell, .plan = plan, .progress = progress};
+        status = hcsc_train(&trainer, train->images, train->labels, train->count, test->images, test->labels,
+                            test->count, on_epoch, &context, error);
+        if (status == BENCH_OK && plan->checkpoints) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/checkpoints/%s-seed%llu.ckpt", out_dir, cell->variant,
+                     (unsigned long long)cell->seed);
+            status = save_checkpoint(&trainer.query, cell, path, error);
+        }
+        d = hcsc_encoder_feature_dim(&trainer.query);
+        if (status == BENCH_OK) {
+            train_features = encode_set(&trainer.query, train, plan->train.batch, error);
+            test_features = train_features ? encode_set(&trainer.query, test, plan->train.batch, error) : NULL;
+            if (test_features == NULL)
+                status = error->code;
+        }
+        hcsc_trainer_free(&trainer);
+    }
+    if (status == BENCH_OK)
+        status = hcsc_evaluate_features(results, train_features, train->labels, train->count, test_features,
+                                        test->labels, test->count, d, &plan->eval, cell->seed, error);
+    free(train_features);
+    free(test_features);
+    return status;
+}
+
+int hcsc_run_cell(const hcsc_plan *plan, size_t cell_index, const bench_image_set *train,
+                  const bench_image_set *test, const char *out_dir, const hcsc_progress *progress,
+                  bench_error *error)
+{
+    const hcsc_cell *cell = &plan->cells[cell_index];
+    char path[4096];
+    snprintf(path, sizeof path, "%s/curves/%s.csv", out_dir, cell->id);
+    bench_atomic_file curve;
+    int status = bench_atomic_open(&curve, path, error);
+    if (status != BENCH_OK)
+        return status;
+    fputs(curves_header, curve.stream);
+    double start = seconds_now();
+    hcsc_result results[HCSC_RESULT_COUNT];
+    bench_error cell_error = {0};
+    int cell_status = cell_body(plan, cell, train, test, out_dir, curve.stream, progress, results, &cell_error);
+    double seconds = seconds_now() - start;
+    status = bench_atomic_commit(&curve, error);
+    if (status != BENCH_OK)
+        return status;
+    snprintf(path, sizeof path, "%s/cells/%s.csv", out_dir, cell->id);
+    bench_atomic_file rows;
+    status = bench_atomic_open(&rows, path, error);
+    if (status != BENCH_OK)
+        return status;
+    write_rows(rows.stream, cell, results, cell_status == BENCH_OK);
+    status = bench_atomic_commit(&rows, error);
+    if (status != BENCH_OK)
+        return status;
+    /* Timing and the failure reason, apart from the results (machine-dependent). */
+    snprintf(path, sizeof path, "%s/cells/%s.info", out_dir, cell->id);
+    bench_atomic_file info;
+    status = bench_atomic_open(&info, path, error);
+    if (status != BENCH_OK)
+        return status;
+    fprintf(info.stream, "%.3f\n%s\n", seconds, cell_status == BENCH_OK ? "" : cell_error.message);
+    status = bench_atomic_commit(&info, error);
+    if (status == BENCH_OK && cell_status != BENCH_OK && progress != NULL && progress->stream != NULL)
+        fprintf(progress->stream, "hcsc: cell %s (%s seed %llu) failed: %s\n", cell->id, cell->variant,
+                (unsigned long long)cell->seed, cell_error.message);
+    return status;
+}
+
+/* ---- the whole plan ------------------------------------------------------------ */
+
+static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench_error *error)
+{
+    char path[4096];
+    bench_atomic_file results, timings, run_json;
+    snprintf(path, sizeof path, "%s/timings.csv", out_dir);
+    int status = bench_atomic_open(&timings, path, error);
+    if (status != BENCH_OK)
+        return status;
+    snprintf(path, sizeof path, "%s/results.csv", out_dir);
+    status = bench_atomic_open(&results, path, error);
+    if (status != BENCH_OK) {
+        bench_atomic_abort(&timings);
+        return status;
+    }
+    fputs(results_header, results.stream);
+    fputs("cell_id,model,variant,seed,seconds,error\n", timings.stream);
+    *failed = 0;
+    for (size_t c = 0; c < plan->cell_count; c++) {
+        const hcsc_cell *cell = &plan->cells[c];
+        snprintf(path, sizeof path, "%s/cells/%s.csv", out_dir, cell->id);
+        FILE *rows = fopen(path, "rb");
+        int cell_failed = 1;
+        if (rows != NULL) {
+            char line[512];
+            cell_failed = 0;
+            while (fgets(line, sizeof line, rows) != NULL) {
+                fputs(line, results.stream);
+                size_t length = strlen(line);
+                if (length >= 7 && strcmp(line + length - 7, ",error\n") == 0)
+                    cell_failed = 1;
+            }
+            fclose(rows);
+        } else {
+            write_rows(results.stream, cell, NULL, 0);
+        }
+        *failed += (size_t)cell_failed;
+        snprintf(path, sizeof path, "%s/cells/%s.info", out_dir, cell->id);
+        double seconds = NAN;
+        char reason[1024] = "";
+        FILE *info = fopen(path, "rb");
+        if (info != NULL) {
+            if (fscanf(info, "%lf", &seconds) != 1)
+                seconds = NAN;
+            if (fgetc(info) == '\n' && fgets(reason, sizeof reason, info) != NULL)
+                reason[strcspn(reason, "\n")] = '\0';
+            fclose(info);
+        } else if (rows == NULL) {
+            snprintf(reason, sizeof reason, "the cell's worker ended without writing results");
+        }
+        for (char *p = reason; *p; p++)
+            if (*p == ',' || *p == '"')
+                *p = ';'; /* keep the CSV one field */
+        fprintf(timings.stream, "%s,%s,%s,%llu,%.3f,%s\n", cell->id, cell->method->name, cell->variant,
+                (unsigned long long)cell->seed, seconds, reason);
+    }
+    status = bench_atomic_commit(&timings, error);
+    if (status != BENCH_OK) {
+        bench_atomic_abort(&results);
+        return status;
+    }
+    snprintf(path, sizeof path, "%s/run.json", out_dir);
+    status = bench_atomic_open(&run_json, path, error);
+    if (status == BENCH_OK) {
+        char recipe[2048];
+        recipe_text(plan, recipe, sizeof recipe);
+        json_t *cells = json_array();
+        for (size_t c = 0; c < plan->cell_count; c++)
+            json_array_append_new(cells, json_pack("{s:s, s:s, s:s, s:I}", "cell_id", plan->cells[c].id, "method",
+                                                   plan->cells[c].method->name, "variant", plan->cells[c].variant,
+                                                   "seed", (json_int_t)plan->cells[c].seed));
+        json_t *root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "task", "hcsc", "config",
+                                 plan->config_path, "recipe", recipe, "train_limit", (json_int_t)plan->train_limit,
+                                 "test_limit", (json_int_t)plan->test_limit, "jobs", (json_int_t)plan->jobs, "threads",
+                                 (json_int_t)plan->threads, "cells", cells);
+        if (root == NULL || json_dumpf(root, run_json.stream, JSON_INDENT(2)) != 0) {
+            bench_atomic_abort(&run_json);
+            status = BENCH_FAIL(error, BENCH_IO, "%s: cannot write", path);
+        } else {
+            fputc('\n', run_json.stream);
+            status = bench_atomic_commit(&run_json, error);
+        }
+        json_decref(root);
+    }
+    if (status != BENCH_OK) {
+        bench_atomic_abort(&results);
+        return status;
+    }
+    /* results.csv last: its presence means the run's outputs are complete. */
+    return bench_atomic_commit(&results, error);
+}
+
+static int cell_done(const char *out_dir, const hcsc_cell *cell)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cells/%s.csv", out_dir, cell->id);
+    return access(path, R_OK) == 0;
+}
+
+int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,
+                  size_t *failed_cells, bench_error *error)
+{
+    static const char *const subdirectories[] = {"cells", "curves", "checkpoints"};
+    char path[4096];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", out_dir, subdirectories[i]);
+        int status = bench_make_directories(path, error);
+        if (status != BENCH_OK)
+            return status;
+    }
+    bench_image_set train = {0}, test = {0};
+    int status = hcsc_load_data(&train, &test, plan->data_dir, plan->train_limit, plan->test_limit, error);
+    if (status != BENCH_OK)
+        return status;
+    nn_set_threads(plan->threads);
+    size_t running = 0;
+    for (size_t c = 0; c < plan->cell_count && status == BENCH_OK; c++) {
+        if (!resume) {
+            snprintf(path, sizeof path, "%s/cells/%s.csv", out_dir, plan->cells[c].id);
+            unlink(path);
+        } else if (cell_done(out_dir, &plan->cells[c])) {
+            continue;
+        }
+        if (plan->jobs <= 1) {
+            status = hcsc_run_cell(plan, c, &train, &test, out_dir, progress, error);
+            continue;
+        }
+        /* Worker processes share the loaded data copy-on-write; each writes its
+         * own files, so a crash loses only its cell. */
+        while (running >= plan->jobs) {
+            if (wait(NULL) > 0)
+                running--;
+            else
+                break;
+        }
+        fflush(NULL);
+        pid_t child = fork();
+        if (child < 0) {
+            status = BENCH_FAIL(error, BENCH_IO, "hcsc: cannot start a worker: %s", strerror(errno));
+            break;
+        }
+        if (child == 0) {
+            bench_error child_error = {0};
+            int child_status = hcsc_run_cell(plan, c, &train, &test, out_dir, progress, &child_error);
+            if (child_status != BENCH_OK && progress != NULL && progress->stream != NULL)
+                fprintf(progress->stream, "hcsc: worker: %s\n", child_error.message);
+            fflush(NULL);
+            _exit(child_status == BENCH_OK ? 0 : 1);
+        }
+        running++;
+    }
+    while (running > 0 && wait(NULL) > 0)
+        running--;
+    bench_image_set_free(&train);
+    bench_image_set_free(&test);
+    if (status != BENCH_OK)
+        return status;
+    return merge_outputs(plan, out_dir, failed_cells, error);
+}

@@ -1,0 +1,101 @@
+/* The HCSC benchmark: a configuration (INI) → a plan of cells (model × seed) →
+ * trained encoders, evaluation rows in the results contract, per-epoch curves
+ * and checkpoints.
+ *
+ *   [run]    seeds, jobs, threads, train_limit, test_limit, checkpoints, data_dir
+ *   [hcsc]   the one training/evaluation recipe shared by every model
+ *   [model VARIANT]  method (default: VARIANT), seeds (optional override)
+ *
+ * Outputs in DIR: results.csv (cell_id,task,dataset,protocol,model,variant,
+ * horizon,seed,metric,value,status; plan order), timings.csv, run.json,
+ * curves/<cell_id>.csv (model,variant,seed,epoch,split,metric,value),
+ * checkpoints/<variant>-seed<S>.ckpt (+ .json describing the architecture). */
+#ifndef BENCH_HCSC_RUN_H
+#define BENCH_HCSC_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bench/error.h"
+#include "datasets/idx.h"
+#include "hcsc/evaluate.h"
+#include "hcsc/train.h"
+
+#define HCSC_MAX_CELLS 256
+#define HCSC_MAX_SEEDS 16
+
+typedef struct hcsc_eval_config {
+    size_t linear_epochs;      /* 100 */
+    size_t linear_holdout;     /* 10000 */
+    double linear_learning_rate;
+    size_t kmeans_restarts;    /* 10 */
+} hcsc_eval_config;
+
+typedef struct hcsc_cell {
+    char id[17];               /* 16 hex digits: hash of the resolved definition */
+    char variant[64];
+    const hcsc_method *method;
+    uint64_t seed;
+} hcsc_cell;
+
+typedef struct hcsc_plan {
+    hcsc_train_config train;
+    hcsc_eval_config eval;
+    size_t train_limit, test_limit;   /* 0 = the whole split */
+    unsigned jobs, threads;
+    int checkpoints;
+    char data_dir[4096];              /* "" = the default Fashion-MNIST location */
+    hcsc_cell cells[HCSC_MAX_CELLS];
+    size_t cell_count;
+    char config_path[4096];
+} hcsc_plan;
+
+/* Parse and validate a configuration; every key must be known (a typo is
+ * BENCH_BAD_INPUT naming path:line and the keys that exist). */
+int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error);
+
+/* One evaluation row. */
+typedef struct hcsc_result {
+    const char *protocol;  /* knn200, knn20, linear, kmeans */
+    const char *metric;    /* accuracy, nmi, ami, ari */
+    double value;
+} hcsc_result;
+
+#define HCSC_RESULT_COUNT 7
+
+/* Evaluate features (already L2-normalised) of train/test: fills results[7] in
+ * the fixed order knn200, knn20, linear, kmeans nmi/ami/ari/accuracy. */
+int hcsc_evaluate_features(hcsc_result *results, const float *train, const uint8_t *train_labels, size_t train_count,
+                           const float *test, const uint8_t *test_labels, size_t test_count, size_t d,
+                           const hcsc_eval_config *config, uint64_t seed, bench_error *error);
+
+/* Per-epoch progress for a TTY (NULL = quiet). */
+typedef struct hcsc_progress {
+    FILE *stream;
+} hcsc_progress;
+
+/* Run one cell: train (unless raw), save the checkpoint, evaluate, and write
+ * DIR/cells/<id>.csv (its rows; status=error rows when the cell failed) and
+ * DIR/curves/<id>.csv.  This is the function a harness calls per cell; it
+ * returns BENCH_OK when the rows were written, even for a failed cell. */
+int hcsc_run_cell(const hcsc_plan *plan, size_t cell_index, const bench_image_set *train,
+                  const bench_image_set *test, const char *out_dir, const hcsc_progress *progress,
+                  bench_error *error);
+
+/* Run every cell (plan->jobs worker processes at once; resume keeps finished
+ * cells), then merge DIR/results.csv, timings.csv and run.json in plan order. */
+int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,
+                  size_t *failed_cells, bench_error *error);
+
+/* Evaluate a saved checkpoint (its .json sidecar gives the architecture).
+ * results[7] as hcsc_evaluate_features. */
+int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
+                             size_t train_limit, size_t test_limit, const hcsc_eval_config *config, uint64_t seed,
+                             bench_error *error);
+
+/* Load Fashion-MNIST (optionally the first `limit` images of each split). */
+int hcsc_load_data(bench_image_set *train, bench_image_set *test, const char *data_dir, size_t train_limit,
+                   size_t test_limit, bench_error *error);
+
+#endif
