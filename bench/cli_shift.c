@@ -3,6 +3,7 @@
  *   bench shift generate --out DIR --seed S --scenes N [--devices D1,D2,D3] [--size 96]
  *   bench shift show --out DIR [--seed S] [--scene I] [--size 96] [--zoom 3]
  *   bench shift devices
+ *   bench shift run CONFIG --out DIR
  */
 #include <getopt.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include "domain_shift/atomic_file.h"
 #include "domain_shift/benchmark.h"
 #include "domain_shift/png_io.h"
+#include "domain_shift/run.h"
 #include "domain_shift/xray.h"
 
 static int parse_size_option(const char *option, const char *text, size_t minimum, size_t maximum, size_t *out)
@@ -247,6 +249,42 @@ static int shift_devices_command(int argc, char **argv)
     return 0;
 }
 
+static void progress_message(void *data, const char *line)
+{
+    (void)data;
+    fprintf(stderr, "bench shift: %s\n", line);
+}
+
+static int shift_run_command(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"out", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out_dir = NULL;
+    int quiet = !isatty(STDERR_FILENO), option;
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (option) {
+        case 'o': out_dir = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            printf("usage: bench shift run CONFIG --out DIR [--quiet]\n"
+                   "trains and evaluates the X-ray transfer table; writes DIR/results.csv, timings.csv, run.json\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (optind != argc - 1 || out_dir == NULL) {
+        fprintf(stderr, "usage: bench shift run CONFIG --out DIR [--quiet]\n");
+        return 2;
+    }
+    bench_error error = {0};
+    if (shift_run_config(argv[optind], out_dir, quiet ? NULL : progress_message, NULL, &error) != BENCH_OK)
+        return cli_report_error(&error);
+    return 0;
+}
+
 typedef struct shift_subcommand {
     const char *name;
     int (*handler)(int argc, char **argv);
@@ -257,6 +295,7 @@ static const shift_subcommand subcommands[] = {
     {"generate", shift_generate_command, "write the generated X-ray benchmark (PNG + VOC XML + splits)"},
     {"show", shift_show_command, "render one scene under every device, with boxes"},
     {"devices", shift_devices_command, "list device knobs with their documented ranges"},
+    {"run", shift_run_command, "train and evaluate the transfer table of a configuration (results.csv)"},
 };
 
 int cli_shift(int argc, char **argv)
