@@ -1,0 +1,207 @@
+/* The HCSC benchmark driver: configuration parsing (every mistake named with
+ * path:line), stable cell ids, and one real cell on a tiny synthetic image set
+ * writing its results rows, curve and checkpoint. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hcsc/run.h"
+
+static char temp_dir[256];
+
+static int make_temp_dir(void **state)
+{
+    (void)state;
+    snprintf(temp_dir, sizeof temp_dir, "/tmp/bench-test-hcsc-run-XXXXXX");
+    return mkdtemp(temp_dir) == NULL ? -1 : 0;
+}
+
+static int remove_temp_dir(void **state)
+{
+    (void)state;
+    char command[512];
+    snprintf(command, sizeof command, "rm -rf '%s'", temp_dir);
+    return system(command) == 0 ? 0 : -1;
+}
+
+static void write_config(const char *name, const char *text, char *path, size_t size)
+{
+    snprintf(path, size, "%s/%s", temp_dir, name);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs(text, file);
+    fclose(file);
+}
+
+static const char good_config[] = "[run]\nseeds = 1,2\ntrain_limit = 1000\n\n[hcsc]\nepochs = 2\nbatch = 64\n"
+                                  "queue = 256\nclusters = 20,10\nselection_mode = remove\nlinear_holdout = 100\n\n"
+                                  "[model raw]\n[model hcsc]\n[model moco_once]\nmethod = moco\nseeds = 7\n";
+
+static void parses_a_plan_with_stable_ids(void **state)
+{
+    (void)state;
+    char path[512];
+    write_config("good.ini", good_config, path, sizeof path);
+    static hcsc_plan plan, again;
+    bench_error error = {0};
+    assert_int_equal(hcsc_plan_load(&plan, path, &error), BENCH_OK);
+    assert_int_equal(plan.cell_count, 5);
+    assert_string_equal(plan.cells[0].variant, "raw");
+    assert_string_equal(plan.cells[2].method->name, "hcsc");
+    assert_string_equal(plan.cells[4].variant, "moco_once");
+    assert_string_equal(plan.cells[4].method->name, "moco");
+    assert_int_equal(plan.cells[4].seed, 7);
+    assert_int_equal(plan.train.epochs, 2);
+    assert_int_equal(plan.train.level_count, 2);
+    assert_int_equal(plan.train.selection_mode, HCSC_SELECTION_REMOVE);
+    for (size_t i = 0; i < plan.cell_count; i++)
+        for (size_t j = i + 1; j < plan.cell_count; j++)
+            assert_string_not_equal(plan.cells[i].id, plan.cells[j].id);
+    assert_int_equal(hcsc_plan_load(&again, path, &error), BENCH_OK);
+    for (size_t i = 0; i < plan.cell_count; i++)
+        assert_string_equal(plan.cells[i].id, again.cells[i].id);
+    /* A recipe change moves trained cells' ids but not raw's. */
+    char changed[sizeof good_config + 16];
+    snprintf(changed, sizeof changed, "%s", good_config);
+    char *epochs = strstr(changed, "epochs = 2");
+    epochs[9] = '3';
+    write_config("changed.ini", changed, path, sizeof path);
+    assert_int_equal(hcsc_plan_load(&again, path, &error), BENCH_OK);
+    assert_string_equal(plan.cells[0].id, again.cells[0].id);
+    assert_string_not_equal(plan.cells[2].id, again.cells[2].id);
+}
+
+static void expect_bad_config(const char *text, const char *expect)
+{
+    char path[512];
+    write_config("bad.ini", text, path, sizeof path);
+    static hcsc_plan plan;
+    bench_error error = {0};
+    int status = hcsc_plan_load(&plan, path, &error);
+    if (status != BENCH_BAD_INPUT || strstr(error.message, expect) == NULL)
+        fail_msg("config '%s': status %d, message '%s' (wanted '%s')", text, status, error.message, expect);
+}
+
+static void refuses_bad_configs(void **state)
+{
+    (void)state;
+    expect_bad_config("[hcsc]\nepoch = 3\n[model hcsc]\n", "bad.ini:2: unknown key 'epoch'");
+    expect_bad_config("[model simclr]\n", "unknown method 'simclr'");
+    expect_bad_config("[hcsc]\nbatch = 100\nqueue = 250\n[model moco]\n", "multiple of batch");
+    expect_bad_config("[hcsc]\nlearning_rate = fast\n[model moco]\n", "bad.ini:2: learning_rate = 'fast'");
+    expect_bad_config("[hcsc]\nclusters = 10,20\n[model hcsc]\n", "shrink");
+    expect_bad_config("[hcsc]\nselection_mode = drop\n[model hcsc]\n", "choices: zero, remove");
+    expect_bad_config("[hcsc]\nchannels = 8,16\n[model hcsc]\n", "exactly 3");
+    expect_bad_config("[run]\nseeds = 1\n", "nothing to run");
+    expect_bad_config("[datasets]\n", "unknown section");
+}
+
+static void fill_set(bench_image_set *set, size_t count, uint64_t seed)
+{
+    bench_rng rng;
+    bench_rng_seed(&rng, seed);
+    set->count = count;
+    set->height = set->width = 28;
+    set->class_count = 10;
+    set->images = malloc(count * 784 * sizeof *set->images);
+    set->labels = malloc(count);
+    assert_non_null(set->images);
+    assert_non_null(set->labels);
+    for (size_t i = 0; i < count; i++) {
+        set->labels[i] = (uint8_t)(i % 10);
+        /* A class-dependent bright bar plus noise: learnable, cheap. */
+        for (size_t p = 0; p < 784; p++)
+            set->images[i * 784 + p] =
+                0.2f * bench_rng_uniform_float(&rng) + ((p / 28) % 10 == set->labels[i] ? 0.8f : 0.0f);
+    }
+}
+
+static size_t count_lines(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    assert_non_null(file);
+    size_t lines = 0;
+    int c;
+    while ((c = fgetc(file)) != EOF)
+        lines += c == '\n';
+    fclose(file);
+    return lines;
+}
+
+static void runs_one_cell_and_writes_rows(void **state)
+{
+    (void)state;
+    char path[512];
+    write_config("cell.ini",
+                 "[run]\nseeds = 3\ntrain_limit = 200\n[hcsc]\nepochs = 2\nwarmup_epochs = 1\nbatch = 32\n"
+                 "bn_group_size = 16\nqueue = 64\nclusters = 8,4\nchannels = 2,3,4\nhead_hidden = 8\n"
+                 "projection_dim = 8\nlinear_epochs = 3\nlinear_holdout = 50\neval_kmeans_restarts = 2\n"
+                 "kmeans_restarts = 1\n[model hcsc]\n",
+                 path, sizeof path);
+    static hcsc_plan plan;
+    bench_error error = {0};
+    assert_int_equal(hcsc_plan_load(&plan, path, &error), BENCH_OK);
+    bench_image_set train = {0}, test = {0};
+    fill_set(&train, 200, 1);
+    fill_set(&test, 60, 2);
+    char directory[512];
+    snprintf(directory, sizeof directory, "%s/out", temp_dir);
+    const char *const subdirectories[] = {"cells", "curves", "checkpoints"};
+    for (size_t i = 0; i < 3; i++) {
+        char sub[600];
+        snprintf(sub, sizeof sub, "mkdir -p '%s/%s'", directory, subdirectories[i]);
+        assert_int_equal(system(sub), 0);
+    }
+    assert_int_equal(hcsc_run_cell(&plan, 0, &train, &test, directory, NULL, &error), BENCH_OK);
+    char file[700];
+    snprintf(file, sizeof file, "%s/cells/%s.csv", directory, plan.cells[0].id);
+    assert_int_equal(count_lines(file), HCSC_RESULT_COUNT);
+    FILE *rows = fopen(file, "r");
+    char line[256];
+    assert_non_null(fgets(line, sizeof line, rows));
+    fclose(rows);
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s,hcsc,fashion_mnist,knn200,hcsc,hcsc,,3,accuracy,", plan.cells[0].id);
+    assert_memory_equal(line, prefix, strlen(prefix));
+    assert_non_null(strstr(line, ",ok\n"));
+    snprintf(file, sizeof file, "%s/curves/%s.csv", directory, plan.cells[0].id);
+    assert_int_equal(count_lines(file), 1 + 2 * 4); /* header + 2 epochs × (3 losses + kNN) */
+    snprintf(file, sizeof file, "%s/checkpoints/hcsc-seed3.ckpt.json", directory);
+    assert_int_equal(access(file, R_OK), 0);
+    bench_image_set_free(&train);
+    bench_image_set_free(&test);
+}
+
+/* The shipped configurations must load and give the documented cell counts. */
+static void shipped_configs_load(void **state)
+{
+    (void)state;
+    if (access("configs/hcsc-fmnist.ini", R_OK) != 0) {
+        printf("SKIPPED: run from the repository root to check configs/hcsc-fmnist*.ini\n");
+        skip();
+    }
+    static hcsc_plan plan;
+    bench_error error = {0};
+    assert_int_equal(hcsc_plan_load(&plan, "configs/hcsc-fmnist.ini", &error), BENCH_OK);
+    assert_int_equal(plan.cell_count, 3 + 3 + 3 + 3 + 1 + 1);
+    assert_int_equal(plan.train.queue_size % plan.train.batch, 0);
+    assert_int_equal(hcsc_plan_load(&plan, "configs/hcsc-fmnist-slice.ini", &error), BENCH_OK);
+    assert_int_equal(plan.cell_count, 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parses_a_plan_with_stable_ids),
+        cmocka_unit_test(refuses_bad_configs),
+        cmocka_unit_test(runs_one_cell_and_writes_rows),
+        cmocka_unit_test(shipped_configs_load),
+    };
+    return cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir);
+}
