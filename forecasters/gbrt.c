@@ -666,6 +666,7 @@ static int load_common(bench_model **out, const char *path, const bench_params *
 {
     /* The load-time parameters give the layout (window, covariates) and threads;
      * the boosters and their training settings come from the saved model. */
+    *out = NULL;
     bench_model *model;
     int status = create_common(&model, params, task, naive, 0, error);
     if (status != BENCH_OK)
