@@ -337,7 +337,7 @@ int cli_new_forecaster(int argc, char **argv)
                                             : replace_all(makefile_named, TEMPLATE_INCLUDE,
                                                           "$(shell pkg-config --variable=includedir bench)");
     char *readme = replace_all(bench_template_readme, TEMPLATE_NAME, name);
-    char config[2048];
+    char config[4 * PATH_MAX + 1024];
     snprintf(config, sizeof config,
              "; Try %s next to seasonal_naive on 30 days of synthetic hourly data\n"
              "; (written by `bench new-forecaster`):\n"
