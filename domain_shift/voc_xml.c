@@ -49,9 +49,12 @@ static void stop_with(parse_state *state, int code, const char *problem, const c
     XML_StopParser(state->parser, XML_FALSE);
 }
 
+/* Elements deeper than path[] records are no VOC field: never a match (the
+ * fuzzer found the out-of-bounds read at depth 10). */
 static int parent_is(const parse_state *state, const char *name)
 {
-    return state->depth >= 2 && strcmp(state->path[state->depth - 2], name) == 0;
+    return state->depth >= 2 && (size_t)(state->depth - 2) < sizeof state->path / sizeof state->path[0] &&
+           strcmp(state->path[state->depth - 2], name) == 0;
 }
 
 static void XMLCALL on_start(void *data, const XML_Char *element, const XML_Char **attributes)
