@@ -19,6 +19,7 @@ extern const bench_forecaster bench_forecaster_mlp;
 extern const bench_forecaster bench_forecaster_patchtst;
 extern const bench_forecaster bench_forecaster_nbeats;
 extern const bench_forecaster bench_forecaster_lstnet;
+extern const bench_forecaster bench_forecaster_deepar;
 
 static const bench_forecaster *const builtins[] = {
     &bench_forecaster_naive,
@@ -34,6 +35,7 @@ static const bench_forecaster *const builtins[] = {
     &bench_forecaster_patchtst,
     &bench_forecaster_nbeats,
     &bench_forecaster_lstnet,
+    &bench_forecaster_deepar,
 };
 
 size_t bench_forecaster_builtins(const bench_forecaster *const **list)

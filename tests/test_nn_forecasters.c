@@ -16,6 +16,7 @@
 #include "forecasters/deep_patchtst.c"
 #include "forecasters/deep_nbeats.c"
 #include "forecasters/deep_lstnet.c"
+#include "forecasters/deep_deepar.c"
 
 #define SERIES_LENGTH 1400
 #define VIEW_LENGTH 1100 /* train 900, validation 200, test windows after */
@@ -187,6 +188,90 @@ static void lstnet_learns_a_sine(void **unused)
     learns_sine(&bench_forecaster_lstnet, fast, 5, 0.3);
 }
 
+static void deepar_learns_a_sine_and_samples(void **unused)
+{
+    (void)unused;
+    const char *fast[] = {"epochs=8", "batch_size=32", "hidden=32", "layers=1", "samples=50"};
+    learns_sine(&bench_forecaster_deepar, fast, 5, 0.3);
+    /* Sample paths: spread around the truth, median equal to predict's point forecast. */
+    synthetic *s = calloc(1, sizeof *s);
+    make_synthetic(s);
+    param_set set;
+    make_params(&set, &bench_forecaster_deepar, fast, 5);
+    bench_task_info task = task_info();
+    bench_error error = {0};
+    bench_model *model = NULL;
+    bench_rng rng;
+    bench_rng_seed(&rng, 4);
+    assert_int_equal(bench_forecaster_deepar.create(&model, &set.params, &task, &error), BENCH_OK);
+    assert_int_equal(bench_forecaster_deepar.fit(model, &s->train, &rng, &error), BENCH_OK);
+    bench_forecast_request one = {.horizon = HORIZON, .window_count = 1, .windows = s->windows};
+    const size_t paths = 300; /* more than one chunk of the sampling buffers is fine too */
+    double *samples = calloc(paths * HORIZON, sizeof(double));
+    assert_int_equal(bench_forecaster_deepar.predict_samples(model, &one, paths, &rng, samples, &error), BENCH_OK);
+    size_t below = 0;
+    double spread = 0.0;
+    for (size_t p = 0; p < paths; p++) {
+        below += samples[p * HORIZON] < s->truth[0];
+        spread += fabs(samples[p * HORIZON] - samples[0]);
+    }
+    print_message("deepar: %zu of %zu first-step draws below the truth, mean spread %.3f\n", below, paths,
+                  spread / (double)paths);
+    assert_in_range(below, paths / 10, paths - paths / 10);
+    assert_true(spread > 0.0);
+    free(samples);
+    bench_forecaster_deepar.destroy(model);
+    free(s);
+}
+
+typedef struct loss_case {
+    bench_model *model;
+    const float *inputs, *targets;
+    size_t rows;
+    float value;
+} loss_case;
+
+static void loss_case_fwd(void *c_)
+{
+    loss_case *c = c_;
+    c->value = (float)c->model->arch->loss(c->model->net, c->model, c->inputs, c->targets, c->rows, 0, NULL);
+}
+
+static void loss_case_bwd(void *c_, const float *dout)
+{
+    (void)dout;
+    loss_case *c = c_;
+    (void)c->model->arch->loss(c->model->net, c->model, c->inputs, c->targets, c->rows, 1, NULL);
+}
+
+static void deepar_likelihood_gradients(void **unused)
+{
+    (void)unused;
+    param_set set;
+    make_params(&set, &bench_forecaster_deepar, (const char *[]){"hidden=3", "layers=2", "samples=4"}, 3);
+    bench_task_info task = task_info();
+    task.lookback = 5;
+    task.horizon = 3;
+    bench_error error = {0};
+    bench_model *model = NULL;
+    assert_int_equal(bench_forecaster_deepar.create(&model, &set.params, &task, &error), BENCH_OK);
+    assert_int_equal(reserve_rows(model, 2, &error), BENCH_OK);
+    bench_rng rng;
+    bench_rng_seed(&rng, 8);
+    model->arch->init(model->net, model, &rng);
+    float inputs[10], targets[6];
+    fill_uniform(inputs, 10, -1, 1, &rng);
+    fill_uniform(targets, 6, -1, 1, &rng);
+    loss_case c = {.model = model, .inputs = inputs, .targets = targets, .rows = 2};
+    grad_case g = {.name = "deepar likelihood", .out = &c.value, .out_count = 1, .forward = loss_case_fwd,
+                   .backward = loss_case_bwd, .state = &c, .unit_projection = 1, .atol = 2e-3, .rtol = 2e-2};
+    for (size_t t = 0; t < model->params.tensor_count; t++)
+        grad_case_add(&g, model->params.tensors[t].name, nn_params_value(&model->params, t),
+                      nn_params_grad(&model->params, t), nn_params_count(&model->params, t));
+    run_grad_case(&g, 41);
+    bench_forecaster_deepar.destroy(model);
+}
+
 /* ---- every architecture's backward against central differences ---------------- */
 
 typedef struct arch_case {
@@ -348,6 +433,8 @@ int main(void)
         cmocka_unit_test(patchtst_learns_a_sine),
         cmocka_unit_test(nbeats_learns_a_sine),
         cmocka_unit_test(lstnet_learns_a_sine),
+        cmocka_unit_test(deepar_learns_a_sine_and_samples),
+        cmocka_unit_test(deepar_likelihood_gradients),
         cmocka_unit_test(architecture_gradients),
         cmocka_unit_test(bad_inputs_fail_clearly),
         cmocka_unit_test(checkpoint_round_trip_and_foreign_file),
