@@ -474,11 +474,15 @@ int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, 
 {
     char sidecar[4200];
     snprintf(sidecar, sizeof sidecar, "%s.json", checkpoint_path);
+    if (access(checkpoint_path, R_OK) != 0)
+        return BENCH_FAIL(error, BENCH_NOT_FOUND, "%s: no such checkpoint (%s)", checkpoint_path, strerror(errno));
+    if (access(sidecar, R_OK) != 0)
+        return BENCH_FAIL(error, BENCH_NOT_FOUND, "%s: the checkpoint's description %s is missing", checkpoint_path,
+                          sidecar);
     json_error_t json_error;
     json_t *root = json_load_file(sidecar, 0, &json_error);
     if (root == NULL)
-        return BENCH_FAIL(error, access(sidecar, R_OK) == 0 ? BENCH_BAD_INPUT : BENCH_NOT_FOUND, "%s:%d: %s", sidecar,
-                          json_error.line, json_error.text);
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%d: %s", sidecar, json_error.line, json_error.text);
     hcsc_encoder_config encoder_config;
     hcsc_encoder_defaults(&encoder_config);
     json_t *format = json_object_get(root, "format"), *channels = json_object_get(root, "channels");
