@@ -46,7 +46,9 @@ typedef struct bench_dataset_info {
     const char *urls[2];           /* download address per file, or NULL */
     const char *sha256[2];         /* pinned checksum, or NULL: fetched unpinned with a warning */
     const char *source;            /* "http" or "deb:PACKAGE:PATH-IN-PACKAGE" */
-    const char *frequency;         /* "hourly", "daily", "weekly", "10min", "monthly", "yearly" */
+    const char *frequency;         /* "hourly", "daily", "weekly", "10min", "monthly", "yearly";
+                                      with step_seconds 0, monthly/quarterly/yearly are calendar
+                                      grids checked like fixed steps */
     double step_seconds;
     size_t seasonal_period;
     const char *default_protocol;  /* "paper" | "ltsf" | "m4" */

@@ -2,7 +2,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "datasets/csv_reader.h"
 
@@ -73,36 +75,92 @@ int bench_missing_policy_check(const bench_dataset_info *info, int *interpolate,
                       info->missing_policy);
 }
 
+/* The regular grid an entry declares: a fixed step in seconds (hourly, daily,
+ * weekly, 10min), or a calendar step in months (monthly, quarterly, yearly: step
+ * seconds 0), whose rows may fall on any day of their month. */
+typedef struct time_grid {
+    int64_t seconds;  /* > 0: fixed step */
+    int64_t months;   /* > 0: calendar step */
+} time_grid;
+
+static time_grid grid_of(const bench_dataset_info *info)
+{
+    time_grid grid = {0, 0};
+    if (info->step_seconds > 0)
+        grid.seconds = (int64_t)llround(info->step_seconds);
+    else if (info->frequency != NULL && !strcmp(info->frequency, "monthly"))
+        grid.months = 1;
+    else if (info->frequency != NULL && !strcmp(info->frequency, "quarterly"))
+        grid.months = 3;
+    else if (info->frequency != NULL && !strcmp(info->frequency, "yearly"))
+        grid.months = 12;
+    return grid;
+}
+
+static int64_t month_number(int64_t seconds)
+{
+    time_t value = (time_t)seconds;
+    struct tm broken;
+    gmtime_r(&value, &broken);
+    return (int64_t)(broken.tm_year + 1900) * 12 + broken.tm_mon;
+}
+
+/* Grid steps from `from` to `to` (to > from), or -1 when not a whole number. */
+static int64_t grid_steps(time_grid grid, int64_t from, int64_t to)
+{
+    int64_t difference = grid.seconds > 0 ? to - from : month_number(to) - month_number(from);
+    int64_t step = grid.seconds > 0 ? grid.seconds : grid.months;
+    return difference % step == 0 ? difference / step : -1;
+}
+
+/* The timestamp `steps` grid steps after `origin` (calendar steps keep the
+ * origin's time of day and its day of month, clamped to 28). */
+static int64_t grid_time(time_grid grid, int64_t origin, int64_t steps)
+{
+    if (grid.seconds > 0)
+        return origin + steps * grid.seconds;
+    time_t value = (time_t)origin;
+    struct tm broken;
+    gmtime_r(&value, &broken);
+    broken.tm_mon += (int)(steps * grid.months);
+    if (broken.tm_mday > 28)
+        broken.tm_mday = 28;
+    return (int64_t)timegm(&broken);
+}
+
+static void describe_step(time_grid grid, char *buffer, size_t size)
+{
+    if (grid.seconds > 0)
+        snprintf(buffer, size, "%lld s", (long long)grid.seconds);
+    else
+        snprintf(buffer, size, "%lld-month", (long long)grid.months);
+}
+
 int bench_time_check(const bench_dataset_info *info, const char *path, size_t line, int64_t previous,
                      int64_t current, bench_error *error)
 {
-    char previous_text[40], current_text[40];
-    if (current <= previous) {
-        bench_csv_format_time(previous, previous_text, sizeof previous_text);
-        bench_csv_format_time(current, current_text, sizeof current_text);
+    char previous_text[40], current_text[40], step_text[32];
+    bench_csv_format_time(previous, previous_text, sizeof previous_text);
+    bench_csv_format_time(current, current_text, sizeof current_text);
+    if (current <= previous)
         return BENCH_FAIL(error, BENCH_BAD_INPUT,
                           "%s:%zu: timestamps not increasing: %s does not come after %s (non-monotonic or duplicate)",
                           path, line, current_text, previous_text);
-    }
-    if (!(info->step_seconds > 0))
+    time_grid grid = grid_of(info);
+    if (grid.seconds == 0 && grid.months == 0)
         return BENCH_OK;
-    int64_t step = (int64_t)llround(info->step_seconds);
-    int64_t difference = current - previous;
-    if (difference % step != 0) {
-        bench_csv_format_time(current, current_text, sizeof current_text);
+    describe_step(grid, step_text, sizeof step_text);
+    int64_t steps = grid_steps(grid, previous, current);
+    if (steps <= 0)
         return BENCH_FAIL(error, BENCH_BAD_INPUT,
-                          "%s:%zu: timestamp %s is %lld s after the previous row, not a multiple of the %lld s step",
-                          path, line, current_text, (long long)difference, (long long)step);
-    }
+                          "%s:%zu: timestamp %s after %s is not a multiple of the %s step (off the regular grid)",
+                          path, line, current_text, previous_text, step_text);
     int interpolate = 0;
-    if (difference > step && (bench_missing_policy_check(info, &interpolate, NULL) != BENCH_OK || !interpolate)) {
-        bench_csv_format_time(previous, previous_text, sizeof previous_text);
-        bench_csv_format_time(current, current_text, sizeof current_text);
+    if (steps > 1 && (bench_missing_policy_check(info, &interpolate, NULL) != BENCH_OK || !interpolate))
         return BENCH_FAIL(error, BENCH_BAD_INPUT,
                           "%s:%zu: %lld missing timestamp(s) between %s and %s, and the dataset declares no "
                           "missing-value policy",
-                          path, line, (long long)(difference / step - 1), previous_text, current_text);
-    }
+                          path, line, (long long)(steps - 1), previous_text, current_text);
     return BENCH_OK;
 }
 
@@ -141,14 +199,17 @@ int bench_table_regularize(bench_table *table, const bench_dataset_info *info, c
     int status = bench_missing_policy_check(info, &interpolate, error);
     if (status != BENCH_OK || !interpolate || table->rows == 0)
         return status;
-    if (table->timestamps != NULL && info->step_seconds > 0) {
+    time_grid grid = grid_of(info);
+    if (table->timestamps != NULL && (grid.seconds > 0 || grid.months > 0)) {
         /* bench_time_check already guaranteed increasing, on-grid timestamps. */
-        int64_t step = (int64_t)llround(info->step_seconds);
-        size_t grid_rows = (size_t)((table->timestamps[table->rows - 1] - table->timestamps[0]) / step) + 1;
+        int64_t origin = table->timestamps[0];
+        size_t grid_rows = (size_t)grid_steps(grid, origin, table->timestamps[table->rows - 1]) + 1;
+        char step_text[32];
+        describe_step(grid, step_text, sizeof step_text);
         if (grid_rows > MAX_GRID_EXPANSION * table->rows)
             return BENCH_FAIL(error, BENCH_BAD_INPUT,
-                              "%s: %zu rows span %zu steps of %lld s: too many missing timestamps to interpolate",
-                              path, table->rows, grid_rows, (long long)step);
+                              "%s: %zu rows span %zu steps of %s: too many missing timestamps to interpolate",
+                              path, table->rows, grid_rows, step_text);
         if (grid_rows > table->rows) {
             size_t columns = table->columns;
             double *values = malloc(grid_rows * columns * sizeof *values);
@@ -160,11 +221,12 @@ int bench_table_regularize(bench_table *table, const bench_dataset_info *info, c
             }
             size_t source = 0;
             for (size_t g = 0; g < grid_rows; g++) {
-                timestamps[g] = table->timestamps[0] + (int64_t)g * step;
-                if (source < table->rows && table->timestamps[source] == timestamps[g]) {
+                if (source < table->rows && grid_steps(grid, origin, table->timestamps[source]) == (int64_t)g) {
+                    timestamps[g] = table->timestamps[source]; /* rows read keep their own time */
                     memcpy(values + g * columns, table->values + source * columns, columns * sizeof *values);
                     source++;
                 } else {
+                    timestamps[g] = grid_time(grid, origin, (int64_t)g);
                     for (size_t c = 0; c < columns; c++)
                         values[g * columns + c] = NAN;
                 }

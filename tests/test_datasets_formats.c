@@ -303,6 +303,46 @@ static void sf_like_date_second_column(void **state)
     bench_dataset_free(d);
 }
 
+/* Calendar grids: monthly rows may sit on any day; a missing month is filled
+ * on the first row's day of month, a missing year likewise. */
+static void calendar_grid_fills_missing_months(void **state)
+{
+    (void)state;
+    const char *dir = test_temp_dir();
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/monthly.csv", dir);
+    assert_int_equal(test_write_file(path, "month,v\n2019-11-01,1\n2019-12-01,2\n2020-03-01,5\n2020-04-01,6\n"), 0);
+    const bench_dataset_info info = {
+        .name = "monthly", .format = "csv_dated", .date_column = "month", .timestamp_format = "%Y-%m-%d",
+        .frequency = "monthly", .missing_policy = "interpolate",
+    };
+    const char *paths[2] = {path, NULL};
+    bench_dataset *d;
+    bench_error error = {0};
+    if (bench_dataset_load_path(&d, &info, paths, &error) != BENCH_OK)
+        fail_msg("%s", error.message);
+    assert_int_equal(d->series[0].length, 6);
+    assert_int_equal(d->missing_timestamps, 2);
+    assert_float_equal(d->series[0].values[2], 3.0, 1e-12);
+    assert_float_equal(d->series[0].values[3], 4.0, 1e-12);
+    assert_int_equal(d->timestamps[2], 1577836800); /* 2020-01-01 */
+    assert_int_equal(d->timestamps[3], 1580515200); /* 2020-02-01 */
+    bench_dataset_free(d);
+
+    snprintf(path, sizeof path, "%s/yearly.csv", dir);
+    assert_int_equal(test_write_file(path, "year,v\n1871,10\n1873,30\n"), 0);
+    bench_dataset_info yearly = info;
+    yearly.date_column = "year";
+    yearly.timestamp_format = "%Y";
+    yearly.frequency = "yearly";
+    assert_int_equal(bench_dataset_load_path(&d, &yearly, paths, &error), BENCH_OK);
+    assert_int_equal(d->series[0].length, 3);
+    assert_float_equal(d->series[0].values[1], 20.0, 1e-12);
+    assert_int_equal(d->timestamps[1], -3124137600 + 365 * 86400); /* 1872-01-01 */
+    bench_dataset_free(d);
+    remove_tree(dir);
+}
+
 /* A quoted field spanning two lines must not shift later line numbers. */
 static void line_numbers_survive_multiline_fields(void **state)
 {
@@ -496,6 +536,7 @@ int main(void)
         cmocka_unit_test(co2_like_empty_cells_interpolated),
         cmocka_unit_test(seattle_like_dst_hour_filled_on_grid),
         cmocka_unit_test(sf_like_date_second_column),
+        cmocka_unit_test(calendar_grid_fills_missing_months),
         cmocka_unit_test(line_numbers_survive_multiline_fields),
         cmocka_unit_test(bom_and_crlf),
         cmocka_unit_test(registry_rows_are_consistent),

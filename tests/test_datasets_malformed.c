@@ -33,6 +33,7 @@ typedef struct malformed_case {
     const char *missing_policy;
     const char *columns;
     const char *start_date;
+    const char *frequency;         /* with step_seconds -1: a calendar grid */
     const char *where;             /* expected "file:line[:column]" */
     const char *problem;           /* expected wording */
 } malformed_case;
@@ -74,6 +75,15 @@ static const malformed_case cases[] = {
      .where = "gap.csv:3:", .problem = "1 missing timestamp(s)"},
     {.label = "off the regular grid", .file = "offgrid.csv", .content = "date,a\n" T0 ",1\n2020-01-01 00:30:00,2\n",
      .where = "offgrid.csv:3:", .problem = "not a multiple of the 3600 s step"},
+    {.label = "monthly gap without policy", .file = "monthgap.csv",
+     .content = "date,a\n2020-01-01,1\n2020-02-01,2\n2020-05-01,3\n", .timestamp_format = "%Y-%m-%d",
+     .step_seconds = -1, .frequency = "monthly", .where = "monthgap.csv:4:", .problem = "2 missing timestamp(s)"},
+    {.label = "two rows in one month", .file = "samemonth.csv",
+     .content = "date,a\n2020-01-01,1\n2020-01-15,2\n", .timestamp_format = "%Y-%m-%d",
+     .step_seconds = -1, .frequency = "monthly", .where = "samemonth.csv:3:", .problem = "off the regular grid"},
+    {.label = "quarter off the grid", .file = "quarter.csv",
+     .content = "date,a\n2020-01-01,1\n2020-03-01,2\n", .timestamp_format = "%Y-%m-%d",
+     .step_seconds = -1, .frequency = "quarterly", .where = "quarter.csv:3:", .problem = "3-month step"},
     {.label = "malformed quoting", .file = "quotes.csv", .content = "date,a\n" T0 ",\"1\"2\n",
      .where = "quotes.csv:2:", .problem = "malformed CSV"},
     {.label = "unterminated quote at end of file", .file = "openquote.csv", .content = "date,a\n" T0 ",\"12\n",
@@ -182,6 +192,7 @@ static void every_malformed_input_is_named(void **state)
             .missing_policy = c->missing_policy,
             .columns = c->columns,
             .start_date = c->start_date,
+            .frequency = c->frequency,
         };
         const char *paths[2] = {path, c->test_file ? test_path : NULL};
         bench_dataset *dataset = (bench_dataset *)&info; /* must come back NULL */
