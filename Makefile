@@ -122,4 +122,58 @@ bench: deps all
 clean:
 	rm -rf build
 
+# ---- Plugins (issue 5): helper library, install, out-of-tree example plugins ----
+# libbench.{a,so} hold what plugin authors may call (examples/README.md): error,
+# rng, params, metrics, window features, nn/.  The bench executable exports the
+# same functions (-rdynamic), so a plugin loaded by bench needs no library.
+HELPER_SRC     := $(COMMON_SRC) $(NN_SRC) bench/metrics.c forecasters/window_features.c
+HELPER_HEADERS := include/bench/error.h include/bench/rng.h include/bench/forecaster.h include/bench/metrics.h
+# Installed under PREFIX/include/bench/ with these relative paths (bench.pc adds -I.../include/bench).
+HELPER_TREE_HEADERS := forecasters/window_features.h nn/gemm.h nn/params.h nn/layers.h nn/rnn.h \
+                       nn/attention.h nn/loss.h nn/optim.h
+ABI_VERSION := $(shell sed -n 's/^\#define BENCH_FORECASTER_ABI_MAJOR //p' include/bench/forecaster.h).$(shell \
+                 sed -n 's/^\#define BENCH_FORECASTER_ABI_MINOR //p' include/bench/forecaster.h)
+
+$(BUILD)/lib/libbench.a: $(call obj,$(HELPER_SRC))
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/lib/libbench.so: $(call obj,$(HELPER_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(SANITIZE_FLAGS) $(if $(SANITIZE),,-Wl,--no-undefined) -o $@ $^ \
+	    $(shell pkg-config --libs openblas 2>/dev/null) -lm
+
+install: $(BUILD)/bench $(BUILD)/lib/libbench.a $(BUILD)/lib/libbench.so
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/bench/nn $(DESTDIR)$(PREFIX)/include/bench/forecasters
+	install -m 755 $(BUILD)/bench $(DESTDIR)$(PREFIX)/bin/bench
+	install -m 644 $(HELPER_HEADERS) $(DESTDIR)$(PREFIX)/include/bench/
+	for header in $(HELPER_TREE_HEADERS); do install -m 644 $$header $(DESTDIR)$(PREFIX)/include/bench/$$header || exit 1; done
+	install -m 644 $(BUILD)/lib/libbench.a $(BUILD)/lib/libbench.so $(DESTDIR)$(PREFIX)/lib/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(ABI_VERSION)|g' tools/bench.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/bench.pc
+
+# examples/plugins/*.c → $(BUILD)/examples/*.so, built out of tree like a user's plugin.
+examples:
+	@$(MAKE) --no-print-directory -C examples/plugins OUT=$(abspath $(BUILD))/examples \
+	    BENCH_INCLUDE=$(CURDIR)/include CC="$(CC)" CFLAGS="$(OPT) $(SANITIZE_FLAGS)"
+test: examples
+.PHONY: examples
+
+# bench new-forecaster embeds tools/plugin-template/ (.incbin in bench/cli_plugin.c).
+$(BUILD)/obj/bench/cli_plugin.o: $(wildcard tools/plugin-template/*)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- fuzzing and memcheck (issue 9) ---------------------------------------------
+# `make fuzz FUZZ_SECONDS=60`: every libFuzzer harness in fuzz/ (clang), one after
+# another, after replaying past crashes; prints executions per harness.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@FUZZ_BUILD=$(BUILD)/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CFLAGS="$(PKG_CFLAGS)" FUZZ_LIBS="$(LDLIBS)" sh fuzz/run.sh
+
+# `make valgrind`: a tiny configuration of every task under memcheck, zero errors and
+# zero definite leaks in every process (tools/valgrind.sh, tools/valgrind.supp).
+valgrind: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/valgrind OPT="-O1 -g" SANITIZE= $(BUILD)/valgrind/bench
+	@sh tools/valgrind.sh $(BUILD)/valgrind
