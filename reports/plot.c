@@ -364,8 +364,9 @@ static int plot_horizon(plot_context *context, const bench_table_set *tables, be
             char name[400], dataset[160], metric[96], label_buffer[128], title[512];
             safe_name(dataset, sizeof dataset, row->dataset);
             safe_name(metric, sizeof metric, table->metric);
-            snprintf(name, sizeof name, "horizon_%s_%s%s%s", metric, dataset, table->show_protocol ? "_" : "",
-                     table->show_protocol ? row->protocol : "");
+            char protocol[96];
+            safe_name(protocol, sizeof protocol, row->protocol);
+            snprintf(name, sizeof name, "horizon_%s_%s_%s", metric, dataset, protocol);
             const char *label = bench_metric_label(table->metric, label_buffer, sizeof label_buffer);
             snprintf(title, sizeof title, "%s vs horizon on %s (%s), mean and std over seeds", label, row->dataset,
                      row->protocol);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "reports/html.h"
@@ -203,6 +204,41 @@ static void renders_in_headless_chromium(void **state)
     printf("chromium rendered %s/index.html (screenshot %s)\n", dir, shot);
 }
 
+
+/* The three commands end to end through the bench binary (tests/run.sh sets BENCH_BINARY). */
+static void commands_exit_codes(void **state)
+{
+    (void)state;
+    const char *binary = getenv("BENCH_BINARY");
+    if (binary == NULL || access(binary, X_OK) != 0) {
+        printf("SKIPPED: BENCH_BINARY (%s) not built; run through tests/run.sh after `make`\n",
+               binary ? binary : "unset");
+        skip();
+    }
+    const char *dir = copy_fixture("forecast");
+    char command[2048], out[512];
+    snprintf(out, sizeof out, "%s/t.tex", scratch);
+    snprintf(command, sizeof command, "%s table %s --format tex --metric mse --versus ridge --out %s", binary, dir, out);
+    assert_int_equal(system(command), 0);
+    char *tex = slurp(out);
+    assert_non_null(strstr(tex, "W/T/L vs ridge"));
+    free(tex);
+    snprintf(command, sizeof command, "%s table %s --format xls 2>/dev/null", binary, dir);
+    assert_int_equal(WEXITSTATUS(system(command)), 2);
+    snprintf(command, sizeof command, "%s table %s --metric accuracy 2>/dev/null", binary, dir);
+    assert_int_equal(WEXITSTATUS(system(command)), 2);
+    snprintf(command, sizeof command, "%s table %s/nowhere 2>/dev/null", binary, scratch);
+    assert_int_equal(WEXITSTATUS(system(command)), 2);
+    snprintf(command, sizeof command, "%s plot %s --kind nonsense 2>/dev/null", binary, dir);
+    assert_int_equal(WEXITSTATUS(system(command)), 2);
+    snprintf(command, sizeof command, "%s plot %s --scripts-only >/dev/null", binary, dir);
+    assert_int_equal(system(command), 0);
+    snprintf(command, sizeof command, "%s report %s --no-figures >/dev/null", binary, dir);
+    assert_int_equal(system(command), 0);
+    snprintf(out, sizeof out, "%s/index.html", dir);
+    assert_int_equal(access(out, R_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +246,7 @@ int main(void)
         cmocka_unit_test(page_without_gnuplot_still_written),
         cmocka_unit_test(bad_run_json_is_reported),
         cmocka_unit_test(renders_in_headless_chromium),
+        cmocka_unit_test(commands_exit_codes),
     };
     return cmocka_run_group_tests_name("reports_html", tests, make_scratch, remove_scratch);
 }

@@ -85,13 +85,13 @@ static void scripts_and_data_for_every_kind(void **state)
     assert_non_null(strstr(style, "pngcairo"));
     assert_non_null(strstr(style, "pdfcairo"));
     free(style);
-    char *script = read_file(dir, "horizon_mse_ETTh1.gp");
+    char *script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
     assert_non_null(strstr(script, "load \"style.gp\""));
     assert_non_null(strstr(script, "set xlabel \"forecast horizon H (steps)\""));
     assert_non_null(strstr(script, "set ylabel \"MSE (lower is better)\""));
     assert_non_null(strstr(script, "title \"gbrt_nocov\""));
     free(script);
-    char *data = read_file(dir, "horizon_mae_national_illness.dat");
+    char *data = read_file(dir, "horizon_mae_national_illness_ltsf.dat");
     assert_non_null(strstr(data, "\n36 ")); /* horizon 36 row, gbrt_nocov failed: "?" */
     assert_non_null(strstr(data, " ? ?\n"));
     free(data);
