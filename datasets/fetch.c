@@ -136,6 +136,7 @@ typedef struct download_sink {
     int show_progress;
     const char *label;
     int drew_progress;
+    curl_off_t last_drawn;   /* bytes at the last redraw: redraw every ~1 % or 1 MB */
 } download_sink;
 
 static size_t write_download(char *data, size_t size, size_t count, void *context)
@@ -153,6 +154,13 @@ static int draw_progress(void *context, curl_off_t total, curl_off_t now, curl_o
 {
     (void)upload_total, (void)upload_now;
     download_sink *sink = context;
+    if (now == 0 && total == 0)
+        return 0; /* still connecting: nothing worth a line yet */
+    curl_off_t every = total > 0 ? total / 100 : 1000000;
+    int finished_now = now == total && sink->last_drawn != total;
+    if (sink->drew_progress && now - sink->last_drawn < every && !finished_now)
+        return 0;
+    sink->last_drawn = now;
     if (total > 0)
         fprintf(stderr, "\r%s: %.1f / %.1f MB (%3d%%)", sink->label, (double)now / 1e6, (double)total / 1e6,
                 (int)(100 * now / total));
