@@ -74,16 +74,21 @@ static unsigned char *guarded_block(arena *memory, size_t bytes)
     return block;
 }
 
-/* Make the data pages of the block holding `block` read-only. */
-static void seal_block(arena *memory, const void *block)
+/* Set the protection of the data pages of the block holding `block`. */
+static void protect_block(const arena *memory, const void *block, int protection)
 {
     for (size_t i = 0; i < memory->count; i++) {
         unsigned char *base = memory->base[i];
         if ((const unsigned char *)block >= base && (const unsigned char *)block < base + memory->size[i]) {
-            mprotect(base, memory->size[i] - page_size(), PROT_READ);
+            mprotect(base, memory->size[i] - page_size(), protection);
             return;
         }
     }
+}
+
+static void seal_block(arena *memory, const void *block)
+{
+    protect_block(memory, block, PROT_READ);
 }
 
 /* 1 when the canary before `block` is intact. */
@@ -118,6 +123,17 @@ typedef struct {
     bench_forecast_window windows[WINDOWS];
     bench_forecast_request request;
 } fixture;
+
+/* The training view is valid only during fit(): between fit and predict its
+ * pages are made inaccessible, so a model that kept a pointer into it crashes. */
+static void training_access(const fixture *fx, int protection)
+{
+    for (size_t s = 0; s < SERIES; s++) {
+        protect_block(&fx->memory, fx->series[s].values, protection);
+        protect_block(&fx->memory, fx->series[s].timestamps, protection);
+        protect_block(&fx->memory, fx->series[s].covariates, protection);
+    }
+}
 
 typedef enum { DATA_SEASONAL, DATA_OTHER, DATA_CONSTANT, DATA_SHORT } data_kind;
 
@@ -245,8 +261,12 @@ static run_outcome run_once(const bench_forecaster *forecaster, const bench_para
         outcome.stage = "create";
     else if ((outcome.status = forecaster->fit(model, &fx->train, &fit_rng, error)) != BENCH_OK)
         outcome.stage = "fit";
-    else if ((outcome.status = forecaster->predict(model, &fx->request, &predict_rng, out, error)) != BENCH_OK)
-        outcome.stage = "predict";
+    else {
+        training_access(fx, PROT_NONE);
+        if ((outcome.status = forecaster->predict(model, &fx->request, &predict_rng, out, error)) != BENCH_OK)
+            outcome.stage = "predict";
+        training_access(fx, PROT_READ);
+    }
     if (outcome.status == BENCH_OK && model == NULL) {
         outcome.status = BENCH_INTERNAL;
         outcome.stage = "create (returned OK but no model)";
@@ -448,9 +468,12 @@ static int check_two_instances(check_message *message, const check_context *cont
         if ((status = forecaster->create(&a, context->params, &fx.info, &error)) == BENCH_OK &&
             (status = forecaster->create(&b, context->params, &other.info, &error)) == BENCH_OK &&
             (status = forecaster->fit(b, &other.train, &fit_b, &error)) == BENCH_OK &&
-            (status = forecaster->fit(a, &fx.train, &fit_a, &error)) == BENCH_OK &&
-            (status = forecaster->predict(b, &other.request, &predict_b, other_out, &error)) == BENCH_OK)
-            status = forecaster->predict(a, &fx.request, &predict_a, together, &error);
+            (status = forecaster->fit(a, &fx.train, &fit_a, &error)) == BENCH_OK) {
+            training_access(&fx, PROT_NONE);
+            training_access(&other, PROT_NONE);
+            if ((status = forecaster->predict(b, &other.request, &predict_b, other_out, &error)) == BENCH_OK)
+                status = forecaster->predict(a, &fx.request, &predict_a, together, &error);
+        }
         if (status != BENCH_OK)
             outcome = verdict(message, BENCH_CONTRACT_FAIL, "with two live instances a call failed: %s",
                               error.message);
@@ -492,7 +515,8 @@ static int check_save_load(check_message *message, const check_context *context)
     const char *stage = "create";
     if ((status = forecaster->create(&model, context->params, &fx.info, &error)) == BENCH_OK &&
         (stage = "fit", status = forecaster->fit(model, &fx.train, &fit_rng, &error)) == BENCH_OK &&
-        (stage = "predict", status = forecaster->predict(model, &fx.request, &predict_rng, before, &error)) ==
+        (stage = "predict", training_access(&fx, PROT_NONE),
+         status = forecaster->predict(model, &fx.request, &predict_rng, before, &error)) ==
             BENCH_OK &&
         (stage = "save", status = forecaster->save(model, path, &error)) == BENCH_OK &&
         (stage = "load", status = forecaster->load(&loaded, path, context->params, &fx.info, &error)) == BENCH_OK)
@@ -682,7 +706,7 @@ static int run_in_child(check_message *message, child_check run, const check_con
              (WTERMSIG(wait_status) == SIGSEGV || WTERMSIG(wait_status) == SIGBUS))
         verdict(message, BENCH_CONTRACT_FAIL,
                 "crashed (%s): a write past the output buffer or into a read-only input view, a read past a "
-                "window's history (its future), or a bad pointer",
+                "window's history (its future), a training view used after fit returned, or a bad pointer",
                 strsignal(WTERMSIG(wait_status)));
     else if (WIFSIGNALED(wait_status))
         verdict(message, BENCH_CONTRACT_FAIL, "crashed (%s)%s", strsignal(WTERMSIG(wait_status)),

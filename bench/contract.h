@@ -8,7 +8,9 @@
  * and every window's history ends right before an unmapped page; every output
  * buffer ends right before an unmapped page with a canary before it.  So
  * writing past the output, writing into a view, or reading a window's future
- * crashes the check, which is then reported as such.
+ * crashes the check, which is then reported as such.  Between fit() and
+ * predict() the training view's pages are made inaccessible: a model that kept
+ * a pointer into it (forbidden by forecaster.h) crashes too.
  *
  * The checks, in order:
  *   schema            vtable slots and names valid; every default satisfies its own schema

@@ -118,6 +118,7 @@ static void contract_catches_broken_plugins(void **state)
         {"-DVARIANT=11", "fit_predict", "crashed"},                  /* reads the window's future */
         {"-DVARIANT=12", "fit_predict", "crashed"},                  /* writes into a training view */
         {"-DVARIANT=13", "destroy_null", "crashed"},                 /* destroy(NULL) dereferences */
+        {"-DVARIANT=14", "fit_predict", "after fit returned"},       /* keeps the training view */
     };
     const char *work = test_temp_dir();
     char source[4300];

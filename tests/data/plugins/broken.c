@@ -4,7 +4,8 @@
  *   5 empty predict slot, 6 undefined symbol (dlopen fails),
  *   8 writes one past the output, 9 global counter in the forecasts,
  *  10 forecasts depend on the process id, 11 reads a window's future,
- *  12 writes into a training view, 13 destroy(NULL) dereferences.
+ *  12 writes into a training view, 13 destroy(NULL) dereferences,
+ *  14 keeps a pointer to the training view and reads it in predict.
  * -DNAME="..." sets the forecaster's name (default "broken"). */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 #ifndef VARIANT
 #define VARIANT 0
 #endif
-struct bench_model { int fail_fit; };
+struct bench_model { int fail_fit; const double *kept; };
 static int counter;
 int no_such_function_in_bench(void);
 static int create(bench_model **out, const bench_params *p, const bench_task_info *task, bench_error *e) {
@@ -29,6 +30,7 @@ static int fit(bench_model *m, const bench_train_view *t, bench_rng *r, bench_er
     ((double *)t->series[0].values)[0] = 0;
 #endif
     if (m->fail_fit) return BENCH_FAIL(e, BENCH_MODEL, "picky: refuses dataset bad");
+    m->kept = t->series[0].values;
     return BENCH_OK; }
 static int predict(bench_model *m, const bench_forecast_request *q, bench_rng *r, double *out, bench_error *e) {
     (void)m, (void)r, (void)e;
@@ -40,6 +42,9 @@ static int predict(bench_model *m, const bench_forecast_request *q, bench_rng *r
 #endif
 #if VARIANT == 10
         v += (double)(getpid() % 1000);
+#endif
+#if VARIANT == 14
+        v += m->kept[0];
 #endif
 #if VARIANT == 11
         v += x->history[x->history_length + k];
