@@ -368,6 +368,30 @@ static int build_one(bench_table *table, const bench_results *results, const ben
                 return BENCH_FAIL(error, BENCH_NO_MEMORY, "counting wins in the %s table", metric);
             table->ties = table->wins + k;
             table->losses = table->wins + 2 * k;
+            table->wilcoxon_p = malloc(k * sizeof *table->wilcoxon_p);
+            double *pairs = malloc(2 * (table->row_count ? table->row_count : 1) * sizeof *pairs);
+            if (table->wilcoxon_p == NULL || pairs == NULL) {
+                free(pairs);
+                return BENCH_FAIL(error, BENCH_NO_MEMORY, "testing the %s table", metric);
+            }
+            for (size_t c = 0; c < k; c++) {
+                size_t n = 0;
+                for (size_t r = 0; r < table->row_count; r++) {
+                    const bench_table_cell *x = &table->cells[r * k + (size_t)table->versus_column];
+                    const bench_table_cell *y = &table->cells[r * k + c];
+                    if (x->n_ok == 0 || y->n_ok == 0)
+                        continue;
+                    pairs[n] = y->mean;
+                    pairs[table->row_count + n++] = x->mean;
+                }
+                bench_wilcoxon test;
+                table->wilcoxon_p[c] = (long)c != table->versus_column && n > 0 &&
+                                               bench_stats_wilcoxon(&test, pairs, pairs + table->row_count, n, NULL) ==
+                                                   BENCH_OK
+                                           ? test.p
+                                           : NAN;
+            }
+            free(pairs);
             for (size_t r = 0; r < table->row_count; r++) {
                 const bench_table_cell *x = &table->cells[r * k + (size_t)table->versus_column];
                 for (size_t c = 0; c < k; c++) {
@@ -398,6 +422,7 @@ static void free_table(bench_table *table)
     free(table->seeds);
     free(table->avg_ranks);
     free(table->wins);
+    free(table->wilcoxon_p);
 }
 
 void bench_tables_free(bench_table_set *set)
@@ -687,6 +712,15 @@ static void write_md(FILE *f, const bench_table *t)
             else
                 fprintf(f, " %zu/%zu/%zu |", t->wins[c], t->ties[c], t->losses[c]);
         }
+        fputs("\n| *Wilcoxon p vs ", f);
+        text_md(f, t->variants[t->versus_column]);
+        fprintf(f, "*%s", pad);
+        for (size_t c = 0; c < k; c++) {
+            if (isnan(t->wilcoxon_p[c]))
+                fputs(" " EMDASH " |", f);
+            else
+                fprintf(f, " %.3g |", t->wilcoxon_p[c]);
+        }
         fputc('\n', f);
     }
     statistics_note(text, sizeof text, t);
@@ -811,6 +845,16 @@ static void write_tex(FILE *f, const bench_table *t)
                 fprintf(f, " & %zu/%zu/%zu", t->wins[c], t->ties[c], t->losses[c]);
         }
         fputs(" \\\\\n", f);
+        fprintf(f, "\\multicolumn{%zu}{l}{Wilcoxon $p$ vs ", keys);
+        text_tex(f, t->variants[t->versus_column]);
+        fputc('}', f);
+        for (size_t c = 0; c < k; c++) {
+            if (isnan(t->wilcoxon_p[c]))
+                fputs(" & ---", f);
+            else
+                fprintf(f, " & %.3g", t->wilcoxon_p[c]);
+        }
+        fputs(" \\\\\n", f);
     }
     fputs("\\bottomrule\n\\end{tabular}\n", f);
     statistics_note(text, sizeof text, t);
@@ -913,6 +957,15 @@ static void write_html(FILE *f, const bench_table *t)
                     fputs("<td>" EMDASH "</td>", f);
                 else
                     fprintf(f, "<td class=\"num\">%zu/%zu/%zu</td>", t->wins[c], t->ties[c], t->losses[c]);
+            }
+            fprintf(f, "</tr>\n<tr class=\"wilcoxon\"><th scope=\"row\" colspan=\"%zu\">Wilcoxon p vs ", keys);
+            text_html(f, t->variants[t->versus_column]);
+            fputs("</th>", f);
+            for (size_t c = 0; c < k; c++) {
+                if (isnan(t->wilcoxon_p[c]))
+                    fputs("<td>" EMDASH "</td>", f);
+                else
+                    fprintf(f, "<td class=\"num\">%.3g</td>", t->wilcoxon_p[c]);
             }
             fputs("</tr>\n", f);
         }

@@ -65,6 +65,8 @@ typedef struct bench_table {
     double cd05;                       /* Nemenyi CD at 0.05, NAN outside k = 2..10 */
     long versus_column;                /* -1 without --versus */
     size_t *wins, *ties, *losses;      /* per column, against versus_column */
+    double *wilcoxon_p;                /* per column: two-sided Wilcoxon signed-rank p of the
+                                        * row means against versus_column; NAN when undefined */
     size_t error_cells, partial_cells, missing_cells;
 } bench_table;
 

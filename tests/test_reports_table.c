@@ -111,6 +111,9 @@ static void forecast_tables_keep_failed_cells(void **state)
     assert_int_equal(mse->versus_column, (long)column_of(mse, "ridge"));
     assert_int_equal(mse->losses[column_of(mse, "naive")], 8);
     assert_int_equal(mse->wins[column_of(mse, "naive")], 0);
+    /* Exact Wilcoxon: 8 differences of one sign, p = 2 / 2^8. */
+    assert_float_equal(mse->wilcoxon_p[column_of(mse, "naive")], 2.0 / 256.0, 1e-15);
+    assert_true(isnan(mse->wilcoxon_p[column_of(mse, "ridge")]));
     assert_int_equal(mse->wins[column_of(mse, "gbrt_nocov")] + mse->ties[column_of(mse, "gbrt_nocov")] +
                          mse->losses[column_of(mse, "gbrt_nocov")],
                      7);
@@ -121,6 +124,7 @@ static void forecast_tables_keep_failed_cells(void **state)
     assert_non_null(strstr(md, "\xE2\x80\xA1 some seeds failed"));
     assert_non_null(strstr(md, "*Avg. rank*"));
     assert_non_null(strstr(md, "Iman-Davenport"));
+    assert_non_null(strstr(md, "| *Wilcoxon p vs ridge* | | 0.00781 |"));
     free(md);
     char *tex = render(&set, BENCH_TABLE_TEX);
     assert_non_null(strstr(tex, "\\toprule"));
