@@ -288,6 +288,8 @@ static int run_cells(bench_plan *plan, const bench_run_options *options, bench_r
                 sigaction(SIGINT, &old_int, NULL);
                 sigaction(SIGTERM, &old_term, NULL);
                 bench_error cell_error = {0};
+                /* The worker owns nothing of the scheduler: free its copy (memcheck counts it lost). */
+                free(workers), free(worker_cell);
                 int result = run_cell(plan, cell, dir, &cell_error);
                 if (result != BENCH_OK)
                     fprintf(stderr, "bench: error: %s\n", cell_error.message);

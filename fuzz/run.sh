@@ -2,6 +2,7 @@
 # Build the libFuzzer harnesses (clang, -fsanitize=fuzzer,address,undefined) and
 # run each for FUZZ_SECONDS: `make fuzz FUZZ_SECONDS=60` or
 # `FUZZ_SECONDS=60 sh fuzz/run.sh [NAME...]` (NAME: csv_dated, idx, ...).
+# FUZZ_RUNS=N also stops each harness after N executions (whichever comes first).
 #
 # Every harness first replays fuzz/regressions/NAME/* (past crashes: each must
 # now pass), then fuzzes from its committed seeds fuzz/corpus/NAME plus the
@@ -52,7 +53,7 @@ for name in $names; do
         fi
     fi
     mkdir -p "$build/corpus/$name"
-    "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+    "$binary" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
         -artifact_prefix="$build/crashes/$name-" -print_final_stats=1 \
         "$build/corpus/$name" "fuzz/corpus/$name" >"$build/logs/$name.log" 2>&1
     code=$?
