@@ -658,6 +658,36 @@ static const struct {
     {"predict_samples", check_predict_samples, 0},
 };
 
+/* In a check's child process only: a SIGSEGV/SIGBUS handler reports the crash
+ * through the pipe with a prepared message (formatting is not signal-safe), so
+ * the explanation survives sanitizers that would turn the fault into an abort. */
+static check_message crash_report[2];
+static int crash_channel = -1;
+static char crash_stack[65536];
+
+static void on_crash(int signal_number)
+{
+    const check_message *report = &crash_report[signal_number == SIGBUS];
+    ssize_t written = write(crash_channel, report, sizeof *report);
+    _exit(written == (ssize_t)sizeof *report ? 4 : 3);
+}
+
+static void report_crashes_to(int channel)
+{
+    static const char explanation[] =
+        ": a write past the output buffer or into a read-only input view, a read past a window's history (its "
+        "future), a training view used after fit returned, or a bad pointer";
+    verdict(&crash_report[0], BENCH_CONTRACT_FAIL, "crashed (%s)%s", strsignal(SIGSEGV), explanation);
+    verdict(&crash_report[1], BENCH_CONTRACT_FAIL, "crashed (%s)%s", strsignal(SIGBUS), explanation);
+    crash_channel = channel;
+    stack_t alternate = {.ss_sp = crash_stack, .ss_size = sizeof crash_stack};
+    sigaltstack(&alternate, NULL); /* a stack overflow must still report */
+    struct sigaction action = {.sa_handler = on_crash, .sa_flags = SA_ONSTACK};
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSEGV, &action, NULL);
+    sigaction(SIGBUS, &action, NULL);
+}
+
 static int run_in_child(check_message *message, child_check run, const check_context *context, unsigned timeout,
                         bench_error *error)
 {
@@ -674,6 +704,7 @@ static int run_in_child(check_message *message, child_check run, const check_con
         close(channel[0]);
         signal(SIGALRM, SIG_DFL);
         alarm(timeout);
+        report_crashes_to(channel[1]);
         check_message result = {0};
         run(&result, context);
         ssize_t written = write(channel[1], &result, sizeof result);
@@ -695,7 +726,9 @@ static int run_in_child(check_message *message, child_check run, const check_con
     int wait_status = 0;
     while (waitpid(child, &wait_status, 0) < 0 && errno == EINTR) {
     }
-    if (got == sizeof *message && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) {
+    /* Exit 0: the check's verdict; exit 4: the crash handler's report. */
+    if (got == sizeof *message && WIFEXITED(wait_status) &&
+        (WEXITSTATUS(wait_status) == 0 || WEXITSTATUS(wait_status) == 4)) {
         message->detail[sizeof message->detail - 1] = '\0';
         return BENCH_OK;
     }
