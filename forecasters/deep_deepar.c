@@ -67,7 +67,7 @@ static int deepar_create(void **out, bench_model *model, const bench_params *par
     for (size_t l = 0; l < net->layer_count; l++) {
         deepar_layer *k = &net->layer[l];
         size_t in = l == 0 ? 1 : Hd;
-        char name[48];
+        char name[128];
         snprintf(name, sizeof name, "lstm%zu.weight_ih", l);
         k->wih = deep_param(model, name, 4 * Hd, in, &status, error);
         snprintf(name, sizeof name, "lstm%zu.weight_hh", l);

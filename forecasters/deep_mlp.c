@@ -56,7 +56,7 @@ static int mlp_create(void **out, bench_model *model, const bench_params *params
     }
     net->width[count + 1] = model->config.horizon;
     for (size_t i = 0; i <= count; i++) {
-        char name[32];
+        char name[128];
         snprintf(name, sizeof name, "fc%zu.weight", i + 1);
         net->weight[i] = deep_param(model, name, net->width[i + 1], net->width[i], &status, error);
         snprintf(name, sizeof name, "fc%zu.bias", i + 1);

@@ -120,7 +120,7 @@ static int nbeats_create(void **out, bench_model *model, const bench_params *par
         k->nf = is_trend ? trend : is_season ? seasonal : H;
         k->basis_b = is_trend ? trend_b : is_season ? season_b : identity_b;
         k->basis_f = is_trend ? trend_f : is_season ? season_f : identity_f;
-        char name[48];
+        char name[128];
         for (size_t l = 0; l < net->layers; l++) {
             size_t in = l == 0 ? L : net->width;
             snprintf(name, sizeof name, "block%zu.fc%zu.weight", b, l + 1);

@@ -98,7 +98,7 @@ static int patchtst_create(void **out, bench_model *model, const bench_params *p
     net->pos = deep_param(model, "position", net->patches, D, &status, error);
     for (size_t l = 0; l < net->layers; l++) {
         encoder_layer *e = &net->layer[l];
-        char name[48];
+        char name[128];
 #define LAYER_PARAM(field, suffix, d0, d1)                                                                            \
     snprintf(name, sizeof name, "layer%zu." suffix, l);                                                             \
     e->field = deep_param(model, name, d0, d1, &status, error)
