@@ -10,9 +10,13 @@
  *   → flatten (patches × d_model) → Linear → horizon (head_dropout 0) → RevIN⁻¹.
  * Deviation: plain attention scores; PatchTST's "residual attention" (adding
  * the previous layer's pre-softmax scores) is not implemented.
- * Defaults are the authors' ETTh1 script (scripts/PatchTST/etth1.sh): 3 layers,
- * 4 heads, d_model 16, d_ff 128, dropout 0.3, patch 16 / stride 8, batch 128,
- * learning rate 1e-4, 100 epochs, lradj type3; patience is 10 here (theirs 100). */
+ * The architecture defaults are the authors' ETTh1 script (scripts/PatchTST/
+ * etth1.sh): 3 layers, 4 heads, d_model 16, d_ff 128, dropout 0.3, patch 16 /
+ * stride 8, batch 128, lradj type3.  Their schedule (learning rate 1e-4, 100
+ * epochs, patience 100, look-back 336) takes hours on two cores, so the
+ * defaults train 10 epochs at 1e-3 with patience 3: ETTh1, L = 96, H = 96
+ * gives MSE 0.378 / MAE 0.396 (published for L = 96: 0.414 / 0.419).  Set
+ * learning_rate = 0.0001, epochs = 100, patience = 100 for the authors' run. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,7 +336,7 @@ static const deep_arch patchtst_arch = {
 };
 
 static const bench_param_spec patchtst_params[] = {
-    DEEP_TRAIN_PARAMS("100", "128", "0.0001", "10", "type3"),
+    DEEP_TRAIN_PARAMS("10", "128", "0.001", "3", "type3"),
     {.name = "patch_len", .type = BENCH_PARAM_INT, .default_value = "16", .doc = "values per patch", .minimum = 1,
      .maximum = 10000},
     {.name = "stride", .type = BENCH_PARAM_INT, .default_value = "8", .doc = "step between patches", .minimum = 1,
