@@ -119,6 +119,7 @@ static void contract_catches_broken_plugins(void **state)
         {"-DVARIANT=12", "fit_predict", "crashed"},                  /* writes into a training view */
         {"-DVARIANT=13", "destroy_null", "crashed"},                 /* destroy(NULL) dereferences */
         {"-DVARIANT=14", "fit_predict", "after fit returned"},       /* keeps the training view */
+        {"-DVARIANT=15", "save_load", "differ from the original"},  /* load forgets the fit */
     };
     const char *work = test_temp_dir();
     char source[4300];
@@ -143,6 +144,8 @@ static void contract_catches_broken_plugins(void **state)
             fprintf(stderr, "case %s: exit %d, expected '%s' ... '%s' in:\n%s", cases[i].defines, result.exit_code,
                     line, cases[i].expect, result.out);
         assert_true(ok);
+        if (strcmp(cases[i].defines, "-DVARIANT=15") == 0)
+            assert_non_null(strstr(result.out, "ok    predict_samples"));
         test_process_free(&result);
     }
 }

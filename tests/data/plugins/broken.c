@@ -5,7 +5,8 @@
  *   8 writes one past the output, 9 global counter in the forecasts,
  *  10 forecasts depend on the process id, 11 reads a window's future,
  *  12 writes into a training view, 13 destroy(NULL) dereferences,
- *  14 keeps a pointer to the training view and reads it in predict.
+ *  14 keeps a pointer to the training view and reads it in predict,
+ *  15 a correct predict_samples, and save/load that forget the fitted state.
  * -DNAME="..." sets the forecaster's name (default "broken"). */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,9 @@
 #define VARIANT 0
 #endif
 struct bench_model { int fail_fit; const double *kept; };
+#if VARIANT == 9
 static int counter;
+#endif
 int no_such_function_in_bench(void);
 static int create(bench_model **out, const bench_params *p, const bench_task_info *task, bench_error *e) {
     (void)p; bench_model *m = calloc(1, sizeof *m);
@@ -30,7 +33,11 @@ static int fit(bench_model *m, const bench_train_view *t, bench_rng *r, bench_er
     ((double *)t->series[0].values)[0] = 0;
 #endif
     if (m->fail_fit) return BENCH_FAIL(e, BENCH_MODEL, "picky: refuses dataset bad");
+#if VARIANT == 15
+    m->kept = NULL;
+#else
     m->kept = t->series[0].values;
+#endif
     return BENCH_OK; }
 static int predict(bench_model *m, const bench_forecast_request *q, bench_rng *r, double *out, bench_error *e) {
     (void)m, (void)r, (void)e;
@@ -45,6 +52,8 @@ static int predict(bench_model *m, const bench_forecast_request *q, bench_rng *r
 #endif
 #if VARIANT == 14
         v += m->kept[0];
+#elif VARIANT == 15
+        if (m->kept != NULL) v += m->kept[0]; /* only a loaded model has it */
 #endif
 #if VARIANT == 11
         v += x->history[x->history_length + k];
@@ -59,7 +68,30 @@ static void destroy(bench_model *m) {
     m->fail_fit = 0;
 #endif
     free(m); }
+#if VARIANT == 15
+/* Samples: the point forecast plus seeded noise.  Save writes nothing useful,
+ * and load yields a model whose forecasts are shifted: the round trip differs. */
+static int predict_samples(bench_model *m, const bench_forecast_request *q, size_t samples, bench_rng *r,
+                           double *out, bench_error *e) {
+    (void)m, (void)e;
+    for (size_t w = 0; w < q->window_count; w++) for (size_t s = 0; s < samples; s++)
+        for (size_t k = 0; k < q->horizon; k++)
+            out[(w * samples + s) * q->horizon + k] =
+                q->windows[w].history[q->windows[w].history_length - 1] + bench_rng_normal(r);
+    return BENCH_OK; }
+static int save(const bench_model *m, const char *path, bench_error *e) {
+    (void)m, (void)path, (void)e; return BENCH_OK; }
+static int load(bench_model **out, const char *path, const bench_params *p, const bench_task_info *t, bench_error *e) {
+    (void)path, (void)p, (void)t;
+    bench_model *m = calloc(1, sizeof *m);
+    if (!m) return BENCH_FAIL(e, BENCH_NO_MEMORY, "oom");
+    static const double shifted = 1.0;
+    m->kept = &shifted; *out = m; return BENCH_OK; }
+#endif
 static const bench_forecaster vtable = {
+#if VARIANT == 15
+    .predict_samples = predict_samples, .save = save, .load = load,
+#endif
 #if VARIANT == 1
     .abi_version = (2u << 16) | 3u,
 #elif VARIANT == 2
