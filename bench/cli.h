@@ -30,5 +30,6 @@ int cli_plan(int argc, char **argv);
 int cli_merge(int argc, char **argv);
 int cli_slurm(int argc, char **argv);
 int cli_hcsc(int argc, char **argv);
+int cli_tune(int argc, char **argv);
 
 #endif

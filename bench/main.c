@@ -20,6 +20,7 @@ static const bench_command commands[] = {
     {"merge", cli_merge, "merge finished cells (shards) into results.csv, refusing duplicates, listing missing cells"},
     {"slurm", cli_slurm, "write (and --submit) a Slurm job array running the shards plus a merge job"},
     {"hcsc", cli_hcsc, "HCSC self-supervised benchmark on Fashion-MNIST: run CONFIG, eval CHECKPOINT, methods"},
+    {"tune", cli_tune, "hyper-parameter search on the validation split, refit, one test evaluation"},
 };
 
 static void usage(FILE *stream)
