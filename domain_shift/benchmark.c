@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/rng.h"
 #include "domain_shift/atomic_file.h"
+#include "domain_shift/jpeg_io.h"
 #include "domain_shift/png_io.h"
 
 int shift_split_ids(uint64_t seed, size_t scenes, const char *split, size_t **ids, size_t *count,
@@ -156,8 +158,65 @@ void shift_dataset_free(shift_dataset *dataset)
     memset(dataset, 0, sizeof *dataset);
 }
 
-int shift_dataset_load(const char *dir, const char *device, const char *split, shift_dataset *out,
-                       bench_error *error)
+/* images/<id>.png, else images/<id>.jpg; path receives the file tried last. */
+static int read_image(const char *dir, const char *device, const char *id, uint8_t **rgb, int *width, int *height,
+                      char *path, size_t path_size, bench_error *error)
+{
+    snprintf(path, path_size, "%s/%s/images/%s.png", dir, device, id);
+    int code = shift_png_read(path, rgb, width, height, error);
+    if (code != BENCH_NOT_FOUND)
+        return code;
+    snprintf(path, path_size, "%s/%s/images/%s.jpg", dir, device, id);
+    if (access(path, F_OK) != 0)
+        return BENCH_FAIL(error, BENCH_NOT_FOUND, "%s/%s/images/%s.png (or .jpg): no such image", dir, device, id);
+    return shift_jpeg_read(path, rgb, width, height, error);
+}
+
+/* Bilinear letterbox of a (height x width x 3) image into size x size, padded
+ * with white; annotation boxes are mapped the same way.  Returns a new buffer
+ * (caller frees) or NULL when out of memory. */
+static uint8_t *letterbox(const uint8_t *rgb, int width, int height, int size, shift_annotation *annotation)
+{
+    uint8_t *out = malloc((size_t)size * size * 3);
+    if (out == NULL)
+        return NULL;
+    memset(out, 255, (size_t)size * size * 3);
+    double scale = (double)size / (width > height ? width : height);
+    int new_w = (int)(width * scale + 0.5), new_h = (int)(height * scale + 0.5);
+    if (new_w < 1) new_w = 1;
+    if (new_h < 1) new_h = 1;
+    int x0 = (size - new_w) / 2, y0 = (size - new_h) / 2;
+    for (int y = 0; y < new_h; y++)
+        for (int x = 0; x < new_w; x++) {
+            double sx = (x + 0.5) / scale - 0.5, sy = (y + 0.5) / scale - 0.5;
+            if (sx < 0) sx = 0;
+            if (sy < 0) sy = 0;
+            int ix = (int)sx, iy = (int)sy;
+            int jx = ix + 1 < width ? ix + 1 : width - 1, jy = iy + 1 < height ? iy + 1 : height - 1;
+            if (ix > width - 1) ix = width - 1;
+            if (iy > height - 1) iy = height - 1;
+            double fx = sx - ix, fy = sy - iy;
+            for (int c = 0; c < 3; c++) {
+                double top = (1 - fx) * rgb[((size_t)iy * width + ix) * 3 + c] + fx * rgb[((size_t)iy * width + jx) * 3 + c];
+                double bottom =
+                    (1 - fx) * rgb[((size_t)jy * width + ix) * 3 + c] + fx * rgb[((size_t)jy * width + jx) * 3 + c];
+                out[((size_t)(y + y0) * size + (x + x0)) * 3 + c] = (uint8_t)((1 - fy) * top + fy * bottom + 0.5);
+            }
+        }
+    for (size_t k = 0; k < annotation->object_count; k++) {
+        shift_box *b = &annotation->objects[k].box;
+        /* VOC inclusive pixels -> continuous edges, scaled, back to inclusive pixels */
+        b->x_min = (b->x_min - 1) * scale + x0 + 1;
+        b->y_min = (b->y_min - 1) * scale + y0 + 1;
+        b->x_max = b->x_max * scale + x0;
+        b->y_max = b->y_max * scale + y0;
+    }
+    annotation->width = annotation->height = size;
+    return out;
+}
+
+int shift_dataset_load_resized(const char *dir, const char *device, const char *split, int size,
+                               shift_dataset *out, bench_error *error)
 {
     memset(out, 0, sizeof *out);
     char path[4096];
@@ -199,11 +258,26 @@ int shift_dataset_load(const char *dir, const char *device, const char *split, s
     }
     size_t image_bytes = 0;
     for (size_t i = 0; i < out->count && code == BENCH_OK; i++) {
-        snprintf(path, sizeof path, "%s/%s/images/%s.png", dir, device, out->ids[i]);
         uint8_t *rgb;
         int width, height;
-        if ((code = shift_png_read(path, &rgb, &width, &height, error)) != BENCH_OK)
+        if ((code = read_image(dir, device, out->ids[i], &rgb, &width, &height, path, sizeof path, error)) !=
+            BENCH_OK)
             break;
+        snprintf(path, sizeof path, "%s/%s/labels/%s.xml", dir, device, out->ids[i]);
+        if ((code = shift_voc_read(path, &out->labels[i], error)) != BENCH_OK) {
+            free(rgb);
+            break;
+        }
+        if (size > 0 && (width != size || height != size)) {
+            uint8_t *boxed = letterbox(rgb, width, height, size, &out->labels[i]);
+            free(rgb);
+            if (boxed == NULL) {
+                code = BENCH_FAIL(error, BENCH_NO_MEMORY, "resizing %s", out->ids[i]);
+                break;
+            }
+            rgb = boxed;
+            width = height = size;
+        }
         if (i == 0) {
             if (width != height) {
                 free(rgb);
@@ -227,10 +301,14 @@ int shift_dataset_load(const char *dir, const char *device, const char *split, s
         }
         memcpy(out->pixels + i * image_bytes, rgb, image_bytes);
         free(rgb);
-        snprintf(path, sizeof path, "%s/%s/labels/%s.xml", dir, device, out->ids[i]);
-        code = shift_voc_read(path, &out->labels[i], error);
     }
     if (code != BENCH_OK)
         shift_dataset_free(out);
     return code;
+}
+
+int shift_dataset_load(const char *dir, const char *device, const char *split, shift_dataset *out,
+                       bench_error *error)
+{
+    return shift_dataset_load_resized(dir, device, split, 0, out, error);
 }

@@ -55,12 +55,20 @@ typedef struct shift_dataset {
     char (*ids)[32];           /* (count) file stems */
 } shift_dataset;
 
-/* Reads DIR/<device>/<split>.txt and the listed images/<id>.png and
+/* Reads DIR/<device>/<split>.txt and the listed images/<id>.png (or
+ * images/<id>.jpg, as EDS ships them, when the build has libjpeg) and
  * labels/<id>.xml.  Every image must be square and of one size.  Errors name
  * the list file and line or the image/label file.  *out is freed with
  * shift_dataset_free. */
 int shift_dataset_load(const char *dir, const char *device, const char *split, shift_dataset *out,
                        bench_error *error);
+
+/* The same, but every image is letterboxed to size x size: scaled by
+ * size / max(width, height) (bilinear), centred, padded with the empty-belt
+ * white, boxes mapped alike.  Real EDS images are package crops of varying
+ * size; generated images of the right size are copied unchanged. */
+int shift_dataset_load_resized(const char *dir, const char *device, const char *split, int size,
+                               shift_dataset *out, bench_error *error);
 void shift_dataset_free(shift_dataset *dataset);
 
 #endif

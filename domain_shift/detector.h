@@ -63,6 +63,7 @@ typedef struct shift_train_config {
     size_t top_k;               /* detections per image kept by decoding (default 100) */
     int flip;                   /* random horizontal flips (default 1) */
     unsigned threads;           /* OpenBLAS threads (default 1) */
+    int image_size;             /* shift_run_*: letterbox images to this size when loading (0: as on disk) */
     /* Optional progress callback, e.g. a TTY line; loss terms of the last step. */
     void (*progress)(void *data, size_t step, size_t steps, double det_loss, double disc_accuracy,
                      double val_map);

@@ -16,9 +16,10 @@
 
 /* ---- one cell ---------------------------------------------------------------------- */
 
-static int load(const char *dir, const char *device, const char *split, shift_dataset *out, bench_error *error)
+static int load(const char *dir, const char *device, const char *split, int size, shift_dataset *out,
+                bench_error *error)
 {
-    int code = shift_dataset_load(dir, device, split, out, error);
+    int code = shift_dataset_load_resized(dir, device, split, size, out, error);
     if (code != BENCH_OK)
         bench_error_prefix(error, "loading %s/%s: ", device, split);
     return code;
@@ -42,13 +43,13 @@ int shift_run_cell(const char *data_dir, const char *source, const char *target,
     int adaptive = method != SHIFT_METHOD_SOURCE_ONLY && method != SHIFT_METHOD_ORACLE;
     shift_dataset labelled = {0}, validation = {0}, unlabelled = {0}, test = {0};
     shift_detector *detector = NULL;
-    int code = load(data_dir, labelled_device, train_split, &labelled, error);
+    int code = load(data_dir, labelled_device, train_split, config->image_size, &labelled, error);
     if (code == BENCH_OK)
-        code = load(data_dir, labelled_device, "val", &validation, error);
+        code = load(data_dir, labelled_device, "val", config->image_size, &validation, error);
     if (code == BENCH_OK && adaptive)
-        code = load(data_dir, target, train_split, &unlabelled, error);
+        code = load(data_dir, target, train_split, config->image_size, &unlabelled, error);
     if (code == BENCH_OK)
-        code = load(data_dir, target, test_split, &test, error);
+        code = load(data_dir, target, test_split, config->image_size, &test, error);
     if (code == BENCH_OK)
         code = shift_train(&detector, method, &labelled, &validation, adaptive ? &unlabelled : NULL, config, seed,
                            &result->train, error);
@@ -288,6 +289,7 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
     }
     if (code != BENCH_OK)
         return code;
+    plan->train.image_size = plan->size;
     if (!explicit_warmup)
         plan->train.warmup = plan->train.steps * 14 / 100;
     if (!explicit_eval)
@@ -430,9 +432,9 @@ int shift_run_config(const char *config_path, const char *out_dir, void (*progre
             shift_dataset labelled = {0}, validation = {0};
             shift_detector *detector = NULL;
             shift_train_report report;
-            code = load(plan->data_dir, device, train_split, &labelled, error);
+            code = load(plan->data_dir, device, train_split, plan->size, &labelled, error);
             if (code == BENCH_OK)
-                code = load(plan->data_dir, device, "val", &validation, error);
+                code = load(plan->data_dir, device, "val", plan->size, &validation, error);
             if (code == BENCH_OK)
                 code = shift_train(&detector, SHIFT_METHOD_SOURCE_ONLY, &labelled, &validation, NULL, &plan->train,
                                    seed, &report, error);
@@ -453,7 +455,7 @@ int shift_run_config(const char *config_path, const char *out_dir, void (*progre
                     continue;
                 shift_dataset test = {0};
                 shift_cell_result evaluation = {.train = report};
-                code = load(plan->data_dir, plan->devices[t]->name, test_split, &test, error);
+                code = load(plan->data_dir, plan->devices[t]->name, test_split, plan->size, &test, error);
                 if (code == BENCH_OK)
                     code = shift_detector_evaluate(detector, &test, plan->mode, evaluation.ap, &evaluation.mean_ap,
                                                    &evaluation.inference_images_per_second, error);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain_shift/benchmark.h"
+#include "domain_shift/jpeg_io.h"
 #include "domain_shift/png_io.h"
 #include "domain_shift/voc_xml.h"
 
@@ -146,6 +148,47 @@ static void png_round_trip_and_errors(void **state)
     assert_null(back);
 }
 
+/* EDS-style data: domainN/{images,labels}, non-square package crops (a 1-bit
+ * palette PNG and a JPEG), letterboxed to the detector's size. */
+static void eds_style_directory_is_letterboxed(void **state)
+{
+    (void)state;
+    shift_dataset data;
+    bench_error error = {0};
+    assert_int_equal(shift_dataset_load_resized(FIXTURES "eds", "domain1", "png", 32, &data, &error), BENCH_OK);
+    assert_int_equal(data.count, 1);
+    assert_int_equal(data.size, 32);
+    /* 40x20 -> 32x16 centred vertically (rows 8..23); padding is white */
+    assert_int_equal(data.pixels[0], 255);
+    const uint8_t *inside = data.pixels + (12 * 32 + 10) * 3;
+    assert_true(inside[0] > 150 && inside[1] < 60 && inside[2] < 60);
+    shift_box box = data.labels[0].objects[0].box;
+    assert_float_equal(box.x_min, 4.2, 1e-9);
+    assert_float_equal(box.y_min, 10.6, 1e-9);
+    assert_float_equal(box.x_max, 16.0, 1e-9);
+    assert_float_equal(box.y_max, 16.0, 1e-9);
+    shift_dataset_free(&data);
+
+    int code = shift_dataset_load_resized(FIXTURES "eds", "domain1", "val", 32, &data, &error);
+    if (shift_jpeg_available()) {
+        assert_int_equal(code, BENCH_OK);
+        assert_int_equal(data.count, 2);
+        box = data.labels[1].objects[0].box; /* 20x40 -> 16x32 centred horizontally (columns 8..23) */
+        assert_float_equal(box.x_min, 10.6, 1e-9);
+        assert_float_equal(box.y_min, 4.2, 1e-9);
+        assert_float_equal(box.x_max, 16.0, 1e-9);
+        const uint8_t *blue = data.pixels + 32 * 32 * 3 + (10 * 32 + 12) * 3;
+        assert_true(blue[2] > 150 && blue[0] < 60);
+        shift_dataset_free(&data);
+    } else {
+        assert_int_equal(code, BENCH_UNSUPPORTED);
+        assert_non_null(strstr(error.message, "000002.jpg: this build cannot read JPEG"));
+    }
+    assert_int_equal(shift_dataset_load_resized(FIXTURES "eds", "domain1", "missing", 32, &data, &error),
+                     BENCH_NOT_FOUND);
+    assert_non_null(strstr(error.message, "images/000003.png (or .jpg): no such image"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +196,7 @@ int main(void)
         cmocka_unit_test(malformed_files_name_file_and_line),
         cmocka_unit_test(annotation_round_trip),
         cmocka_unit_test(png_round_trip_and_errors),
+        cmocka_unit_test(eds_style_directory_is_letterboxed),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }
