@@ -297,9 +297,14 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
             snprintf(cell->variant, sizeof cell->variant, "%s", section->label);
             cell->method = method;
             cell->seed = model_seeds[i];
+            /* raw's numbers depend only on the data and the evaluation recipe. */
+            char raw_recipe[256];
+            snprintf(raw_recipe, sizeof raw_recipe, "raw le%zu lh%zu llr%.9g ekr%zu tl%zu te%zu", plan->eval.linear_epochs,
+                     plan->eval.linear_holdout, plan->eval.linear_learning_rate, plan->eval.kmeans_restarts,
+                     plan->train_limit, plan->test_limit);
             char definition[2300];
             int length = snprintf(definition, sizeof definition, "hcsc|fashion_mnist|%s|%s|%llu|%s", cell->variant,
-                                  method->name, (unsigned long long)cell->seed, method->trains ? recipe : "raw");
+                                  method->name, (unsigned long long)cell->seed, method->trains ? recipe : raw_recipe);
             snprintf(cell->id, sizeof cell->id, "%016llx",
                      (unsigned long long)bench_hash64(definition, (size_t)length, 0));
         }

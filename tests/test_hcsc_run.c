@@ -75,6 +75,12 @@ static void parses_a_plan_with_stable_ids(void **state)
     assert_int_equal(hcsc_plan_load(&again, path, &error), BENCH_OK);
     assert_string_equal(plan.cells[0].id, again.cells[0].id);
     assert_string_not_equal(plan.cells[2].id, again.cells[2].id);
+    /* Other data move every id, raw's included. */
+    char *limit = strstr(changed, "train_limit = 1000");
+    limit[14] = '2';
+    write_config("changed.ini", changed, path, sizeof path);
+    assert_int_equal(hcsc_plan_load(&again, path, &error), BENCH_OK);
+    assert_string_not_equal(plan.cells[0].id, again.cells[0].id);
 }
 
 static void expect_bad_config(const char *text, const char *expect)
