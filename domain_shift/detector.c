@@ -15,8 +15,9 @@
 #include "nn/optim.h"
 #include "nn/params.h"
 
-static const char *const method_names[SHIFT_METHOD_COUNT] = {"source_only", "oracle", "psn", "psn_global_only",
-                                                             "psn_local_only"};
+static const char *const method_names[SHIFT_METHOD_COUNT] = {"source_only",    "oracle",         "psn",
+                                                             "psn_global_only", "psn_local_only",
+                                                             "source_only_target_bn"};
 
 int shift_method_parse(const char *text, shift_method *out, bench_error *error)
 {
@@ -26,7 +27,8 @@ int shift_method_parse(const char *text, shift_method *out, bench_error *error)
             return BENCH_OK;
         }
     return BENCH_FAIL(error, BENCH_BAD_INPUT,
-                      "unknown method '%s'; methods are source_only, oracle, psn, psn_global_only, psn_local_only",
+                      "unknown method '%s'; methods are source_only, oracle, psn, psn_global_only, psn_local_only, "
+                      "source_only_target_bn",
                       text);
 }
 
@@ -323,7 +325,14 @@ static const float *layer_output(const layer *l)
     return l->pool ? l->pooled : l->act;
 }
 
+static void forward_with_momentum(shift_detector *m, size_t n, int training, float momentum);
+
 static void forward(shift_detector *m, size_t n, int training)
+{
+    forward_with_momentum(m, n, training, 0.1f);
+}
+
+static void forward_with_momentum(shift_detector *m, size_t n, int training, float momentum)
 {
     const float *in = m->input;
     for (int i = 0; i < LAYER_COUNT; i++) {
@@ -337,7 +346,7 @@ static void forward(shift_detector *m, size_t n, int training)
             nn_batchnorm_forward(l->act, l->mean, l->rstd, nn_params_value(&m->params, l->running_mean),
                                  nn_params_value(&m->params, l->running_var), l->conv_out,
                                  nn_params_value(&m->params, l->gamma), nn_params_value(&m->params, l->beta), n,
-                                 l->out_c, spatial, 1e-5f, 0.1f, training);
+                                 l->out_c, spatial, 1e-5f, momentum, training);
         } else {
             nn_conv2d_forward(l->act, m->workspace, in, w, b, &d);
         }
@@ -546,6 +555,34 @@ static double prototype_adversarial(shift_detector *m, const float *z, float *dz
 }
 
 /* ---- Evaluation ------------------------------------------------------------------- */
+
+int shift_detector_adapt_batchnorm(shift_detector *m, const shift_dataset *images, bench_error *error)
+{
+    if ((size_t)images->size != m->image_size)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "images are %dx%d but the detector was built for %zu", images->size,
+                          images->size, m->image_size);
+    size_t batch_index = 0;
+    for (size_t first = 0; first < images->count; first += m->max_n, batch_index++) {
+        size_t n = images->count - first < m->max_n ? images->count - first : m->max_n;
+        for (size_t j = 0; j < n; j++)
+            load_image(m, j, images, first + j, 0);
+        forward_with_momentum(m, n, 1, 1.0f / (float)(batch_index + 1));
+    }
+    return BENCH_OK;
+}
+
+float *shift_detector_copy_state(const shift_detector *m)
+{
+    float *state = malloc(m->params.total * sizeof *state);
+    if (state != NULL)
+        memcpy(state, m->params.values, m->params.total * sizeof *state);
+    return state;
+}
+
+void shift_detector_set_state(shift_detector *m, const float *state)
+{
+    memcpy(m->params.values, state, m->params.total * sizeof *state);
+}
 
 int shift_detector_evaluate(shift_detector *m, const shift_dataset *data, shift_ap_mode mode, double *ap_per_class,
                             double *mean_ap, double *images_per_second, bench_error *error)

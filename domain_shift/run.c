@@ -40,19 +40,22 @@ int shift_run_cell(const char *data_dir, const char *source, const char *target,
                           protocol);
     const char *train_split = transductive ? "all" : "train", *test_split = transductive ? "all" : "test";
     const char *labelled_device = method == SHIFT_METHOD_ORACLE ? target : source;
-    int adaptive = method != SHIFT_METHOD_SOURCE_ONLY && method != SHIFT_METHOD_ORACLE;
+    int target_bn = method == SHIFT_METHOD_SOURCE_ONLY_TARGET_BN;
+    int adaptive = method != SHIFT_METHOD_SOURCE_ONLY && method != SHIFT_METHOD_ORACLE && !target_bn;
     shift_dataset labelled = {0}, validation = {0}, unlabelled = {0}, test = {0};
     shift_detector *detector = NULL;
     int code = load(data_dir, labelled_device, train_split, config->image_size, &labelled, error);
     if (code == BENCH_OK)
         code = load(data_dir, labelled_device, "val", config->image_size, &validation, error);
-    if (code == BENCH_OK && adaptive)
+    if (code == BENCH_OK && (adaptive || target_bn))
         code = load(data_dir, target, train_split, config->image_size, &unlabelled, error);
     if (code == BENCH_OK)
         code = load(data_dir, target, test_split, config->image_size, &test, error);
     if (code == BENCH_OK)
-        code = shift_train(&detector, method, &labelled, &validation, adaptive ? &unlabelled : NULL, config, seed,
-                           &result->train, error);
+        code = shift_train(&detector, target_bn ? SHIFT_METHOD_SOURCE_ONLY : method, &labelled, &validation,
+                           adaptive ? &unlabelled : NULL, config, seed, &result->train, error);
+    if (code == BENCH_OK && target_bn)
+        code = shift_detector_adapt_batchnorm(detector, &unlabelled, error);
     if (code == BENCH_OK)
         code = shift_detector_evaluate(detector, &test, mode, result->ap, &result->mean_ap,
                                        &result->inference_images_per_second, error);
@@ -270,7 +273,8 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
                     shift_method method;
                     if (shift_method_parse(name, &method, NULL) != BENCH_OK)
                         code = entry_error(config, entry, error,
-                                           "methods are source_only, oracle, psn, psn_global_only, psn_local_only");
+                                           "methods are source_only, oracle, psn, psn_global_only, psn_local_only, "
+                                           "source_only_target_bn");
                     else
                         plan->method_enabled[method] = 1;
                 }
@@ -339,6 +343,12 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
 }
 
 /* ---- running ------------------------------------------------------------------------ */
+
+/* Rows of results.csv: the AdaBN baseline next to source_only. */
+static const int row_order[SHIFT_METHOD_COUNT] = {
+    SHIFT_METHOD_SOURCE_ONLY, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, SHIFT_METHOD_ORACLE,
+    SHIFT_METHOD_PSN,         SHIFT_METHOD_PSN_GLOBAL_ONLY,       SHIFT_METHOD_PSN_LOCAL_ONLY,
+};
 
 typedef struct model_result {
     int done, failed;
@@ -420,8 +430,9 @@ int shift_run_config(const char *config_path, const char *out_dir, void (*progre
         for (size_t d = 0; d < plan->device_count && code == BENCH_OK; d++) {
             int needed = 0;
             for (size_t p = 0; p < plan->pair_count; p++)
-                needed |= (plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY] && plan->pair_source[p] == (int)d &&
-                           seed_used(plan, SHIFT_METHOD_SOURCE_ONLY, seed)) ||
+                needed |= ((plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY] ||
+                            plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY_TARGET_BN]) &&
+                           plan->pair_source[p] == (int)d && seed_used(plan, SHIFT_METHOD_SOURCE_ONLY, seed)) ||
                           (plan->method_enabled[SHIFT_METHOD_ORACLE] && plan->pair_target[p] == (int)d &&
                            seed_used(plan, SHIFT_METHOD_ORACLE, seed));
             if (!needed)
@@ -463,11 +474,43 @@ int shift_run_config(const char *config_path, const char *out_dir, void (*progre
                 if (code != BENCH_OK)
                     break;
                 json_object_set_new(evaluations, plan->devices[t]->name, json_real(evaluation.mean_ap));
+                shift_cell_result adapted = {.train = report};
+                int adapt = 0;
+                for (size_t p = 0; p < plan->pair_count; p++)
+                    adapt |= plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t &&
+                             plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY_TARGET_BN] &&
+                             seed_used(plan, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, seed);
+                if (adapt) {
+                    float *state = shift_detector_copy_state(detector);
+                    shift_dataset unlabelled = {0}, target_test = {0};
+                    if (state == NULL)
+                        code = BENCH_FAIL(error, BENCH_NO_MEMORY, "model state");
+                    if (code == BENCH_OK)
+                        code = load(plan->data_dir, plan->devices[t]->name, train_split, plan->size, &unlabelled,
+                                    error);
+                    if (code == BENCH_OK)
+                        code = shift_detector_adapt_batchnorm(detector, &unlabelled, error);
+                    if (code == BENCH_OK)
+                        code = load(plan->data_dir, plan->devices[t]->name, test_split, plan->size, &target_test, error);
+                    if (code == BENCH_OK)
+                        code = shift_detector_evaluate(detector, &target_test, plan->mode, adapted.ap,
+                                                       &adapted.mean_ap, &adapted.inference_images_per_second, error);
+                    if (state != NULL)
+                        shift_detector_set_state(detector, state);
+                    free(state);
+                    shift_dataset_free(&unlabelled), shift_dataset_free(&target_test);
+                    if (code != BENCH_OK)
+                        break;
+                }
                 for (size_t p = 0; p < plan->pair_count; p++) {
                     if (plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t &&
-                        seed_used(plan, SHIFT_METHOD_SOURCE_ONLY, seed)) {
+                        plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY] && seed_used(plan, SHIFT_METHOD_SOURCE_ONLY, seed)) {
                         RESULT(SHIFT_METHOD_SOURCE_ONLY, p, si).done = 1;
                         RESULT(SHIFT_METHOD_SOURCE_ONLY, p, si).result = evaluation;
+                    }
+                    if (adapt && plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t) {
+                        RESULT(SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si).done = 1;
+                        RESULT(SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si).result = adapted;
                     }
                     if (plan->pair_target[p] == (int)d && t == d && seed_used(plan, SHIFT_METHOD_ORACLE, seed)) {
                         RESULT(SHIFT_METHOD_ORACLE, p, si).done = 1;
@@ -485,7 +528,7 @@ int shift_run_config(const char *config_path, const char *out_dir, void (*progre
             }
         }
         for (size_t p = 0; p < plan->pair_count && code == BENCH_OK; p++)
-            for (int method = SHIFT_METHOD_PSN; method < SHIFT_METHOD_COUNT && code == BENCH_OK; method++) {
+            for (int method = SHIFT_METHOD_PSN; method <= SHIFT_METHOD_PSN_LOCAL_ONLY && code == BENCH_OK; method++) {
                 if (!plan->method_enabled[method] || !seed_used(plan, (shift_method)method, seed))
                     continue;
                 const char *source = plan->devices[plan->pair_source[p]]->name;
@@ -531,8 +574,9 @@ int shift_run_config(const char *config_path, const char *out_dir, void (*progre
             fputs("cell_id,train_seconds,train_images_per_second,inference_images_per_second,best_step\n",
                   timings.stream);
             for (size_t p = 0; p < plan->pair_count; p++)
-                for (int method = 0; method < SHIFT_METHOD_COUNT; method++)
+                for (int order = 0; order < SHIFT_METHOD_COUNT; order++)
                     for (size_t si = 0; si < all_seed_count; si++) {
+                        int method = row_order[order];
                         uint64_t seed = all_seeds[si];
                         if (!plan->method_enabled[method] || !seed_used(plan, (shift_method)method, seed))
                             continue;

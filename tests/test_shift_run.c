@@ -56,7 +56,8 @@ static char *read_file(const char *path)
 static const char *tiny_config =
     "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
     "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n"
-    "[run]\nmethods = source_only,oracle,psn,psn_global_only,psn_local_only\npairs = D1>D2\nseeds = 1\n";
+    "[run]\nmethods = source_only,oracle,psn,psn_global_only,psn_local_only,source_only_target_bn\n"
+    "pairs = D1>D2\nseeds = 1\n";
 
 static void tiny_run_follows_contract_and_repeats(void **state)
 {
@@ -82,10 +83,16 @@ static void tiny_run_follows_contract_and_repeats(void **state)
     size_t rows = 0;
     for (const char *c = first; *c; c++)
         rows += *c == '\n';
-    assert_int_equal(rows, 1 + 5 * 11); /* header + 5 methods x (map + 10 classes) */
-    /* plan order: source_only first, psn_local_only last; every row is detect on xray_D1_to_D2 */
+    assert_int_equal(rows, 1 + 6 * 11); /* header + 6 methods x (map + 10 classes) */
+    /* plan order: source_only, its target-BN variant, oracle, psn, ablations; all detect on xray_D1_to_D2 */
     const char *second_line = strchr(first, '\n') + 1;
     assert_non_null(strstr(second_line, ",detect,xray_D1_to_D2,transfer,source_only,source_only,,1,map,"));
+    const char *adabn = strstr(first, ",source_only_target_bn,source_only_target_bn,,1,map,");
+    const char *oracle = strstr(first, ",oracle,oracle,,1,map,");
+    assert_non_null(adabn);
+    assert_non_null(oracle);
+    assert_true(adabn < oracle);
+    assert_non_null(strstr(adabn, ",ok\n")); /* trained and evaluated, not an error row */
     assert_non_null(strstr(first, ",psn_local_only,psn_local_only,,1,ap_laptop,"));
     free(first), free(second);
     snprintf(path, sizeof path, "%s/run.json", out[0]);
