@@ -91,11 +91,11 @@ typedef struct recipe_key {
     const char *name;
     key_kind kind;
     double minimum, maximum;
-    size_t offset;             /* into hcsc_plan */
+    size_t offset;             /* into hcsc_recipe */
     size_t list_capacity;
 } recipe_key;
 
-#define PLAN_FIELD(field) offsetof(hcsc_plan, field)
+#define PLAN_FIELD(field) offsetof(hcsc_recipe, field)
 static const recipe_key recipe_keys[] = {
     {"epochs", KEY_SIZE, 1, 10000, PLAN_FIELD(train.epochs), 0},
     {"batch", KEY_SIZE, 2, 65536, PLAN_FIELD(train.batch), 0},
@@ -128,10 +128,10 @@ static const recipe_key recipe_keys[] = {
     {"eval_kmeans_restarts", KEY_SIZE, 1, 1000, PLAN_FIELD(eval.kmeans_restarts), 0},
 };
 
-static int read_recipe_key(hcsc_plan *plan, const recipe_key *key, const bench_config_entry *entry, bench_error *error)
+static int read_recipe_key(hcsc_recipe *recipe, const char *path, const recipe_key *key,
+                           const bench_config_entry *entry, bench_error *error)
 {
-    char *field = (char *)plan + key->offset;
-    const char *path = plan->config_path;
+    char *field = (char *)recipe + key->offset;
     switch (key->kind) {
     case KEY_SIZE:
         return parse_size(path, entry, (size_t)key->minimum, (size_t)key->maximum, (size_t *)field, error);
@@ -148,14 +148,14 @@ static int read_recipe_key(hcsc_plan *plan, const recipe_key *key, const bench_c
                               HCSC_BLOCKS);
         memcpy(field, values, count * sizeof(size_t));
         if (key->offset == PLAN_FIELD(train.cluster_counts))
-            plan->train.level_count = count;
+            recipe->train.level_count = count;
         return BENCH_OK;
     }
     case KEY_MODE:
         if (!strcmp(entry->value, "zero"))
-            plan->train.selection_mode = HCSC_SELECTION_ZERO;
+            recipe->train.selection_mode = HCSC_SELECTION_ZERO;
         else if (!strcmp(entry->value, "remove"))
-            plan->train.selection_mode = HCSC_SELECTION_REMOVE;
+            recipe->train.selection_mode = HCSC_SELECTION_REMOVE;
         else
             return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: selection_mode = '%s' (choices: zero, remove)", path,
                               entry->line, entry->value);
@@ -172,20 +172,21 @@ static int unknown_key(const char *path, const bench_config_section *section, co
 }
 
 /* A canonical text of everything that changes a cell's numbers, hashed into its id. */
-static void recipe_text(const hcsc_plan *plan, char *out, size_t size)
+static void recipe_text(const hcsc_plan *plan, const hcsc_recipe *recipe, char *out, size_t size)
 {
-    const hcsc_train_config *t = &plan->train;
+    const hcsc_train_config *t = &recipe->train;
+    const hcsc_eval_config *v = &recipe->eval;
     size_t used = (size_t)snprintf(
         out, size,
         "e%zu b%zu q%zu w%zu g%zu lr%.9g lf%.9g m%.9g wd%.9g km%.9g t%.9g ki%zu kr%zu sm%d c%zu,%zu,%zu h%zu d%zu "
-        "cs%.9g fp%.9g jp%.9g br%.9g co%.9g ns%.9g me%zu le%zu lh%zu llr%.9g ekr%zu tl%zu te%zu L",
+        "cs%.9g fp%.9g jp%.9g br%.9g co%.9g ns%.9g me%zu le%zu lh%zu llr%.9g ekr%zu tl%zu te%zu v%d L",
         t->epochs, t->batch, t->queue_size, t->warmup_epochs, t->bn_group_size, t->learning_rate, t->lr_final,
         t->sgd_momentum, t->weight_decay, t->key_momentum, t->temperature, t->kmeans_iterations, t->kmeans_restarts,
         (int)t->selection_mode, t->encoder.channels[0], t->encoder.channels[1], t->encoder.channels[2],
         t->encoder.head_hidden, t->encoder.projection_dim, t->augment.crop_scale_min, t->augment.flip_probability,
         t->augment.jitter_probability, t->augment.brightness, t->augment.contrast, t->augment.noise_std,
-        t->monitor_every, plan->eval.linear_epochs, plan->eval.linear_holdout, plan->eval.linear_learning_rate,
-        plan->eval.kmeans_restarts, plan->train_limit, plan->test_limit);
+        t->monitor_every, v->linear_epochs, v->linear_holdout, v->linear_learning_rate, v->kmeans_restarts,
+        plan->train_limit, plan->test_limit, plan->validation);
     for (size_t l = 0; l < t->level_count && used < size; l++)
         used += (size_t)snprintf(out + used, size - used, "%s%zu", l ? "," : "", t->cluster_counts[l]);
 }
@@ -233,9 +234,16 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
                     status = parse_bool(path, entry, &plan->checkpoints, error);
                 } else if (!strcmp(entry->key, "data_dir")) {
                     snprintf(plan->data_dir, sizeof plan->data_dir, "%s", entry->value);
+                } else if (!strcmp(entry->key, "split")) {
+                    if (!strcmp(entry->value, "test") || !strcmp(entry->value, "validation"))
+                        plan->validation = !strcmp(entry->value, "validation");
+                    else
+                        status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: split = '%s' (choices: test, validation)",
+                                            path, entry->line, entry->value);
                 } else {
                     status = unknown_key(path, section, entry,
-                                         "seeds, jobs, threads, train_limit, test_limit, checkpoints, data_dir", error);
+                                         "seeds, jobs, threads, train_limit, test_limit, checkpoints, data_dir, split",
+                                         error);
                 }
             }
         } else if (!strcmp(section->kind, "hcsc")) {
@@ -246,15 +254,17 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
                     if (!strcmp(recipe_keys[k].name, entry->key))
                         key = &recipe_keys[k];
                 entry->used = 1;
-                status = key ? read_recipe_key(plan, key, entry, error) : unknown_key(path, section, entry, known, error);
+                hcsc_recipe recipe = {.train = plan->train, .eval = plan->eval};
+                status = key ? read_recipe_key(&recipe, path, key, entry, error)
+                             : unknown_key(path, section, entry, known, error);
+                plan->train = recipe.train;
+                plan->eval = recipe.eval;
             }
         } else if (strcmp(section->kind, "model") != 0) {
             status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown section [%s] (sections: run, hcsc, model NAME)",
                                 path, section->line, section->kind);
         }
     }
-    char recipe[2048];
-    recipe_text(plan, recipe, sizeof recipe);
     for (size_t s = 0; s < config->section_count && status == BENCH_OK; s++) {
         bench_config_section *section = &config->sections[s];
         if (strcmp(section->kind, "model") != 0)
@@ -267,17 +277,26 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
         const char *method_name = section->label;
         size_t model_seeds[HCSC_MAX_SEEDS], model_seed_count = seed_count;
         memcpy(model_seeds, seeds, sizeof seeds);
+        hcsc_recipe model_recipe = {.train = plan->train, .eval = plan->eval};
         for (size_t e = 0; e < section->entry_count && status == BENCH_OK; e++) {
             bench_config_entry *entry = &section->entries[e];
             entry->used = 1;
+            const recipe_key *key = NULL;
+            for (size_t k = 0; k < sizeof recipe_keys / sizeof recipe_keys[0]; k++)
+                if (!strcmp(recipe_keys[k].name, entry->key))
+                    key = &recipe_keys[k];
             if (!strcmp(entry->key, "method"))
                 method_name = entry->value;
             else if (!strcmp(entry->key, "seeds")) {
                 model_seed_count = HCSC_MAX_SEEDS;
                 status = parse_size_list(path, entry, 0, (size_t)1 << 62, model_seeds, &model_seed_count, error);
-            } else
-                status = unknown_key(path, section, entry, "method, seeds", error);
+            } else if (key != NULL)
+                status = read_recipe_key(&model_recipe, path, key, entry, error);
+            else
+                status = unknown_key(path, section, entry, "method, seeds and the [hcsc] keys", error);
         }
+        char recipe[2048];
+        recipe_text(plan, &model_recipe, recipe, sizeof recipe);
         if (status != BENCH_OK)
             break;
         const hcsc_method *method = hcsc_method_find(method_name);
@@ -297,11 +316,13 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
             snprintf(cell->variant, sizeof cell->variant, "%s", section->label);
             cell->method = method;
             cell->seed = model_seeds[i];
+            cell->recipe = model_recipe;
             /* raw's numbers depend only on the data and the evaluation recipe. */
             char raw_recipe[256];
-            snprintf(raw_recipe, sizeof raw_recipe, "raw le%zu lh%zu llr%.9g ekr%zu tl%zu te%zu", plan->eval.linear_epochs,
-                     plan->eval.linear_holdout, plan->eval.linear_learning_rate, plan->eval.kmeans_restarts,
-                     plan->train_limit, plan->test_limit);
+            snprintf(raw_recipe, sizeof raw_recipe, "raw le%zu lh%zu llr%.9g ekr%zu tl%zu te%zu v%d",
+                     model_recipe.eval.linear_epochs, model_recipe.eval.linear_holdout,
+                     model_recipe.eval.linear_learning_rate, model_recipe.eval.kmeans_restarts, plan->train_limit,
+                     plan->test_limit, plan->validation);
             char definition[2300];
             int length = snprintf(definition, sizeof definition, "hcsc|fashion_mnist|%s|%s|%llu|%s", cell->variant,
                                   method->name, (unsigned long long)cell->seed, method->trains ? recipe : raw_recipe);
@@ -311,29 +332,27 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
     }
     if (status == BENCH_OK && plan->cell_count == 0)
         status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: no [model NAME] sections: nothing to run", path);
-    if (status == BENCH_OK) {
-        /* The trainer's own checks, once, before anything runs. */
-        for (size_t c = 0; c < plan->cell_count && status == BENCH_OK; c++) {
-            if (!plan->cells[c].method->trains)
-                continue;
-            size_t train_count = plan->train_limit ? plan->train_limit : 60000;
-            hcsc_train_config check = plan->train;
-            if (check.queue_size % check.batch != 0 || check.batch % check.bn_group_size != 0 ||
-                train_count < check.batch)
-                status = BENCH_FAIL(error, BENCH_BAD_INPUT,
-                                    "%s: [hcsc] queue (%zu) must be a multiple of batch (%zu), batch of bn_group_size "
-                                    "(%zu), and the training images (%zu) at least one batch",
-                                    path, check.queue_size, check.batch, check.bn_group_size, train_count);
-            size_t previous = train_count;
-            for (size_t l = 0; l < check.level_count && status == BENCH_OK; l++) {
-                if (check.cluster_counts[l] > previous)
-                    status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: [hcsc] clusters must shrink level by level", path);
-                previous = check.cluster_counts[l];
-            }
-            if (plan->eval.linear_holdout >= train_count)
-                status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: [hcsc] linear_holdout %zu leaves no training rows",
-                                    path, plan->eval.linear_holdout);
-            break;
+    /* The trainer's own checks, before anything runs. */
+    size_t train_count = plan->train_limit ? plan->train_limit : (plan->validation ? 50000 : 60000);
+    for (size_t c = 0; c < plan->cell_count && status == BENCH_OK; c++) {
+        const hcsc_recipe *r = &plan->cells[c].recipe;
+        if (r->eval.linear_holdout >= train_count)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: linear_holdout %zu leaves no training rows of %zu", path,
+                                r->eval.linear_holdout, train_count);
+        if (status != BENCH_OK || !plan->cells[c].method->trains)
+            continue;
+        const hcsc_train_config *t = &r->train;
+        if (t->queue_size % t->batch != 0 || t->batch % t->bn_group_size != 0 || train_count < t->batch)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT,
+                                "%s: [model %s] queue (%zu) must be a multiple of batch (%zu), batch of bn_group_size "
+                                "(%zu), and the training images (%zu) at least one batch",
+                                path, plan->cells[c].variant, t->queue_size, t->batch, t->bn_group_size, train_count);
+        size_t previous = train_count;
+        for (size_t l = 0; l < t->level_count && status == BENCH_OK; l++) {
+            if (t->cluster_counts[l] > previous)
+                status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: [model %s] clusters must shrink level by level", path,
+                                    plan->cells[c].variant);
+            previous = t->cluster_counts[l];
         }
     }
     bench_config_free(config);
@@ -349,11 +368,30 @@ static void truncate_set(bench_image_set *set, size_t limit)
 }
 
 int hcsc_load_data(bench_image_set *train, bench_image_set *test, const char *data_dir, size_t train_limit,
-                   size_t test_limit, bench_error *error)
+                   size_t test_limit, int validation, bench_error *error)
 {
     int status = fashion_mnist(train, data_dir && data_dir[0] ? data_dir : NULL, "train", error);
     if (status != BENCH_OK)
         return status;
+    if (validation) {
+        /* The last 10000 training images stand in for the test set. */
+        size_t held = 10000, pixels = train->height * train->width;
+        *test = (bench_image_set){.count = held, .height = train->height, .width = train->width,
+                                  .class_count = train->class_count};
+        test->images = malloc(held * pixels * sizeof *test->images);
+        test->labels = malloc(held);
+        if (test->images == NULL || test->labels == NULL) {
+            bench_image_set_free(train);
+            bench_image_set_free(test);
+            return BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot allocate the validation split");
+        }
+        train->count -= held;
+        memcpy(test->images, train->images + train->count * pixels, held * pixels * sizeof *test->images);
+        memcpy(test->labels, train->labels + train->count, held);
+        truncate_set(train, train_limit);
+        truncate_set(test, test_limit);
+        return BENCH_OK;
+    }
     status = fashion_mnist(test, data_dir && data_dir[0] ? data_dir : NULL, "test", error);
     if (status != BENCH_OK) {
         bench_image_set_free(train);
@@ -521,7 +559,7 @@ int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, 
     status = nn_params_load(&encoder.params, CHECKPOINT_TAG, checkpoint_path, error);
     bench_image_set train = {0}, test = {0};
     if (status == BENCH_OK)
-        status = hcsc_load_data(&train, &test, data_dir, train_limit, test_limit, error);
+        status = hcsc_load_data(&train, &test, data_dir, train_limit, test_limit, 0, error);
     if (status == BENCH_OK && (train.height != encoder_config.image_size || train.width != encoder_config.image_size))
         status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: encoder for %zu-pixel images, data are %zu×%zu",
                             checkpoint_path, encoder_config.image_size, train.height, train.width);
@@ -568,7 +606,7 @@ static void on_epoch(const hcsc_epoch_report *report, void *opaque)
         write_curve_row(c->curve, c->cell, report->epoch, "test", "knn200_accuracy", report->knn_accuracy);
     if (c->progress != NULL && c->progress->stream != NULL) {
         fprintf(c->progress->stream, "hcsc: %s seed %llu epoch %zu/%zu loss %.4f (ins %.4f proto %.4f)", c->cell->variant,
-                (unsigned long long)c->cell->seed, report->epoch, c->plan->train.epochs, report->mean_loss,
+                (unsigned long long)c->cell->seed, report->epoch, c->cell->recipe.train.epochs, report->mean_loss,
                 report->mean_instance, report->mean_prototype);
         if (!isnan(report->knn_accuracy))
             fprintf(c->progress->stream, " kNN %.4f", report->knn_accuracy);
@@ -615,7 +653,7 @@ static int cell_body(const hcsc_plan *plan, const hcsc_cell *cell, const bench_i
             status = error->code;
     } else {
         hcsc_trainer trainer;
-        status = hcsc_trainer_create(&trainer, &plan->train, cell->method, train->count, cell->seed, error);
+        status = hcsc_trainer_create(&trainer, &cell->recipe.train, cell->method, train->count, cell->seed, error);
         if (status != BENCH_OK)
             return status;
         curve_context context = {.curve = curve, .cell = cell, .plan = plan, .progress = progress};
@@ -629,8 +667,8 @@ static int cell_body(const hcsc_plan *plan, const hcsc_cell *cell, const bench_i
         }
         d = hcsc_encoder_feature_dim(&trainer.query);
         if (status == BENCH_OK) {
-            train_features = encode_set(&trainer.query, train, plan->train.batch, error);
-            test_features = train_features ? encode_set(&trainer.query, test, plan->train.batch, error) : NULL;
+            train_features = encode_set(&trainer.query, train, cell->recipe.train.batch, error);
+            test_features = train_features ? encode_set(&trainer.query, test, cell->recipe.train.batch, error) : NULL;
             if (test_features == NULL)
                 status = error->code;
         }
@@ -638,7 +676,7 @@ static int cell_body(const hcsc_plan *plan, const hcsc_cell *cell, const bench_i
     }
     if (status == BENCH_OK)
         status = hcsc_evaluate_features(results, train_features, train->labels, train->count, test_features,
-                                        test->labels, test->count, d, &plan->eval, cell->seed, error);
+                                        test->labels, test->count, d, &cell->recipe.eval, cell->seed, error);
     free(train_features);
     free(test_features);
     return status;
@@ -752,15 +790,17 @@ static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *fai
     snprintf(path, sizeof path, "%s/run.json", out_dir);
     status = bench_atomic_open(&run_json, path, error);
     if (status == BENCH_OK) {
-        char recipe[2048];
-        recipe_text(plan, recipe, sizeof recipe);
         json_t *cells = json_array();
-        for (size_t c = 0; c < plan->cell_count; c++)
-            json_array_append_new(cells, json_pack("{s:s, s:s, s:s, s:I}", "cell_id", plan->cells[c].id, "method",
+        for (size_t c = 0; c < plan->cell_count; c++) {
+            char recipe[2048];
+            recipe_text(plan, &plan->cells[c].recipe, recipe, sizeof recipe);
+            json_array_append_new(cells, json_pack("{s:s, s:s, s:s, s:I, s:s}", "cell_id", plan->cells[c].id, "method",
                                                    plan->cells[c].method->name, "variant", plan->cells[c].variant,
-                                                   "seed", (json_int_t)plan->cells[c].seed));
+                                                   "seed", (json_int_t)plan->cells[c].seed, "recipe", recipe));
+        }
         json_t *root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "task", "hcsc", "config",
-                                 plan->config_path, "recipe", recipe, "train_limit", (json_int_t)plan->train_limit,
+                                 plan->config_path, "split", plan->validation ? "validation" : "test", "train_limit",
+                                 (json_int_t)plan->train_limit,
                                  "test_limit", (json_int_t)plan->test_limit, "jobs", (json_int_t)plan->jobs, "threads",
                                  (json_int_t)plan->threads, "cells", cells);
         if (root == NULL || json_dumpf(root, run_json.stream, JSON_INDENT(2)) != 0) {
@@ -799,7 +839,8 @@ int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const 
             return status;
     }
     bench_image_set train = {0}, test = {0};
-    int status = hcsc_load_data(&train, &test, plan->data_dir, plan->train_limit, plan->test_limit, error);
+    int status = hcsc_load_data(&train, &test, plan->data_dir, plan->train_limit, plan->test_limit, plan->validation,
+                                error);
     if (status != BENCH_OK)
         return status;
     nn_set_threads(plan->threads);

@@ -2,9 +2,11 @@
  * trained encoders, evaluation rows in the results contract, per-epoch curves
  * and checkpoints.
  *
- *   [run]    seeds, jobs, threads, train_limit, test_limit, checkpoints, data_dir
+ *   [run]    seeds, jobs, threads, train_limit, test_limit, checkpoints, data_dir,
+ *            split (test | validation: the last 10000 training images play the test set)
  *   [hcsc]   the one training/evaluation recipe shared by every model
- *   [model VARIANT]  method (default: VARIANT), seeds (optional override)
+ *   [model VARIANT]  method (default: VARIANT), seeds, and any [hcsc] key as an override
+ *            (for searches on the validation split; the benchmark keeps one recipe)
  *
  * Outputs in DIR: results.csv (cell_id,task,dataset,protocol,model,variant,
  * horizon,seed,metric,value,status; plan order), timings.csv, run.json,
@@ -32,17 +34,25 @@ typedef struct hcsc_eval_config {
     size_t kmeans_restarts;    /* 10 */
 } hcsc_eval_config;
 
+/* Everything that decides a cell's numbers besides method, seed and data. */
+typedef struct hcsc_recipe {
+    hcsc_train_config train;
+    hcsc_eval_config eval;
+} hcsc_recipe;
+
 typedef struct hcsc_cell {
     char id[17];               /* 16 hex digits: hash of the resolved definition */
     char variant[64];
     const hcsc_method *method;
     uint64_t seed;
+    hcsc_recipe recipe;        /* [hcsc] with the [model] section's overrides */
 } hcsc_cell;
 
 typedef struct hcsc_plan {
     hcsc_train_config train;
     hcsc_eval_config eval;
     size_t train_limit, test_limit;   /* 0 = the whole split */
+    int validation;                   /* split = validation */
     unsigned jobs, threads;
     int checkpoints;
     char data_dir[4096];              /* "" = the default Fashion-MNIST location */
@@ -94,8 +104,10 @@ int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, 
                              size_t train_limit, size_t test_limit, const hcsc_eval_config *config, uint64_t seed,
                              bench_error *error);
 
-/* Load Fashion-MNIST (optionally the first `limit` images of each split). */
+/* Load Fashion-MNIST (optionally the first `limit` images of each split).  With
+ * `validation`, the official test set is not read: the last 10000 training
+ * images become the evaluation set and the first 50000 the training set. */
 int hcsc_load_data(bench_image_set *train, bench_image_set *test, const char *data_dir, size_t train_limit,
-                   size_t test_limit, bench_error *error);
+                   size_t test_limit, int validation, bench_error *error);
 
 #endif

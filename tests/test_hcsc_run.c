@@ -41,7 +41,8 @@ static void write_config(const char *name, const char *text, char *path, size_t 
 
 static const char good_config[] = "[run]\nseeds = 1,2\ntrain_limit = 1000\n\n[hcsc]\nepochs = 2\nbatch = 64\n"
                                   "queue = 256\nclusters = 20,10\nselection_mode = remove\nlinear_holdout = 100\n\n"
-                                  "[model raw]\n[model hcsc]\n[model moco_once]\nmethod = moco\nseeds = 7\n";
+                                  "[model raw]\n[model hcsc]\n[model moco_once]\nmethod = moco\nseeds = 7\n"
+                                  "learning_rate = 0.03\n";
 
 static void parses_a_plan_with_stable_ids(void **state)
 {
@@ -57,6 +58,11 @@ static void parses_a_plan_with_stable_ids(void **state)
     assert_string_equal(plan.cells[4].variant, "moco_once");
     assert_string_equal(plan.cells[4].method->name, "moco");
     assert_int_equal(plan.cells[4].seed, 7);
+    /* A [model] override changes that model's recipe only. */
+    assert_float_equal(plan.cells[4].recipe.train.learning_rate, 0.03, 0.0);
+    assert_float_equal(plan.cells[2].recipe.train.learning_rate, 0.06, 0.0);
+    assert_int_equal(plan.cells[2].recipe.train.epochs, 2);
+    assert_false(plan.validation);
     assert_int_equal(plan.train.epochs, 2);
     assert_int_equal(plan.train.level_count, 2);
     assert_int_equal(plan.train.selection_mode, HCSC_SELECTION_REMOVE);
@@ -106,6 +112,8 @@ static void refuses_bad_configs(void **state)
     expect_bad_config("[hcsc]\nchannels = 8,16\n[model hcsc]\n", "exactly 3");
     expect_bad_config("[run]\nseeds = 1\n", "nothing to run");
     expect_bad_config("[datasets]\n", "unknown section");
+    expect_bad_config("[run]\nsplit = val\n[model raw]\n", "choices: test, validation");
+    expect_bad_config("[model moco]\nbatch = 100\n", "[model moco] queue (4096) must be a multiple of batch (100)");
 }
 
 static void fill_set(bench_image_set *set, size_t count, uint64_t seed)
@@ -199,6 +207,10 @@ static void shipped_configs_load(void **state)
     assert_int_equal(plan.train.queue_size % plan.train.batch, 0);
     assert_int_equal(hcsc_plan_load(&plan, "configs/hcsc-fmnist-slice.ini", &error), BENCH_OK);
     assert_int_equal(plan.cell_count, 3);
+    assert_int_equal(hcsc_plan_load(&plan, "configs/hcsc-fmnist-lrsearch.ini", &error), BENCH_OK);
+    assert_int_equal(plan.cell_count, 3);
+    assert_true(plan.validation);
+    assert_float_equal(plan.cells[2].recipe.train.learning_rate, 0.12, 0.0);
 }
 
 int main(void)
