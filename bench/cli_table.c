@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "reports/dm.h"
 #include "reports/results.h"
 #include "reports/table.h"
 
@@ -14,12 +15,15 @@ static void table_usage(FILE *stream)
             "usage: bench table DIR [--format md|tex|csv|html] [--metric M[,M...]]... [--models V[,V...]]...\n"
             "                       [--datasets D[,D...]]... [--task forecast|hcsc|detect] [--versus VARIANT]\n"
             "                       [--digits N] [--out FILE]\n"
+            "       bench table DIR --dm VARIANT [--format ...] [--out FILE]\n"
             "\n"
             "Tables of mean \xC2\xB1 std over seeds from DIR/results.csv: one per task and metric, rows\n"
             "dataset \xC3\x97 horizon (forecast) or dataset \xC3\x97 protocol (hcsc, detect), one column per variant.\n"
             "Best bold, second underlined; an average-rank row with Friedman, Iman-Davenport and\n"
             "Nemenyi statistics; --versus adds wins/ties/losses against one variant.  Failed cells\n"
-            "are marked, not dropped.  Output goes to stdout, or atomically to --out FILE.\n");
+            "are marked, not dropped.  Output goes to stdout, or atomically to --out FILE.\n"
+            "--dm VARIANT instead tests every variant against VARIANT with the Diebold-Mariano test\n"
+            "(Harvey correction) on the per-window losses in DIR/predictions/.\n");
 }
 
 /* Split "a,b" into the growing list (strings point into arg, which argv owns). */
@@ -42,16 +46,17 @@ int cli_table(int argc, char **argv)
         {"models", required_argument, NULL, 'M'}, {"datasets", required_argument, NULL, 'd'},
         {"task", required_argument, NULL, 't'},   {"versus", required_argument, NULL, 'v'},
         {"digits", required_argument, NULL, 'D'}, {"out", required_argument, NULL, 'o'},
+        {"dm", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     bench_table_format format = BENCH_TABLE_MD;
     bench_table_options options = {.digits = -1};
     const char **metrics = NULL, **models = NULL, **datasets = NULL;
-    const char *out_path = NULL;
+    const char *out_path = NULL, *dm_reference = NULL;
     int exit_code = 0;
     optind = 1;
     int option;
-    while ((option = getopt_long(argc, argv, "f:m:M:d:t:v:D:o:h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "f:m:M:d:t:v:D:o:r:h", long_options, NULL)) != -1) {
         switch (option) {
         case 'f':
             if (bench_table_format_parse(optarg, &format) != 0) {
@@ -84,6 +89,7 @@ int cli_table(int argc, char **argv)
             break;
         }
         case 'o': out_path = optarg; break;
+        case 'r': dm_reference = optarg; break;
         case 'h':
             table_usage(stdout);
             free(metrics), free(models), free(datasets);
@@ -117,17 +123,22 @@ int cli_table(int argc, char **argv)
         snprintf(path, path_size, "%s/results.csv", argv[optind]);
         status = bench_results_load(&results, path, &error);
     }
-    if (status == BENCH_OK)
+    bench_dm_report dm = {0};
+    if (status == BENCH_OK && dm_reference != NULL)
+        status = bench_dm_compare(&dm, argv[optind], &results, dm_reference, 1, &error);
+    else if (status == BENCH_OK)
         status = bench_tables_build(&tables, &results, &options, &error);
     if (status == BENCH_OK) {
         FILE *memory = open_memstream(&text, &length);
         if (memory == NULL) {
             status = BENCH_FAIL(&error, BENCH_NO_MEMORY, "formatting the tables");
         } else {
-            status = bench_tables_write(memory, &tables, format, &error);
+            status = dm_reference != NULL ? bench_dm_write(memory, &dm, format, &error)
+                                          : bench_tables_write(memory, &tables, format, &error);
             fclose(memory);
         }
     }
+    bench_dm_report_free(&dm);
     if (status == BENCH_OK) {
         if (out_path != NULL)
             status = bench_write_file_atomic(out_path, text, length, &error);

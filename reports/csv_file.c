@@ -1,6 +1,7 @@
 #include "reports/csv_file.h"
 
 #include <csv.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -185,3 +186,85 @@ int report_parse_long(const char *text, long *value)
     *value = parsed;
     return 0;
 }
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int report_list_files(char ***out, size_t *count, const char *dir, const char *sub, const char *extension,
+                      bench_error *error)
+{
+    *out = NULL;
+    *count = 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    DIR *directory = opendir(path);
+    if (directory == NULL)
+        return errno == ENOENT || errno == ENOTDIR ? BENCH_OK : BENCH_FAIL(error, BENCH_IO, "%s: %s", path, strerror(errno));
+    struct dirent *entry;
+    size_t capacity = 0;
+    int status = BENCH_OK;
+    size_t extension_length = strlen(extension);
+    while ((entry = readdir(directory)) != NULL) {
+        size_t length = strlen(entry->d_name);
+        if (entry->d_name[0] == '.' || length <= extension_length ||
+            strcmp(entry->d_name + length - extension_length, extension) != 0)
+            continue;
+        if (*count == capacity) {
+            capacity = capacity ? 2 * capacity : 16;
+            char **bigger = realloc(*out, capacity * sizeof *bigger);
+            if (bigger == NULL) {
+                status = BENCH_FAIL(error, BENCH_NO_MEMORY, "listing %s", path);
+                break;
+            }
+            *out = bigger;
+        }
+        size_t size = strlen(path) + length + 2;
+        (*out)[*count] = malloc(size);
+        if ((*out)[*count] == NULL) {
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "listing %s", path);
+            break;
+        }
+        snprintf((*out)[*count], size, "%s/%s", path, entry->d_name);
+        (*count)++;
+    }
+    closedir(directory);
+    if (*count > 1)
+        qsort(*out, *count, sizeof **out, compare_strings);
+    return status;
+}
+
+void report_free_files(char **files, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(files[i]);
+    free(files);
+}
+
+int report_csv_require(const report_csv *csv, const char *const *names, long *indices, size_t count,
+                           bench_error *error)
+{
+    for (size_t i = 0; i < count; i++) {
+        indices[i] = report_csv_column(csv, names[i]);
+        if (indices[i] < 0)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:1: no column '%s' (see reports/README.md)", csv->path,
+                              names[i]);
+    }
+    return BENCH_OK;
+}
+
+int report_csv_number(const report_csv *csv, size_t row, long column, double *value, int optional,
+                      bench_error *error)
+{
+    const char *text = report_csv_cell(csv, row, (size_t)column);
+    if (optional && text[0] == '\0') {
+        *value = NAN;
+        return BENCH_OK;
+    }
+    if (report_parse_double(text, value) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: column '%s' value '%s' is not a finite number", csv->path,
+                          csv->lines[row], csv->header[column], text);
+    return BENCH_OK;
+}
+

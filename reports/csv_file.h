@@ -33,4 +33,21 @@ const char *report_csv_cell(const report_csv *csv, size_t row, size_t column);
 int report_parse_double(const char *text, double *value);
 int report_parse_long(const char *text, long *value);
 
+/* Column indices of the required names into indices[0..count); BENCH_BAD_INPUT
+ * naming the file and the first missing column. */
+int report_csv_require(const report_csv *csv, const char *const *names, long *indices, size_t count,
+                       bench_error *error);
+
+/* The number in a cell; an empty cell is NAN when optional, else (like any
+ * non-finite or non-numeric text) BENCH_BAD_INPUT naming file, record and column. */
+int report_csv_number(const report_csv *csv, size_t row, long column, double *value, int optional,
+                      bench_error *error);
+
+/* Sorted paths of the files in dir/sub whose names end in extension (hidden
+ * files skipped); none when dir/sub does not exist.  The caller frees them
+ * with report_free_files. */
+int report_list_files(char ***out, size_t *count, const char *dir, const char *sub, const char *extension,
+                      bench_error *error);
+void report_free_files(char **files, size_t count);
+
 #endif

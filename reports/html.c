@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/dm.h"
 #include "reports/plot.h"
 #include "reports/results.h"
 #include "reports/table.h"
@@ -312,6 +313,37 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
               "<a href=\"tables.tex\">LaTeX</a> (booktabs, multirow) and <a href=\"tables.csv\">CSV</a>.</p>\n",
               f);
         status = bench_tables_write(f, &tables, BENCH_TABLE_HTML, error);
+    }
+    if (status == BENCH_OK) {
+        /* Diebold-Mariano against the best-ranked forecaster of the first forecast table. */
+        const char *reference = NULL;
+        for (size_t t = 0; t < tables.count && reference == NULL; t++) {
+            const bench_table *table = &tables.tables[t];
+            if (strcmp(table->task, "forecast") != 0 || table->avg_ranks == NULL)
+                continue;
+            size_t best = 0;
+            for (size_t c = 1; c < table->column_count; c++)
+                if (table->avg_ranks[c] < table->avg_ranks[best])
+                    best = c;
+            reference = table->variants[best];
+        }
+        bench_dm_report dm = {0};
+        bench_error dm_error = {0};
+        if (reference != NULL) {
+            int dm_status = bench_dm_compare(&dm, dir, &results, reference, 1, &dm_error);
+            if (dm_status == BENCH_OK && dm.count > 0) {
+                fputs("<h3 id=\"dm\">Diebold-Mariano tests</h3>\n<p>Per-window losses from "
+                      "<code>predictions/</code>, each variant against the best-ranked forecaster of the first "
+                      "table (<code>bench table DIR --dm VARIANT</code> for another reference).</p>\n",
+                      f);
+                status = bench_dm_write(f, &dm, BENCH_TABLE_HTML, error);
+            } else if (dm_status != BENCH_OK && dm_status != BENCH_NOT_FOUND) {
+                fputs("<p class=\"warning\">Diebold-Mariano tests skipped: ", f);
+                html_text(f, dm_error.message);
+                fputs("</p>\n", f);
+            }
+        }
+        bench_dm_report_free(&dm);
     }
     if (status == BENCH_OK) {
         fputs("<h2 id=\"figures\">Figures</h2>\n", f);

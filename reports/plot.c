@@ -19,6 +19,7 @@
 #include <gsl/gsl_matrix.h>
 
 #include "reports/csv_file.h"
+#include "reports/predictions.h"
 #include "reports/results.h"
 #include "reports/table.h"
 
@@ -662,224 +663,7 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
 
 /* ---- reading the optional input directories -------------------------------------------------- */
 
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted *.csv (or other extension) files of dir/sub; empty when absent.
- * The caller frees each string and the array. */
-static int list_files(char ***out, size_t *count, const char *dir, const char *sub, const char *extension,
-                      bench_error *error)
-{
-    *out = NULL;
-    *count = 0;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, sub);
-    DIR *directory = opendir(path);
-    if (directory == NULL)
-        return errno == ENOENT || errno == ENOTDIR ? BENCH_OK : BENCH_FAIL(error, BENCH_IO, "%s: %s", path, strerror(errno));
-    struct dirent *entry;
-    size_t capacity = 0;
-    int status = BENCH_OK;
-    size_t extension_length = strlen(extension);
-    while ((entry = readdir(directory)) != NULL) {
-        size_t length = strlen(entry->d_name);
-        if (entry->d_name[0] == '.' || length <= extension_length ||
-            strcmp(entry->d_name + length - extension_length, extension) != 0)
-            continue;
-        if (*count == capacity) {
-            capacity = capacity ? 2 * capacity : 16;
-            char **bigger = realloc(*out, capacity * sizeof *bigger);
-            if (bigger == NULL) {
-                status = BENCH_FAIL(error, BENCH_NO_MEMORY, "listing %s", path);
-                break;
-            }
-            *out = bigger;
-        }
-        size_t size = strlen(path) + length + 2;
-        (*out)[*count] = malloc(size);
-        if ((*out)[*count] == NULL) {
-            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "listing %s", path);
-            break;
-        }
-        snprintf((*out)[*count], size, "%s/%s", path, entry->d_name);
-        (*count)++;
-    }
-    closedir(directory);
-    if (*count > 1)
-        qsort(*out, *count, sizeof **out, compare_strings);
-    return status;
-}
-
-static void free_files(char **files, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        free(files[i]);
-    free(files);
-}
-
-/* Column indices of required names; BENCH_BAD_INPUT naming the first missing one. */
-static int require_columns(const report_csv *csv, const char *const *names, long *indices, size_t count,
-                           bench_error *error)
-{
-    for (size_t i = 0; i < count; i++) {
-        indices[i] = report_csv_column(csv, names[i]);
-        if (indices[i] < 0)
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:1: no column '%s' (see reports/README.md)", csv->path,
-                              names[i]);
-    }
-    return BENCH_OK;
-}
-
-static int parse_cell(const report_csv *csv, size_t row, long column, double *value, int optional,
-                      bench_error *error)
-{
-    const char *text = report_csv_cell(csv, row, (size_t)column);
-    if (optional && text[0] == '\0') {
-        *value = NAN;
-        return BENCH_OK;
-    }
-    if (report_parse_double(text, value) != 0)
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: column '%s' value '%s' is not a finite number", csv->path,
-                          csv->lines[row], csv->header[column], text);
-    return BENCH_OK;
-}
-
 /* ---- kind: forecast vs truth --------------------------------------------------------------- */
-
-/* One row of a predictions file after reading either accepted format. */
-typedef struct prediction_row {
-    const char *dataset, *variant, *horizon, *seed, *series, *window; /* borrowed */
-    double t, truth, pred, lower, upper;                               /* NAN when absent */
-} prediction_row;
-
-typedef struct prediction_set {
-    report_csv *csvs;
-    size_t csv_count;
-    char **owned;            /* strings made up for the harness format (horizon, seed, window) */
-    size_t owned_count, owned_capacity;
-    prediction_row *rows;
-    size_t count, capacity;
-} prediction_set;
-
-static const char *own_string(prediction_set *set, const char *text)
-{
-    if (set->owned_count == set->owned_capacity) {
-        size_t grown = set->owned_capacity ? 2 * set->owned_capacity : 64;
-        char **bigger = realloc(set->owned, grown * sizeof *bigger);
-        if (bigger == NULL)
-            return NULL;
-        set->owned = bigger;
-        set->owned_capacity = grown;
-    }
-    char *copy = strdup(text);
-    if (copy != NULL)
-        set->owned[set->owned_count++] = copy;
-    return copy;
-}
-
-static prediction_row *new_prediction(prediction_set *set)
-{
-    if (set->count == set->capacity) {
-        size_t grown = set->capacity ? 2 * set->capacity : 1024;
-        prediction_row *bigger = realloc(set->rows, grown * sizeof *bigger);
-        if (bigger == NULL)
-            return NULL;
-        set->rows = bigger;
-        set->capacity = grown;
-    }
-    return &set->rows[set->count++];
-}
-
-static void prediction_set_free(prediction_set *set)
-{
-    for (size_t i = 0; i < set->csv_count; i++)
-        report_csv_free(&set->csvs[i]);
-    free(set->csvs);
-    for (size_t i = 0; i < set->owned_count; i++)
-        free(set->owned[i]);
-    free(set->owned);
-    free(set->rows);
-}
-
-/* The bench format: dataset,variant,horizon,seed,series,window,t,truth,pred,lower,upper[,level]. */
-static int read_bench_predictions(prediction_set *set, const report_csv *csv, bench_error *error)
-{
-    static const char *const names[] = {"dataset", "variant", "horizon", "seed", "series", "window",
-                                        "t",       "truth",   "pred",    "lower", "upper"};
-    long col[11];
-    int status = require_columns(csv, names, col, 11, error);
-    for (size_t r = 0; r < csv->rows && status == BENCH_OK; r++) {
-        prediction_row *p = new_prediction(set);
-        if (p == NULL)
-            return BENCH_FAIL(error, BENCH_NO_MEMORY, "reading %s", csv->path);
-        p->dataset = report_csv_cell(csv, r, (size_t)col[0]);
-        p->variant = report_csv_cell(csv, r, (size_t)col[1]);
-        p->horizon = report_csv_cell(csv, r, (size_t)col[2]);
-        p->seed = report_csv_cell(csv, r, (size_t)col[3]);
-        p->series = report_csv_cell(csv, r, (size_t)col[4]);
-        p->window = report_csv_cell(csv, r, (size_t)col[5]);
-        status = parse_cell(csv, r, col[6], &p->t, 0, error);
-        if (status == BENCH_OK)
-            status = parse_cell(csv, r, col[7], &p->truth, 1, error);
-        if (status == BENCH_OK)
-            status = parse_cell(csv, r, col[8], &p->pred, 1, error);
-        if (status == BENCH_OK)
-            status = parse_cell(csv, r, col[9], &p->lower, 1, error);
-        if (status == BENCH_OK)
-            status = parse_cell(csv, r, col[10], &p->upper, 1, error);
-    }
-    return status;
-}
-
-/* The run harness's per-cell file predictions/<cell_id>.csv:
- * window,series,origin,step,truth,prediction — dataset, variant, horizon and
- * seed come from the cell's rows in results.csv; t = origin + step − 1. */
-static int read_cell_predictions(prediction_set *set, const report_csv *csv, const bench_results *results,
-                                 bench_error *error)
-{
-    static const char *const names[] = {"window", "series", "origin", "step", "truth", "prediction"};
-    long col[6];
-    int status = require_columns(csv, names, col, 6, error);
-    if (status != BENCH_OK)
-        return status;
-    const char *base = strrchr(csv->path, '/');
-    base = base ? base + 1 : csv->path;
-    size_t id_length = strlen(base) - 4; /* without ".csv" */
-    const bench_result *cell = NULL;
-    for (size_t i = 0; results != NULL && i < results->count && cell == NULL; i++)
-        if (strlen(results->rows[i].cell_id) == id_length && strncmp(results->rows[i].cell_id, base, id_length) == 0)
-            cell = &results->rows[i];
-    if (cell == NULL)
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: no cell '%.*s' in results.csv to say whose predictions these are",
-                          csv->path, (int)id_length, base);
-    char number[32];
-    snprintf(number, sizeof number, "%ld", cell->horizon);
-    const char *horizon = own_string(set, number);
-    snprintf(number, sizeof number, "%ld", cell->seed);
-    const char *seed = own_string(set, number);
-    if (horizon == NULL || seed == NULL)
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "reading %s", csv->path);
-    for (size_t r = 0; r < csv->rows && status == BENCH_OK; r++) {
-        prediction_row *p = new_prediction(set);
-        if (p == NULL)
-            return BENCH_FAIL(error, BENCH_NO_MEMORY, "reading %s", csv->path);
-        double origin, step;
-        *p = (prediction_row){.dataset = cell->dataset, .variant = cell->variant, .horizon = horizon, .seed = seed,
-                              .series = report_csv_cell(csv, r, (size_t)col[1]),
-                              .window = report_csv_cell(csv, r, (size_t)col[0]), .lower = NAN, .upper = NAN};
-        status = parse_cell(csv, r, col[2], &origin, 0, error);
-        if (status == BENCH_OK)
-            status = parse_cell(csv, r, col[3], &step, 0, error);
-        if (status == BENCH_OK)
-            status = parse_cell(csv, r, col[4], &p->truth, 1, error);
-        if (status == BENCH_OK)
-            status = parse_cell(csv, r, col[5], &p->pred, 1, error);
-        p->t = origin + step - 1.0;
-    }
-    return status;
-}
 
 enum { FORECAST_FIGURES_MAX = 6, FORECAST_VARIANTS_MAX = 16 };
 
@@ -889,7 +673,7 @@ static int compare_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int same_key(const prediction_row *a, const prediction_row *b)
+static int same_key(const bench_prediction *a, const bench_prediction *b)
 {
     return !strcmp(a->dataset, b->dataset) && !strcmp(a->horizon, b->horizon) && !strcmp(a->seed, b->seed) &&
            !strcmp(a->series, b->series) && !strcmp(a->window, b->window);
@@ -897,42 +681,30 @@ static int same_key(const prediction_row *a, const prediction_row *b)
 
 static int plot_forecast(plot_context *context, const bench_results *results, bench_error *error)
 {
-    char **files;
-    size_t file_count;
-    int status = list_files(&files, &file_count, context->dir, "predictions", ".csv", error);
-    if (status != BENCH_OK || file_count == 0)
-        return status;
-    prediction_set set = {0};
-    set.csvs = calloc(file_count, sizeof *set.csvs);
-    if (set.csvs == NULL)
-        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "reading predictions");
-    for (size_t i = 0; i < file_count && status == BENCH_OK; i++) {
-        status = report_csv_read(&set.csvs[i], files[i], error);
-        set.csv_count++;
-        if (status == BENCH_OK)
-            status = report_csv_column(&set.csvs[i], "prediction") >= 0
-                         ? read_cell_predictions(&set, &set.csvs[i], results, error)
-                         : read_bench_predictions(&set, &set.csvs[i], error);
-    }
+    bench_prediction_set set;
+    int status = bench_predictions_load(&set, context->dir, results, error);
     /* Figures: (dataset, horizon, seed, series, window) in first-seen order. */
-    const prediction_row *keys[FORECAST_FIGURES_MAX];
+    const bench_prediction *keys[FORECAST_FIGURES_MAX];
     size_t key_count = 0;
     for (size_t r = 0; r < set.count && status == BENCH_OK && key_count < FORECAST_FIGURES_MAX; r++) {
+        /* One figure per (dataset, horizon, seed, series): its first window. */
+        const bench_prediction *p = &set.rows[r];
         int seen = 0;
         for (size_t k = 0; k < key_count && !seen; k++)
-            seen = same_key(keys[k], &set.rows[r]);
+            seen = !strcmp(keys[k]->dataset, p->dataset) && !strcmp(keys[k]->horizon, p->horizon) &&
+                   !strcmp(keys[k]->seed, p->seed) && !strcmp(keys[k]->series, p->series);
         if (!seen)
-            keys[key_count++] = &set.rows[r];
+            keys[key_count++] = p;
     }
     for (size_t k = 0; k < key_count && status == BENCH_OK; k++) {
-        const prediction_row *key = keys[k];
+        const bench_prediction *key = keys[k];
         /* Variants with predictions for this key, in first-seen order. */
         const char *variants[FORECAST_VARIANTS_MAX];
         int has_interval[FORECAST_VARIANTS_MAX];
         size_t variant_count = 0;
         double origin = NAN;
         for (size_t r = 0; r < set.count; r++) {
-            const prediction_row *p = &set.rows[r];
+            const bench_prediction *p = &set.rows[r];
             if (!same_key(p, key) || isnan(p->pred))
                 continue;
             if (isnan(origin) || p->t < origin)
@@ -973,7 +745,7 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
             break;
         }
         for (size_t r = 0; r < set.count; r++) {
-            const prediction_row *p = &set.rows[r];
+            const bench_prediction *p = &set.rows[r];
             if (!same_key(p, key) || isnan(p->truth))
                 continue;
             truth[2 * truth_count] = p->t;
@@ -991,7 +763,7 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
         for (size_t v = 0; v < variant_count; v++) {
             fprintf(data.stream, "\n\n# %s\n", variants[v]);
             for (size_t r = 0; r < set.count; r++) {
-                const prediction_row *p = &set.rows[r];
+                const bench_prediction *p = &set.rows[r];
                 if (!same_key(p, key) || isnan(p->pred) || strcmp(p->variant, variants[v]) != 0)
                     continue;
                 fprintf(data.stream, "%.10g", p->t);
@@ -1038,8 +810,7 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
         if (status == BENCH_OK)
             status = add_figure(context, BENCH_PLOT_FORECAST, title, file, NULL, error);
     }
-    prediction_set_free(&set);
-    free_files(files, file_count);
+    bench_predictions_free(&set);
     return status;
 }
 
@@ -1074,7 +845,7 @@ static int plot_curves(plot_context *context, bench_error *error)
 {
     char **files;
     size_t file_count;
-    int status = list_files(&files, &file_count, context->dir, "curves", ".csv", error);
+    int status = report_list_files(&files, &file_count, context->dir, "curves", ".csv", error);
     if (status != BENCH_OK || file_count == 0)
         return status;
     static const char *const names[] = {"model", "variant", "seed", "epoch", "split", "metric", "value"};
@@ -1088,7 +859,7 @@ static int plot_curves(plot_context *context, bench_error *error)
         long columns[COLUMNS];
         status = report_csv_read(&csvs[i], files[i], error);
         if (status == BENCH_OK)
-            status = require_columns(&csvs[i], names, columns, COLUMNS, error);
+            status = report_csv_require(&csvs[i], names, columns, COLUMNS, error);
         if (status != BENCH_OK)
             break;
         total += csvs[i].rows;
@@ -1108,7 +879,7 @@ static int plot_curves(plot_context *context, bench_error *error)
                 status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: epoch '%s' is not an integer", csv->path,
                                     csv->lines[r], report_csv_cell(csv, r, (size_t)columns[EPOCH]));
             else
-                status = parse_cell(csv, r, columns[VALUE], &p->value, 0, error);
+                status = report_csv_number(csv, r, columns[VALUE], &p->value, 0, error);
             used++;
         }
     }
@@ -1202,7 +973,7 @@ static int plot_curves(plot_context *context, bench_error *error)
     for (size_t i = 0; csvs != NULL && i < file_count; i++)
         report_csv_free(&csvs[i]);
     free(csvs);
-    free_files(files, file_count);
+    report_free_files(files, file_count);
     return status;
 }
 
@@ -1279,7 +1050,7 @@ static int plot_embedding_file(plot_context *context, const char *path, bench_er
     static const char *const names[] = {"dataset", "variant", "seed", "label"};
     long columns[4];
     if (status == BENCH_OK)
-        status = require_columns(&csv, names, columns, 4, error);
+        status = report_csv_require(&csv, names, columns, 4, error);
     size_t feature_columns[1024], d = 0;
     for (size_t c = 0; status == BENCH_OK && c < csv.columns; c++)
         if (csv.header[c][0] == 'f' && csv.header[c][1] >= '0' && csv.header[c][1] <= '9' && d < 1024)
@@ -1305,7 +1076,7 @@ static int plot_embedding_file(plot_context *context, const char *path, bench_er
             status = BENCH_FAIL(error, BENCH_NO_MEMORY, "embeddings of %s", path);
         for (size_t i = 0; i < n && status == BENCH_OK; i++) {
             for (size_t j = 0; j < d && status == BENCH_OK; j++)
-                status = parse_cell(&csv, start + i, (long)feature_columns[j], &rows[i * d + j], 0, error);
+                status = report_csv_number(&csv, start + i, (long)feature_columns[j], &rows[i * d + j], 0, error);
             const char *label = report_csv_cell(&csv, start + i, (size_t)columns[3]);
             size_t c = 0;
             while (c < class_count && strcmp(classes[c], label) != 0)
@@ -1384,10 +1155,10 @@ static int plot_embeddings(plot_context *context, bench_error *error)
 {
     char **files;
     size_t file_count;
-    int status = list_files(&files, &file_count, context->dir, "embeddings", ".csv", error);
+    int status = report_list_files(&files, &file_count, context->dir, "embeddings", ".csv", error);
     for (size_t i = 0; i < file_count && status == BENCH_OK; i++)
         status = plot_embedding_file(context, files[i], error);
-    free_files(files, file_count);
+    report_free_files(files, file_count);
     return status;
 }
 
@@ -1397,7 +1168,7 @@ static int list_examples(plot_context *context, bench_error *error)
 {
     char **files;
     size_t file_count;
-    int status = list_files(&files, &file_count, context->figures, "examples", ".png", error);
+    int status = report_list_files(&files, &file_count, context->figures, "examples", ".png", error);
     for (size_t i = 0; i < file_count && status == BENCH_OK; i++) {
         const char *base = strrchr(files[i], '/') + 1;
         char relative[600], title[700];
@@ -1405,7 +1176,7 @@ static int list_examples(plot_context *context, bench_error *error)
         snprintf(title, sizeof title, "Detection example %s", base);
         status = add_figure(context, BENCH_PLOT_EXAMPLES, title, NULL, relative, error);
     }
-    free_files(files, file_count);
+    report_free_files(files, file_count);
     return status;
 }
 

@@ -84,6 +84,9 @@ static void page_has_tables_figures_and_failures(void **state)
     char *page = slurp(path);
     assert_true(strncmp(page, "<!DOCTYPE html>", 15) == 0);
     assert_int_equal(count(page, "<table class=\"results\">"), 5 + 1); /* + the failed-cells table */
+    /* Diebold-Mariano against the best-ranked variant, from the stored predictions. */
+    assert_non_null(strstr(page, "<table class=\"results dm\">"));
+    assert_non_null(strstr(page, "Diebold-Mariano tests against gbrt_cov"));
     assert_non_null(strstr(page, "<td class=\"hole\">error"));
     assert_non_null(strstr(page, "fit: design matrix is singular (fixture)"));
     assert_non_null(strstr(page, "<a href=\"results.csv\">"));
@@ -96,8 +99,8 @@ static void page_has_tables_figures_and_failures(void **state)
     assert_null(strstr(page, "<?xml"));
     if (have_gnuplot()) {
         assert_int_equal(summary.figure_error.code, BENCH_OK);
-        assert_int_equal(summary.figures, 9);
-        assert_int_equal(count(page, "<svg"), 9);
+        assert_int_equal(summary.figures, 10);
+        assert_int_equal(count(page, "<svg"), 10);
         assert_non_null(strstr(page, "id='f0-gpPt0'"));
         assert_null(strstr(page, "id='gpPt0'")); /* ids prefixed per figure */
     } else {

@@ -78,7 +78,7 @@ static void scripts_and_data_for_every_kind(void **state)
     assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
     assert_int_equal(count_kind(&list, BENCH_PLOT_HORIZON), 6); /* mse, mae × 3 datasets with >1 horizon */
     assert_int_equal(count_kind(&list, BENCH_PLOT_CD), 2);      /* the m4 tables have a single row */
-    assert_int_equal(count_kind(&list, BENCH_PLOT_FORECAST), 1);
+    assert_int_equal(count_kind(&list, BENCH_PLOT_FORECAST), 2); /* ETTh1 and national_illness, first window each */
     for (size_t i = 0; i < list.count; i++)
         assert_null(list.items[i].output);
     char *style = read_file(dir, "style.gp");

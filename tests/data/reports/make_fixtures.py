@@ -119,6 +119,42 @@ def forecast():
     write_csv(os.path.join(d, "predictions", cell_id("ETTh1", "ltsf", "seasonal_naive", 96, 1) + ".csv"),
               ["window", "series", "origin", "step", "truth", "prediction"], srow)
 
+    # Many windows for the Diebold-Mariano test: national_illness H = 24, seed 1, 40 windows whose
+    # origins are 4 steps apart (overlapping), harness layout; expected statistics from numpy/scipy.
+    ili = 5 + np.cumsum(rng.normal(0, 0.2, size=400)) + np.sin(np.arange(400) * 2 * np.pi / 52)
+    losses = {}
+    for variant, bias, noise in (("ridge", 0.0, 0.30), ("gbrt_cov", 0.0, 0.25), ("naive", 0.4, 0.5)):
+        rows_ = []
+        per_window = []
+        for w in range(40):
+            origin = 100 + 4 * w
+            err = []
+            for k in range(24):
+                truth = ili[origin + k - 1]
+                pred = truth + bias + noise * np.sin(0.3 * (origin + k)) + rng.normal(0, noise)
+                truth_s, pred_s = fmt(truth), fmt(pred)
+                err.append((float(pred_s) - float(truth_s)) ** 2)
+                rows_.append([w, "OT", origin, k + 1, truth_s, pred_s])
+            per_window.append(np.mean(err))
+        losses[variant] = np.array(per_window)
+        write_csv(os.path.join(d, "predictions", cell_id("national_illness", "ltsf", variant, 24, 1) + ".csv"),
+                  ["window", "series", "origin", "step", "truth", "prediction"], rows_)
+    from scipy import stats as st
+    expected = []
+    for variant in ("gbrt_cov", "naive"):
+        dd = losses[variant] - losses["ridge"]
+        T, h = len(dd), 6  # ceil(24 / 4)
+        dbar = dd.mean()
+        gamma = [np.sum((dd[k:] - dbar) * (dd[:T - k] - dbar)) / T for k in range(h)]
+        var = (gamma[0] + 2 * sum(gamma[1:])) / T
+        dm = dbar / np.sqrt(var) * np.sqrt((T + 1 - 2 * h + h * (h - 1) / T) / T)
+        expected.append({"variant": variant, "windows": T, "h": h, "mean_difference": dbar, "dm": dm,
+                         "p": 2 * st.t.sf(abs(dm), T - 1)})
+    with open(os.path.join(ROOT, "..", "..", "reference", "reports", "dm_predictions_expected.json"), "w") as f:
+        json.dump({"reference": "ridge", "dataset": "national_illness", "horizon": 24, "seed": 1,
+                   "comparisons": expected}, f, indent=1, default=float)
+        f.write("\n")
+
 
 # --- hcsc ------------------------------------------------------------------------
 def hcsc():

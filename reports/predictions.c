@@ -1,0 +1,148 @@
+#include "reports/predictions.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *own_string(bench_prediction_set *set, const char *text)
+{
+    if (set->owned_count == set->owned_capacity) {
+        size_t grown = set->owned_capacity ? 2 * set->owned_capacity : 64;
+        char **bigger = realloc(set->owned, grown * sizeof *bigger);
+        if (bigger == NULL)
+            return NULL;
+        set->owned = bigger;
+        set->owned_capacity = grown;
+    }
+    char *copy = strdup(text);
+    if (copy != NULL)
+        set->owned[set->owned_count++] = copy;
+    return copy;
+}
+
+static bench_prediction *new_prediction(bench_prediction_set *set)
+{
+    if (set->count == set->capacity) {
+        size_t grown = set->capacity ? 2 * set->capacity : 1024;
+        bench_prediction *bigger = realloc(set->rows, grown * sizeof *bigger);
+        if (bigger == NULL)
+            return NULL;
+        set->rows = bigger;
+        set->capacity = grown;
+    }
+    return &set->rows[set->count++];
+}
+
+void bench_predictions_free(bench_prediction_set *set)
+{
+    for (size_t i = 0; i < set->csv_count; i++)
+        report_csv_free(&set->csvs[i]);
+    free(set->csvs);
+    for (size_t i = 0; i < set->owned_count; i++)
+        free(set->owned[i]);
+    free(set->owned);
+    free(set->rows);
+}
+
+/* The bench format: dataset,variant,horizon,seed,series,window,t,truth,pred,lower,upper[,level]. */
+static int read_bench_predictions(bench_prediction_set *set, const report_csv *csv, bench_error *error)
+{
+    static const char *const names[] = {"dataset", "variant", "horizon", "seed", "series", "window",
+                                        "t",       "truth",   "pred",    "lower", "upper"};
+    long col[11];
+    int status = report_csv_require(csv, names, col, 11, error);
+    for (size_t r = 0; r < csv->rows && status == BENCH_OK; r++) {
+        bench_prediction *p = new_prediction(set);
+        if (p == NULL)
+            return BENCH_FAIL(error, BENCH_NO_MEMORY, "reading %s", csv->path);
+        p->dataset = report_csv_cell(csv, r, (size_t)col[0]);
+        p->variant = report_csv_cell(csv, r, (size_t)col[1]);
+        p->horizon = report_csv_cell(csv, r, (size_t)col[2]);
+        p->seed = report_csv_cell(csv, r, (size_t)col[3]);
+        p->series = report_csv_cell(csv, r, (size_t)col[4]);
+        p->window = report_csv_cell(csv, r, (size_t)col[5]);
+        status = report_csv_number(csv, r, col[6], &p->t, 0, error);
+        if (status == BENCH_OK)
+            status = report_csv_number(csv, r, col[7], &p->truth, 1, error);
+        if (status == BENCH_OK)
+            status = report_csv_number(csv, r, col[8], &p->pred, 1, error);
+        if (status == BENCH_OK)
+            status = report_csv_number(csv, r, col[9], &p->lower, 1, error);
+        if (status == BENCH_OK)
+            status = report_csv_number(csv, r, col[10], &p->upper, 1, error);
+    }
+    return status;
+}
+
+/* The run harness's per-cell file predictions/<cell_id>.csv:
+ * window,series,origin,step,truth,prediction — dataset, variant, horizon and
+ * seed come from the cell's rows in results.csv; t = origin + step − 1. */
+static int read_cell_predictions(bench_prediction_set *set, const report_csv *csv, const bench_results *results,
+                                 bench_error *error)
+{
+    static const char *const names[] = {"window", "series", "origin", "step", "truth", "prediction"};
+    long col[6];
+    int status = report_csv_require(csv, names, col, 6, error);
+    if (status != BENCH_OK)
+        return status;
+    const char *base = strrchr(csv->path, '/');
+    base = base ? base + 1 : csv->path;
+    size_t id_length = strlen(base) - 4; /* without ".csv" */
+    const bench_result *cell = NULL;
+    for (size_t i = 0; results != NULL && i < results->count && cell == NULL; i++)
+        if (strlen(results->rows[i].cell_id) == id_length && strncmp(results->rows[i].cell_id, base, id_length) == 0)
+            cell = &results->rows[i];
+    if (cell == NULL)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: no cell '%.*s' in results.csv to say whose predictions these are",
+                          csv->path, (int)id_length, base);
+    char number[32];
+    snprintf(number, sizeof number, "%ld", cell->horizon);
+    const char *horizon = own_string(set, number);
+    snprintf(number, sizeof number, "%ld", cell->seed);
+    const char *seed = own_string(set, number);
+    if (horizon == NULL || seed == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "reading %s", csv->path);
+    for (size_t r = 0; r < csv->rows && status == BENCH_OK; r++) {
+        bench_prediction *p = new_prediction(set);
+        if (p == NULL)
+            return BENCH_FAIL(error, BENCH_NO_MEMORY, "reading %s", csv->path);
+        double origin, step;
+        *p = (bench_prediction){.dataset = cell->dataset, .variant = cell->variant, .horizon = horizon, .seed = seed,
+                              .series = report_csv_cell(csv, r, (size_t)col[1]),
+                              .window = report_csv_cell(csv, r, (size_t)col[0]), .lower = NAN, .upper = NAN};
+        status = report_csv_number(csv, r, col[2], &origin, 0, error);
+        if (status == BENCH_OK)
+            status = report_csv_number(csv, r, col[3], &step, 0, error);
+        if (status == BENCH_OK)
+            status = report_csv_number(csv, r, col[4], &p->truth, 1, error);
+        if (status == BENCH_OK)
+            status = report_csv_number(csv, r, col[5], &p->pred, 1, error);
+        p->t = origin + step - 1.0;
+    }
+    return status;
+}
+
+int bench_predictions_load(bench_prediction_set *set, const char *dir, const bench_results *results,
+                           bench_error *error)
+{
+    memset(set, 0, sizeof *set);
+    char **files;
+    size_t file_count;
+    int status = report_list_files(&files, &file_count, dir, "predictions", ".csv", error);
+    if (status != BENCH_OK || file_count == 0)
+        return status;
+    set->csvs = calloc(file_count, sizeof *set->csvs);
+    if (set->csvs == NULL)
+        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "reading predictions");
+    for (size_t i = 0; i < file_count && status == BENCH_OK; i++) {
+        status = report_csv_read(&set->csvs[i], files[i], error);
+        set->csv_count++;
+        if (status == BENCH_OK)
+            status = report_csv_column(&set->csvs[i], "prediction") >= 0
+                         ? read_cell_predictions(set, &set->csvs[i], results, error)
+                         : read_bench_predictions(set, &set->csvs[i], error);
+    }
+    report_free_files(files, file_count);
+    return status;
+}
