@@ -187,7 +187,8 @@ static void readme_commands_scaffold_build_run_table(void **state)
     /* `set -e`: every command must succeed; bench comes first on the PATH. */
     char bench_dir[4200];
     snprintf(bench_dir, sizeof bench_dir, "%s", test_bench_binary());
-    snprintf(script, sizeof script, "set -e\nPATH=%s:$PATH\n%.*s", dirname(bench_dir), (int)(end - begin), begin);
+    const char *bench_path = dirname(bench_dir);
+    snprintf(script, sizeof script, "set -e\nPATH=%s:$PATH\n%.*s", bench_path, (int)(end - begin), begin);
     free(readme);
     const char *work = test_temp_dir();
     const char *argv[] = {"sh", "-c", script, NULL};
@@ -200,7 +201,7 @@ static void readme_commands_scaffold_build_run_table(void **state)
     /* check-plugin passed, and the table has the new model as a column. */
     assert_non_null(strstr(result.out, "13 checks: 11 passed, 0 failed, 2 skipped"));
     assert_non_null(strstr(result.out, "| seasonal\\_naive | my\\_model |"));
-    char path[4300];
+    char path[4400];
     snprintf(path, sizeof path, "%s/runs/try/results.csv", work);
     char *results = test_read_file(path, NULL);
     assert_non_null(results);
@@ -209,6 +210,28 @@ static void readme_commands_scaffold_build_run_table(void **state)
     assert_string_equal(status, "ok");
     assert_true(isfinite(mse) && mse > 0.0);
     free(results);
+    test_process_free(&result);
+
+    /* The scaffold's own README block works too, run inside the scaffold. */
+    char scaffold[4200];
+    snprintf(scaffold, sizeof scaffold, "%s/my_model", work);
+    snprintf(path, sizeof path, "%s/README.md", scaffold);
+    readme = test_read_file(path, NULL);
+    assert_non_null(readme);
+    begin = strstr(readme, "```sh\n");
+    assert_non_null(begin);
+    begin += strlen("```sh\n");
+    end = strstr(begin, "```");
+    assert_non_null(end);
+    snprintf(script, sizeof script, "set -e\nPATH=%s:$PATH\nmake clean >/dev/null\n%.*s", bench_path,
+             (int)(end - begin), begin);
+    free(readme);
+    assert_int_equal(test_process_run(&result, argv, scaffold, NULL), 0);
+    if (result.exit_code != 0)
+        fprintf(stderr, "scaffold README commands failed (exit %d):\n%s\n--- stderr\n%s", result.exit_code, script,
+                result.err);
+    assert_int_equal(result.exit_code, 0);
+    assert_non_null(strstr(result.out, "| seasonal\\_naive | my\\_model |"));
     test_process_free(&result);
 }
 
