@@ -15,6 +15,7 @@
 
 #include "bench/harness.h"
 #include "forecasters/registry.h"
+#include "nn/gemm.h"
 
 /* ---- Fixture geometry ---------------------------------------------------------- */
 
@@ -705,6 +706,7 @@ static int run_in_child(check_message *message, child_check run, const check_con
         signal(SIGALRM, SIG_DFL);
         alarm(timeout);
         report_crashes_to(channel[1]);
+        nn_set_threads(1); /* as the harness does for a cell with threads = 1 */
         check_message result = {0};
         run(&result, context);
         ssize_t written = write(channel[1], &result, sizeof result);
