@@ -14,14 +14,15 @@ static void table_usage(FILE *stream)
     fprintf(stream,
             "usage: bench table DIR [--format md|tex|csv|html] [--metric M[,M...]]... [--models V[,V...]]...\n"
             "                       [--datasets D[,D...]]... [--task forecast|hcsc|detect] [--versus VARIANT]\n"
-            "                       [--digits N] [--out FILE]\n"
+            "                       [--digits N] [--ci] [--out FILE]\n"
             "       bench table DIR --dm VARIANT [--format ...] [--out FILE]\n"
             "\n"
             "Tables of mean \xC2\xB1 std over seeds from DIR/results.csv: one per task and metric, rows\n"
             "dataset \xC3\x97 horizon (forecast) or dataset \xC3\x97 protocol (hcsc, detect), one column per variant.\n"
             "Best bold, second underlined; an average-rank row with Friedman, Iman-Davenport and\n"
             "Nemenyi statistics; --versus adds wins/ties/losses against one variant.  Failed cells\n"
-            "are marked, not dropped.  Output goes to stdout, or atomically to --out FILE.\n"
+            "are marked, not dropped.  --ci shows mean \xC2\xB1 95 %% CI half-width (Student t) instead of std.\n"
+            "Output goes to stdout, or atomically to --out FILE.\n"
             "--dm VARIANT instead tests every variant against VARIANT with the Diebold-Mariano test\n"
             "(Harvey correction) on the per-window losses in DIR/predictions/.\n");
 }
@@ -46,7 +47,7 @@ int cli_table(int argc, char **argv)
         {"models", required_argument, NULL, 'M'}, {"datasets", required_argument, NULL, 'd'},
         {"task", required_argument, NULL, 't'},   {"versus", required_argument, NULL, 'v'},
         {"digits", required_argument, NULL, 'D'}, {"out", required_argument, NULL, 'o'},
-        {"dm", required_argument, NULL, 'r'},
+        {"dm", required_argument, NULL, 'r'},     {"ci", no_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     bench_table_format format = BENCH_TABLE_MD;
@@ -56,7 +57,7 @@ int cli_table(int argc, char **argv)
     int exit_code = 0;
     optind = 1;
     int option;
-    while ((option = getopt_long(argc, argv, "f:m:M:d:t:v:D:o:r:h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "f:m:M:d:t:v:D:o:r:ch", long_options, NULL)) != -1) {
         switch (option) {
         case 'f':
             if (bench_table_format_parse(optarg, &format) != 0) {
@@ -90,6 +91,7 @@ int cli_table(int argc, char **argv)
         }
         case 'o': out_path = optarg; break;
         case 'r': dm_reference = optarg; break;
+        case 'c': options.ci = 1; break;
         case 'h':
             table_usage(stdout);
             free(metrics), free(models), free(datasets);

@@ -303,6 +303,7 @@ static int build_one(bench_table *table, const bench_results *results, const ben
         return status;
 
     table->digits = options->digits >= 0 ? options->digits : choose_digits(table);
+    table->show_ci = options->ci;
     size_t k = table->column_count;
     /* Places per row on displayed values. */
     for (size_t r = 0; r < table->row_count && table->direction != 0; r++) {
@@ -583,9 +584,10 @@ static void caption(char *buffer, size_t size, const bench_table *t)
 {
     char label_buffer[128];
     const char *label = bench_metric_label(t->metric, label_buffer, sizeof label_buffer);
-    snprintf(buffer, size, "%s (%s), task %s, protocol%s %s: mean \xC2\xB1 std over %zu seed%s (%s).", label,
+    snprintf(buffer, size, "%s (%s), task %s, protocol%s %s: mean \xC2\xB1 %s over %zu seed%s (%s).", label,
              direction_text(t->direction), t->task, strchr(t->protocols, ',') ? "s" : "", t->protocols,
-             t->seed_count, t->seed_count == 1 ? "" : "s", t->seeds);
+             t->show_ci ? "95 % CI half-width (Student t)" : "std", t->seed_count, t->seed_count == 1 ? "" : "s",
+             t->seeds);
 }
 
 static void statistics_note(char *buffer, size_t size, const bench_table *t)
@@ -605,6 +607,12 @@ static void statistics_note(char *buffer, size_t size, const bench_table *t)
         if (used < size)
             snprintf(buffer + used, size - used, ".");
     }
+}
+
+/* What follows "±": the sample std, or the 95 % CI half-width with --ci. */
+static double spread(const bench_table *t, const bench_table_cell *cell)
+{
+    return t->show_ci ? cell->ci95 : cell->sd;
 }
 
 static void row_key_text(char *buffer, size_t size, long horizon)
@@ -685,10 +693,10 @@ static void write_md(FILE *f, const bench_table *t)
             }
             char mean[64], sd[64];
             format_number(mean, sizeof mean, cell->mean, t->digits);
-            format_number(sd, sizeof sd, cell->sd, t->digits);
+            format_number(sd, sizeof sd, spread(t, cell), t->digits);
             fprintf(f, " %s%s%s", cell->place == 1 ? "**" : cell->place == 2 ? "<u>" : "", mean,
                     cell->place == 1 ? "**" : cell->place == 2 ? "</u>" : "");
-            if (!isnan(cell->sd))
+            if (!isnan(spread(t, cell)))
                 fprintf(f, " " PLUSMINUS " %s", sd);
             fprintf(f, "%s |", cell->n_error > 0 ? DDAGGER : "");
         }
@@ -744,10 +752,10 @@ static void tex_cell(FILE *f, const bench_table *t, const bench_table_cell *cell
     }
     char mean[64], sd[64];
     format_number(mean, sizeof mean, cell->mean, t->digits);
-    format_number(sd, sizeof sd, cell->sd, t->digits);
+    format_number(sd, sizeof sd, spread(t, cell), t->digits);
     fprintf(f, "%s%s%s", cell->place == 1 ? "\\textbf{" : cell->place == 2 ? "\\underline{" : "", mean,
             cell->place ? "}" : "");
-    if (!isnan(cell->sd))
+    if (!isnan(spread(t, cell)))
         fprintf(f, "\\,$\\pm$\\,%s", sd);
     if (cell->n_error > 0)
         fputs("$^\\ddagger$", f);
@@ -929,10 +937,10 @@ static void write_html(FILE *f, const bench_table *t)
             }
             char mean[64], sd[64];
             format_number(mean, sizeof mean, cell->mean, t->digits);
-            format_number(sd, sizeof sd, cell->sd, t->digits);
+            format_number(sd, sizeof sd, spread(t, cell), t->digits);
             fprintf(f, "<td class=\"num\">%s%s%s", cell->place == 1 ? "<b>" : cell->place == 2 ? "<u>" : "", mean,
                     cell->place == 1 ? "</b>" : cell->place == 2 ? "</u>" : "");
-            if (!isnan(cell->sd))
+            if (!isnan(spread(t, cell)))
                 fprintf(f, " " PLUSMINUS " %s", sd);
             fprintf(f, "%s</td>", cell->n_error > 0 ? "<sup>" DDAGGER "</sup>" : "");
         }

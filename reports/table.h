@@ -31,6 +31,7 @@ typedef struct bench_table_options {
     size_t dataset_count;
     const char *versus;                /* variant for wins/ties/losses; NULL: none */
     int digits;                        /* decimals; < 0 chooses per table */
+    int ci;                            /* cells mean ± 95 % CI half-width instead of ± std */
 } bench_table_options;
 
 typedef struct bench_table_row {
@@ -52,6 +53,7 @@ typedef struct bench_table {
     const char **variants;             /* column names, into the results */
     bench_table_cell *cells;           /* row_count × column_count, row-major */
     int digits;
+    int show_ci;                       /* ± is the 95 % CI half-width, not the std */
     int show_protocol, show_horizon;   /* which key columns the table has */
     char *protocols;                   /* "ltsf" or "ltsf, m4" */
     char *seeds;                       /* "1, 2, 3" */

@@ -339,6 +339,35 @@ static void metric_directions(void **state)
     assert_string_equal(bench_metric_label("smape", buffer, sizeof buffer), "sMAPE");
 }
 
+
+static void ci_cells_use_the_t_interval(void **state)
+{
+    (void)state;
+    bench_results results;
+    bench_error error = {0};
+    assert_int_equal(bench_results_load(&results, FORECAST, &error), BENCH_OK);
+    const char *metric = "mse", *dataset = "ETTh1";
+    bench_table_options options = {.digits = 4, .ci = 1, .metrics = &metric, .metric_count = 1,
+                                   .datasets = &dataset, .dataset_count = 1};
+    bench_table_set set;
+    assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
+    const bench_table *t = &set.tables[0];
+    const bench_table_cell *cell = &t->cells[column_of(t, "ridge")];
+    /* t(0.975, 2) = 4.302653: the half-width is 4.302653 · sd / sqrt(3). */
+    assert_float_equal(cell->ci95, 4.302652729749464 * cell->sd / sqrt(3.0), 1e-12);
+    char *md = render(&set, BENCH_TABLE_MD);
+    assert_non_null(strstr(md, "mean \xC2\xB1 95 % CI half-width (Student t) over 3 seeds"));
+    char expected[64];
+    snprintf(expected, sizeof expected, "%.4f \xC2\xB1 %.4f", cell->mean, cell->ci95);
+    assert_non_null(strstr(md, expected));
+    free(md);
+    char *tex = render(&set, BENCH_TABLE_TEX);
+    assert_non_null(strstr(tex, "95 \\% CI"));
+    free(tex);
+    bench_tables_free(&set);
+    bench_results_free(&results);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +378,7 @@ int main(void)
         cmocka_unit_test(unknown_selections_list_what_exists),
         cmocka_unit_test(hcsc_and_detect_rows_are_dataset_by_protocol),
         cmocka_unit_test(metric_directions),
+        cmocka_unit_test(ci_cells_use_the_t_interval),
     };
     return cmocka_run_group_tests_name("reports_table", tests, NULL, NULL);
 }
