@@ -20,7 +20,8 @@ static void hcsc_usage(FILE *stream)
             "run:  trains every [model NAME] of the config for every seed on Fashion-MNIST and writes\n"
             "      DIR/results.csv (task=hcsc; protocols knn200, knn20, linear, kmeans), timings.csv, run.json,\n"
             "      curves/<cell_id>.csv and checkpoints/<variant>-seed<S>.ckpt (default DIR: runs/<config name>).\n"
-            "eval: evaluates a saved encoder (its CHECKPOINT.json describes it); prints protocol,metric,value.\n");
+            "eval: evaluates a saved encoder (its CHECKPOINT.json describes it and the run's evaluation\n"
+            "      settings, so the run's rows are reproduced); flags override; prints protocol,metric,value.\n");
 }
 
 static int parse_count(const char *text, unsigned long maximum, unsigned long *out)
@@ -114,7 +115,8 @@ static int hcsc_eval_command(int argc, char **argv)
         {"test-limit", required_argument, NULL, 'T'},  {"data-dir", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
-    unsigned long seed = 1, train_limit = 0, test_limit = 0;
+    unsigned long seed = 0, train_limit = 0, test_limit = 0;
+    int have_seed = 0, have_train_limit = 0, have_test_limit = 0;
     const char *data_dir = NULL;
     int option;
     optind = 1;
@@ -125,18 +127,21 @@ static int hcsc_eval_command(int argc, char **argv)
                 fprintf(stderr, "bench hcsc eval: --seed wants a non-negative integer, got '%s'\n", optarg);
                 return 2;
             }
+            have_seed = 1;
             break;
         case 't':
             if (parse_count(optarg, 60000, &train_limit) != 0) {
                 fprintf(stderr, "bench hcsc eval: --train-limit wants 0..60000, got '%s'\n", optarg);
                 return 2;
             }
+            have_train_limit = 1;
             break;
         case 'T':
             if (parse_count(optarg, 10000, &test_limit) != 0) {
                 fprintf(stderr, "bench hcsc eval: --test-limit wants 0..10000, got '%s'\n", optarg);
                 return 2;
             }
+            have_test_limit = 1;
             break;
         case 'd':
             data_dir = optarg;
@@ -153,15 +158,12 @@ static int hcsc_eval_command(int argc, char **argv)
         hcsc_usage(stderr);
         return 2;
     }
-    hcsc_eval_config config = {.linear_epochs = 100, .linear_holdout = 10000, .linear_learning_rate = 0.1,
-                               .kmeans_restarts = 10};
-    size_t train_count = train_limit ? train_limit : 60000;
-    if (config.linear_holdout >= train_count)
-        config.linear_holdout = train_count / 6;
+    /* Without flags the run's own settings (in CHECKPOINT.json) reproduce its rows. */
     hcsc_result results[HCSC_RESULT_COUNT];
     bench_error error = {0};
-    if (hcsc_evaluate_checkpoint(results, argv[optind], data_dir, train_limit, test_limit, &config, seed, &error) !=
-        BENCH_OK)
+    if (hcsc_evaluate_checkpoint(results, argv[optind], data_dir, have_train_limit ? train_limit : HCSC_FROM_CHECKPOINT,
+                                 have_test_limit ? test_limit : HCSC_FROM_CHECKPOINT, NULL,
+                                 have_seed ? seed : HCSC_SEED_FROM_CHECKPOINT, &error) != BENCH_OK)
         return cli_report_error(&error);
     printf("protocol,metric,value\n");
     for (size_t r = 0; r < HCSC_RESULT_COUNT; r++)

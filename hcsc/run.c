@@ -474,17 +474,24 @@ static float *normalized_pixels(const bench_image_set *set, bench_error *error)
 
 /* ---- checkpoints ------------------------------------------------------------ */
 
-static int save_checkpoint(const hcsc_encoder *encoder, const hcsc_cell *cell, const char *path, bench_error *error)
+static int save_checkpoint(const hcsc_encoder *encoder, const hcsc_plan *plan, const hcsc_cell *cell,
+                           const char *path, bench_error *error)
 {
     int status = nn_params_save(&encoder->params, CHECKPOINT_TAG, path, error);
     if (status != BENCH_OK)
         return status;
     const hcsc_encoder_config *c = &encoder->config;
-    json_t *root = json_pack("{s:s, s:I, s:[I,I,I], s:I, s:I, s:s, s:s, s:I}", "format", "bench-hcsc-encoder/1",
-                             "image_size", (json_int_t)c->image_size, "channels", (json_int_t)c->channels[0],
-                             (json_int_t)c->channels[1], (json_int_t)c->channels[2], "head_hidden",
-                             (json_int_t)c->head_hidden, "projection_dim", (json_int_t)c->projection_dim, "method",
-                             cell->method->name, "variant", cell->variant, "seed", (json_int_t)cell->seed);
+    const hcsc_eval_config *e = &cell->recipe.eval;
+    json_t *root = json_pack("{s:s, s:I, s:[I,I,I], s:I, s:I, s:s, s:s, s:I, s:{s:I, s:I, s:f, s:I, s:I, s:I, s:s}}",
+                             "format", "bench-hcsc-encoder/1", "image_size", (json_int_t)c->image_size, "channels",
+                             (json_int_t)c->channels[0], (json_int_t)c->channels[1], (json_int_t)c->channels[2],
+                             "head_hidden", (json_int_t)c->head_hidden, "projection_dim", (json_int_t)c->projection_dim,
+                             "method", cell->method->name, "variant", cell->variant, "seed", (json_int_t)cell->seed,
+                             "evaluation", "linear_epochs", (json_int_t)e->linear_epochs, "linear_holdout",
+                             (json_int_t)e->linear_holdout, "linear_learning_rate", e->linear_learning_rate,
+                             "kmeans_restarts", (json_int_t)e->kmeans_restarts, "train_limit",
+                             (json_int_t)plan->train_limit, "test_limit", (json_int_t)plan->test_limit, "split",
+                             plan->validation ? "validation" : "test");
     char sidecar[4200];
     snprintf(sidecar, sizeof sidecar, "%s.json", path);
     bench_atomic_file file;
@@ -547,9 +554,39 @@ int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, 
         else
             encoder_config.channels[l] = (size_t)json_integer_value(value);
     }
+    /* The run's evaluation settings, unless the caller overrides them. */
+    hcsc_eval_config settings = {.linear_epochs = 100, .linear_holdout = 10000, .linear_learning_rate = 0.1,
+                                 .kmeans_restarts = 10};
+    size_t run_train_limit = 0, run_test_limit = 0;
+    int validation = 0;
+    json_t *evaluation = json_object_get(root, "evaluation"), *value;
+    if (json_is_object(evaluation)) {
+        if (json_is_integer(value = json_object_get(evaluation, "linear_epochs")) && json_integer_value(value) > 0)
+            settings.linear_epochs = (size_t)json_integer_value(value);
+        if (json_is_integer(value = json_object_get(evaluation, "linear_holdout")) && json_integer_value(value) > 0)
+            settings.linear_holdout = (size_t)json_integer_value(value);
+        if (json_is_number(value = json_object_get(evaluation, "linear_learning_rate")) && json_number_value(value) > 0)
+            settings.linear_learning_rate = json_number_value(value);
+        if (json_is_integer(value = json_object_get(evaluation, "kmeans_restarts")) && json_integer_value(value) > 0)
+            settings.kmeans_restarts = (size_t)json_integer_value(value);
+        if (json_is_integer(value = json_object_get(evaluation, "train_limit")) && json_integer_value(value) >= 0)
+            run_train_limit = (size_t)json_integer_value(value);
+        if (json_is_integer(value = json_object_get(evaluation, "test_limit")) && json_integer_value(value) >= 0)
+            run_test_limit = (size_t)json_integer_value(value);
+        validation = json_is_string(value = json_object_get(evaluation, "split")) &&
+                     strcmp(json_string_value(value), "validation") == 0;
+    }
+    if (seed == HCSC_SEED_FROM_CHECKPOINT)
+        seed = json_is_integer(value = json_object_get(root, "seed")) ? (uint64_t)json_integer_value(value) : 1;
     json_decref(root);
     if (status != BENCH_OK)
         return status;
+    if (config == NULL)
+        config = &settings;
+    if (train_limit == HCSC_FROM_CHECKPOINT)
+        train_limit = run_train_limit;
+    if (test_limit == HCSC_FROM_CHECKPOINT)
+        test_limit = run_test_limit;
     hcsc_encoder encoder;
     bench_rng rng;
     bench_rng_seed(&rng, 0);
@@ -559,7 +596,7 @@ int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, 
     status = nn_params_load(&encoder.params, CHECKPOINT_TAG, checkpoint_path, error);
     bench_image_set train = {0}, test = {0};
     if (status == BENCH_OK)
-        status = hcsc_load_data(&train, &test, data_dir, train_limit, test_limit, 0, error);
+        status = hcsc_load_data(&train, &test, data_dir, train_limit, test_limit, validation, error);
     if (status == BENCH_OK && (train.height != encoder_config.image_size || train.width != encoder_config.image_size))
         status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: encoder for %zu-pixel images, data are %zu×%zu",
                             checkpoint_path, encoder_config.image_size, train.height, train.width);
@@ -663,7 +700,7 @@ static int cell_body(const hcsc_plan *plan, const hcsc_cell *cell, const bench_i
             char path[4096];
             snprintf(path, sizeof path, "%s/checkpoints/%s-seed%llu.ckpt", out_dir, cell->variant,
                      (unsigned long long)cell->seed);
-            status = save_checkpoint(&trainer.query, cell, path, error);
+            status = save_checkpoint(&trainer.query, plan, cell, path, error);
         }
         d = hcsc_encoder_feature_dim(&trainer.query);
         if (status == BENCH_OK) {

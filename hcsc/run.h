@@ -98,8 +98,13 @@ int hcsc_run_cell(const hcsc_plan *plan, size_t cell_index, const bench_image_se
 int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,
                   size_t *failed_cells, bench_error *error);
 
-/* Evaluate a saved checkpoint (its .json sidecar gives the architecture).
- * results[7] as hcsc_evaluate_features. */
+/* Evaluate a saved checkpoint (its .json sidecar gives the architecture and the
+ * run's evaluation settings: data limits, split, probe recipe, seed).  Arguments
+ * override the sidecar: config NULL, limits HCSC_FROM_CHECKPOINT and seed
+ * HCSC_SEED_FROM_CHECKPOINT keep the run's values, so the rows of the run are
+ * reproduced.  results[7] as hcsc_evaluate_features. */
+#define HCSC_FROM_CHECKPOINT ((size_t)-1)
+#define HCSC_SEED_FROM_CHECKPOINT UINT64_MAX
 int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
                              size_t train_limit, size_t test_limit, const hcsc_eval_config *config, uint64_t seed,
                              bench_error *error);

@@ -192,6 +192,56 @@ static void runs_one_cell_and_writes_rows(void **state)
     bench_image_set_free(&test);
 }
 
+/* A whole plan on the first images of the real Fashion-MNIST, then the saved
+ * checkpoint evaluated alone must reproduce the run's rows exactly. */
+static void checkpoint_evaluation_reproduces_the_run(void **state)
+{
+    (void)state;
+    if (access(BENCH_FASHION_MNIST_DEFAULT_DIR "/t10k-labels-idx1-ubyte.gz", R_OK) != 0 &&
+        getenv("BENCH_FASHION_MNIST_DIR") == NULL) {
+        printf("SKIPPED: Fashion-MNIST is not installed (dataset-fashion-mnist)\n");
+        skip();
+    }
+    char path[512];
+    write_config("real.ini",
+                 "[run]\nseeds = 2\ntrain_limit = 256\ntest_limit = 100\n[hcsc]\nepochs = 2\nwarmup_epochs = 1\n"
+                 "batch = 64\nbn_group_size = 32\nqueue = 128\nclusters = 8,4\nchannels = 2,3,4\nhead_hidden = 8\n"
+                 "projection_dim = 8\nlinear_epochs = 2\nlinear_holdout = 50\neval_kmeans_restarts = 1\n"
+                 "kmeans_restarts = 1\nmonitor_every = 0\n[model raw]\n[model pcl]\n",
+                 path, sizeof path);
+    static hcsc_plan plan;
+    bench_error error = {0};
+    assert_int_equal(hcsc_plan_load(&plan, path, &error), BENCH_OK);
+    char directory[512];
+    snprintf(directory, sizeof directory, "%s/real", temp_dir);
+    size_t failed = 99;
+    assert_int_equal(hcsc_plan_run(&plan, directory, 0, NULL, &failed, &error), BENCH_OK);
+    assert_int_equal(failed, 0);
+    char file[700];
+    snprintf(file, sizeof file, "%s/results.csv", directory);
+    assert_int_equal(count_lines(file), 1 + 2 * HCSC_RESULT_COUNT);
+    snprintf(file, sizeof file, "%s/checkpoints/pcl-seed2.ckpt", directory);
+    hcsc_result results[HCSC_RESULT_COUNT];
+    assert_int_equal(hcsc_evaluate_checkpoint(results, file, NULL, HCSC_FROM_CHECKPOINT, HCSC_FROM_CHECKPOINT, NULL,
+                                              HCSC_SEED_FROM_CHECKPOINT, &error),
+                     BENCH_OK);
+    snprintf(file, sizeof file, "%s/cells/%s.csv", directory, plan.cells[1].id);
+    FILE *rows = fopen(file, "r");
+    assert_non_null(rows);
+    char line[256];
+    for (size_t r = 0; r < HCSC_RESULT_COUNT; r++) {
+        assert_non_null(fgets(line, sizeof line, rows));
+        /* protocol sits before model/variant/horizon/seed; compare metric and value. */
+        char tail[64];
+        snprintf(tail, sizeof tail, ",%s,%.9g,ok\n", results[r].metric, results[r].value);
+        size_t length = strlen(line), tail_length = strlen(tail);
+        assert_true(length > tail_length);
+        assert_string_equal(line + length - tail_length, tail);
+        assert_non_null(strstr(line, results[r].protocol));
+    }
+    fclose(rows);
+}
+
 /* The shipped configurations must load and give the documented cell counts. */
 static void shipped_configs_load(void **state)
 {
@@ -220,6 +270,7 @@ int main(void)
         cmocka_unit_test(refuses_bad_configs),
         cmocka_unit_test(runs_one_cell_and_writes_rows),
         cmocka_unit_test(shipped_configs_load),
+        cmocka_unit_test(checkpoint_evaluation_reproduces_the_run),
     };
     return cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir);
 }
