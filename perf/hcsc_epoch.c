@@ -1,9 +1,15 @@
 /* Seconds per HCSC/MoCo training epoch on Fashion-MNIST-sized input and the
- * GFLOP/s achieved, next to the measured single-call cblas_sgemm peak.
+ * GFLOP/s achieved, next to the measured cblas_sgemm peak (issue 7's `make perf`).
  * Usage: hcsc_epoch [steps=20] [method=hcsc] [batch=256] [channels=32,64,128] [threads=1]
- * Runs `steps` real training steps on random 28×28 images (after clustering
- * 60000 random features for the prototype methods when needed is NOT timed
- * here; see the printed clustering time) and extrapolates to 60000/batch steps. */
+ * Runs `steps` real training steps on random 28×28 images and extrapolates to
+ * 60000/batch steps; the clustering of 60000 images (prototype methods) is timed
+ * apart.  Times are process CPU seconds / threads: on a shared machine wall time
+ * measures the neighbours.  Compare with perf/hcsc_torch_epoch.py (same encoder and
+ * step in PyTorch).  Build (until the Makefile has a perf rule):
+ *   make BUILD=build build/lib/libbench_hcsc.a build/lib/libbench_nn.a build/lib/libbench_common.a
+ *   cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -I. $(pkg-config --cflags openblas) -o build/hcsc_epoch \
+ *      perf/hcsc_epoch.c build/lib/libbench_hcsc.a build/lib/libbench_nn.a build/lib/libbench_common.a \
+ *      $(pkg-config --libs openblas) -lm -lpthread */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
