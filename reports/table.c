@@ -48,15 +48,18 @@ static int add_unique(const char ***names, size_t *count, size_t *capacity, cons
 /* "a, b, c" of the distinct values of one column among the rows (for messages). */
 static void list_values(char *buffer, size_t size, const bench_results *results, size_t field_offset)
 {
+    const char *distinct[64];
+    size_t distinct_count = 0, used = 0;
     buffer[0] = '\0';
-    size_t used = 0;
-    for (size_t i = 0; i < results->count && used + 1 < size; i++) {
+    for (size_t i = 0; i < results->count && distinct_count < 64 && used + 1 < size; i++) {
         const char *value = *(const char *const *)((const char *)&results->rows[i] + field_offset);
         int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(*(const char *const *)((const char *)&results->rows[j] + field_offset), value) == 0;
-        if (!seen)
-            used += (size_t)snprintf(buffer + used, size - used, "%s%s", used ? ", " : "", value);
+        for (size_t j = 0; j < distinct_count && !seen; j++)
+            seen = strcmp(distinct[j], value) == 0;
+        if (seen)
+            continue;
+        distinct[distinct_count++] = value;
+        used += (size_t)snprintf(buffer + used, size - used, "%s%s", used ? ", " : "", value);
     }
 }
 
@@ -152,6 +155,23 @@ static int choose_digits(const bench_table *table)
     return digits > 6 ? 6 : digits;
 }
 
+static int row_matches(const bench_table_row *row, const bench_result *r)
+{
+    return row->horizon == r->horizon && strcmp(row->dataset, r->dataset) == 0 && strcmp(row->protocol, r->protocol) == 0;
+}
+
+/* The table row of a result, trying hint first (results come in plan order, so
+ * consecutive results usually share a row); row_count when there is none. */
+static size_t find_row(const bench_table *table, const bench_result *r, size_t hint)
+{
+    if (hint < table->row_count && row_matches(&table->rows[hint], r))
+        return hint;
+    for (size_t row = 0; row < table->row_count; row++)
+        if (row_matches(&table->rows[row], r))
+            return row;
+    return table->row_count;
+}
+
 static int build_one(bench_table *table, const bench_results *results, const bench_table_options *options,
                      const char *task, const char *metric, bench_error *error)
 {
@@ -162,6 +182,7 @@ static int build_one(bench_table *table, const bench_results *results, const ben
     size_t row_capacity = 0, variant_capacity = 0, protocol_count = 0, protocol_capacity = 0;
     const char **protocols = NULL;
     seed_list seeds = {0};
+    size_t last_row = 0;
     int status = BENCH_OK;
     for (size_t i = 0; i < results->count && status == BENCH_OK; i++) {
         const bench_result *r = &results->rows[i];
@@ -173,11 +194,8 @@ static int build_one(bench_table *table, const bench_results *results, const ben
             status = BENCH_FAIL(error, BENCH_NO_MEMORY, "building the %s table", metric);
             break;
         }
-        size_t row = 0;
-        while (row < table->row_count &&
-               !(strcmp(table->rows[row].dataset, r->dataset) == 0 && strcmp(table->rows[row].protocol, r->protocol) == 0 &&
-                 table->rows[row].horizon == r->horizon))
-            row++;
+        size_t row = find_row(table, r, last_row);
+        last_row = row;
         if (row == table->row_count) {
             if (table->row_count == row_capacity) {
                 row_capacity = row_capacity ? 2 * row_capacity : 16;
@@ -239,10 +257,8 @@ static int build_one(bench_table *table, const bench_results *results, const ben
         const bench_result *r = &results->rows[i];
         if (!selected(r, options) || strcmp(r->task, task) != 0 || strcmp(r->metric, metric) != 0)
             continue;
-        size_t row = 0;
-        while (!(strcmp(table->rows[row].dataset, r->dataset) == 0 && strcmp(table->rows[row].protocol, r->protocol) == 0 &&
-                 table->rows[row].horizon == r->horizon))
-            row++;
+        size_t row = find_row(table, r, last_row);
+        last_row = row;
         size_t column = (size_t)find_name(table->variants, table->column_count, r->variant);
         bench_table_cell *cell = &table->cells[row * table->column_count + column];
         if (!r->ok) {
