@@ -8,7 +8,7 @@ bench="$build/bench"
 out=${BENCH_OUT:-runs/default}
 quiet=""
 [ -t 2 ] || quiet="--quiet"
-for dataset in seattle_temps sf_temps co2; do
+for dataset in co2 elec_equip sunspots; do
     "$bench" data path "$dataset" >/dev/null 2>&1 || "$bench" data fetch "$dataset" >/dev/null
 done
 status=0
