@@ -11,7 +11,8 @@ static void report_usage(FILE *stream)
     fprintf(stream,
             "usage: bench report DIR [--no-figures] [--timeout SECONDS] [--gnuplot PROGRAM]\n"
             "\n"
-            "Writes DIR/index.html (configuration, versions, failed cells, all tables, all figures as\n"
+            "Writes DIR/index.html (configuration, versions, failed cells, all tables, Diebold-Mariano\n"
+            "tests when predictions are stored, timings, all figures as\n"
             "inline SVG, links to the CSV and JSON files; no JavaScript, no network, opens from file://)\n"
             "and DIR/tables.md, DIR/tables.tex, DIR/tables.csv.  Figures come from `bench plot DIR\n"
             "--format svg`; without gnuplot the page is still written, with a note.\n");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/csv_file.h"
 #include "reports/dm.h"
 #include "reports/plot.h"
 #include "reports/results.h"
@@ -210,6 +211,79 @@ static void write_errors(FILE *f, const json_t *run, const bench_results *result
     fputs("</tbody></table>\n", f);
 }
 
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Wall time per variant from timings.csv (columns variant and seconds, plus
+ * fit_seconds / predict_seconds when present); nothing when absent or unreadable. */
+static void write_timings(FILE *f, const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/timings.csv", dir);
+    report_csv csv;
+    if (report_csv_read(&csv, path, NULL) != BENCH_OK) {
+        report_csv_free(&csv);
+        return;
+    }
+    long variant = report_csv_column(&csv, "variant"), seconds = report_csv_column(&csv, "seconds");
+    long fit = report_csv_column(&csv, "fit_seconds"), predict = report_csv_column(&csv, "predict_seconds");
+    double *values = malloc((csv.rows ? csv.rows : 1) * sizeof *values);
+    if (variant < 0 || seconds < 0 || csv.rows == 0 || values == NULL) {
+        free(values);
+        report_csv_free(&csv);
+        return;
+    }
+    fputs("<h2 id=\"timings\">Timings</h2>\n<table class=\"results timings\"><caption>Wall time per cell from "
+          "timings.csv (seconds; machine-dependent, so kept out of results.csv).</caption>\n<thead><tr><th>variant</th>"
+          "<th>cells</th><th>median</th><th>total</th>",
+          f);
+    if (fit >= 0 && predict >= 0)
+        fputs("<th>median fit</th><th>median predict</th>", f);
+    fputs("</tr></thead>\n<tbody>\n", f);
+    const char *shown[256];
+    size_t shown_count = 0;
+    for (size_t r = 0; r < csv.rows && shown_count < 256; r++) {
+        const char *name = report_csv_cell(&csv, r, (size_t)variant);
+        int earlier = 0;
+        for (size_t q = 0; q < shown_count && !earlier; q++)
+            earlier = strcmp(shown[q], name) == 0;
+        if (earlier)
+            continue;
+        shown[shown_count++] = name;
+        fputs("<tr><td>", f);
+        html_text(f, name);
+        fputs("</td>", f);
+        long columns[3] = {seconds, fit, predict};
+        for (int k = 0; k < (fit >= 0 && predict >= 0 ? 3 : 1); k++) {
+            size_t n = 0;
+            double total = 0;
+            for (size_t q = r; q < csv.rows; q++) {
+                double value;
+                if (strcmp(report_csv_cell(&csv, q, (size_t)variant), name) != 0 ||
+                    report_parse_double(report_csv_cell(&csv, q, (size_t)columns[k]), &value) != 0)
+                    continue;
+                values[n++] = value;
+                total += value;
+            }
+            qsort(values, n, sizeof *values, compare_doubles);
+            double median = n == 0 ? NAN : n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+            if (k == 0)
+                fprintf(f, "<td class=\"num\">%zu</td><td class=\"num\">%.3g</td><td class=\"num\">%.3g</td>", n,
+                        median, total);
+            else
+                fprintf(f, "<td class=\"num\">%.3g</td>", median);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n", f);
+    free(values);
+    report_csv_free(&csv);
+}
+
 static int save_tables(const char *dir, const bench_table_set *tables, bench_error *error)
 {
     static const bench_table_format formats[] = {BENCH_TABLE_MD, BENCH_TABLE_TEX, BENCH_TABLE_CSV};
@@ -393,6 +467,7 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
             fputs("</figcaption>\n</figure>\n", f);
         }
 
+        write_timings(f, dir);
         fputs("<h2 id=\"files\">Files</h2>\n<ul>\n", f);
         static const char *const files[] = {"results.csv", "timings.csv", "run.json", "tables.md", "tables.tex",
                                             "tables.csv"};

@@ -1,6 +1,7 @@
 /* The run page: DIR/index.html with the run's configuration, versions, failed
- * cells, every comparison table, every figure (SVG inline, example PNGs by
- * relative link) and links to the CSV/JSON files.  One self-contained file:
+ * cells, every comparison table, Diebold-Mariano tests against the best-ranked
+ * forecaster when predictions are stored, timings per variant, every figure
+ * (SVG inline, example PNGs by relative link) and links to the CSV/JSON files.  One self-contained file:
  * inline CSS, no JavaScript, no network requests, works from file://.
  * Alongside it: DIR/tables.md, DIR/tables.tex, DIR/tables.csv. */
 #ifndef BENCH_REPORTS_HTML_H

@@ -87,6 +87,7 @@ static void page_has_tables_figures_and_failures(void **state)
     /* Diebold-Mariano against the best-ranked variant, from the stored predictions. */
     assert_non_null(strstr(page, "<table class=\"results dm\">"));
     assert_non_null(strstr(page, "Diebold-Mariano tests against gbrt_cov"));
+    assert_non_null(strstr(page, "<h2 id=\"timings\">Timings</h2>"));
     assert_non_null(strstr(page, "<td class=\"hole\">error"));
     assert_non_null(strstr(page, "fit: design matrix is singular (fixture)"));
     assert_non_null(strstr(page, "<a href=\"results.csv\">"));
