@@ -111,7 +111,8 @@ int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, 
 
 /* Load Fashion-MNIST (optionally the first `limit` images of each split).  With
  * `validation`, the official test set is not read: the last 10000 training
- * images become the evaluation set and the first 50000 the training set. */
+ * images become the evaluation set and the first 50000 the training set.  Both
+ * sets are released with bench_image_set_free() (nothing to free on failure). */
 int hcsc_load_data(bench_image_set *train, bench_image_set *test, const char *data_dir, size_t train_limit,
                    size_t test_limit, int validation, bench_error *error);
 
