@@ -108,6 +108,10 @@ typedef struct plot_context {
     bench_plot_format format;
     bench_figure_list *list;
     size_t capacity;
+    /* Variant names in results.csv order (then first use): a variant keeps its
+     * line style in every figure.  Copies, freed at the end of bench_plot. */
+    char *palette[256];
+    size_t palette_count;
 } plot_context;
 
 /* File-name-safe copy of text (letters, digits, '.', '-', '_'; others '_'). */
@@ -253,14 +257,29 @@ static const char style_gp[] =
     "set style line 6 lc rgb \"#56B4E9\" lw 2 dt (8,3,2,3) pt 6 ps 0.8\n"
     "set style line 7 lc rgb \"#CC79A7\" lw 2 dt (2,2) pt 4 ps 0.8\n"
     "set style line 8 lc rgb \"#666666\" lw 2 dt (12,4) pt 8 ps 0.8\n"
-    "# The truth / reference line in forecast plots.\n"
-    "set style line 20 lc rgb \"#000000\" lw 1.5 dt 1\n";
+    "# The truth in forecast plots: a wide light-grey line under the forecasts.\n"
+    "set style line 20 lc rgb \"#b0b0b0\" lw 4 dt 1\n";
 
 enum { STYLE_COUNT = 8 };
 
 static int style_of(size_t index)
 {
     return (int)(index % STYLE_COUNT) + 1;
+}
+
+/* The line style of a variant, the same in every figure of the run. */
+static int variant_style(plot_context *context, const char *variant)
+{
+    for (size_t i = 0; i < context->palette_count; i++)
+        if (strcmp(context->palette[i], variant) == 0)
+            return style_of(i);
+    if (context->palette_count == sizeof context->palette / sizeof context->palette[0])
+        return style_of(context->palette_count); /* beyond 256 variants styles repeat anyway */
+    char *copy = strdup(variant);
+    if (copy == NULL)
+        return style_of(context->palette_count);
+    context->palette[context->palette_count++] = copy;
+    return style_of(context->palette_count - 1);
 }
 
 static void format_value(FILE *f, double value)
@@ -410,7 +429,7 @@ static int plot_horizon(plot_context *context, const bench_table_set *tables, be
             fprintf(f, ")\nset logscale x 2\nset offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\nplot \\\n");
             for (size_t c = 0; c < k; c++) {
                 fprintf(f, "  \"%s\" using 1:%zu:%zu with yerrorlines ls %d title ", file, 2 + 2 * c, 3 + 2 * c,
-                        style_of(c));
+                        variant_style(context, table->variants[c]));
                 gp_string(f, table->variants[c]);
                 fputs(c + 1 < k ? ", \\\n" : "\n", f);
             }
@@ -646,7 +665,8 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
                 /* Fill patterns keep bars apart in greyscale; colours follow the line styles. */
                 static const int patterns[] = {4, 5, 2, 6, 7, 1, 3};
                 fprintf(f, "  \"%s\" using %zu:%zu%s ls %d dt 1 lw 1 fs pattern %d border lc rgb \"#000000\" title ", file,
-                        2 + 2 * v, 3 + 2 * v, v == 0 ? ":xtic(1)" : "", style_of(v), patterns[v % 7]);
+                        2 + 2 * v, 3 + 2 * v, v == 0 ? ":xtic(1)" : "", variant_style(context, variants[v]),
+                        patterns[v % 7]);
                 gp_string(f, variants[v]);
                 fputs(v + 1 < variant_count ? ", \\\n" : "\n", f);
             }
@@ -793,7 +813,8 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
         fputs("plot \\\n", f);
         for (size_t v = 0; v < variant_count; v++)
             if (has_interval[v]) {
-                fprintf(f, "  \"%s\" index %zu using 1:3:4 with filledcurves ls %d title ", file, v + 1, style_of(v + 1));
+                fprintf(f, "  \"%s\" index %zu using 1:3:4 with filledcurves ls %d title ", file, v + 1,
+                        variant_style(context, variants[v]));
                 char text[200];
                 snprintf(text, sizeof text, "%s interval", variants[v]);
                 gp_string(f, text);
@@ -801,7 +822,8 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
             }
         fprintf(f, "  \"%s\" index 0 using 1:2 with lines ls 20 title \"truth\"", file);
         for (size_t v = 0; v < variant_count; v++) {
-            fprintf(f, ", \\\n  \"%s\" index %zu using 1:2 with lines ls %d title ", file, v + 1, style_of(v + 1));
+            fprintf(f, ", \\\n  \"%s\" index %zu using 1:2 with lines ls %d title ", file, v + 1,
+                    variant_style(context, variants[v]));
             gp_string(f, variants[v]);
         }
         fputc('\n', f);
@@ -902,7 +924,7 @@ static int plot_curves(plot_context *context, bench_error *error)
             break;
         fprintf(data.stream, "# %s\n# one block per variant and split: epoch mean sd seeds\n", title);
         const char *line_variant[64], *line_split[64];
-        size_t line_count = 0, variant_index[64];
+        size_t line_count = 0;
         const char *variants_seen[64];
         size_t variants_seen_count = 0;
         for (size_t a = start; a < end;) {
@@ -920,7 +942,7 @@ static int plot_curves(plot_context *context, bench_error *error)
                     variants_seen[variants_seen_count++] = points[a].variant;
                 line_variant[line_count] = points[a].variant;
                 line_split[line_count] = points[a].split;
-                variant_index[line_count++] = v;
+                line_count++;
                 for (size_t e = a; e < b;) {
                     size_t g = e;
                     double sum = 0, squares = 0;
@@ -956,7 +978,8 @@ static int plot_curves(plot_context *context, bench_error *error)
         gp_string(f, ylabel);
         fputs("\nset key outside right top\n# colour = variant, dash type = split (train solid, val dashed, test dotted)\nplot \\\n", f);
         for (size_t l = 0; l < line_count; l++) {
-            fprintf(f, "  \"%s\" index %zu using 1:2 with lines ls %d dt %d title ", file, l, style_of(variant_index[l]),
+            fprintf(f, "  \"%s\" index %zu using 1:2 with lines ls %d dt %d title ", file, l,
+                    variant_style(context, line_variant[l]),
                     split_dash(line_split[l]));
             char text[200];
             snprintf(text, sizeof text, "%s (%s)", line_variant[l], line_split[l]);
@@ -1220,6 +1243,8 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
             free(path);
         }
     }
+    for (size_t i = 0; have_results && i < results.count; i++)
+        variant_style(&context, results.rows[i].variant);
     if (status == BENCH_OK && (options.kinds & BENCH_PLOT_HORIZON))
         status = plot_horizon(&context, &tables, error);
     if (status == BENCH_OK && (options.kinds & BENCH_PLOT_CD))
@@ -1270,6 +1295,8 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
             status = first_failure.code;
         }
     }
+    for (size_t i = 0; i < context.palette_count; i++)
+        free(context.palette[i]);
     free(context.figures);
     return status;
 }
