@@ -606,20 +606,26 @@ static void caption(char *buffer, size_t size, const bench_table *t)
              t->seeds);
 }
 
-static void statistics_note(char *buffer, size_t size, const bench_table *t)
+/* The ranking sentence under a table; tex selects math symbols, otherwise UTF-8. */
+static void statistics_note(char *buffer, size_t size, const bench_table *t, int tex)
 {
     buffer[0] = '\0';
     if (t->avg_ranks == NULL)
         return;
+    const char *chi2 = tex ? "$\\chi^2$" : "\xCF\x87\xC2\xB2", *alpha = tex ? "$\\alpha$" : "\xCE\xB1";
+    const char *dash = tex ? "--" : "\xE2\x80\x93";
     size_t used = (size_t)snprintf(buffer, size, "Average ranks over %zu complete row%s (1 = best).",
                                    t->complete_rows, t->complete_rows == 1 ? "" : "s");
     if (t->has_friedman && used < size) {
         used += (size_t)snprintf(buffer + used, size - used,
-                                 " Friedman chi2(%g) = %.3f, p = %.3g; Iman-Davenport F(%g, %g) = %.3f, p = %.3g",
-                                 t->friedman.df1, t->friedman.chi2, t->friedman.p_chi2, t->friedman.df1,
+                                 " Friedman %s(%g) = %.3f, p = %.3g; Iman%sDavenport F(%g, %g) = %.3f, p = %.3g", chi2,
+                                 t->friedman.df1, t->friedman.chi2, t->friedman.p_chi2, dash, t->friedman.df1,
                                  t->friedman.df2, t->friedman.iman_davenport, t->friedman.p_iman_davenport);
         if (!isnan(t->cd05) && used < size)
-            used += (size_t)snprintf(buffer + used, size - used, "; Nemenyi CD (alpha = 0.05) = %.3f", t->cd05);
+            used += (size_t)snprintf(buffer + used, size - used, "; Nemenyi CD (%s = 0.05) = %.3f", alpha, t->cd05);
+        else if (used < size)
+            used += (size_t)snprintf(buffer + used, size - used,
+                                     "; no Nemenyi CD (critical values are tabulated for 2%s10 variants)", dash);
         if (used < size)
             snprintf(buffer + used, size - used, ".");
     }
@@ -747,7 +753,7 @@ static void write_md(FILE *f, const bench_table *t)
         }
         fputc('\n', f);
     }
-    statistics_note(text, sizeof text, t);
+    statistics_note(text, sizeof text, t, 0);
     char notes[512];
     footnotes(notes, sizeof notes, t, 0);
     if (text[0] || notes[0]) {
@@ -881,21 +887,12 @@ static void write_tex(FILE *f, const bench_table *t)
         fputs(" \\\\\n", f);
     }
     fputs("\\bottomrule\n\\end{tabular}\n", f);
-    statistics_note(text, sizeof text, t);
+    statistics_note(text, sizeof text, t, 1);
     char notes[512];
     footnotes(notes, sizeof notes, t, 1);
     if (text[0] || notes[0]) {
         fputs("\\par\\smallskip\\footnotesize ", f);
-        /* statistics_note is plain ASCII; "chi2" reads better as math. */
-        char *chi = strstr(text, "chi2(");
-        if (chi != NULL) {
-            *chi = '\0';
-            text_tex(f, text);
-            fputs("$\\chi^2$", f);
-            text_tex(f, chi + 4);
-        } else {
-            text_tex(f, text);
-        }
+        fputs(text, f); /* already TeX: plain words, numbers and math */
         if (text[0] && notes[0])
             fputc(' ', f);
         fputs(notes, f); /* already TeX */
@@ -996,7 +993,7 @@ static void write_html(FILE *f, const bench_table *t)
         fputs("</tfoot>\n", f);
     }
     fputs("</table>\n", f);
-    statistics_note(text, sizeof text, t);
+    statistics_note(text, sizeof text, t, 0);
     char notes[512];
     footnotes(notes, sizeof notes, t, 0);
     if (text[0] || notes[0]) {

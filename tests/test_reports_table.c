@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "reports/dm.h"
 #include "reports/results.h"
 #include "reports/table.h"
 
@@ -123,7 +124,8 @@ static void forecast_tables_keep_failed_cells(void **state)
     assert_non_null(strstr(md, "error\xE2\x80\xA0"));
     assert_non_null(strstr(md, "\xE2\x80\xA1 some seeds failed"));
     assert_non_null(strstr(md, "*Avg. rank*"));
-    assert_non_null(strstr(md, "Iman-Davenport"));
+    assert_non_null(strstr(md, "Iman\xE2\x80\x93" "Davenport F(4, 24)"));
+    assert_non_null(strstr(md, "Friedman \xCF\x87\xC2\xB2(4)"));
     assert_non_null(strstr(md, "| *Wilcoxon p vs ridge* | | 0.00781 |"));
     free(md);
     char *tex = render(&set, BENCH_TABLE_TEX);
@@ -136,6 +138,8 @@ static void forecast_tables_keep_failed_cells(void **state)
     assert_non_null(strstr(tex, "\\textbf{"));
     assert_non_null(strstr(tex, "\\underline{"));
     assert_null(strstr(tex, "exchange_rate")); /* underscores escaped */
+    assert_non_null(strstr(tex, "Friedman $\\chi^2$(4)"));
+    assert_non_null(strstr(tex, "Nemenyi CD ($\\alpha$ = 0.05)"));
     free(tex);
     char *html = render(&set, BENCH_TABLE_HTML);
     assert_non_null(strstr(html, "<table class=\"results\">"));
@@ -179,6 +183,13 @@ static void latex_compiles_with_pdflatex(void **state)
         bench_table_set set;
         assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
         assert_int_equal(bench_tables_write(file, &set, BENCH_TABLE_TEX, &error), BENCH_OK);
+        if (d == 0) { /* the Diebold-Mariano table from the stored predictions too */
+            bench_dm_report dm;
+            assert_int_equal(bench_dm_compare(&dm, "tests/data/reports/forecast", &results, "ridge", 1, &error),
+                             BENCH_OK);
+            assert_int_equal(bench_dm_write(file, &dm, BENCH_TABLE_TEX, &error), BENCH_OK);
+            bench_dm_report_free(&dm);
+        }
         bench_tables_free(&set);
         bench_results_free(&results);
     }
