@@ -1,6 +1,8 @@
 #include "nn/loss.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 static double weight_sum(const float *weights, size_t count)
 {
@@ -163,4 +165,40 @@ double nn_bce_with_logits_loss(float *dlogits, const float *logits, const float 
         }
     }
     return sum / total;
+}
+
+double nn_quantile_loss(float *dpred, const float *pred, const float *target, float quantile, const float *weights,
+                        size_t count)
+{
+    double total = weight_sum(weights, count);
+    if (total <= 0.0)
+        return 0.0;
+    double sum = 0.0;
+    for (size_t i = 0; i < count; i++) {
+        double w = weights != NULL ? weights[i] : 1.0;
+        double d = (double)target[i] - pred[i];
+        sum += w * (d >= 0.0 ? quantile * d : (quantile - 1.0) * d);
+        if (dpred != NULL)
+            dpred[i] += (float)(w * (d > 0.0 ? -quantile : d < 0.0 ? 1.0 - quantile : 0.0) / total);
+    }
+    return sum / total;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double nn_crps_samples(const double *samples, size_t count, double observation, double *scratch)
+{
+    memcpy(scratch, samples, count * sizeof(double));
+    qsort(scratch, count, sizeof(double), compare_doubles);
+    double absolute = 0.0, spread = 0.0, n = (double)count;
+    for (size_t i = 0; i < count; i++) {
+        absolute += fabs(scratch[i] - observation);
+        /* Σ_{i,j} |x_i − x_j| = 2 Σ_i (2i − n + 1) x_(i) over the sorted sample. */
+        spread += (2.0 * (double)i - n + 1.0) * scratch[i];
+    }
+    return absolute / n - spread / (n * n);
 }

@@ -34,6 +34,15 @@ double nn_infonce_loss(float *dlogits, const float *logits, const int32_t *targe
 double nn_bce_with_logits_loss(float *dlogits, const float *logits, const float *targets, const float *weights,
                                size_t count, double normalizer);
 
+/* Pinball (quantile) loss at quantile q ∈ (0, 1): q·(y − ŷ) when y ≥ ŷ, else
+ * (1 − q)·(ŷ − y); weighted mean as above.  Subgradient 0 where ŷ == y. */
+double nn_quantile_loss(float *dpred, const float *pred, const float *target, float quantile, const float *weights,
+                        size_t count);
+/* Sample-based CRPS of one observation: E|X − y| − ½ E|X − X'| over the
+ * empirical distribution of samples (count > 0), in O(n log n) by sorting a copy
+ * in scratch (count doubles, caller-owned). */
+double nn_crps_samples(const double *samples, size_t count, double observation, double *scratch);
+
 /* Row-wise softmax: in, out (n, k); out may equal in. */
 void nn_softmax_forward(float *out, const float *in, size_t n, size_t k);
 

@@ -316,7 +316,8 @@ static double loss_eval(loss_state *s, int with_grad)
     case 2: return nn_gaussian_nll_loss(da, db, s->a, s->b, s->t, s->w, s->n);
     case 3: return nn_cross_entropy_loss(da, s->a, s->cls, s->w, s->n, s->k);
     case 4: return nn_infonce_loss(da, s->a, s->cls, s->mask, s->n, s->k, 0.5f);
-    default: return nn_bce_with_logits_loss(da, s->a, s->t, s->w, s->n * s->k, 0.0);
+    case 5: return nn_bce_with_logits_loss(da, s->a, s->t, s->w, s->n * s->k, 0.0);
+    default: return nn_quantile_loss(da, s->a, s->t, 0.8f, s->w, s->n * s->k);
     }
 }
 static void loss_fwd(void *s_) { loss_state *s = s_; s->y[0] = (float)loss_eval(s, 0); }
@@ -324,8 +325,8 @@ static void loss_bwd(void *s_, const float *dy) { loss_state *s = s_; (void)dy; 
 static void loss_gradients(void **unused)
 {
     (void)unused;
-    const char *names[] = {"mse", "mae", "gaussian nll", "cross-entropy", "infonce", "bce with logits"};
-    for (int kind = 0; kind < 6; kind++) {
+    const char *names[] = {"mse", "mae", "gaussian nll", "cross-entropy", "infonce", "bce with logits", "quantile"};
+    for (int kind = 0; kind < 7; kind++) {
         bench_rng rng;
         bench_rng_seed(&rng, 9 + (uint64_t)kind);
         loss_state s = {.kind = kind, .n = 4, .k = 3};
@@ -339,10 +340,10 @@ static void loss_gradients(void **unused)
         fill_uniform(s.b, m, 0.5f, 2.0f, &rng);
         fill_uniform(s.t, m, kind == 5 ? 0.0f : -1.0f, 1.0f, &rng);
         fill_uniform(s.w, m, 0.2f, 1.0f, &rng);
-        if (kind == 1)
+        if (kind == 1 || kind == 6)
             for (size_t i = 0; i < m; i++)
                 s.t[i] = s.a[i] - (s.a[i] > 0 ? 0.5f : -0.5f) * (float)(i % 3); /* |a-t| 0 or >= 0.5 */
-        if (kind == 1)
+        if (kind == 1 || kind == 6)
             for (size_t i = 0; i < m; i += 3)
                 s.t[i] = s.a[i] + 0.3f;
         grad_case c = {.name = names[kind], .out = s.y, .out_count = 1, .forward = loss_fwd, .backward = loss_bwd,
@@ -368,6 +369,21 @@ static void loss_values_match_closed_forms(void **unused)
     assert_float_equal(nn_cross_entropy_loss(NULL, logits, &target3, NULL, 1, 3), log(3.0), 1e-9);
     float zero = 0, half = 0.5f;
     assert_float_equal(nn_bce_with_logits_loss(NULL, &zero, &half, NULL, 1, 0), log(2.0), 1e-9);
+    /* Pinball at q = 0.8: under-forecast by 2 costs 1.6, over-forecast by 2 costs 0.4. */
+    float under = 1, over = 5, three = 3;
+    assert_float_equal(nn_quantile_loss(NULL, &under, &three, 0.8f, NULL, 1), 1.6, 1e-6);
+    assert_float_equal(nn_quantile_loss(NULL, &over, &three, 0.8f, NULL, 1), 0.4, 1e-6);
+    /* CRPS: one sample is the absolute error; two samples subtract a quarter of their gap;
+     * many N(0,1) draws approach the closed form at y = 0, 2φ(0) − 1/√π = 0.233695. */
+    double scratch[20000], single = 2.0, two[2] = {1.0, 3.0};
+    assert_float_equal(nn_crps_samples(&single, 1, 0.5, scratch), 1.5, 1e-12);
+    assert_float_equal(nn_crps_samples(two, 2, 0.0, scratch), 2.0 - 0.5, 1e-12);
+    static double normal[20000];
+    bench_rng rng;
+    bench_rng_seed(&rng, 12);
+    for (size_t i = 0; i < 20000; i++)
+        normal[i] = bench_rng_normal(&rng);
+    assert_float_equal(nn_crps_samples(normal, 20000, 0.0, scratch), 0.233695, 0.01);
     float big = 100;
     float one = 1;
     assert_float_equal(nn_bce_with_logits_loss(NULL, &big, &one, NULL, 1, 0), 0.0, 1e-12); /* no overflow */
