@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "bench/plugin.h"
 #include "forecasters/registry.h"
 
 static const char *type_name(bench_param_type type)
@@ -34,14 +35,29 @@ static void describe(const bench_forecaster *forecaster)
 
 int cli_models(int argc, char **argv)
 {
-    if (argc > 2 || (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
-        fprintf(argc > 2 ? stderr : stdout, "usage: bench models [NAME]\n");
-        return argc > 2 ? 2 : 0;
+    /* Plugins are listed too: those on BENCH_PLUGIN_PATH and any --plugin PATH. */
+    const char *name = NULL;
+    bench_error error = {0};
+    if (bench_plugin_load_environment(&error) != BENCH_OK)
+        return cli_report_error(&error);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: bench models [--plugin PATH]... [NAME]\n");
+            return 0;
+        } else if (!strcmp(argv[i], "--plugin") && i + 1 < argc) {
+            if (bench_plugin_load(argv[++i], NULL, &error) != BENCH_OK)
+                return cli_report_error(&error);
+        } else if (argv[i][0] != '-' && name == NULL) {
+            name = argv[i];
+        } else {
+            fprintf(stderr, "usage: bench models [--plugin PATH]... [NAME]\n");
+            return 2;
+        }
     }
-    if (argc == 2) {
-        const bench_forecaster *forecaster = bench_forecaster_find(argv[1]);
+    if (name != NULL) {
+        const bench_forecaster *forecaster = bench_forecaster_find(name);
         if (forecaster == NULL) {
-            fprintf(stderr, "bench models: unknown model '%s'; models: %s\n", argv[1], bench_forecaster_names());
+            fprintf(stderr, "bench models: unknown model '%s'; models: %s\n", name, bench_forecaster_names());
             return 2;
         }
         describe(forecaster);
@@ -51,5 +67,10 @@ int cli_models(int argc, char **argv)
     size_t count = bench_forecaster_builtins(&list);
     for (size_t i = 0; i < count; i++)
         describe(list[i]);
+    count = bench_forecaster_plugins(&list);
+    for (size_t i = 0; i < count; i++) {
+        printf("(plugin) ");
+        describe(list[i]);
+    }
     return 0;
 }

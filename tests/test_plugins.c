@@ -173,7 +173,7 @@ static void readme_commands_scaffold_build_run_table(void **state)
 {
     (void)state;
     char readme_path[4200];
-    snprintf(readme_path, sizeof readme_path, "%s/examples/README.md", test_source_dir());
+    snprintf(readme_path, sizeof readme_path, "%s/README.md", test_source_dir());
     char *readme = test_read_file(readme_path, NULL);
     assert_non_null(readme);
     const char *begin = strstr(readme, "<!-- readme-commands: begin -->");
