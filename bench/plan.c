@@ -156,14 +156,18 @@ int bench_resolve_params(bench_owned_params *out, const bench_param_spec *spec, 
     return BENCH_OK;
 }
 
-static int valid_label(const char *label)
+/* Labels become CSV fields and file names: keep them to a safe alphabet.
+ * (Duplicate sections are already refused by the config reader.) */
+static int check_label(const bench_plan *plan, const bench_config_section *section, bench_error *error)
 {
-    if (label[0] == '\0')
-        return 0;
+    const char *label = section->label;
+    int valid = label[0] != '\0';
     for (const char *c = label; *c; c++)
-        if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-' && *c != '.')
-            return 0;
-    return 1;
+        valid &= isalnum((unsigned char)*c) || *c == '_' || *c == '-' || *c == '.';
+    if (!valid)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: [%s %s]: the label must be letters, digits, '_', '-' or '.'",
+                          plan->config_path, section->line, section->kind, label);
+    return BENCH_OK;
 }
 
 /* Parse "1, 2,3" into numbers; each must be within [minimum, maximum]. */
@@ -195,6 +199,18 @@ static int parse_number_list(const char *text, uint64_t *out, size_t capacity, s
     return used > 0 ? 0 : -1;
 }
 
+static int parse_threads(const bench_plan *plan, const bench_config_entry *entry, unsigned *threads,
+                         bench_error *error)
+{
+    uint64_t value;
+    size_t count;
+    if (parse_number_list(entry->value, &value, 1, &count, 1, 256) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: threads = %s: expected an integer from 1 to 256",
+                          plan->config_path, entry->line, entry->value);
+    *threads = (unsigned)value;
+    return BENCH_OK;
+}
+
 static int parse_run_section(bench_plan *plan, bench_config_section *section, unsigned *threads,
                              bench_error *error)
 {
@@ -203,14 +219,8 @@ static int parse_run_section(bench_plan *plan, bench_config_section *section, un
         parse_number_list(entry->value, plan->seeds, BENCH_MAX_SEEDS, &plan->seed_count, 0, UINT64_MAX) != 0)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: seeds = %s: expected a comma list of at most %d integers",
                           plan->config_path, entry->line, entry->value, BENCH_MAX_SEEDS);
-    if ((entry = bench_config_take(section, "threads")) != NULL) {
-        uint64_t value;
-        size_t count;
-        if (parse_number_list(entry->value, &value, 1, &count, 1, 256) != 0)
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: threads = %s: expected an integer from 1 to 256",
-                              plan->config_path, entry->line, entry->value);
-        *threads = (unsigned)value;
-    }
+    if ((entry = bench_config_take(section, "threads")) != NULL && parse_threads(plan, entry, threads, error))
+        return error->code;
     if ((entry = bench_config_take(section, "predictions")) != NULL) {
         if (!strcasecmp(entry->value, "true") || !strcasecmp(entry->value, "yes") || !strcmp(entry->value, "1"))
             plan->predictions = 1;
@@ -283,13 +293,8 @@ static int add_dataset(bench_plan *plan, bench_config_section *section, bench_er
 {
     bench_plan_dataset *item = &plan->datasets[plan->dataset_count];
     memset(item, 0, sizeof *item);
-    if (!valid_label(section->label))
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: dataset label '%s' must be letters, digits, '_', '-' or '.'",
-                          plan->config_path, section->line, section->label);
-    for (size_t i = 0; i < plan->dataset_count; i++)
-        if (!strcmp(plan->datasets[i].label, section->label))
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: dataset '%s' appears twice", plan->config_path,
-                              section->line, section->label);
+    if (check_label(plan, section, error) != BENCH_OK)
+        return error->code;
     plan->dataset_count++;
     item->label = strdup(section->label);
     bench_config_entry *entry = bench_config_take(section, "dataset");
@@ -357,13 +362,8 @@ static int add_model(bench_plan *plan, bench_config_section *section, unsigned d
 {
     bench_plan_model *item = &plan->models[plan->model_count];
     memset(item, 0, sizeof *item);
-    if (!valid_label(section->label))
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: model variant '%s' must be letters, digits, '_', '-' or '.'",
-                          plan->config_path, section->line, section->label);
-    for (size_t i = 0; i < plan->model_count; i++)
-        if (!strcmp(plan->models[i].variant, section->label))
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: model variant '%s' appears twice", plan->config_path,
-                              section->line, section->label);
+    if (check_label(plan, section, error) != BENCH_OK)
+        return error->code;
     plan->model_count++;
     item->variant = strdup(section->label);
     if (item->variant == NULL)
@@ -396,14 +396,8 @@ static int add_model(bench_plan *plan, bench_config_section *section, unsigned d
         }
     }
     item->threads = default_threads;
-    if ((entry = bench_config_take(section, "threads")) != NULL) {
-        uint64_t value;
-        size_t count;
-        if (parse_number_list(entry->value, &value, 1, &count, 1, 256) != 0)
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: threads = %s: expected an integer from 1 to 256",
-                              plan->config_path, entry->line, entry->value);
-        item->threads = (unsigned)value;
-    }
+    if ((entry = bench_config_take(section, "threads")) != NULL && parse_threads(plan, entry, &item->threads, error))
+        return error->code;
     char owner[128];
     snprintf(owner, sizeof owner, "model %s", item->forecaster->name);
     return bench_resolve_params(&item->params, item->forecaster->params, item->forecaster->param_count, section,
