@@ -211,15 +211,17 @@ static int wilcoxon_exact_cdf(double *lower, double *upper, size_t n, long r_plu
     return BENCH_OK;
 }
 
-int bench_stats_wilcoxon(bench_wilcoxon *out, const double *x, const double *y, size_t n,
-                         bench_error *error)
+/* Both zero-difference conventions: zsplit keeps zeros in the ranking and
+ * gives half of their rank sum to each side (Demšar 2006 §3.1.3). */
+static int wilcoxon(bench_wilcoxon *out, const double *x, const double *y, size_t n, int zsplit,
+                    bench_error *error)
 {
     if (n == 0)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "Wilcoxon test of empty samples");
-    double *d = malloc(2 * n * sizeof *d);
+    double *d = malloc(3 * n * sizeof *d);
     if (d == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "Wilcoxon test of %zu pairs", n);
-    double *ranks = d + n;
+    double *ranks = d + n, *magnitude = d + 2 * n;
     size_t used = 0, zeros = 0;
     for (size_t i = 0; i < n; i++) {
         double difference = x[i] - y[i];
@@ -227,20 +229,14 @@ int bench_stats_wilcoxon(bench_wilcoxon *out, const double *x, const double *y, 
             free(d);
             return BENCH_FAIL(error, BENCH_BAD_INPUT, "Wilcoxon test: pair %zu is not finite", i);
         }
-        if (difference == 0.0)
-            zeros++;
-        else
+        zeros += difference == 0.0;
+        if (difference != 0.0 || zsplit)
             d[used++] = difference;
     }
     *out = (bench_wilcoxon){.n = used, .zeros = zeros, .z = NAN};
-    if (used == 0) {
+    if (zeros == n) {
         free(d);
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "Wilcoxon test: all %zu differences are zero", n);
-    }
-    double *magnitude = malloc(used * sizeof *magnitude);
-    if (magnitude == NULL) {
-        free(d);
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "Wilcoxon test of %zu pairs", n);
     }
     for (size_t i = 0; i < used; i++)
         magnitude[i] = fabs(d[i]);
@@ -248,8 +244,8 @@ int bench_stats_wilcoxon(bench_wilcoxon *out, const double *x, const double *y, 
     int tied = 0;
     double tie_term = 0.0; /* Σ t(t²−1) over groups of tied |d| */
     for (size_t i = 0; i < used; i++) {
-        out->r_plus += d[i] > 0 ? ranks[i] : 0.0;
-        out->r_minus += d[i] < 0 ? ranks[i] : 0.0;
+        out->r_plus += d[i] > 0 ? ranks[i] : d[i] == 0 ? 0.5 * ranks[i] : 0.0;
+        out->r_minus += d[i] < 0 ? ranks[i] : d[i] == 0 ? 0.5 * ranks[i] : 0.0;
         int first = 1;
         for (size_t j = 0; j < i; j++)
             if (magnitude[j] == magnitude[i])
@@ -264,7 +260,6 @@ int bench_stats_wilcoxon(bench_wilcoxon *out, const double *x, const double *y, 
             tie_term += t * (t * t - 1.0);
         }
     }
-    free(magnitude);
     free(d);
     out->statistic = fmin(out->r_plus, out->r_minus);
     double count = (double)used;
@@ -284,6 +279,17 @@ int bench_stats_wilcoxon(bench_wilcoxon *out, const double *x, const double *y, 
     out->z = (out->statistic - mean) / sqrt(variance);
     out->p = fmin(1.0, 2.0 * gsl_cdf_ugaussian_Q(fabs(out->z)));
     return BENCH_OK;
+}
+
+int bench_stats_wilcoxon(bench_wilcoxon *out, const double *x, const double *y, size_t n, bench_error *error)
+{
+    return wilcoxon(out, x, y, n, 0, error);
+}
+
+int bench_stats_wilcoxon_zsplit(bench_wilcoxon *out, const double *x, const double *y, size_t n,
+                                bench_error *error)
+{
+    return wilcoxon(out, x, y, n, 1, error);
 }
 
 int bench_stats_diebold_mariano(bench_diebold_mariano *out, const double *loss1,

@@ -70,7 +70,7 @@ int bench_stats_nemenyi_cd(double *cd, size_t k, size_t blocks, double alpha, be
  * "auto" also takes the exact branch with tied |d| (truncating R+ to an
  * integer); we deliberately use the normal approximation there instead. */
 typedef struct bench_wilcoxon {
-    size_t n;          /* nonzero differences used */
+    size_t n;          /* differences ranked (nonzero ones, or all with zsplit) */
     size_t zeros;      /* dropped zero differences */
     double r_plus, r_minus;
     double statistic;  /* min(R+, R−), as scipy reports for two-sided */
@@ -81,6 +81,13 @@ typedef struct bench_wilcoxon {
 
 int bench_stats_wilcoxon(bench_wilcoxon *out, const double *x, const double *y, size_t n,
                          bench_error *error);
+
+/* The same with zero differences kept: ranked with the others, half of their
+ * rank sum added to R+ and half to R− (Demšar 2006 §3.1.3; scipy's
+ * zero_method="zsplit"); n counts the zeros; with zeros always the normal
+ * approximation. */
+int bench_stats_wilcoxon_zsplit(bench_wilcoxon *out, const double *x, const double *y, size_t n,
+                                bench_error *error);
 
 /* Diebold-Mariano test on two forecasters' losses over the same T windows
  * (e.g. squared or absolute errors per window), forecast horizon h >= 1.

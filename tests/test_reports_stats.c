@@ -222,6 +222,35 @@ static void wilcoxon_matches_scipy(void **state)
     assert_non_null(strstr(error.message, "zero"));
 }
 
+
+/* zero_method "zsplit" against scipy, and Demšar's §3.1.3 example: C4.5+m vs
+ * C4.5 on the 14 data sets gives R+ = 93 and R− = 12 (two zero differences split). */
+static void wilcoxon_zsplit_matches_scipy_and_demsar(void **state)
+{
+    (void)state;
+    json_t *cases = json_object_get(vectors, "wilcoxon_zsplit");
+    assert_int_equal(json_array_size(cases), 2);
+    for (size_t c = 0; c < json_array_size(cases); c++) {
+        json_t *v = json_array_get(cases, c);
+        double *x, *y;
+        size_t n = read_array(json_object_get(v, "x"), &x);
+        assert_int_equal(read_array(json_object_get(v, "y"), &y), n);
+        bench_wilcoxon w;
+        bench_error error = {0};
+        assert_int_equal(bench_stats_wilcoxon_zsplit(&w, x, y, n, &error), BENCH_OK);
+        assert_close(w.statistic, number(v, "statistic"), 1e-9, 0, "zsplit statistic");
+        assert_close(w.p, number(v, "p"), 1e-12, 1e-9, "zsplit p");
+        if (c == 0) {
+            assert_int_equal(n, 14);
+            assert_int_equal(w.zeros, 2);
+            assert_close(w.r_plus, 93.0, 0, 0, "Demšar R+");
+            assert_close(w.r_minus, 12.0, 0, 0, "Demšar R-");
+            assert_false(w.exact);
+        }
+        free(x), free(y);
+    }
+}
+
 static void diebold_mariano_matches_reference(void **state)
 {
     (void)state;
@@ -258,6 +287,7 @@ int main(void)
         cmocka_unit_test(summary_matches_scipy),
         cmocka_unit_test(friedman_matches_scipy),
         cmocka_unit_test(wilcoxon_matches_scipy),
+        cmocka_unit_test(wilcoxon_zsplit_matches_scipy_and_demsar),
         cmocka_unit_test(diebold_mariano_matches_reference),
     };
     return cmocka_run_group_tests_name("reports_stats", tests, load_vectors, free_vectors);
