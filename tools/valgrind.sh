@@ -3,10 +3,13 @@
 # one thread, a few cells) run by BUILD/bench under memcheck, every worker
 # process followed.  Passes only with zero errors and zero definite leaks in
 # every process; suppressions (tools/valgrind.supp) cover third-party libraries
-# only, each entry explained there.  usage: sh tools/valgrind.sh BUILD
+# only, each entry explained there.
+# usage: sh tools/valgrind.sh BUILD [TASK...]   (TASK: forecast hcsc detect; default all)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build/valgrind}
+[ $# -gt 0 ] && shift
+tasks=${*:-forecast hcsc detect}
 bench="$top/$build/bench"
 command -v valgrind >/dev/null 2>&1 || { echo "valgrind: not installed (Debian package valgrind)" >&2; exit 1; }
 [ -x "$bench" ] || { echo "valgrind: $bench not built" >&2; exit 1; }
@@ -101,7 +104,12 @@ run_task() { # name, bench arguments...
         "$([ "$code" -eq 0 ] && [ -z "$dirty" ] && echo "0 errors, 0 definite leaks" || echo FAILED)"
 }
 
-run_task forecast run "$work/forecast.ini" --out "$work/forecast" --quiet
-run_task hcsc hcsc run "$work/hcsc.ini" --out "$work/hcsc"
-run_task detect shift run "$work/detect.ini" --out "$work/detect"
+for task in $tasks; do
+    case $task in
+    forecast) run_task forecast run "$work/forecast.ini" --out "$work/forecast" --quiet ;;
+    hcsc) run_task hcsc hcsc run "$work/hcsc.ini" --out "$work/hcsc" ;;
+    detect) run_task detect shift run "$work/detect.ini" --out "$work/detect" ;;
+    *) echo "valgrind: unknown task $task (forecast, hcsc, detect)" >&2; exit 2 ;;
+    esac
+done
 exit $status
