@@ -32,8 +32,9 @@ names=${*:-$all}
 sanitize=fuzzer-no-link,address,undefined
 libs="$build/lib/libbench_shift.a $build/lib/libbench_core.a $build/lib/libbench_nn.a $build/lib/libbench_common.a"
 # -Wno-error: clang warns where gcc does not; the gcc build keeps -Werror for that code.
-make --no-print-directory -j"$jobs" BUILD="$build" CC=clang OPT="-O1 -g -Wno-error" SANITIZE="$sanitize" $libs >"$build.make.log" 2>&1 \
-    || { echo "fuzz: building the libraries with clang failed; see $build.make.log" >&2; tail -n 20 "$build.make.log" >&2; exit 1; }
+mkdir -p "$build"
+make --no-print-directory -j"$jobs" BUILD="$build" CC=clang OPT="-O1 -g -Wno-error" SANITIZE="$sanitize" $libs >"$build/make.log" 2>&1 \
+    || { echo "fuzz: building the libraries with clang failed; see $build/make.log" >&2; tail -n 20 "$build/make.log" >&2; exit 1; }
 mkdir -p "$build/bin" "$build/crashes" "$build/logs"
 
 status=0
