@@ -165,7 +165,9 @@ int cli_run(int argc, char **argv)
     if (status != BENCH_OK)
         return cli_report_error(&error);
     if (!options.quiet)
-        fprintf(stderr, "bench run: %zu cells run, %zu resumed, %zu failed; %s/results.csv (%.1f s)\n",
-                summary.cells_run, summary.cells_skipped, summary.cells_failed, options.out_dir, summary.seconds);
+        fprintf(stderr, "bench run: %zu cells run, %zu resumed, %zu failed; %s%s (%.1f s)\n", summary.cells_run,
+                summary.cells_skipped, summary.cells_failed, options.out_dir,
+                options.shard_count > 1 ? ": shard done, `bench merge` it once every shard finished" : "/results.csv",
+                summary.seconds);
     return summary.cells_failed ? 1 : 0;
 }
