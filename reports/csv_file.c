@@ -268,3 +268,50 @@ int report_csv_number(const report_csv *csv, size_t row, long column, double *va
     return BENCH_OK;
 }
 
+
+static size_t string_hash(const char *text)
+{
+    size_t hash = 1469598103934665603u; /* FNV-1a */
+    for (; *text; text++)
+        hash = (hash ^ (unsigned char)*text) * 1099511628211u;
+    return hash;
+}
+
+const char *report_strings_intern(report_strings *pool, const char *text)
+{
+    if (2 * (pool->count + 1) > pool->capacity) {
+        size_t capacity = pool->capacity ? 2 * pool->capacity : 64;
+        char **slots = calloc(capacity, sizeof *slots);
+        if (slots == NULL)
+            return NULL;
+        for (size_t i = 0; i < pool->capacity; i++) {
+            if (pool->slots[i] == NULL)
+                continue;
+            size_t j = string_hash(pool->slots[i]) & (capacity - 1);
+            while (slots[j] != NULL)
+                j = (j + 1) & (capacity - 1);
+            slots[j] = pool->slots[i];
+        }
+        free(pool->slots);
+        pool->slots = slots;
+        pool->capacity = capacity;
+    }
+    size_t j = string_hash(text) & (pool->capacity - 1);
+    while (pool->slots[j] != NULL) {
+        if (strcmp(pool->slots[j], text) == 0)
+            return pool->slots[j];
+        j = (j + 1) & (pool->capacity - 1);
+    }
+    pool->slots[j] = strdup(text);
+    if (pool->slots[j] != NULL)
+        pool->count++;
+    return pool->slots[j];
+}
+
+void report_strings_free(report_strings *pool)
+{
+    for (size_t i = 0; i < pool->capacity; i++)
+        free(pool->slots[i]);
+    free(pool->slots);
+    memset(pool, 0, sizeof *pool);
+}

@@ -50,4 +50,15 @@ int report_list_files(char ***out, size_t *count, const char *dir, const char *s
                       bench_error *error);
 void report_free_files(char **files, size_t count);
 
+/* A set of interned string copies: equal texts share one copy, which lives
+ * until report_strings_free.  Zero-initialise before use. */
+typedef struct report_strings {
+    char **slots;
+    size_t capacity, count;
+} report_strings;
+
+/* The pool's copy of text, or NULL when out of memory. */
+const char *report_strings_intern(report_strings *pool, const char *text);
+void report_strings_free(report_strings *pool);
+
 #endif

@@ -52,8 +52,61 @@ void bench_dm_report_free(bench_dm_report *report)
     if (report == NULL)
         return;
     free(report->items);
-    bench_predictions_free(&report->predictions);
+    report_strings_free(&report->strings);
     memset(report, 0, sizeof *report);
+}
+
+/* Window losses accumulated file by file, with interned key strings. */
+typedef struct window_collector {
+    window_loss *windows;
+    size_t count, capacity;
+    report_strings *strings;
+} window_collector;
+
+static int collect_windows(void *context, const bench_prediction *rows, size_t count, bench_error *error)
+{
+    window_collector *c = context;
+    for (size_t r = 0; r < count; r++) {
+        const bench_prediction *p = &rows[r];
+        if (isnan(p->pred) || isnan(p->truth))
+            continue;
+        window_loss *last = c->count ? &c->windows[c->count - 1] : NULL;
+        /* Rows of one window are contiguous; interned strings compare by pointer
+         * only after interning, so compare text here. */
+        if (last == NULL || strcmp(last->window, p->window) || strcmp(last->series, p->series) ||
+            strcmp(last->variant, p->variant) || strcmp(last->dataset, p->dataset) ||
+            strcmp(last->horizon, p->horizon) || strcmp(last->seed, p->seed)) {
+            if (c->count == c->capacity) {
+                size_t grown = c->capacity ? 2 * c->capacity : 1024;
+                window_loss *bigger = realloc(c->windows, grown * sizeof *bigger);
+                if (bigger == NULL)
+                    return BENCH_FAIL(error, BENCH_NO_MEMORY, "Diebold-Mariano: %zu windows", grown);
+                c->windows = bigger;
+                c->capacity = grown;
+            }
+            char *end;
+            double number = strtod(p->window, &end);
+            window_loss *w = &c->windows[c->count];
+            *w = (window_loss){.dataset = report_strings_intern(c->strings, p->dataset),
+                               .horizon = report_strings_intern(c->strings, p->horizon),
+                               .seed = report_strings_intern(c->strings, p->seed),
+                               .variant = report_strings_intern(c->strings, p->variant),
+                               .series = report_strings_intern(c->strings, p->series),
+                               .window = report_strings_intern(c->strings, p->window),
+                               .window_number = *end == '\0' && end != p->window ? number : NAN,
+                               .start = p->t};
+            if (!w->dataset || !w->horizon || !w->seed || !w->variant || !w->series || !w->window)
+                return BENCH_FAIL(error, BENCH_NO_MEMORY, "Diebold-Mariano: window names");
+            c->count++;
+            last = w;
+        }
+        if (p->t < last->start)
+            last->start = p->t;
+        double e = p->pred - p->truth;
+        last->loss += e * e;
+        last->steps++;
+    }
+    return BENCH_OK;
 }
 
 int bench_dm_compare(bench_dm_report *out, const char *dir, const bench_results *results, const char *reference,
@@ -62,41 +115,20 @@ int bench_dm_compare(bench_dm_report *out, const char *dir, const bench_results 
     memset(out, 0, sizeof *out);
     out->reference = reference;
     out->harvey = harvey;
-    int status = bench_predictions_load(&out->predictions, dir, results, error);
-    if (status != BENCH_OK)
+    window_collector collector = {.strings = &out->strings};
+    int status = bench_predictions_each(dir, results, collect_windows, &collector, error);
+    if (status != BENCH_OK) {
+        free(collector.windows);
         return status;
-    const bench_prediction_set *set = &out->predictions;
-    if (set->count == 0)
+    }
+    window_loss *windows = collector.windows;
+    size_t count = collector.count;
+    if (count == 0) {
+        free(windows);
         return BENCH_FAIL(error, BENCH_NOT_FOUND,
                           "%s/predictions has no forecasts to test (run with predictions stored; formats in "
                           "reports/README.md)",
                           dir);
-    /* Per-window losses: rows of one window are contiguous in every layout we read. */
-    window_loss *windows = malloc(set->count * sizeof *windows);
-    if (windows == NULL)
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "Diebold-Mariano on %zu rows", set->count);
-    size_t count = 0;
-    for (size_t r = 0; r < set->count; r++) {
-        const bench_prediction *p = &set->rows[r];
-        if (isnan(p->pred) || isnan(p->truth))
-            continue;
-        window_loss *last = count ? &windows[count - 1] : NULL;
-        if (last == NULL || strcmp(last->variant, p->variant) || strcmp(last->dataset, p->dataset) ||
-            strcmp(last->horizon, p->horizon) || strcmp(last->seed, p->seed) || strcmp(last->series, p->series) ||
-            strcmp(last->window, p->window)) {
-            char *end;
-            double number = strtod(p->window, &end);
-            windows[count++] = (window_loss){.dataset = p->dataset, .horizon = p->horizon, .seed = p->seed,
-                                             .variant = p->variant, .series = p->series, .window = p->window,
-                                             .window_number = *end == '\0' && end != p->window ? number : NAN,
-                                             .start = p->t};
-            last = &windows[count - 1];
-        }
-        if (p->t < last->start)
-            last->start = p->t;
-        double e = p->pred - p->truth;
-        last->loss += e * e;
-        last->steps++;
     }
     for (size_t w = 0; w < count; w++)
         windows[w].loss /= (double)windows[w].steps;

@@ -15,13 +15,14 @@
 #include <stdio.h>
 
 #include "bench/error.h"
+#include "reports/csv_file.h"
 #include "reports/predictions.h"
 #include "reports/results.h"
 #include "reports/stats.h"
 #include "reports/table.h"
 
 typedef struct bench_dm_comparison {
-    const char *dataset, *horizon, *seed, *variant; /* into the report's predictions */
+    const char *dataset, *horizon, *seed, *variant; /* into the report's strings */
     size_t windows;          /* windows both forecasters predicted */
     size_t unmatched;        /* windows only one of them predicted */
     int ok;                  /* dm is valid */
@@ -34,7 +35,7 @@ typedef struct bench_dm_report {
     int harvey;
     bench_dm_comparison *items;
     size_t count;
-    bench_prediction_set predictions;
+    report_strings strings;  /* owns the names the items point to */
 } bench_dm_report;
 
 /* Compare every variant with reference.  BENCH_NOT_FOUND when DIR has no

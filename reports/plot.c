@@ -699,23 +699,65 @@ static int same_key(const bench_prediction *a, const bench_prediction *b)
            !strcmp(a->series, b->series) && !strcmp(a->window, b->window);
 }
 
+/* Keeps, file by file, the rows of the first window of each (dataset,
+ * horizon, seed, series) up to FORECAST_FIGURES_MAX figures. */
+typedef struct forecast_collector {
+    bench_prediction keys[FORECAST_FIGURES_MAX]; /* the chosen window of each figure */
+    size_t key_count;
+    bench_prediction *rows;
+    size_t count, capacity;
+    report_strings strings;
+} forecast_collector;
+
+static int collect_forecast_rows(void *context, const bench_prediction *rows, size_t count, bench_error *error)
+{
+    forecast_collector *c = context;
+    for (size_t r = 0; r < count; r++) {
+        const bench_prediction *p = &rows[r];
+        size_t k = 0;
+        while (k < c->key_count && !(!strcmp(c->keys[k].dataset, p->dataset) && !strcmp(c->keys[k].horizon, p->horizon) &&
+                                     !strcmp(c->keys[k].seed, p->seed) && !strcmp(c->keys[k].series, p->series)))
+            k++;
+        if (k == c->key_count && c->key_count == FORECAST_FIGURES_MAX)
+            continue;
+        if (k < c->key_count && strcmp(c->keys[k].window, p->window) != 0)
+            continue;
+        bench_prediction copy = *p;
+        copy.dataset = report_strings_intern(&c->strings, p->dataset);
+        copy.variant = report_strings_intern(&c->strings, p->variant);
+        copy.horizon = report_strings_intern(&c->strings, p->horizon);
+        copy.seed = report_strings_intern(&c->strings, p->seed);
+        copy.series = report_strings_intern(&c->strings, p->series);
+        copy.window = report_strings_intern(&c->strings, p->window);
+        if (!copy.dataset || !copy.variant || !copy.horizon || !copy.seed || !copy.series || !copy.window)
+            return BENCH_FAIL(error, BENCH_NO_MEMORY, "forecast figures");
+        if (k == c->key_count)
+            c->keys[c->key_count++] = copy;
+        if (c->count == c->capacity) {
+            size_t grown = c->capacity ? 2 * c->capacity : 256;
+            bench_prediction *bigger = realloc(c->rows, grown * sizeof *bigger);
+            if (bigger == NULL)
+                return BENCH_FAIL(error, BENCH_NO_MEMORY, "forecast figures");
+            c->rows = bigger;
+            c->capacity = grown;
+        }
+        c->rows[c->count++] = copy;
+    }
+    return BENCH_OK;
+}
+
 static int plot_forecast(plot_context *context, const bench_results *results, bench_error *error)
 {
-    bench_prediction_set set;
-    int status = bench_predictions_load(&set, context->dir, results, error);
-    /* Figures: (dataset, horizon, seed, series, window) in first-seen order. */
+    forecast_collector collected = {0};
+    int status = bench_predictions_each(context->dir, results, collect_forecast_rows, &collected, error);
+    struct {
+        const bench_prediction *rows;
+        size_t count;
+    } set = {collected.rows, collected.count};
     const bench_prediction *keys[FORECAST_FIGURES_MAX];
-    size_t key_count = 0;
-    for (size_t r = 0; r < set.count && status == BENCH_OK && key_count < FORECAST_FIGURES_MAX; r++) {
-        /* One figure per (dataset, horizon, seed, series): its first window. */
-        const bench_prediction *p = &set.rows[r];
-        int seen = 0;
-        for (size_t k = 0; k < key_count && !seen; k++)
-            seen = !strcmp(keys[k]->dataset, p->dataset) && !strcmp(keys[k]->horizon, p->horizon) &&
-                   !strcmp(keys[k]->seed, p->seed) && !strcmp(keys[k]->series, p->series);
-        if (!seen)
-            keys[key_count++] = p;
-    }
+    size_t key_count = collected.key_count;
+    for (size_t k = 0; k < key_count; k++)
+        keys[k] = &collected.keys[k];
     for (size_t k = 0; k < key_count && status == BENCH_OK; k++) {
         const bench_prediction *key = keys[k];
         /* Variants with predictions for this key, in first-seen order. */
@@ -832,7 +874,8 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
         if (status == BENCH_OK)
             status = add_figure(context, BENCH_PLOT_FORECAST, title, file, NULL, error);
     }
-    bench_predictions_free(&set);
+    free(collected.rows);
+    report_strings_free(&collected.strings);
     return status;
 }
 

@@ -5,6 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One file's rows; strings point into the file or into owned. */
+typedef struct bench_prediction_set {
+    report_csv *csvs;
+    size_t csv_count;
+    char **owned;            /* strings made up for the harness format (horizon, seed) */
+    size_t owned_count, owned_capacity;
+    bench_prediction *rows;
+    size_t count, capacity;
+} bench_prediction_set;
+
 static const char *own_string(bench_prediction_set *set, const char *text)
 {
     if (set->owned_count == set->owned_capacity) {
@@ -34,11 +44,10 @@ static bench_prediction *new_prediction(bench_prediction_set *set)
     return &set->rows[set->count++];
 }
 
-void bench_predictions_free(bench_prediction_set *set)
+static void bench_predictions_free(bench_prediction_set *set)
 {
     for (size_t i = 0; i < set->csv_count; i++)
         report_csv_free(&set->csvs[i]);
-    free(set->csvs);
     for (size_t i = 0; i < set->owned_count; i++)
         free(set->owned[i]);
     free(set->owned);
@@ -123,25 +132,22 @@ static int read_cell_predictions(bench_prediction_set *set, const report_csv *cs
     return status;
 }
 
-int bench_predictions_load(bench_prediction_set *set, const char *dir, const bench_results *results,
+int bench_predictions_each(const char *dir, const bench_results *results, bench_predictions_fn fn, void *context,
                            bench_error *error)
 {
-    memset(set, 0, sizeof *set);
     char **files;
     size_t file_count;
     int status = report_list_files(&files, &file_count, dir, "predictions", ".csv", error);
-    if (status != BENCH_OK || file_count == 0)
-        return status;
-    set->csvs = calloc(file_count, sizeof *set->csvs);
-    if (set->csvs == NULL)
-        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "reading predictions");
     for (size_t i = 0; i < file_count && status == BENCH_OK; i++) {
-        status = report_csv_read(&set->csvs[i], files[i], error);
-        set->csv_count++;
+        report_csv csv;
+        bench_prediction_set set = {.csvs = &csv, .csv_count = 1};
+        status = report_csv_read(&csv, files[i], error);
         if (status == BENCH_OK)
-            status = report_csv_column(&set->csvs[i], "prediction") >= 0
-                         ? read_cell_predictions(set, &set->csvs[i], results, error)
-                         : read_bench_predictions(set, &set->csvs[i], error);
+            status = report_csv_column(&csv, "prediction") >= 0 ? read_cell_predictions(&set, &csv, results, error)
+                                                                : read_bench_predictions(&set, &csv, error);
+        if (status == BENCH_OK)
+            status = fn(context, set.rows, set.count, error);
+        bench_predictions_free(&set);
     }
     report_free_files(files, file_count);
     return status;

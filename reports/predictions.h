@@ -20,21 +20,17 @@ typedef struct bench_prediction {
     double t, truth, pred, lower, upper;                               /* NAN when absent */
 } bench_prediction;
 
-typedef struct bench_prediction_set {
-    report_csv *csvs;
-    size_t csv_count;
-    char **owned;            /* strings made up for the harness format (horizon, seed, window) */
-    size_t owned_count, owned_capacity;
-    bench_prediction *rows;
-    size_t count, capacity;
-} bench_prediction_set;
+/* Called once per predictions file with its rows; the rows and their strings
+ * are valid only during the call (copy what you keep, e.g. with
+ * report_strings_intern).  A non-OK return stops the reading. */
+typedef int (*bench_predictions_fn)(void *context, const bench_prediction *rows, size_t count,
+                                    bench_error *error);
 
-/* Read every CSV file in DIR/predictions/ into *set (zeroed first; none when the
- * directory is absent).  results (may be NULL when no harness-layout file is
- * present) names the cells of <cell_id>.csv files.  Strings point into set,
- * which the caller frees with bench_predictions_free, also after a failure. */
-int bench_predictions_load(bench_prediction_set *set, const char *dir, const bench_results *results,
+/* Read the CSV files of DIR/predictions/ one at a time (sorted by name; none
+ * when the directory is absent), so memory holds one file, not the run.
+ * results names the cells of harness-layout <cell_id>.csv files (may be NULL
+ * when there are none).  Malformed files are BENCH_BAD_INPUT naming file:line. */
+int bench_predictions_each(const char *dir, const bench_results *results, bench_predictions_fn fn, void *context,
                            bench_error *error);
-void bench_predictions_free(bench_prediction_set *set);
 
 #endif
