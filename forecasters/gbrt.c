@@ -363,7 +363,7 @@ static void gbrt_destroy(bench_model *model)
 {
     if (model == NULL)
         return;
-    for (size_t i = 0; i < model->booster_count; i++)
+    for (size_t i = 0; model->boosters != NULL && i < model->booster_count; i++)
         if (model->boosters[i] != NULL)
             XGBoosterFree(model->boosters[i]);
     free(model->boosters);
@@ -510,7 +510,7 @@ static int train_booster(bench_model *model, size_t step, DMatrixHandle dtrain, 
 
 static void release_boosters(bench_model *model)
 {
-    for (size_t i = 0; i < model->booster_count; i++)
+    for (size_t i = 0; model->boosters != NULL && i < model->booster_count; i++)
         if (model->boosters[i] != NULL)
             XGBoosterFree(model->boosters[i]);
     free(model->boosters);
