@@ -50,6 +50,9 @@
 #include "fuzz/fuzz_nn_checkpoint.c"
 #undef LLVMFuzzerTestOneInput
 #undef LLVMFuzzerInitialize
+#define LLVMFuzzerTestOneInput fuzz_merge
+#include "fuzz/fuzz_merge.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef struct harness {
     const char *name;
@@ -67,6 +70,7 @@ static const harness harnesses[] = {
     {"voc_xml", fuzz_voc_xml, NULL},
     {"gbrt_manifest", fuzz_gbrt_manifest, init_gbrt_manifest},
     {"nn_checkpoint", fuzz_nn_checkpoint, init_nn_checkpoint},
+    {"merge", fuzz_merge, NULL},
 };
 
 /* Feed every file of fuzz/KIND/NAME to the harness; returns how many. */
