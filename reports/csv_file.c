@@ -8,11 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Fields go into one growing text buffer (offsets, not pointers, while it can
+ * move): a million-row file costs its bytes plus one offset per field, not one
+ * allocation per field. */
 typedef struct csv_state {
     report_csv *csv;
-    char **record;           /* fields of the record being parsed */
+    size_t text_length, text_capacity;
+    size_t *record;          /* offsets of the fields of the record being parsed */
     size_t record_count, record_capacity;
-    size_t cell_capacity, row_capacity;
+    size_t offset_capacity, row_capacity;
     size_t record_number;    /* 1-based, counts the header */
     int status;
     bench_error *error;
@@ -21,34 +25,36 @@ typedef struct csv_state {
 static void on_field(void *field, size_t length, void *data)
 {
     csv_state *state = data;
+    report_csv *csv = state->csv;
     if (state->status != BENCH_OK)
         return;
     if (state->record_count == state->record_capacity) {
         size_t capacity = state->record_capacity ? 2 * state->record_capacity : 16;
-        char **grown = realloc(state->record, capacity * sizeof *grown);
+        size_t *grown = realloc(state->record, capacity * sizeof *grown);
         if (grown == NULL) {
-            state->status = BENCH_FAIL(state->error, BENCH_NO_MEMORY, "%s: reading fields", state->csv->path);
+            state->status = BENCH_FAIL(state->error, BENCH_NO_MEMORY, "%s: reading fields", csv->path);
             return;
         }
         state->record = grown;
         state->record_capacity = capacity;
     }
-    char *copy = malloc(length + 1);
-    if (copy == NULL) {
-        state->status = BENCH_FAIL(state->error, BENCH_NO_MEMORY, "%s: reading fields", state->csv->path);
-        return;
+    if (state->text_length + length + 1 > state->text_capacity) {
+        size_t capacity = state->text_capacity ? 2 * state->text_capacity : 65536;
+        while (capacity < state->text_length + length + 1)
+            capacity *= 2;
+        char *grown = realloc(csv->text, capacity);
+        if (grown == NULL) {
+            state->status = BENCH_FAIL(state->error, BENCH_NO_MEMORY, "%s: %zu bytes of fields", csv->path, capacity);
+            return;
+        }
+        csv->text = grown;
+        state->text_capacity = capacity;
     }
     if (length > 0)
-        memcpy(copy, field, length);
-    copy[length] = '\0';
-    state->record[state->record_count++] = copy;
-}
-
-static void drop_record(csv_state *state)
-{
-    for (size_t i = 0; i < state->record_count; i++)
-        free(state->record[i]);
-    state->record_count = 0;
+        memcpy(csv->text + state->text_length, field, length);
+    csv->text[state->text_length + length] = '\0';
+    state->record[state->record_count++] = state->text_length;
+    state->text_length += length + 1;
 }
 
 static void on_record(int terminator, void *data)
@@ -57,43 +63,47 @@ static void on_record(int terminator, void *data)
     csv_state *state = data;
     report_csv *csv = state->csv;
     state->record_number++;
-    if (state->status != BENCH_OK) {
-        drop_record(state);
+    size_t fields = state->record_count;
+    state->record_count = 0;
+    if (state->status != BENCH_OK)
         return;
-    }
     if (state->record_number == 1) {
-        csv->columns = state->record_count;
-        csv->header = state->record; /* ownership moves to csv */
-        state->record = NULL;
-        state->record_count = state->record_capacity = 0;
+        csv->header = calloc(fields ? fields : 1, sizeof *csv->header);
+        if (csv->header == NULL) {
+            state->status = BENCH_FAIL(state->error, BENCH_NO_MEMORY, "%s: header", csv->path);
+            return;
+        }
+        csv->columns = fields;
+        for (size_t i = 0; i < fields; i++)
+            if ((csv->header[i] = strdup(csv->text + state->record[i])) == NULL) {
+                state->status = BENCH_FAIL(state->error, BENCH_NO_MEMORY, "%s: header", csv->path);
+                return;
+            }
+        state->text_length = 0; /* the header lives in its own strings */
         return;
     }
-    if (state->record_count != csv->columns) {
+    if (fields != csv->columns) {
         state->status = BENCH_FAIL(state->error, BENCH_BAD_INPUT, "%s:%zu: %zu fields, the header has %zu",
-                                   csv->path, state->record_number, state->record_count, csv->columns);
-        drop_record(state);
+                                   csv->path, state->record_number, fields, csv->columns);
         return;
     }
-    if ((csv->rows + 1) * csv->columns > state->cell_capacity || csv->rows + 1 > state->row_capacity) {
+    if (csv->rows + 1 > state->row_capacity) {
         size_t rows = state->row_capacity ? 2 * state->row_capacity : 64;
-        char **cells = realloc(csv->cells, rows * csv->columns * sizeof *cells);
-        if (cells != NULL)
-            csv->cells = cells;
+        size_t *offsets = realloc(csv->offsets, rows * (csv->columns ? csv->columns : 1) * sizeof *offsets);
+        if (offsets != NULL)
+            csv->offsets = offsets;
         size_t *lines = realloc(csv->lines, rows * sizeof *lines);
         if (lines != NULL)
             csv->lines = lines;
-        if (cells == NULL || lines == NULL) {
+        if (offsets == NULL || lines == NULL) {
             state->status = BENCH_FAIL(state->error, BENCH_NO_MEMORY, "%s: %zu rows", csv->path, rows);
-            drop_record(state);
             return;
         }
         state->row_capacity = rows;
-        state->cell_capacity = rows * csv->columns;
     }
-    memcpy(csv->cells + csv->rows * csv->columns, state->record, csv->columns * sizeof *state->record);
+    memcpy(csv->offsets + csv->rows * csv->columns, state->record, csv->columns * sizeof *state->record);
     csv->lines[csv->rows] = state->record_number;
     csv->rows++;
-    state->record_count = 0;
 }
 
 int report_csv_read(report_csv *out, const char *path, bench_error *error)
@@ -125,7 +135,6 @@ int report_csv_read(report_csv *out, const char *path, bench_error *error)
                                   csv_strerror(csv_error(&parser)));
     csv_free(&parser);
     fclose(file);
-    drop_record(&state);
     free(state.record);
     if (state.status == BENCH_OK && out->header == NULL)
         state.status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:1: empty file, expected a header", path);
@@ -136,13 +145,12 @@ void report_csv_free(report_csv *csv)
 {
     if (csv == NULL)
         return;
-    for (size_t i = 0; i < csv->rows * csv->columns; i++)
-        free(csv->cells[i]);
     if (csv->header != NULL)
         for (size_t i = 0; i < csv->columns; i++)
             free(csv->header[i]);
     free(csv->header);
-    free(csv->cells);
+    free(csv->text);
+    free(csv->offsets);
     free(csv->lines);
     free(csv->path);
     memset(csv, 0, sizeof *csv);
@@ -158,7 +166,7 @@ long report_csv_column(const report_csv *csv, const char *name)
 
 const char *report_csv_cell(const report_csv *csv, size_t row, size_t column)
 {
-    return csv->cells[row * csv->columns + column];
+    return csv->text + csv->offsets[row * csv->columns + column];
 }
 
 int report_parse_double(const char *text, double *value)

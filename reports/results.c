@@ -28,7 +28,9 @@ int bench_results_load(bench_results *out, const char *path, bench_error *error)
     if (out->rows == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: %zu rows", path, csv->rows);
     for (size_t r = 0; r < csv->rows; r++) {
-        const char *const *f = (const char *const *)csv->cells + r * csv->columns;
+        const char *f[CONTRACT_COLUMNS];
+        for (size_t c = 0; c < CONTRACT_COLUMNS; c++)
+            f[c] = report_csv_cell(csv, r, c);
         bench_result *row = &out->rows[r];
         size_t line = csv->lines[r];
         *row = (bench_result){.cell_id = f[0], .task = f[1], .dataset = f[2], .protocol = f[3], .model = f[4],
