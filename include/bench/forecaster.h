@@ -137,7 +137,11 @@ typedef struct bench_forecaster {
     /* Required; must accept NULL. */
     void (*destroy)(bench_model *model);
 
-    /* Optional (NULL when unsupported). */
+    /* Optional (NULL when unsupported).  Every slot up to here exists since ABI
+     * 1.0.  Slots added by a later minor version go below this comment, each
+     * marked with that minor; bench reads such a slot only through
+     * BENCH_FORECASTER_HAS_SLOT, so an older plugin's shorter vtable is never
+     * read past its end. */
     int (*save)(const bench_model *model, const char *path, bench_error *error);
     int (*load)(bench_model **out, const char *path, const bench_params *params,
                 const bench_task_info *task, bench_error *error);
@@ -145,6 +149,11 @@ typedef struct bench_forecaster {
     int (*predict_samples)(bench_model *model, const bench_forecast_request *request, size_t sample_count,
                            bench_rng *rng, double *out, bench_error *error);
 } bench_forecaster;
+
+/* True when `forecaster` was built against an ABI minor that has the slot added in
+ * `minor` and fills it. */
+#define BENCH_FORECASTER_HAS_SLOT(forecaster, minor, slot) \
+    (((forecaster)->abi_version & 0xffffu) >= (minor) && (forecaster)->slot != NULL)
 
 /* The symbol a plugin exports (declared here so the compiler checks its type). */
 const bench_forecaster *bench_plugin_forecaster(void);
