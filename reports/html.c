@@ -325,7 +325,7 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
     bench_results results;
     bench_table_set tables = {0};
     int status = bench_results_load(&results, path, error);
-    if (status == BENCH_OK)
+    if (status == BENCH_OK && results.count > 0)
         status = bench_tables_build(&tables, &results, NULL, error);
     json_t *run = NULL;
     if (status == BENCH_OK) {

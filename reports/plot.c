@@ -1252,6 +1252,7 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
 {
     memset(out, 0, sizeof *out);
     bench_plot_options options = options_in ? *options_in : (bench_plot_options){0};
+    int kinds_requested = options.kinds != 0;
     if (options.kinds == 0)
         options.kinds = BENCH_PLOT_ALL;
     if (options.timeout_seconds <= 0)
@@ -1280,9 +1281,15 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
         else {
             snprintf(path, size + 16, "%s/results.csv", dir);
             status = bench_results_load(&results, path, error);
-            if (status == BENCH_OK)
-                status = bench_tables_build(&tables, &results, NULL, error);
-            have_results = status == BENCH_OK;
+            if (status == BENCH_NOT_FOUND && !kinds_requested) {
+                /* A directory with only curves or embeddings: draw what it has. */
+                bench_error_clear(error);
+                status = BENCH_OK;
+            } else {
+                if (status == BENCH_OK && results.count > 0)
+                    status = bench_tables_build(&tables, &results, NULL, error);
+                have_results = status == BENCH_OK;
+            }
             free(path);
         }
     }
