@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -243,12 +244,36 @@ static void commands_exit_codes(void **state)
     assert_int_equal(access(out, R_OK), 0);
 }
 
+
+static void header_only_results_still_give_a_page(void **state)
+{
+    (void)state;
+    char dir[128], path[256];
+    snprintf(dir, sizeof dir, "%s/empty", scratch);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", file);
+    fclose(file);
+    bench_error error = {0};
+    bench_report_summary summary;
+    assert_int_equal(bench_report_write(dir, NULL, &summary, &error), BENCH_OK);
+    assert_int_equal(summary.tables, 0);
+    assert_int_equal(summary.figure_error.code, BENCH_OK);
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    char *page = slurp(path);
+    assert_non_null(strstr(page, "0 result rows"));
+    free(page);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(page_has_tables_figures_and_failures),
         cmocka_unit_test(page_without_gnuplot_still_written),
         cmocka_unit_test(bad_run_json_is_reported),
+        cmocka_unit_test(header_only_results_still_give_a_page),
         cmocka_unit_test(renders_in_headless_chromium),
         cmocka_unit_test(commands_exit_codes),
     };

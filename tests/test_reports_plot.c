@@ -274,6 +274,28 @@ static void malformed_inputs_name_file_and_line(void **state)
     bench_figure_list_free(&list);
 }
 
+
+/* A directory with curves but no results.csv: the curves are drawn; asking for
+ * a results-based kind explicitly is an error naming the missing file. */
+static void curves_without_results(void **state)
+{
+    (void)state;
+    char dir[128], command[512];
+    snprintf(dir, sizeof dir, "%s/curves-only", scratch);
+    snprintf(command, sizeof command, "mkdir -p %s && cp -r tests/data/reports/hcsc/curves %s/", dir, dir);
+    assert_int_equal(system(command), 0);
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    assert_int_equal(list.count, 2);
+    bench_figure_list_free(&list);
+    options.kinds = BENCH_PLOT_CD;
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_NOT_FOUND);
+    assert_non_null(strstr(error.message, "results.csv"));
+    bench_figure_list_free(&list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +304,7 @@ int main(void)
         cmocka_unit_test(renders_every_kind_with_gnuplot),
         cmocka_unit_test(gnuplot_problems_are_reported),
         cmocka_unit_test(malformed_inputs_name_file_and_line),
+        cmocka_unit_test(curves_without_results),
     };
     return cmocka_run_group_tests_name("reports_plot", tests, make_scratch, remove_scratch);
 }
