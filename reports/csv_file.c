@@ -8,15 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Fields go into one growing text buffer (offsets, not pointers, while it can
- * move): a million-row file costs its bytes plus one offset per field, not one
- * allocation per field. */
+/* Fields go into one growing text buffer (offsets while it can still move,
+ * pointers at the end): a million-row file costs its bytes plus one pointer
+ * per field, not one allocation per field. */
 typedef struct csv_state {
     report_csv *csv;
     size_t text_length, text_capacity;
     size_t *record;          /* offsets of the fields of the record being parsed */
     size_t record_count, record_capacity;
-    size_t offset_capacity, row_capacity;
+    size_t *offsets;         /* rows × columns field offsets, while text may still move */
+    size_t row_capacity;
     size_t record_number;    /* 1-based, counts the header */
     int status;
     bench_error *error;
@@ -89,9 +90,9 @@ static void on_record(int terminator, void *data)
     }
     if (csv->rows + 1 > state->row_capacity) {
         size_t rows = state->row_capacity ? 2 * state->row_capacity : 64;
-        size_t *offsets = realloc(csv->offsets, rows * (csv->columns ? csv->columns : 1) * sizeof *offsets);
+        size_t *offsets = realloc(state->offsets, rows * (csv->columns ? csv->columns : 1) * sizeof *offsets);
         if (offsets != NULL)
-            csv->offsets = offsets;
+            state->offsets = offsets;
         size_t *lines = realloc(csv->lines, rows * sizeof *lines);
         if (lines != NULL)
             csv->lines = lines;
@@ -101,7 +102,7 @@ static void on_record(int terminator, void *data)
         }
         state->row_capacity = rows;
     }
-    memcpy(csv->offsets + csv->rows * csv->columns, state->record, csv->columns * sizeof *state->record);
+    memcpy(state->offsets + csv->rows * csv->columns, state->record, csv->columns * sizeof *state->record);
     csv->lines[csv->rows] = state->record_number;
     csv->rows++;
 }
@@ -136,6 +137,16 @@ int report_csv_read(report_csv *out, const char *path, bench_error *error)
     csv_free(&parser);
     fclose(file);
     free(state.record);
+    /* The text no longer moves: offsets become pointers. */
+    if (state.status == BENCH_OK && out->rows > 0) {
+        size_t fields = out->rows * out->columns;
+        out->cells = malloc((fields ? fields : 1) * sizeof *out->cells);
+        if (out->cells == NULL)
+            state.status = BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: %zu fields", path, fields);
+        for (size_t i = 0; out->cells != NULL && i < fields; i++)
+            out->cells[i] = out->text + state.offsets[i];
+    }
+    free(state.offsets);
     if (state.status == BENCH_OK && out->header == NULL)
         state.status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:1: empty file, expected a header", path);
     return state.status;
@@ -150,7 +161,7 @@ void report_csv_free(report_csv *csv)
             free(csv->header[i]);
     free(csv->header);
     free(csv->text);
-    free(csv->offsets);
+    free(csv->cells);
     free(csv->lines);
     free(csv->path);
     memset(csv, 0, sizeof *csv);
@@ -166,7 +177,7 @@ long report_csv_column(const report_csv *csv, const char *name)
 
 const char *report_csv_cell(const report_csv *csv, size_t row, size_t column)
 {
-    return csv->text + csv->offsets[row * csv->columns + column];
+    return csv->cells[row * csv->columns + column];
 }
 
 int report_parse_double(const char *text, double *value)

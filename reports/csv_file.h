@@ -13,8 +13,8 @@ typedef struct report_csv {
     size_t columns;
     size_t rows;       /* records after the header */
     char **header;     /* columns names */
+    char **cells;      /* rows × columns, row-major, NUL-terminated, pointing into text */
     char *text;        /* every field, NUL-terminated, one after the other */
-    size_t *offsets;   /* rows × columns, row-major: where each field starts in text */
     size_t *lines;     /* record number of each row in the file (the header is 1) */
 } report_csv;
 
