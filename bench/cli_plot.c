@@ -1,5 +1,6 @@
 /* bench plot DIR: figures from a run directory through generated gnuplot scripts. */
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,13 @@ static void plot_usage(FILE *stream)
             "  ap         per-class AP bars (results.csv metrics ap_<class>, task detect)\n"
             "  examples   detection example images already in DIR/figures/examples/*.png\n"
             "File formats: reports/README.md.  Needs gnuplot (apt-get install gnuplot-nox).\n");
+}
+
+/* "figures 3/40" on a terminal's stderr, overwritten in place. */
+static void show_progress(void *context, size_t done, size_t total)
+{
+    (void)context;
+    fprintf(stderr, "\rfigures %zu/%zu%s", done, total, done == total ? "\n" : "");
 }
 
 int cli_plot(int argc, char **argv)
@@ -80,6 +88,8 @@ int cli_plot(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[optind];
+    if (isatty(STDERR_FILENO))
+        options.progress = show_progress;
     bench_error error = {0};
     bench_figure_list figures;
     int status = bench_plot(&figures, dir, &options, &error);

@@ -1,5 +1,6 @@
 /* bench report DIR: the run page DIR/index.html plus tables.{md,tex,csv}. */
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,6 +17,13 @@ static void report_usage(FILE *stream)
             "inline SVG, links to the CSV and JSON files; no JavaScript, no network, opens from file://)\n"
             "and DIR/tables.md, DIR/tables.tex, DIR/tables.csv.  Figures come from `bench plot DIR\n"
             "--format svg`; without gnuplot the page is still written, with a note.\n");
+}
+
+/* "figures 3/40" on a terminal's stderr, overwritten in place. */
+static void show_progress(void *context, size_t done, size_t total)
+{
+    (void)context;
+    fprintf(stderr, "\rfigures %zu/%zu%s", done, total, done == total ? "\n" : "");
 }
 
 int cli_report(int argc, char **argv)
@@ -53,6 +61,8 @@ int cli_report(int argc, char **argv)
         report_usage(stderr);
         return 2;
     }
+    if (isatty(STDERR_FILENO))
+        options.progress = show_progress;
     bench_error error = {0};
     bench_report_summary summary;
     int status = bench_report_write(argv[optind], &options, &summary, &error);

@@ -342,7 +342,9 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
     bench_figure_list figures = {0};
     if (status == BENCH_OK && !options.no_figures) {
         bench_plot_options plot_options = {.format = BENCH_PLOT_SVG, .gnuplot = options.gnuplot,
-                                           .timeout_seconds = options.timeout_seconds};
+                                           .timeout_seconds = options.timeout_seconds,
+                                           .progress = options.progress,
+                                           .progress_context = options.progress_context};
         bench_plot(&figures, dir, &plot_options, &summary->figure_error);
     }
 

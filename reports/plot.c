@@ -1323,10 +1323,15 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
         if (status == BENCH_NOT_FOUND)
             bench_error_prefix(error, "data and scripts are in %s; ", context.figures);
         bench_error first_failure = {0};
+        size_t total = 0, done = 0;
+        for (size_t i = 0; i < out->count; i++)
+            total += out->items[i].script != NULL;
         for (size_t i = 0; i < out->count && status == BENCH_OK; i++) {
             bench_figure *figure = &out->items[i];
             if (figure->script == NULL)
                 continue;
+            if (options.progress != NULL)
+                options.progress(options.progress_context, done++, total);
             char name[600], output[1024];
             snprintf(name, sizeof name, "%.*s", (int)(strlen(figure->script) - 3), figure->script);
             bench_error failure = {0};
@@ -1339,6 +1344,8 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
                 first_failure = failure;
             }
         }
+        if (options.progress != NULL && total > 0)
+            options.progress(options.progress_context, total, total);
         if (status == BENCH_OK && first_failure.code != BENCH_OK) {
             if (error != NULL)
                 *error = first_failure;

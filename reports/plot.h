@@ -37,6 +37,10 @@ typedef struct bench_plot_options {
     const char *gnuplot;       /* program; NULL: $BENCH_GNUPLOT, else "gnuplot" on PATH */
     double timeout_seconds;    /* per script; <= 0 means 30 */
     int scripts_only;          /* write data and scripts, do not run gnuplot */
+    /* Called after each figure gnuplot renders (NULL: none), e.g. for a
+     * progress line on a terminal; the library itself never prints. */
+    void (*progress)(void *context, size_t done, size_t total);
+    void *progress_context;
 } bench_plot_options;
 
 typedef struct bench_figure {
