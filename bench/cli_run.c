@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench/cli.h"
@@ -35,6 +36,34 @@ static int parse_unsigned(const char *text, unsigned long minimum, unsigned long
         return -1;
     *out = value;
     return 0;
+}
+
+/* Progress on stderr: a bar with an ETA on a terminal, one line per cell otherwise. */
+typedef struct {
+    int tty;
+    struct timespec start;
+} run_progress;
+
+static void show_progress(void *context, const bench_plan *plan, const bench_cell *cell, const char *status,
+                          size_t done, size_t total)
+{
+    run_progress *progress = context;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double elapsed = (double)(now.tv_sec - progress->start.tv_sec) + 1e-9 * (double)(now.tv_nsec - progress->start.tv_nsec);
+    if (progress->tty) {
+        double eta = done ? elapsed / (double)done * (double)(total - done) : 0;
+        int width = 30, filled = total ? (int)(width * done / total) : width;
+        fprintf(stderr, "\r[%.*s%*s] %zu/%zu cells, ETA %02d:%02d  %-40.40s", filled,
+                "##############################", width - filled, "", done, total, (int)(eta / 60), (int)eta % 60,
+                cell ? plan->models[cell->model].variant : "");
+        if (done == total)
+            fputc('\n', stderr);
+    } else if (cell != NULL) {
+        fprintf(stderr, "bench: cell %zu/%zu %s %s/%s h=%zu seed=%llu: %s\n", done, total, cell->id,
+                plan->datasets[cell->dataset].label, plan->models[cell->model].variant, cell->horizon,
+                (unsigned long long)cell->seed, status);
+    }
 }
 
 int cli_run(int argc, char **argv)
@@ -151,6 +180,12 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "bench run: warning: %u jobs × %u threads exceed the %ld cores\n", options.jobs,
                 options.threads, cores);
 
+    run_progress progress = {.tty = isatty(STDERR_FILENO)};
+    clock_gettime(CLOCK_MONOTONIC, &progress.start);
+    if (!options.quiet) {
+        options.progress = show_progress;
+        options.progress_context = &progress;
+    }
     bench_error error = {0};
     bench_plan *plan = NULL;
     if (bench_plan_build(&plan, config_path, &options, &error) != BENCH_OK)

@@ -72,6 +72,11 @@ typedef struct bench_run_options {
     unsigned jobs;                  /* worker processes at once (>= 1) */
     unsigned threads;               /* overrides every cell's threads when > 0 */
     int quiet;
+    /* Called in the parent after each finished cell (status "ok" or "error"),
+     * and for cells kept by --resume (cell NULL); may be NULL. */
+    void (*progress)(void *context, const struct bench_plan *plan, const struct bench_cell *cell,
+                     const char *status, size_t done, size_t total);
+    void *progress_context;
     int resume;                     /* keep finished cells found in out_dir/cells */
     int predictions;                /* force predictions on */
     unsigned shard_index, shard_count; /* run only cells with index % count == shard */

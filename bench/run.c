@@ -202,32 +202,16 @@ static int cell_done(const char *dir, const bench_cell *cell)
 static volatile sig_atomic_t stop_signal = 0;
 static void on_stop_signal(int signal_number) { stop_signal = signal_number; }
 
+/* Finished-cell counts for the caller's progress display (library code prints nothing). */
 typedef struct {
-    int tty;
-    int quiet;
     size_t done, total;
-    double start;
 } progress_state;
 
-static void show_progress(progress_state *progress, const bench_plan *plan, const bench_cell *cell,
-                          const char *status)
+static void report_progress(const bench_run_options *options, const progress_state *progress, const bench_plan *plan,
+                            const bench_cell *cell, const char *status)
 {
-    if (progress->quiet)
-        return;
-    double elapsed = now_seconds() - progress->start;
-    if (progress->tty) {
-        double eta = progress->done ? elapsed / (double)progress->done * (double)(progress->total - progress->done) : 0;
-        int width = 30, filled = progress->total ? (int)(width * progress->done / progress->total) : width;
-        fprintf(stderr, "\r[%.*s%*s] %zu/%zu cells, ETA %02d:%02d  %-40.40s", filled,
-                "##############################", width - filled, "", progress->done, progress->total,
-                (int)(eta / 60), (int)eta % 60, cell ? plan->models[cell->model].variant : "");
-        if (progress->done == progress->total)
-            fputc('\n', stderr);
-    } else if (cell != NULL) {
-        fprintf(stderr, "bench: cell %zu/%zu %s %s/%s h=%zu seed=%llu: %s\n", progress->done, progress->total,
-                cell->id, plan->datasets[cell->dataset].label, plan->models[cell->model].variant, cell->horizon,
-                (unsigned long long)cell->seed, status);
-    }
+    if (options->progress != NULL)
+        options->progress(options->progress_context, plan, cell, status, progress->done, progress->total);
 }
 
 static const char *read_cell_status(const char *dir, const bench_cell *cell)
@@ -256,7 +240,7 @@ static int run_cells(bench_plan *plan, const bench_run_options *options, bench_r
         free(workers), free(worker_cell);
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     }
-    progress_state progress = {.tty = isatty(STDERR_FILENO), .quiet = options->quiet, .start = now_seconds()};
+    progress_state progress = {0};
     for (size_t c = 0; c < plan->cell_count; c++)
         if (options->shard_count <= 1 || c % options->shard_count == options->shard_index)
             progress.total++;
@@ -290,10 +274,9 @@ static int run_cells(bench_plan *plan, const bench_run_options *options, bench_r
                 bench_error cell_error = {0};
                 /* The worker owns nothing of the scheduler: free its copy (memcheck counts it lost). */
                 free(workers), free(worker_cell);
+                /* A worker that cannot write its results exits 3; the scheduler
+                 * then fails the run naming the cell. */
                 int result = run_cell(plan, cell, dir, &cell_error);
-                if (result != BENCH_OK)
-                    fprintf(stderr, "bench: error: %s\n", cell_error.message);
-                fflush(NULL);
                 _exit(result == BENCH_OK ? 0 : 3);
             }
             for (unsigned slot = 0; slot < jobs; slot++)
@@ -332,7 +315,7 @@ static int run_cells(bench_plan *plan, const bench_run_options *options, bench_r
                 if (strcmp(cell_status, "ok") != 0)
                     summary->cells_failed++;
                 progress.done++;
-                show_progress(&progress, plan, cell, cell_status);
+                report_progress(options, &progress, plan, cell, cell_status);
             }
         }
     }
