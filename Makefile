@@ -10,6 +10,7 @@ CC       ?= cc
 OPT      ?= -O2 -g
 SANITIZE ?=
 PREFIX   ?= /usr/local
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 DEB_PACKAGES := libxgboost-dev libopenblas-dev liblapacke-dev libcsv-dev gnuplot-nox \
                 libcmocka-dev zlib1g-dev libcurl4-openssl-dev libinih-dev libjansson-dev \
@@ -113,7 +114,9 @@ test: tests
 # numbers by minutes of training run their memory-checking part on a smaller
 # problem there (and say so), so the whole check stays within 15 minutes.
 check: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) tests examples
 	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/sanitize OPT="-O1 -g" SANITIZE=address,undefined tests examples
 	@BENCH_SANITIZED=1 $(MAKE) --no-print-directory BUILD=build/sanitize OPT="-O1 -g" SANITIZE=address,undefined test
 
 check-slow: deps all
