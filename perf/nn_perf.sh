@@ -5,7 +5,8 @@
 # ratio against the targets (bench <= 0.5 x PyTorch for dlinear/mlp, <= 1.0 x
 # otherwise), then the GEMM wrapper against raw cblas_sgemm.
 #
-# usage: sh perf/nn_perf.sh [BUILD_DIR] [THREADS] [REPEATS]
+# usage: sh perf/nn_perf.sh [BUILD_DIR] [THREADS] [REPEATS] [MODELS]
+# (MODELS: a space-separated subset of "dlinear mlp lstnet patchtst deepar")
 # Needs ETTh1.csv under BENCH_DATA_PATH (or bench's cache); the PyTorch half is
 # skipped with a message when python3-torch is missing.
 set -eu
@@ -13,6 +14,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 threads=${2:-1}
 repeats=${3:-3}
+models=${4:-dlinear mlp lstnet patchtst deepar}
 cd "$top"
 : "${BENCH_DATA_PATH:=$top/../shared/data}"
 export BENCH_DATA_PATH OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads"
@@ -42,7 +44,7 @@ elif ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
     torch_ok=0
 fi
 # Models alternate between the two sides, so a change in machine load hits both alike.
-for model in dlinear mlp lstnet patchtst deepar; do
+for model in $models; do
     echo "epoch of $model: bench ($repeats repeats, $threads thread(s))" >&2
     "$build/nn_perf" --threads "$threads" --repeats "$repeats" --models "$model" --no-gemm >>"$bench_out"
     if [ "$torch_ok" -eq 1 ]; then
