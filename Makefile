@@ -132,8 +132,9 @@ clean:
 # libbench.{a,so} hold what plugin authors may call (examples/README.md): error,
 # rng, params, metrics, window features, nn/.  The bench executable exports the
 # same functions (-rdynamic), so a plugin loaded by bench needs no library.
-HELPER_SRC     := $(COMMON_SRC) $(NN_SRC) bench/metrics.c forecasters/window_features.c
-HELPER_HEADERS := include/bench/error.h include/bench/rng.h include/bench/forecaster.h include/bench/metrics.h
+HELPER_SRC     := $(COMMON_SRC) $(NN_SRC) bench/metrics.c bench/scaling.c forecasters/window_features.c
+HELPER_HEADERS := include/bench/error.h include/bench/rng.h include/bench/forecaster.h include/bench/metrics.h \
+                  include/bench/scaling.h
 # Installed under PREFIX/include/bench/ with these relative paths (bench.pc adds -I.../include/bench).
 HELPER_TREE_HEADERS := forecasters/window_features.h nn/gemm.h nn/params.h nn/layers.h nn/rnn.h \
                        nn/attention.h nn/loss.h nn/optim.h

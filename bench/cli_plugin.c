@@ -14,6 +14,7 @@
 #include "bench/contract.h"
 #include "bench/files.h"
 #include "bench/metrics.h"
+#include "bench/scaling.h"
 #include "bench/plugin.h"
 #include "forecasters/registry.h"
 #include "forecasters/window_features.h"
@@ -40,6 +41,7 @@ static const exported_function plugin_exports[] __attribute__((used)) = {
     EXPORT(bench_rng_seed),
     EXPORT(bench_params_get_int),
     EXPORT(bench_metric_mae),
+    EXPORT(bench_scaler_fit_standard),
     EXPORT(bench_window_layout_init),
     EXPORT(nn_gemm),
     EXPORT(nn_params_allocate),

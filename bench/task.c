@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bench/protocol.h"
+#include "bench/scaling.h"
 #include "forecasters/calendar.h"
 
 bench_task *bench_task_new(const bench_protocol *protocol, const bench_dataset *dataset, size_t horizon,
@@ -140,19 +141,10 @@ void bench_task_standardize(bench_task *task, size_t fit_length)
     for (size_t s = 0; s < task->train.series_count; s++) {
         double *values = task->values + task->series_offset[s];
         size_t n = fit_length < task->series_full_length[s] ? fit_length : task->series_full_length[s];
-        double mean = 0.0, spread = 0.0;
-        for (size_t t = 0; t < n; t++)
-            mean += values[t];
-        mean = n ? mean / (double)n : 0.0;
-        for (size_t t = 0; t < n; t++)
-            spread += (values[t] - mean) * (values[t] - mean);
-        double std = n ? sqrt(spread / (double)n) : 0.0;
-        if (!(std > 0.0))
-            std = 1.0;
-        for (size_t t = 0; t < task->series_full_length[s]; t++)
-            values[t] = (values[t] - mean) / std;
-        task->scale_mean[s] = mean;
-        task->scale_std[s] = std;
+        bench_scaler scaler = bench_scaler_fit_standard(values, n);
+        bench_scaler_apply(&scaler, values, values, task->series_full_length[s]);
+        task->scale_mean[s] = scaler.shift;
+        task->scale_std[s] = scaler.scale;
     }
 }
 

@@ -9,6 +9,7 @@
 
 #include "bench/metrics.h"
 #include "bench/rng.h"
+#include "bench/scaling.h"
 #include "forecasters/baselines.h"
 
 /* P = (1, 2, 3, 5), Y = (2, 2, 4, 4): errors (−1, 0, −1, 1). */
@@ -109,6 +110,35 @@ static void naive2_reseasonalizes_a_seasonal_series(void **state)
     assert_false(bench_m4_is_seasonal(noise, 200, 4));
 }
 
+static void standard_and_minmax_scalers(void **state)
+{
+    (void)state;
+    const double values[] = {1, 2, 3, 6};
+    /* mean 3, population variance (4 + 1 + 0 + 9) / 4 = 3.5 */
+    bench_scaler standard = bench_scaler_fit_standard(values, 4);
+    assert_float_equal(standard.shift, 3.0, 1e-15);
+    assert_float_equal(standard.scale, sqrt(3.5), 1e-15);
+    double scaled[4], restored[4];
+    bench_scaler_apply(&standard, scaled, values, 4);
+    assert_float_equal(scaled[3], 3.0 / sqrt(3.5), 1e-15);
+    bench_scaler_invert(&standard, restored, scaled, 4);
+    for (int i = 0; i < 4; i++)
+        assert_float_equal(restored[i], values[i], 1e-12);
+    /* Min-max onto [-0.5, 0.5], as the GBRT code scales its covariates. */
+    bench_scaler minmax = bench_scaler_fit_minmax(values, 4, -0.5, 0.5);
+    bench_scaler_apply(&minmax, scaled, values, 4);
+    assert_float_equal(scaled[0], -0.5, 1e-15);
+    assert_float_equal(scaled[1], -0.3, 1e-15);
+    assert_float_equal(scaled[3], 0.5, 1e-15);
+    /* Constant input: no division by zero. */
+    const double constant[] = {7, 7, 7};
+    bench_scaler flat = bench_scaler_fit_standard(constant, 3);
+    assert_float_equal(flat.scale, 1.0, 0.0);
+    bench_scaler flat_minmax = bench_scaler_fit_minmax(constant, 3, -0.5, 0.5);
+    bench_scaler_apply(&flat_minmax, scaled, constant, 3);
+    assert_float_equal(scaled[0], 0.0, 1e-15);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +147,7 @@ int main(void)
         cmocka_unit_test(correlation_by_columns),
         cmocka_unit_test(mase_owa_quantile_crps),
         cmocka_unit_test(naive2_reseasonalizes_a_seasonal_series),
+        cmocka_unit_test(standard_and_minmax_scalers),
     };
     return cmocka_run_group_tests_name("core_metrics", tests, NULL, NULL);
 }
