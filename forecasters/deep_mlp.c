@@ -165,7 +165,9 @@ static void mlp_backward(void *net_, bench_model *model, const float *doutputs, 
         /* act[i] = dropout(relu(pre[i-1])): d pre[i-1] = dact · mask · 1[pre > 0]. */
         float *dpre = dcur;
         for (size_t k = 0; k < rows * in; k++)
-            dpre[k] = dnext[k] * net->mask[i - 1][k] * (float)(net->pre[i - 1][k] > 0.0f);
+            dnext[k] *= net->mask[i - 1][k];
+        memset(dpre, 0, rows * in * sizeof(float));
+        nn_relu_backward(dpre, dnext, net->pre[i - 1], rows * in);
     }
 }
 

@@ -37,19 +37,42 @@ void nn_linear_backward(float *din, float *dweight, float *dbias, const float *d
 
 /* ---- activations ----------------------------------------------------------- */
 
-/* Multiplying by the comparison instead of branching: activations are positive
- * about half the time, so a branch mispredicts constantly (it was 12% of an MLP
- * epoch).  NaN propagates, as in PyTorch. */
+/* ReLU four lanes at a time with a comparison mask (GCC/Clang vector
+ * extensions): activations are positive about half the time, so a branch
+ * mispredicts constantly, and at -O2 the compiler turns even a multiply by the
+ * comparison back into a branch (12% of an MLP epoch).  NaN maps to 0. */
+typedef float v4sf __attribute__((vector_size(16)));
+typedef int32_t v4si __attribute__((vector_size(16)));
+
 void nn_relu_forward(float *out, const float *in, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
-        out[i] = in[i] * (float)(in[i] > 0.0f);
+    size_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        v4sf x;
+        memcpy(&x, in + i, sizeof x);
+        v4si positive = x > (v4sf){0.0f, 0.0f, 0.0f, 0.0f};
+        x = (v4sf)((v4si)x & positive);
+        memcpy(out + i, &x, sizeof x);
+    }
+    for (; i < count; i++)
+        out[i] = in[i] > 0.0f ? in[i] : 0.0f;
 }
 
 void nn_relu_backward(float *din, const float *dout, const float *in, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
-        din[i] += dout[i] * (float)(in[i] > 0.0f);
+    size_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        v4sf x, g, d;
+        memcpy(&x, in + i, sizeof x);
+        memcpy(&g, dout + i, sizeof g);
+        memcpy(&d, din + i, sizeof d);
+        v4si positive = x > (v4sf){0.0f, 0.0f, 0.0f, 0.0f};
+        d += (v4sf)((v4si)g & positive);
+        memcpy(din + i, &d, sizeof d);
+    }
+    for (; i < count; i++)
+        if (in[i] > 0.0f)
+            din[i] += dout[i];
 }
 
 /* erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7, float's own rounding):
