@@ -93,6 +93,16 @@ static void gemm_throughput(size_t m, size_t n, size_t k, int repeats)
         b[i] = (float)(i % 13) * 0.01f;
     double wrapper[64], raw[64];
     int reps = repeats > 64 ? 64 : repeats;
+    /* Validate before timing: both paths must give the same product (the wrapper
+     * passes straight through), and the untimed calls warm caches and OpenBLAS's
+     * buffers so neither side pays first-call costs. */
+    float *check = calloc(m * n, sizeof(float));
+    nn_gemm(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)k, b,
+                (blasint)k, 0.0f, check, (blasint)n);
+    if (memcmp(c, check, m * n * sizeof(float)) != 0)
+        fprintf(stderr, "nn_perf: gemm %zux%zux%zu: wrapper and cblas_sgemm differ\n", m, n, k);
+    free(check);
     /* Enough calls per sample that small shapes are measurable. */
     size_t calls = (size_t)(2e8 / (2.0 * (double)m * (double)n * (double)k)) + 1;
     for (int r = 0; r < reps; r++) {
