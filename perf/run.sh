@@ -9,6 +9,8 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 echo "== date: $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null)"
 status=0
 for program in "$@"; do
+    # A program with a driver script of the same name (perf/NAME.sh) runs from there.
+    [ -f "$top/perf/$(basename "$program").sh" ] && continue
     echo "== $(basename "$program")"
     "$program" || status=1
 done
@@ -16,6 +18,6 @@ for script in "$top"/perf/*.sh; do
     [ "$(basename "$script")" = run.sh ] && continue
     [ -f "$script" ] || continue
     echo "== $(basename "$script")"
-    sh "$script" || status=1
+    sh "$script" "${BUILD:-build}" || status=1
 done
 exit $status
