@@ -1,6 +1,9 @@
 #include "nn/optim.h"
 
 #include <math.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 nn_optimizer nn_optimizer_sgd(float learning_rate, float momentum, float weight_decay)
 {
@@ -47,7 +50,27 @@ static void adam_update(const nn_optimizer *o, float *w, const float *g, float *
     const float inv_bias2_sqrt = (float)(1.0 / sqrt(1.0 - pow(b2, (double)o->step)));
     const float decay = o->kind == NN_OPTIM_ADAMW ? 1.0f - lr * wd : 1.0f;
     const float l2 = o->kind == NN_OPTIM_ADAMW ? 0.0f : wd;
-    for (size_t i = 0; i < count; i++) {
+    size_t i = 0;
+#if defined(__SSE__)
+    /* Four parameters at a time (SSE is part of x86-64): the scalar sqrt and
+     * division made Adam an eighth of an MLP epoch on ETTh1. */
+    const __m128 v_b1 = _mm_set1_ps(b1), v_b2 = _mm_set1_ps(b2), v_1b1 = _mm_set1_ps(1.0f - b1);
+    const __m128 v_1b2 = _mm_set1_ps(1.0f - b2), v_l2 = _mm_set1_ps(l2), v_decay = _mm_set1_ps(decay);
+    const __m128 v_step = _mm_set1_ps(step_size), v_inv = _mm_set1_ps(inv_bias2_sqrt), v_eps = _mm_set1_ps(eps);
+    for (; i + 4 <= count; i += 4) {
+        __m128 wv = _mm_loadu_ps(w + i);
+        __m128 grad = _mm_add_ps(_mm_loadu_ps(g + i), _mm_mul_ps(v_l2, wv));
+        wv = _mm_mul_ps(wv, v_decay);
+        __m128 mv = _mm_add_ps(_mm_mul_ps(v_b1, _mm_loadu_ps(m + i)), _mm_mul_ps(v_1b1, grad));
+        __m128 vv = _mm_add_ps(_mm_mul_ps(v_b2, _mm_loadu_ps(v + i)), _mm_mul_ps(v_1b2, _mm_mul_ps(grad, grad)));
+        __m128 denom = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vv), v_inv), v_eps);
+        wv = _mm_sub_ps(wv, _mm_div_ps(_mm_mul_ps(v_step, mv), denom));
+        _mm_storeu_ps(m + i, mv);
+        _mm_storeu_ps(v + i, vv);
+        _mm_storeu_ps(w + i, wv);
+    }
+#endif
+    for (; i < count; i++) {
         float grad = g[i] + l2 * w[i];
         w[i] *= decay;
         m[i] = b1 * m[i] + (1.0f - b1) * grad;
