@@ -5,8 +5,10 @@
  * day_of_week, day_of_year, week_of_year of synthetic daily dates from 1990-01-01)
  * and the exchange preset (eta 0.07, 80 rounds, depth 3, subsample and colsample
  * 0.97), exact tree method as in the paper's era.  Also the Table 2 setting
- * (no covariates: 0.017 / 0.013 / 0.010).  Needs exchange_rate.txt.gz on
- * BENCH_DATA_PATH; skips loudly without it. */
+ * (no covariates: 0.017 / 0.013 / 0.010), and the acceptance command itself,
+ * `bench run configs/paper-exchange.ini`, checked from its results.csv.  All three
+ * only with BENCH_SLOW=1 (about 2.8 CPU minutes per exact-method GBRT fit).  Needs
+ * exchange_rate.txt.gz on BENCH_DATA_PATH; skips loudly without it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "bench/harness.h"
+#include "tests/support_process.h"
 #include "bench/protocol.h"
 #include "datasets/dataset.h"
 #include "forecasters/gbrt.h"
@@ -152,11 +155,65 @@ static void table2_without_covariates(void **state)
     run_exchange("covariates=none", "tree_method=exact", 0.017, 0.013, 0.010, 0);
 }
 
+/* One value of results.csv (cell columns cell_id,task,dataset,protocol,model,
+ * variant,horizon,seed,metric,value,status); NAN when absent or not ok. */
+static double result_value(const char *results, const char *variant, const char *metric)
+{
+    char needle[160];
+    snprintf(needle, sizeof needle, ",%s,24,1,%s,", variant, metric);
+    const char *row = strstr(results, needle);
+    if (row == NULL)
+        return NAN;
+    const char *value = row + strlen(needle);
+    char *end;
+    double parsed = strtod(value, &end);
+    return end != value && strncmp(end, ",ok", 3) == 0 ? parsed : NAN;
+}
+
+/* The acceptance run itself: `bench run configs/paper-exchange.ini` (both GBRT(W-b)
+ * variants, exact trees: ~6 CPU minutes). */
+static void check_paper_results(const char *results)
+{
+    printf("bench run configs/paper-exchange.ini, gbrt_wb (Table 3/4):\n");
+    within("RMSE", result_value(results, "gbrt_wb", "rmse"), 0.016);
+    within("WAPE", result_value(results, "gbrt_wb", "wape"), 0.013);
+    within("MAE", result_value(results, "gbrt_wb", "mae"), 0.010);
+    within("RSE", result_value(results, "gbrt_wb", "rse"), 0.037);
+    within("CORR(horizon)", result_value(results, "gbrt_wb", "corr_horizon"), 0.999);
+    printf("gbrt_wb_nocov (Table 2):\n");
+    within("RMSE", result_value(results, "gbrt_wb_nocov", "rmse"), 0.017);
+    within("WAPE", result_value(results, "gbrt_wb_nocov", "wape"), 0.013);
+    within("MAE", result_value(results, "gbrt_wb_nocov", "mae"), 0.010);
+}
+
+static void paper_exchange_config_through_the_binary(void **state)
+{
+    (void)state;
+    if (exchange == NULL || !slow_enabled("bench run configs/paper-exchange.ini"))
+        skip();
+    char config[4200], out[4200];
+    snprintf(config, sizeof config, "%s/configs/paper-exchange.ini", test_source_dir());
+    snprintf(out, sizeof out, "%s/paper-exchange", test_temp_dir());
+    const char *const argv[] = {test_bench_binary(), "run", config, "--out", out, "--quiet", NULL};
+    test_process_result result;
+    assert_int_equal(test_process_run(&result, argv, NULL, NULL), 0);
+    if (result.exit_code != 0)
+        fail_msg("bench run exited %d: %s", result.exit_code, result.err);
+    test_process_free(&result);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *results = test_read_file(path, NULL);
+    assert_non_null(results);
+    check_paper_results(results);
+    free(results);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(table3_with_time_covariates_exact),
         cmocka_unit_test(table2_without_covariates),
+        cmocka_unit_test(paper_exchange_config_through_the_binary),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
