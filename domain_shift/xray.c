@@ -312,14 +312,14 @@ static const shift_device devices[] = {
     {
         .name = "D2",
         .summary = "saturated orange-brown organics, olive greens, warm cast, noisier",
-        .photons_low = 3000, .photons_high = 3800, .spectrum_hardness = 0.93, .read_noise = 6,
+        .photons_low = 5500, .photons_high = 6500, .spectrum_hardness = 0.93, .read_noise = 6,
         .detector_gain_low = 1.03, .detector_gain_high = 0.98, .detector_offset_low = 8, .detector_offset_high = -5,
-        .psf_sigma = 0.9, .dead_rows = 1, .hot_rows = 1, .banding_amplitude = 0.02, .banding_period = 13,
+        .psf_sigma = 0.6, .dead_rows = 1, .hot_rows = 1, .banding_amplitude = 0.015, .banding_period = 13,
         .belt_stretch = 1.08,
         .zeff_organic = 1.62, .zeff_mixed = 2.10, .zeff_metal = 2.60,
         .hue_organic = 24, .hue_mixed = 75, .hue_metal = 190,
         .saturation = 0.92, .saturation_scale = 0.6, .darkness = 0.55, .gamma = 0.9,
-        .channel_gain = {1.05, 0.98, 0.92}, .channel_offset = {0.01, 0.0, -0.01}, .tint = {1.0, 0.97, 0.92},
+        .channel_gain = {1.05, 0.98, 0.92}, .channel_offset = {0.01, 0.0, -0.01}, .tint = {1.0, 0.98, 0.95},
     },
     {
         .name = "D3",
