@@ -54,6 +54,11 @@ static int is_cell_id(const char *text)
     return 1;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* plan.csv checked: the expected header, indices 0..n-1 in order, unique ids. */
 static int read_plan(report_csv *plan, const char *path, bench_error *error)
 {
@@ -77,12 +82,12 @@ static int read_plan(report_csv *plan, const char *path, bench_error *error)
                               plan->lines[r], id);
     }
     /* Duplicate ids would make two cells share one result file. */
-    char **ids = malloc((plan->rows ? plan->rows : 1) * sizeof *ids);
+    const char **ids = malloc((plan->rows ? plan->rows : 1) * sizeof *ids);
     if (ids == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     for (size_t r = 0; r < plan->rows; r++)
-        ids[r] = plan->cells[r * plan->columns + PLAN_ID];
-    qsort(ids, plan->rows, sizeof *ids, (int (*)(const void *, const void *))strcmp);
+        ids[r] = report_csv_cell(plan, r, PLAN_ID);
+    qsort(ids, plan->rows, sizeof *ids, compare_strings);
     int status = BENCH_OK;
     for (size_t r = 1; r < plan->rows && status == BENCH_OK; r++)
         if (strcmp(ids[r - 1], ids[r]) == 0)

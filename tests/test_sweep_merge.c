@@ -203,6 +203,18 @@ static void merge_refuses_conflicts_and_contradictions(void **state)
     assert_non_null(strstr(err, "in the file of cell"));
     free(err), free(rows), free(other), free(results);
 
+    /* Two plan rows with one id would share one result file. */
+    snprintf(command, sizeof command, "rm -rf '%s' && cp -r '%s' '%s'", copy, s.plain, copy);
+    assert_int_equal(system(command), 0);
+    char *plan = sweep_read_in(copy, "plan.csv", NULL);
+    char *row0 = strchr(plan, '\n') + 1, *row1 = strchr(row0, '\n') + 1;
+    memcpy(row1 + 2, row0 + 2, 16); /* "1,<id of row 0>,..." */
+    snprintf(path, sizeof path, "%s/plan.csv", copy);
+    assert_int_equal(test_write_file(path, plan), 0);
+    assert_int_equal(sweep_bench(&err, "merge", copy, NULL), 2);
+    assert_non_null(strstr(err, "appears twice"));
+    free(err), free(plan);
+
     /* No plan.csv anywhere. */
     char empty[4400];
     snprintf(empty, sizeof empty, "%s/empty", s.work);
