@@ -15,7 +15,7 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEB_PACKAGES := libxgboost-dev libopenblas-dev liblapacke-dev libcsv-dev gnuplot-nox \
                 libcmocka-dev zlib1g-dev libcurl4-openssl-dev libinih-dev libjansson-dev \
                 libgsl-dev pkg-config libexpat1-dev libpng-dev dataset-fashion-mnist \
-                python3 ca-certificates libssl-dev
+                python3 ca-certificates libssl-dev slurm-wlm munge clang libclang-rt-14-dev valgrind
 
 PKG_MODULES := openblas lapacke jansson inih libcurl zlib expat libpng16 cmocka libcrypto
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKG_MODULES) gsl 2>/dev/null)
