@@ -23,6 +23,7 @@
 
 #include "bench/files.h"
 #include "bench/harness.h"
+#include "bench/sweep.h"
 
 #ifndef BENCH_GIT_COMMIT
 #define BENCH_GIT_COMMIT "unknown"
@@ -417,7 +418,9 @@ static int merge_outputs(const bench_plan *plan, const bench_run_summary *summar
                          bench_error *error)
 {
     char path[4200];
-    bench_atomic_file results, timings, planned;
+    if (bench_sweep_write_plan(plan, dir, error) != BENCH_OK)
+        return error->code;
+    bench_atomic_file results, timings;
     snprintf(path, sizeof path, "%s/results.csv", dir);
     if (bench_atomic_open(&results, path, error) != BENCH_OK)
         return error->code;
@@ -426,22 +429,13 @@ static int merge_outputs(const bench_plan *plan, const bench_run_summary *summar
         bench_atomic_abort(&results);
         return error->code;
     }
-    snprintf(path, sizeof path, "%s/plan.csv", dir);
-    if (bench_atomic_open(&planned, path, error) != BENCH_OK) {
-        bench_atomic_abort(&results), bench_atomic_abort(&timings);
-        return error->code;
-    }
     fputs(results_header, results.stream);
     fputs("cell_id,dataset,variant,horizon,seed,threads,fit_seconds,predict_seconds,seconds\n", timings.stream);
-    fputs("index,cell_id,task,dataset,protocol,model,variant,horizon,seed,threads\n", planned.stream);
     int status = BENCH_OK;
     for (size_t c = 0; c < plan->cell_count && status == BENCH_OK; c++) {
         const bench_cell *cell = &plan->cells[c];
         const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
         const bench_plan_model *model = &plan->models[cell->model];
-        fprintf(planned.stream, "%zu,%s,forecast,%s,%s,%s,%s,%zu,%llu,%u\n", c, cell->id, dataset->label,
-                dataset->protocol->name, model->forecaster->name, model->variant, cell->horizon,
-                (unsigned long long)cell->seed, cell->threads);
         char *rows = NULL;
         cell_path(path, sizeof path, dir, cell, ".csv");
         bench_error missing = {0};
@@ -461,10 +455,6 @@ static int merge_outputs(const bench_plan *plan, const bench_run_summary *summar
             json_decref(record);
         }
     }
-    if (status == BENCH_OK)
-        status = bench_atomic_commit(&planned, error);
-    else
-        bench_atomic_abort(&planned);
     if (status == BENCH_OK)
         status = bench_atomic_commit(&timings, error);
     else
