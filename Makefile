@@ -170,7 +170,7 @@ test: examples
 # bench new-forecaster embeds tools/plugin-template/ (.incbin in bench/cli_plugin.c).
 $(BUILD)/obj/bench/cli_plugin.o: $(wildcard tools/plugin-template/*)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/perf -name '*.d' 2>/dev/null)
 
 # ---- fuzzing and memcheck (issue 9) ---------------------------------------------
 # `make fuzz FUZZ_SECONDS=60`: every libFuzzer harness in fuzz/ (clang), one after
