@@ -23,6 +23,7 @@
 
 #include "bench/files.h"
 #include "bench/harness.h"
+#include "bench/metrics.h"
 #include "bench/sweep.h"
 
 #ifndef BENCH_GIT_COMMIT
@@ -55,24 +56,93 @@ static void format_value(char *out, size_t size, double value)
         snprintf(out, size, "%.10g", value);
 }
 
+/* Probabilistic forecasters (those with predict_samples) are also scored on their
+ * sample paths: CRPS and the pinball loss at three quantile levels, on the
+ * protocol's scale, averaged over windows and steps. */
+#define SAMPLE_PATHS 50
+#define SAMPLE_WINDOWS_PER_CHUNK 32
+static const char *const sample_metric_names[] = {"crps", "ql_10", "ql_50", "ql_90"};
+static const double sample_quantile_levels[] = {0.1, 0.5, 0.9};
+#define SAMPLE_METRIC_COUNT (sizeof sample_metric_names / sizeof sample_metric_names[0])
+
+static int is_probabilistic(const bench_forecaster *forecaster)
+{
+    return BENCH_FORECASTER_HAS_SLOT(forecaster, 0, predict_samples);
+}
+
+static int compare_sample_values(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* values[0..SAMPLE_METRIC_COUNT) from SAMPLE_PATHS paths per window, drawn a chunk
+ * of windows at a time so memory stays small on long test sets. */
+static int score_samples(const bench_forecaster *forecaster, bench_model *instance, const bench_task *task,
+                         bench_rng *rng, double *values, bench_error *error)
+{
+    size_t h = task->info.horizon, windows = task->request.window_count;
+    double *paths = malloc(SAMPLE_WINDOWS_PER_CHUNK * SAMPLE_PATHS * (h ? h : 1) * sizeof *paths);
+    double column[SAMPLE_PATHS];
+    if (paths == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory for sample paths");
+    double crps = 0.0, pinball[3] = {0};
+    int status = BENCH_OK;
+    for (size_t first = 0; first < windows && status == BENCH_OK; first += SAMPLE_WINDOWS_PER_CHUNK) {
+        bench_forecast_request chunk = task->request;
+        chunk.windows = task->request.windows + first;
+        chunk.window_count = windows - first < SAMPLE_WINDOWS_PER_CHUNK ? windows - first : SAMPLE_WINDOWS_PER_CHUNK;
+        status = forecaster->predict_samples(instance, &chunk, SAMPLE_PATHS, rng, paths, error);
+        for (size_t w = 0; status == BENCH_OK && w < chunk.window_count; w++)
+            for (size_t k = 0; k < h; k++) {
+                double truth = task->truth[(first + w) * h + k];
+                for (size_t j = 0; j < SAMPLE_PATHS; j++)
+                    column[j] = paths[(w * SAMPLE_PATHS + j) * h + k];
+                crps += bench_metric_crps_samples(column, SAMPLE_PATHS, truth);
+                qsort(column, SAMPLE_PATHS, sizeof column[0], compare_sample_values);
+                for (size_t q = 0; q < 3; q++) {
+                    /* Empirical quantile with linear interpolation (numpy's default). */
+                    double position = sample_quantile_levels[q] * (SAMPLE_PATHS - 1);
+                    size_t below = (size_t)position;
+                    double fraction = position - (double)below;
+                    double quantile = below + 1 < SAMPLE_PATHS
+                                          ? column[below] + fraction * (column[below + 1] - column[below])
+                                          : column[below];
+                    pinball[q] += bench_metric_quantile_loss(&quantile, &truth, 1, sample_quantile_levels[q]);
+                }
+            }
+    }
+    free(paths);
+    if (status != BENCH_OK)
+        return status;
+    double count = (double)(windows * h);
+    values[0] = crps / count;
+    for (size_t q = 0; q < 3; q++)
+        values[1 + q] = pinball[q] / count;
+    return BENCH_OK;
+}
+
 static int write_rows(const bench_plan *plan, const bench_cell *cell, const char *dir, const double *values,
                       int ok, bench_error *error)
 {
     const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
     const bench_plan_model *model = &plan->models[cell->model];
     const bench_task *task = dataset->tasks[cell->horizon_index];
+    size_t metric_count = task->metric_count + (is_probabilistic(model->forecaster) ? SAMPLE_METRIC_COUNT : 0);
     char path[4200];
     cell_path(path, sizeof path, dir, cell, ".csv");
     bench_atomic_file file;
     if (bench_atomic_open(&file, path, error) != BENCH_OK)
         return error->code;
-    for (size_t m = 0; m < task->metric_count; m++) {
+    for (size_t m = 0; m < metric_count; m++) {
         char value[64] = "";
         if (ok)
             format_value(value, sizeof value, values[m]);
+        const char *name = m < task->metric_count ? task->metric_names[m]
+                                                  : sample_metric_names[m - task->metric_count];
         fprintf(file.stream, "%s,forecast,%s,%s,%s,%s,%zu,%llu,%s,%s,%s\n", cell->id, dataset->label,
                 dataset->protocol->name, model->forecaster->name, model->variant, cell->horizon,
-                (unsigned long long)cell->seed, task->metric_names[m], value, ok ? "ok" : "error");
+                (unsigned long long)cell->seed, name, value, ok ? "ok" : "error");
     }
     return bench_atomic_commit(&file, error);
 }
@@ -138,7 +208,7 @@ static int run_cell(const bench_plan *plan, const bench_cell *cell, const char *
     bench_model *instance = NULL;
     size_t outputs = task->request.window_count * task->info.horizon;
     double *prediction = calloc(outputs ? outputs : 1, sizeof *prediction);
-    double values[BENCH_TASK_MAX_METRICS];
+    double values[BENCH_TASK_MAX_METRICS + SAMPLE_METRIC_COUNT];
     bench_rng fit_rng, predict_rng;
     bench_rng_derive(&fit_rng, cell->seed, "fit");
     bench_rng_derive(&predict_rng, cell->seed, "predict");
@@ -162,6 +232,12 @@ static int run_cell(const bench_plan *plan, const bench_cell *cell, const char *
                                     i / task->info.horizon, i % task->info.horizon + 1);
     if (status == BENCH_OK)
         status = dataset->protocol->evaluate(task, prediction, values, &cell_error);
+    if (status == BENCH_OK && is_probabilistic(model->forecaster)) {
+        bench_rng sample_rng;
+        bench_rng_derive(&sample_rng, cell->seed, "samples");
+        status = score_samples(model->forecaster, instance, task, &sample_rng, values + task->metric_count,
+                               &cell_error);
+    }
     if (instance != NULL)
         model->forecaster->destroy(instance);
     if (status != BENCH_OK && cell_error.code == BENCH_OK)

@@ -84,6 +84,7 @@ static const struct metric_info {
     {"wape", -1, "WAPE"},        {"nd", -1, "ND"},          {"nrmse", -1, "NRMSE"},
     {"mape", -1, "MAPE"},        {"smape", -1, "sMAPE"},    {"mase", -1, "MASE"},
     {"rse", -1, "RSE"},          {"owa", -1, "OWA"},        {"crps", -1, "CRPS"},
+    {"ql", -1, "quantile loss"},
     {"loss", -1, "loss"},        {"corr", +1, "CORR"},      {"accuracy", +1, "accuracy"},
     {"acc", +1, "accuracy"},     {"knn_acc", +1, "kNN accuracy"}, {"nmi", +1, "NMI"},
     {"ami", +1, "AMI"},          {"ari", +1, "ARI"},        {"map", +1, "mAP"},

@@ -223,6 +223,37 @@ static void ltsf_etth1_reference_baselines(void **state)
     free(results);
 }
 
+/* A probabilistic forecaster (deepar implements predict_samples) is also scored on
+ * its sample paths: CRPS and pinball losses; the median's pinball loss is about
+ * half its absolute error. */
+static void probabilistic_models_get_crps_and_quantile_losses(void **state)
+{
+    (void)state;
+    const char *work = test_temp_dir();
+    char config[4200], out[4200], path[4300], text[8192];
+    snprintf(config, sizeof config, "%s/deepar.ini", work);
+    snprintf(text, sizeof text,
+             "[dataset tiny]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 48\nhorizons = 12\n"
+             "[model naive]\n[model deepar]\nepochs = 2\nsamples = 20\n",
+             tiny_csv);
+    assert_int_equal(test_write_file(config, text), 0);
+    snprintf(out, sizeof out, "%s/run", work);
+    const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
+    test_process_result result;
+    assert_int_equal(run_bench(&result, arguments), 0);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *results = test_read_file(path, NULL);
+    double mae = result_value(results, "deepar", "mae"), crps = result_value(results, "deepar", "crps");
+    double q10 = result_value(results, "deepar", "ql_10"), q50 = result_value(results, "deepar", "ql_50");
+    assert_true(isfinite(crps) && crps > 0.0 && crps < mae);
+    assert_true(q50 > 0.3 * mae && q50 < 0.7 * mae);
+    assert_true(isfinite(q10) && q10 > 0.0);
+    assert_true(isnan(result_value(results, "naive", "crps"))); /* point forecasters get no sample metrics */
+    free(results);
+}
+
 /* ---- malformed inputs ------------------------------------------------------- */
 
 typedef struct bad_case {
@@ -357,6 +388,7 @@ int main(void)
         cmocka_unit_test(resume_keeps_finished_cells),
         cmocka_unit_test(paper_protocol_window_counts),
         cmocka_unit_test(ltsf_etth1_reference_baselines),
+        cmocka_unit_test(probabilistic_models_get_crps_and_quantile_losses),
         cmocka_unit_test(malformed_inputs_exit_2_with_location_and_no_results),
         cmocka_unit_test(bad_command_line_usage),
     };

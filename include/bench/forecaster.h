@@ -153,7 +153,7 @@ typedef struct bench_forecaster {
 /* True when `forecaster` was built against an ABI minor that has the slot added in
  * `minor` and fills it. */
 #define BENCH_FORECASTER_HAS_SLOT(forecaster, minor, slot) \
-    (((forecaster)->abi_version & 0xffffu) >= (minor) && (forecaster)->slot != NULL)
+    (((forecaster)->abi_version & 0xffffu) + 1u > (unsigned)(minor) && (forecaster)->slot != NULL)
 
 /* The symbol a plugin exports (declared here so the compiler checks its type). */
 const bench_forecaster *bench_plugin_forecaster(void);
