@@ -223,6 +223,36 @@ static void ltsf_etth1_reference_baselines(void **state)
     free(results);
 }
 
+/* Issue 4's acceptance row: DLinear on ETTh1 (ltsf, look-back 96, H = 96, all 7
+ * channels, every stride-1 test window) within 5 % of the published MSE 0.386 /
+ * MAE 0.400, trained as LTSF-Linear's script (Adam, batch 32, lr 0.005, 10
+ * epochs, patience 3).  A few CPU seconds. */
+static void dlinear_etth1_matches_published(void **state)
+{
+    (void)state;
+    if (test_find_data("ETTh1.csv") == NULL) {
+        fprintf(stderr, "SKIPPED: ETTh1.csv not in BENCH_DATA_PATH; DLinear's published row not checked\n");
+        skip();
+    }
+    const char *work = test_temp_dir();
+    char config[4200], out[4200], path[4300];
+    snprintf(config, sizeof config, "%s/dlinear.ini", work);
+    assert_int_equal(test_write_file(config, "[dataset ETTh1]\nprotocol = ltsf\nhorizons = 96\n[model dlinear]\n"), 0);
+    snprintf(out, sizeof out, "%s/run", work);
+    const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
+    test_process_result result;
+    assert_int_equal(run_bench(&result, arguments), 0);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *results = test_read_file(path, NULL);
+    double mse = result_value(results, "dlinear", "mse"), mae = result_value(results, "dlinear", "mae");
+    fprintf(stderr, "DLinear ETTh1 H=96: MSE %.4f (published 0.386), MAE %.4f (0.400)\n", mse, mae);
+    assert_true(fabs(mse - 0.386) <= 0.05 * 0.386);
+    assert_true(fabs(mae - 0.400) <= 0.05 * 0.400);
+    free(results);
+}
+
 /* A probabilistic forecaster (deepar implements predict_samples) is also scored on
  * its sample paths: CRPS and pinball losses; the median's pinball loss is about
  * half its absolute error. */
@@ -389,6 +419,7 @@ int main(void)
         cmocka_unit_test(paper_protocol_window_counts),
         cmocka_unit_test(ltsf_etth1_reference_baselines),
         cmocka_unit_test(probabilistic_models_get_crps_and_quantile_losses),
+        cmocka_unit_test(dlinear_etth1_matches_published),
         cmocka_unit_test(malformed_inputs_exit_2_with_location_and_no_results),
         cmocka_unit_test(bad_command_line_usage),
     };
