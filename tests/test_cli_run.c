@@ -198,6 +198,28 @@ static void paper_protocol_window_counts(void **state)
     (void)path;
 }
 
+/* Write `config_text` to a fresh directory, run it, and return its results.csv
+ * (the caller frees it); fails the test unless bench exits 0. */
+static char *run_config_text(const char *config_text)
+{
+    const char *work = test_temp_dir();
+    char config[4200], out[4200], path[4300];
+    snprintf(config, sizeof config, "%s/config.ini", work);
+    assert_int_equal(test_write_file(config, config_text), 0);
+    snprintf(out, sizeof out, "%s/run", work);
+    const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
+    test_process_result result;
+    assert_int_equal(run_bench(&result, arguments), 0);
+    if (result.exit_code != 0)
+        fprintf(stderr, "%s", result.err);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *results = test_read_file(path, NULL);
+    assert_non_null(results);
+    return results;
+}
+
 static void ltsf_etth1_reference_baselines(void **state)
 {
     (void)state;
@@ -205,18 +227,7 @@ static void ltsf_etth1_reference_baselines(void **state)
         fprintf(stderr, "SKIPPED: ETTh1.csv not in BENCH_DATA_PATH; ltsf baselines not checked\n");
         skip();
     }
-    const char *work = test_temp_dir();
-    char config[4200], out[4200], path[4300];
-    snprintf(config, sizeof config, "%s/etth1.ini", work);
-    assert_int_equal(test_write_file(config, "[dataset ETTh1]\nprotocol = ltsf\nhorizons = 96\n[model naive]\n[model mean]\n"), 0);
-    snprintf(out, sizeof out, "%s/run", work);
-    const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
-    test_process_result result;
-    assert_int_equal(run_bench(&result, arguments), 0);
-    assert_int_equal(result.exit_code, 0);
-    test_process_free(&result);
-    snprintf(path, sizeof path, "%s/results.csv", out);
-    char *results = test_read_file(path, NULL);
+    char *results = run_config_text("[dataset ETTh1]\nprotocol = ltsf\nhorizons = 96\n[model naive]\n[model mean]\n");
     /* Repeat-last-value on z-scored ETTh1, look-back 96, H = 96, all 2,785 × 7 windows. */
     assert_float_equal(result_value(results, "naive", "mse"), 1.2944, 0.0005);
     assert_float_equal(result_value(results, "mean", "mse"), 0.7008, 0.0005);
@@ -234,18 +245,7 @@ static void dlinear_etth1_matches_published(void **state)
         fprintf(stderr, "SKIPPED: ETTh1.csv not in BENCH_DATA_PATH; DLinear's published row not checked\n");
         skip();
     }
-    const char *work = test_temp_dir();
-    char config[4200], out[4200], path[4300];
-    snprintf(config, sizeof config, "%s/dlinear.ini", work);
-    assert_int_equal(test_write_file(config, "[dataset ETTh1]\nprotocol = ltsf\nhorizons = 96\n[model dlinear]\n"), 0);
-    snprintf(out, sizeof out, "%s/run", work);
-    const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
-    test_process_result result;
-    assert_int_equal(run_bench(&result, arguments), 0);
-    assert_int_equal(result.exit_code, 0);
-    test_process_free(&result);
-    snprintf(path, sizeof path, "%s/results.csv", out);
-    char *results = test_read_file(path, NULL);
+    char *results = run_config_text("[dataset ETTh1]\nprotocol = ltsf\nhorizons = 96\n[model dlinear]\n");
     double mse = result_value(results, "dlinear", "mse"), mae = result_value(results, "dlinear", "mae");
     fprintf(stderr, "DLinear ETTh1 H=96: MSE %.4f (published 0.386), MAE %.4f (0.400)\n", mse, mae);
     assert_true(fabs(mse - 0.386) <= 0.05 * 0.386);
@@ -259,22 +259,12 @@ static void dlinear_etth1_matches_published(void **state)
 static void probabilistic_models_get_crps_and_quantile_losses(void **state)
 {
     (void)state;
-    const char *work = test_temp_dir();
-    char config[4200], out[4200], path[4300], text[8192];
-    snprintf(config, sizeof config, "%s/deepar.ini", work);
+    char text[8192];
     snprintf(text, sizeof text,
              "[dataset tiny]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 48\nhorizons = 12\n"
              "[model naive]\n[model deepar]\nepochs = 2\nsamples = 20\n",
              tiny_csv);
-    assert_int_equal(test_write_file(config, text), 0);
-    snprintf(out, sizeof out, "%s/run", work);
-    const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
-    test_process_result result;
-    assert_int_equal(run_bench(&result, arguments), 0);
-    assert_int_equal(result.exit_code, 0);
-    test_process_free(&result);
-    snprintf(path, sizeof path, "%s/results.csv", out);
-    char *results = test_read_file(path, NULL);
+    char *results = run_config_text(text);
     double mae = result_value(results, "deepar", "mae"), crps = result_value(results, "deepar", "crps");
     double q10 = result_value(results, "deepar", "ql_10"), q50 = result_value(results, "deepar", "ql_50");
     assert_true(isfinite(crps) && crps > 0.0 && crps < mae);
