@@ -15,9 +15,9 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEB_PACKAGES := libxgboost-dev libopenblas-dev liblapacke-dev libcsv-dev gnuplot-nox \
                 libcmocka-dev zlib1g-dev libcurl4-openssl-dev libinih-dev libjansson-dev \
                 libgsl-dev pkg-config libexpat1-dev libpng-dev dataset-fashion-mnist \
-                python3 ca-certificates libssl-dev slurm-wlm munge clang libclang-rt-14-dev valgrind
+                python3 ca-certificates libssl-dev libjpeg62-turbo-dev slurm-wlm munge clang libclang-rt-14-dev valgrind
 
-PKG_MODULES := openblas lapacke jansson inih libcurl zlib expat libpng16 cmocka libcrypto
+PKG_MODULES := openblas lapacke jansson inih libcurl zlib expat libpng16 cmocka libcrypto libjpeg
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKG_MODULES) gsl 2>/dev/null)
 # gsl's .pc adds -lgslcblas; OpenBLAS supplies CBLAS, so only -lgsl is linked.
 PKG_LIBS    := $(shell pkg-config --libs $(PKG_MODULES) 2>/dev/null) -lgsl -lxgboost -lcsv
@@ -27,7 +27,7 @@ GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 SANITIZE_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all,)
 
 CFLAGS   ?=
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) $(SANITIZE_FLAGS) \
+CFLAGS   += -std=c11 -D_GNU_SOURCE -DBENCH_HAVE_JPEG -Wall -Wextra -Werror $(OPT) $(SANITIZE_FLAGS) \
             -Iinclude -I. $(PKG_CFLAGS) -MMD -MP -fPIC
 LDFLAGS  += $(SANITIZE_FLAGS) -rdynamic
 LDLIBS   += $(PKG_LIBS) -lm -lpthread -ldl
