@@ -113,9 +113,13 @@ static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
     size_t kills = 0, mid_sweep = 0, rounds = 0, attempts = 0, runs_in_round = 0;
     snprintf(killed, sizeof killed, "%s/killed%zu", work, rounds);
     snprintf(path, sizeof path, "%s/results.csv", killed);
+    /* The machine's load changes how long start-up takes from run to run: the kill
+     * window widens after a kill that landed before any cell finished and narrows
+     * after a sweep that finished first, so kills keep landing mid-sweep. */
+    double window = full_seconds / 8;
     while (kills < KILLS && attempts++ < 10 * KILLS) {
         unsigned jobs = 1 + (unsigned)bench_rng_below(&rng, 2);
-        double delay = bench_rng_uniform(&rng) * full_seconds / 8;
+        double delay = bench_rng_uniform(&rng) * window;
         size_t before = finished_cells(killed);
         child = start_sweep(config, killed, runs_in_round++ > 0, jobs);
         struct timespec pause = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
@@ -127,6 +131,10 @@ static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
             kills++;
             size_t after = finished_cells(killed);
             mid_sweep += after > before && after < CELLS;
+            if (after == before)
+                window *= 1.5;
+        } else {
+            window *= 0.7;
         }
         /* Never a partial results.csv: absent, or the whole identical file. */
         size_t length = 0;
