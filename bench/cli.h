@@ -16,6 +16,11 @@ typedef struct bench_command {
  * BENCH_DEBUG is set) to stderr and return the exit code for error->code. */
 int cli_report_error(const bench_error *error);
 
+/* Parse a whole decimal number within [minimum, maximum] (no sign, no trailing
+ * text); 0 on success, -1 otherwise.  Every command's count options use it. */
+int cli_parse_count(const char *text, unsigned long long minimum, unsigned long long maximum,
+                    unsigned long long *out);
+
 /* One declaration per subcommand; its row goes in the table in bench/main.c. */
 int cli_run(int argc, char **argv);
 int cli_models(int argc, char **argv);

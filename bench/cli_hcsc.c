@@ -24,17 +24,6 @@ static void hcsc_usage(FILE *stream)
             "      settings, so the run's rows are reproduced); flags override; prints protocol,metric,value.\n");
 }
 
-static int parse_count(const char *text, unsigned long maximum, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long value = strtoul(text, &end, 10);
-    if (errno || end == text || *end != '\0' || text[0] == '-' || value > maximum)
-        return -1;
-    *out = value;
-    return 0;
-}
-
 static int hcsc_run_command(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -43,7 +32,7 @@ static int hcsc_run_command(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
     const char *out_dir = NULL;
-    unsigned long jobs = 0;
+    unsigned long long jobs = 0;
     int resume = 0, quiet = 0, option;
     optind = 1;
     while ((option = getopt_long(argc, argv, "o:j:rqh", options, NULL)) != -1) {
@@ -52,7 +41,7 @@ static int hcsc_run_command(int argc, char **argv)
             out_dir = optarg;
             break;
         case 'j':
-            if (parse_count(optarg, 64, &jobs) != 0 || jobs == 0) {
+            if (cli_parse_count(optarg, 0, 64, &jobs) != 0 || jobs == 0) {
                 fprintf(stderr, "bench hcsc run: --jobs wants an integer in 1..64, got '%s'\n", optarg);
                 return 2;
             }
@@ -115,7 +104,7 @@ static int hcsc_eval_command(int argc, char **argv)
         {"test-limit", required_argument, NULL, 'T'},  {"data-dir", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
-    unsigned long seed = 0, train_limit = 0, test_limit = 0;
+    unsigned long long seed = 0, train_limit = 0, test_limit = 0;
     int have_seed = 0, have_train_limit = 0, have_test_limit = 0;
     const char *data_dir = NULL;
     int option;
@@ -123,21 +112,21 @@ static int hcsc_eval_command(int argc, char **argv)
     while ((option = getopt_long(argc, argv, "s:t:T:d:h", options, NULL)) != -1) {
         switch (option) {
         case 's':
-            if (parse_count(optarg, (unsigned long)-1 >> 1, &seed) != 0) {
+            if (cli_parse_count(optarg, 0, (unsigned long)-1 >> 1, &seed) != 0) {
                 fprintf(stderr, "bench hcsc eval: --seed wants a non-negative integer, got '%s'\n", optarg);
                 return 2;
             }
             have_seed = 1;
             break;
         case 't':
-            if (parse_count(optarg, 60000, &train_limit) != 0) {
+            if (cli_parse_count(optarg, 0, 60000, &train_limit) != 0) {
                 fprintf(stderr, "bench hcsc eval: --train-limit wants 0..60000, got '%s'\n", optarg);
                 return 2;
             }
             have_train_limit = 1;
             break;
         case 'T':
-            if (parse_count(optarg, 10000, &test_limit) != 0) {
+            if (cli_parse_count(optarg, 0, 10000, &test_limit) != 0) {
                 fprintf(stderr, "bench hcsc eval: --test-limit wants 0..10000, got '%s'\n", optarg);
                 return 2;
             }

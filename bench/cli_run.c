@@ -27,17 +27,6 @@ static void run_usage(FILE *stream)
             "Outputs: DIR/results.csv (the results contract), timings.csv, run.json, plan.csv.\n");
 }
 
-static int parse_unsigned(const char *text, unsigned long minimum, unsigned long maximum, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long value = strtoul(text, &end, 10);
-    if (errno || end == text || *end != '\0' || text[0] == '-' || value < minimum || value > maximum)
-        return -1;
-    *out = value;
-    return 0;
-}
-
 /* Progress on stderr: a bar with an ETA on a terminal, one line per cell otherwise. */
 typedef struct {
     int tty;
@@ -80,7 +69,7 @@ int cli_run(int argc, char **argv)
     const char *plugins[64];
     uint64_t seeds[BENCH_MAX_SEEDS];
     char default_out[4096];
-    unsigned long value;
+    unsigned long long value;
     optind = 1;
     int option;
     while ((option = getopt_long(argc, argv, "o:s:j:t:qrpS:P:h", long_options, NULL)) != -1) {
@@ -109,14 +98,14 @@ int cli_run(int argc, char **argv)
             break;
         }
         case 'j':
-            if (parse_unsigned(optarg, 1, 256, &value)) {
+            if (cli_parse_count(optarg, 1, 256, &value)) {
                 fprintf(stderr, "bench run: --jobs %s: expected an integer from 1 to 256\n", optarg);
                 return 2;
             }
             options.jobs = (unsigned)value;
             break;
         case 't':
-            if (parse_unsigned(optarg, 1, 256, &value)) {
+            if (cli_parse_count(optarg, 1, 256, &value)) {
                 fprintf(stderr, "bench run: --threads %s: expected an integer from 1 to 256\n", optarg);
                 return 2;
             }
@@ -132,14 +121,14 @@ int cli_run(int argc, char **argv)
             options.predictions = 1;
             break;
         case 'S': {
-            unsigned long index, count;
+            unsigned long long index, count;
             char *slash = strchr(optarg, '/');
             if (slash == NULL) {
                 fprintf(stderr, "bench run: --shard %s: expected I/N\n", optarg);
                 return 2;
             }
             *slash = '\0';
-            if (parse_unsigned(optarg, 0, 100000, &index) || parse_unsigned(slash + 1, 1, 100000, &count) ||
+            if (cli_parse_count(optarg, 0, 100000, &index) || cli_parse_count(slash + 1, 1, 100000, &count) ||
                 index >= count) {
                 fprintf(stderr, "bench run: --shard: expected I/N with 0 <= I < N\n");
                 return 2;

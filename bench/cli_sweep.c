@@ -23,22 +23,11 @@ typedef struct plan_arguments {
     size_t passed_count;
 } plan_arguments;
 
-static int parse_count(const char *text, unsigned long minimum, unsigned long maximum, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long value = strtoul(text, &end, 10);
-    if (errno || end == text || *end != '\0' || text[0] == '-' || value < minimum || value > maximum)
-        return -1;
-    *out = value;
-    return 0;
-}
-
 /* Handle one plan-shaping option; 1 when handled, 0 when not one, -1 on bad input. */
 static int plan_option(plan_arguments *arguments, const char *command, int option, char *value)
 {
     bench_run_options *options = &arguments->options;
-    unsigned long number;
+    unsigned long long number;
     switch (option) {
     case 's': {
         options->seed_count = 0;
@@ -64,7 +53,7 @@ static int plan_option(plan_arguments *arguments, const char *command, int optio
         return 1;
     }
     case 't':
-        if (parse_count(value, 1, 256, &number)) {
+        if (cli_parse_count(value, 1, 256, &number)) {
             fprintf(stderr, "bench %s: --threads %s: expected an integer from 1 to 256\n", command, value);
             return -1;
         }
@@ -241,7 +230,7 @@ int cli_slurm(int argc, char **argv)
     bench_slurm_options slurm = {0};
     const char *out = NULL;
     int submit = 0;
-    unsigned long number;
+    unsigned long long number;
     optind = 1;
     int option;
     while ((option = getopt_long(argc, argv, "o:s:t:P:p:T:c:m:n:Sh", long_options, NULL)) != -1) {
@@ -264,14 +253,14 @@ int cli_slurm(int argc, char **argv)
             slurm.memory = optarg;
             break;
         case 'c':
-            if (parse_count(optarg, 1, 4096, &number)) {
+            if (cli_parse_count(optarg, 1, 4096, &number)) {
                 fprintf(stderr, "bench slurm: --cpus %s: expected an integer from 1 to 4096\n", optarg);
                 return 2;
             }
             slurm.cpus = (unsigned)number;
             break;
         case 'n':
-            if (parse_count(optarg, 1, 100000, &number)) {
+            if (cli_parse_count(optarg, 1, 100000, &number)) {
                 fprintf(stderr, "bench slurm: --shards %s: expected an integer from 1 to 100000\n", optarg);
                 return 2;
             }

@@ -38,16 +38,6 @@ static void print_progress(void *context, const char *line)
     fprintf(stderr, "bench: %s\n", line);
 }
 
-static int parse_count(const char *text, unsigned long long maximum, unsigned long long *out)
-{
-    char *end;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (end == text || *end != '\0' || text[0] == '-' || value > maximum)
-        return -1;
-    *out = value;
-    return 0;
-}
-
 int cli_tune(int argc, char **argv)
 {
     static const struct option long_options[] = {
@@ -72,7 +62,7 @@ int cli_tune(int argc, char **argv)
         case 'q': options.progress = NULL; break;
         case 'h': tune_usage(stdout); return 0;
         case 'b':
-            if (parse_count(optarg, 1000000, &number) != 0 || number == 0) {
+            if (cli_parse_count(optarg, 0, 1000000, &number) != 0 || number == 0) {
                 fprintf(stderr, "bench: error: --budget %s: expected an integer from 1 to 1000000\n", optarg);
                 return 2;
             }
@@ -86,14 +76,14 @@ int cli_tune(int argc, char **argv)
             options.grid = strcmp(optarg, "grid") == 0;
             break;
         case 'r':
-            if (parse_count(optarg, UINT64_MAX, &number) != 0) {
+            if (cli_parse_count(optarg, 0, UINT64_MAX, &number) != 0) {
                 fprintf(stderr, "bench: error: --seed %s: expected a non-negative integer\n", optarg);
                 return 2;
             }
             options.seed = number;
             break;
         case 't':
-            if (parse_count(optarg, 256, &number) != 0 || number == 0) {
+            if (cli_parse_count(optarg, 0, 256, &number) != 0 || number == 0) {
                 fprintf(stderr, "bench: error: --threads %s: expected an integer from 1 to 256\n", optarg);
                 return 2;
             }

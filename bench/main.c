@@ -1,4 +1,5 @@
 /* The bench program: a table of subcommands; each handler owns its own options. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,18 @@ static void usage(FILE *stream)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(stream, "  %-16s %s\n", commands[i].name, commands[i].summary);
     fprintf(stream, "\n`bench COMMAND --help` describes each command.\n");
+}
+
+int cli_parse_count(const char *text, unsigned long long minimum, unsigned long long maximum,
+                    unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno || end == text || *end != '\0' || text[0] == '-' || value < minimum || value > maximum)
+        return -1;
+    *out = value;
+    return 0;
 }
 
 int cli_report_error(const bench_error *error)
