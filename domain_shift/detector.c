@@ -554,6 +554,66 @@ static double prototype_adversarial(shift_detector *m, const float *z, float *dz
     return loss;
 }
 
+/* Buffers of PSN's category-dependent terms for a batch of 2b images. */
+typedef struct prototype_work {
+    float *probabilities;        /* (2b, classes, cells) class probabilities, detached */
+    float *z, *dz;               /* (2, classes, dim) batch prototypes, source then target */
+    float *sums;                 /* (2, classes) probability mass per class */
+    float *blended, *d_blended;  /* (2, classes, dim) blended running prototypes */
+    float *alpha;                /* (2, classes) blend weights, detached */
+} prototype_work;
+
+/* PSN's category-dependent terms on a batch of 2b images, source first: batch
+ * prototypes of the neck weighted by the detached class probabilities,
+ * L_p of the blended running prototypes (local) and the prototype
+ * discriminator behind the GRL (global2).  Adds dL/dneck into the neck's
+ * d_out and the discriminator's gradients; *l_p = L_p, *l_g2 = 0.1 L_g2.
+ * frozen reuses the probabilities and blend weights already in work: both
+ * are detached, so a finite-difference check must hold them fixed.  The
+ * caller copies work->blended into the running prototypes after a step. */
+static void prototype_terms(shift_detector *m, size_t b, prototype_work *w, int local, int global2, double margin,
+                            double lambda, int frozen, double *l_p, double *l_g2)
+{
+    size_t k = SHIFT_CLASS_COUNT, cells = m->cells, dim = m->layers[NECK_LAYER].out_c, n = 2 * b;
+    if (!frozen) {
+        const float *head = m->layers[OUTPUT_LAYER].act;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < k * cells; j++)
+                w->probabilities[i * k * cells + j] = 1.0f / (1.0f + expf(-head[i * SHIFT_HEAD_CHANNELS * cells + j]));
+    }
+    const float *neck = layer_output(&m->layers[NECK_LAYER]);
+    float *d_neck = m->layers[NECK_LAYER].d_out;
+    shift_prototypes_batch(w->z, w->sums, neck, w->probabilities, b, dim, k, cells);
+    shift_prototypes_batch(w->z + k * dim, w->sums + k, neck + b * dim * cells, w->probabilities + b * k * cells, b,
+                           dim, k, cells);
+    memset(w->dz, 0, 2 * k * dim * sizeof(float));
+    *l_p = 0, *l_g2 = 0;
+    if (local) {
+        if (frozen) {
+            const float *running[2] = {m->running_source, m->running_target};
+            for (size_t c = 0; c < 2 * k; c++)
+                for (size_t j = 0; j < dim; j++)
+                    w->blended[c * dim + j] = (float)((1.0 - w->alpha[c]) * running[c / k][(c % k) * dim + j] +
+                                                      (double)w->alpha[c] * w->z[c * dim + j]);
+        } else {
+            shift_prototypes_blend(w->blended, w->alpha, m->running_source, w->z, k, dim);
+            shift_prototypes_blend(w->blended + k * dim, w->alpha + k, m->running_target, w->z + k * dim, k, dim);
+        }
+        memset(w->d_blended, 0, 2 * k * dim * sizeof(float));
+        *l_p = shift_prototype_loss(w->d_blended, w->d_blended + k * dim, w->blended, w->blended + k * dim, k, dim,
+                                    margin);
+        for (size_t c = 0; c < 2 * k; c++)
+            for (size_t j = 0; j < dim; j++)
+                w->dz[c * dim + j] += w->alpha[c] * w->d_blended[c * dim + j];
+    }
+    if (global2) /* 0.1 L_g2 = 0.05 BCE(source, 1) + 0.05 BCE(target, 0) */
+        *l_g2 = prototype_adversarial(m, w->z, w->dz, 1.0f, 0.05, lambda) +
+                prototype_adversarial(m, w->z + k * dim, w->dz + k * dim, 0.0f, 0.05, lambda);
+    shift_prototypes_batch_backward(d_neck, w->dz, w->sums, w->probabilities, b, dim, k, cells);
+    shift_prototypes_batch_backward(d_neck + b * dim * cells, w->dz + k * dim, w->sums + k,
+                                    w->probabilities + b * k * cells, b, dim, k, cells);
+}
+
 /* ---- Evaluation ------------------------------------------------------------------- */
 
 int shift_detector_adapt_batchnorm(shift_detector *m, const shift_dataset *images, bench_error *error)
@@ -693,6 +753,7 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
         code = BENCH_FAIL(error, BENCH_NO_MEMORY, "training buffers");
         goto done;
     }
+    prototype_work work = {probabilities, z, dz, sums, blended, d_blended, alpha};
     nn_optimizer optimizer = nn_optimizer_adam((float)config->learning_rate, (float)config->weight_decay);
     nn_optimizer disc_optimizer = nn_optimizer_adam((float)config->disc_learning_rate, (float)config->disc_weight_decay);
     report->best_val_map = -1;
@@ -736,36 +797,11 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
         }
         int local = uses_prototypes(method) && warm, global2 = uses_prototype_discriminator(method) && warm;
         if (local || global2) {
-            const float *head = m->layers[OUTPUT_LAYER].act;
-            for (size_t i = 0; i < n; i++)
-                for (size_t j = 0; j < k * cells; j++)
-                    probabilities[i * k * cells + j] = 1.0f / (1.0f + expf(-head[i * SHIFT_HEAD_CHANNELS * cells + j]));
-            const float *neck = layer_output(&m->layers[NECK_LAYER]);
-            float *d_neck = m->layers[NECK_LAYER].d_out;
-            shift_prototypes_batch(z, sums, neck, probabilities, b, dim, k, cells);
-            shift_prototypes_batch(z + k * dim, sums + k, neck + b * dim * cells, probabilities + b * k * cells, b,
-                                   dim, k, cells);
-            memset(dz, 0, 2 * k * dim * sizeof(float));
-            if (local) {
-                shift_prototypes_blend(blended, alpha, m->running_source, z, k, dim);
-                shift_prototypes_blend(blended + k * dim, alpha + k, m->running_target, z + k * dim, k, dim);
-                memset(d_blended, 0, 2 * k * dim * sizeof(float));
-                shift_prototype_loss(d_blended, d_blended + k * dim, blended, blended + k * dim, k, dim,
-                                     config->prototype_margin);
-                for (size_t c = 0; c < 2 * k; c++)
-                    for (size_t j = 0; j < dim; j++)
-                        dz[c * dim + j] += alpha[c] * d_blended[c * dim + j];
-            }
-            if (global2) {
-                prototype_adversarial(m, z, dz, 1.0f, 0.05, config->grl_lambda);
-                prototype_adversarial(m, z + k * dim, dz + k * dim, 0.0f, 0.05, config->grl_lambda);
-            }
-            shift_prototypes_batch_backward(d_neck, dz, sums, probabilities, b, dim, k, cells);
-            shift_prototypes_batch_backward(d_neck + b * dim * cells, dz + k * dim, sums + k,
-                                            probabilities + b * k * cells, b, dim, k, cells);
+            double l_p, l_g2;
+            prototype_terms(m, b, &work, local, global2, config->prototype_margin, config->grl_lambda, 0, &l_p, &l_g2);
             if (local) { /* running prototypes carry no gradient into the next step */
-                memcpy(m->running_source, blended, k * dim * sizeof(float));
-                memcpy(m->running_target, blended + k * dim, k * dim * sizeof(float));
+                memcpy(m->running_source, work.blended, k * dim * sizeof(float));
+                memcpy(m->running_target, work.blended + k * dim, k * dim * sizeof(float));
             }
         }
         backward(m, n, 1);
@@ -812,47 +848,58 @@ typedef struct check_context {
     shift_detector *m;
     batch_targets *t;
     size_t n, b;
-    int adversarial;
+    unsigned terms;              /* SHIFT_CHECK_* */
     float *pixel_targets;
+    prototype_work *work;        /* probabilities and blend weights frozen at the checked point */
     double lambda;
 } check_context;
 
-static void check_losses(check_context *c, double *det, double *g1)
+/* The loss terms at the model's current values (evaluation-mode BN); the
+ * gradients they add are discarded by the callers except in the analytic pass. */
+static void check_losses(check_context *c, int frozen, double *det, double *g1, double *l_p, double *g2)
 {
     forward(c->m, c->n, 0);
     zero_output_gradients(c->m, c->n);
-    *det = detection_loss(c->m, c->t, c->b);
-    *g1 = 0;
-    if (c->adversarial) {
+    *det = c->terms & SHIFT_CHECK_DETECTION ? detection_loss(c->m, c->t, c->b) : 0;
+    *g1 = *l_p = *g2 = 0;
+    if (c->terms & SHIFT_CHECK_PIXEL) {
         double accuracy;
         *g1 = pixel_adversarial(c->m, c->n, c->b, c->lambda, c->pixel_targets, &accuracy);
     }
+    if (c->terms & SHIFT_CHECK_PROTOTYPES)
+        prototype_terms(c->m, c->b, c->work, 1, 1, 1.0, c->lambda, frozen, l_p, g2);
 }
 
+/* What the backbone and heads minimise: the GRL reverses the discriminator terms. */
 static double check_detector_loss(void *context)
 {
     check_context *c = context;
-    double det, g1;
-    check_losses(c, &det, &g1);
-    return det - c->lambda * g1;
+    double det, g1, l_p, g2;
+    check_losses(c, 1, &det, &g1, &l_p, &g2);
+    return det - c->lambda * g1 + l_p - c->lambda * g2;
 }
 
+/* What the discriminators minimise: L_g1 + 0.1 L_g2. */
 static double check_discriminator_loss(void *context)
 {
     check_context *c = context;
-    double det, g1;
-    check_losses(c, &det, &g1);
-    return g1;
+    double det, g1, l_p, g2;
+    check_losses(c, 1, &det, &g1, &l_p, &g2);
+    return g1 + g2;
 }
 
-size_t shift_detector_check_gradients(const shift_dataset *data, int adversarial, uint64_t seed, double atol,
+size_t shift_detector_check_gradients(const shift_dataset *data, unsigned terms, uint64_t seed, double atol,
                                       double rtol, char *report, size_t report_size)
 {
     bench_rng rng;
     bench_rng_derive(&rng, seed, "shift/detector/check");
+    int adversarial = (terms & (SHIFT_CHECK_PIXEL | SHIFT_CHECK_PROTOTYPES)) != 0;
     size_t b = data->count < 2 ? data->count : 2, n = adversarial ? 2 * b : b;
-    if (b == 0 || (adversarial && data->count < 2 * b)) {
-        snprintf(report, report_size, "need at least %zu images", 2 * b);
+    if (terms == 0 || b == 0 || (adversarial && data->count < 2 * b)) {
+        if (terms == 0)
+            snprintf(report, report_size, "no loss terms selected");
+        else
+            snprintf(report, report_size, "need at least %zu images", 2 * b);
         return (size_t)-1;
     }
     shift_detector *m;
@@ -874,12 +921,22 @@ size_t shift_detector_check_gradients(const shift_dataset *data, int adversarial
                 var[k] = 0.5f + bench_rng_uniform_float(&rng);
             }
         }
-    size_t k = SHIFT_CLASS_COUNT, cells = m->cells;
+    size_t k = SHIFT_CLASS_COUNT, cells = m->cells, dim = m->layers[NECK_LAYER].out_c;
+    /* Running prototypes as after some steps (not zero), so the blend weights
+     * (cos + 1)/2 differ per class and the blend's scaling is exercised. */
+    for (size_t i = 0; i < k * dim; i++) {
+        m->running_source[i] = 1.5f * bench_rng_uniform_float(&rng);
+        m->running_target[i] = 1.5f * bench_rng_uniform_float(&rng);
+    }
     batch_targets *t = calloc(1, sizeof *t);
     float *pixel_targets = alloc_floats(n * cells);
     float *analytic = NULL;
+    prototype_work work = {alloc_floats(n * k * cells), alloc_floats(2 * k * dim), alloc_floats(2 * k * dim),
+                           alloc_floats(2 * k),         alloc_floats(2 * k * dim), alloc_floats(2 * k * dim),
+                           alloc_floats(2 * k)};
     size_t failures = 0;
-    if (t == NULL || pixel_targets == NULL) {
+    if (t == NULL || pixel_targets == NULL || !work.probabilities || !work.z || !work.dz || !work.sums ||
+        !work.blended || !work.d_blended || !work.alpha) {
         failures = (size_t)-1;
         goto done;
     }
@@ -902,8 +959,8 @@ size_t shift_detector_check_gradients(const shift_dataset *data, int adversarial
                             data->size, 0);
         t->objects[i] = one.object_count;
     }
-    check_context c = {.m = m, .t = t, .n = n, .b = b, .adversarial = adversarial, .pixel_targets = pixel_targets,
-                       .lambda = 1.0};
+    check_context c = {.m = m, .t = t, .n = n, .b = b, .terms = terms, .pixel_targets = pixel_targets,
+                       .work = &work, .lambda = 1.0};
     /* Move size/offset targets away from the L1 kink at the current prediction,
      * so that a finite-difference step never crosses it. */
     forward(m, n, 0);
@@ -920,12 +977,13 @@ size_t shift_detector_check_gradients(const shift_dataset *data, int adversarial
                         *targets[head_kind] = predicted[head_kind] + 0.3f;
             }
     }
-    /* Analytic gradients: one forward, the loss terms, one backward (evaluation-mode BN). */
+    /* Analytic gradients: one forward, the loss terms as training computes them
+     * (probabilities and blend weights from this point), one backward. */
     nn_params_zero_grad(&m->params);
     if (adversarial)
         nn_params_zero_grad(&m->disc_params);
-    double det, g1;
-    check_losses(&c, &det, &g1);
+    double det, g1, l_p, g2;
+    check_losses(&c, 0, &det, &g1, &l_p, &g2);
     backward(m, n, 0);
     memcpy(analytic, m->params.grads, m->params.total * sizeof(float));
     if (adversarial)
@@ -935,6 +993,7 @@ size_t shift_detector_check_gradients(const shift_dataset *data, int adversarial
      * max-pool kink lies within h of the point and the element is skipped as
      * unverifiable (counted; too many skips is itself a failure). */
     size_t checked = 0, skipped = 0;
+    double largest = 0;
     const float h = 3e-4f;
     for (int pass = 0; pass < (adversarial ? 2 : 1); pass++) {
         nn_params *params = pass == 0 ? &m->params : &m->disc_params;
@@ -943,6 +1002,10 @@ size_t shift_detector_check_gradients(const shift_dataset *data, int adversarial
         for (size_t tensor = 0; tensor < params->tensor_count; tensor++) {
             const nn_tensor_info *info = &params->tensors[tensor];
             if (!info->trainable)
+                continue;
+            /* A discriminator outside the selected terms has no loss to check. */
+            if (pass == 1 && ((!(terms & SHIFT_CHECK_PIXEL) && strncmp(info->name, "pixel", 5) == 0) ||
+                              (!(terms & SHIFT_CHECK_PROTOTYPES) && strncmp(info->name, "proto", 5) == 0)))
                 continue;
             for (int sample = 0; sample < 6; sample++) {
                 size_t element = (size_t)bench_rng_below(&rng, info->count);
@@ -963,6 +1026,8 @@ size_t shift_detector_check_gradients(const shift_dataset *data, int adversarial
                     continue;
                 }
                 double a = grads[info->offset + element];
+                if (fabs(a) > largest)
+                    largest = fabs(a);
                 if (fabs(a - numeric[1]) > atol + rtol * fabs(numeric[1])) {
                     failures++;
                     size_t used = strlen(report);
@@ -980,12 +1045,16 @@ size_t shift_detector_check_gradients(const shift_dataset *data, int adversarial
                  checked);
     }
     if (failures == 0)
-        snprintf(report, report_size, "ok: %zu elements, %zu skipped on kinks (L_det %.4f, L_g1 %.4f)", checked,
-                 skipped, det, g1);
+        snprintf(report, report_size,
+                 "ok: %zu elements, %zu skipped on kinks, largest |gradient| %.3g (L_det %.4f, L_g1 %.4f, L_p %.4g, "
+                 "0.1 L_g2 %.4g)",
+                 checked, skipped, largest, det, g1, l_p, g2);
 done:
     if (t != NULL)
         free(t->heatmap), free(t->logits), free(t->d_logits);
     free(t), free(pixel_targets), free(analytic);
+    free(work.probabilities), free(work.z), free(work.dz), free(work.sums), free(work.blended), free(work.d_blended);
+    free(work.alpha);
     shift_detector_free(m);
     return failures;
 }

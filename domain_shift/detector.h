@@ -120,15 +120,27 @@ void shift_detector_set_state(shift_detector *detector, const float *state);
 /* Multiply-accumulates of one forward pass of one image (for GFLOP/s). */
 double shift_detector_forward_macs(const shift_detector *detector);
 
+/* Loss terms of shift_detector_check_gradients (bit set). */
+typedef enum {
+    SHIFT_CHECK_DETECTION = 1u,  /* L_det */
+    SHIFT_CHECK_PIXEL = 2u,      /* L_g1, the pixel discriminators behind the GRL */
+    SHIFT_CHECK_PROTOTYPES = 4u, /* L_p + 0.1 L_g2, PSN's terms after the warm-up */
+} shift_check_terms;
+
 /* Test support: a tiny model (width 2) on the first images of data, BN in
- * evaluation mode so the loss is smooth; compares the analytic gradient of
- * sampled elements of every parameter tensor with central differences in
- * double of the float forward pass:
- *   detector tensors:      L_det - lambda L_g1 (the GRL reverses L_g1),
- *   discriminator tensors: L_g1          (only when adversarial).
+ * evaluation mode so the loss is smooth, non-zero running prototypes;
+ * compares the analytic gradient of sampled elements of every parameter
+ * tensor with central differences in double of the float forward pass:
+ *   detector tensors:      L_det - lambda L_g1 + L_p - lambda 0.1 L_g2
+ *                          (the GRL reverses the discriminator terms),
+ *   discriminator tensors: L_g1 + 0.1 L_g2,
+ * each term present when selected in terms (SHIFT_CHECK_*).  The class
+ * probabilities weighting the prototypes and the blend weights are detached
+ * in training, so the finite differences hold them at the checked point.
  * Returns the number of elements outside |a - n| <= atol + rtol |n|; report
- * names the worst element.  BENCH_* failures return (size_t)-1. */
-size_t shift_detector_check_gradients(const shift_dataset *data, int adversarial, uint64_t seed, double atol,
+ * names the worst element, or the largest gradient checked.  BENCH_* failures
+ * return (size_t)-1. */
+size_t shift_detector_check_gradients(const shift_dataset *data, unsigned terms, uint64_t seed, double atol,
                                       double rtol, char *report, size_t report_size);
 
 #endif

@@ -250,14 +250,27 @@ static void detector_gradients_through_every_tensor(void **state)
                          BENCH_OK);
     }
     char report[4096];
-    size_t bad = shift_detector_check_gradients(&data, 0, 1, 1e-3, 5e-2, report, sizeof report);
+    size_t bad = shift_detector_check_gradients(&data, SHIFT_CHECK_DETECTION, 1, 1e-3, 5e-2, report, sizeof report);
     if (bad)
         fail_msg("detector: %zu bad elements; %s", bad, report);
     print_message("detector (L_det): %s\n", report);
-    bad = shift_detector_check_gradients(&data, 1, 2, 1e-3, 5e-2, report, sizeof report);
+    bad = shift_detector_check_gradients(&data, SHIFT_CHECK_DETECTION | SHIFT_CHECK_PIXEL, 2, 1e-3, 5e-2, report,
+                                         sizeof report);
     if (bad)
         fail_msg("detector + discriminators: %zu bad elements; %s", bad, report);
     print_message("detector (L_det - L_g1, discriminators L_g1): %s\n", report);
+    /* PSN's whole loss after the warm-up, and its prototype terms alone: their
+     * gradient is much smaller than L_det's, so only the second check would
+     * notice an error on the prototype path into the backbone. */
+    bad = shift_detector_check_gradients(&data, SHIFT_CHECK_DETECTION | SHIFT_CHECK_PIXEL | SHIFT_CHECK_PROTOTYPES, 3,
+                                         1e-3, 5e-2, report, sizeof report);
+    if (bad)
+        fail_msg("PSN total: %zu bad elements; %s", bad, report);
+    print_message("detector (L_det - L_g1 + L_p - 0.1 L_g2, discriminators L_g1 + 0.1 L_g2): %s\n", report);
+    bad = shift_detector_check_gradients(&data, SHIFT_CHECK_PROTOTYPES, 4, 1e-5, 5e-2, report, sizeof report);
+    if (bad)
+        fail_msg("PSN prototype terms: %zu bad elements; %s", bad, report);
+    print_message("detector (L_p - 0.1 L_g2, prototype discriminator 0.1 L_g2): %s\n", report);
     shift_dataset_free(&data);
     free(scene);
 }
