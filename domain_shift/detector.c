@@ -199,7 +199,7 @@ static int create_model(shift_detector **out, size_t image_size, size_t width, s
                 code = add_tensor(&m->params, name, 1, l->out_c, 0, 0, 0, k < 2, handle[k], error);
             }
         }
-        nn_conv2d_dims d = layer_dims(l, 1);
+        nn_conv2d_dims d = layer_dims(l, max_n);
         size_t need = nn_conv2d_workspace(&d);
         if (need > workspace)
             workspace = need;

@@ -130,7 +130,7 @@ int hcsc_activations_create(hcsc_activations *a, const hcsc_encoder_config *conf
         sizes[count++] = plane; /* conv_out */
         sizes[count++] = plane; /* bn_out */
         largest = plane > largest ? plane : largest;
-        nn_conv2d_dims dims = block_conv(config, l, 1);
+        nn_conv2d_dims dims = block_conv(config, l, capacity);
         size_t need = nn_conv2d_workspace(&dims);
         workspace = need > workspace ? need : workspace;
     }

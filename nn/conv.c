@@ -1,6 +1,7 @@
-/* Convolutions as im2col + one GEMM per sample (contracts in nn/layers.h).
- * col is (in_channels·kernel_h·kernel_w, out_h·out_w): row r = (ch, ky, kx),
- * column = output position, so out_sample (O, out_hw) = weight (O, CKK) · col. */
+/* Convolutions as im2col + GEMM over chunks of samples (contracts in nn/layers.h).
+ * col is (in_channels·kernel_h·kernel_w, count·out_h·out_w): row r = (ch, ky, kx),
+ * column = (sample, output position), so product (O, count·out_hw) = weight (O, CKK) · col
+ * and is then scattered back to (count, O, out_hw). */
 #include "nn/layers.h"
 
 #include <string.h>
@@ -59,18 +60,110 @@ static int is_pointwise(const nn_conv2d_dims *dims)
            dims->pad_top == 0 && dims->pad_bottom == 0 && dims->pad_left == 0 && dims->pad_right == 0;
 }
 
-size_t nn_conv2d_workspace(const nn_conv2d_dims *dims)
+/* One GEMM per sample is too narrow on small images (49 columns at 7×7, 196 at
+ * 14×14): OpenBLAS spends its time packing and in edge kernels.  Whole samples
+ * are therefore gathered side by side until a GEMM has about this many columns. */
+#define CONV_COLUMN_BUDGET 4096
+
+static size_t samples_per_chunk(const nn_conv2d_dims *dims, size_t out_hw)
 {
-    return dims->in_channels * dims->kernel_h * dims->kernel_w * nn_conv2d_out_h(dims) * nn_conv2d_out_w(dims);
+    size_t chunk = out_hw == 0 || out_hw >= CONV_COLUMN_BUDGET ? 1 : CONV_COLUMN_BUDGET / out_hw;
+    size_t batch = dims->batch == 0 ? 1 : dims->batch;
+    return chunk < batch ? chunk : batch;
 }
 
-static void im2col(float *col, const float *image, const nn_conv2d_dims *dims, size_t out_h, size_t out_w)
+size_t nn_conv2d_workspace(const nn_conv2d_dims *dims)
+{
+    if (is_pointwise(dims))
+        return 0;
+    size_t out_hw = nn_conv2d_out_h(dims) * nn_conv2d_out_w(dims);
+    size_t ckk = dims->in_channels * dims->kernel_h * dims->kernel_w;
+    return samples_per_chunk(dims, out_hw) * out_hw * (ckk + dims->out_channels);
+}
+
+/* The valid output columns [*first, *last) of kernel column kx for a stride-1
+ * row: those that read inside the image rather than the zero padding. */
+static void valid_columns(size_t *first, size_t *last, long shift, size_t width, size_t out_w)
+{
+    long lo = -shift, hi = (long)width - shift;
+    lo = lo < 0 ? 0 : lo;
+    hi = hi > (long)out_w ? (long)out_w : hi;
+    *first = (size_t)lo;
+    *last = hi < lo ? (size_t)lo : (size_t)hi;
+}
+
+/* Stride 1, no dilation, output as wide as the input ("same" padding, the 3×3
+ * convolutions of the image encoders): each kernel tap's row of col is the
+ * image shifted by (ky − pad_top, kx − pad_left), so it is one block copy plus
+ * zeroed border columns rather than a short copy per image row. */
+static int is_same_unit_stride(const nn_conv2d_dims *dims, size_t out_w)
+{
+    return dims->stride_h == 1 && dims->stride_w == 1 && dilation(dims->dilation_h) == 1 &&
+           dilation(dims->dilation_w) == 1 && out_w == dims->width;
+}
+
+/* The part of one tap's row that reads the image: output rows [*first_row,
+ * *last_row) and, as a flat range of the plane, [*start, *start + *length),
+ * clipped to the plane (what falls outside lies in border columns). */
+typedef struct tap_block {
+    size_t first_row, last_row, first_column, last_column;
+    long source;   /* plane index read by the block's first element */
+    size_t skip_front, length;
+} tap_block;
+
+static tap_block same_tap(const nn_conv2d_dims *dims, size_t ky, size_t kx, size_t out_h, size_t out_w)
+{
+    tap_block t = {0};
+    long shift_y = (long)ky - (long)dims->pad_top, shift_x = (long)kx - (long)dims->pad_left;
+    long first = -shift_y, last = (long)dims->height - shift_y;
+    first = first < 0 ? 0 : first;
+    last = last > (long)out_h ? (long)out_h : last;
+    t.first_row = (size_t)first;
+    t.last_row = last < first ? (size_t)first : (size_t)last;
+    valid_columns(&t.first_column, &t.last_column, shift_x, dims->width, out_w);
+    long start = ((long)t.first_row + shift_y) * (long)out_w + shift_x;
+    long end = start + (long)((t.last_row - t.first_row) * out_w), plane = (long)(dims->height * dims->width);
+    long front = start < 0 ? -start : 0, back = end > plane ? end - plane : 0;
+    t.source = start;
+    t.skip_front = (size_t)front;
+    t.length = end - start > front + back ? (size_t)(end - start - front - back) : 0;
+    return t;
+}
+
+/* Zeroes the border columns (those reading padding) of rows [first_row, last_row). */
+static void zero_border_columns(float *row, const tap_block *t, size_t out_w)
+{
+    for (size_t oy = t->first_row; oy < t->last_row; oy++) {
+        float *line = row + oy * out_w;
+        for (size_t ox = 0; ox < t->first_column; ox++)
+            line[ox] = 0.0f;
+        for (size_t ox = t->last_column; ox < out_w; ox++)
+            line[ox] = 0.0f;
+    }
+}
+
+/* One sample's columns into col, whose rows r = (ch, ky, kx) are `stride` floats
+ * apart (the chunk's width); this sample's out_h·out_w columns start at col. */
+static void im2col(float *col, size_t stride, const float *image, const nn_conv2d_dims *dims, size_t out_h,
+                   size_t out_w)
 {
     size_t dh = dilation(dims->dilation_h), dw = dilation(dims->dilation_w);
-    for (size_t ch = 0; ch < dims->in_channels; ch++)
+    int same = is_same_unit_stride(dims, out_w);
+    for (size_t ch = 0; ch < dims->in_channels; ch++) {
+        const float *plane = image + ch * dims->height * dims->width;
         for (size_t ky = 0; ky < dims->kernel_h; ky++)
             for (size_t kx = 0; kx < dims->kernel_w; kx++) {
-                float *row = col + ((ch * dims->kernel_h + ky) * dims->kernel_w + kx) * out_h * out_w;
+                float *row = col + ((ch * dims->kernel_h + ky) * dims->kernel_w + kx) * stride;
+                if (same) {
+                    tap_block t = same_tap(dims, ky, kx, out_h, out_w);
+                    memset(row, 0, t.first_row * out_w * sizeof(float));
+                    memset(row + t.last_row * out_w, 0, (out_h - t.last_row) * out_w * sizeof(float));
+                    float *block = row + t.first_row * out_w;
+                    memcpy(block + t.skip_front, plane + t.source + (long)t.skip_front, t.length * sizeof(float));
+                    zero_border_columns(row, &t, out_w);
+                    continue;
+                }
+                long shift = (long)(kx * dw) - (long)dims->pad_left;
                 for (size_t oy = 0; oy < out_h; oy++) {
                     long y = (long)(oy * dims->stride_h + ky * dh) - (long)dims->pad_top;
                     float *dst = row + oy * out_w;
@@ -78,65 +171,104 @@ static void im2col(float *col, const float *image, const nn_conv2d_dims *dims, s
                         memset(dst, 0, out_w * sizeof(float));
                         continue;
                     }
-                    const float *src = image + (ch * dims->height + (size_t)y) * dims->width;
+                    const float *src = plane + (size_t)y * dims->width;
                     for (size_t ox = 0; ox < out_w; ox++) {
-                        long x = (long)(ox * dims->stride_w + kx * dw) - (long)dims->pad_left;
+                        long x = (long)(ox * dims->stride_w) + shift;
                         dst[ox] = (x < 0 || x >= (long)dims->width) ? 0.0f : src[x];
                     }
                 }
             }
+    }
 }
 
-static void col2im_add(float *image, const float *col, const nn_conv2d_dims *dims, size_t out_h, size_t out_w)
+/* The adjoint of im2col: adds one sample's column gradients (rows `stride` apart)
+ * into its image.  col is scratch: the "same" path zeroes its border columns so
+ * each tap adds as one contiguous block. */
+static void col2im_add(float *image, float *col, size_t stride, const nn_conv2d_dims *dims, size_t out_h,
+                       size_t out_w)
 {
     size_t dh = dilation(dims->dilation_h), dw = dilation(dims->dilation_w);
-    for (size_t ch = 0; ch < dims->in_channels; ch++)
+    int same = is_same_unit_stride(dims, out_w);
+    for (size_t ch = 0; ch < dims->in_channels; ch++) {
+        float *plane = image + ch * dims->height * dims->width;
         for (size_t ky = 0; ky < dims->kernel_h; ky++)
             for (size_t kx = 0; kx < dims->kernel_w; kx++) {
-                const float *row = col + ((ch * dims->kernel_h + ky) * dims->kernel_w + kx) * out_h * out_w;
+                float *row = col + ((ch * dims->kernel_h + ky) * dims->kernel_w + kx) * stride;
+                if (same) {
+                    tap_block t = same_tap(dims, ky, kx, out_h, out_w);
+                    zero_border_columns(row, &t, out_w);
+                    const float *src = row + t.first_row * out_w + t.skip_front;
+                    float *dst = plane + t.source + (long)t.skip_front;
+                    for (size_t i = 0; i < t.length; i++)
+                        dst[i] += src[i];
+                    continue;
+                }
+                long shift = (long)(kx * dw) - (long)dims->pad_left;
                 for (size_t oy = 0; oy < out_h; oy++) {
                     long y = (long)(oy * dims->stride_h + ky * dh) - (long)dims->pad_top;
                     if (y < 0 || y >= (long)dims->height)
                         continue;
-                    float *dst = image + (ch * dims->height + (size_t)y) * dims->width;
+                    float *dst = plane + (size_t)y * dims->width;
+                    const float *src = row + oy * out_w;
                     for (size_t ox = 0; ox < out_w; ox++) {
-                        long x = (long)(ox * dims->stride_w + kx * dw) - (long)dims->pad_left;
+                        long x = (long)(ox * dims->stride_w) + shift;
                         if (x >= 0 && x < (long)dims->width)
-                            dst[x] += row[oy * out_w + ox];
+                            dst[x] += src[ox];
                     }
                 }
             }
+    }
 }
 
-void nn_conv2d_forward(float *out, float *workspace, const float *in, const float *weight, const float *bias,
-                       const nn_conv2d_dims *dims)
+/* Packs `count` samples' (channels, plane) blocks side by side into a
+ * (channels, count·plane) matrix: sample j at columns [j·plane, (j+1)·plane). */
+static void pack_samples(float *matrix, const float *samples, size_t count, size_t channels, size_t plane)
 {
-    size_t out_h = nn_conv2d_out_h(dims), out_w = nn_conv2d_out_w(dims), out_hw = out_h * out_w;
-    size_t ckk = dims->in_channels * dims->kernel_h * dims->kernel_w;
-    size_t in_size = dims->in_channels * dims->height * dims->width;
+    for (size_t j = 0; j < count; j++)
+        for (size_t ch = 0; ch < channels; ch++)
+            memcpy(matrix + ch * count * plane + j * plane, samples + (j * channels + ch) * plane,
+                   plane * sizeof(float));
+}
+
+/* The inverse of pack_samples. */
+static void unpack_samples(float *samples, const float *matrix, size_t count, size_t channels, size_t plane)
+{
+    for (size_t j = 0; j < count; j++)
+        for (size_t ch = 0; ch < channels; ch++)
+            memcpy(samples + (j * channels + ch) * plane, matrix + ch * count * plane + j * plane,
+                   plane * sizeof(float));
+}
+
+/* The columns of samples [0, count) of `in` into col (ckk, count·out_hw). */
+static void chunk_columns(float *col, const float *in, size_t count, const nn_conv2d_dims *dims, size_t out_h,
+                          size_t out_w)
+{
+    size_t out_hw = out_h * out_w, in_size = dims->in_channels * dims->height * dims->width;
+    for (size_t j = 0; j < count; j++)
+        im2col(col + j * out_hw, count * out_hw, in + j * in_size, dims, out_h, out_w);
+}
+
+/* A pointwise convolution is one GEMM per sample on the input plane itself: no
+ * columns to build, so no workspace. */
+static void pointwise_forward(float *out, const float *in, const float *weight, const float *bias,
+                              const nn_conv2d_dims *dims, size_t out_hw)
+{
+    size_t in_size = dims->in_channels * out_hw;
     for (size_t b = 0; b < dims->batch; b++) {
-        const float *col = in + b * in_size;
-        if (!is_pointwise(dims)) {
-            im2col(workspace, in + b * in_size, dims, out_h, out_w);
-            col = workspace;
-        }
         float *y = out + b * dims->out_channels * out_hw;
         if (bias != NULL)
             for (size_t o = 0; o < dims->out_channels; o++)
                 for (size_t p = 0; p < out_hw; p++)
                     y[o * out_hw + p] = bias[o];
-        nn_gemm(0, 0, dims->out_channels, out_hw, ckk, 1.0f, weight, ckk, col, out_hw, bias != NULL ? 1.0f : 0.0f,
-                y, out_hw);
+        nn_gemm(0, 0, dims->out_channels, out_hw, dims->in_channels, 1.0f, weight, dims->in_channels, in + b * in_size,
+                out_hw, bias != NULL ? 1.0f : 0.0f, y, out_hw);
     }
 }
 
-void nn_conv2d_backward(float *din, float *dweight, float *dbias, float *workspace, const float *dout,
-                        const float *in, const float *weight, const nn_conv2d_dims *dims)
+static void pointwise_backward(float *din, float *dweight, float *dbias, const float *dout, const float *in,
+                               const float *weight, const nn_conv2d_dims *dims, size_t out_hw)
 {
-    size_t out_h = nn_conv2d_out_h(dims), out_w = nn_conv2d_out_w(dims), out_hw = out_h * out_w;
-    size_t ckk = dims->in_channels * dims->kernel_h * dims->kernel_w;
-    size_t in_size = dims->in_channels * dims->height * dims->width;
-    int pointwise = is_pointwise(dims);
+    size_t in_size = dims->in_channels * out_hw;
     for (size_t b = 0; b < dims->batch; b++) {
         const float *dy = dout + b * dims->out_channels * out_hw;
         if (dbias != NULL)
@@ -146,23 +278,69 @@ void nn_conv2d_backward(float *din, float *dweight, float *dbias, float *workspa
                     sum += dy[o * out_hw + p];
                 dbias[o] += sum;
             }
-        if (dweight != NULL) {
-            const float *col = in + b * in_size;
-            if (!pointwise) {
-                im2col(workspace, in + b * in_size, dims, out_h, out_w);
-                col = workspace;
+        if (dweight != NULL)
+            nn_gemm(0, 1, dims->out_channels, dims->in_channels, out_hw, 1.0f, dy, out_hw, in + b * in_size, out_hw,
+                    1.0f, dweight, dims->in_channels);
+        if (din != NULL)
+            nn_gemm(1, 0, dims->in_channels, out_hw, dims->out_channels, 1.0f, weight, dims->in_channels, dy, out_hw,
+                    1.0f, din + b * in_size, out_hw);
+    }
+}
+
+void nn_conv2d_forward(float *out, float *workspace, const float *in, const float *weight, const float *bias,
+                       const nn_conv2d_dims *dims)
+{
+    size_t out_h = nn_conv2d_out_h(dims), out_w = nn_conv2d_out_w(dims), out_hw = out_h * out_w;
+    size_t ckk = dims->in_channels * dims->kernel_h * dims->kernel_w;
+    size_t in_size = dims->in_channels * dims->height * dims->width, out_size = dims->out_channels * out_hw;
+    if (is_pointwise(dims)) {
+        pointwise_forward(out, in, weight, bias, dims, out_hw);
+        return;
+    }
+    size_t chunk = samples_per_chunk(dims, out_hw);
+    float *col = workspace, *product = workspace + chunk * out_hw * ckk;
+    for (size_t b = 0; b < dims->batch; b += chunk) {
+        size_t count = dims->batch - b < chunk ? dims->batch - b : chunk, width = count * out_hw;
+        chunk_columns(col, in + b * in_size, count, dims, out_h, out_w);
+        nn_gemm(0, 0, dims->out_channels, width, ckk, 1.0f, weight, ckk, col, width, 0.0f, product, width);
+        if (bias != NULL)
+            for (size_t o = 0; o < dims->out_channels; o++)
+                for (size_t p = 0; p < width; p++)
+                    product[o * width + p] += bias[o];
+        unpack_samples(out + b * out_size, product, count, dims->out_channels, out_hw);
+    }
+}
+
+void nn_conv2d_backward(float *din, float *dweight, float *dbias, float *workspace, const float *dout,
+                        const float *in, const float *weight, const nn_conv2d_dims *dims)
+{
+    size_t out_h = nn_conv2d_out_h(dims), out_w = nn_conv2d_out_w(dims), out_hw = out_h * out_w;
+    size_t ckk = dims->in_channels * dims->kernel_h * dims->kernel_w;
+    size_t in_size = dims->in_channels * dims->height * dims->width, out_size = dims->out_channels * out_hw;
+    if (is_pointwise(dims)) {
+        pointwise_backward(din, dweight, dbias, dout, in, weight, dims, out_hw);
+        return;
+    }
+    size_t chunk = samples_per_chunk(dims, out_hw);
+    float *col = workspace, *dy = workspace + chunk * out_hw * ckk;
+    for (size_t b = 0; b < dims->batch; b += chunk) {
+        size_t count = dims->batch - b < chunk ? dims->batch - b : chunk, width = count * out_hw;
+        pack_samples(dy, dout + b * out_size, count, dims->out_channels, out_hw);
+        if (dbias != NULL)
+            for (size_t o = 0; o < dims->out_channels; o++) {
+                float sum = 0.0f;
+                for (size_t p = 0; p < width; p++)
+                    sum += dy[o * width + p];
+                dbias[o] += sum;
             }
-            nn_gemm(0, 1, dims->out_channels, ckk, out_hw, 1.0f, dy, out_hw, col, out_hw, 1.0f, dweight, ckk);
+        if (dweight != NULL) {
+            chunk_columns(col, in + b * in_size, count, dims, out_h, out_w);
+            nn_gemm(0, 1, dims->out_channels, ckk, width, 1.0f, dy, width, col, width, 1.0f, dweight, ckk);
         }
         if (din != NULL) {
-            if (pointwise) {
-                nn_gemm(1, 0, ckk, out_hw, dims->out_channels, 1.0f, weight, ckk, dy, out_hw, 1.0f,
-                        din + b * in_size, out_hw);
-            } else {
-                nn_gemm(1, 0, ckk, out_hw, dims->out_channels, 1.0f, weight, ckk, dy, out_hw, 0.0f, workspace,
-                        out_hw);
-                col2im_add(din + b * in_size, workspace, dims, out_h, out_w);
-            }
+            nn_gemm(1, 0, ckk, width, dims->out_channels, 1.0f, weight, ckk, dy, width, 0.0f, col, width);
+            for (size_t j = 0; j < count; j++)
+                col2im_add(din + (b + j) * in_size, col + j * out_hw, width, dims, out_h, out_w);
         }
     }
 }

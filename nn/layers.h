@@ -65,8 +65,9 @@ void nn_batchnorm_backward(float *din, float *dweight, float *dbias, const float
  * in (batch, in_channels, height, width); weight (out_channels, in_channels,
  * kernel_h, kernel_w); bias (out_channels) or NULL; out (batch, out_channels,
  * out_h, out_w) with out_h = (height + pad_top + pad_bottom - dilation_h·(kernel_h-1) - 1)
- * / stride_h + 1 (likewise out_w).  workspace: nn_conv2d_workspace floats, owned
- * by the caller (reused between calls; contents are scratch). */
+ * / stride_h + 1 (likewise out_w).  workspace: nn_conv2d_workspace(dims) floats, owned
+ * by the caller (reused between calls; contents are scratch); it grows with dims->batch
+ * up to a cap, so size it with the largest batch the buffer will serve. */
 typedef struct nn_conv2d_dims {
     size_t batch, in_channels, out_channels, height, width;
     size_t kernel_h, kernel_w, stride_h, stride_w;
