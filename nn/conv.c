@@ -130,16 +130,17 @@ static tap_block same_tap(const nn_conv2d_dims *dims, size_t ky, size_t kx, size
     return t;
 }
 
-/* Zeroes the border columns (those reading padding) of rows [first_row, last_row). */
+/* Zeroes the border columns (those reading padding) of rows [first_row,
+ * last_row).  Column-wise on purpose: there are one or two per row, and a
+ * row-wise loop becomes a memset call per row. */
 static void zero_border_columns(float *row, const tap_block *t, size_t out_w)
 {
-    for (size_t oy = t->first_row; oy < t->last_row; oy++) {
-        float *line = row + oy * out_w;
-        for (size_t ox = 0; ox < t->first_column; ox++)
-            line[ox] = 0.0f;
-        for (size_t ox = t->last_column; ox < out_w; ox++)
-            line[ox] = 0.0f;
-    }
+    for (size_t ox = 0; ox < t->first_column; ox++)
+        for (size_t oy = t->first_row; oy < t->last_row; oy++)
+            row[oy * out_w + ox] = 0.0f;
+    for (size_t ox = t->last_column; ox < out_w; ox++)
+        for (size_t oy = t->first_row; oy < t->last_row; oy++)
+            row[oy * out_w + ox] = 0.0f;
 }
 
 /* One sample's columns into col, whose rows r = (ch, ky, kx) are `stride` floats

@@ -5,11 +5,7 @@
  * 60000/batch steps; the clustering of 60000 images (prototype methods) is timed
  * apart.  Times are process CPU seconds / threads: on a shared machine wall time
  * measures the neighbours.  Compare with perf/hcsc_torch_epoch.py (same encoder and
- * step in PyTorch).  Build (until the Makefile has a perf rule):
- *   make BUILD=build build/lib/libbench_hcsc.a build/lib/libbench_nn.a build/lib/libbench_common.a
- *   cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -I. $(pkg-config --cflags openblas) -o build/hcsc_epoch \
- *      perf/hcsc_epoch.c build/lib/libbench_hcsc.a build/lib/libbench_nn.a build/lib/libbench_common.a \
- *      $(pkg-config --libs openblas) -lm -lpthread */
+ * step in PyTorch); perf/hcsc_epoch.sh runs both and prints medians and the ratio. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,8 +5,15 @@ message) when torch is not installed.  Usage:
     python3 perf/hcsc_torch_epoch.py [steps=20] [batch=256] [channels=32,64,128] [threads=1]
 Prints CPU seconds per step and the extrapolated seconds per 60000-image epoch,
 measured like the C program (process CPU time / threads)."""
+import os
 import sys
 import time
+
+# The thread pools start with torch: fix their size first, or "1 thread" runs
+# intra-op work on every core and process CPU time counts all of them.
+_threads = sys.argv[4] if len(sys.argv) > 4 else "1"
+for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_variable, _threads)
 
 try:
     import torch
