@@ -81,25 +81,26 @@ size_t nn_conv2d_workspace(const nn_conv2d_dims *dims)
     return samples_per_chunk(dims, out_hw) * out_hw * (ckk + dims->out_channels);
 }
 
-/* The valid output columns [*first, *last) of kernel column kx for a stride-1
- * row: those that read inside the image rather than the zero padding. */
-static void valid_columns(size_t *first, size_t *last, long shift, size_t width, size_t out_w)
+/* The output columns [*first, *last) whose input column ox·stride + shift lies
+ * inside the image rather than in the zero padding. */
+static void valid_columns(size_t *first, size_t *last, long shift, size_t stride, size_t width, size_t out_w)
 {
-    long lo = -shift, hi = (long)width - shift;
-    lo = lo < 0 ? 0 : lo;
+    long s = (long)stride;
+    long lo = shift < 0 ? (-shift + s - 1) / s : 0;
+    long hi = (long)width - shift <= 0 ? 0 : ((long)width - shift + s - 1) / s;
     hi = hi > (long)out_w ? (long)out_w : hi;
     *first = (size_t)lo;
     *last = hi < lo ? (size_t)lo : (size_t)hi;
 }
 
-/* Stride 1, no dilation, output as wide as the input ("same" padding, the 3×3
- * convolutions of the image encoders): each kernel tap's row of col is the
- * image shifted by (ky − pad_top, kx − pad_left), so it is one block copy plus
- * zeroed border columns rather than a short copy per image row. */
+/* Stride 1 and output as wide as the input ("same" padding, as in the image
+ * encoders' 3×3 and the detector's dilated convolutions): each kernel tap's row
+ * of col is the image shifted by (ky·dilation − pad_top, kx·dilation − pad_left),
+ * so it is one block copy plus zeroed border columns rather than a short copy
+ * per image row. */
 static int is_same_unit_stride(const nn_conv2d_dims *dims, size_t out_w)
 {
-    return dims->stride_h == 1 && dims->stride_w == 1 && dilation(dims->dilation_h) == 1 &&
-           dilation(dims->dilation_w) == 1 && out_w == dims->width;
+    return dims->stride_h == 1 && dims->stride_w == 1 && out_w == dims->width;
 }
 
 /* The part of one tap's row that reads the image: output rows [*first_row,
@@ -114,13 +115,14 @@ typedef struct tap_block {
 static tap_block same_tap(const nn_conv2d_dims *dims, size_t ky, size_t kx, size_t out_h, size_t out_w)
 {
     tap_block t = {0};
-    long shift_y = (long)ky - (long)dims->pad_top, shift_x = (long)kx - (long)dims->pad_left;
+    long shift_y = (long)(ky * dilation(dims->dilation_h)) - (long)dims->pad_top;
+    long shift_x = (long)(kx * dilation(dims->dilation_w)) - (long)dims->pad_left;
     long first = -shift_y, last = (long)dims->height - shift_y;
     first = first < 0 ? 0 : first;
     last = last > (long)out_h ? (long)out_h : last;
     t.first_row = (size_t)first;
     t.last_row = last < first ? (size_t)first : (size_t)last;
-    valid_columns(&t.first_column, &t.last_column, shift_x, dims->width, out_w);
+    valid_columns(&t.first_column, &t.last_column, shift_x, 1, dims->width, out_w);
     long start = ((long)t.first_row + shift_y) * (long)out_w + shift_x;
     long end = start + (long)((t.last_row - t.first_row) * out_w), plane = (long)(dims->height * dims->width);
     long front = start < 0 ? -start : 0, back = end > plane ? end - plane : 0;
@@ -160,11 +162,13 @@ static void im2col(float *col, size_t stride, const float *image, const nn_conv2
                     memset(row, 0, t.first_row * out_w * sizeof(float));
                     memset(row + t.last_row * out_w, 0, (out_h - t.last_row) * out_w * sizeof(float));
                     float *block = row + t.first_row * out_w;
-                    memcpy(block + t.skip_front, plane + t.source + (long)t.skip_front, t.length * sizeof(float));
+                    memcpy(block + t.skip_front, plane + (t.source + (long)t.skip_front), t.length * sizeof(float));
                     zero_border_columns(row, &t, out_w);
                     continue;
                 }
                 long shift = (long)(kx * dw) - (long)dims->pad_left;
+                size_t first = 0, last = 0, step = dims->stride_w;
+                valid_columns(&first, &last, shift, step, dims->width, out_w);
                 for (size_t oy = 0; oy < out_h; oy++) {
                     long y = (long)(oy * dims->stride_h + ky * dh) - (long)dims->pad_top;
                     float *dst = row + oy * out_w;
@@ -173,10 +177,12 @@ static void im2col(float *col, size_t stride, const float *image, const nn_conv2
                         continue;
                     }
                     const float *src = plane + (size_t)y * dims->width;
-                    for (size_t ox = 0; ox < out_w; ox++) {
-                        long x = (long)(ox * dims->stride_w) + shift;
-                        dst[ox] = (x < 0 || x >= (long)dims->width) ? 0.0f : src[x];
-                    }
+                    for (size_t ox = 0; ox < first; ox++)
+                        dst[ox] = 0.0f;
+                    for (size_t ox = first; ox < last; ox++)
+                        dst[ox] = src[(long)(ox * step) + shift];
+                    for (size_t ox = last; ox < out_w; ox++)
+                        dst[ox] = 0.0f;
                 }
             }
     }
@@ -199,23 +205,22 @@ static void col2im_add(float *image, float *col, size_t stride, const nn_conv2d_
                     tap_block t = same_tap(dims, ky, kx, out_h, out_w);
                     zero_border_columns(row, &t, out_w);
                     const float *src = row + t.first_row * out_w + t.skip_front;
-                    float *dst = plane + t.source + (long)t.skip_front;
+                    float *dst = plane + (t.source + (long)t.skip_front);
                     for (size_t i = 0; i < t.length; i++)
                         dst[i] += src[i];
                     continue;
                 }
                 long shift = (long)(kx * dw) - (long)dims->pad_left;
+                size_t first = 0, last = 0, step = dims->stride_w;
+                valid_columns(&first, &last, shift, step, dims->width, out_w);
                 for (size_t oy = 0; oy < out_h; oy++) {
                     long y = (long)(oy * dims->stride_h + ky * dh) - (long)dims->pad_top;
                     if (y < 0 || y >= (long)dims->height)
                         continue;
                     float *dst = plane + (size_t)y * dims->width;
                     const float *src = row + oy * out_w;
-                    for (size_t ox = 0; ox < out_w; ox++) {
-                        long x = (long)(ox * dims->stride_w) + shift;
-                        if (x >= 0 && x < (long)dims->width)
-                            dst[x] += src[ox];
-                    }
+                    for (size_t ox = first; ox < last; ox++)
+                        dst[(long)(ox * step) + shift] += src[ox];
                 }
             }
     }

@@ -119,6 +119,10 @@ static void convolutions_over_chunks_match_the_direct_sum(void **unused)
     check_conv_against_direct("same 5x5 pad 2", nn_conv2d_make(3, 2, 2, 7, 6, 5, 1, 2), 3);
     check_conv_against_direct("stride 2, general path", nn_conv2d_make(70, 2, 3, 9, 9, 3, 2, 1), 4);
     check_conv_against_direct("pointwise", nn_conv2d_make(3, 4, 5, 3, 5, 1, 1, 0), 5);
+    nn_conv2d_dims dilated_same = nn_conv2d_make(3, 2, 3, 9, 7, 3, 1, 2);
+    dilated_same.dilation_h = dilated_same.dilation_w = 2; /* the detector's context layers */
+    check_conv_against_direct("same 3x3 dilation 2", dilated_same, 7);
+    check_conv_against_direct("stride 3, pad 2", nn_conv2d_make(2, 2, 2, 10, 11, 4, 3, 2), 8);
     nn_conv2d_dims dilated = nn_conv1d_make(4, 2, 3, 11, 3, 1, 0, 2, 1);
     check_conv_against_direct("causal dilated 1-d", dilated, 6);
 }
