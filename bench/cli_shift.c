@@ -3,7 +3,7 @@
  *   bench shift generate --out DIR --seed S --scenes N [--devices D1,D2,D3] [--size 96]
  *   bench shift show --out DIR [--seed S] [--scene I] [--size 96] [--zoom 3]
  *   bench shift devices
- *   bench shift run CONFIG --out DIR
+ *   bench shift run CONFIG --out DIR [--jobs N] [--resume] [--quiet]
  */
 #include <getopt.h>
 #include <errno.h>
@@ -255,34 +255,58 @@ static void progress_message(void *data, const char *line)
     fprintf(stderr, "bench shift: %s\n", line);
 }
 
+static void shift_run_usage(FILE *stream)
+{
+    fprintf(stream,
+            "usage: bench shift run CONFIG --out DIR [--jobs N] [--resume] [--quiet]\n"
+            "trains and evaluates the X-ray transfer table; writes DIR/results.csv, timings.csv, run.json.\n"
+            "Each trained model is a unit recorded in DIR/units/<id>.json as it finishes.\n"
+            "  --jobs N   run N units at once in worker processes (default: [run] jobs, else 1)\n"
+            "  --resume   keep the units DIR/units already holds and run only the rest (failed ones again);\n"
+            "             without it every unit is recomputed. results.csv is the same either way.\n"
+            "exit status 1 when a unit failed (its rows have status error).\n");
+}
+
 static int shift_run_command(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"out", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
+        {"resume", no_argument, NULL, 'r'},    {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
     const char *out_dir = NULL;
-    int quiet = !isatty(STDERR_FILENO), option;
+    unsigned long long jobs = 0;
+    int resume = 0, quiet = 0, option;
     optind = 1;
     while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (option) {
         case 'o': out_dir = optarg; break;
+        case 'j':
+            if (cli_parse_count(optarg, 1, 64, &jobs) != 0) {
+                fprintf(stderr, "bench shift run: --jobs wants an integer in 1..64, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'r': resume = 1; break;
         case 'q': quiet = 1; break;
-        case 'h':
-            printf("usage: bench shift run CONFIG --out DIR [--quiet]\n"
-                   "trains and evaluates the X-ray transfer table; writes DIR/results.csv, timings.csv, run.json\n");
-            return 0;
-        default: return 2;
+        case 'h': shift_run_usage(stdout); return 0;
+        default: shift_run_usage(stderr); return 2;
         }
     }
     if (optind != argc - 1 || out_dir == NULL) {
-        fprintf(stderr, "usage: bench shift run CONFIG --out DIR [--quiet]\n");
+        shift_run_usage(stderr);
         return 2;
     }
+    int tty = !quiet && isatty(STDERR_FILENO);
+    shift_run_options run_options = {.jobs = (unsigned)jobs, .resume = resume, .progress = tty ? progress_message : NULL};
+    shift_run_summary summary;
     bench_error error = {0};
-    if (shift_run_config(argv[optind], out_dir, quiet ? NULL : progress_message, NULL, &error) != BENCH_OK)
+    if (shift_run_config(argv[optind], out_dir, &run_options, &summary, &error) != BENCH_OK)
         return cli_report_error(&error);
-    return 0;
+    if (tty || summary.failed > 0)
+        fprintf(stderr, "bench shift: %zu units (%zu kept from before), %zu failed; results in %s/results.csv\n",
+                summary.units, summary.reused, summary.failed, out_dir);
+    return summary.failed > 0 ? 1 : 0;
 }
 
 typedef struct shift_subcommand {

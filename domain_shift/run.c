@@ -7,7 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "bench/config.h"
 #include "bench/rng.h"
@@ -88,7 +92,8 @@ typedef struct run_plan {
     size_t ablation_seed_count;
     int pair_source[MAX_PAIRS], pair_target[MAX_PAIRS]; /* indices into devices */
     size_t pair_count;
-    uint64_t fingerprint; /* hash of everything that changes results */
+    uint64_t fingerprint; /* hash of everything that changes results (cell ids) */
+    unsigned jobs;        /* [run] jobs: worker processes (changes no number) */
 } run_plan;
 
 static int entry_error(const bench_config *config, const bench_config_entry *entry, bench_error *error,
@@ -174,6 +179,7 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
     for (int m = 0; m < SHIFT_METHOD_COUNT; m++)
         plan->method_enabled[m] = 1;
     plan->seeds[0] = 1, plan->seed_count = 1;
+    plan->jobs = 1;
     plan->ablation_seed_count = 0; /* default: same seeds as the main methods */
     int explicit_warmup = 0, explicit_eval = 0;
     const char *pairs_text = "all";
@@ -282,6 +288,9 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
                 code = parse_seed_list(config, entry, plan->seeds, &plan->seed_count, error);
             } else if (!strcmp(kind, "run") && !strcmp(key, "ablation_seeds")) {
                 code = parse_seed_list(config, entry, plan->ablation_seeds, &plan->ablation_seed_count, error);
+            } else if (!strcmp(kind, "run") && !strcmp(key, "jobs")) {
+                code = parse_unsigned(config, entry, 1, 64, &u, error);
+                plan->jobs = (unsigned)u;
             } else if (!strcmp(kind, "run") && !strcmp(key, "pairs")) {
                 pairs_text = entry->value;
                 pairs_line = entry->line;
@@ -351,22 +360,24 @@ static const int row_order[SHIFT_METHOD_COUNT] = {
 };
 
 typedef struct model_result {
-    int done, failed;
-    char message[256];
+    int done;
     shift_cell_result result;
 } model_result;
+
+/* FNV-1a barely changes when only the last character does (seed 1, 2, 3): a
+ * splitmix64 finaliser spreads the ids apart. */
+static uint64_t spread(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
 
 static void cell_id(char out[17], const run_plan *plan, const char *dataset, const char *method, uint64_t seed)
 {
     char text[256];
     int length = snprintf(text, sizeof text, "detect|%s|%s|%s|%" PRIu64, dataset, plan->protocol, method, seed);
-    /* FNV-1a barely changes when only the last character does (seed 1, 2, 3):
-     * a splitmix64 finaliser spreads the ids apart. */
-    uint64_t z = bench_hash64(text, (size_t)length, plan->fingerprint);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    snprintf(out, 17, "%016" PRIx64, z);
+    snprintf(out, 17, "%016" PRIx64, spread(bench_hash64(text, (size_t)length, plan->fingerprint)));
 }
 
 static int seed_used(const run_plan *plan, shift_method method, uint64_t seed)
@@ -380,243 +391,619 @@ static int seed_used(const run_plan *plan, shift_method method, uint64_t seed)
     return 0;
 }
 
-int shift_run_config(const char *config_path, const char *out_dir, void (*progress)(void *data, const char *line),
-                     void *progress_data, bench_error *error)
+/* ---- training units -------------------------------------------------------------------
+ * The table splits into units, one trained model each: a supervised model per
+ * (device, seed), which gives the source_only, source_only_target_bn and oracle
+ * rows, and a model per (PSN variant, pair, seed).  A unit writes its numbers to
+ * OUT/units/<id>.json (temp file + rename), so units can run in forked workers
+ * and a later session can resume; the merge reads them back in plan order. */
+
+typedef struct run_unit {
+    int supervised;      /* 1: per-device model; 0: a PSN variant on one pair */
+    size_t device;       /* supervised: index into plan->devices */
+    size_t pair;         /* adaptive: index into plan->pair_source/target */
+    shift_method method; /* adaptive */
+    uint64_t seed;
+    char id[17];
+} run_unit;
+
+typedef enum { UNIT_MISSING, UNIT_OK, UNIT_FAILED } unit_state;
+
+typedef struct unit_evaluation {
+    int present;
+    shift_cell_result result; /* ap, mean_ap, inference speed; train comes from the unit */
+} unit_evaluation;
+
+typedef struct unit_outcome {
+    unit_state state;
+    char message[1024];                         /* why it failed */
+    shift_train_report train;
+    unit_evaluation plain[SHIFT_MAX_DEVICES];   /* supervised: tested on device t */
+    unit_evaluation adapted[SHIFT_MAX_DEVICES]; /* supervised: BN statistics of t's training images, tested on t */
+    unit_evaluation cell;                       /* adaptive: tested on the pair's target */
+} unit_outcome;
+
+/* Today's rule for training a per-device model: some pair has d as source
+ * (source_only or its AdaBN variant) or as target (oracle) for this seed. */
+static int supervised_needed(const run_plan *plan, size_t d, uint64_t seed)
 {
-    bench_config *config = NULL;
-    int code = bench_config_load(&config, config_path, error);
-    if (code != BENCH_OK)
-        return code;
-    run_plan *plan = calloc(1, sizeof *plan);
-    if (plan == NULL) {
-        bench_config_free(config);
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "plan");
-    }
-    code = read_plan(config, out_dir, plan, error);
-    bench_config_free(config);
-    if (code == BENCH_OK)
-        code = shift_make_directories(out_dir, error);
-    char path[4200];
-    if (code == BENCH_OK && plan->generate) {
-        snprintf(path, sizeof path, "%s/benchmark.ini", plan->data_dir);
-        struct stat info;
-        if (stat(path, &info) != 0) { /* generate once; an existing benchmark is reused */
-            shift_generate_options o = {.out_dir = plan->data_dir, .seed = plan->data_seed, .scenes = plan->scenes,
-                                        .size = plan->size, .device_count = plan->device_count};
-            memcpy(o.devices, plan->devices, sizeof o.devices);
-            if (progress != NULL)
-                progress(progress_data, "generating the benchmark");
-            code = shift_generate(&o, error);
+    int needed = 0;
+    for (size_t p = 0; p < plan->pair_count; p++)
+        needed |= ((plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY] ||
+                    plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY_TARGET_BN]) &&
+                   plan->pair_source[p] == (int)d && seed_used(plan, SHIFT_METHOD_SOURCE_ONLY, seed)) ||
+                  (plan->method_enabled[SHIFT_METHOD_ORACLE] && plan->pair_target[p] == (int)d &&
+                   seed_used(plan, SHIFT_METHOD_ORACLE, seed));
+    return needed;
+}
+
+/* Everything that changes a unit's numbers apart from what the unit is: the data
+ * (generated: seed, scenes, size, devices and every knob of theirs; else the
+ * directory), protocol, AP mode, the training recipe and the BLAS threads. */
+static uint64_t recipe_hash(const run_plan *plan)
+{
+    char text[8192];
+    int length = snprintf(
+        text, sizeof text,
+        "shift-unit/1|data=%s|seed=%" PRIu64 "|scenes=%zu|size=%d|protocol=%s|ap=%s|steps=%zu|batch=%zu|width=%zu|"
+        "warmup=%zu|eval=%zu|lr=%.17g|wd=%.17g|dlr=%.17g|dwd=%.17g|grl=%.17g|margin=%.17g|top_k=%zu|flip=%d|"
+        "threads=%u|image=%d",
+        plan->generate ? "generated" : plan->data_dir, plan->data_seed, plan->scenes, plan->size, plan->protocol,
+        shift_ap_mode_name(plan->mode), plan->train.steps, plan->train.batch, plan->train.width, plan->train.warmup,
+        plan->train.eval_every, plan->train.learning_rate, plan->train.weight_decay, plan->train.disc_learning_rate,
+        plan->train.disc_weight_decay, plan->train.grl_lambda, plan->train.prototype_margin, plan->train.top_k,
+        plan->train.flip, plan->train.threads, plan->train.image_size);
+    uint64_t hash = bench_hash64(text, length < (int)sizeof text ? (size_t)length : sizeof text - 1, 0);
+    size_t knob_count;
+    const shift_knob_range *knobs = shift_knob_ranges(&knob_count);
+    for (size_t d = 0; d < plan->device_count; d++) {
+        length = snprintf(text, sizeof text, "|device=%s", plan->devices[d]->name);
+        hash = bench_hash64(text, (size_t)length, hash);
+        for (size_t k = 0; k < knob_count; k++) {
+            double value;
+            memcpy(&value, (const char *)plan->devices[d] + knobs[k].offset, sizeof value);
+            length = snprintf(text, sizeof text, "|%s=%.17g", knobs[k].name, value);
+            hash = bench_hash64(text, (size_t)length, hash);
         }
     }
-    /* Results of trained models, indexed [method][pair][seed]; source_only and
-     * oracle come from per-device models [device][seed] evaluated per target. */
-    size_t seeds_total = plan->seed_count + plan->ablation_seed_count;
-    uint64_t all_seeds[2 * MAX_SEEDS];
-    size_t all_seed_count = 0;
-    for (size_t i = 0; i < seeds_total; i++) {
-        uint64_t seed = i < plan->seed_count ? plan->seeds[i] : plan->ablation_seeds[i - plan->seed_count];
-        int seen = 0;
-        for (size_t j = 0; j < all_seed_count; j++)
-            seen |= all_seeds[j] == seed;
-        if (!seen)
-            all_seeds[all_seed_count++] = seed;
+    return hash;
+}
+
+static void unit_name(const run_plan *plan, const run_unit *unit, char *out, size_t size)
+{
+    if (unit->supervised)
+        snprintf(out, size, "%s seed %" PRIu64, plan->devices[unit->device]->name, unit->seed);
+    else
+        snprintf(out, size, "%s %s_to_%s seed %" PRIu64, shift_method_name(unit->method),
+                 plan->devices[plan->pair_source[unit->pair]]->name, plan->devices[plan->pair_target[unit->pair]]->name,
+                 unit->seed);
+}
+
+/* The plan's units in the order they run and merge: per seed, the per-device
+ * models, then every pair's PSN variants.  *units is malloc'ed; the caller frees. */
+static int plan_units(const run_plan *plan, const uint64_t *all_seeds, size_t all_seed_count, run_unit **units,
+                      size_t *count, bench_error *error)
+{
+    size_t capacity = all_seed_count * (plan->device_count + plan->pair_count * 3) + 1;
+    run_unit *list = calloc(capacity, sizeof *list);
+    if (list == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "%zu training units", capacity);
+    uint64_t recipe = recipe_hash(plan);
+    size_t n = 0;
+    for (size_t si = 0; si < all_seed_count; si++) {
+        uint64_t seed = all_seeds[si];
+        for (size_t d = 0; d < plan->device_count; d++)
+            if (supervised_needed(plan, d, seed))
+                list[n++] = (run_unit){.supervised = 1, .device = d, .seed = seed};
+        for (size_t p = 0; p < plan->pair_count; p++)
+            for (int method = SHIFT_METHOD_PSN; method <= SHIFT_METHOD_PSN_LOCAL_ONLY; method++)
+                if (plan->method_enabled[method] && seed_used(plan, (shift_method)method, seed))
+                    list[n++] = (run_unit){.pair = p, .method = (shift_method)method, .seed = seed};
     }
+    for (size_t u = 0; u < n; u++) {
+        char text[128];
+        int length;
+        if (list[u].supervised)
+            length = snprintf(text, sizeof text, "supervised|%s|%" PRIu64, plan->devices[list[u].device]->name,
+                              list[u].seed);
+        else
+            length = snprintf(text, sizeof text, "%s|%s>%s|%" PRIu64, shift_method_name(list[u].method),
+                              plan->devices[plan->pair_source[list[u].pair]]->name,
+                              plan->devices[plan->pair_target[list[u].pair]]->name, list[u].seed);
+        snprintf(list[u].id, sizeof list[u].id, "%016" PRIx64, spread(bench_hash64(text, (size_t)length, recipe)));
+    }
+    *units = list;
+    *count = n;
+    return BENCH_OK;
+}
+
+static void unit_path(char *out, size_t size, const char *out_dir, const run_unit *unit)
+{
+    snprintf(out, size, "%s/units/%s.json", out_dir, unit->id);
+}
+
+/* NaN (an AP of a class absent from the test set) and infinities become null. */
+static json_t *number_or_null(double value)
+{
+    return isfinite(value) ? json_real(value) : json_null();
+}
+
+static double number_or_nan(const json_t *object, const char *key)
+{
+    const json_t *value = json_object_get(object, key);
+    return json_is_number(value) ? json_number_value(value) : NAN;
+}
+
+static json_t *evaluation_json(const char *device, int adapted, const shift_cell_result *result)
+{
+    json_t *ap = json_array();
+    for (int c = 0; c < SHIFT_CLASS_COUNT && ap != NULL; c++)
+        json_array_append_new(ap, number_or_null(result->ap[c]));
+    return json_pack("{s:s, s:b, s:o, s:o*, s:o}", "device", device, "adapted", adapted, "map",
+                     number_or_null(result->mean_ap), "ap", ap, "inference_images_per_second",
+                     number_or_null(result->inference_images_per_second));
+}
+
+/* Writes OUT/units/<id>.json: the unit's evaluations and model diagnostics, or
+ * its failure (failure != NULL).  Reals with 17 digits read back bit for bit. */
+static int write_unit_file(const run_plan *plan, const run_unit *unit, const unit_outcome *outcome,
+                           const char *failure, const char *out_dir, bench_error *error)
+{
+    json_t *root = json_pack("{s:s, s:s, s:s, s:I, s:s}", "format", "bench-shift-unit/1", "unit", unit->id, "kind",
+                             unit->supervised ? "supervised" : "adaptive", "seed", (json_int_t)unit->seed, "status",
+                             failure != NULL ? "error" : "ok");
+    if (root == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "unit %s", unit->id);
+    if (unit->supervised) {
+        json_object_set_new(root, "device", json_string(plan->devices[unit->device]->name));
+    } else {
+        json_object_set_new(root, "method", json_string(shift_method_name(unit->method)));
+        json_object_set_new(root, "source", json_string(plan->devices[plan->pair_source[unit->pair]]->name));
+        json_object_set_new(root, "target", json_string(plan->devices[plan->pair_target[unit->pair]]->name));
+    }
+    if (failure != NULL) {
+        json_object_set_new(root, "error", json_string(failure));
+    } else {
+        const shift_train_report *train = &outcome->train;
+        json_object_set_new(root, "best_step", json_integer((json_int_t)train->best_step));
+        json_object_set_new(root, "best_val_map", number_or_null(train->best_val_map));
+        json_object_set_new(root, "final_det_loss", number_or_null(train->final_det_loss));
+        json_object_set_new(root, "disc_accuracy", number_or_null(train->final_disc_accuracy));
+        json_object_set_new(root, "train_seconds", number_or_null(train->train_seconds));
+        json_object_set_new(root, "train_images_per_second", number_or_null(train->train_images_per_second));
+        json_t *evaluations = json_array();
+        if (unit->supervised) {
+            for (size_t t = 0; t < plan->device_count; t++) {
+                if (outcome->plain[t].present)
+                    json_array_append_new(evaluations,
+                                          evaluation_json(plan->devices[t]->name, 0, &outcome->plain[t].result));
+                if (outcome->adapted[t].present)
+                    json_array_append_new(evaluations,
+                                          evaluation_json(plan->devices[t]->name, 1, &outcome->adapted[t].result));
+            }
+        } else {
+            json_array_append_new(evaluations, evaluation_json(plan->devices[plan->pair_target[unit->pair]]->name, 0,
+                                                               &outcome->cell.result));
+        }
+        json_object_set_new(root, "evaluations", evaluations);
+    }
+    char path[4200];
+    unit_path(path, sizeof path, out_dir, unit);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (text == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "%s", path);
+    shift_atomic_file file;
+    int code = shift_atomic_open(&file, path, error);
+    if (code == BENCH_OK) {
+        fputs(text, file.stream);
+        fputc('\n', file.stream);
+        code = shift_atomic_commit(&file, error);
+    }
+    free(text);
+    return code;
+}
+
+static void unit_failed(unit_outcome *outcome, const run_unit *unit, const char *problem)
+{
+    outcome->state = UNIT_FAILED;
+    snprintf(outcome->message, sizeof outcome->message, "units/%s.json: %s", unit->id, problem);
+}
+
+/* Reads OUT/units/<id>.json into *outcome: UNIT_MISSING when there is none (its
+ * worker died or it never ran), UNIT_FAILED with the unit's own error or what is
+ * wrong with the file, else UNIT_OK. */
+static void read_unit_file(const run_plan *plan, const run_unit *unit, const char *out_dir, unit_outcome *outcome)
+{
+    memset(outcome, 0, sizeof *outcome);
+    char path[4200];
+    unit_path(path, sizeof path, out_dir, unit);
+    if (access(path, F_OK) != 0) {
+        outcome->state = UNIT_MISSING;
+        snprintf(outcome->message, sizeof outcome->message,
+                 "no results: the unit's worker ended without writing units/%s.json", unit->id);
+        return;
+    }
+    json_error_t json_error;
+    json_t *root = json_load_file(path, 0, &json_error);
+    if (root == NULL) {
+        unit_failed(outcome, unit, json_error.text);
+        return;
+    }
+    const json_t *id = json_object_get(root, "unit"), *status = json_object_get(root, "status");
+    const json_t *evaluations = json_object_get(root, "evaluations");
+    if (!json_is_string(id) || strcmp(json_string_value(id), unit->id) != 0) {
+        unit_failed(outcome, unit, "belongs to another unit");
+    } else if (!json_is_string(status) || strcmp(json_string_value(status), "ok") != 0) {
+        const json_t *message = json_object_get(root, "error");
+        outcome->state = UNIT_FAILED;
+        snprintf(outcome->message, sizeof outcome->message, "%s",
+                 json_is_string(message) ? json_string_value(message) : "failed");
+    } else if (!json_is_array(evaluations)) {
+        unit_failed(outcome, unit, "no evaluations");
+    } else {
+        outcome->state = UNIT_OK;
+        const json_t *best_step = json_object_get(root, "best_step");
+        outcome->train.best_step = json_is_integer(best_step) ? (size_t)json_integer_value(best_step) : 0;
+        outcome->train.best_val_map = number_or_nan(root, "best_val_map");
+        outcome->train.final_det_loss = number_or_nan(root, "final_det_loss");
+        outcome->train.final_disc_accuracy = number_or_nan(root, "disc_accuracy");
+        outcome->train.train_seconds = number_or_nan(root, "train_seconds");
+        outcome->train.train_images_per_second = number_or_nan(root, "train_images_per_second");
+        size_t e;
+        const json_t *evaluation;
+        json_array_foreach(evaluations, e, evaluation) {
+            const json_t *device = json_object_get(evaluation, "device"), *ap = json_object_get(evaluation, "ap");
+            int t = json_is_string(device) ? device_index(plan, json_string_value(device)) : -1;
+            if (t < 0 || !json_is_array(ap) || json_array_size(ap) != SHIFT_CLASS_COUNT) {
+                unit_failed(outcome, unit, "malformed evaluation");
+                break;
+            }
+            unit_evaluation *slot = !unit->supervised                                   ? &outcome->cell
+                                    : json_is_true(json_object_get(evaluation, "adapted")) ? &outcome->adapted[t]
+                                                                                           : &outcome->plain[t];
+            slot->present = 1;
+            slot->result.train = outcome->train;
+            slot->result.mean_ap = number_or_nan(evaluation, "map");
+            slot->result.inference_images_per_second = number_or_nan(evaluation, "inference_images_per_second");
+            for (int c = 0; c < SHIFT_CLASS_COUNT; c++) {
+                const json_t *value = json_array_get(ap, (size_t)c);
+                slot->result.ap[c] = json_is_number(value) ? json_number_value(value) : NAN;
+            }
+        }
+    }
+    json_decref(root);
+}
+
+/* The per-device model of a supervised unit, tested on every device's test split,
+ * and on every other device again after re-estimating its batch-norm statistics
+ * on that device's unlabelled training images (AdaBN), so the unit does not
+ * depend on which pairs a configuration lists. */
+static int run_supervised_unit(const run_plan *plan, const run_unit *unit, unit_outcome *outcome, bench_error *error)
+{
+    const char *device = plan->devices[unit->device]->name;
+    const char *train_split = strcmp(plan->protocol, "transductive") ? "train" : "all";
+    const char *test_split = strcmp(plan->protocol, "transductive") ? "test" : "all";
+    shift_dataset labelled = {0}, validation = {0};
+    shift_detector *detector = NULL;
+    int code = load(plan->data_dir, device, train_split, plan->size, &labelled, error);
+    if (code == BENCH_OK)
+        code = load(plan->data_dir, device, "val", plan->size, &validation, error);
+    if (code == BENCH_OK)
+        code = shift_train(&detector, SHIFT_METHOD_SOURCE_ONLY, &labelled, &validation, NULL, &plan->train,
+                           unit->seed, &outcome->train, error);
+    shift_dataset_free(&labelled), shift_dataset_free(&validation);
+    for (size_t t = 0; t < plan->device_count && code == BENCH_OK; t++) {
+        const char *target = plan->devices[t]->name;
+        shift_dataset test = {0}, unlabelled = {0};
+        unit_evaluation *plain = &outcome->plain[t], *adapted = &outcome->adapted[t];
+        code = load(plan->data_dir, target, test_split, plan->size, &test, error);
+        if (code == BENCH_OK)
+            code = shift_detector_evaluate(detector, &test, plan->mode, plain->result.ap, &plain->result.mean_ap,
+                                           &plain->result.inference_images_per_second, error);
+        plain->present = code == BENCH_OK;
+        if (code == BENCH_OK && t != unit->device) {
+            float *state = shift_detector_copy_state(detector);
+            if (state == NULL)
+                code = BENCH_FAIL(error, BENCH_NO_MEMORY, "model state");
+            if (code == BENCH_OK)
+                code = load(plan->data_dir, target, train_split, plan->size, &unlabelled, error);
+            if (code == BENCH_OK)
+                code = shift_detector_adapt_batchnorm(detector, &unlabelled, error);
+            if (code == BENCH_OK)
+                code = shift_detector_evaluate(detector, &test, plan->mode, adapted->result.ap,
+                                               &adapted->result.mean_ap, &adapted->result.inference_images_per_second,
+                                               error);
+            adapted->present = code == BENCH_OK;
+            if (state != NULL)
+                shift_detector_set_state(detector, state); /* the next target sees the trained model again */
+            free(state);
+        }
+        shift_dataset_free(&test), shift_dataset_free(&unlabelled);
+    }
+    shift_detector_free(detector);
+    return code;
+}
+
+/* Trains and evaluates one unit, then records it (or its failure) in its file;
+ * returns a failure only when that file cannot be written. */
+static int execute_unit(const run_plan *plan, const run_unit *unit, size_t index, size_t total, const char *out_dir,
+                        const shift_run_options *options, bench_error *error)
+{
+    unit_outcome *outcome = calloc(1, sizeof *outcome);
+    if (outcome == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "unit %s", unit->id);
+    bench_error unit_error = {0};
+    int unit_code;
+    if (unit->supervised) {
+        unit_code = run_supervised_unit(plan, unit, outcome, &unit_error);
+    } else {
+        unit_code = shift_run_cell(plan->data_dir, plan->devices[plan->pair_source[unit->pair]]->name,
+                                   plan->devices[plan->pair_target[unit->pair]]->name, unit->method, plan->protocol,
+                                   &plan->train, unit->seed, plan->mode, &outcome->cell.result, &unit_error);
+        outcome->train = outcome->cell.result.train;
+    }
+    if (unit_code != BENCH_OK && unit_error.message[0] == '\0')
+        snprintf(unit_error.message, sizeof unit_error.message, "failed with status %d", unit_code);
+    int code = write_unit_file(plan, unit, outcome, unit_code == BENCH_OK ? NULL : unit_error.message, out_dir, error);
+    if (code == BENCH_OK && options->progress != NULL) {
+        char name[128], line[1400];
+        unit_name(plan, unit, name, sizeof name);
+        if (unit_code != BENCH_OK)
+            snprintf(line, sizeof line, "[%zu/%zu] %s failed: %s", index + 1, total, name, unit_error.message);
+        else if (unit->supervised)
+            snprintf(line, sizeof line, "[%zu/%zu] trained on %s: val mAP %.3f at step %zu, %.1f img/s", index + 1,
+                     total, name, outcome->train.best_val_map, outcome->train.best_step,
+                     outcome->train.train_images_per_second);
+        else
+            snprintf(line, sizeof line, "[%zu/%zu] %s: target mAP %.3f (val %.3f), %.1f img/s", index + 1, total, name,
+                     outcome->cell.result.mean_ap, outcome->train.best_val_map, outcome->train.train_images_per_second);
+        options->progress(options->progress_data, line);
+    }
+    free(outcome);
+    return code;
+}
+
+/* Waits for one worker; 0 when there is none left. */
+static int reap_worker(void)
+{
+    for (;;) {
+        if (wait(NULL) > 0)
+            return 1;
+        if (errno != EINTR)
+            return 0;
+    }
+}
+
+/* Runs the units marked pending, in plan order, `jobs` at a time in forked
+ * workers (in this process when jobs is 1).  Each worker writes only its own
+ * unit file, so a crash or a kill loses only the units in flight. */
+static int run_units(const run_plan *plan, const run_unit *units, size_t unit_count, const unsigned char *pending,
+                     unsigned jobs, const char *out_dir, const shift_run_options *options, bench_error *error)
+{
+    int code = BENCH_OK;
+    size_t running = 0;
+    for (size_t u = 0; u < unit_count && code == BENCH_OK; u++) {
+        if (!pending[u])
+            continue;
+        if (jobs <= 1) {
+            code = execute_unit(plan, &units[u], u, unit_count, out_dir, options, error);
+            continue;
+        }
+        while (running >= jobs && reap_worker())
+            running--;
+        fflush(NULL);
+        pid_t parent = getpid();
+        pid_t child = fork();
+        if (child < 0) {
+            code = BENCH_FAIL(error, BENCH_IO, "cannot start a worker: %s", strerror(errno));
+            break;
+        }
+        if (child == 0) {
+            /* A worker ends with its run: an interrupted run leaves no orphan training. */
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                _exit(1);
+            bench_error child_error = {0};
+            int child_code = execute_unit(plan, &units[u], u, unit_count, out_dir, options, &child_error);
+            if (child_code != BENCH_OK && options->progress != NULL)
+                options->progress(options->progress_data, child_error.message);
+            fflush(NULL);
+            _exit(child_code == BENCH_OK ? 0 : 1);
+        }
+        running++;
+    }
+    while (running > 0 && reap_worker())
+        running--;
+    return code;
+}
+
+/* An existing generated benchmark is reused only when it is the one the plan
+ * asks for: same seed, scenes and size, and every device of the plan. */
+static int check_generated(const run_plan *plan, const char *path, bench_error *error)
+{
+    bench_config *ini = NULL;
+    int code = bench_config_load(&ini, path, error);
+    if (code != BENCH_OK)
+        return code;
+    const char *seed = NULL, *scenes = NULL, *size = NULL, *devices = NULL;
+    for (size_t s = 0; s < ini->section_count; s++) {
+        if (strcmp(ini->sections[s].kind, "benchmark") != 0)
+            continue;
+        bench_config_entry *entry;
+        if ((entry = bench_config_take(&ini->sections[s], "seed")) != NULL)
+            seed = entry->value;
+        if ((entry = bench_config_take(&ini->sections[s], "scenes")) != NULL)
+            scenes = entry->value;
+        if ((entry = bench_config_take(&ini->sections[s], "size")) != NULL)
+            size = entry->value;
+        if ((entry = bench_config_take(&ini->sections[s], "devices")) != NULL)
+            devices = entry->value;
+    }
+    char wanted_seed[32], wanted_scenes[32], wanted_size[32];
+    snprintf(wanted_seed, sizeof wanted_seed, "%" PRIu64, plan->data_seed);
+    snprintf(wanted_scenes, sizeof wanted_scenes, "%zu", plan->scenes);
+    snprintf(wanted_size, sizeof wanted_size, "%d", plan->size);
+    int same = seed && scenes && size && devices && !strcmp(seed, wanted_seed) && !strcmp(scenes, wanted_scenes) &&
+               !strcmp(size, wanted_size);
+    for (size_t d = 0; d < plan->device_count && same; d++) {
+        char list[256];
+        snprintf(list, sizeof list, "%s", devices);
+        int found = 0;
+        for (char *save = NULL, *name = strtok_r(list, ", ", &save); name; name = strtok_r(NULL, ", ", &save))
+            found |= strcmp(name, plan->devices[d]->name) == 0;
+        same = found;
+    }
+    if (!same)
+        code = BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s: this benchmark (seed %s, scenes %s, size %s, devices %s) is not the one the "
+                          "configuration asks for (seed %s, scenes %s, size %s); use another --out or remove %s",
+                          path, seed ? seed : "?", scenes ? scenes : "?", size ? size : "?", devices ? devices : "?",
+                          wanted_seed, wanted_scenes, wanted_size, plan->data_dir);
+    bench_config_free(ini);
+    return code;
+}
+
+/* results.csv (plan order: pair, method, seed, metric), timings.csv and run.json
+ * from the unit files; results.csv last, so its presence means a complete merge. */
+static int merge_units(const run_plan *plan, const char *config_path, const char *out_dir, const run_unit *units,
+                       const unit_outcome *outcomes, size_t unit_count, const uint64_t *all_seeds,
+                       size_t all_seed_count, bench_error *error)
+{
     model_result *results = calloc((size_t)SHIFT_METHOD_COUNT * MAX_PAIRS * 2 * MAX_SEEDS, sizeof *results);
     json_t *models_json = json_array();
     if (results == NULL || models_json == NULL) {
-        free(plan), free(results), json_decref(models_json);
+        free(results), json_decref(models_json);
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "result table");
     }
 #define RESULT(method, pair, seed_index) results[((size_t)(method) * MAX_PAIRS + (pair)) * 2 * MAX_SEEDS + (seed_index)]
-    char line[512];
-    for (size_t si = 0; si < all_seed_count && code == BENCH_OK; si++) {
-        uint64_t seed = all_seeds[si];
-        /* per-device models: source_only for pairs whose source is d, oracle for pairs whose target is d */
-        for (size_t d = 0; d < plan->device_count && code == BENCH_OK; d++) {
-            int needed = 0;
-            for (size_t p = 0; p < plan->pair_count; p++)
-                needed |= ((plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY] ||
-                            plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY_TARGET_BN]) &&
-                           plan->pair_source[p] == (int)d && seed_used(plan, SHIFT_METHOD_SOURCE_ONLY, seed)) ||
-                          (plan->method_enabled[SHIFT_METHOD_ORACLE] && plan->pair_target[p] == (int)d &&
-                           seed_used(plan, SHIFT_METHOD_ORACLE, seed));
-            if (!needed)
-                continue;
-            const char *device = plan->devices[d]->name;
-            const char *train_split = strcmp(plan->protocol, "transductive") ? "train" : "all";
-            const char *test_split = strcmp(plan->protocol, "transductive") ? "test" : "all";
-            shift_dataset labelled = {0}, validation = {0};
-            shift_detector *detector = NULL;
-            shift_train_report report;
-            code = load(plan->data_dir, device, train_split, plan->size, &labelled, error);
-            if (code == BENCH_OK)
-                code = load(plan->data_dir, device, "val", plan->size, &validation, error);
-            if (code == BENCH_OK)
-                code = shift_train(&detector, SHIFT_METHOD_SOURCE_ONLY, &labelled, &validation, NULL, &plan->train,
-                                   seed, &report, error);
-            shift_dataset_free(&labelled), shift_dataset_free(&validation);
-            if (code != BENCH_OK)
-                break;
-            json_t *model = json_pack("{s:s, s:s, s:I, s:I, s:f, s:f, s:f}", "kind", "supervised", "device", device,
-                                      "seed", (json_int_t)seed, "best_step", (json_int_t)report.best_step,
-                                      "best_val_map", report.best_val_map, "train_seconds", report.train_seconds,
-                                      "train_images_per_second", report.train_images_per_second);
-            json_t *evaluations = json_object();
-            for (size_t t = 0; t < plan->device_count && code == BENCH_OK; t++) {
-                int used = 0;
-                for (size_t p = 0; p < plan->pair_count; p++)
-                    used |= (plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t) ||
-                            (plan->pair_target[p] == (int)d && t == d);
-                if (!used)
-                    continue;
-                shift_dataset test = {0};
-                shift_cell_result evaluation = {.train = report};
-                code = load(plan->data_dir, plan->devices[t]->name, test_split, plan->size, &test, error);
-                if (code == BENCH_OK)
-                    code = shift_detector_evaluate(detector, &test, plan->mode, evaluation.ap, &evaluation.mean_ap,
-                                                   &evaluation.inference_images_per_second, error);
-                shift_dataset_free(&test);
-                if (code != BENCH_OK)
-                    break;
-                json_object_set_new(evaluations, plan->devices[t]->name, json_real(evaluation.mean_ap));
-                shift_cell_result adapted = {.train = report};
-                int adapt = 0;
-                for (size_t p = 0; p < plan->pair_count; p++)
-                    adapt |= plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t &&
-                             plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY_TARGET_BN] &&
-                             seed_used(plan, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, seed);
-                if (adapt) {
-                    float *state = shift_detector_copy_state(detector);
-                    shift_dataset unlabelled = {0}, target_test = {0};
-                    if (state == NULL)
-                        code = BENCH_FAIL(error, BENCH_NO_MEMORY, "model state");
-                    if (code == BENCH_OK)
-                        code = load(plan->data_dir, plan->devices[t]->name, train_split, plan->size, &unlabelled,
-                                    error);
-                    if (code == BENCH_OK)
-                        code = shift_detector_adapt_batchnorm(detector, &unlabelled, error);
-                    if (code == BENCH_OK)
-                        code = load(plan->data_dir, plan->devices[t]->name, test_split, plan->size, &target_test, error);
-                    if (code == BENCH_OK)
-                        code = shift_detector_evaluate(detector, &target_test, plan->mode, adapted.ap,
-                                                       &adapted.mean_ap, &adapted.inference_images_per_second, error);
-                    if (state != NULL)
-                        shift_detector_set_state(detector, state);
-                    free(state);
-                    shift_dataset_free(&unlabelled), shift_dataset_free(&target_test);
-                    if (code != BENCH_OK)
-                        break;
-                }
-                for (size_t p = 0; p < plan->pair_count; p++) {
-                    if (plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t &&
-                        plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY] && seed_used(plan, SHIFT_METHOD_SOURCE_ONLY, seed)) {
-                        RESULT(SHIFT_METHOD_SOURCE_ONLY, p, si).done = 1;
-                        RESULT(SHIFT_METHOD_SOURCE_ONLY, p, si).result = evaluation;
-                    }
-                    if (adapt && plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t) {
-                        RESULT(SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si).done = 1;
-                        RESULT(SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si).result = adapted;
-                    }
-                    if (plan->pair_target[p] == (int)d && t == d && seed_used(plan, SHIFT_METHOD_ORACLE, seed)) {
-                        RESULT(SHIFT_METHOD_ORACLE, p, si).done = 1;
-                        RESULT(SHIFT_METHOD_ORACLE, p, si).result = evaluation;
-                    }
-                }
-            }
-            json_object_set_new(model, "test_map", evaluations);
+    for (size_t u = 0; u < unit_count; u++) {
+        const run_unit *unit = &units[u];
+        const unit_outcome *outcome = &outcomes[u];
+        size_t si = 0;
+        while (all_seeds[si] != unit->seed)
+            si++;
+        char pair_name[32];
+        if (!unit->supervised)
+            snprintf(pair_name, sizeof pair_name, "%s_to_%s", plan->devices[plan->pair_source[unit->pair]]->name,
+                     plan->devices[plan->pair_target[unit->pair]]->name);
+        if (outcome->state != UNIT_OK) {
+            json_t *model = unit->supervised
+                                ? json_pack("{s:s, s:s, s:s, s:I}", "kind", "supervised", "device",
+                                            plan->devices[unit->device]->name, "unit", unit->id, "seed",
+                                            (json_int_t)unit->seed)
+                                : json_pack("{s:s, s:s, s:s, s:s, s:I}", "kind", "adaptive", "method",
+                                            shift_method_name(unit->method), "pair", pair_name, "unit", unit->id,
+                                            "seed", (json_int_t)unit->seed);
+            json_object_set_new(model, "error", json_string(outcome->message));
             json_array_append_new(models_json, model);
-            shift_detector_free(detector);
-            if (progress != NULL && code == BENCH_OK) {
-                snprintf(line, sizeof line, "trained on %s seed %" PRIu64 ": val mAP %.3f at step %zu, %.1f img/s",
-                         device, seed, report.best_val_map, report.best_step, report.train_images_per_second);
-                progress(progress_data, line);
-            }
+            continue;
         }
-        for (size_t p = 0; p < plan->pair_count && code == BENCH_OK; p++)
-            for (int method = SHIFT_METHOD_PSN; method <= SHIFT_METHOD_PSN_LOCAL_ONLY && code == BENCH_OK; method++) {
-                if (!plan->method_enabled[method] || !seed_used(plan, (shift_method)method, seed))
-                    continue;
-                const char *source = plan->devices[plan->pair_source[p]]->name;
-                const char *target = plan->devices[plan->pair_target[p]]->name;
-                model_result *slot = &RESULT(method, p, si);
-                code = shift_run_cell(plan->data_dir, source, target, (shift_method)method, plan->protocol,
-                                      &plan->train, seed, plan->mode, &slot->result, error);
-                if (code != BENCH_OK)
-                    break;
-                slot->done = 1;
-                char pair_name[32];
-                snprintf(pair_name, sizeof pair_name, "%s_to_%s", source, target);
-                double accuracy = slot->result.train.final_disc_accuracy;
-                json_array_append_new(
-                    models_json,
-                    json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "kind", "adaptive", "method",
-                              shift_method_name((shift_method)method), "pair", pair_name, "seed", (json_int_t)seed,
-                              "best_step", (json_int_t)slot->result.train.best_step, "best_val_map",
-                              slot->result.train.best_val_map, "disc_accuracy", isnan(accuracy) ? -1.0 : accuracy,
-                              "train_seconds", slot->result.train.train_seconds, "train_images_per_second",
-                              slot->result.train.train_images_per_second, "test_map", slot->result.mean_ap));
-                if (progress != NULL) {
-                    snprintf(line, sizeof line, "%s %s seed %" PRIu64 ": target mAP %.3f (val %.3f), %.1f img/s",
-                             shift_method_name((shift_method)method), pair_name, seed, slot->result.mean_ap,
-                             slot->result.train.best_val_map, slot->result.train.train_images_per_second);
-                    progress(progress_data, line);
+        const shift_train_report *report = &outcome->train;
+        if (!unit->supervised) {
+            model_result *slot = &RESULT(unit->method, unit->pair, si);
+            slot->done = outcome->cell.present;
+            slot->result = outcome->cell.result;
+            double accuracy = report->final_disc_accuracy;
+            json_array_append_new(
+                models_json,
+                json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "kind", "adaptive", "method",
+                          shift_method_name(unit->method), "pair", pair_name, "unit", unit->id, "seed",
+                          (json_int_t)unit->seed, "best_step", (json_int_t)report->best_step, "best_val_map",
+                          report->best_val_map, "disc_accuracy", isnan(accuracy) ? -1.0 : accuracy, "train_seconds",
+                          report->train_seconds, "train_images_per_second", report->train_images_per_second,
+                          "test_map", slot->result.mean_ap));
+            continue;
+        }
+        size_t d = unit->device;
+        json_t *model = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f}", "kind", "supervised", "device",
+                                  plan->devices[d]->name, "unit", unit->id, "seed", (json_int_t)unit->seed, "best_step",
+                                  (json_int_t)report->best_step, "best_val_map", report->best_val_map, "train_seconds",
+                                  report->train_seconds, "train_images_per_second", report->train_images_per_second);
+        json_t *evaluations = json_object();
+        for (size_t t = 0; t < plan->device_count; t++) {
+            int used = 0;
+            for (size_t p = 0; p < plan->pair_count; p++)
+                used |= (plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t) ||
+                        (plan->pair_target[p] == (int)d && t == d);
+            if (!used || !outcome->plain[t].present)
+                continue;
+            json_object_set_new(evaluations, plan->devices[t]->name, json_real(outcome->plain[t].result.mean_ap));
+            for (size_t p = 0; p < plan->pair_count; p++) {
+                if (plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t &&
+                    plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY] &&
+                    seed_used(plan, SHIFT_METHOD_SOURCE_ONLY, unit->seed)) {
+                    RESULT(SHIFT_METHOD_SOURCE_ONLY, p, si).done = 1;
+                    RESULT(SHIFT_METHOD_SOURCE_ONLY, p, si).result = outcome->plain[t].result;
+                }
+                if (plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t &&
+                    plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY_TARGET_BN] &&
+                    seed_used(plan, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, unit->seed) && outcome->adapted[t].present) {
+                    RESULT(SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si).done = 1;
+                    RESULT(SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si).result = outcome->adapted[t].result;
+                }
+                if (plan->pair_target[p] == (int)d && t == d && seed_used(plan, SHIFT_METHOD_ORACLE, unit->seed)) {
+                    RESULT(SHIFT_METHOD_ORACLE, p, si).done = 1;
+                    RESULT(SHIFT_METHOD_ORACLE, p, si).result = outcome->plain[t].result;
                 }
             }
-    }
-    /* results.csv in plan order: pair, method, seed, metric */
-    if (code == BENCH_OK) {
-        shift_atomic_file csv, timings;
-        snprintf(path, sizeof path, "%s/results.csv", out_dir);
-        code = shift_atomic_open(&csv, path, error);
-        if (code == BENCH_OK) {
-            snprintf(path, sizeof path, "%s/timings.csv", out_dir);
-            code = shift_atomic_open(&timings, path, error);
-            if (code != BENCH_OK)
-                shift_atomic_abort(&csv);
         }
-        if (code == BENCH_OK) {
-            fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", csv.stream);
-            fputs("cell_id,train_seconds,train_images_per_second,inference_images_per_second,best_step\n",
-                  timings.stream);
-            for (size_t p = 0; p < plan->pair_count; p++)
-                for (int order = 0; order < SHIFT_METHOD_COUNT; order++)
-                    for (size_t si = 0; si < all_seed_count; si++) {
-                        int method = row_order[order];
-                        uint64_t seed = all_seeds[si];
-                        if (!plan->method_enabled[method] || !seed_used(plan, (shift_method)method, seed))
-                            continue;
-                        const model_result *slot = &RESULT(method, p, si);
-                        char dataset[64], id[17];
-                        snprintf(dataset, sizeof dataset, "xray_%s_to_%s", plan->devices[plan->pair_source[p]]->name,
-                                 plan->devices[plan->pair_target[p]]->name);
-                        const char *name = shift_method_name((shift_method)method);
-                        cell_id(id, plan, dataset, name, seed);
-                        for (int metric = -1; metric < SHIFT_CLASS_COUNT; metric++) {
-                            char metric_name[48];
-                            double value = metric < 0 ? slot->result.mean_ap : slot->result.ap[metric];
-                            if (metric < 0)
-                                snprintf(metric_name, sizeof metric_name, "map");
-                            else
-                                snprintf(metric_name, sizeof metric_name, "ap_%s", shift_classes()[metric].key);
-                            fprintf(csv.stream, "%s,detect,%s,%s,%s,%s,,%" PRIu64 ",%s,", id, dataset, plan->protocol,
-                                    name, name, seed, metric_name);
-                            if (slot->done && !isnan(value))
-                                fprintf(csv.stream, "%.6f,ok\n", value);
-                            else
-                                fprintf(csv.stream, ",error\n");
-                        }
+        json_object_set_new(model, "test_map", evaluations);
+        json_array_append_new(models_json, model);
+    }
+    char path[4200];
+    shift_atomic_file csv, timings;
+    snprintf(path, sizeof path, "%s/results.csv", out_dir);
+    int code = shift_atomic_open(&csv, path, error);
+    if (code == BENCH_OK) {
+        snprintf(path, sizeof path, "%s/timings.csv", out_dir);
+        code = shift_atomic_open(&timings, path, error);
+        if (code != BENCH_OK)
+            shift_atomic_abort(&csv);
+    }
+    if (code == BENCH_OK) {
+        fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", csv.stream);
+        fputs("cell_id,train_seconds,train_images_per_second,inference_images_per_second,best_step\n", timings.stream);
+        for (size_t p = 0; p < plan->pair_count; p++)
+            for (int order = 0; order < SHIFT_METHOD_COUNT; order++)
+                for (size_t si = 0; si < all_seed_count; si++) {
+                    int method = row_order[order];
+                    uint64_t seed = all_seeds[si];
+                    if (!plan->method_enabled[method] || !seed_used(plan, (shift_method)method, seed))
+                        continue;
+                    const model_result *slot = &RESULT(method, p, si);
+                    char dataset[64], id[17];
+                    snprintf(dataset, sizeof dataset, "xray_%s_to_%s", plan->devices[plan->pair_source[p]]->name,
+                             plan->devices[plan->pair_target[p]]->name);
+                    const char *name = shift_method_name((shift_method)method);
+                    cell_id(id, plan, dataset, name, seed);
+                    for (int metric = -1; metric < SHIFT_CLASS_COUNT; metric++) {
+                        char metric_name[48];
+                        double value = metric < 0 ? slot->result.mean_ap : slot->result.ap[metric];
+                        if (metric < 0)
+                            snprintf(metric_name, sizeof metric_name, "map");
+                        else
+                            snprintf(metric_name, sizeof metric_name, "ap_%s", shift_classes()[metric].key);
+                        fprintf(csv.stream, "%s,detect,%s,%s,%s,%s,,%" PRIu64 ",%s,", id, dataset, plan->protocol,
+                                name, name, seed, metric_name);
+                        if (slot->done && !isnan(value))
+                            fprintf(csv.stream, "%.6f,ok\n", value);
+                        else
+                            fprintf(csv.stream, ",error\n");
+                    }
+                    if (slot->done)
                         fprintf(timings.stream, "%s,%.3f,%.2f,%.2f,%zu\n", id, slot->result.train.train_seconds,
                                 slot->result.train.train_images_per_second, slot->result.inference_images_per_second,
                                 slot->result.train.best_step);
-                    }
-            code = shift_atomic_commit(&csv, error);
-            if (code == BENCH_OK)
-                code = shift_atomic_commit(&timings, error);
-            else
-                shift_atomic_abort(&timings);
-        }
+                    else
+                        fprintf(timings.stream, "%s,,,,\n", id);
+                }
+        code = shift_atomic_commit(&timings, error);
+        if (code != BENCH_OK)
+            shift_atomic_abort(&csv);
     }
+#undef RESULT
+    free(results);
     if (code == BENCH_OK) {
         json_t *root = json_pack(
             "{s:s, s:s, s:I, s:I, s:i, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f}, s:o}", "config",
@@ -640,10 +1027,110 @@ int shift_run_config(const char *config_path, const char *out_dir, void (*progre
         }
         free(text);
         json_decref(root);
+        if (code == BENCH_OK)
+            code = shift_atomic_commit(&csv, error);
+        else
+            shift_atomic_abort(&csv);
     }
-#undef RESULT
     json_decref(models_json);
-    free(results);
+    return code;
+}
+
+int shift_run_config(const char *config_path, const char *out_dir, const shift_run_options *options,
+                     shift_run_summary *summary, bench_error *error)
+{
+    static const shift_run_options defaults = {0};
+    if (options == NULL)
+        options = &defaults;
+    if (summary != NULL)
+        memset(summary, 0, sizeof *summary);
+    bench_config *config = NULL;
+    int code = bench_config_load(&config, config_path, error);
+    if (code != BENCH_OK)
+        return code;
+    run_plan *plan = calloc(1, sizeof *plan);
+    if (plan == NULL) {
+        bench_config_free(config);
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "plan");
+    }
+    code = read_plan(config, out_dir, plan, error);
+    bench_config_free(config);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/units", out_dir);
+    if (code == BENCH_OK)
+        code = shift_make_directories(path, error);
+    /* Generated once, before any worker starts; an existing benchmark is reused. */
+    if (code == BENCH_OK && plan->generate) {
+        snprintf(path, sizeof path, "%s/benchmark.ini", plan->data_dir);
+        struct stat info;
+        if (stat(path, &info) == 0) {
+            code = check_generated(plan, path, error);
+        } else {
+            shift_generate_options o = {.out_dir = plan->data_dir, .seed = plan->data_seed, .scenes = plan->scenes,
+                                        .size = plan->size, .device_count = plan->device_count};
+            memcpy(o.devices, plan->devices, sizeof o.devices);
+            if (options->progress != NULL)
+                options->progress(options->progress_data, "generating the benchmark");
+            code = shift_generate(&o, error);
+        }
+    }
+    /* Every seed once, main seeds first: the order units run and rows merge. */
+    size_t seeds_total = plan->seed_count + plan->ablation_seed_count;
+    uint64_t all_seeds[2 * MAX_SEEDS];
+    size_t all_seed_count = 0;
+    for (size_t i = 0; i < seeds_total; i++) {
+        uint64_t seed = i < plan->seed_count ? plan->seeds[i] : plan->ablation_seeds[i - plan->seed_count];
+        int seen = 0;
+        for (size_t j = 0; j < all_seed_count; j++)
+            seen |= all_seeds[j] == seed;
+        if (!seen)
+            all_seeds[all_seed_count++] = seed;
+    }
+    run_unit *units = NULL;
+    size_t unit_count = 0;
+    if (code == BENCH_OK)
+        code = plan_units(plan, all_seeds, all_seed_count, &units, &unit_count, error);
+    unsigned char *pending = code == BENCH_OK ? calloc(unit_count + 1, 1) : NULL;
+    unit_outcome *outcomes = code == BENCH_OK ? calloc(unit_count + 1, sizeof *outcomes) : NULL;
+    if (code == BENCH_OK && (pending == NULL || outcomes == NULL))
+        code = BENCH_FAIL(error, BENCH_NO_MEMORY, "%zu units", unit_count);
+    /* Resuming keeps the units that finished; failed and missing ones run again.
+     * Otherwise every unit is recomputed, and its old file goes first so that a
+     * worker that dies cannot leave a stale result to merge. */
+    size_t to_run = 0;
+    for (size_t u = 0; u < unit_count && code == BENCH_OK; u++) {
+        if (options->resume) {
+            read_unit_file(plan, &units[u], out_dir, &outcomes[u]);
+            pending[u] = outcomes[u].state != UNIT_OK;
+        } else {
+            unit_path(path, sizeof path, out_dir, &units[u]);
+            if (unlink(path) != 0 && errno != ENOENT)
+                code = BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", path, strerror(errno));
+            pending[u] = 1;
+        }
+        to_run += pending[u];
+    }
+    unsigned jobs = options->jobs > 0 ? options->jobs : plan->jobs;
+    if (code == BENCH_OK && options->progress != NULL) {
+        char line[256];
+        snprintf(line, sizeof line, "%zu training units, %zu done before, %zu to run with %u job%s", unit_count,
+                 unit_count - to_run, to_run, jobs, jobs == 1 ? "" : "s");
+        options->progress(options->progress_data, line);
+    }
+    if (code == BENCH_OK)
+        code = run_units(plan, units, unit_count, pending, jobs, out_dir, options, error);
+    size_t failed = 0;
+    for (size_t u = 0; u < unit_count && code == BENCH_OK; u++) {
+        read_unit_file(plan, &units[u], out_dir, &outcomes[u]);
+        failed += outcomes[u].state != UNIT_OK;
+    }
+    if (code == BENCH_OK)
+        code = merge_units(plan, config_path, out_dir, units, outcomes, unit_count, all_seeds, all_seed_count, error);
+    if (code == BENCH_OK && summary != NULL)
+        *summary = (shift_run_summary){.units = unit_count, .reused = unit_count - to_run, .failed = failed};
+    free(outcomes);
+    free(pending);
+    free(units);
     free(plan);
     return code;
 }

@@ -34,12 +34,35 @@ int shift_run_cell(const char *data_dir, const char *source, const char *target,
                    const char *protocol, const shift_train_config *config, uint64_t seed, shift_ap_mode mode,
                    shift_cell_result *result, bench_error *error);
 
-/* Runs a configuration file into out_dir: results.csv (contract columns, plan
- * order), timings.csv and run.json (resolved configuration, per-model training
- * diagnostics).  Unknown keys, bad values and unknown devices or methods fail
- * before any training with BENCH_BAD_INPUT naming path:line.  progress (may be
- * NULL) receives one line per trained model for a TTY. */
-int shift_run_config(const char *config_path, const char *out_dir, void (*progress)(void *data, const char *line),
-                     void *progress_data, bench_error *error);
+/* How shift_run_config runs; zero-initialised = one process, recompute every
+ * unit, quiet. */
+typedef struct shift_run_options {
+    unsigned jobs;  /* worker processes; 0 = [run] jobs of the configuration (default 1) */
+    int resume;     /* keep the units whose results are in out_dir/units (failed ones run again) */
+    void (*progress)(void *data, const char *line); /* NULL = quiet; one line per unit, for a TTY */
+    void *progress_data;
+} shift_run_options;
+
+typedef struct shift_run_summary {
+    size_t units;   /* training units of the plan */
+    size_t reused;  /* finished in an earlier run and kept (resume) */
+    size_t failed;  /* whose rows are errors: the unit failed or its worker died */
+} shift_run_summary;
+
+/* Runs a configuration file into out_dir.  The plan splits into training
+ * units, one per trained model (a supervised model per device and seed, a PSN
+ * variant per pair and seed), each recorded in out_dir/units/<id>.json where
+ * <id> hashes everything that changes its numbers; units run in options->jobs
+ * forked workers after the benchmark is generated (once).  Then results.csv
+ * (contract columns, plan order), timings.csv and run.json (resolved
+ * configuration, per-model training diagnostics) are merged from the unit
+ * files: the same bytes in results.csv for any jobs and any interruption and
+ * resume.  A failing unit gives error rows and counts in summary->failed
+ * (summary may be NULL); the return value is BENCH_OK once the outputs are
+ * written.  Unknown keys, bad values and unknown devices or methods fail before
+ * any training with BENCH_BAD_INPUT naming path:line, and so does a generated
+ * benchmark already in place that is not the configured one. */
+int shift_run_config(const char *config_path, const char *out_dir, const shift_run_options *options,
+                     shift_run_summary *summary, bench_error *error);
 
 #endif

@@ -1,6 +1,9 @@
 /* `bench shift run` end to end on a tiny benchmark (10 scenes of 32 px, 3
  * training steps): results.csv follows the results contract in plan order and
- * is byte-identical across runs; configuration errors name file and line. */
+ * is byte-identical across runs, with one or two worker processes, and after an
+ * interruption and --resume (only the lost unit runs again); a failing unit
+ * gives error rows while the others go on; configuration errors name file and
+ * line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "domain_shift/run.h"
@@ -102,6 +106,188 @@ static void tiny_run_follows_contract_and_repeats(void **state)
     free(json);
 }
 
+/* Two devices, both pairs, seeds 1 and 2 (ablations seed 1): 4 supervised
+ * units, 4 PSN units and 4 ablation units.  `jobs = 2` in the file; runs that
+ * want one process say so in their options. */
+static const char *units_config =
+    "[benchmark]\ndata = %s/data\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
+    "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n"
+    "[run]\nmethods = source_only,oracle,psn,psn_global_only,psn_local_only,source_only_target_bn\n"
+    "pairs = all\nseeds = 1,2\nablation_seeds = 1\njobs = 2\n";
+#define UNIT_COUNT 12
+
+typedef struct progress_log {
+    size_t unit_lines;  /* "[i/n] ..." after each unit of this process */
+    char plan[256];     /* "N training units, ..." */
+} progress_log;
+
+static void log_progress(void *data, const char *line)
+{
+    progress_log *log = data;
+    if (line[0] == '[')
+        log->unit_lines++;
+    else if (strstr(line, "training units") != NULL)
+        snprintf(log->plan, sizeof log->plan, "%s", line);
+}
+
+static char *run_into(const char *config, const char *out, unsigned jobs, int resume, shift_run_summary *summary,
+                      progress_log *log)
+{
+    shift_run_options options = {.jobs = jobs, .resume = resume, .progress = log ? log_progress : NULL,
+                                 .progress_data = log};
+    bench_error error = {0};
+    if (shift_run_config(config, out, &options, summary, &error) != BENCH_OK)
+        fail_msg("%s", error.message);
+    char path[256];
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *text = read_file(path);
+    assert_non_null(text);
+    return text;
+}
+
+/* The unit files of out (sorted by name) with their inode numbers: a kept file
+ * keeps its inode, a rewritten one cannot (its temporary exists beside it). */
+static size_t list_units(const char *out, char names[][32], ino_t *inodes)
+{
+    char command[256];
+    snprintf(command, sizeof command, "ls '%s/units'", out);
+    FILE *listing = popen(command, "r");
+    assert_non_null(listing);
+    size_t count = 0;
+    while (count < UNIT_COUNT + 1 && fgets(names[count], 32, listing) != NULL) {
+        names[count][strcspn(names[count], "\n")] = '\0';
+        char path[256];
+        struct stat info;
+        snprintf(path, sizeof path, "%s/units/%s", out, names[count]);
+        assert_int_equal(stat(path, &info), 0);
+        inodes[count++] = info.st_ino;
+    }
+    pclose(listing);
+    return count;
+}
+
+static void parallel_and_resumed_runs_give_the_same_bytes(void **state)
+{
+    (void)state;
+    char config[128], text[512], one[128], two[128], path[256];
+    snprintf(config, sizeof config, "%s/units.ini", scratch);
+    snprintf(text, sizeof text, units_config, scratch);
+    write_file(config, text);
+    snprintf(one, sizeof one, "%s/one-job", scratch);
+    snprintf(two, sizeof two, "%s/two-jobs", scratch);
+    shift_run_summary summary;
+    progress_log log = {0};
+    char *reference = run_into(config, one, 1, 0, &summary, &log);
+    assert_int_equal(summary.units, UNIT_COUNT);
+    assert_int_equal(summary.failed, 0);
+    assert_null(strstr(reference, ",map,,error\n")); /* every model trained and was evaluated */
+    assert_string_equal(log.plan, "12 training units, 0 done before, 12 to run with 1 job");
+    assert_int_equal(log.unit_lines, UNIT_COUNT);
+
+    memset(&log, 0, sizeof log);
+    char *parallel = run_into(config, two, 0, 0, &summary, &log); /* jobs = 2 from the file */
+    assert_string_equal(log.plan, "12 training units, 0 done before, 12 to run with 2 jobs");
+    assert_int_equal(log.unit_lines, 0); /* the workers report in their own processes */
+    assert_string_equal(parallel, reference);
+    free(parallel);
+
+    /* Interrupted: one unit's file and the merged outputs are lost.  Resuming
+     * runs that unit alone and merges the same bytes. */
+    char names[UNIT_COUNT + 1][32];
+    ino_t inodes[UNIT_COUNT + 1];
+    assert_int_equal(list_units(two, names, inodes), UNIT_COUNT);
+    size_t lost = 5;
+    snprintf(path, sizeof path, "%s/units/%.31s", two, names[lost]);
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/results.csv", two);
+    assert_int_equal(unlink(path), 0);
+    char *resumed = run_into(config, two, 2, 1, &summary, NULL);
+    assert_string_equal(resumed, reference);
+    free(resumed);
+    assert_int_equal(summary.reused, UNIT_COUNT - 1);
+    char after_names[UNIT_COUNT + 1][32];
+    ino_t after_inodes[UNIT_COUNT + 1];
+    assert_int_equal(list_units(two, after_names, after_inodes), UNIT_COUNT);
+    for (size_t u = 0; u < UNIT_COUNT; u++) {
+        assert_string_equal(after_names[u], names[u]);
+        if (u != lost)
+            assert_true(after_inodes[u] == inodes[u]); /* kept, not recomputed */
+    }
+    /* Without --resume every unit runs again, to the same bytes. */
+    char *again = run_into(config, two, 1, 0, &summary, NULL);
+    assert_int_equal(summary.reused, 0);
+    assert_string_equal(again, reference);
+    free(again);
+
+    /* The generated benchmark in place is not the one a changed config asks for. */
+    snprintf(text, sizeof text, units_config, scratch);
+    char *scenes = strstr(text, "scenes = 10");
+    memcpy(scenes, "scenes = 12", 11);
+    write_file(config, text);
+    bench_error error = {0};
+    snprintf(path, sizeof path, "%s/changed", scratch);
+    assert_int_equal(shift_run_config(config, path, NULL, NULL, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "scenes 10"));
+    assert_non_null(strstr(error.message, "is not the one the configuration asks for"));
+    free(reference);
+}
+
+/* D2's validation split is missing, so the units that select on it fail (the D2
+ * model: source_only of D2>D1 and oracle of D1>D2; PSN variants of D2>D1); the
+ * other units run and their rows are ok.  Once the file is back, --resume runs
+ * exactly the failed units again. */
+static void failing_unit_gives_error_rows_and_reruns_on_resume(void **state)
+{
+    (void)state;
+    char config[128], text[640], out[128], path[256], hidden[256];
+    snprintf(config, sizeof config, "%s/broken.ini", scratch);
+    snprintf(text, sizeof text, units_config, scratch);
+    char *seeds = strstr(text, "seeds = 1,2\nablation_seeds = 1\n");
+    snprintf(seeds, sizeof text - (size_t)(seeds - text), "seeds = 1\n");
+    char *benchmark = strstr(text, "data = ");
+    char rest[640];
+    snprintf(rest, sizeof rest, "%s", benchmark);
+    snprintf(benchmark, sizeof text - (size_t)(benchmark - text), "generate = no\n%s", rest);
+    write_file(config, text);
+    snprintf(out, sizeof out, "%s/broken-out", scratch);
+    /* the benchmark of the previous test, or generated here when run alone */
+    snprintf(path, sizeof path, "%s/data/benchmark.ini", scratch);
+    if (access(path, F_OK) != 0) {
+        char generate[128];
+        snprintf(generate, sizeof generate, "%s/units.ini", scratch);
+        char units_text[512];
+        snprintf(units_text, sizeof units_text, units_config, scratch);
+        write_file(generate, units_text);
+        free(run_into(generate, out, 1, 0, NULL, NULL));
+    }
+    snprintf(path, sizeof path, "%s/data/D2/val.txt", scratch);
+    snprintf(hidden, sizeof hidden, "%s/data/D2/val.hidden", scratch);
+    assert_int_equal(rename(path, hidden), 0);
+    shift_run_summary summary;
+    char *results = run_into(config, out, 2, 0, &summary, NULL);
+    assert_int_equal(rename(hidden, path), 0);
+    /* units: D1, D2 supervised; psn, psn_global_only, psn_local_only on each pair */
+    assert_int_equal(summary.units, 8);
+    assert_int_equal(summary.failed, 4);
+    assert_non_null(strstr(results, ",xray_D1_to_D2,transfer,source_only,source_only,,1,map,0"));
+    assert_non_null(strstr(results, ",xray_D1_to_D2,transfer,psn,psn,,1,map,0"));
+    assert_non_null(strstr(results, ",xray_D2_to_D1,transfer,oracle,oracle,,1,map,0"));
+    assert_non_null(strstr(results, ",xray_D1_to_D2,transfer,oracle,oracle,,1,map,,error\n"));
+    assert_non_null(strstr(results, ",xray_D2_to_D1,transfer,source_only,source_only,,1,map,,error\n"));
+    assert_non_null(strstr(results, ",xray_D2_to_D1,transfer,psn_local_only,psn_local_only,,1,ap_laptop,,error\n"));
+    free(results);
+    snprintf(path, sizeof path, "%s/run.json", out);
+    char *json = read_file(path);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"error\": \"loading D2/val: "));
+    free(json);
+    results = run_into(config, out, 1, 1, &summary, NULL);
+    assert_int_equal(summary.reused, 4);
+    assert_int_equal(summary.failed, 0);
+    assert_null(strstr(results, ",map,,error\n"));
+    free(results);
+}
+
 static void configuration_errors_name_file_and_line(void **state)
 {
     (void)state;
@@ -134,6 +320,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tiny_run_follows_contract_and_repeats),
+        cmocka_unit_test(parallel_and_resumed_runs_give_the_same_bytes),
+        cmocka_unit_test(failing_unit_gives_error_rows_and_reruns_on_resume),
         cmocka_unit_test(configuration_errors_name_file_and_line),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
