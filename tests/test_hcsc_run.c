@@ -255,12 +255,22 @@ static void shipped_configs_load(void **state)
     assert_int_equal(hcsc_plan_load(&plan, "configs/hcsc-fmnist.ini", &error), BENCH_OK);
     assert_int_equal(plan.cell_count, 3 + 3 + 3 + 3 + 1 + 1);
     assert_int_equal(plan.train.queue_size % plan.train.batch, 0);
+    /* The recipe the validation search chose (hcsc/README.md), frozen for every method. */
+    for (size_t c = 0; c < plan.cell_count; c++) {
+        assert_float_equal(plan.cells[c].recipe.train.learning_rate, 0.03, 0.0);
+        assert_float_equal(plan.cells[c].recipe.train.augment.crop_scale_min, 0.5, 0.0);
+        assert_int_equal(plan.cells[c].recipe.train.batch, 256);
+    }
     assert_int_equal(hcsc_plan_load(&plan, "configs/hcsc-fmnist-slice.ini", &error), BENCH_OK);
     assert_int_equal(plan.cell_count, 3);
+    assert_float_equal(plan.train.learning_rate, 0.03, 0.0);
+    assert_float_equal(plan.train.augment.crop_scale_min, 0.5, 0.0);
     assert_int_equal(hcsc_plan_load(&plan, "configs/hcsc-fmnist-lrsearch.ini", &error), BENCH_OK);
-    assert_int_equal(plan.cell_count, 3);
+    assert_int_equal(plan.cell_count, 5);
     assert_true(plan.validation);
     assert_float_equal(plan.cells[2].recipe.train.learning_rate, 0.12, 0.0);
+    assert_float_equal(plan.cells[3].recipe.train.augment.crop_scale_min, 0.5, 0.0);
+    assert_int_equal(plan.cells[4].recipe.train.batch, 128);
 }
 
 int main(void)
