@@ -6,6 +6,7 @@
  * tests/reference/gen_nn_reference.py (weights, input, projection r, output and
  * the gradients of Σ r·output).  Tolerance |a−b| <= 1e-5 + 1e-3·|b|. */
 #include "tests/test_nn_harness.h"
+#include "tests/support_reference.h"
 
 #include <math.h>
 
@@ -15,67 +16,11 @@
 
 #define REF_ATOL 1e-5
 #define REF_RTOL 1e-3
-#define REF_MAX 64
-
-typedef struct reference {
-    size_t count;
-    char names[REF_MAX][64];
-    size_t sizes[REF_MAX];
-    float *values[REF_MAX];
-} reference;
-
-static void reference_path(char *path, size_t size, const char *block)
-{
-    const char *root = getenv("BENCH_SOURCE_DIR");
-    if (root != NULL) {
-        snprintf(path, size, "%s/tests/reference/nn/%s.txt", root, block);
-        return;
-    }
-    /* __FILE__ is "tests/test_nn_reference.c" relative to the repository root. */
-    const char *file = __FILE__;
-    const char *slash = strrchr(file, '/');
-    int dir_length = slash != NULL ? (int)(slash - file) : 0;
-    snprintf(path, size, "%.*s%sreference/nn/%s.txt", dir_length, file, slash != NULL ? "/" : "", block);
-}
-
-static void reference_load(reference *ref, const char *block)
-{
-    char path[512];
-    reference_path(path, sizeof path, block);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        fail_msg("cannot open %s (set BENCH_SOURCE_DIR to the repository root)", path);
-    memset(ref, 0, sizeof *ref);
-    char line[256];
-    if (fgets(line, sizeof line, f) == NULL || line[0] != '#')
-        fail_msg("%s: missing header line", path);
-    while (ref->count < REF_MAX && fscanf(f, "%63s %zu", ref->names[ref->count], &ref->sizes[ref->count]) == 2) {
-        size_t n = ref->sizes[ref->count];
-        float *v = test_alloc(n);
-        for (size_t i = 0; i < n; i++)
-            if (fscanf(f, "%f", &v[i]) != 1)
-                fail_msg("%s: tensor %s: value %zu unreadable", path, ref->names[ref->count], i);
-        ref->values[ref->count++] = v;
-    }
-    fclose(f);
-}
-
-static void reference_free(reference *ref)
-{
-    for (size_t i = 0; i < ref->count; i++)
-        free(ref->values[i]);
-}
+typedef test_reference reference;
 
 static float *ref_get(reference *ref, const char *name, size_t expected)
 {
-    for (size_t i = 0; i < ref->count; i++)
-        if (strcmp(ref->names[i], name) == 0) {
-            if (ref->sizes[i] != expected)
-                fail_msg("reference %s has %zu values, expected %zu", name, ref->sizes[i], expected);
-            return ref->values[i];
-        }
-    fail_msg("reference tensor %s missing", name);
-    return NULL;
+    return test_reference_floats(ref, name, expected);
 }
 
 static int ref_compare(reference *ref, const char *block, const char *name, const float *actual, size_t count)
@@ -100,7 +45,7 @@ static void mlp_matches_pytorch(void **unused)
 {
     (void)unused;
     reference ref;
-    reference_load(&ref, "mlp");
+    test_reference_load(&ref, "nn", "mlp");
     float *pool[64];
     size_t pooled = 0;
     const size_t n = 6;
@@ -147,7 +92,7 @@ static void mlp_matches_pytorch(void **unused)
     bad += ref_compare(&ref, "mlp", "grad.fc3.bias", db3, 3);
     for (size_t i = 0; i < pooled; i++)
         free(pool[i]);
-    reference_free(&ref);
+    test_reference_free(&ref);
     assert_int_equal(bad, 0);
 }
 
@@ -155,7 +100,7 @@ static void convnet_matches_pytorch(void **unused)
 {
     (void)unused;
     reference ref;
-    reference_load(&ref, "convnet");
+    test_reference_load(&ref, "nn", "convnet");
     float *pool[64];
     size_t pooled = 0;
     const size_t n = 2;
@@ -212,7 +157,7 @@ static void convnet_matches_pytorch(void **unused)
     bad += ref_compare(&ref, "convnet", "grad.fc.bias", db3, 2);
     for (size_t i = 0; i < pooled; i++)
         free(pool[i]);
-    reference_free(&ref);
+    test_reference_free(&ref);
     assert_int_equal(bad, 0);
 }
 
@@ -220,7 +165,7 @@ static void recurrent_matches_pytorch(int gru)
 {
     const char *block = gru ? "gru" : "lstm";
     reference ref;
-    reference_load(&ref, block);
+    test_reference_load(&ref, "nn", block);
     float *pool[64];
     size_t pooled = 0;
     nn_rnn_dims d = {.batch = 2, .steps = 5, .input_size = 3, .hidden = 4};
@@ -255,7 +200,7 @@ static void recurrent_matches_pytorch(int gru)
     bad += ref_compare(&ref, block, "grad.rnn.bias_hh_l0", dbhh, G);
     for (size_t i = 0; i < pooled; i++)
         free(pool[i]);
-    reference_free(&ref);
+    test_reference_free(&ref);
     assert_int_equal(bad, 0);
 }
 
@@ -275,7 +220,7 @@ static void encoder_block_matches_pytorch(void **unused)
 {
     (void)unused;
     reference ref;
-    reference_load(&ref, "encoder");
+    test_reference_load(&ref, "nn", "encoder");
     float *pool[64];
     size_t pooled = 0;
     const size_t n = 2, t = 5, D = 8, F = 16, rows = n * t;
@@ -334,7 +279,7 @@ static void encoder_block_matches_pytorch(void **unused)
     bad += ref_compare(&ref, "encoder", "grad.norm2.bias", dbe2, D);
     for (size_t i = 0; i < pooled; i++)
         free(pool[i]);
-    reference_free(&ref);
+    test_reference_free(&ref);
     assert_int_equal(bad, 0);
 }
 

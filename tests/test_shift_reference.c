@@ -20,91 +20,22 @@
 #include "domain_shift/xray.h"
 #include "nn/check.h"
 #include "nn/loss.h"
+#include "tests/support_reference.h"
 
 #define REF_ATOL 1e-6
 #define REF_RTOL 1e-4
 #define LOSS_ATOL 1e-6
 #define LOSS_RTOL 1e-5
-#define REF_MAX 32
-
-typedef struct reference {
-    const char *block;
-    size_t count;
-    char names[REF_MAX][64];
-    size_t sizes[REF_MAX];
-    double *values[REF_MAX];
-    float *floats[REF_MAX];
-} reference;
-
-static void reference_path(char *path, size_t size, const char *block)
-{
-    const char *root = getenv("BENCH_SOURCE_DIR");
-    if (root != NULL) {
-        snprintf(path, size, "%s/tests/reference/shift/%s.txt", root, block);
-        return;
-    }
-    /* __FILE__ is "tests/test_shift_reference.c" relative to the repository root. */
-    const char *file = __FILE__;
-    const char *slash = strrchr(file, '/');
-    int dir_length = slash != NULL ? (int)(slash - file) : 0;
-    snprintf(path, size, "%.*s%sreference/shift/%s.txt", dir_length, file, slash != NULL ? "/" : "", block);
-}
-
-static void reference_load(reference *ref, const char *block)
-{
-    char path[512];
-    reference_path(path, sizeof path, block);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        fail_msg("cannot open %s (set BENCH_SOURCE_DIR to the repository root)", path);
-    memset(ref, 0, sizeof *ref);
-    ref->block = block;
-    char line[256];
-    if (fgets(line, sizeof line, f) == NULL || line[0] != '#')
-        fail_msg("%s: missing header line", path);
-    while (ref->count < REF_MAX && fscanf(f, "%63s %zu", ref->names[ref->count], &ref->sizes[ref->count]) == 2) {
-        size_t n = ref->sizes[ref->count];
-        double *v = calloc(n ? n : 1, sizeof *v);
-        float *x = calloc(n ? n : 1, sizeof *x);
-        assert_non_null(v);
-        assert_non_null(x);
-        for (size_t i = 0; i < n; i++) {
-            if (fscanf(f, "%lf", &v[i]) != 1)
-                fail_msg("%s: tensor %s: value %zu unreadable", path, ref->names[ref->count], i);
-            x[i] = (float)v[i];
-        }
-        ref->values[ref->count] = v;
-        ref->floats[ref->count++] = x;
-    }
-    fclose(f);
-}
-
-static void reference_free(reference *ref)
-{
-    for (size_t i = 0; i < ref->count; i++)
-        free(ref->values[i]), free(ref->floats[i]);
-}
-
-static size_t ref_index(const reference *ref, const char *name, size_t expected)
-{
-    for (size_t i = 0; i < ref->count; i++)
-        if (strcmp(ref->names[i], name) == 0) {
-            if (ref->sizes[i] != expected)
-                fail_msg("%s: reference %s has %zu values, expected %zu", ref->block, name, ref->sizes[i], expected);
-            return i;
-        }
-    fail_msg("%s: reference tensor %s missing", ref->block, name);
-    return 0;
-}
+typedef test_reference reference;
 
 static float *ref_floats(const reference *ref, const char *name, size_t expected)
 {
-    return ref->floats[ref_index(ref, name, expected)];
+    return test_reference_floats(ref, name, expected);
 }
 
 static double ref_scalar(const reference *ref, const char *name)
 {
-    return ref->values[ref_index(ref, name, 1)][0];
+    return test_reference_scalar(ref, name);
 }
 
 /* Compares a tensor, prints the worst element, returns 1 on a mismatch. */
@@ -130,8 +61,8 @@ static void focal_loss_matches_pytorch(void **state)
     (void)state;
     enum { IMAGES = 2, CLASSES = 3, OUT = 10, CELLS = OUT * OUT, IMAGE_SIZE = 40, OBJECTS = 5 };
     reference ref;
-    reference_load(&ref, "focal");
-    const double *objects = ref.values[ref_index(&ref, "objects", OBJECTS * 6)];
+    test_reference_load(&ref, "shift", "focal");
+    const double *objects = test_reference_doubles(&ref, "objects", OBJECTS * 6);
     /* The targets, rebuilt by shift_build_targets from the same VOC boxes. */
     float targets[IMAGES * CLASSES * CELLS];
     for (size_t image = 0; image < IMAGES; image++) {
@@ -159,7 +90,7 @@ static void focal_loss_matches_pytorch(void **state)
     double loss = shift_focal_loss(gradient, logits, target, IMAGES * CLASSES * CELLS, 2.0, 4.0);
     bad |= ref_compare_loss(&ref, "loss", loss);
     bad |= ref_compare(&ref, "grad.logits", gradient, IMAGES * CLASSES * CELLS);
-    reference_free(&ref);
+    test_reference_free(&ref);
     if (bad)
         fail_msg("focal loss differs from PyTorch (see above)");
 }
@@ -170,13 +101,13 @@ static void l1_heads_match_pytorch(void **state)
     (void)state;
     enum { CELLS = 36, OBJECTS = 3 };
     reference ref;
-    reference_load(&ref, "reg_l1");
+    test_reference_load(&ref, "shift", "reg_l1");
     int bad = 0;
     const char *heads[2] = {"size", "offset"};
     for (int h = 0; h < 2; h++) {
         char name[64];
         snprintf(name, sizeof name, "%s.index", heads[h]);
-        const double *index_values = ref.values[ref_index(&ref, name, OBJECTS)];
+        const double *index_values = test_reference_doubles(&ref, name, OBJECTS);
         int32_t index[OBJECTS];
         for (int k = 0; k < OBJECTS; k++)
             index[k] = (int32_t)index_values[k];
@@ -193,7 +124,7 @@ static void l1_heads_match_pytorch(void **state)
         snprintf(name, sizeof name, "%s.grad.pred", heads[h]);
         bad |= ref_compare(&ref, name, gradient, 2 * CELLS);
     }
-    reference_free(&ref);
+    test_reference_free(&ref);
     if (bad)
         fail_msg("L1 heads differ from PyTorch (see above)");
 }
@@ -204,14 +135,14 @@ static void discriminator_bce_matches_pytorch(void **state)
     (void)state;
     enum { COUNT = 4 * 12 };
     reference ref;
-    reference_load(&ref, "bce");
+    test_reference_load(&ref, "shift", "bce");
     float gradient[COUNT] = {0};
     /* mean over pixels, as each stage of the pixel discriminators */
     double loss = nn_bce_with_logits_loss(gradient, ref_floats(&ref, "logits", COUNT), ref_floats(&ref, "target", COUNT),
                                           NULL, COUNT, (double)COUNT);
     int bad = ref_compare_loss(&ref, "loss", loss);
     bad |= ref_compare(&ref, "grad.logits", gradient, COUNT);
-    reference_free(&ref);
+    test_reference_free(&ref);
     if (bad)
         fail_msg("discriminator BCE differs from PyTorch (see above)");
 }
@@ -222,7 +153,7 @@ static void prototype_terms_match_pytorch(void **state)
     (void)state;
     enum { N = 2, D = 4, C = 3, X = 9 };
     reference ref;
-    reference_load(&ref, "prototypes");
+    test_reference_load(&ref, "shift", "prototypes");
     const char *domains[2] = {"source", "target"};
     float z[2][C * D], sums[2][C], blended[2][C * D], alpha[2][C], d_blended[2][C * D] = {{0}};
     int bad = 0;
@@ -257,7 +188,7 @@ static void prototype_terms_match_pytorch(void **state)
         snprintf(name, sizeof name, "grad.%s.features", domains[d]);
         bad |= ref_compare(&ref, name, d_features, N * D * X);
     }
-    reference_free(&ref);
+    test_reference_free(&ref);
     if (bad)
         fail_msg("prototype terms differ from PyTorch (see above)");
 }
