@@ -283,6 +283,11 @@ static int build_one(bench_table *table, const bench_results *results, const ben
             table->partial_cells++;
         else if (cell->n_ok == 0)
             table->missing_cells++;
+        else if (cell->n_ok < seeds.count) {
+            if (table->fewer_seed_cells == 0 || cell->n_ok < table->fewer_seed_minimum)
+                table->fewer_seed_minimum = cell->n_ok;
+            table->fewer_seed_cells++;
+        }
     }
     if (values != NULL)
         for (size_t c = 0; c < cell_count; c++)
@@ -650,6 +655,7 @@ static void format_number(char *buffer, size_t size, double value, int digits)
 #define DAGGER "\xE2\x80\xA0"   /* † error */
 #define DDAGGER "\xE2\x80\xA1"  /* ‡ some seeds failed */
 #define EMDASH "\xE2\x80\x94"   /* — no result */
+#define SECTION "\xC2\xA7"    /* § fewer seeds by design */
 #define PLUSMINUS "\xC2\xB1"
 
 static void footnotes(char *buffer, size_t size, const bench_table *t, int tex)
@@ -663,7 +669,17 @@ static void footnotes(char *buffer, size_t size, const bench_table *t, int tex)
         used += (size_t)snprintf(buffer + used, size - used, "%s some seeds failed; mean over the others. ",
                                  tex ? "$^\\ddagger$" : DDAGGER);
     if (t->missing_cells > 0 && used < size)
-        snprintf(buffer + used, size - used, "%s no result. ", tex ? "---" : EMDASH);
+        used += (size_t)snprintf(buffer + used, size - used, "%s no result. ", tex ? "---" : EMDASH);
+    if (t->fewer_seed_cells > 0 && used < size)
+        snprintf(buffer + used, size - used, "%s fewer seeds than the other cells (down to %zu)%s. ",
+                 tex ? "$^\\S$" : SECTION, t->fewer_seed_minimum,
+                 t->fewer_seed_minimum > 1 ? "" : tex ? "; no $\\pm$ with one seed" : "; no " PLUSMINUS " with one seed");
+}
+
+/* Ran every planned seed without failures, but fewer than the table's (§). */
+static int fewer_seeds(const bench_table *t, const bench_table_cell *cell)
+{
+    return cell->n_error == 0 && cell->n_ok > 0 && cell->n_ok < t->seed_count;
 }
 
 static void write_md(FILE *f, const bench_table *t)
@@ -720,7 +736,7 @@ static void write_md(FILE *f, const bench_table *t)
                     cell->place == 1 ? "**" : cell->place == 2 ? "</u>" : "");
             if (!isnan(spread(t, cell)))
                 fprintf(f, " " PLUSMINUS " %s", sd);
-            fprintf(f, "%s |", cell->n_error > 0 ? DDAGGER : "");
+            fprintf(f, "%s |", cell->n_error > 0 ? DDAGGER : fewer_seeds(t, cell) ? SECTION : "");
         }
         fputc('\n', f);
     }
@@ -781,6 +797,8 @@ static void tex_cell(FILE *f, const bench_table *t, const bench_table_cell *cell
         fprintf(f, "\\,$\\pm$\\,%s", sd);
     if (cell->n_error > 0)
         fputs("$^\\ddagger$", f);
+    else if (fewer_seeds(t, cell))
+        fputs("$^\\S$", f);
 }
 
 static void write_tex(FILE *f, const bench_table *t)
@@ -955,7 +973,8 @@ static void write_html(FILE *f, const bench_table *t)
                     cell->place == 1 ? "</b>" : cell->place == 2 ? "</u>" : "");
             if (!isnan(spread(t, cell)))
                 fprintf(f, " " PLUSMINUS " %s", sd);
-            fprintf(f, "%s</td>", cell->n_error > 0 ? "<sup>" DDAGGER "</sup>" : "");
+            fprintf(f, "%s</td>", cell->n_error > 0 ? "<sup>" DDAGGER "</sup>"
+                                  : fewer_seeds(t, cell) ? "<sup>" SECTION "</sup>" : "");
         }
         fputs("</tr>\n", f);
     }

@@ -70,6 +70,9 @@ typedef struct bench_table {
     double *wilcoxon_p;                /* per column: two-sided Wilcoxon signed-rank p of the
                                         * row means against versus_column; NAN when undefined */
     size_t error_cells, partial_cells, missing_cells;
+    /* Cells with fewer ok seeds than the table and no failures: a smaller design
+     * by plan (one-seed ablations); the caption says so and the cell is marked. */
+    size_t fewer_seed_cells, fewer_seed_minimum;
 } bench_table;
 
 typedef struct bench_table_set {

@@ -334,6 +334,46 @@ static void hcsc_and_detect_rows_are_dataset_by_protocol(void **state)
     bench_results_free(&results);
 }
 
+/* One-seed ablations next to three-seed methods: marked § and said in the notes,
+ * not mistaken for failures. */
+static void fewer_seeds_by_design_are_marked(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/bench-table-seeds-XXXXXX";
+    int descriptor = mkstemp(path);
+    assert_true(descriptor >= 0);
+    FILE *f = fdopen(descriptor, "w");
+    assert_non_null(f);
+    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", f);
+    const char *variants[3] = {"raw", "hcsc", "hcsc_no_is"};
+    for (int v = 0; v < 3; v++)
+        for (int seed = 1; seed <= (v == 2 ? 1 : 3); seed++)
+            fprintf(f, "c%d%d,hcsc,fashion_mnist,knn200,%s,%s,,%d,accuracy,%.4f,ok\n", v, seed, variants[v],
+                    variants[v], seed, 0.78 + 0.01 * v + 0.001 * seed);
+    fclose(f);
+    bench_results results;
+    bench_error error = {0};
+    assert_int_equal(bench_results_load(&results, path, &error), BENCH_OK);
+    unlink(path);
+    bench_table_set set;
+    assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+    const bench_table *t = find_table(&set, "accuracy");
+    assert_int_equal(t->seed_count, 3);
+    assert_int_equal(t->fewer_seed_cells, 1);
+    assert_int_equal(t->fewer_seed_minimum, 1);
+    assert_int_equal(t->partial_cells + t->error_cells + t->missing_cells, 0);
+    char *md = render(&set, BENCH_TABLE_MD);
+    assert_non_null(strstr(md, "0.801**\xC2\xA7 |"));         /* the one-seed cell (best), no ± */
+    assert_null(strstr(md, "0.782 \xC2\xB1 0.001\xC2\xA7")); /* three-seed cells unmarked */
+    assert_non_null(strstr(md, "fewer seeds than the other cells (down to 1); no \xC2\xB1 with one seed"));
+    free(md);
+    char *tex = render(&set, BENCH_TABLE_TEX);
+    assert_non_null(strstr(tex, "$^\\S$ fewer seeds"));
+    free(tex);
+    bench_tables_free(&set);
+    bench_results_free(&results);
+}
+
 static void metric_directions(void **state)
 {
     (void)state;
@@ -388,6 +428,7 @@ int main(void)
         cmocka_unit_test(all_failed_results_still_render),
         cmocka_unit_test(unknown_selections_list_what_exists),
         cmocka_unit_test(hcsc_and_detect_rows_are_dataset_by_protocol),
+        cmocka_unit_test(fewer_seeds_by_design_are_marked),
         cmocka_unit_test(metric_directions),
         cmocka_unit_test(ci_cells_use_the_t_interval),
     };
