@@ -209,6 +209,69 @@ static int write_timing(FILE *stream, const report_csv *plan, size_t row, const 
     return 0;
 }
 
+/* run.json of a merged sweep: the first shard's description (config, versions),
+ * every cell's record from whichever shard ran it, in plan order, and one entry
+ * per shard (host, wall seconds) instead of a single wall time.  Each shard's
+ * own run.json describes only its cells. */
+static int write_merged_description(const char *dir, const char *const *sources, size_t source_count,
+                                    const report_csv *plan, const size_t *found, bench_error *error)
+{
+    json_t *root = NULL, *shards = json_array(), *cells = json_array(), *errors = json_object();
+    char path[4200];
+    for (size_t s = 0; s <= source_count; s++) {
+        const char *source = s == 0 ? dir : sources[s - 1];
+        snprintf(path, sizeof path, "%s/run.json", source);
+        json_error_t json_error;
+        json_t *shard = json_load_file(path, 0, &json_error);
+        if (shard == NULL)
+            continue; /* a shard killed before its merge step wrote none */
+        json_array_append_new(shards, json_pack("{s:s, s:O?, s:O?, s:O?}", "directory", source, "host",
+                                                json_object_get(shard, "host"), "wall_seconds",
+                                                json_object_get(shard, "wall_seconds"), "shard",
+                                                json_object_get(shard, "shard")));
+        if (root == NULL)
+            root = shard;
+        else
+            json_decref(shard);
+    }
+    if (root == NULL)
+        root = json_object();
+    for (size_t r = 0; r < plan->rows; r++) {
+        const char *source = found[r] == 0 ? dir : sources[found[r] - 1];
+        const char *id = report_csv_cell(plan, r, PLAN_ID);
+        snprintf(path, sizeof path, "%s/cells/%s.json", source, id);
+        json_error_t json_error;
+        json_t *record = json_load_file(path, 0, &json_error);
+        if (record == NULL)
+            continue; /* write_timing has already refused such a cell */
+        json_object_set_new(record, "dataset", json_string(report_csv_cell(plan, r, PLAN_DATASET)));
+        json_object_set_new(record, "variant", json_string(report_csv_cell(plan, r, PLAN_VARIANT)));
+        json_object_set_new(record, "horizon", json_integer(strtoll(report_csv_cell(plan, r, PLAN_HORIZON), NULL, 10)));
+        json_object_set_new(record, "seed", json_integer(strtoll(report_csv_cell(plan, r, PLAN_SEED), NULL, 10)));
+        json_object_set_new(record, "threads", json_integer(strtoll(report_csv_cell(plan, r, PLAN_THREADS), NULL, 10)));
+        json_object_set_new(record, "shard_directory", json_string(source));
+        json_t *message = json_object_get(record, "error");
+        if (message != NULL)
+            json_object_set(errors, id, message);
+        json_array_append_new(cells, record);
+    }
+    json_object_del(root, "wall_seconds");
+    json_object_del(root, "shard");
+    json_object_set_new(root, "merged_from", shards);
+    json_object_set_new(root, "cells", cells);
+    json_object_set_new(root, "errors", errors);
+    bench_atomic_file file;
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    int status = bench_atomic_open(&file, path, error);
+    if (status == BENCH_OK) {
+        json_dumpf(root, file.stream, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', file.stream);
+        status = bench_atomic_commit(&file, error);
+    }
+    json_decref(root);
+    return status;
+}
+
 /* Every plan.csv among the sources must be the same plan: shards of one sweep. */
 static int find_plan(const char *dir, const char *const *sources, size_t source_count, char *plan_path,
                      size_t size, bench_error *error)
@@ -335,6 +398,8 @@ int bench_sweep_merge(const char *dir, const char *const *sources, size_t source
             status = bench_atomic_commit(&timings, error);
         else
             bench_atomic_abort(&timings);
+        if (status == BENCH_OK)
+            status = write_merged_description(dir, sources, source_count, &plan, found, error);
         /* results.csv last: its presence means the merge is complete. */
         if (status == BENCH_OK)
             status = bench_atomic_commit(&results, error);

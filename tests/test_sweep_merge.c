@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,34 @@ static void shards_from_separate_directories_merge(void **state)
     assert_int_equal(mkdir(final, 0777), 0);
     assert_int_equal(sweep_bench(NULL, "merge", final, "--from", a, "--from", b, "--quiet", NULL), 0);
     sweep_assert_same_file(final, s.plain, "results.csv");
+    /* run.json describes the whole sweep: every cell of the plain run, each from
+     * the shard that ran it, and both shards. */
+    char path[4500];
+    json_error_t json_error;
+    snprintf(path, sizeof path, "%s/run.json", s.plain);
+    json_t *plain = json_load_file(path, 0, &json_error);
+    snprintf(path, sizeof path, "%s/run.json", final);
+    json_t *merged = json_load_file(path, 0, &json_error);
+    assert_non_null(plain);
+    assert_non_null(merged);
+    json_t *cells = json_object_get(merged, "cells");
+    assert_int_equal(json_array_size(cells), json_array_size(json_object_get(plain, "cells")));
+    assert_true(json_array_size(cells) > 1);
+    assert_int_equal(json_array_size(json_object_get(merged, "merged_from")), 2);
+    size_t from_a = 0, from_b = 0;
+    for (size_t i = 0; i < json_array_size(cells); i++) {
+        const char *shard = json_string_value(json_object_get(json_array_get(cells, i), "shard_directory"));
+        assert_non_null(shard);
+        from_a += strcmp(shard, a) == 0;
+        from_b += strcmp(shard, b) == 0;
+        assert_string_equal(json_string_value(json_object_get(json_array_get(cells, i), "variant")),
+                            json_string_value(json_object_get(json_array_get(json_object_get(plain, "cells"), i),
+                                                              "variant")));
+    }
+    assert_true(from_a > 0 && from_b > 0 && from_a + from_b == json_array_size(cells));
+    assert_null(json_object_get(merged, "wall_seconds"));
+    json_decref(plain);
+    json_decref(merged);
 
     /* One shard alone: the other's cells are missing, listed, nothing written. */
     char lonely[4400];
