@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
-#include "domain_shift/atomic_file.h"
+#include "bench/files.h"
 #include "domain_shift/benchmark.h"
 #include "domain_shift/png_io.h"
 #include "domain_shift/run.h"
@@ -181,7 +181,7 @@ static int shift_show_command(int argc, char **argv)
         return 2;
     }
     bench_error error = {0};
-    if (shift_make_directories(out_dir, &error) != BENCH_OK)
+    if (bench_make_directories(out_dir, &error) != BENCH_OK)
         return cli_report_error(&error);
     size_t device_count;
     const shift_device *devices = shift_devices(&device_count);

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "bench/rng.h"
-#include "domain_shift/atomic_file.h"
+#include "bench/files.h"
 #include "domain_shift/jpeg_io.h"
 #include "domain_shift/png_io.h"
 
@@ -52,13 +52,13 @@ int shift_split_ids(uint64_t seed, size_t scenes, const char *split, size_t **id
 
 static int write_list(const char *path, const size_t *ids, size_t count, bench_error *error)
 {
-    shift_atomic_file file;
-    int code = shift_atomic_open(&file, path, error);
+    bench_atomic_file file;
+    int code = bench_atomic_open(&file, path, error);
     if (code != BENCH_OK)
         return code;
     for (size_t i = 0; i < count; i++)
         fprintf(file.stream, "%06zu\n", ids[i]);
-    return shift_atomic_commit(&file, error);
+    return bench_atomic_commit(&file, error);
 }
 
 int shift_generate(const shift_generate_options *o, bench_error *error)
@@ -80,7 +80,7 @@ int shift_generate(const shift_generate_options *o, bench_error *error)
         const char *sub[2] = {"images", "labels"};
         for (int s = 0; s < 2; s++) {
             snprintf(path, sizeof path, "%s/%s/%s", o->out_dir, o->devices[d]->name, sub[s]);
-            if ((code = shift_make_directories(path, error)) != BENCH_OK)
+            if ((code = bench_make_directories(path, error)) != BENCH_OK)
                 return code;
         }
     }
@@ -134,8 +134,8 @@ int shift_generate(const shift_generate_options *o, bench_error *error)
             return code;
     }
     snprintf(path, sizeof path, "%s/benchmark.ini", o->out_dir);
-    shift_atomic_file file;
-    if ((code = shift_atomic_open(&file, path, error)) != BENCH_OK)
+    bench_atomic_file file;
+    if ((code = bench_atomic_open(&file, path, error)) != BENCH_OK)
         return code;
     fprintf(file.stream,
             "; EDS-like dual-energy X-ray benchmark written by `bench shift generate`\n"
@@ -144,7 +144,7 @@ int shift_generate(const shift_generate_options *o, bench_error *error)
     for (size_t d = 0; d < o->device_count; d++)
         fprintf(file.stream, "%s%s", d ? "," : "", o->devices[d]->name);
     fprintf(file.stream, "\ntrain = %zu\nval = %zu\ntest = %zu\n", split_sizes[0], split_sizes[1], split_sizes[2]);
-    return shift_atomic_commit(&file, error);
+    return bench_atomic_commit(&file, error);
 }
 
 void shift_dataset_free(shift_dataset *dataset)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain_shift/atomic_file.h"
+#include "bench/files.h"
 
 /* libpng reports errors by calling this and expects it not to return: the
  * message is kept and control goes back to the setjmp in the caller. */
@@ -31,8 +31,8 @@ int shift_png_write(const char *path, const uint8_t *rgb, int width, int height,
 {
     if (width <= 0 || height <= 0)
         return BENCH_FAIL(error, BENCH_INTERNAL, "%s: image size %dx%d", path, width, height);
-    shift_atomic_file file;
-    int code = shift_atomic_open(&file, path, error);
+    bench_atomic_file file;
+    int code = bench_atomic_open(&file, path, error);
     if (code != BENCH_OK)
         return code;
     png_failure failure = {{0}};
@@ -40,12 +40,12 @@ int shift_png_write(const char *path, const uint8_t *rgb, int width, int height,
     png_infop info = png != NULL ? png_create_info_struct(png) : NULL;
     if (png == NULL || info == NULL) {
         png_destroy_write_struct(&png, &info);
-        shift_atomic_abort(&file);
+        bench_atomic_abort(&file);
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: cannot create a PNG writer", path);
     }
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
-        shift_atomic_abort(&file);
+        bench_atomic_abort(&file);
         return BENCH_FAIL(error, BENCH_IO, "%s: PNG write failed: %s", path, failure.message);
     }
     png_init_io(png, file.stream);
@@ -57,7 +57,7 @@ int shift_png_write(const char *path, const uint8_t *rgb, int width, int height,
         png_write_row(png, rgb + (size_t)y * (size_t)width * 3);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    return shift_atomic_commit(&file, error);
+    return bench_atomic_commit(&file, error);
 }
 
 int shift_png_read(const char *path, uint8_t **rgb, int *width, int *height, bench_error *error)

@@ -15,7 +15,7 @@
 
 #include "bench/config.h"
 #include "bench/rng.h"
-#include "domain_shift/atomic_file.h"
+#include "bench/files.h"
 #include "domain_shift/benchmark.h"
 
 /* ---- one cell ---------------------------------------------------------------------- */
@@ -593,12 +593,12 @@ static int write_unit_file(const run_plan *plan, const run_unit *unit, const uni
     json_decref(root);
     if (text == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "%s", path);
-    shift_atomic_file file;
-    int code = shift_atomic_open(&file, path, error);
+    bench_atomic_file file;
+    int code = bench_atomic_open(&file, path, error);
     if (code == BENCH_OK) {
         fputs(text, file.stream);
         fputc('\n', file.stream);
-        code = shift_atomic_commit(&file, error);
+        code = bench_atomic_commit(&file, error);
     }
     free(text);
     return code;
@@ -952,14 +952,14 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
         json_array_append_new(models_json, model);
     }
     char path[4200];
-    shift_atomic_file csv, timings;
+    bench_atomic_file csv, timings;
     snprintf(path, sizeof path, "%s/results.csv", out_dir);
-    int code = shift_atomic_open(&csv, path, error);
+    int code = bench_atomic_open(&csv, path, error);
     if (code == BENCH_OK) {
         snprintf(path, sizeof path, "%s/timings.csv", out_dir);
-        code = shift_atomic_open(&timings, path, error);
+        code = bench_atomic_open(&timings, path, error);
         if (code != BENCH_OK)
-            shift_atomic_abort(&csv);
+            bench_atomic_abort(&csv);
     }
     if (code == BENCH_OK) {
         fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", csv.stream);
@@ -998,9 +998,9 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                     else
                         fprintf(timings.stream, "%s,,,,\n", id);
                 }
-        code = shift_atomic_commit(&timings, error);
+        code = bench_atomic_commit(&timings, error);
         if (code != BENCH_OK)
-            shift_atomic_abort(&csv);
+            bench_atomic_abort(&csv);
     }
 #undef RESULT
     free(results);
@@ -1017,20 +1017,20 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
         models_json = NULL;
         snprintf(path, sizeof path, "%s/run.json", out_dir);
         char *text = root != NULL ? json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-        shift_atomic_file file;
+        bench_atomic_file file;
         if (text == NULL)
             code = BENCH_FAIL(error, BENCH_NO_MEMORY, "run.json");
-        else if ((code = shift_atomic_open(&file, path, error)) == BENCH_OK) {
+        else if ((code = bench_atomic_open(&file, path, error)) == BENCH_OK) {
             fputs(text, file.stream);
             fputc('\n', file.stream);
-            code = shift_atomic_commit(&file, error);
+            code = bench_atomic_commit(&file, error);
         }
         free(text);
         json_decref(root);
         if (code == BENCH_OK)
-            code = shift_atomic_commit(&csv, error);
+            code = bench_atomic_commit(&csv, error);
         else
-            shift_atomic_abort(&csv);
+            bench_atomic_abort(&csv);
     }
     json_decref(models_json);
     return code;
@@ -1058,7 +1058,7 @@ int shift_run_config(const char *config_path, const char *out_dir, const shift_r
     char path[4200];
     snprintf(path, sizeof path, "%s/units", out_dir);
     if (code == BENCH_OK)
-        code = shift_make_directories(path, error);
+        code = bench_make_directories(path, error);
     /* Generated once, before any worker starts; an existing benchmark is reused. */
     if (code == BENCH_OK && plan->generate) {
         snprintf(path, sizeof path, "%s/benchmark.ini", plan->data_dir);

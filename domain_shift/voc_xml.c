@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain_shift/atomic_file.h"
+#include "bench/files.h"
 
 /* Fields of an <object> collected until its end tag, with the line of its
  * start tag so that a missing field can be reported where the object begins. */
@@ -311,8 +311,8 @@ static void write_number(FILE *stream, double value)
 
 int shift_voc_write(const char *path, const char *folder, const shift_annotation *annotation, bench_error *error)
 {
-    shift_atomic_file file;
-    int code = shift_atomic_open(&file, path, error);
+    bench_atomic_file file;
+    int code = bench_atomic_open(&file, path, error);
     if (code != BENCH_OK)
         return code;
     FILE *s = file.stream;
@@ -326,7 +326,7 @@ int shift_voc_write(const char *path, const char *folder, const shift_annotation
     for (size_t i = 0; i < annotation->object_count; i++) {
         const shift_object *object = &annotation->objects[i];
         if (object->class_index < 0 || object->class_index >= SHIFT_CLASS_COUNT) {
-            shift_atomic_abort(&file);
+            bench_atomic_abort(&file);
             return BENCH_FAIL(error, BENCH_INTERNAL, "%s: object %zu has class index %d", path, i,
                               object->class_index);
         }
@@ -342,7 +342,7 @@ int shift_voc_write(const char *path, const char *folder, const shift_annotation
         fputs("\t\t</bndbox>\n\t</object>\n", s);
     }
     fputs("</annotation>\n", s);
-    return shift_atomic_commit(&file, error);
+    return bench_atomic_commit(&file, error);
 }
 
 void shift_annotation_free(shift_annotation *annotation)
