@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "bench/files.h"
 #include "reports/dm.h"
 #include "reports/results.h"
 #include "reports/table.h"

@@ -67,6 +67,19 @@ void bench_atomic_abort(bench_atomic_file *file)
         unlink(file->temp_path);
 }
 
+int bench_write_file_atomic(const char *path, const char *text, size_t length, bench_error *error)
+{
+    bench_atomic_file file;
+    int status = bench_atomic_open(&file, path, error);
+    if (status != BENCH_OK)
+        return status;
+    if (fwrite(text, 1, length, file.stream) != length) {
+        bench_atomic_abort(&file);
+        return BENCH_FAIL(error, BENCH_IO, "%s: write failed: %s", path, strerror(errno));
+    }
+    return bench_atomic_commit(&file, error);
+}
+
 int bench_read_file(const char *path, char **out, size_t *length, bench_error *error)
 {
     FILE *stream = fopen(path, "rb");

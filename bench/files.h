@@ -22,6 +22,10 @@ int bench_atomic_open(bench_atomic_file *file, const char *path, bench_error *er
 int bench_atomic_commit(bench_atomic_file *file, bench_error *error);
 void bench_atomic_abort(bench_atomic_file *file);
 
+/* Writes `length` bytes of text to path through bench_atomic_*: a failure never
+ * leaves a partial file. */
+int bench_write_file_atomic(const char *path, const char *text, size_t length, bench_error *error);
+
 /* Read a whole file into a NUL-terminated buffer; *out is freed by the caller. */
 int bench_read_file(const char *path, char **out, size_t *length, bench_error *error);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/files.h"
 #include "reports/csv_file.h"
 #include "reports/dm.h"
 #include "reports/plot.h"

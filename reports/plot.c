@@ -18,6 +18,7 @@
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_matrix.h>
 
+#include "bench/files.h"
 #include "reports/csv_file.h"
 #include "reports/predictions.h"
 #include "reports/results.h"

@@ -1114,38 +1114,3 @@ const char *bench_table_format_extension(bench_table_format format)
     return "txt";
 }
 
-int bench_write_file_atomic(const char *path, const char *text, size_t length, bench_error *error)
-{
-    size_t size = strlen(path) + 16;
-    char *temporary = malloc(size);
-    if (temporary == NULL)
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "writing %s", path);
-    snprintf(temporary, size, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(temporary);
-    if (fd < 0) {
-        int saved = errno;
-        free(temporary);
-        return BENCH_FAIL(error, BENCH_IO, "%s: cannot create a temporary file: %s", path, strerror(saved));
-    }
-    fchmod(fd, 0644);
-    size_t written = 0;
-    while (written < length) {
-        ssize_t got = write(fd, text + written, length - written);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        written += (size_t)got;
-    }
-    int failed = written != length;
-    failed |= close(fd) != 0;
-    if (failed || rename(temporary, path) != 0) {
-        int saved = errno;
-        unlink(temporary);
-        free(temporary);
-        return BENCH_FAIL(error, BENCH_IO, "%s: write failed: %s", path, strerror(saved));
-    }
-    free(temporary);
-    return BENCH_OK;
-}

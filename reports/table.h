@@ -95,8 +95,4 @@ int bench_tables_write(FILE *stream, const bench_table_set *set, bench_table_for
 int bench_table_format_parse(const char *name, bench_table_format *format);
 const char *bench_table_format_extension(bench_table_format format);
 
-/* Write text to path through a temporary file and rename, so a failure never
- * leaves a partial file. */
-int bench_write_file_atomic(const char *path, const char *text, size_t length, bench_error *error);
-
 #endif
