@@ -194,6 +194,16 @@ static int text_save(text_file *file, const plot_context *context, const char *n
 }
 
 
+/* Saves a figure's composed gnuplot script as NAME.gp and lists the figure. */
+static int save_figure(text_file *script, plot_context *context, const char *name, unsigned kind,
+                       const char *title, bench_error *error)
+{
+    char file[1100];
+    snprintf(file, sizeof file, "%s.gp", name);
+    int status = text_save(script, context, file, error);
+    return status == BENCH_OK ? add_figure(context, kind, title, file, NULL, error) : status;
+}
+
 /* A gnuplot string literal (double quotes; backslash and quote escaped). */
 static void gp_string(FILE *f, const char *s)
 {
@@ -434,10 +444,7 @@ static int plot_horizon(plot_context *context, const bench_table_set *tables, be
                 gp_string(f, table->variants[c]);
                 fputs(c + 1 < k ? ", \\\n" : "\n", f);
             }
-            snprintf(file, sizeof file, "%s.gp", name);
-            status = text_save(&script, context, file, error);
-            if (status == BENCH_OK)
-                status = add_figure(context, BENCH_PLOT_HORIZON, title, file, NULL, error);
+            status = save_figure(&script, context, name, BENCH_PLOT_HORIZON, title, error);
             if (status != BENCH_OK)
                 return status;
         }
@@ -562,10 +569,7 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
 #undef RANK_X
 #undef Y
         fputs("plot NaN notitle\n", f);
-        snprintf(file, sizeof file, "%s.gp", name);
-        status = text_save(&script, context, file, error);
-        if (status == BENCH_OK)
-            status = add_figure(context, BENCH_PLOT_CD, title, file, NULL, error);
+        status = save_figure(&script, context, name, BENCH_PLOT_CD, title, error);
         if (status != BENCH_OK)
             return status;
     }
@@ -671,10 +675,7 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
                 gp_string(f, variants[v]);
                 fputs(v + 1 < variant_count ? ", \\\n" : "\n", f);
             }
-            snprintf(file, sizeof file, "%s.gp", name);
-            status = text_save(&script, context, file, error);
-            if (status == BENCH_OK)
-                status = add_figure(context, BENCH_PLOT_AP, title, file, NULL, error);
+            status = save_figure(&script, context, name, BENCH_PLOT_AP, title, error);
             if (status != BENCH_OK)
                 return status;
         }
@@ -870,10 +871,7 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
             gp_string(f, variants[v]);
         }
         fputc('\n', f);
-        snprintf(file, sizeof file, "%s.gp", name);
-        status = text_save(&script, context, file, error);
-        if (status == BENCH_OK)
-            status = add_figure(context, BENCH_PLOT_FORECAST, title, file, NULL, error);
+        status = save_figure(&script, context, name, BENCH_PLOT_FORECAST, title, error);
     }
     free(collected.rows);
     report_strings_free(&collected.strings);
@@ -1030,10 +1028,7 @@ static int plot_curves(plot_context *context, bench_error *error)
             gp_string(f, text);
             fputs(l + 1 < line_count ? ", \\\n" : "\n", f);
         }
-        snprintf(file, sizeof file, "%s.gp", name);
-        status = text_save(&script, context, file, error);
-        if (status == BENCH_OK)
-            status = add_figure(context, BENCH_PLOT_CURVES, title, file, NULL, error);
+        status = save_figure(&script, context, name, BENCH_PLOT_CURVES, title, error);
         start = end;
     }
     free(points);
@@ -1202,10 +1197,7 @@ static int plot_embedding_file(plot_context *context, const char *path, bench_er
                         gp_string(f, classes[c]);
                         fputs(c + 1 < class_count ? ", \\\n" : "\n", f);
                     }
-                    snprintf(file, sizeof file, "%s.gp", name);
-                    status = text_save(&script, context, file, error);
-                    if (status == BENCH_OK)
-                        status = add_figure(context, BENCH_PLOT_EMBEDDING, title, file, NULL, error);
+                    status = save_figure(&script, context, name, BENCH_PLOT_EMBEDDING, title, error);
                 }
             }
         }
