@@ -254,6 +254,17 @@ static void chunk_columns(float *col, const float *in, size_t count, const nn_co
         im2col(col + j * out_hw, count * out_hw, in + j * in_size, dims, out_h, out_w);
 }
 
+/* dbias[o] += Σ_p dy[o][p] over a (channels, width) gradient block. */
+static void add_bias_gradient(float *dbias, const float *dy, size_t channels, size_t width)
+{
+    for (size_t o = 0; o < channels; o++) {
+        float sum = 0.0f;
+        for (size_t p = 0; p < width; p++)
+            sum += dy[o * width + p];
+        dbias[o] += sum;
+    }
+}
+
 /* A pointwise convolution is one GEMM per sample on the input plane itself: no
  * columns to build, so no workspace. */
 static void pointwise_forward(float *out, const float *in, const float *weight, const float *bias,
@@ -278,12 +289,7 @@ static void pointwise_backward(float *din, float *dweight, float *dbias, const f
     for (size_t b = 0; b < dims->batch; b++) {
         const float *dy = dout + b * dims->out_channels * out_hw;
         if (dbias != NULL)
-            for (size_t o = 0; o < dims->out_channels; o++) {
-                float sum = 0.0f;
-                for (size_t p = 0; p < out_hw; p++)
-                    sum += dy[o * out_hw + p];
-                dbias[o] += sum;
-            }
+            add_bias_gradient(dbias, dy, dims->out_channels, out_hw);
         if (dweight != NULL)
             nn_gemm(0, 1, dims->out_channels, dims->in_channels, out_hw, 1.0f, dy, out_hw, in + b * in_size, out_hw,
                     1.0f, dweight, dims->in_channels);
@@ -333,12 +339,7 @@ void nn_conv2d_backward(float *din, float *dweight, float *dbias, float *workspa
         size_t count = dims->batch - b < chunk ? dims->batch - b : chunk, width = count * out_hw;
         pack_samples(dy, dout + b * out_size, count, dims->out_channels, out_hw);
         if (dbias != NULL)
-            for (size_t o = 0; o < dims->out_channels; o++) {
-                float sum = 0.0f;
-                for (size_t p = 0; p < width; p++)
-                    sum += dy[o * width + p];
-                dbias[o] += sum;
-            }
+            add_bias_gradient(dbias, dy, dims->out_channels, width);
         if (dweight != NULL) {
             chunk_columns(col, in + b * in_size, count, dims, out_h, out_w);
             nn_gemm(0, 1, dims->out_channels, ckk, width, 1.0f, dy, width, col, width, 1.0f, dweight, ckk);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,4 +105,18 @@ void sweep_prepare(sweep_dirs *s, const char *seeds)
     snprintf(s->plain, sizeof s->plain, "%s/plain", s->work);
     sweep_write_config(s->config, seeds);
     assert_int_equal(sweep_bench(NULL, "run", s->config, "--out", s->plain, "--quiet", NULL), 0);
+}
+
+size_t sweep_finished_cells(const char *dir)
+{
+    char path[8800];
+    snprintf(path, sizeof path, "%s/cells", dir);
+    DIR *listing = opendir(path);
+    size_t count = 0;
+    struct dirent *entry;
+    while (listing != NULL && (entry = readdir(listing)) != NULL)
+        count += strstr(entry->d_name, ".json") != NULL && strstr(entry->d_name, ".tmp.") == NULL;
+    if (listing)
+        closedir(listing);
+    return count;
 }

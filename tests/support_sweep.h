@@ -29,6 +29,8 @@ void sweep_assert_same_file(const char *dir_a, const char *dir_b, const char *na
 
 /* Number of files named *.tmp.* under dir (half-written leftovers). */
 size_t sweep_temp_files(const char *dir);
+/* Finished cells of a run directory: the .json records in DIR/cells, temporaries excluded. */
+size_t sweep_finished_cells(const char *dir);
 
 /* A work directory holding tiny.ini and its plain (unsharded) run in plain/. */
 typedef struct sweep_dirs {

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include "bench/rng.h"
 #include "support_process.h"
+#include "support_sweep.h"
 
 #define KILLS 20
 #define CELLS 96
@@ -60,19 +60,6 @@ static pid_t start_sweep(const char *config, const char *out, int resume, unsign
     return child;
 }
 
-static size_t finished_cells(const char *dir)
-{
-    char path[4400];
-    snprintf(path, sizeof path, "%s/cells", dir);
-    DIR *listing = opendir(path);
-    size_t count = 0;
-    struct dirent *entry;
-    while (listing != NULL && (entry = readdir(listing)) != NULL)
-        count += strstr(entry->d_name, ".json") != NULL && strstr(entry->d_name, ".tmp.") == NULL;
-    if (listing)
-        closedir(listing);
-    return count;
-}
 
 static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
 {
@@ -101,7 +88,7 @@ static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
     size_t reference_length = 0;
     char *expected = test_read_file(path, &reference_length);
     assert_non_null(expected);
-    assert_true(finished_cells(reference) == CELLS);
+    assert_true(sweep_finished_cells(reference) == CELLS);
 
     /* Kill times uniform over [0, full/8): start-up (plan, data, trial models) takes
      * about a tenth of a full run, so kills land during start-up, mid-sweep a few
@@ -120,7 +107,7 @@ static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
     while (kills < KILLS && attempts++ < 10 * KILLS) {
         unsigned jobs = 1 + (unsigned)bench_rng_below(&rng, 2);
         double delay = bench_rng_uniform(&rng) * window;
-        size_t before = finished_cells(killed);
+        size_t before = sweep_finished_cells(killed);
         child = start_sweep(config, killed, runs_in_round++ > 0, jobs);
         struct timespec pause = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
         nanosleep(&pause, NULL);
@@ -129,7 +116,7 @@ static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
             kill(-child, SIGKILL);
             waitpid(child, &status, 0);
             kills++;
-            size_t after = finished_cells(killed);
+            size_t after = sweep_finished_cells(killed);
             mid_sweep += after > before && after < CELLS;
             if (after == before)
                 window *= 1.5;
@@ -163,7 +150,7 @@ static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
     if (mid_sweep < KILLS / 4)
         fprintf(stderr, "only %zu of %d kills landed while cells were being written\n", mid_sweep, KILLS);
     assert_true(mid_sweep >= KILLS / 4);
-    size_t cells_before_final = finished_cells(killed);
+    size_t cells_before_final = sweep_finished_cells(killed);
     /* The last round ends with an uninterrupted resume. */
     child = start_sweep(config, killed, 1, 2);
     waitpid(child, &status, 0);

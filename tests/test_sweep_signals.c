@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,19 +42,6 @@ static pid_t spawn_bench(const char *const arguments[], const char *err_path)
     return child;
 }
 
-static size_t count_cells(const char *dir)
-{
-    char path[8800];
-    snprintf(path, sizeof path, "%s/cells", dir);
-    DIR *listing = opendir(path);
-    size_t count = 0;
-    struct dirent *entry;
-    while (listing != NULL && (entry = readdir(listing)) != NULL)
-        count += strstr(entry->d_name, ".json") != NULL && strstr(entry->d_name, ".tmp.") == NULL;
-    if (listing)
-        closedir(listing);
-    return count;
-}
 
 static void sleep_ms(long ms)
 {
@@ -77,7 +63,7 @@ static void interrupt_signals_exit_130_143_and_resume(void **state)
         const char *arguments[] = {"run", s.config, "--out", out, "--quiet", "--jobs", "2", NULL};
         pid_t child = spawn_bench(arguments, err_path);
         /* Signal the sweep (its parent only, as `kill PID` does) once some cells are done. */
-        for (int tries = 0; tries < 2000 && count_cells(out) < 3; tries++)
+        for (int tries = 0; tries < 2000 && sweep_finished_cells(out) < 3; tries++)
             sleep_ms(5);
         kill(child, signals[i]);
         int status = 0;
@@ -90,7 +76,7 @@ static void interrupt_signals_exit_130_143_and_resume(void **state)
         assert_non_null(strstr(err, "--resume"));
         free(err);
         assert_false(sweep_exists_in(out, "results.csv"));
-        size_t done = count_cells(out);
+        size_t done = sweep_finished_cells(out);
         assert_true(done >= 3 && done < 48);
         /* Resumable: --resume finishes the rest and gives the plain run's bytes. */
         char *resume_err = NULL;
