@@ -20,6 +20,7 @@ static void hcsc_usage(FILE *stream)
             "run:  trains every [model NAME] of the config for every seed on Fashion-MNIST and writes\n"
             "      DIR/results.csv (task=hcsc; protocols knn200, knn20, linear, kmeans), timings.csv, run.json,\n"
             "      curves/<cell_id>.csv and checkpoints/<variant>-seed<S>.ckpt (default DIR: runs/<config name>).\n"
+            "      --resume keeps the cells DIR/cells already holds and runs the rest (failed ones again).\n"
             "eval: evaluates a saved encoder (its CHECKPOINT.json describes it and the run's evaluation\n"
             "      settings, so the run's rows are reproduced); flags override; prints protocol,metric,value.\n");
 }

@@ -764,6 +764,12 @@ int hcsc_run_cell(const hcsc_plan *plan, size_t cell_index, const bench_image_se
 
 /* ---- the whole plan ------------------------------------------------------------ */
 
+static int is_error_row(const char *line)
+{
+    size_t length = strlen(line);
+    return length >= 7 && strcmp(line + length - 7, ",error\n") == 0;
+}
+
 static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench_error *error)
 {
     char path[4096];
@@ -791,8 +797,7 @@ static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *fai
             cell_failed = 0;
             while (fgets(line, sizeof line, rows) != NULL) {
                 fputs(line, results.stream);
-                size_t length = strlen(line);
-                if (length >= 7 && strcmp(line + length - 7, ",error\n") == 0)
+                if (is_error_row(line))
                     cell_failed = 1;
             }
             fclose(rows);
@@ -857,11 +862,22 @@ static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *fai
     return bench_atomic_commit(&results, error);
 }
 
+/* A cell is done when its rows exist and none is an error row: --resume reruns
+ * failed cells (as `bench shift run --resume` does), since a failure caused by
+ * the machine (memory, a killed worker) usually does not repeat. */
 static int cell_done(const char *out_dir, const hcsc_cell *cell)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/cells/%s.csv", out_dir, cell->id);
-    return access(path, R_OK) == 0;
+    FILE *rows = fopen(path, "rb");
+    if (rows == NULL)
+        return 0;
+    int done = 1;
+    char line[512];
+    while (done && fgets(line, sizeof line, rows) != NULL)
+        done = !is_error_row(line);
+    fclose(rows);
+    return done;
 }
 
 int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,

@@ -240,6 +240,31 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
         assert_non_null(strstr(line, results[r].protocol));
     }
     fclose(rows);
+
+    /* --resume reruns a failed cell and keeps a finished one: turn raw's rows
+     * into error rows and stamp pcl's timing, then resume. */
+    snprintf(file, sizeof file, "%s/cells/%s.csv", directory, plan.cells[0].id);
+    FILE *failed_rows = fopen(file, "w");
+    assert_non_null(failed_rows);
+    fputs("x,hcsc,fashion_mnist,knn200,raw,raw,,2,top1,,error\n", failed_rows);
+    fclose(failed_rows);
+    snprintf(file, sizeof file, "%s/cells/%s.info", directory, plan.cells[1].id);
+    FILE *info = fopen(file, "w");
+    assert_non_null(info);
+    fputs("12345.000\n\n", info);
+    fclose(info);
+    assert_int_equal(hcsc_plan_run(&plan, directory, 1, NULL, &failed, &error), BENCH_OK);
+    assert_int_equal(failed, 0);
+    snprintf(file, sizeof file, "%s/cells/%s.csv", directory, plan.cells[0].id);
+    assert_int_equal(count_lines(file), HCSC_RESULT_COUNT);
+    snprintf(file, sizeof file, "%s/timings.csv", directory);
+    FILE *timings = fopen(file, "r");
+    assert_non_null(timings);
+    int kept = 0;
+    while (fgets(line, sizeof line, timings) != NULL)
+        kept += strstr(line, ",pcl,") != NULL && strstr(line, ",12345.000,") != NULL;
+    fclose(timings);
+    assert_int_equal(kept, 1);
 }
 
 /* The shipped configurations must load and give the documented cell counts. */
