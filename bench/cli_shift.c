@@ -4,17 +4,20 @@
  *   bench shift show --out DIR [--seed S] [--scene I] [--size 96] [--zoom 3]
  *   bench shift devices
  *   bench shift run CONFIG --out DIR [--jobs N] [--resume] [--quiet]
+ *   bench shift gap DIR|results.csv
  */
 #include <getopt.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench/cli.h"
 #include "bench/files.h"
 #include "domain_shift/benchmark.h"
+#include "domain_shift/gap.h"
 #include "domain_shift/png_io.h"
 #include "domain_shift/run.h"
 #include "domain_shift/xray.h"
@@ -309,6 +312,33 @@ static int shift_run_command(int argc, char **argv)
     return summary.failed > 0 ? 1 : 0;
 }
 
+static int shift_gap_command(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: bench shift gap DIR|results.csv\n"
+               "per device pair of a `bench shift run` output: source-only, oracle, the shift between them and\n"
+               "whether it is real (>= 10 mAP points and > 3 std), and every other method's gain over source-only.\n");
+        return 0;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "usage: bench shift gap DIR|results.csv\n");
+        return 2;
+    }
+    char path[4096];
+    struct stat info;
+    if (stat(argv[1], &info) == 0 && S_ISDIR(info.st_mode))
+        snprintf(path, sizeof path, "%s/results.csv", argv[1]);
+    else
+        snprintf(path, sizeof path, "%s", argv[1]);
+    shift_gap_report report;
+    bench_error error = {0};
+    int status = shift_gap_compute(&report, path, &error);
+    if (status == BENCH_OK)
+        status = shift_gap_write_markdown(stdout, &report, &error);
+    shift_gap_report_free(&report);
+    return status == BENCH_OK ? 0 : cli_report_error(&error);
+}
+
 typedef struct shift_subcommand {
     const char *name;
     int (*handler)(int argc, char **argv);
@@ -320,6 +350,7 @@ static const shift_subcommand subcommands[] = {
     {"show", shift_show_command, "render one scene under every device, with boxes"},
     {"devices", shift_devices_command, "list device knobs with their documented ranges"},
     {"run", shift_run_command, "train and evaluate the transfer table of a configuration (results.csv)"},
+    {"gap", shift_gap_command, "the shift per device pair and each method's gain over source-only, with std"},
 };
 
 int cli_shift(int argc, char **argv)
