@@ -15,18 +15,18 @@
 #include "domain_shift/gap.h"
 #include "support_process.h"
 
-static char results_path[64];
+static char results_path[600];
 
+/* The project's test directory helpers, so each case writes DIR/results.csv. */
 static void write_results(const char *rows)
 {
-    snprintf(results_path, sizeof results_path, "/tmp/bench-shift-gap-XXXXXX");
-    int descriptor = mkstemp(results_path);
-    assert_true(descriptor >= 0);
-    FILE *file = fdopen(descriptor, "w");
-    assert_non_null(file);
-    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", file);
-    fputs(rows, file);
-    fclose(file);
+    snprintf(results_path, sizeof results_path, "%s/results.csv", test_temp_dir());
+    size_t length = strlen(rows) + 128;
+    char *text = malloc(length);
+    assert_non_null(text);
+    snprintf(text, length, "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n%s", rows);
+    assert_int_equal(test_write_file(results_path, text), 0);
+    free(text);
 }
 
 #define ROW(pair, method, seed, value) "c," "detect,xray_" pair ",transfer," method "," method ",," seed ",map," value ",ok\n"
