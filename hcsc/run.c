@@ -641,12 +641,18 @@ static void on_epoch(const hcsc_epoch_report *report, void *opaque)
     write_curve_row(c->curve, c->cell, report->epoch, "train", "loss_prototype", report->mean_prototype);
     if (!isnan(report->knn_accuracy))
         write_curve_row(c->curve, c->cell, report->epoch, "test", "knn200_accuracy", report->knn_accuracy);
+    if (!isnan(report->nmi)) {
+        write_curve_row(c->curve, c->cell, report->epoch, "test", "kmeans_nmi", report->nmi);
+        write_curve_row(c->curve, c->cell, report->epoch, "test", "kmeans_accuracy", report->cluster_accuracy);
+    }
     if (c->progress != NULL && c->progress->stream != NULL) {
         fprintf(c->progress->stream, "hcsc: %s seed %llu epoch %zu/%zu loss %.4f (ins %.4f proto %.4f)", c->cell->variant,
                 (unsigned long long)c->cell->seed, report->epoch, c->cell->recipe.train.epochs, report->mean_loss,
                 report->mean_instance, report->mean_prototype);
         if (!isnan(report->knn_accuracy))
             fprintf(c->progress->stream, " kNN %.4f", report->knn_accuracy);
+        if (!isnan(report->nmi))
+            fprintf(c->progress->stream, " NMI %.3f", report->nmi);
         fprintf(c->progress->stream, " %.0f s (clustering %.0f s)\n", report->seconds, report->cluster_seconds);
         fflush(c->progress->stream);
     }
@@ -690,7 +696,11 @@ static int cell_body(const hcsc_plan *plan, const hcsc_cell *cell, const bench_i
             status = error->code;
     } else {
         hcsc_trainer trainer;
-        status = hcsc_trainer_create(&trainer, &cell->recipe.train, cell->method, train->count, cell->seed, error);
+        /* The monitor clusters as the final evaluation does, so the curve's last
+         * NMI and the results row differ only by k-means' seeds. */
+        hcsc_train_config train_config = cell->recipe.train;
+        train_config.monitor_kmeans_restarts = cell->recipe.eval.kmeans_restarts;
+        status = hcsc_trainer_create(&trainer, &train_config, cell->method, train->count, cell->seed, error);
         if (status != BENCH_OK)
             return status;
         curve_context context = {.curve = curve, .cell = cell, .plan = plan, .progress = progress};

@@ -63,6 +63,7 @@ void hcsc_train_defaults(hcsc_train_config *config)
     config->kmeans_restarts = 3;
     config->selection_mode = HCSC_SELECTION_ZERO;
     config->monitor_every = 1;
+    config->monitor_kmeans_restarts = 3;
 }
 
 void hcsc_trainer_free(hcsc_trainer *trainer)
@@ -130,6 +131,7 @@ int hcsc_trainer_create(hcsc_trainer *trainer, const hcsc_train_config *config, 
     bench_rng_derive(&trainer->shuffle_rng, seed, "hcsc-shuffle-bn");
     bench_rng_derive(&trainer->mask_rng, seed, "hcsc-masks");
     bench_rng_derive(&trainer->data_rng, seed, "hcsc-data");
+    bench_rng_derive(&trainer->monitor_rng, seed, "hcsc-monitor");
     int status = hcsc_encoder_create(&trainer->query, &config->encoder, &init_rng, error);
     if (status == BENCH_OK)
         status = hcsc_encoder_create(&trainer->key, &config->encoder, &init_rng, error);
@@ -332,9 +334,13 @@ static double seconds_now(void)
     return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
-static int monitor_knn(hcsc_trainer *trainer, double *accuracy, const float *train, const uint8_t *train_labels,
-                       size_t train_count, const float *test, const uint8_t *test_labels, size_t test_count,
-                       bench_error *error)
+/* The test-set monitor: kNN(200, 0.1) and, when configured, k-means with 10
+ * clusters (NMI and clustering accuracy) on the query encoder's normalised backbone
+ * features, the final evaluation's protocols.  Its k-means draws from its own
+ * stream, so monitoring never changes what training does. */
+static int monitor_test(hcsc_trainer *trainer, hcsc_epoch_report *report, const float *train,
+                        const uint8_t *train_labels, size_t train_count, const float *test, const uint8_t *test_labels,
+                        size_t test_count, bench_error *error)
 {
     size_t f = hcsc_encoder_feature_dim(&trainer->query);
     float *train_features = malloc(train_count * f * sizeof(float)), *test_features = malloc(test_count * f * sizeof(float));
@@ -345,8 +351,17 @@ static int monitor_knn(hcsc_trainer *trainer, double *accuracy, const float *tra
         hcsc_encoder_features(&trainer->query, &trainer->query_activations, train, train_count, train_features, NULL, 1);
         hcsc_encoder_features(&trainer->query, &trainer->query_activations, test, test_count, test_features, NULL, 1);
         size_t k = train_count < 200 ? train_count : 200;
-        status = hcsc_knn_classify(accuracy, NULL, train_features, train_labels, train_count, test_features,
-                                   test_labels, test_count, f, 10, k, 0.1, error);
+        status = hcsc_knn_classify(&report->knn_accuracy, NULL, train_features, train_labels, train_count,
+                                   test_features, test_labels, test_count, f, 10, k, 0.1, error);
+        if (status == BENCH_OK && trainer->config.monitor_kmeans_restarts > 0 && test_count >= 10) {
+            hcsc_cluster_scores scores;
+            status = hcsc_kmeans_scores(&scores, test_features, test_labels, test_count, f, 10,
+                                        trainer->config.monitor_kmeans_restarts, &trainer->monitor_rng, error);
+            if (status == BENCH_OK) {
+                report->nmi = scores.nmi;
+                report->cluster_accuracy = scores.accuracy;
+            }
+        }
     }
     free(train_features);
     free(test_features);
@@ -361,7 +376,7 @@ int hcsc_train(hcsc_trainer *trainer, const float *train, const uint8_t *train_l
     size_t b = config->batch, steps = train_count / b;
     for (size_t epoch = 0; epoch < config->epochs; epoch++) {
         double start = seconds_now();
-        hcsc_epoch_report report = {.epoch = epoch + 1, .knn_accuracy = NAN};
+        hcsc_epoch_report report = {.epoch = epoch + 1, .knn_accuracy = NAN, .nmi = NAN, .cluster_accuracy = NAN};
         if (trainer->method->prototypes && epoch >= config->warmup_epochs) {
             int status = hcsc_trainer_cluster(trainer, train, train_count, epoch, error);
             if (status != BENCH_OK)
@@ -390,8 +405,8 @@ int hcsc_train(hcsc_trainer *trainer, const float *train, const uint8_t *train_l
         report.seconds = seconds_now() - start;
         if (test != NULL && config->monitor_every > 0 &&
             ((epoch + 1) % config->monitor_every == 0 || epoch + 1 == config->epochs)) {
-            int status = monitor_knn(trainer, &report.knn_accuracy, train, train_labels, train_count, test, test_labels,
-                                     test_count, error);
+            int status = monitor_test(trainer, &report, train, train_labels, train_count, test, test_labels,
+                                      test_count, error);
             if (status != BENCH_OK)
                 return status;
         }

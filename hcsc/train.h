@@ -53,6 +53,7 @@ typedef struct hcsc_train_config {
     size_t kmeans_restarts;      /* 3 */
     hcsc_selection_mode selection_mode;
     size_t monitor_every;        /* kNN(200, 0.1) on the test set every N epochs; 0 = never */
+    size_t monitor_kmeans_restarts; /* 3: k-means (10 clusters) restarts of the same monitor; 0 = no clustering */
 } hcsc_train_config;
 
 void hcsc_train_defaults(hcsc_train_config *config);
@@ -71,6 +72,7 @@ typedef struct hcsc_trainer {
     hcsc_hierarchy hierarchy;
     int have_hierarchy;
     bench_rng augment_rng, shuffle_rng, mask_rng, data_rng;
+    bench_rng monitor_rng;   /* the test monitor's k-means only */
     /* per-step buffers, one allocation */
     float *view_q, *view_k, *view_shuffled;  /* (batch, S, S) */
     float *keys;                             /* (batch, dim) */
@@ -117,6 +119,7 @@ typedef struct hcsc_epoch_report {
     size_t epoch;            /* 1-based */
     double mean_loss, mean_instance, mean_prototype;
     double knn_accuracy;     /* NAN when not monitored this epoch */
+    double nmi, cluster_accuracy; /* k-means on the test features; NAN when not monitored */
     double seconds, cluster_seconds;
     double learning_rate;
 } hcsc_epoch_report;

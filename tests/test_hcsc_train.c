@@ -187,6 +187,77 @@ static void training_runs_and_is_deterministic(void **state)
     assert_null(hcsc_method_find("simclr"));
 }
 
+typedef struct monitor_log {
+    size_t epochs;
+    double knn[4], nmi[4], cluster_accuracy[4];
+} monitor_log;
+
+static void record_epoch(const hcsc_epoch_report *report, void *context)
+{
+    monitor_log *log = context;
+    assert_true(report->epoch == log->epochs + 1 && log->epochs < 4);
+    log->knn[log->epochs] = report->knn_accuracy;
+    log->nmi[log->epochs] = report->nmi;
+    log->cluster_accuracy[log->epochs] = report->cluster_accuracy;
+    log->epochs++;
+}
+
+/* The test monitor (kNN and k-means NMI every monitor_every epochs and at the
+ * last) reports sane values and leaves training bit-identical: it draws from
+ * its own random stream and runs the encoder in eval mode only. */
+static void monitoring_reports_and_changes_nothing(void **state)
+{
+    (void)state;
+    enum { count = 48, test_count = 20 };
+    static float images[count * SIDE * SIDE], test_images[test_count * SIDE * SIDE];
+    uint8_t labels[count], test_labels[test_count];
+    fill_images(images, count, 9);
+    fill_images(test_images, test_count, 10);
+    for (size_t i = 0; i < count; i++)
+        labels[i] = (uint8_t)(i % 10);
+    for (size_t i = 0; i < test_count; i++)
+        test_labels[i] = (uint8_t)(i % 10);
+    hcsc_train_config config;
+    tiny_config(&config);
+    config.epochs = 3;
+    config.warmup_epochs = 1;
+    config.cluster_counts[0] = 6;
+    config.cluster_counts[1] = 3;
+    float unmonitored[64];
+    monitor_log logs[2];
+    for (int run = 0; run < 3; run++) {
+        config.monitor_every = run == 0 ? 0 : 2;
+        config.monitor_kmeans_restarts = run == 0 ? 0 : 2;
+        monitor_log log = {0};
+        hcsc_trainer trainer;
+        bench_error error = {0};
+        assert_int_equal(hcsc_trainer_create(&trainer, &config, hcsc_method_find("hcsc"), count, 1, &error), BENCH_OK);
+        assert_int_equal(hcsc_train(&trainer, images, labels, count, test_images, test_labels, test_count,
+                                    record_epoch, &log, &error),
+                         BENCH_OK);
+        assert_int_equal(log.epochs, 3);
+        if (run == 0) {
+            memcpy(unmonitored, trainer.query.params.values, sizeof unmonitored);
+            for (size_t e = 0; e < 3; e++)
+                assert_true(isnan(log.knn[e]) && isnan(log.nmi[e]));
+        } else {
+            assert_memory_equal(unmonitored, trainer.query.params.values, sizeof unmonitored);
+            /* Monitored at epoch 2 and at the last epoch, not at epoch 1. */
+            assert_true(isnan(log.knn[0]) && isnan(log.nmi[0]) && isnan(log.cluster_accuracy[0]));
+            for (size_t e = 1; e < 3; e++) {
+                assert_true(log.knn[e] >= 0.0 && log.knn[e] <= 1.0);
+                assert_true(log.nmi[e] >= 0.0 && log.nmi[e] <= 1.0);
+                /* 20 points in 10 clusters: Hungarian matching gets at least 2 of them right. */
+                assert_true(log.cluster_accuracy[e] >= 0.1 && log.cluster_accuracy[e] <= 1.0);
+            }
+            logs[run - 1] = log;
+        }
+        hcsc_trainer_free(&trainer);
+    }
+    /* The monitor's own k-means stream is seeded: the same values on a rerun. */
+    assert_memory_equal(logs[0].nmi + 1, logs[1].nmi + 1, 2 * sizeof(double));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +267,7 @@ int main(void)
         cmocka_unit_test(gradient_hcsc_remove_mode),
         cmocka_unit_test(gradient_ablations),
         cmocka_unit_test(training_runs_and_is_deterministic),
+        cmocka_unit_test(monitoring_reports_and_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
