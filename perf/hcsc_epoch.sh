@@ -30,7 +30,7 @@ fi
 repeat=1
 while [ "$repeat" -le "$repeats" ]; do
     out=$("$build/perf/hcsc_epoch" "$steps" moco 256 32,64,128 1)
-    [ "$repeat" -eq 1 ] && printf '%s\n' "$out" | grep -E 'peak|achieved'
+    [ "$repeat" -eq 1 ] && printf '%s\n' "$out" | grep -E 'peak|achieved|inside'
     bench_times="$bench_times $(printf '%s\n' "$out" | sed -n 's/.*(CPU \/ threads): \([0-9.]*\).*/\1/p')"
     gemm_times="$gemm_times $(printf '%s\n' "$out" | sed -n 's/^inside cblas_sgemm: \([0-9.]*\) CPU s.*/\1/p')"
     if [ "$torch_ok" -eq 1 ]; then
