@@ -185,7 +185,21 @@ static void runs_one_cell_and_writes_rows(void **state)
     assert_memory_equal(line, prefix, strlen(prefix));
     assert_non_null(strstr(line, ",ok\n"));
     snprintf(file, sizeof file, "%s/curves/%s.csv", directory, plan.cells[0].id);
-    assert_int_equal(count_lines(file), 1 + 2 * 4); /* header + 2 epochs × (3 losses + kNN) */
+    /* header + 2 epochs × (3 losses + kNN + k-means NMI and accuracy) */
+    assert_int_equal(count_lines(file), 1 + 2 * 6);
+    FILE *curve = fopen(file, "r");
+    assert_non_null(curve);
+    size_t monitored = 0;
+    while (fgets(line, sizeof line, curve) != NULL) {
+        const char *nmi = strstr(line, ",test,kmeans_nmi,");
+        if (nmi == NULL)
+            continue;
+        double value = strtod(nmi + strlen(",test,kmeans_nmi,"), NULL);
+        assert_true(value >= 0.0 && value <= 1.0);
+        monitored++;
+    }
+    fclose(curve);
+    assert_int_equal(monitored, 2);
     snprintf(file, sizeof file, "%s/checkpoints/hcsc-seed3.ckpt.json", directory);
     assert_int_equal(access(file, R_OK), 0);
     bench_image_set_free(&train);
