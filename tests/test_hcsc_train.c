@@ -149,6 +149,16 @@ static void gradient_ablations(void **state)
     check_step_gradient("hcsc_no_ps", HCSC_SELECTION_ZERO, 1);
 }
 
+/* The tiny encoder trained for 3 epochs, prototypes (6, 3 clusters) after 1. */
+static void three_epoch_config(hcsc_train_config *config)
+{
+    tiny_config(config);
+    config->epochs = 3;
+    config->warmup_epochs = 1;
+    config->cluster_counts[0] = 6;
+    config->cluster_counts[1] = 3;
+}
+
 static void training_runs_and_is_deterministic(void **state)
 {
     (void)state;
@@ -159,11 +169,7 @@ static void training_runs_and_is_deterministic(void **state)
     for (size_t i = 0; i < count; i++)
         labels[i] = (uint8_t)(i % 10);
     hcsc_train_config config;
-    tiny_config(&config);
-    config.epochs = 3;
-    config.warmup_epochs = 1;
-    config.cluster_counts[0] = 6;
-    config.cluster_counts[1] = 3;
+    three_epoch_config(&config);
     config.monitor_every = 0;
     float first[64];
     for (int run = 0; run < 2; run++) {
@@ -218,11 +224,7 @@ static void monitoring_reports_and_changes_nothing(void **state)
     for (size_t i = 0; i < test_count; i++)
         test_labels[i] = (uint8_t)(i % 10);
     hcsc_train_config config;
-    tiny_config(&config);
-    config.epochs = 3;
-    config.warmup_epochs = 1;
-    config.cluster_counts[0] = 6;
-    config.cluster_counts[1] = 3;
+    three_epoch_config(&config);
     float unmonitored[64];
     monitor_log logs[2];
     for (int run = 0; run < 3; run++) {
