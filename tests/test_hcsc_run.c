@@ -300,6 +300,15 @@ static void shipped_configs_load(void **state)
         assert_float_equal(plan.cells[c].recipe.train.augment.crop_scale_min, 0.5, 0.0);
         assert_int_equal(plan.cells[c].recipe.train.batch, 256);
     }
+    /* The training-length study copies the benchmark's sections (configs have no
+     * includes): everything but the epoch count must stay the same. */
+    static hcsc_plan study;
+    assert_int_equal(hcsc_plan_load(&study, "configs/hcsc-fmnist-epochs.ini", &error), BENCH_OK);
+    assert_int_equal(study.cell_count, 2);
+    assert_int_equal(study.train.epochs, 36);
+    study.train.epochs = plan.train.epochs;
+    assert_memory_equal(&study.train, &plan.train, sizeof plan.train);
+    assert_memory_equal(&study.eval, &plan.eval, sizeof plan.eval);
     assert_int_equal(hcsc_plan_load(&plan, "configs/hcsc-fmnist-slice.ini", &error), BENCH_OK);
     assert_int_equal(plan.cell_count, 3);
     assert_float_equal(plan.train.learning_rate, 0.03, 0.0);
