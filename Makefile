@@ -33,7 +33,7 @@ LDFLAGS  += $(SANITIZE_FLAGS) -rdynamic
 LDLIBS   += $(PKG_LIBS) -lm -lpthread -ldl
 
 # ---- source sets (link order: hcsc/shift → core → nn → common) --------------
-COMMON_SRC := bench/error.c bench/rng.c bench/params.c
+COMMON_SRC := bench/error.c bench/rng.c bench/params.c bench/suggest.c
 BIN_SRC    := bench/main.c $(wildcard bench/cli_*.c)
 NN_SRC     := $(wildcard nn/*.c)
 CORE_SRC   := $(filter-out $(COMMON_SRC) $(BIN_SRC),$(wildcard bench/*.c datasets/*.c forecasters/*.c reports/*.c))
