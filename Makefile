@@ -12,15 +12,31 @@ SANITIZE ?=
 PREFIX   ?= /usr/local
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
-DEB_PACKAGES := libxgboost-dev libopenblas-dev liblapacke-dev libcsv-dev gnuplot-nox \
-                libcmocka-dev zlib1g-dev libcurl4-openssl-dev libinih-dev libjansson-dev \
-                libgsl-dev pkg-config libexpat1-dev libpng-dev dataset-fashion-mnist \
-                python3 ca-certificates libssl-dev libjpeg62-turbo-dev slurm-wlm munge clang libclang-rt-14-dev valgrind
+# Debian packages, one list per purpose; `make deps` installs the first, each other
+# entry point the list it needs (tools/deps.sh: only what is missing, idempotent).
+# Build and run bench (`make`, `make bench`, `make install`):
+BENCH_PACKAGES := pkg-config libxgboost-dev libopenblas-dev liblapacke-dev libcsv-dev zlib1g-dev \
+                  libcurl4-openssl-dev ca-certificates libinih-dev libjansson-dev libgsl-dev libexpat1-dev \
+                  libpng-dev libjpeg62-turbo-dev libssl-dev gnuplot-nox dataset-fashion-mnist
+# `make check` adds the test framework and every tool a test drives, so no test
+# skips for a missing package: the local HTTP server of the fetch tests (python3),
+# the Slurm cluster (slurm-wlm, munge), the page screenshot (chromium, with a font)
+# and the LaTeX tables (booktabs in texlive-latex-recommended, multirow in -extra).
+CHECK_PACKAGES := $(BENCH_PACKAGES) libcmocka-dev python3 slurm-wlm munge chromium fonts-dejavu-core \
+                  texlive-latex-base texlive-latex-recommended texlive-latex-extra
+PERF_PACKAGES  := $(BENCH_PACKAGES) python3 python3-torch
+FUZZ_PACKAGES  := $(BENCH_PACKAGES) clang libclang-rt-14-dev
+VALGRIND_PACKAGES := $(BENCH_PACKAGES) valgrind
 
-PKG_MODULES := openblas lapacke jansson inih libcurl zlib expat libpng16 cmocka libcrypto libjpeg
+# These are read when make parses this file, so every entry point that may install
+# packages first runs its deps target and then a sub-make, which parses afresh
+# with pkg-config and the libraries present (a bare machine has neither before).
+PKG_MODULES := openblas lapacke jansson inih libcurl zlib expat libpng16 libcrypto libjpeg
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKG_MODULES) gsl 2>/dev/null)
 # gsl's .pc adds -lgslcblas; OpenBLAS supplies CBLAS, so only -lgsl is linked.
 PKG_LIBS    := $(shell pkg-config --libs $(PKG_MODULES) 2>/dev/null) -lgsl -lxgboost -lcsv
+PKG_MISSING := $(shell pkg-config --exists $(PKG_MODULES) gsl 2>/dev/null || echo yes)
+TEST_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -53,15 +69,31 @@ TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TEST_SUPPORT_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 
-.PHONY: all deps bench check check-fast check-slow test perf fuzz valgrind install clean
+.PHONY: all deps deps-check deps-perf deps-fuzz deps-valgrind bench check check-fresh check-slow test perf \
+        perf-run fuzz fuzz-run valgrind install clean pkg-config-present
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/bench
 
 deps:
-	@sh tools/deps.sh $(DEB_PACKAGES)
+	@sh tools/deps.sh $(BENCH_PACKAGES)
+deps-check:
+	@sh tools/deps.sh $(CHECK_PACKAGES)
+deps-perf:
+	@sh tools/deps.sh $(PERF_PACKAGES)
+deps-fuzz:
+	@sh tools/deps.sh $(FUZZ_PACKAGES)
+deps-valgrind:
+	@sh tools/deps.sh $(VALGRIND_PACKAGES)
 
-$(BUILD)/obj/%.o: %.c
+# A plain `make` on a machine without the libraries says what to run instead of
+# failing at the first #include or, worse, at the link.
+pkg-config-present:
+	@if [ -n "$(PKG_MISSING)" ]; then \
+	    echo "bench: pkg-config or a library's development files are missing; run 'make deps' (or 'make bench')" >&2; \
+	    exit 1; fi
+
+$(BUILD)/obj/%.o: %.c | pkg-config-present
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -91,10 +123,10 @@ $(BUILD)/bench: $(call obj,$(BIN_SRC)) $(ALL_LIBS)
 # Tests named test_nn_* need only nn + common, so nn work is not blocked by the rest.
 $(BUILD)/tests/test_nn_%: tests/test_nn_%.c $(call obj,$(TEST_SUPPORT_SRC)) $(NN_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(NN_LIB) $(COMMON_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(NN_LIB) $(COMMON_LIB) $(LDLIBS) $(TEST_LIBS)
 $(BUILD)/tests/test_%: tests/test_%.c $(call obj,$(TEST_SUPPORT_SRC)) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(ALL_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(ALL_LIBS) $(LDLIBS) $(TEST_LIBS)
 
 # Benchmarks (`make perf`): every perf/*.c is a program linked like a test;
 # perf/run.sh runs them and the perf/*.sh scripts and prints medians.
@@ -104,7 +136,9 @@ $(BUILD)/perf/%: perf/%.c $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
 
-perf: deps $(PERF_BINS) $(BUILD)/bench
+perf: deps-perf
+	@$(MAKE) --no-print-directory -j$(JOBS) perf-run
+perf-run: $(PERF_BINS) $(BUILD)/bench
 	@BUILD=$(BUILD) sh perf/run.sh $(PERF_BINS)
 
 tests: $(TEST_BINS) $(BUILD)/bench
@@ -117,17 +151,26 @@ test: tests
 # sanitized pass sets BENCH_SANITIZED=1: the few tests that reproduce published
 # numbers by minutes of training run their memory-checking part on a smaller
 # problem there (and say so), so the whole check stays within 15 minutes.
-check: deps
+check: deps-check
 	@$(MAKE) --no-print-directory -j$(JOBS) tests examples
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/sanitize OPT="-O1 -g" SANITIZE=address,undefined tests examples
 	@BENCH_SANITIZED=1 $(MAKE) --no-print-directory BUILD=build/sanitize OPT="-O1 -g" SANITIZE=address,undefined test
 
-check-slow: deps all
+check-slow: deps-check
+	@$(MAKE) --no-print-directory -j$(JOBS) tests examples
 	@BUILD=$(BUILD) BENCH_SLOW=1 sh tests/run.sh $(TEST_BINS)
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@sh tools/run-default.sh $(BUILD)
+
+# `make check-fresh`: each README command on the first try in its own bare Debian 12
+# chroot (debootstrap minbase + build-essential + git), as a newcomer runs it.  Needs
+# root and ~25 minutes; run it whenever the Makefile or a package list changes.
+FRESH_DIR ?= ../fresh
+check-fresh:
+	@sh tools/check-fresh.sh . $(FRESH_DIR) $(wildcard ../shared)
 
 clean:
 	rm -rf build
@@ -180,11 +223,13 @@ $(BUILD)/obj/bench/cli_plugin.o: $(wildcard tools/plugin-template/*)
 # `make fuzz FUZZ_SECONDS=60`: every libFuzzer harness in fuzz/ (clang), one after
 # another, after replaying past crashes; prints executions per harness.
 FUZZ_SECONDS ?= 60
-fuzz: deps
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory fuzz-run
+fuzz-run:
 	@FUZZ_BUILD=$(BUILD)/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CFLAGS="$(PKG_CFLAGS)" FUZZ_LIBS="$(LDLIBS)" sh fuzz/run.sh
 
 # `make valgrind`: a tiny configuration of every task under memcheck, zero errors and
 # zero definite leaks in every process (tools/valgrind.sh, tools/valgrind.supp).
-valgrind: deps
+valgrind: deps-valgrind
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/valgrind OPT="-O1 -g" SANITIZE= $(BUILD)/valgrind/bench
 	@sh tools/valgrind.sh $(BUILD)/valgrind
