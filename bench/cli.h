@@ -4,6 +4,8 @@
 #ifndef BENCH_CLI_H
 #define BENCH_CLI_H
 
+#include <stddef.h>
+
 #include "bench/error.h"
 
 typedef struct bench_command {
@@ -20,6 +22,14 @@ int cli_report_error(const bench_error *error);
  * text); 0 on success, -1 otherwise.  Every command's count options use it. */
 int cli_parse_count(const char *text, unsigned long long minimum, unsigned long long maximum,
                     unsigned long long *out);
+
+/* The first line of text, at most size - 1 bytes (cut ones end in "..."), in
+ * out; returns out.  Progress lines show a failed cell's reason with it: the
+ * whole message stays in run.json. */
+const char *cli_one_line(char *out, size_t size, const char *text);
+
+/* Seconds on a monotonic clock, for progress lines' elapsed times. */
+double cli_now(void);
 
 /* One declaration per subcommand; its row goes in the table in bench/main.c. */
 int cli_run(int argc, char **argv);

@@ -3,8 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench/cli.h"
+#include "bench/forecaster.h"
+#include "bench/suggest.h"
+#include "bench/version.h"
+
+static int cli_version(int argc, char **argv);
 
 /* One row per subcommand: adding a command is a declaration in cli.h and a row here. */
 static const bench_command commands[] = {
@@ -22,14 +28,58 @@ static const bench_command commands[] = {
     {"slurm", cli_slurm, "write (and --submit) a Slurm job array running the shards plus a merge job"},
     {"hcsc", cli_hcsc, "HCSC self-supervised benchmark on Fashion-MNIST: run CONFIG, eval CHECKPOINT, methods"},
     {"tune", cli_tune, "hyper-parameter search on the validation split, refit, one test evaluation"},
+    {"version", cli_version, "print bench's version, git commit and the versions of its libraries"},
 };
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *stream)
 {
     fprintf(stream, "usage: bench COMMAND [ARGS...]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
         fprintf(stream, "  %-16s %s\n", commands[i].name, commands[i].summary);
-    fprintf(stream, "\n`bench COMMAND --help` describes each command.\n");
+    fprintf(stream, "\n`bench COMMAND --help` describes each command; `man bench` describes them all.\n");
+}
+
+/* `bench version` and `bench --version`: what a bug report should quote. */
+static int cli_version(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: bench version   (also bench --version)\n"
+               "prints bench's version, the git commit it was built from, the forecaster plugin ABI\n"
+               "and the versions of the libraries it runs on (the same list run.json records).\n");
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "usage: bench version\n");
+        return 2;
+    }
+    printf("bench %s (git %s)\n", BENCH_VERSION, bench_git_commit());
+    printf("forecaster plugin ABI %d.%d\n", BENCH_FORECASTER_ABI_MAJOR, BENCH_FORECASTER_ABI_MINOR);
+    bench_library_version libraries[BENCH_LIBRARY_VERSION_COUNT];
+    size_t count = bench_library_versions(libraries);
+    for (size_t i = 0; i < count; i++)
+        printf("%-9s %s\n", libraries[i].name, libraries[i].version);
+    return 0;
+}
+
+const char *cli_one_line(char *out, size_t size, const char *text)
+{
+    size_t length = strcspn(text, "\r\n");
+    if (length < size) {
+        snprintf(out, size, "%.*s", (int)length, text);
+    } else if (size > 4) {
+        snprintf(out, size, "%.*s...", (int)(size - 4), text);
+    } else if (size > 0) {
+        out[0] = '\0';
+    }
+    return out;
+}
+
+double cli_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
 int cli_parse_count(const char *text, unsigned long long minimum, unsigned long long maximum,
@@ -62,11 +112,20 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], "--version"))
+        return cli_version(1, argv + 1);
+    const char *names[COMMAND_COUNT];
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].handler(argc - 1, argv + 1);
-    fprintf(stderr, "bench: unknown command '%s'; commands are:", argv[1]);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        names[i] = commands[i].name;
+    }
+    const char *nearest = bench_suggest(argv[1], names, COMMAND_COUNT);
+    fprintf(stderr, "bench: unknown command '%s'", argv[1]);
+    if (nearest != NULL)
+        fprintf(stderr, " (did you mean '%s'?)", nearest);
+    fprintf(stderr, "; commands are:");
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
         fprintf(stderr, " %s", commands[i].name);
     fprintf(stderr, "\n");
     return 2;
