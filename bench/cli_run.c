@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench/cli.h"
@@ -27,20 +26,30 @@ static void run_usage(FILE *stream)
             "Outputs: DIR/results.csv (the results contract), timings.csv, run.json, plan.csv.\n");
 }
 
-/* Progress on stderr: a bar with an ETA on a terminal, one line per cell otherwise. */
+/* Progress on stderr: a bar with an ETA on a terminal, one line per cell with
+ * the elapsed time otherwise (a log of `make bench` shows how far it got).  A
+ * failed cell's reason shows in one line either way; run.json keeps it whole. */
 typedef struct {
     int tty;
-    struct timespec start;
+    double start;
 } run_progress;
 
 static void show_progress(void *context, const bench_plan *plan, const bench_cell *cell, const char *status,
-                          size_t done, size_t total)
+                          const char *message, size_t done, size_t total)
 {
     run_progress *progress = context;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double elapsed = (double)(now.tv_sec - progress->start.tv_sec) + 1e-9 * (double)(now.tv_nsec - progress->start.tv_nsec);
+    double elapsed = cli_now() - progress->start;
+    char reason[200] = "";
+    if (message != NULL)
+        cli_one_line(reason, sizeof reason, message);
     if (progress->tty) {
+        if (cell != NULL && message != NULL) {
+            char line[400];
+            snprintf(line, sizeof line, "bench: cell %s %s/%s h=%zu seed=%llu: error: %s", cell->id,
+                     plan->datasets[cell->dataset].label, plan->models[cell->model].variant, cell->horizon,
+                     (unsigned long long)cell->seed, reason);
+            fprintf(stderr, "\r%-110s\n", line); /* padded: overwrites the bar */
+        }
         double eta = done ? elapsed / (double)done * (double)(total - done) : 0;
         int width = 30, filled = total ? (int)(width * done / total) : width;
         fprintf(stderr, "\r[%.*s%*s] %zu/%zu cells, ETA %02d:%02d  %-40.40s", filled,
@@ -49,9 +58,9 @@ static void show_progress(void *context, const bench_plan *plan, const bench_cel
         if (done == total)
             fputc('\n', stderr);
     } else if (cell != NULL) {
-        fprintf(stderr, "bench: cell %zu/%zu %s %s/%s h=%zu seed=%llu: %s\n", done, total, cell->id,
+        fprintf(stderr, "bench: cell %zu/%zu %s %s/%s h=%zu seed=%llu: %s%s%s [%.1f s]\n", done, total, cell->id,
                 plan->datasets[cell->dataset].label, plan->models[cell->model].variant, cell->horizon,
-                (unsigned long long)cell->seed, status);
+                (unsigned long long)cell->seed, status, message ? ": " : "", reason, elapsed);
     }
 }
 
@@ -169,8 +178,7 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "bench run: warning: %u jobs × %u threads exceed the %ld cores\n", options.jobs,
                 options.threads, cores);
 
-    run_progress progress = {.tty = isatty(STDERR_FILENO)};
-    clock_gettime(CLOCK_MONOTONIC, &progress.start);
+    run_progress progress = {.tty = isatty(STDERR_FILENO), .start = cli_now()};
     if (!options.quiet) {
         options.progress = show_progress;
         options.progress_context = &progress;

@@ -73,9 +73,11 @@ typedef struct bench_run_options {
     unsigned threads;               /* overrides every cell's threads when > 0 */
     int quiet;
     /* Called in the parent after each finished cell (status "ok" or "error"),
-     * and for cells kept by --resume (cell NULL); may be NULL. */
+     * and for cells kept by --resume (cell NULL); may be NULL.  message is the
+     * failed cell's error text as run.json records it (whole, possibly several
+     * lines), NULL for an ok cell; it lives only during the call. */
     void (*progress)(void *context, const struct bench_plan *plan, const struct bench_cell *cell,
-                     const char *status, size_t done, size_t total);
+                     const char *status, const char *message, size_t done, size_t total);
     void *progress_context;
     int resume;                     /* keep finished cells found in out_dir/cells */
     int predictions;                /* force predictions on */

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <jansson.h>
-#include <curl/curl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,16 +18,19 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <xgboost/c_api.h>
 
 #include "bench/files.h"
 #include "bench/harness.h"
 #include "bench/metrics.h"
 #include "bench/sweep.h"
+#include "bench/version.h"
 
+/* The Makefile passes the commit to this file only (bench/version.h). */
 #ifndef BENCH_GIT_COMMIT
 #define BENCH_GIT_COMMIT "unknown"
 #endif
+
+const char *bench_git_commit(void) { return BENCH_GIT_COMMIT; }
 
 static const char results_header[] = "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n";
 
@@ -285,22 +287,28 @@ typedef struct {
 } progress_state;
 
 static void report_progress(const bench_run_options *options, const progress_state *progress, const bench_plan *plan,
-                            const bench_cell *cell, const char *status)
+                            const bench_cell *cell, const char *status, const char *message)
 {
     if (options->progress != NULL)
-        options->progress(options->progress_context, plan, cell, status, progress->done, progress->total);
+        options->progress(options->progress_context, plan, cell, status, message, progress->done, progress->total);
 }
 
-static const char *read_cell_status(const char *dir, const bench_cell *cell)
+/* "ok", "error" or "missing" from the cell's record; a failed cell's message
+ * (the worker's bench_error text) is copied into message, else message is "". */
+static const char *read_cell_status(const char *dir, const bench_cell *cell, char *message, size_t message_size)
 {
     char path[4200];
     cell_path(path, sizeof path, dir, cell, ".json");
     json_error_t json_error;
     json_t *record = json_load_file(path, 0, &json_error);
     const char *status = "missing";
+    message[0] = '\0';
     if (record != NULL) {
         const char *text = json_string_value(json_object_get(record, "status"));
+        const char *reason = json_string_value(json_object_get(record, "error"));
         status = text && !strcmp(text, "ok") ? "ok" : "error";
+        if (reason != NULL)
+            snprintf(message, message_size, "%s", reason);
         json_decref(record);
     }
     return status;
@@ -387,12 +395,15 @@ static int run_cells(bench_plan *plan, const bench_run_options *options, bench_r
             } else {
                 if (!cell_done(dir, cell))
                     record_crash(plan, cell, dir, wait_status);
-                const char *cell_status = read_cell_status(dir, cell);
+                char message[BENCH_ERROR_MESSAGE_SIZE];
+                const char *cell_status = read_cell_status(dir, cell, message, sizeof message);
+                int ok = strcmp(cell_status, "ok") == 0;
                 summary->cells_run++;
-                if (strcmp(cell_status, "ok") != 0)
+                if (!ok)
                     summary->cells_failed++;
                 progress.done++;
-                report_progress(options, &progress, plan, cell, cell_status);
+                report_progress(options, &progress, plan, cell, cell_status,
+                                ok ? NULL : message[0] ? message : "no error message recorded");
             }
         }
     }
@@ -421,7 +432,7 @@ static json_t *run_description(const bench_plan *plan, const bench_run_summary *
 {
     json_t *root = json_object();
     json_object_set_new(root, "config_path", json_string(plan->config_path));
-    json_object_set_new(root, "git_commit", json_string(BENCH_GIT_COMMIT));
+    json_object_set_new(root, "git_commit", json_string(bench_git_commit()));
     json_t *datasets = json_array();
     for (size_t d = 0; d < plan->dataset_count; d++) {
         const bench_plan_dataset *item = &plan->datasets[d];
@@ -451,13 +462,12 @@ static json_t *run_description(const bench_plan *plan, const bench_run_summary *
         json_array_append_new(seeds, json_integer((json_int_t)plan->seeds[s]));
     json_object_set_new(root, "config", json_pack("{s:o, s:o, s:o}", "datasets", datasets, "models", models,
                                                   "seeds", seeds));
-    int major = 0, minor = 0, patch = 0;
-    XGBoostVersion(&major, &minor, &patch);
-    char xgboost[32];
-    snprintf(xgboost, sizeof xgboost, "%d.%d.%d", major, minor, patch);
-    json_object_set_new(root, "versions",
-                        json_pack("{s:s, s:s, s:s, s:s}", "xgboost", xgboost, "openblas", openblas_get_config(),
-                                  "jansson", JANSSON_VERSION, "libcurl", curl_version()));
+    bench_library_version libraries[BENCH_LIBRARY_VERSION_COUNT];
+    size_t library_count = bench_library_versions(libraries);
+    json_t *versions = json_pack("{s:s}", "bench", BENCH_VERSION);
+    for (size_t i = 0; i < library_count; i++)
+        json_object_set_new(versions, libraries[i].name, json_string(libraries[i].version));
+    json_object_set_new(root, "versions", versions);
     struct utsname host;
     if (uname(&host) == 0)
         json_object_set_new(root, "host", json_pack("{s:s, s:s, s:s, s:i}", "name", host.nodename, "system",
