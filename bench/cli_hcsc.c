@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bench/cli.h"
 #include "hcsc/run.h"
@@ -21,8 +20,22 @@ static void hcsc_usage(FILE *stream)
             "      DIR/results.csv (task=hcsc; protocols knn200, knn20, linear, kmeans), timings.csv, run.json,\n"
             "      curves/<cell_id>.csv and checkpoints/<variant>-seed<S>.ckpt (default DIR: runs/<config name>).\n"
             "      --resume keeps the cells DIR/cells already holds and runs the rest (failed ones again).\n"
+            "      --jobs N runs N cells at once in worker processes (default: [run] jobs, else 1).\n"
+            "      --quiet prints no progress (default: one stderr line per phase, epoch and finished cell).\n"
             "eval: evaluates a saved encoder (its CHECKPOINT.json describes it and the run's evaluation\n"
             "      settings, so the run's rows are reproduced); flags override; prints protocol,metric,value.\n");
+}
+
+/* One stderr line per phase, epoch and finished cell, with the time since the
+ * command started: the same on a terminal and in a log (`make bench`).  A
+ * failed cell's message is cut to its first line; run.json-side files
+ * (timings.csv, cells/<id>.info) keep it whole. */
+static void print_progress(void *context, const char *line)
+{
+    const double *start = context;
+    char text[300];
+    fprintf(stderr, "bench hcsc: %s [%.1f s]\n", cli_one_line(text, sizeof text, line), cli_now() - *start);
+    fflush(stderr);
 }
 
 static int hcsc_run_command(int argc, char **argv)
@@ -86,7 +99,8 @@ static int hcsc_run_command(int argc, char **argv)
         snprintf(default_out, sizeof default_out, "runs/%.*s", (int)length, base);
         out_dir = default_out;
     }
-    hcsc_progress progress = {.stream = !quiet && isatty(STDERR_FILENO) ? stderr : NULL};
+    double start = cli_now();
+    hcsc_progress progress = {.line = quiet ? NULL : print_progress, .context = &start};
     size_t failed = 0;
     int status = hcsc_plan_run(plan, out_dir, resume, &progress, &failed, &error);
     size_t cells = plan->cell_count;

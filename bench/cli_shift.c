@@ -252,10 +252,15 @@ static int shift_devices_command(int argc, char **argv)
     return 0;
 }
 
+/* One stderr line per phase and finished unit, with the time since the command
+ * started, on a terminal and in a log alike; a failed unit's message is cut to
+ * its first line (DIR/units/<id>.json keeps it whole). */
 static void progress_message(void *data, const char *line)
 {
-    (void)data;
-    fprintf(stderr, "bench shift: %s\n", line);
+    const double *start = data;
+    char text[300];
+    fprintf(stderr, "bench shift: %s [%.1f s]\n", cli_one_line(text, sizeof text, line), cli_now() - *start);
+    fflush(stderr);
 }
 
 static void shift_run_usage(FILE *stream)
@@ -267,6 +272,7 @@ static void shift_run_usage(FILE *stream)
             "  --jobs N   run N units at once in worker processes (default: [run] jobs, else 1)\n"
             "  --resume   keep the units DIR/units already holds and run only the rest (failed ones again);\n"
             "             without it every unit is recomputed. results.csv is the same either way.\n"
+            "  --quiet    no progress lines (default: one line per phase and finished unit on stderr)\n"
             "exit status 1 when a unit failed (its rows have status error).\n");
 }
 
@@ -300,13 +306,14 @@ static int shift_run_command(int argc, char **argv)
         shift_run_usage(stderr);
         return 2;
     }
-    int tty = !quiet && isatty(STDERR_FILENO);
-    shift_run_options run_options = {.jobs = (unsigned)jobs, .resume = resume, .progress = tty ? progress_message : NULL};
+    double start = cli_now();
+    shift_run_options run_options = {.jobs = (unsigned)jobs, .resume = resume,
+                                     .progress = quiet ? NULL : progress_message, .progress_data = &start};
     shift_run_summary summary;
     bench_error error = {0};
     if (shift_run_config(argv[optind], out_dir, &run_options, &summary, &error) != BENCH_OK)
         return cli_report_error(&error);
-    if (tty || summary.failed > 0)
+    if (!quiet || summary.failed > 0)
         fprintf(stderr, "bench shift: %zu units (%zu kept from before), %zu failed; results in %s/results.csv\n",
                 summary.units, summary.reused, summary.failed, out_dir);
     return summary.failed > 0 ? 1 : 0;

@@ -645,17 +645,35 @@ static void on_epoch(const hcsc_epoch_report *report, void *opaque)
         write_curve_row(c->curve, c->cell, report->epoch, "test", "kmeans_nmi", report->nmi);
         write_curve_row(c->curve, c->cell, report->epoch, "test", "kmeans_accuracy", report->cluster_accuracy);
     }
-    if (c->progress != NULL && c->progress->stream != NULL) {
-        fprintf(c->progress->stream, "hcsc: %s seed %llu epoch %zu/%zu loss %.4f (ins %.4f proto %.4f)", c->cell->variant,
-                (unsigned long long)c->cell->seed, report->epoch, c->cell->recipe.train.epochs, report->mean_loss,
-                report->mean_instance, report->mean_prototype);
-        if (!isnan(report->knn_accuracy))
-            fprintf(c->progress->stream, " kNN %.4f", report->knn_accuracy);
-        if (!isnan(report->nmi))
-            fprintf(c->progress->stream, " NMI %.3f", report->nmi);
-        fprintf(c->progress->stream, " %.0f s (clustering %.0f s)\n", report->seconds, report->cluster_seconds);
-        fflush(c->progress->stream);
+    if (c->progress != NULL && c->progress->line != NULL) {
+        char line[512];
+        int used = snprintf(line, sizeof line, "%s seed %llu epoch %zu/%zu loss %.4f (ins %.4f proto %.4f)",
+                            c->cell->variant, (unsigned long long)c->cell->seed, report->epoch,
+                            c->cell->recipe.train.epochs, report->mean_loss, report->mean_instance,
+                            report->mean_prototype);
+        if (!isnan(report->knn_accuracy) && used > 0 && (size_t)used < sizeof line)
+            used += snprintf(line + used, sizeof line - (size_t)used, " kNN %.4f", report->knn_accuracy);
+        if (!isnan(report->nmi) && used > 0 && (size_t)used < sizeof line)
+            used += snprintf(line + used, sizeof line - (size_t)used, " NMI %.3f", report->nmi);
+        if (used > 0 && (size_t)used < sizeof line)
+            snprintf(line + used, sizeof line - (size_t)used, " %.0f s (clustering %.0f s)", report->seconds,
+                     report->cluster_seconds);
+        c->progress->line(c->progress->context, line);
     }
+}
+
+/* Hands one formatted line to the caller's progress callback, if any. */
+static void progress_say(const hcsc_progress *progress, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void progress_say(const hcsc_progress *progress, const char *format, ...)
+{
+    if (progress == NULL || progress->line == NULL)
+        return;
+    char line[BENCH_ERROR_MESSAGE_SIZE + 256];
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(line, sizeof line, format, arguments);
+    va_end(arguments);
+    progress->line(progress->context, line);
 }
 
 static double seconds_now(void)
@@ -766,9 +784,13 @@ int hcsc_run_cell(const hcsc_plan *plan, size_t cell_index, const bench_image_se
         return status;
     fprintf(info.stream, "%.3f\n%s\n", seconds, cell_status == BENCH_OK ? "" : cell_error.message);
     status = bench_atomic_commit(&info, error);
-    if (status == BENCH_OK && cell_status != BENCH_OK && progress != NULL && progress->stream != NULL)
-        fprintf(progress->stream, "hcsc: cell %s (%s seed %llu) failed: %s\n", cell->id, cell->variant,
-                (unsigned long long)cell->seed, cell_error.message);
+    if (status == BENCH_OK && cell_status != BENCH_OK)
+        progress_say(progress, "[%zu/%zu] %s seed %llu (cell %s): error: %s", cell_index + 1, plan->cell_count,
+                     cell->variant, (unsigned long long)cell->seed, cell->id, cell_error.message);
+    else if (status == BENCH_OK)
+        progress_say(progress, "[%zu/%zu] %s seed %llu (cell %s): ok, knn200 %.4f, linear %.4f, kmeans nmi %.4f in %.1f s",
+                     cell_index + 1, plan->cell_count, cell->variant, (unsigned long long)cell->seed, cell->id,
+                     results[0].value, results[2].value, results[3].value, seconds);
     return status;
 }
 
@@ -902,10 +924,16 @@ int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const 
             return status;
     }
     bench_image_set train = {0}, test = {0};
+    progress_say(progress, "loading Fashion-MNIST");
     int status = hcsc_load_data(&train, &test, plan->data_dir, plan->train_limit, plan->test_limit, plan->validation,
                                 error);
     if (status != BENCH_OK)
         return status;
+    size_t to_run = 0;
+    for (size_t c = 0; c < plan->cell_count; c++)
+        to_run += !resume || !cell_done(out_dir, &plan->cells[c]);
+    progress_say(progress, "%zu cells, %zu done before, %zu to run with %u job%s", plan->cell_count,
+                 plan->cell_count - to_run, to_run, plan->jobs, plan->jobs == 1 ? "" : "s");
     nn_set_threads(plan->threads);
     size_t running = 0;
     for (size_t c = 0; c < plan->cell_count && status == BENCH_OK; c++) {
@@ -936,8 +964,8 @@ int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const 
         if (child == 0) {
             bench_error child_error = {0};
             int child_status = hcsc_run_cell(plan, c, &train, &test, out_dir, progress, &child_error);
-            if (child_status != BENCH_OK && progress != NULL && progress->stream != NULL)
-                fprintf(progress->stream, "hcsc: worker: %s\n", child_error.message);
+            if (child_status != BENCH_OK)
+                progress_say(progress, "worker: %s", child_error.message);
             fflush(NULL);
             _exit(child_status == BENCH_OK ? 0 : 1);
         }

@@ -80,9 +80,14 @@ int hcsc_evaluate_features(hcsc_result *results, const float *train, const uint8
                            const float *test, const uint8_t *test_labels, size_t test_count, size_t d,
                            const hcsc_eval_config *config, uint64_t seed, bench_error *error);
 
-/* Per-epoch progress for a TTY (NULL = quiet). */
+/* Progress as text lines, for the command line to print (library code prints
+ * nothing): one per phase, per training epoch and per finished cell ("[i/n]
+ * ..."; a failed cell's line ends with its whole error message).  With worker
+ * processes the lines come from the workers.  A NULL hcsc_progress, or a NULL
+ * line, is quiet; the text lives only during the call. */
 typedef struct hcsc_progress {
-    FILE *stream;
+    void (*line)(void *context, const char *line);
+    void *context;
 } hcsc_progress;
 
 /* Run one cell: train (unless raw), save the checkpoint, evaluate, and write
