@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
+#include "bench/suggest.h"
 #include "datasets/dataset.h"
 #include "datasets/format.h"
 
@@ -263,7 +264,9 @@ int cli_data(int argc, char **argv)
         return data_verify(argc - 2, argv + 2);
     if (!strcmp(action, "path"))
         return data_path(argc - 2, argv + 2);
-    fprintf(stderr, "bench data: unknown action '%s' (list, fetch, verify, path)\n", action);
+    char hint[64];
+    fprintf(stderr, "bench data: unknown action '%s'%s (list, fetch, verify, path)\n", action,
+            bench_suggest_phrase(hint, sizeof hint, action, "list, fetch, verify, path"));
     usage(stderr);
     return 2;
 }

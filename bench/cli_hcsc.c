@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "bench/suggest.h"
 #include "hcsc/run.h"
 
 static void hcsc_usage(FILE *stream)
@@ -193,6 +194,8 @@ int cli_hcsc(int argc, char **argv)
         }
         return 0;
     }
-    fprintf(stderr, "bench hcsc: unknown subcommand '%s' (run, eval, methods)\n", argv[1]);
+    char hint[64];
+    fprintf(stderr, "bench hcsc: unknown subcommand '%s'%s (run, eval, methods)\n", argv[1],
+            bench_suggest_phrase(hint, sizeof hint, argv[1], "run, eval, methods"));
     return 2;
 }

@@ -4,6 +4,7 @@
 
 #include "bench/cli.h"
 #include "bench/plugin.h"
+#include "bench/suggest.h"
 #include "forecasters/registry.h"
 
 static const char *type_name(bench_param_type type)
@@ -57,7 +58,9 @@ int cli_models(int argc, char **argv)
     if (name != NULL) {
         const bench_forecaster *forecaster = bench_forecaster_find(name);
         if (forecaster == NULL) {
-            fprintf(stderr, "bench models: unknown model '%s'; models: %s\n", name, bench_forecaster_names());
+            char hint[128];
+            fprintf(stderr, "bench models: unknown model '%s'%s; models: %s\n", name,
+                    bench_suggest_phrase(hint, sizeof hint, name, bench_forecaster_names()), bench_forecaster_names());
             return 2;
         }
         describe(forecaster);

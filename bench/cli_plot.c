@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "bench/suggest.h"
 #include "reports/plot.h"
 
 static void plot_usage(FILE *stream)
@@ -57,8 +58,10 @@ int cli_plot(int argc, char **argv)
             for (char *name = strtok(optarg, ","); name != NULL; name = strtok(NULL, ",")) {
                 unsigned kind;
                 if (bench_plot_kind_parse(name, &kind) != 0) {
-                    fprintf(stderr, "bench plot: unknown kind '%s'; kinds are horizon, cd, forecast, curves, "
-                                    "embedding, ap, examples, all\n", name);
+                    static const char kinds[] = "horizon, cd, forecast, curves, embedding, ap, examples, all";
+                    char hint[64];
+                    fprintf(stderr, "bench plot: unknown kind '%s'%s; kinds are %s\n", name,
+                            bench_suggest_phrase(hint, sizeof hint, name, kinds), kinds);
                     bad = 1;
                 }
                 options.kinds |= kind;

@@ -16,6 +16,7 @@
 
 #include "bench/cli.h"
 #include "bench/files.h"
+#include "bench/suggest.h"
 #include "domain_shift/benchmark.h"
 #include "domain_shift/gap.h"
 #include "domain_shift/png_io.h"
@@ -373,7 +374,14 @@ int cli_shift(int argc, char **argv)
     for (size_t i = 0; i < count; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)
             return subcommands[i].handler(argc - 1, argv + 1);
-    fprintf(stderr, "bench shift: unknown subcommand '%s'; subcommands are:", argv[1]);
+    const char *names[sizeof subcommands / sizeof subcommands[0]];
+    for (size_t i = 0; i < count; i++)
+        names[i] = subcommands[i].name;
+    const char *nearest = bench_suggest(argv[1], names, count);
+    fprintf(stderr, "bench shift: unknown subcommand '%s'", argv[1]);
+    if (nearest != NULL)
+        fprintf(stderr, " (did you mean '%s'?)", nearest);
+    fprintf(stderr, "; subcommands are:");
     for (size_t i = 0; i < count; i++)
         fprintf(stderr, " %s", subcommands[i].name);
     fprintf(stderr, "\n");

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/suggest.h"
 #include "datasets/dataset.h"
 #include "datasets/format.h"
 
@@ -203,7 +204,11 @@ int bench_dataset_fail_unknown(const char *name, bench_error *error)
         if (wrote > 0 && (size_t)wrote < sizeof known - used)
             used += (size_t)wrote;
     }
-    return BENCH_FAIL(error, BENCH_NOT_FOUND, "unknown dataset '%s' (known: %s)", name ? name : "(none)", known);
+    char hint[128] = "";
+    if (name != NULL)
+        bench_suggest_phrase(hint, sizeof hint, name, known);
+    return BENCH_FAIL(error, BENCH_NOT_FOUND, "unknown dataset '%s'%s; known: %s", name ? name : "(none)", hint,
+                      known);
 }
 
 int bench_dataset_file_count(const bench_dataset_info *info)
@@ -335,5 +340,8 @@ int bench_dataset_load(bench_dataset **out, const char *name, bench_error *error
             return status;
         paths[i] = located[i];
     }
-    return bench_dataset_load_path(out, info, paths, error);
+    int status = bench_dataset_load_path(out, info, paths, error);
+    if (status == BENCH_OK)
+        (*out)->registered = 1;
+    return status;
 }
