@@ -194,7 +194,7 @@ const bench_dataset_info *bench_dataset_find(const char *name)
     return NULL;
 }
 
-/* "unknown dataset 'x' (known: ETTh1, ...)" */
+/* "unknown dataset 'x' (did you mean 'y'?); known: ETTh1, ..." */
 int bench_dataset_fail_unknown(const char *name, bench_error *error)
 {
     char known[1024] = "";
