@@ -16,6 +16,7 @@
 #include "bench/config.h"
 #include "bench/rng.h"
 #include "bench/files.h"
+#include "bench/suggest.h"
 #include "domain_shift/benchmark.h"
 
 /* ---- one cell ---------------------------------------------------------------------- */
@@ -161,6 +162,50 @@ static int device_index(const run_plan *plan, const char *name)
     return -1;
 }
 
+/* Every key each section accepts.  read_plan checks a key here before reading
+ * it, so an unknown-key message lists exactly what exists and suggests the
+ * nearest; a key read below but missing here is rejected, so the list cannot
+ * fall behind the reader (tests/test_cli_help.c misspells one per section). */
+static const struct {
+    const char *section, *keys;
+} section_keys[] = {
+    {"benchmark", "data, generate, seed, scenes, size, devices"},
+    {"protocol", "name, ap"},
+    {"train", "steps, batch, width, warmup, eval_every, threads, learning_rate, weight_decay, disc_learning_rate, "
+              "disc_weight_decay, grl_lambda, flip"},
+    {"run", "methods, seeds, ablation_seeds, jobs, pairs"},
+};
+
+/* 1 when key is one of the comma-separated names of list. */
+static int list_has(const char *list, const char *key)
+{
+    size_t length = strlen(key);
+    for (const char *p = list; *p;) {
+        size_t item = strcspn(p, ",");
+        if (item == length && strncmp(p, key, length) == 0)
+            return 1;
+        p += item;
+        p += strspn(p, ", ");
+    }
+    return 0;
+}
+
+static int check_key(const bench_config *config, const char *kind, const bench_config_entry *entry, bench_error *error)
+{
+    for (size_t s = 0; s < sizeof section_keys / sizeof section_keys[0]; s++) {
+        if (strcmp(section_keys[s].section, kind) != 0)
+            continue;
+        if (list_has(section_keys[s].keys, entry->key))
+            return BENCH_OK;
+        char hint[128];
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown key '%s' in [%s]%s; known keys: %s", config->path,
+                          entry->line, entry->key, kind,
+                          bench_suggest_phrase(hint, sizeof hint, entry->key, section_keys[s].keys),
+                          section_keys[s].keys);
+    }
+    return BENCH_FAIL(error, BENCH_INTERNAL, "%s:%zu: no key list for section [%s]", config->path, entry->line, kind);
+}
+
 static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, bench_error *error)
 {
     memset(plan, 0, sizeof *plan);
@@ -188,16 +233,21 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
     for (size_t s = 0; s < config->section_count && code == BENCH_OK; s++) {
         bench_config_section *section = &config->sections[s];
         const char *kind = section->kind;
-        if (strcmp(kind, "benchmark") && strcmp(kind, "protocol") && strcmp(kind, "train") && strcmp(kind, "run"))
+        if (strcmp(kind, "benchmark") && strcmp(kind, "protocol") && strcmp(kind, "train") && strcmp(kind, "run")) {
+            char hint[128];
             return BENCH_FAIL(error, BENCH_BAD_INPUT,
-                              "%s:%zu: unknown section [%s]; sections are [benchmark], [protocol], [train], [run]",
-                              config->path, section->line, kind);
+                              "%s:%zu: unknown section [%s]%s; sections are [benchmark], [protocol], [train], [run]",
+                              config->path, section->line, kind,
+                              bench_suggest_phrase(hint, sizeof hint, kind, "benchmark, protocol, train, run"));
+        }
         for (size_t e = 0; e < section->entry_count && code == BENCH_OK; e++) {
             bench_config_entry *entry = &section->entries[e];
             const char *key = entry->key;
             uint64_t u;
             entry->used = 1;
-            if (!strcmp(kind, "benchmark") && !strcmp(key, "data")) {
+            if ((code = check_key(config, kind, entry, error)) != BENCH_OK) {
+                break;
+            } else if (!strcmp(kind, "benchmark") && !strcmp(key, "data")) {
                 snprintf(plan->data_dir, sizeof plan->data_dir, "%s", entry->value);
             } else if (!strcmp(kind, "benchmark") && !strcmp(key, "generate")) {
                 if (!strcmp(entry->value, "yes") || !strcmp(entry->value, "true"))
@@ -295,8 +345,8 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
                 pairs_text = entry->value;
                 pairs_line = entry->line;
             } else {
-                code = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown key '%s' in [%s]", config->path,
-                                  entry->line, key, kind);
+                code = BENCH_FAIL(error, BENCH_INTERNAL, "%s:%zu: key '%s' of [%s] is listed but never read",
+                                  config->path, entry->line, key, kind);
             }
         }
     }

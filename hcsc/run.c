@@ -13,6 +13,7 @@
 
 #include "bench/config.h"
 #include "bench/files.h"
+#include "bench/suggest.h"
 #include "nn/gemm.h"
 
 #define CHECKPOINT_TAG "hcsc_encoder"
@@ -164,11 +165,14 @@ static int read_recipe_key(hcsc_recipe *recipe, const char *path, const recipe_k
     return BENCH_INTERNAL;
 }
 
+/* known: every key the section accepts, comma-separated; a typo gets the nearest. */
 static int unknown_key(const char *path, const bench_config_section *section, const bench_config_entry *entry,
                        const char *known, bench_error *error)
 {
-    return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown key '%s' in [%s%s%s]; known keys: %s", path, entry->line,
-                      entry->key, section->kind, section->label[0] ? " " : "", section->label, known);
+    char hint[128];
+    return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown key '%s' in [%s%s%s]%s; known keys: %s", path,
+                      entry->line, entry->key, section->kind, section->label[0] ? " " : "", section->label,
+                      bench_suggest_phrase(hint, sizeof hint, entry->key, known), known);
 }
 
 /* A canonical text of everything that changes a cell's numbers, hashed into its id. */
@@ -206,9 +210,11 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
     if (status != BENCH_OK)
         return status;
     size_t seeds[HCSC_MAX_SEEDS] = {1, 2, 3}, seed_count = 3;
-    char known[1024] = "";
+    /* The keys of [hcsc], and of [model NAME]: method, seeds and every [hcsc] key. */
+    char known[1024] = "", model_known[1100];
     for (size_t k = 0, used = 0; k < sizeof recipe_keys / sizeof recipe_keys[0] && used < sizeof known; k++)
         used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", k ? ", " : "", recipe_keys[k].name);
+    snprintf(model_known, sizeof model_known, "method, seeds, %s", known);
     /* [run] and [hcsc] first, so models see the final seeds. */
     for (size_t s = 0; s < config->section_count && status == BENCH_OK; s++) {
         bench_config_section *section = &config->sections[s];
@@ -293,7 +299,7 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
             } else if (key != NULL)
                 status = read_recipe_key(&model_recipe, path, key, entry, error);
             else
-                status = unknown_key(path, section, entry, "method, seeds and the [hcsc] keys", error);
+                status = unknown_key(path, section, entry, model_known, error);
         }
         char recipe[2048];
         recipe_text(plan, &model_recipe, recipe, sizeof recipe);
