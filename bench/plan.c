@@ -1,16 +1,20 @@
 /* Turning a configuration into a validated plan of cells (see bench/harness.h). */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench/harness.h"
 #include "bench/plugin.h"
+#include "bench/suggest.h"
+#include "datasets/format.h"
 #include "forecasters/registry.h"
 
 void bench_owned_params_free(bench_owned_params *params)
@@ -124,11 +128,12 @@ int bench_resolve_params(bench_owned_params *out, const bench_param_spec *spec, 
             if (strcmp(spec[i].name, entry->key) == 0)
                 found = &spec[i];
         if (found == NULL) {
-            char names[768] = "";
+            char names[768] = "", hint[96];
             for (size_t i = 0; i < spec_count; i++)
                 snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", spec[i].name);
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown parameter '%s' for %s; it accepts: %s",
-                              config_path, entry->line, entry->key, owner, spec_count ? names : "(none)");
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown parameter '%s' for %s%s; it accepts: %s",
+                              config_path, entry->line, entry->key, owner,
+                              bench_suggest_phrase(hint, sizeof hint, entry->key, names), spec_count ? names : "(none)");
         }
         char problem[256];
         if (check_value(found, entry->value, problem, sizeof problem) != 0)
@@ -211,6 +216,71 @@ static int parse_threads(const bench_plan *plan, const bench_config_entry *entry
     return BENCH_OK;
 }
 
+/* The keys each section accepts besides a protocol's or a model's parameters.
+ * Every "unknown key" message lists all of them, so a user sees every key the
+ * section takes in one place, with the nearest one suggested. */
+static const char run_keys[] = "seeds, threads, predictions, name, description";
+static const char dataset_keys[] = "dataset, path, protocol, horizons";
+/* These describe a file of your own (path = FILE); a registered dataset's
+ * registry row already says all of it. */
+static const char file_keys[] = "test_path, format, date_column, timestamp_format, columns, series_column, "
+                                "delimiter, missing_policy, missing, step_seconds, frequency, seasonal_period, "
+                                "start_date";
+static const char model_keys[] = "model, plugin, datasets, threads";
+
+static int spec_has(const bench_param_spec *spec, size_t spec_count, const char *name)
+{
+    for (size_t i = 0; i < spec_count; i++)
+        if (strcmp(spec[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether name is an item of a ", "-separated list. */
+static int list_has(const char *list, const char *name)
+{
+    size_t length = strlen(name);
+    for (const char *cursor = list; *cursor;) {
+        cursor += strspn(cursor, ", ");
+        size_t item = strcspn(cursor, ", ");
+        if (item == length && !strncmp(cursor, name, length))
+            return 1;
+        cursor += item;
+    }
+    return 0;
+}
+
+/* Refuse the first key of the section that nobody took and that is not a
+ * parameter of spec (owner's).  own_keys are the section's other keys. */
+static int refuse_unknown_key(const bench_plan *plan, const bench_config_section *section, const char *own_keys,
+                              const char *owner, const bench_param_spec *spec, size_t spec_count, bench_error *error)
+{
+    for (size_t e = 0; e < section->entry_count; e++) {
+        const bench_config_entry *entry = &section->entries[e];
+        if (entry->used || spec_has(spec, spec_count, entry->key))
+            continue;
+        char params[1024] = "", all[1400], hint[96], elsewhere[160] = "";
+        for (size_t i = 0; i < spec_count; i++)
+            snprintf(params + strlen(params), sizeof params - strlen(params), "%s%s", i ? ", " : "", spec[i].name);
+        snprintf(all, sizeof all, "%s, %s", own_keys, params);
+        bench_suggest_phrase(hint, sizeof hint, entry->key, all);
+        /* A setting of another protocol: say so rather than only "unknown". */
+        if (!strcmp(section->kind, "dataset")) {
+            const bench_protocol *const *protocols;
+            size_t count = bench_protocol_list(&protocols);
+            for (size_t p = 0; p < count && !elsewhere[0]; p++)
+                if (spec_has(protocols[p]->params, protocols[p]->param_count, entry->key))
+                    snprintf(elsewhere, sizeof elsewhere, " ('%s' is a setting of protocol %s)", entry->key,
+                             protocols[p]->name);
+        }
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown key '%s' in [%s%s%s]%s%s; it accepts: %s%s%s%s%s",
+                          plan->config_path, entry->line, entry->key, section->kind, section->label[0] ? " " : "",
+                          section->label, hint, elsewhere, own_keys, owner ? "; and the parameters of " : "",
+                          owner ? owner : "", owner ? ": " : "", owner ? (spec_count ? params : "(none)") : "");
+    }
+    return BENCH_OK;
+}
+
 static int parse_run_section(bench_plan *plan, bench_config_section *section, unsigned *threads,
                              bench_error *error)
 {
@@ -230,62 +300,195 @@ static int parse_run_section(bench_plan *plan, bench_config_section *section, un
     }
     bench_config_take(section, "name");
     bench_config_take(section, "description");
-    for (size_t e = 0; e < section->entry_count; e++)
-        if (!section->entries[e].used)
-            return BENCH_FAIL(error, BENCH_BAD_INPUT,
-                              "%s:%zu: unknown key '%s' in [run]; it accepts: seeds, threads, predictions, name, description",
-                              plan->config_path, section->entries[e].line, section->entries[e].key);
+    return refuse_unknown_key(plan, section, run_keys, NULL, NULL, 0, error);
+}
+
+/* Paths in a config are relative to the config file's folder, not to the
+ * current directory: a config and its data (or plugin) move together, and a run
+ * reads the same files from wherever it is started.  Absolute paths stay. */
+static int config_relative_path(const bench_plan *plan, const bench_config_entry *entry, char *out, size_t size,
+                                bench_error *error)
+{
+    if (entry->value[0] == '\0')
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s is empty; expected a file", plan->config_path,
+                          entry->line, entry->key);
+    const char *slash = strrchr(plan->config_path, '/');
+    int wrote = entry->value[0] == '/' || slash == NULL
+                    ? snprintf(out, size, "%s", entry->value)
+                    : snprintf(out, size, "%.*s/%s", (int)(slash - plan->config_path), plan->config_path, entry->value);
+    if (wrote < 0 || (size_t)wrote >= size)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = %s: path too long", plan->config_path, entry->line,
+                          entry->key, entry->value);
     return BENCH_OK;
 }
 
-/* A user's own file, described in its [dataset] section: path (and test_path for
- * M4-style holdouts), format, date column and format, value columns, step,
- * seasonal period, missing-value policy.  Strings point into the config, which
- * outlives the load. */
-static int describe_custom_dataset(bench_dataset_info *info, const bench_plan *plan, bench_config_section *section,
-                                   const bench_config_entry *path, bench_error *error)
+/* A file the config names must exist and be readable, or the config is bad
+ * input naming the line: not an I/O failure halfway through a load. */
+static int check_readable(const bench_plan *plan, const bench_config_entry *entry, const char *path,
+                          bench_error *error)
 {
-    memset(info, 0, sizeof *info);
+    struct stat about;
+    const char *problem = NULL;
+    if (stat(path, &about) != 0 || access(path, R_OK) != 0)
+        problem = strerror(errno);
+    else if (S_ISDIR(about.st_mode))
+        problem = "is a directory";
+    if (problem == NULL)
+        return BENCH_OK;
+    return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = %s: cannot read %s: %s%s", plan->config_path, entry->line,
+                      entry->key, entry->value, path, problem,
+                      entry->value[0] == '/' ? "" : " (paths in a config are relative to the config file's folder)");
+}
+
+/* "a,b,a": the first name given twice, or NULL. */
+static int first_duplicate(const char *list, const char **name, size_t *length)
+{
+    for (const char *a = list; *a;) {
+        size_t la = strcspn(a, ",");
+        for (const char *b = a + la + (a[la] == ','); *b;) {
+            size_t lb = strcspn(b, ",");
+            if (la == lb && !strncmp(a, b, la)) {
+                *name = a;
+                *length = la;
+                return 1;
+            }
+            b += lb + (b[lb] == ',');
+        }
+        a += la + (a[la] == ',');
+    }
+    return 0;
+}
+
+/* A user's own file, described in its [dataset] section (see "Your own data" in
+ * README.md and datasets/README.md for every key).  Keys that do not apply to
+ * the chosen format are refused rather than ignored: a key the loader would
+ * silently skip is a config that does not do what it says.  Strings point into
+ * the config, which outlives the load; files[] into the caller's buffers. */
+static int describe_custom_dataset(bench_dataset_info *info, const bench_plan *plan, bench_config_section *section,
+                                   const bench_protocol *protocol, bench_error *error)
+{
+    const char *path = plan->config_path;
     info->name = section->label;
-    info->files[0] = path->value;
     info->format = "csv_dated";
-    info->date_column = "date";
-    info->timestamp_format = "%Y-%m-%d %H:%M:%S";
     info->seasonal_period = 1;
-    info->default_protocol = "ltsf";
-    bench_config_entry *entry;
-    if ((entry = bench_config_take(section, "test_path")) != NULL)
-        info->files[1] = entry->value;
-    if ((entry = bench_config_take(section, "format")) != NULL)
-        info->format = entry->value;
+    bench_config_entry *entry, *format_entry = bench_config_take(section, "format");
+    if (format_entry != NULL) {
+        const bench_format *found;
+        if (bench_format_find(format_entry->value, &found, NULL) != BENCH_OK) {
+            char hint[96];
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: format = %s: unknown format%s; formats: csv_dated, lstnet, m4, long",
+                              path, format_entry->line, format_entry->value,
+                              bench_suggest_phrase(hint, sizeof hint, format_entry->value, "csv_dated, lstnet, m4, long"));
+        }
+        info->format = format_entry->value;
+    }
+    const char *format = info->format;
+    int is_csv = !strcmp(format, "csv_dated"), is_lstnet = !strcmp(format, "lstnet"), is_m4 = !strcmp(format, "m4"),
+        is_long = !strcmp(format, "long");
+    /* Each format's own defaults: csv_dated has a `date` column, long a
+     * `timestamp` column (series_id,timestamp,value), lstnet and m4 no dates. */
+    info->date_column = is_csv ? "date" : NULL;
+    info->timestamp_format = is_csv || is_long ? "%Y-%m-%d %H:%M:%S" : NULL;
+#define NOT_FOR(condition, key_name, why)                                                                          \
+    do {                                                                                                           \
+        bench_config_entry *refused = bench_config_take(section, key_name);                                       \
+        if (refused != NULL && (condition))                                                                        \
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s does not apply to format = %s: %s", path,        \
+                              refused->line, key_name, format, why);                                               \
+    } while (0)
+    NOT_FOR((is_lstnet || is_m4) && refused->value[0], "date_column", "its files have no date column");
+    NOT_FOR(is_lstnet || is_m4, "timestamp_format", "its files have no date column");
+    NOT_FOR(is_lstnet || is_m4, "columns", "every column of the file is a series; choose series with the protocol's `series`");
+    NOT_FOR(!is_long, "series_column", "only format = long has a series id column");
+    NOT_FOR(!is_m4, "test_path", "only format = m4 reads a second (test) file");
+#undef NOT_FOR
     if ((entry = bench_config_take(section, "date_column")) != NULL)
         info->date_column = entry->value[0] ? entry->value : NULL;
     if ((entry = bench_config_take(section, "timestamp_format")) != NULL)
         info->timestamp_format = entry->value;
-    if ((entry = bench_config_take(section, "columns")) != NULL)
+    if ((entry = bench_config_take(section, "series_column")) != NULL)
+        info->series_column = entry->value;
+    if ((entry = bench_config_take(section, "columns")) != NULL) {
+        const char *name;
+        size_t length;
+        if (entry->value[0] == '\0' || strstr(entry->value, ",,") || entry->value[strlen(entry->value) - 1] == ',')
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: columns = %s: expected a comma list of column names",
+                              path, entry->line, entry->value);
+        if (first_duplicate(entry->value, &name, &length))
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: columns = %s: column '%.*s' is named twice", path,
+                              entry->line, entry->value, (int)length, name);
+        if (is_long && strchr(entry->value, ',') != NULL)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "%s:%zu: columns = %s: a long-format file has one value column; name one", path,
+                              entry->line, entry->value);
         info->columns = entry->value;
-    if ((entry = bench_config_take(section, "missing")) != NULL) {
+    }
+    if ((entry = bench_config_take(section, "delimiter")) != NULL) {
+        if (!strcmp(entry->value, "tab"))
+            info->delimiter = '\t';
+        else if (!strcmp(entry->value, "semicolon"))
+            info->delimiter = ';';
+        else if (strlen(entry->value) == 1 && entry->value[0] != '"' && entry->value[0] != '\n')
+            info->delimiter = entry->value[0];
+        else
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: delimiter = %s: expected one character, tab or semicolon",
+                              path, entry->line, entry->value);
+    }
+    bench_config_entry *missing = bench_config_take(section, "missing"), *policy = bench_config_take(section, "missing_policy");
+    if (missing != NULL && policy != NULL)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: missing and missing_policy are the same key; give one",
+                          path, policy->line);
+    if ((entry = missing ? missing : policy) != NULL) {
         if (strcmp(entry->value, "interpolate") && strcmp(entry->value, "error"))
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: missing = %s: expected interpolate or error",
-                              plan->config_path, entry->line, entry->value);
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = %s: expected interpolate or error", path,
+                              entry->line, entry->key, entry->value);
         info->missing_policy = strcmp(entry->value, "interpolate") ? NULL : "interpolate";
     }
-    if ((entry = bench_config_take(section, "default_protocol")) != NULL)
-        info->default_protocol = entry->value;
     uint64_t number;
     size_t count;
-    if ((entry = bench_config_take(section, "step_seconds")) != NULL) {
-        if (parse_number_list(entry->value, &number, 1, &count, 1, UINT32_MAX) != 0)
+    bench_config_entry *step = bench_config_take(section, "step_seconds");
+    if (step != NULL) {
+        if (parse_number_list(step->value, &number, 1, &count, 1, UINT32_MAX) != 0)
             return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: step_seconds = %s: expected a positive integer",
-                              plan->config_path, entry->line, entry->value);
+                              path, step->line, step->value);
         info->step_seconds = (double)number;
+    }
+    if ((entry = bench_config_take(section, "frequency")) != NULL) {
+        if (step != NULL)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "%s:%zu: give step_seconds (a fixed step) or frequency (a calendar step), not both", path,
+                              entry->line);
+        if (strcmp(entry->value, "monthly") && strcmp(entry->value, "quarterly") && strcmp(entry->value, "yearly"))
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "%s:%zu: frequency = %s: expected monthly, quarterly or yearly (fixed steps are "
+                              "step_seconds)", path, entry->line, entry->value);
+        info->frequency = entry->value;
     }
     if ((entry = bench_config_take(section, "seasonal_period")) != NULL) {
         if (parse_number_list(entry->value, &number, 1, &count, 1, 1000000) != 0)
             return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: seasonal_period = %s: expected a positive integer",
-                              plan->config_path, entry->line, entry->value);
+                              path, entry->line, entry->value);
         info->seasonal_period = (size_t)number;
     }
+    /* start_date dates a file without dates; the paper protocol also reads it
+     * (for its covariates), so it stays visible to the protocol's settings. */
+    if ((entry = bench_config_take(section, "start_date")) != NULL) {
+        if (is_lstnet) {
+            if (step == NULL)
+                return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: start_date needs step_seconds (the step of the dates)",
+                                  path, entry->line);
+            info->start_date = entry->value;
+        } else if (!spec_has(protocol->params, protocol->param_count, "start_date"))
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "%s:%zu: start_date dates a file without dates (format = lstnet); format %s has its own",
+                              path, entry->line, format);
+        else
+            entry->used = 0;
+    }
+    if (is_m4 && strcmp(protocol->name, "m4") != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s:%zu: format = m4 holds one predefined holdout per series: it needs protocol = m4 "
+                          "(this section uses protocol %s)", path, format_entry->line, protocol->name);
     return BENCH_OK;
 }
 
@@ -303,43 +506,100 @@ static int add_dataset(bench_plan *plan, bench_config_section *section, bench_er
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     size_t source_line = entry ? entry->line : section->line;
     bench_dataset_info custom;
+    memset(&custom, 0, sizeof custom);
     const bench_dataset_info *info = NULL;
     bench_config_entry *path_entry = bench_config_take(section, "path");
     if (path_entry != NULL) {
         if (entry != NULL)
             return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: give either dataset = NAME or path = FILE, not both",
                               plan->config_path, path_entry->line);
-        if (describe_custom_dataset(&custom, plan, section, path_entry, error) != BENCH_OK)
-            return error->code;
         info = &custom;
     } else
         info = bench_dataset_find(item->source);
     if (info == NULL) {
         const bench_dataset_info *entries;
         size_t count = bench_dataset_registry(&entries);
-        char names[1024] = "";
+        char names[1024] = "", hint[96];
         for (size_t i = 0; i < count; i++)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", entries[i].name);
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown dataset '%s'; known datasets: %s",
-                          plan->config_path, source_line, item->source, names);
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s:%zu: unknown dataset '%s'%s; known datasets: %s (or path = FILE for your own data)",
+                          plan->config_path, source_line, item->source,
+                          bench_suggest_phrase(hint, sizeof hint, item->source, names), names);
     }
+    /* Your own M4 files need the m4 protocol, so that is their default. */
+    bench_config_entry *format_entry = NULL;
+    for (size_t e = 0; path_entry != NULL && e < section->entry_count; e++)
+        if (!strcmp(section->entries[e].key, "format"))
+            format_entry = &section->entries[e];
+    const char *default_protocol = path_entry == NULL ? info->default_protocol
+                                   : format_entry != NULL && !strcmp(format_entry->value, "m4") ? "m4"
+                                                                                              : "ltsf";
     entry = bench_config_take(section, "protocol");
-    const char *protocol_name = entry ? entry->value : info->default_protocol ? info->default_protocol : "paper";
+    const char *protocol_name = entry ? entry->value : default_protocol ? default_protocol : "paper";
     item->protocol = bench_protocol_find(protocol_name);
-    if (item->protocol == NULL)
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown protocol '%s'; protocols: %s", plan->config_path,
-                          entry ? entry->line : section->line, protocol_name, bench_protocol_names());
+    if (item->protocol == NULL) {
+        char hint[96];
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown protocol '%s'%s; protocols: %s", plan->config_path,
+                          entry ? entry->line : section->line, protocol_name,
+                          bench_suggest_phrase(hint, sizeof hint, protocol_name, bench_protocol_names()),
+                          bench_protocol_names());
+    }
+    char data_paths[2][PATH_MAX];
+    const bench_config_entry *file_entries[2] = {path_entry, NULL};
+    if (path_entry != NULL) {
+        if (describe_custom_dataset(&custom, plan, section, item->protocol, error) != BENCH_OK)
+            return error->code;
+        file_entries[1] = bench_config_take(section, "test_path");
+        if (!strcmp(custom.format, "m4") && file_entries[1] == NULL)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "%s:%zu: format = m4 reads two files: add test_path = the M4 test file (path is the train file)",
+                              plan->config_path, path_entry->line);
+        for (int f = 0; f < 2; f++) {
+            if (file_entries[f] == NULL)
+                continue;
+            if (config_relative_path(plan, file_entries[f], data_paths[f], sizeof data_paths[f], error) != BENCH_OK ||
+                check_readable(plan, file_entries[f], data_paths[f], error) != BENCH_OK)
+                return error->code;
+            custom.files[f] = data_paths[f];
+        }
+    } else {
+        /* Keys describing a file of your own mean nothing for a registered dataset. */
+        for (size_t e = 0; e < section->entry_count; e++) {
+            bench_config_entry *own = &section->entries[e];
+            if (!own->used && list_has(file_keys, own->key) &&
+                !spec_has(item->protocol->params, item->protocol->param_count, own->key))
+                return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                                  "%s:%zu: %s describes a file of your own (path = FILE); [dataset %s] reads the "
+                                  "registered dataset %s, whose format is known",
+                                  plan->config_path, own->line, own->key, item->label, item->source);
+        }
+    }
     bench_config_entry *horizons = bench_config_take(section, "horizons");
-    char owner[128];
+    char owner[128], own_keys[512];
     snprintf(owner, sizeof owner, "protocol %s", item->protocol->name);
+    snprintf(own_keys, sizeof own_keys, "%s%s%s", dataset_keys, path_entry ? ", " : "", path_entry ? file_keys : "");
+    if (refuse_unknown_key(plan, section, own_keys, owner, item->protocol->params, item->protocol->param_count,
+                           error) != BENCH_OK)
+        return error->code;
     if (bench_resolve_params(&item->settings, item->protocol->params, item->protocol->param_count, section,
                              plan->config_path, owner, error) != BENCH_OK)
         return error->code;
+    /* `series` is checked here, where its line is known, not when a task is built. */
+    for (size_t e = 0; e < section->entry_count; e++) {
+        const bench_config_entry *setting = &section->entries[e];
+        char problem[256];
+        if (!strcmp(setting->key, "series") && spec_has(item->protocol->params, item->protocol->param_count, "series") &&
+            bench_series_selection_check(setting->value, problem, sizeof problem) != 0)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: series = %s: %s", plan->config_path, setting->line,
+                              setting->value, problem);
+    }
     int loaded = path_entry != NULL
                      ? bench_dataset_load_path(&item->data, info, (const char *const[2]){custom.files[0], custom.files[1]}, error)
                      : bench_dataset_load(&item->data, item->source, error);
     if (loaded != BENCH_OK)
-        return bench_error_prefix(error, "%s:%zu: dataset %s: ", plan->config_path, source_line, item->source);
+        return bench_error_prefix(error, "%s:%zu: dataset %s: ", plan->config_path,
+                                  path_entry ? path_entry->line : source_line, item->source);
     if (horizons != NULL) {
         uint64_t values[BENCH_MAX_HORIZONS];
         if (parse_number_list(horizons->value, values, BENCH_MAX_HORIZONS, &item->horizon_count, 1, 1000000) != 0)
@@ -370,18 +630,32 @@ static int add_model(bench_plan *plan, bench_config_section *section, unsigned d
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     bench_config_entry *entry = bench_config_take(section, "plugin");
     const bench_forecaster *from_plugin = NULL;
-    if (entry != NULL && bench_plugin_load(entry->value, &from_plugin, error) != BENCH_OK)
-        return bench_error_prefix(error, "%s:%zu: ", plan->config_path, entry->line);
+    if (entry != NULL) {
+        char plugin[PATH_MAX];
+        if (config_relative_path(plan, entry, plugin, sizeof plugin, error) != BENCH_OK ||
+            check_readable(plan, entry, plugin, error) != BENCH_OK)
+            return error->code;
+        if (bench_plugin_load(plugin, &from_plugin, error) != BENCH_OK)
+            return bench_error_prefix(error, "%s:%zu: ", plan->config_path, entry->line);
+    }
     entry = bench_config_take(section, "model");
     const char *name = entry ? entry->value : from_plugin ? from_plugin->name : section->label;
     item->forecaster = bench_forecaster_find(name);
-    if (item->forecaster == NULL)
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown model '%s'; models: %s", plan->config_path,
-                          entry ? entry->line : section->line, name, bench_forecaster_names());
+    if (item->forecaster == NULL) {
+        char hint[96];
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown model '%s'%s; models: %s", plan->config_path,
+                          entry ? entry->line : section->line, name,
+                          bench_suggest_phrase(hint, sizeof hint, name, bench_forecaster_names()),
+                          bench_forecaster_names());
+    }
     if ((entry = bench_config_take(section, "datasets")) != NULL) {
         item->dataset_filter = strdup(entry->value);
         if (item->dataset_filter == NULL)
             return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
+        char labels[1024] = "";
+        for (size_t i = 0; i < plan->dataset_count; i++)
+            snprintf(labels + strlen(labels), sizeof labels - strlen(labels), "%s%s", i ? ", " : "",
+                     plan->datasets[i].label);
         const char *cursor = entry->value;
         while (*cursor) {
             size_t length = strcspn(cursor, ",");
@@ -389,9 +663,14 @@ static int add_model(bench_plan *plan, bench_config_section *section, unsigned d
             for (size_t i = 0; i < plan->dataset_count; i++)
                 known |= strlen(plan->datasets[i].label) == length &&
                          !strncmp(plan->datasets[i].label, cursor, length);
-            if (!known)
-                return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: datasets: '%.*s' is not a [dataset] section of this config",
-                                  plan->config_path, entry->line, (int)length, cursor);
+            if (!known) {
+                char unknown[256], hint[96];
+                snprintf(unknown, sizeof unknown, "%.*s", (int)length, cursor);
+                return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                                  "%s:%zu: datasets: '%s' is not a [dataset] section of this config%s (sections: %s)",
+                                  plan->config_path, entry->line, unknown,
+                                  bench_suggest_phrase(hint, sizeof hint, unknown, labels), labels);
+            }
             cursor += length + (cursor[length] == ',');
         }
     }
@@ -400,6 +679,9 @@ static int add_model(bench_plan *plan, bench_config_section *section, unsigned d
         return error->code;
     char owner[128];
     snprintf(owner, sizeof owner, "model %s", item->forecaster->name);
+    if (refuse_unknown_key(plan, section, model_keys, owner, item->forecaster->params, item->forecaster->param_count,
+                           error) != BENCH_OK)
+        return error->code;
     return bench_resolve_params(&item->params, item->forecaster->params, item->forecaster->param_count, section,
                                 plan->config_path, owner, error);
 }

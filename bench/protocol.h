@@ -44,6 +44,12 @@ typedef struct bench_task {
     char **covariate_names;              /* (covariate_count) */
     double *scale_mean, *scale_std;      /* per series: value = (raw − mean) / std */
     void *protocol_state;                /* protocol-specific evaluation data */
+    /* The split this task resolved, recorded in run.json: the rule that chose it
+     * ("ett_hourly", "70/10/20", ...) and the row ranges of every series: train
+     * [0, train_end), validation [train_end, validation_end), test
+     * [validation_end, test_end).  All 0 for per-series holdouts (m4). */
+    char split_rule[64];
+    size_t train_end, validation_end, test_end;
     void (*free_protocol_state)(void *state);
 } bench_task;
 
@@ -83,10 +89,16 @@ bench_task *bench_task_new(const bench_protocol *protocol, const bench_dataset *
 int bench_task_alloc_windows(bench_task *task, size_t window_count, bench_error *error);
 /* Point window w at series s with its origin (history_length) and copy the truth. */
 void bench_task_set_window(bench_task *task, size_t w, size_t series, size_t origin);
-/* Parse a series selection: "all", a count ("70" = the first 70) or a comma list
- * of names.  *indices is malloc'ed (the caller frees it). */
+/* Parse a series selection: "all", "first:N" (the first N series, e.g. the
+ * paper's first 70 Electricity clients) or a comma list of names ("OT",
+ * "HUFL,OT"; "name:7" is the series named 7).  A bare number is refused as
+ * ambiguous, and so is a name given twice.  *indices is malloc'ed (the caller
+ * frees it). */
 int bench_select_series(const bench_dataset *dataset, const char *selection, size_t **indices, size_t *count,
                         bench_error *error);
+/* The syntax check of a selection alone (no dataset needed), for config-time
+ * messages: 0 when valid, else -1 with the problem written to `problem`. */
+int bench_series_selection_check(const char *selection, char *problem, size_t size);
 /* Z-score each series with mean/std of values[0, fit_length) (population std, as
  * sklearn's StandardScaler); a constant series keeps std 1. */
 void bench_task_standardize(bench_task *task, size_t fit_length);

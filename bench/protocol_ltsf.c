@@ -2,9 +2,15 @@
  * (thuml/Time-Series-Library, data_provider/data_loader.py) that DLinear, PatchTST
  * and most LTSF tables use.
  *
- * - Borders: ETTh* 12/4/4 months of 30 days (train [0, 8640), val [8640, 11520),
- *   test [11520, 14400); rows after 14,400 unused), ETTm* the same × 4; every other
- *   dataset 70/10/20 (train ⌊0.7 n⌋, test ⌊0.2 n⌋, validation the rest).
+ * - Borders (`borders`): ett_hourly = 12/4/4 months of 30 days (train [0, 8640),
+ *   val [8640, 11520), test [11520, 14400); rows after 14,400 unused), ett_minute
+ *   the same × 4, ratio = 70/10/20 (train ⌊0.7 n⌋, test ⌊0.2 n⌋, validation the
+ *   rest).  `auto` (the default) is ett_hourly for the registered datasets ETTh1
+ *   and ETTh2 (by registry name: `[dataset ETTh1]` or `dataset = ETTh1`), ett_minute
+ *   for registered ETTm*, and ratio for everything else — in particular for a file
+ *   of your own (path = ...), whatever its label: a copy of ETTh1.csv read through
+ *   `path` gets ETT borders only with `borders = ett_hourly`.  The resolved rule
+ *   and row ranges are recorded per dataset and horizon in run.json.
  * - Z-score per channel with mean and population std of the training slice,
  *   applied to the whole series; metrics on that normalised scale (optionally
  *   also the original scale: raw_metrics = true adds mse_raw, mae_raw).
@@ -16,6 +22,7 @@
  *   models see each channel as a series.  `series` selects channels ("OT" = "S").
  * - MSE and MAE averaged over windows, steps and channels. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,10 +33,11 @@ static const bench_param_spec ltsf_params[] = {
     {.name = "lookback", .type = BENCH_PARAM_INT, .default_value = "96",
      .doc = "input length L; validation and test inputs start L rows early", .minimum = 1, .maximum = 1e7},
     {.name = "borders", .type = BENCH_PARAM_STRING, .default_value = "auto",
-     .doc = "auto (ETT months for ETT*, else 70/10/20), ett_hourly, ett_minute or ratio",
+     .doc = "auto (ett_hourly for the registered ETTh1/ETTh2, else ratio), ett_hourly (12/4/4 months), "
+            "ett_minute (the same x4), or ratio (70/10/20)",
      .choices = "auto|ett_hourly|ett_minute|ratio"},
     {.name = "series", .type = BENCH_PARAM_STRING, .default_value = "all",
-     .doc = "channels forecast: all, the first N, or a comma list of names (OT = univariate S setting)"},
+     .doc = "channels forecast: all, first:N, or a comma list of names (OT = univariate S setting)"},
     {.name = "raw_metrics", .type = BENCH_PARAM_BOOL, .default_value = "false",
      .doc = "also report MSE/MAE on the original scale (mse_raw, mae_raw)"},
     {.name = "covariates", .type = BENCH_PARAM_STRING, .default_value = "none",
@@ -61,13 +69,20 @@ static int ltsf_prepare(bench_task **out, const bench_dataset *dataset, const be
         return error->code;
     if (!dataset->aligned)
         return BENCH_FAIL(error, BENCH_BAD_INPUT,
-                          "%s: the ltsf protocol needs channels on one time axis; this dataset's series differ in length",
-                          dataset->name);
+                          "%s: the ltsf protocol needs channels on one time axis; this dataset's series differ in "
+                          "length%s",
+                          dataset->name,
+                          dataset->series_count && dataset->series[0].holdout_length
+                              ? " (M4-style series with a predefined holdout: use protocol = m4)"
+                              : "");
     size_t n = dataset->series_count ? dataset->series[0].length : 0;
     size_t L = (size_t)lookback, h = horizon;
     size_t train_end, val_end, test_end;
-    int ett_hourly = !strcmp(borders, "ett_hourly") || (!strcmp(borders, "auto") && !strncmp(dataset->name, "ETTh", 4));
-    int ett_minute = !strcmp(borders, "ett_minute") || (!strcmp(borders, "auto") && !strncmp(dataset->name, "ETTm", 4));
+    /* auto keys on the registry name only: a user's file labelled ETTh-something
+     * is not ETT data just because of its label (see the top of this file). */
+    int automatic = !strcmp(borders, "auto") && dataset->registered;
+    int ett_hourly = !strcmp(borders, "ett_hourly") || (automatic && !strncmp(dataset->name, "ETTh", 4));
+    int ett_minute = !strcmp(borders, "ett_minute") || (automatic && !strncmp(dataset->name, "ETTm", 4));
     if (ett_hourly || ett_minute) {
         size_t scale = ett_minute ? 4 : 1;
         train_end = 12 * 30 * 24 * scale;
@@ -100,6 +115,10 @@ static int ltsf_prepare(bench_task **out, const bench_dataset *dataset, const be
     if (task == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: out of memory", dataset->name);
     task->info.lookback = L;
+    snprintf(task->split_rule, sizeof task->split_rule, "%s", ett_hourly ? "ett_hourly" : ett_minute ? "ett_minute" : "ratio 70/10/20");
+    task->train_end = train_end;
+    task->validation_end = val_end;
+    task->test_end = test_end;
     bench_task_set_metrics(task, ltsf_metrics, raw_metrics ? 4 : 2);
     bench_task_standardize(task, train_end);
     size_t per_series = eval_end - eval_start - h + 1;

@@ -9,6 +9,7 @@
  *   computed here for every task so OWA needs no second run.
  * - Validation stage: the last H training values of each series are held out. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@
 
 static const bench_param_spec m4_params[] = {
     {.name = "series", .type = BENCH_PARAM_STRING, .default_value = "all",
-     .doc = "all, the first N series, or a comma list of series ids"},
+     .doc = "all, first:N (the first N series), or a comma list of series ids"},
 };
 
 static const char *const m4_metrics[] = {"smape", "mase", "owa"};
@@ -143,6 +144,7 @@ static int m4_prepare(bench_task **out, const bench_dataset *dataset, const benc
         bench_task_free(task);
         return status;
     }
+    snprintf(task->split_rule, sizeof task->split_rule, "m4 holdout per series");
     *out = task;
     return BENCH_OK;
 }

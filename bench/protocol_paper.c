@@ -17,8 +17,10 @@
  *   CORR per horizon column (the GBRT code's CORR) and per series (LSTNet's).
  * - Validation stage (tuning only): the last val_fraction of [0, t') is held out with
  *   the same window scheme; final models refit on all of [0, t').
- * - `series` keeps the first N series (the paper's 70 Electricity / 90 Traffic). */
+ * - `series = first:N` keeps the first N series (the paper's 70 Electricity / 90
+ *   Traffic). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +45,7 @@ static const bench_param_spec paper_params[] = {
     {.name = "start_date", .type = BENCH_PARAM_STRING, .default_value = "",
      .doc = "synthetic first timestamp for data without dates (the official code uses 1990-01-01 for Exchange)"},
     {.name = "series", .type = BENCH_PARAM_STRING, .default_value = "all",
-     .doc = "all, the first N series, or a comma list of series names"},
+     .doc = "all, first:N (the first N series), or a comma list of series names"},
     {.name = "val_fraction", .type = BENCH_PARAM_REAL, .default_value = "0.2",
      .doc = "share of the training rows held out in the validation (tuning) stage",
      .minimum = 0.01, .maximum = 0.9},
@@ -136,6 +138,14 @@ static int paper_prepare(bench_task **out, const bench_dataset *dataset, const b
     if (status != BENCH_OK) {
         free(fit_end), free(eval_end), bench_task_free(task);
         return status;
+    }
+    /* Series of one table share the split; a ragged set records its first series'. */
+    snprintf(task->split_rule, sizeof task->split_rule, "%s",
+             train_rows > 0 || test_rows > 0 ? "train_rows/test_rows" : "80/20, multiples of 2h");
+    if (count > 0) {
+        task->train_end = fit_end[0];
+        task->validation_end = stage == BENCH_STAGE_VALIDATION ? eval_end[0] : fit_end[0];
+        task->test_end = eval_end[0];
     }
     size_t w_index = 0;
     for (size_t s = 0; s < count; s++) {

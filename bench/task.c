@@ -1,6 +1,8 @@
 /* Building blocks shared by the protocols: copying the selected series into a
  * task, windows, standardisation, calendar covariates, and freeing. */
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -92,23 +94,64 @@ void bench_task_set_window(bench_task *task, size_t w, size_t series, size_t ori
            task->info.horizon * sizeof *task->truth);
 }
 
+/* "first:N", or -1 when selection is not of that form; *count gets N. */
+static int parse_first(const char *selection, long *count)
+{
+    if (strncmp(selection, "first:", 6) != 0)
+        return -1;
+    char *end;
+    errno = 0;
+    *count = strtol(selection + 6, &end, 10);
+    return errno || end == selection + 6 || *end != '\0' ? -2 : 0;
+}
+
+/* A bare integer once meant "the first N series" while "7," meant the series
+ * named 7; one spelling per meaning now: first:N, or names. */
+int bench_series_selection_check(const char *selection, char *problem, size_t size)
+{
+    long first;
+    int form = parse_first(selection, &first);
+    if (form == -2 || (form == 0 && first <= 0)) {
+        snprintf(problem, size, "expected first:N with N a positive integer");
+        return -1;
+    }
+    if (form == 0 || selection[0] == '\0' || strcmp(selection, "all") == 0)
+        return 0;
+    size_t length = strlen(selection);
+    size_t item = strcspn(selection, ",");
+    if (selection[0] == ',' || selection[length - 1] == ',' || strstr(selection, ",,") != NULL) {
+        snprintf(problem, size, "expected all, first:N, or a comma list of series names (no empty names)");
+        return -1;
+    }
+    if (item == length && strspn(selection, "0123456789") == length) {
+        snprintf(problem, size,
+                 "a bare number is ambiguous: write first:%s for the first %s series, or name:%s for the series "
+                 "named %s",
+                 selection, selection, selection, selection);
+        return -1;
+    }
+    return 0;
+}
+
 int bench_select_series(const bench_dataset *dataset, const char *selection, size_t **indices, size_t *count,
                         bench_error *error)
 {
+    char problem[256];
+    if (bench_series_selection_check(selection, problem, sizeof problem) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: series = %s: %s", dataset->name, selection, problem);
     size_t *chosen = malloc((dataset->series_count ? dataset->series_count : 1) * sizeof *chosen);
     if (chosen == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     size_t used = 0;
-    char *end = NULL;
-    long first = strtol(selection, &end, 10);
+    long first;
     if (selection[0] == '\0' || strcmp(selection, "all") == 0) {
         for (size_t i = 0; i < dataset->series_count; i++)
             chosen[used++] = i;
-    } else if (end != selection && *end == '\0') {
-        if (first <= 0 || (size_t)first > dataset->series_count) {
+    } else if (parse_first(selection, &first) == 0) {
+        if ((size_t)first > dataset->series_count) {
             free(chosen);
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: series = %ld, but the dataset has %zu series",
-                              dataset->name, first, dataset->series_count);
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: series = %s, but the dataset has %zu series",
+                              dataset->name, selection, dataset->series_count);
         }
         for (size_t i = 0; i < (size_t)first; i++)
             chosen[used++] = i;
@@ -116,17 +159,23 @@ int bench_select_series(const bench_dataset *dataset, const char *selection, siz
         const char *cursor = selection;
         while (*cursor != '\0') {
             size_t length = strcspn(cursor, ",");
+            const char *name = cursor;
+            if (length > 5 && !strncmp(name, "name:", 5))
+                name += 5, length -= 5; /* name:7 is the series named 7 */
             size_t found = dataset->series_count;
             for (size_t i = 0; i < dataset->series_count; i++)
-                if (strlen(dataset->series[i].name) == length && !strncmp(dataset->series[i].name, cursor, length))
+                if (strlen(dataset->series[i].name) == length && !strncmp(dataset->series[i].name, name, length))
                     found = i;
-            if (found == dataset->series_count || used == dataset->series_count) {
+            int repeated = 0;
+            for (size_t i = 0; i < used && found < dataset->series_count; i++)
+                repeated |= chosen[i] == found;
+            if (found == dataset->series_count || repeated) {
                 free(chosen);
-                return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: no series named '%.*s' (series = %s)",
-                                  dataset->name, (int)length, cursor, selection);
+                return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: %s series named '%.*s' (series = %s)", dataset->name,
+                                  repeated ? "twice the" : "no", (int)length, name, selection);
             }
             chosen[used++] = found;
-            cursor += length;
+            cursor += (size_t)(name - cursor) + length;
             if (*cursor == ',')
                 cursor++;
         }

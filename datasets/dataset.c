@@ -266,9 +266,17 @@ int bench_dataset_locate(const bench_dataset_info *info, int index, char *path, 
     if (join_path(path, path_size, cache, strlen(cache), file) == 0 && access(path, R_OK) == 0)
         return BENCH_OK;
     path[0] = '\0';
+    /* The local name may differ from the upstream one (M4's Weekly-train.csv is
+     * kept as M4-Weekly-train.csv): a hand-downloaded file must be renamed. */
+    const char *url = info->urls[index];
+    const char *upstream = url != NULL && strrchr(url, '/') != NULL ? strrchr(url, '/') + 1 : NULL;
+    char renamed[512] = "";
+    if (upstream != NULL && strcmp(upstream, file) != 0)
+        snprintf(renamed, sizeof renamed, " (upstream it is called %s: a copy downloaded by hand must be saved as %s)",
+                 upstream, file);
     return BENCH_FAIL(error, BENCH_NOT_FOUND,
-                      "%s: %s not found in BENCH_DATA_PATH (%s) nor in the cache %s; run `bench data fetch %s`",
-                      info->name, file, search && *search ? search : "unset", cache, info->name);
+                      "%s: %s not found in BENCH_DATA_PATH (%s) nor in the cache %s%s; run `bench data fetch %s`",
+                      info->name, file, search && *search ? search : "unset", cache, renamed, info->name);
 }
 
 void bench_dataset_free(bench_dataset *dataset)

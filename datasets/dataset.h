@@ -34,6 +34,9 @@ typedef struct bench_dataset {
     size_t missing_timestamps; /* rows inserted on the regular grid (e.g. a skipped
                                   daylight-saving hour); their cells are also in
                                   missing_filled */
+    int registered;          /* loaded by registry name (bench_dataset_load), not from a
+                                user's own file: rules keyed on a reference dataset
+                                (ltsf's ETT borders) apply only then */
     char sha256[2][65];      /* of the file(s) read, hex; "" when not computed */
     char path[2][4096];      /* the file(s) read */
 } bench_dataset;

@@ -82,8 +82,13 @@ static int read_header(table_reader *reader, const bench_csv_record *record, ben
         reader->date_index = find_column(reader, info->date_column, strlen(info->date_column));
         if (reader->date_index == NO_COLUMN) {
             list_header(reader, names, sizeof names);
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: missing date column '%s' in the header (columns: %s)",
-                              reader->path, record->line, info->date_column, names);
+            /* M4's files start "V1,V2,...": say what they are rather than only what is missing. */
+            int m4_like = record->field_count > 1 && !strcmp(reader->header[0], "V1") && !strcmp(reader->header[1], "V2");
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: missing date column '%s' in the header (columns: %s)%s",
+                              reader->path, record->line, info->date_column, names,
+                              m4_like ? "; this looks like an M4 file: use format = m4 with test_path = its test file "
+                                        "and protocol = m4"
+                                      : "");
         }
     }
     if (info->columns != NULL) {
@@ -95,6 +100,14 @@ static int read_header(table_reader *reader, const bench_csv_record *record, ben
                 return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: missing column '%.*s' in the header (columns: %s)",
                                   reader->path, record->line, (int)length, cursor, names);
             }
+            /* A column kept twice would be two identical series, silently. */
+            for (size_t v = 0; v < reader->value_count; v++)
+                if (reader->value_index[v] == found)
+                    return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: columns = %s names '%.*s' twice", reader->path,
+                                      info->columns, (int)length, cursor);
+            if (found == reader->date_index)
+                return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: columns = %s includes the date column '%s'",
+                                  reader->path, info->columns, info->date_column);
             reader->value_index[reader->value_count++] = found;
             cursor += length + (cursor[length] == ',');
         }
@@ -211,6 +224,10 @@ static int load_csv_dated(bench_dataset *out, const bench_dataset_info *info, co
 static int load_lstnet(bench_dataset *out, const bench_dataset_info *info, const char *const paths[2],
                        bench_error *error)
 {
+    /* No header, so no names to pick columns by: refuse rather than ignore. */
+    if (info->columns != NULL)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: columns = %s cannot apply to the lstnet format (no header: "
+                          "every column is a series, named 0, 1, ...)", paths[0], info->columns);
     return load_table(out, info, paths[0], 0, error);
 }
 
