@@ -54,7 +54,8 @@ static const exported_function plugin_exports[] __attribute__((used)) = {
 };
 
 /* ---- The scaffold's files, embedded from tools/plugin-template/ -------------------
- * The template directory is a working plugin itself (`make -C tools/plugin-template`);
+ * The template directory is a working plugin itself (`make -C tools/plugin-template
+ * BENCH=$PWD/build/bench`);
  * its text is assembled into the binary so an installed bench needs no data files.
  * Paths are relative to the repository root, where make runs the compiler. */
 #define EMBED_FILE(symbol, path)                                                                   \
@@ -68,7 +69,6 @@ EMBED_FILE(bench_template_makefile, "tools/plugin-template/Makefile")
 EMBED_FILE(bench_template_readme, "tools/plugin-template/README.md")
 
 #define TEMPLATE_NAME "my_forecaster"
-#define TEMPLATE_INCLUDE "../../include"
 
 /* ---- bench check-plugin --------------------------------------------------------------- */
 
@@ -190,6 +190,7 @@ static void new_usage(FILE *stream)
 {
     fprintf(stream,
             "usage: bench new-forecaster NAME [DIR]\n"
+            "       bench new-forecaster --cflags\n"
             "Write a working forecaster plugin to start from into DIR (default ./NAME):\n"
             "  NAME.c      seasonal naive with drift, against include/bench/forecaster.h\n"
             "  Makefile    `make -C DIR` builds DIR/NAME.so\n"
@@ -197,7 +198,9 @@ static void new_usage(FILE *stream)
             "  try.ini     a config running NAME next to seasonal_naive on try.csv\n"
             "  try.csv     30 days of synthetic hourly data\n"
             "NAME: lower-case letters, digits and '_', starting with a letter, not a built-in's name.\n"
-            "Existing files are never overwritten.\n");
+            "Existing files are never overwritten.  Every path written is relative, so DIR can be\n"
+            "moved or committed.  --cflags prints the compiler flags for the headers of this bench\n"
+            "(what the scaffold's Makefile asks for).\n");
 }
 
 /* text with every occurrence of `from` replaced by `to`; the caller frees it. */
@@ -249,6 +252,26 @@ static void find_include_dir(char *out, size_t size)
     }
 }
 
+/* -I flags for bench's headers next to this binary: include/ for
+ * "bench/forecaster.h", and the folder holding the helper headers ("nn/gemm.h"):
+ * PREFIX/include/bench when installed, the source tree's root otherwise. */
+static int print_cflags(void)
+{
+    char include_dir[PATH_MAX], probe[PATH_MAX + 64];
+    find_include_dir(include_dir, sizeof include_dir);
+    if (include_dir[0] == '\0') {
+        fprintf(stderr, "bench new-forecaster: bench's headers are not next to this binary (no include/bench/forecaster.h "
+                        "in its parent folders); use pkg-config bench or BENCH_INCLUDE\n");
+        return 1;
+    }
+    snprintf(probe, sizeof probe, "%s/bench/nn/gemm.h", include_dir);
+    if (access(probe, R_OK) == 0)
+        printf("-I%s -I%s/bench\n", include_dir, include_dir);
+    else
+        printf("-I%s -I%s/..\n", include_dir, include_dir);
+    return 0;
+}
+
 static int write_text(const char *path, const char *text, bench_error *error)
 {
     bench_atomic_file file;
@@ -281,6 +304,8 @@ int cli_new_forecaster(int argc, char **argv)
         new_usage(stdout);
         return 0;
     }
+    if (argc == 2 && !strcmp(argv[1], "--cflags"))
+        return print_cflags();
     if (argc < 2 || argc > 3) {
         new_usage(stderr);
         return 2;
@@ -306,24 +331,17 @@ int cli_new_forecaster(int argc, char **argv)
     bench_error error = {0};
     if (bench_make_directories(directory, &error) != BENCH_OK)
         return cli_report_error(&error);
-    char absolute[PATH_MAX];
-    if (realpath(directory, absolute) == NULL) {
-        fprintf(stderr, "bench new-forecaster: %s: %s\n", directory, strerror(errno));
-        return 1;
-    }
-    if (strlen(absolute) > 120) {
-        /* try.ini must stay within the config reader's 200-character lines. */
-        fprintf(stderr, "bench new-forecaster: %s: path longer than 120 characters; choose a shorter DIR\n",
-                absolute);
+    if (strlen(directory) > PATH_MAX - 80) {
+        fprintf(stderr, "bench new-forecaster: %s: path too long\n", directory);
         return 2;
     }
     char paths[5][PATH_MAX + 80];
     static const char *const suffixes[5] = {".c", "/Makefile", "/README.md", "/try.ini", "/try.csv"};
     for (int i = 0; i < 5; i++) {
         if (i == 0)
-            snprintf(paths[i], sizeof paths[i], "%s/%s.c", absolute, name);
+            snprintf(paths[i], sizeof paths[i], "%s/%s.c", directory, name);
         else
-            snprintf(paths[i], sizeof paths[i], "%s%s", absolute, suffixes[i]);
+            snprintf(paths[i], sizeof paths[i], "%s%s", directory, suffixes[i]);
         if (access(paths[i], F_OK) == 0) {
             fprintf(stderr, "bench new-forecaster: %s exists; nothing was written (choose another DIR)\n", paths[i]);
             return 2;
@@ -331,24 +349,24 @@ int cli_new_forecaster(int argc, char **argv)
     }
     char include_dir[PATH_MAX];
     find_include_dir(include_dir, sizeof include_dir);
+    /* The Makefile finds bench's headers when it runs (see its comment), and
+     * try.ini names its files relative to itself: nothing written depends on
+     * where this folder or this bench is now. */
     char *source = replace_all(bench_template_source, TEMPLATE_NAME, name);
-    char *makefile_named = replace_all(bench_template_makefile, TEMPLATE_NAME, name);
-    char *makefile = makefile_named == NULL ? NULL
-                     : include_dir[0]       ? replace_all(makefile_named, TEMPLATE_INCLUDE, include_dir)
-                                            : replace_all(makefile_named, TEMPLATE_INCLUDE,
-                                                          "$(shell pkg-config --variable=includedir bench)");
+    char *makefile = replace_all(bench_template_makefile, TEMPLATE_NAME, name);
     char *readme = replace_all(bench_template_readme, TEMPLATE_NAME, name);
-    char config[4 * PATH_MAX + 1024];
+    char config[4096];
     snprintf(config, sizeof config,
              "; Try %s next to seasonal_naive on 30 days of synthetic hourly data\n"
              "; (written by `bench new-forecaster`):\n"
-             ";   bench run %s/try.ini --out runs/try && bench table runs/try\n"
+             ";   bench run try.ini --out runs/try && bench table runs/try\n"
+             "; Paths below are relative to this file's folder, so it runs from anywhere.\n"
              "[run]\nseeds = 1,2\n\n"
-             "[dataset synthetic]\npath = %s/try.csv\nstep_seconds = 3600\nseasonal_period = 24\n"
+             "[dataset synthetic]\npath = try.csv\nstep_seconds = 3600\nseasonal_period = 24\n"
              "protocol = ltsf\nlookback = 96\nhorizons = 24,48\n\n"
              "[model seasonal_naive]\n\n"
-             "[model %s]\nplugin = %s/%s.so\n",
-             name, directory, absolute, name, absolute, name);
+             "[model %s]\nplugin = %s.so\n",
+             name, name, name);
     int status = source && makefile && readme ? BENCH_OK : BENCH_FAIL(&error, BENCH_NO_MEMORY, "out of memory");
     if (status == BENCH_OK)
         status = write_text(paths[0], source, &error);
@@ -360,7 +378,7 @@ int cli_new_forecaster(int argc, char **argv)
         status = write_text(paths[3], config, &error);
     if (status == BENCH_OK)
         status = write_try_data(paths[4], &error);
-    free(source), free(makefile_named), free(makefile), free(readme);
+    free(source), free(makefile), free(readme);
     if (status != BENCH_OK)
         return cli_report_error(&error);
     printf("wrote %s/{%s.c,Makefile,README.md,try.ini,try.csv}\n"
@@ -371,6 +389,6 @@ int cli_new_forecaster(int argc, char **argv)
            directory, name, directory, directory, name, directory);
     if (include_dir[0] == '\0')
         fprintf(stderr, "bench new-forecaster: warning: bench's headers were not found next to this binary; "
-                        "the Makefile asks pkg-config for them\n");
+                        "the Makefile will ask pkg-config for them (or set BENCH_INCLUDE)\n");
     return 0;
 }

@@ -268,6 +268,47 @@ static void new_forecaster_refuses_bad_input(void **state)
     free(kept);
 }
 
+/* The scaffold names no folder of the machine that wrote it: copied elsewhere
+ * (the original deleted), it builds with the bench on the PATH and its try.ini
+ * runs from another directory, its paths being relative to try.ini. */
+static void scaffold_builds_and_runs_after_a_move(void **state)
+{
+    (void)state;
+    const char *work = test_temp_dir();
+    char script[16384], bench_dir[4200];
+    snprintf(bench_dir, sizeof bench_dir, "%s", test_bench_binary());
+    const char *bench_path = dirname(bench_dir);
+    snprintf(script, sizeof script,
+             "set -e\nPATH=%s:$PATH\n"
+             "mkdir -p first second/nested\n"
+             "(cd first && bench new-forecaster moved_model >/dev/null)\n"
+             "if grep -n \"$PWD\" first/moved_model/Makefile first/moved_model/try.ini; then\n"
+             "    echo 'the scaffold names the folder it was written in' >&2; exit 1\n"
+             "fi\n"
+             "cp -r first/moved_model second/nested/plugin\n"
+             "rm -rf first\n"
+             "make -C second/nested/plugin >/dev/null\n"
+             "cd second\n"
+             "bench run nested/plugin/try.ini --out ../runs/moved --quiet\n",
+             bench_path);
+    const char *argv[] = {"sh", "-c", script, NULL};
+    test_process_result result;
+    assert_int_equal(test_process_run(&result, argv, work, NULL), 0);
+    if (result.exit_code != 0)
+        fprintf(stderr, "moved scaffold failed (exit %d):\n%s\n--- stdout\n%s--- stderr\n%s", result.exit_code, script,
+                result.out, result.err);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+    char path[4400];
+    snprintf(path, sizeof path, "%s/runs/moved/results.csv", work);
+    char *results = test_read_file(path, NULL);
+    assert_non_null(results);
+    char status[16];
+    assert_true(isfinite(result_value(results, "synthetic", "moved_model", "mse", status, sizeof status)));
+    assert_string_equal(status, "ok");
+    free(results);
+}
+
 /* ---- Load errors: exit 2, the run does not start ----------------------------------------- */
 
 typedef struct {
@@ -421,6 +462,7 @@ int main(void)
         cmocka_unit_test(theta_reproduces_m4_hourly),
         cmocka_unit_test(readme_commands_scaffold_build_run_table),
         cmocka_unit_test(new_forecaster_refuses_bad_input),
+        cmocka_unit_test(scaffold_builds_and_runs_after_a_move),
         cmocka_unit_test(load_errors_exit_2_before_the_run),
         cmocka_unit_test(fit_failure_gives_error_rows_and_the_sweep_continues),
     };
