@@ -439,6 +439,10 @@ static int describe_custom_dataset(bench_dataset_info *info, const bench_plan *p
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: missing and missing_policy are the same key; give one",
                           path, policy->line);
     if ((entry = missing ? missing : policy) != NULL) {
+        if (is_m4)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "%s:%zu: %s does not apply to format = m4: M4 series end with empty padding cells, never "
+                              "hold gaps", path, entry->line, entry->key);
         if (strcmp(entry->value, "interpolate") && strcmp(entry->value, "error"))
             return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = %s: expected interpolate or error", path,
                               entry->line, entry->key, entry->value);
@@ -454,6 +458,9 @@ static int describe_custom_dataset(bench_dataset_info *info, const bench_plan *p
         info->step_seconds = (double)number;
     }
     if ((entry = bench_config_take(section, "frequency")) != NULL) {
+        if (is_lstnet || is_m4)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: frequency does not apply to format = %s: its files have "
+                              "no dates to check (step_seconds sets the step)", path, entry->line, format);
         if (step != NULL)
             return BENCH_FAIL(error, BENCH_BAD_INPUT,
                               "%s:%zu: give step_seconds (a fixed step) or frequency (a calendar step), not both", path,

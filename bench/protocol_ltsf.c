@@ -115,7 +115,7 @@ static int ltsf_prepare(bench_task **out, const bench_dataset *dataset, const be
     if (task == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: out of memory", dataset->name);
     task->info.lookback = L;
-    snprintf(task->split_rule, sizeof task->split_rule, "%s", ett_hourly ? "ett_hourly" : ett_minute ? "ett_minute" : "ratio 70/10/20");
+    snprintf(task->split_rule, sizeof task->split_rule, "%s", ett_hourly ? "ett_hourly" : ett_minute ? "ett_minute" : "ratio");
     task->train_end = train_end;
     task->validation_end = val_end;
     task->test_end = test_end;
