@@ -436,19 +436,30 @@ static json_t *run_description(const bench_plan *plan, const bench_run_summary *
     json_t *datasets = json_array();
     for (size_t d = 0; d < plan->dataset_count; d++) {
         const bench_plan_dataset *item = &plan->datasets[d];
-        json_t *horizons = json_array(), *files = json_array();
-        for (size_t h = 0; h < item->horizon_count; h++)
+        json_t *horizons = json_array(), *files = json_array(), *splits = json_array();
+        for (size_t h = 0; h < item->horizon_count; h++) {
             json_array_append_new(horizons, json_integer((json_int_t)item->horizons[h]));
+            /* The split each task resolved (a setting like borders = auto says
+             * only how it was chosen): rule and [start, end) rows per part. */
+            const bench_task *task = item->tasks[h];
+            if (task != NULL)
+                json_array_append_new(
+                    splits, json_pack("{s:I, s:s, s:[I,I], s:[I,I], s:[I,I]}", "horizon", (json_int_t)item->horizons[h],
+                                      "rule", task->split_rule, "train", (json_int_t)0, (json_int_t)task->train_end,
+                                      "validation", (json_int_t)task->train_end, (json_int_t)task->validation_end,
+                                      "test", (json_int_t)task->validation_end, (json_int_t)task->test_end));
+        }
         for (int f = 0; f < 2; f++)
             if (item->data->path[f][0])
                 json_array_append_new(files, json_pack("{s:s, s:s}", "path", item->data->path[f], "sha256",
                                                        item->data->sha256[f]));
         json_array_append_new(
-            datasets, json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:I, s:I}", "label", item->label, "source",
+            datasets, json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:I, s:I}", "label", item->label, "source",
                                 item->source, "protocol", item->protocol->name, "protocol_version",
                                 item->protocol->version, "settings", params_object(&item->settings), "horizons",
-                                horizons, "files", files, "series", (json_int_t)item->data->series_count,
-                                "missing_filled", (json_int_t)item->data->missing_filled));
+                                horizons, "splits", splits, "files", files, "series",
+                                (json_int_t)item->data->series_count, "missing_filled",
+                                (json_int_t)item->data->missing_filled));
     }
     json_t *models = json_array();
     for (size_t m = 0; m < plan->model_count; m++) {
