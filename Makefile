@@ -201,6 +201,7 @@ install: $(BUILD)/bench $(BUILD)/lib/libbench.a $(BUILD)/lib/libbench.so
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/include/bench/nn $(DESTDIR)$(PREFIX)/include/bench/forecasters
 	install -m 755 $(BUILD)/bench $(DESTDIR)$(PREFIX)/bin/bench
+	install -D -m 644 man/bench.1 $(DESTDIR)$(PREFIX)/share/man/man1/bench.1
 	install -m 644 $(HELPER_HEADERS) $(DESTDIR)$(PREFIX)/include/bench/
 	for header in $(HELPER_TREE_HEADERS); do install -m 644 $$header $(DESTDIR)$(PREFIX)/include/bench/$$header || exit 1; done
 	install -m 644 $(BUILD)/lib/libbench.a $(BUILD)/lib/libbench.so $(DESTDIR)$(PREFIX)/lib/
