@@ -101,6 +101,10 @@ static const bench_param_spec gbrt_params[] = {
      .doc = "past target values per input window w; 0: the protocol's lookback"},
     {.name = "covariates", .type = BENCH_PARAM_STRING, .default_value = "last", .choices = "last|all|none",
      .doc = "covariates of the last window step (the paper), of all w steps, or none"},
+    {.name = "window_norm", .type = BENCH_PARAM_STRING, .default_value = "none",
+     .choices = "none|last|mean|standard|auto",
+     .doc = "each window and its labels relative to the window's last value, mean, or mean and std; none: the "
+            "paper's raw windows; auto: the best of the four on the validation part"},
 };
 
 static const bench_param_spec gbrt_naive_params[] = {GBRT_COMMON_PARAMS};
@@ -111,6 +115,7 @@ typedef struct gbrt_settings {
     long n_estimators, max_depth, seed, early_stopping_rounds, window;
     const char *tree_method;   /* "exact" | "hist" (static) */
     bench_window_covariates covariates;
+    bench_window_norm window_norm;  /* NONE for gbrt_naive, which has no window */
 } gbrt_settings;
 
 struct bench_model {
@@ -204,9 +209,13 @@ static int read_settings(gbrt_settings *settings, const bench_params *params, in
         (status = bench_params_get_int(params, "seed", &seed, error)) ||
         (status = bench_params_get_int(params, "early_stopping_rounds", &settings->early_stopping_rounds, error)))
         return status;
+    const char *window_norm = "none";
     if (!naive && ((status = bench_params_get_int(params, "window", &settings->window, error)) ||
-                   (status = bench_params_get_string(params, "covariates", &covariates, error))))
+                   (status = bench_params_get_string(params, "covariates", &covariates, error)) ||
+                   (status = bench_params_get_string(params, "window_norm", &window_norm, error))))
         return status;
+    if ((status = bench_window_parse_norm(window_norm, &settings->window_norm, error)) != BENCH_OK)
+        return bench_error_prefix(error, "parameter ");
     if (strcmp(tree_method, "exact") == 0)
         settings->tree_method = "exact";
     else if (strcmp(tree_method, "hist") == 0)
@@ -375,8 +384,11 @@ static int make_layout(bench_model *model, const bench_task_info *task, bench_er
 {
     if (model->naive)
         return bench_window_layout_pointwise(&model->layout, task->covariate_count, error);
-    return bench_window_layout_init(&model->layout, model->settings.window, (long)task->horizon,
-                                    task->covariate_count, model->settings.covariates, error);
+    int status = bench_window_layout_init(&model->layout, model->settings.window, (long)task->horizon,
+                                          task->covariate_count, model->settings.covariates, error);
+    if (status != BENCH_OK || model->settings.window_norm == BENCH_WINDOW_NORM_AUTO)
+        return status; /* auto: each fit sets the layout's normalisation */
+    return bench_window_layout_set_norm(&model->layout, model->settings.window_norm, error);
 }
 
 static int create_common(bench_model **out, const bench_params *params, const bench_task_info *task, int naive,
@@ -545,7 +557,8 @@ static int plan_dmatrix(DMatrixHandle *out, const bench_model *model, const benc
     return status;
 }
 
-static int gbrt_fit(bench_model *model, const bench_train_view *train, bench_rng *rng, bench_error *error)
+/* One fit with the layout's current window normalisation. */
+static int fit_layout(bench_model *model, const bench_train_view *train, bench_rng *rng, bench_error *error)
 {
     release_boosters(model);
     const char *who = model->naive ? "gbrt_naive" : "gbrt";
@@ -599,6 +612,38 @@ static int gbrt_fit(bench_model *model, const bench_train_view *train, bench_rng
 }
 
 static int gbrt_predict(bench_model *model, const bench_forecast_request *request, bench_rng *rng, double *out,
+                        bench_error *error);
+
+static int fit_with_norm(void *opaque, bench_window_norm norm, const bench_train_view *train, bench_rng *rng,
+                         bench_error *error)
+{
+    bench_model *model = opaque;
+    int status = bench_window_layout_set_norm(&model->layout, norm, error);
+    return status == BENCH_OK ? fit_layout(model, train, rng, error) : status;
+}
+
+static int predict_request(void *opaque, const bench_forecast_request *request, double *out, bench_error *error)
+{
+    return gbrt_predict(opaque, request, NULL, out, error);
+}
+
+/* window_norm = auto: the four normalisations are fitted on the training part and
+ * scored on the validation part; the best is refitted from the same rng state,
+ * so the result equals an explicit window_norm of that choice. */
+static int gbrt_fit(bench_model *model, const bench_train_view *train, bench_rng *rng, bench_error *error)
+{
+    bench_window_norm norm = model->settings.window_norm;
+    if (norm != BENCH_WINDOW_NORM_AUTO)
+        return fit_layout(model, train, rng, error);
+    double scores[4];
+    int status = bench_window_choose_norm(&norm, scores, model, fit_with_norm, predict_request, &model->layout, train,
+                                          rng, error);
+    if (status != BENCH_OK)
+        return bench_error_prefix(error, "gbrt: ");
+    return fit_with_norm(model, norm, train, rng, error);
+}
+
+static int gbrt_predict(bench_model *model, const bench_forecast_request *request, bench_rng *rng, double *out,
                         bench_error *error)
 {
     (void)rng;
@@ -637,6 +682,8 @@ static int gbrt_predict(bench_model *model, const bench_forecast_request *reques
     }
     if (matrix != NULL)
         XGDMatrixFree(matrix);
+    if (status == BENCH_OK)
+        status = bench_window_restore(out, &model->layout, request, error);
     return status == BENCH_OK ? BENCH_OK : bench_error_prefix(error, "%s: ", who);
 }
 
@@ -648,12 +695,13 @@ static json_t *describe(const bench_model *model)
     json_t *rounds = json_array();
     for (size_t i = 0; rounds != NULL && i < model->booster_count; i++)
         json_array_append_new(rounds, json_integer(model->rounds[i]));
-    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:I, s:o, s:{s:s, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, "
+    return json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:o, s:{s:s, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, "
                      "s:s, s:I, s:I}}",
                      "forecaster", model->naive ? "gbrt_naive" : "gbrt", "window", (json_int_t)model->layout.window,
                      "horizon", (json_int_t)model->layout.horizon, "covariate_count",
                      (json_int_t)model->layout.covariate_count, "covariates",
-                     bench_window_covariates_name(model->layout.covariates), "feature_count",
+                     bench_window_covariates_name(model->layout.covariates), "window_norm",
+                     bench_window_norm_name(model->layout.norm), "feature_count",
                      (json_int_t)model->layout.feature_count, "rounds", rounds, "settings", "preset", s->preset,
                      "eta", s->eta, "n_estimators", (json_int_t)s->n_estimators, "max_depth",
                      (json_int_t)s->max_depth, "subsample", s->subsample, "colsample_bytree", s->colsample_bytree,
@@ -690,6 +738,19 @@ static int adopt_description(bench_model *model, const json_t *description, cons
     const char *who = model->naive ? "gbrt_naive" : "gbrt";
     if (strcmp(forecaster, who) != 0)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s holds a %s model, not %s", path, forecaster, who);
+    /* Models saved before window_norm existed were trained on raw windows. */
+    const json_t *norm_value = json_object_get(description, "window_norm");
+    const char *norm = json_is_string(norm_value) ? json_string_value(norm_value) : "none";
+    bench_window_norm saved;
+    if (bench_window_parse_norm(norm, &saved, error) != BENCH_OK || saved == BENCH_WINDOW_NORM_AUTO)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: window_norm '%s' is not a fitted normalisation", path, norm);
+    /* auto was resolved when the model was fitted: the manifest holds the choice. */
+    if (model->settings.window_norm == BENCH_WINDOW_NORM_AUTO &&
+        bench_window_layout_set_norm(&model->layout, saved, error) != BENCH_OK)
+        return error->code;
+    if (strcmp(norm, bench_window_norm_name(model->layout.norm)) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: saved with window_norm = %s; this model has window_norm = %s",
+                          path, norm, bench_window_norm_name(model->layout.norm));
     size_t expected_boosters = model->naive ? 1 : (size_t)horizon;
     if (model->booster_count != expected_boosters || json_array_size(rounds) != model->booster_count)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: %zu booster files for a horizon of %lld", path,

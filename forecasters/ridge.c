@@ -9,7 +9,10 @@
  * The (F+1)² normal equations are accumulated in double over chunks of windows
  * (no full feature matrix is held) and solved with LAPACKE_dposv (Cholesky); when
  * they are singular (alpha = 0 with collinear features) LAPACKE_dgelsd gives the
- * minimum-norm least-squares solution instead. */
+ * minimum-norm least-squares solution instead.
+ *
+ * window_norm (window_features.h) fits the same regression on windows expressed
+ * relative to their own last value / mean / std; forecasts are mapped back. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +31,15 @@ static const bench_param_spec ridge_params[] = {
      .doc = "past target values per input window w; 0: the protocol's lookback"},
     {.name = "covariates", .type = BENCH_PARAM_STRING, .default_value = "last", .choices = "last|all|none",
      .doc = "covariates of the last window step, of all w steps, or none"},
+    {.name = "window_norm", .type = BENCH_PARAM_STRING, .default_value = "none",
+     .choices = "none|last|mean|standard|auto",
+     .doc = "each window relative to its last value, its mean, or mean and std (window_features.h); none: raw; "
+            "auto: the best of the four on the validation part"},
 };
 
 struct bench_model {
     double alpha;
+    bench_window_norm norm;  /* as configured; AUTO is resolved by each fit into layout.norm */
     bench_window_layout layout;
     double *coefficients; /* ((feature_count + 1) × horizon), last row the intercepts; NULL before fit() */
 };
@@ -49,8 +57,9 @@ static int ridge_create(bench_model **out, const bench_params *params, const ben
 {
     *out = NULL;
     long window;
-    const char *covariates_text;
+    const char *covariates_text, *norm_text;
     bench_window_covariates covariates;
+    bench_window_norm norm;
     bench_model *model = calloc(1, sizeof *model);
     if (model == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "ridge: no memory");
@@ -58,7 +67,9 @@ static int ridge_create(bench_model **out, const bench_params *params, const ben
     if ((status = bench_params_get_real(params, "alpha", &model->alpha, error)) ||
         (status = bench_params_get_int(params, "window", &window, error)) ||
         (status = bench_params_get_string(params, "covariates", &covariates_text, error)) ||
-        (status = bench_window_parse_covariates(covariates_text, &covariates, error)))
+        (status = bench_window_parse_covariates(covariates_text, &covariates, error)) ||
+        (status = bench_params_get_string(params, "window_norm", &norm_text, error)) ||
+        (status = bench_window_parse_norm(norm_text, &norm, error)))
         goto fail;
     if (model->alpha < 0 || !isfinite(model->alpha)) {
         status = BENCH_FAIL(error, BENCH_BAD_INPUT, "parameter 'alpha' must be a finite number >= 0");
@@ -73,6 +84,9 @@ static int ridge_create(bench_model **out, const bench_params *params, const ben
     }
     status = bench_window_layout_init(&model->layout, window, (long)task->horizon, task->covariate_count, covariates,
                                       error);
+    model->norm = norm;
+    if (status == BENCH_OK && norm != BENCH_WINDOW_NORM_AUTO)
+        status = bench_window_layout_set_norm(&model->layout, norm, error);
     if (status != BENCH_OK)
         goto fail;
     *out = model;
@@ -104,9 +118,9 @@ static void accumulate(double *gram, double *rhs, const float *features, const f
     }
 }
 
-static int ridge_fit(bench_model *model, const bench_train_view *train, bench_rng *rng, bench_error *error)
+/* One fit with the layout's current normalisation. */
+static int fit_layout(bench_model *model, const bench_train_view *train, bench_error *error)
 {
-    (void)rng; /* the solution does not depend on row order */
     free(model->coefficients);
     model->coefficients = NULL;
     const size_t f = model->layout.feature_count, d = f + 1, h = model->layout.horizon;
@@ -173,10 +187,40 @@ done:
     return status;
 }
 
+static int predict_request(void *opaque, const bench_forecast_request *request, double *out, bench_error *error);
+
+static int fit_with_norm(void *opaque, bench_window_norm norm, const bench_train_view *train, bench_rng *rng,
+                         bench_error *error)
+{
+    (void)rng; /* the solution does not depend on row order */
+    bench_model *model = opaque;
+    int status = bench_window_layout_set_norm(&model->layout, norm, error);
+    return status == BENCH_OK ? fit_layout(model, train, error) : status;
+}
+
+static int ridge_fit(bench_model *model, const bench_train_view *train, bench_rng *rng, bench_error *error)
+{
+    bench_window_norm norm = model->norm;
+    if (norm == BENCH_WINDOW_NORM_AUTO) {
+        double scores[4];
+        int status = bench_window_choose_norm(&norm, scores, model, fit_with_norm, predict_request, &model->layout,
+                                              train, rng, error);
+        if (status != BENCH_OK)
+            return bench_error_prefix(error, "ridge: ");
+    }
+    return fit_with_norm(model, norm, train, rng, error);
+}
+
 static int ridge_predict(bench_model *model, const bench_forecast_request *request, bench_rng *rng, double *out,
                          bench_error *error)
 {
     (void)rng;
+    return predict_request(model, request, out, error);
+}
+
+static int predict_request(void *opaque, const bench_forecast_request *request, double *out, bench_error *error)
+{
+    bench_model *model = opaque;
     if (model->coefficients == NULL)
         return BENCH_FAIL(error, BENCH_MODEL, "ridge: predict() before fit()");
     const size_t f = model->layout.feature_count, h = model->layout.horizon;
@@ -192,6 +236,8 @@ static int ridge_predict(bench_model *model, const bench_forecast_request *reque
                 sum += (double)features[r * f + j] * model->coefficients[j * h + k];
             out[r * h + k] = sum;
         }
+    if (status == BENCH_OK)
+        status = bench_window_restore(out, &model->layout, request, error);
     free(features);
     return status == BENCH_OK ? BENCH_OK : bench_error_prefix(error, "ridge: ");
 }

@@ -1,6 +1,7 @@
 /* Window → feature-matrix construction (layout documented in window_features.h). */
 #include "forecasters/window_features.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,67 @@ const char *bench_window_covariates_name(bench_window_covariates mode)
     case BENCH_WINDOW_COVARIATES_ALL: return "all";
     default: return "none";
     }
+}
+
+int bench_window_parse_norm(const char *text, bench_window_norm *out, bench_error *error)
+{
+    static const char *const names[] = {"none", "last", "mean", "standard", "auto"};
+    for (size_t i = 0; text != NULL && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(text, names[i]) == 0) {
+            *out = (bench_window_norm)i;
+            return BENCH_OK;
+        }
+    return BENCH_FAIL(error, BENCH_BAD_INPUT, "window_norm: '%s' is not one of none, last, mean, standard, auto",
+                      text ? text : "(null)");
+}
+
+const char *bench_window_norm_name(bench_window_norm norm)
+{
+    switch (norm) {
+    case BENCH_WINDOW_NORM_LAST: return "last";
+    case BENCH_WINDOW_NORM_MEAN: return "mean";
+    case BENCH_WINDOW_NORM_STANDARD: return "standard";
+    case BENCH_WINDOW_NORM_AUTO: return "auto";
+    default: return "none";
+    }
+}
+
+int bench_window_layout_set_norm(bench_window_layout *layout, bench_window_norm norm, bench_error *error)
+{
+    if (norm == BENCH_WINDOW_NORM_AUTO)
+        return BENCH_FAIL(error, BENCH_INTERNAL, "window_norm = auto must be resolved by the model before filling");
+    if (layout->pointwise && norm != BENCH_WINDOW_NORM_NONE)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "window_norm = %s needs a window; a point-wise model has none",
+                          bench_window_norm_name(norm));
+    layout->norm = norm;
+    return BENCH_OK;
+}
+
+/* Centre and scale of one window (its w past values, oldest first); see the
+ * header for each mode.  NONE gives (0, 1), so (y − c) / s is y exactly. */
+static void window_stats(const bench_window_layout *layout, const double *past, double *center, double *scale)
+{
+    const size_t w = layout->window;
+    *center = 0.0;
+    *scale = 1.0;
+    if (layout->norm == BENCH_WINDOW_NORM_LAST) {
+        *center = past[w - 1];
+        return;
+    }
+    if (layout->norm != BENCH_WINDOW_NORM_MEAN && layout->norm != BENCH_WINDOW_NORM_STANDARD)
+        return;
+    double sum = 0.0;
+    for (size_t i = 0; i < w; i++)
+        sum += past[i];
+    *center = sum / (double)w;
+    if (layout->norm != BENCH_WINDOW_NORM_STANDARD)
+        return;
+    double squares = 0.0; /* two passes: no cancellation on series far from 0 */
+    for (size_t i = 0; i < w; i++)
+        squares += (past[i] - *center) * (past[i] - *center);
+    double sd = sqrt(squares / (double)w);
+    if (sd > 1e-8 * fmax(1.0, fabs(*center)))
+        *scale = sd;
 }
 
 int bench_window_layout_init(bench_window_layout *layout, long window, long horizon, size_t covariate_count,
@@ -236,8 +298,15 @@ static void fill_row(float *row, const bench_window_layout *layout, const double
         return;
     }
     const double *past = values + origin + 1 - w;
-    for (size_t i = 0; i < w; i++)
-        row[i] = (float)past[i];
+    if (layout->norm == BENCH_WINDOW_NORM_NONE)
+        for (size_t i = 0; i < w; i++)
+            row[i] = (float)past[i];
+    else {
+        double center, scale;
+        window_stats(layout, past, &center, &scale);
+        for (size_t i = 0; i < w; i++)
+            row[i] = (float)((past[i] - center) / scale);
+    }
     if (layout->covariates == BENCH_WINDOW_COVARIATES_LAST)
         memcpy(row + w, covariates + origin * m, m * sizeof *row);
     else if (layout->covariates == BENCH_WINDOW_COVARIATES_ALL)
@@ -262,7 +331,14 @@ void bench_window_fill_labels(float *labels, const bench_window_layout *layout, 
     for (size_t r = 0; r < plan->count; r++) {
         size_t s, t;
         locate(plan, plan->origins[r], &s, &t);
-        labels[r] = (float)train->series[s].values[t + offset];
+        const double *values = train->series[s].values;
+        if (layout->pointwise || layout->norm == BENCH_WINDOW_NORM_NONE) {
+            labels[r] = (float)values[t + offset];
+            continue;
+        }
+        double center, scale;
+        window_stats(layout, values + t + 1 - layout->window, &center, &scale);
+        labels[r] = (float)((values[t + offset] - center) / scale);
     }
 }
 
@@ -293,6 +369,127 @@ int bench_window_fill_request(float *features, const bench_window_layout *layout
                               i, window->history_length, layout->window);
         fill_row(row, layout, window->history, window->covariates, window->history_length - 1);
         row += layout->feature_count;
+    }
+    return BENCH_OK;
+}
+
+int bench_window_restore(double *forecast, const bench_window_layout *layout, const bench_forecast_request *request,
+                         bench_error *error)
+{
+    if (layout->pointwise || layout->norm == BENCH_WINDOW_NORM_NONE)
+        return BENCH_OK;
+    const size_t h = request->horizon;
+    for (size_t i = 0; i < request->window_count; i++)
+        if (request->windows[i].history_length < layout->window || request->windows[i].history == NULL)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "forecast window %zu has %zu history steps, the window is %zu",
+                              i, request->windows[i].history_length, layout->window);
+    for (size_t i = 0; i < request->window_count; i++) {
+        const bench_forecast_window *window = &request->windows[i];
+        double center, scale;
+        window_stats(layout, window->history + window->history_length - layout->window, &center, &scale);
+        for (size_t k = 0; k < h; k++)
+            forecast[i * h + k] = center + scale * forecast[i * h + k];
+    }
+    return BENCH_OK;
+}
+
+int bench_window_validation_init(bench_window_validation *out, const bench_window_layout *layout,
+                                 const bench_train_view *train, bench_error *error)
+{
+    memset(out, 0, sizeof *out);
+    bench_window_plan plan;
+    int status = bench_window_plan_validation(&plan, layout, train, error);
+    if (status != BENCH_OK)
+        return status;
+    const size_t h = layout->horizon, n = plan.count;
+    out->windows = calloc(n > 0 ? n : 1, sizeof *out->windows);
+    out->truth = malloc((n > 0 ? n : 1) * h * sizeof *out->truth);
+    if (out->windows == NULL || out->truth == NULL) {
+        bench_window_plan_free(&plan);
+        bench_window_validation_free(out);
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for %zu validation windows", n);
+    }
+    for (size_t r = 0; r < n; r++) {
+        size_t s, t;
+        locate(&plan, plan.origins[r], &s, &t);
+        const bench_series_view *series = &train->series[s];
+        out->windows[r] = (bench_forecast_window){
+            .series_index = s,
+            .history_length = t + 1,
+            .history = series->values,
+            .timestamps = series->timestamps,
+            .covariates = series->covariates,
+        };
+        for (size_t k = 0; k < h; k++)
+            out->truth[r * h + k] = series->values[t + 1 + k];
+    }
+    out->request = (bench_forecast_request){.horizon = h, .window_count = n, .windows = out->windows};
+    bench_window_plan_free(&plan);
+    return BENCH_OK;
+}
+
+void bench_window_validation_free(bench_window_validation *validation)
+{
+    if (validation == NULL)
+        return;
+    free(validation->windows);
+    free(validation->truth);
+    memset(validation, 0, sizeof *validation);
+}
+
+int bench_window_choose_norm(bench_window_norm *chosen, double scores[4], void *model, bench_window_fit_fn fit,
+                             bench_window_predict_fn predict, const bench_window_layout *layout,
+                             const bench_train_view *train, const bench_rng *rng, bench_error *error)
+{
+    bench_window_validation validation;
+    int status = bench_window_validation_init(&validation, layout, train, error);
+    if (status != BENCH_OK)
+        return status;
+    const size_t cells = validation.request.window_count * layout->horizon;
+    if (cells == 0) {
+        bench_window_validation_free(&validation);
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "window_norm = auto chooses on the validation part, and this protocol's training view has "
+                          "none (set window_norm explicitly)");
+    }
+    double *forecast = malloc(cells * sizeof *forecast);
+    if (forecast == NULL) {
+        bench_window_validation_free(&validation);
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for %zu validation forecasts", cells);
+    }
+    bench_error first_error = {0};
+    double best = INFINITY;
+    status = BENCH_MODEL;
+    for (int norm = BENCH_WINDOW_NORM_NONE; norm <= BENCH_WINDOW_NORM_STANDARD; norm++) {
+        bench_rng stream = *rng;
+        bench_error candidate_error = {0};
+        scores[norm] = NAN;
+        int outcome = fit(model, (bench_window_norm)norm, train, &stream, &candidate_error);
+        if (outcome == BENCH_OK)
+            outcome = predict(model, &validation.request, forecast, &candidate_error);
+        if (outcome != BENCH_OK) {
+            if (first_error.code == BENCH_OK)
+                first_error = candidate_error;
+            continue;
+        }
+        double sum = 0.0;
+        for (size_t i = 0; i < cells; i++)
+            sum += (forecast[i] - validation.truth[i]) * (forecast[i] - validation.truth[i]);
+        scores[norm] = sum / (double)cells;
+        if (scores[norm] < best) { /* a NaN score never wins */
+            best = scores[norm];
+            *chosen = (bench_window_norm)norm;
+            status = BENCH_OK;
+        }
+    }
+    free(forecast);
+    bench_window_validation_free(&validation);
+    if (status != BENCH_OK) {
+        if (first_error.code != BENCH_OK && error != NULL)
+            *error = first_error;
+        else
+            BENCH_FAIL(error, BENCH_MODEL, "window_norm = auto: no candidate gave a finite validation error");
+        return error != NULL && error->code != BENCH_OK ? error->code : BENCH_MODEL;
     }
     return BENCH_OK;
 }

@@ -11,6 +11,24 @@
  * Training windows are every stride-1 window whose inputs and labels lie in a
  * series' training part, pooled over all series, shuffled by the fit's rng.
  *
+ * Window normalisation (layout.norm, `window_norm` of gbrt and ridge): each row's
+ * w past targets and its h labels are expressed relative to statistics of that
+ * row's own w past targets — centre c and scale s — as (y − c) / s:
+ *   none     : c = 0, s = 1 (the paper: raw values; bit-identical to no option)
+ *   last     : c = y[t], s = 1 (NLinear's subtraction of the last value)
+ *   mean     : c = mean of the window, s = 1
+ *   standard : c = mean, s = population std of the window (RevIN without the
+ *              affine part); a window whose std is below 1e-8·max(1, |mean|)
+ *              keeps s = 1, so a flat window is only centred, never blown up.
+ *   auto     : a model setting, never a layout's: the model fits the four
+ *              above on the training part, scores each on the validation part
+ *              (MSE) and keeps the best (bench_window_choose_norm()).
+ * Covariates are never transformed.  A model forecasts in that frame and
+ * bench_window_restore() maps each forecast back (c + s·ŷ) before it is scored.
+ * This is what lets trees forecast a trending series whose test period lies
+ * outside every target value seen in training: relative to the window, the
+ * future looks like the past.
+ *
  * Point-wise layout (gbrt_naive, the paper's GBRT(Naive)): a row per time step t
  * of the training part, features x[t][0..M), label y[t].
  *
@@ -33,6 +51,14 @@ typedef enum {
     BENCH_WINDOW_COVARIATES_NONE,
 } bench_window_covariates;
 
+typedef enum {
+    BENCH_WINDOW_NORM_NONE,
+    BENCH_WINDOW_NORM_LAST,
+    BENCH_WINDOW_NORM_MEAN,
+    BENCH_WINDOW_NORM_STANDARD,
+    BENCH_WINDOW_NORM_AUTO,    /* model setting only: chosen on the validation part */
+} bench_window_norm;
+
 typedef struct bench_window_layout {
     int pointwise;                     /* 1: gbrt_naive rows (window = 0, horizon = 1 label) */
     size_t window;                     /* w, past targets per row */
@@ -40,11 +66,16 @@ typedef struct bench_window_layout {
     size_t covariate_count;            /* M of the task */
     bench_window_covariates covariates;
     size_t feature_count;              /* columns of every feature row */
+    bench_window_norm norm;            /* NONE unless bench_window_layout_set_norm() */
 } bench_window_layout;
 
 /* "last" | "all" | "none"; BENCH_BAD_INPUT otherwise. */
 int bench_window_parse_covariates(const char *text, bench_window_covariates *out, bench_error *error);
 const char *bench_window_covariates_name(bench_window_covariates mode); /* static string */
+
+/* "none" | "last" | "mean" | "standard" | "auto"; BENCH_BAD_INPUT otherwise. */
+int bench_window_parse_norm(const char *text, bench_window_norm *out, bench_error *error);
+const char *bench_window_norm_name(bench_window_norm norm); /* static string */
 
 /* Window layout; w ≥ 1 and h ≥ 1 else BENCH_BAD_INPUT.  With M = 0 every mode
  * gives w features. */
@@ -52,6 +83,11 @@ int bench_window_layout_init(bench_window_layout *layout, long window, long hori
                              bench_window_covariates covariates, bench_error *error);
 /* Point-wise layout: M ≥ 1 features, one label. */
 int bench_window_layout_pointwise(bench_window_layout *layout, size_t covariate_count, bench_error *error);
+
+/* Sets the window normalisation of a window layout (init leaves it NONE);
+ * BENCH_BAD_INPUT for a point-wise layout, which has no window to normalise by,
+ * and for AUTO, which a model resolves before it fills anything. */
+int bench_window_layout_set_norm(bench_window_layout *layout, bench_window_norm norm, bench_error *error);
 
 /* Which windows form a training (or validation) set, in row order. */
 typedef struct bench_window_plan {
@@ -93,5 +129,44 @@ size_t bench_window_request_rows(const bench_window_layout *layout, const bench_
  * the layout's (window layouts). */
 int bench_window_fill_request(float *features, const bench_window_layout *layout,
                               const bench_forecast_request *request, bench_error *error);
+
+/* Maps forecasts made in the normalised frame back to the request's scale:
+ * forecast (window_count × horizon, row-major) becomes c + s·forecast with each
+ * window's own c and s.  Nothing to do for NONE or point-wise layouts.
+ * BENCH_BAD_INPUT (forecast untouched) when a window's history is shorter than w. */
+int bench_window_restore(double *forecast, const bench_window_layout *layout, const bench_forecast_request *request,
+                         bench_error *error);
+
+/* The validation windows of a training view as a forecast request: every window
+ * whose h labels lie in the validation part [train_length, length) (inputs may
+ * reach back into the training part), with the true values.  Empty (window_count
+ * 0) when no series has a validation part that long.  Freed by
+ * bench_window_validation_free(); the request points into train, which must
+ * outlive it. */
+typedef struct bench_window_validation {
+    bench_forecast_request request;
+    bench_forecast_window *windows; /* (request.window_count) */
+    double *truth;                  /* (window_count × horizon), row-major */
+} bench_window_validation;
+
+int bench_window_validation_init(bench_window_validation *out, const bench_window_layout *layout,
+                                 const bench_train_view *train, bench_error *error);
+void bench_window_validation_free(bench_window_validation *validation);
+
+/* window_norm = auto for any window model: for each of none, last, mean and
+ * standard (in that order) fit(model, norm, train, copy of rng) on the training
+ * part, predict(model, validation request, out) and score the MSE against the
+ * truth; *chosen is the lowest (the earlier on ties), scores[4] receives every
+ * MSE (NaN where the fit failed).  Each candidate starts from the same rng state,
+ * so a final fit with *chosen and rng gives exactly the model an explicit
+ * window_norm = *chosen gives.  BENCH_BAD_INPUT when the view has no validation
+ * windows; the first candidate's error when every candidate fails. */
+typedef int (*bench_window_fit_fn)(void *model, bench_window_norm norm, const bench_train_view *train,
+                                   bench_rng *rng, bench_error *error);
+typedef int (*bench_window_predict_fn)(void *model, const bench_forecast_request *request, double *out,
+                                       bench_error *error);
+int bench_window_choose_norm(bench_window_norm *chosen, double scores[4], void *model, bench_window_fit_fn fit,
+                             bench_window_predict_fn predict, const bench_window_layout *layout,
+                             const bench_train_view *train, const bench_rng *rng, bench_error *error);
 
 #endif

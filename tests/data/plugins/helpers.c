@@ -5,7 +5,9 @@
  * executable) and installed (pkg-config, libbench.so).
  *
  * Model "mean_change": step k of the forecast is the last value plus the mean,
- * over all training windows, of (label k − last input value). */
+ * over all training windows, of (label k − last input value) — which is the mean
+ * label in the window_norm = last frame (bench_window_layout_set_norm), mapped
+ * back with bench_window_restore. */
 #include <stdlib.h>
 
 #include "bench/forecaster.h"
@@ -30,6 +32,7 @@ static int create(bench_model **out, const bench_params *params, const bench_tas
     nn_params_init(&model->params);
     size_t index;
     if (bench_window_layout_init(&model->layout, 8, (long)horizon, 0, BENCH_WINDOW_COVARIATES_NONE, error) ||
+        bench_window_layout_set_norm(&model->layout, BENCH_WINDOW_NORM_LAST, error) ||
         nn_params_add(&model->params, "change", 1, &horizon, 1, &index, error) ||
         nn_params_allocate(&model->params, error)) {
         nn_params_free(&model->params);
@@ -65,11 +68,11 @@ static int fit(bench_model *model, const bench_train_view *train, bench_rng *rng
     nn_gemm(0, 0, 1, w, rows, 1.0f, ones, rows, features, w, 0.0f, sums, w);
     nn_gemm(0, 0, 1, h, rows, 1.0f, ones, rows, labels, h, 0.0f, sums + w, h);
     float *change = nn_params_value(&model->params, 0);
-    for (size_t k = 0; k < h; k++)
-        change[k] = (sums[w + k] - sums[w - 1]) / (float)rows;
+    for (size_t k = 0; k < h; k++) /* labels are already relative to the last input value */
+        change[k] = sums[w + k] / (float)rows;
     double predicted = 0.0, truth = 0.0;
     if (rows > 0) {
-        predicted = (double)features[w - 1] + change[0];
+        predicted = change[0];
         truth = (double)labels[0];
     }
     model->fit_mae = bench_metric_mae(&predicted, &truth, 1);
@@ -91,9 +94,9 @@ static int predict(bench_model *model, const bench_forecast_request *request, be
         if (window->history_length == 0)
             return BENCH_FAIL(error, BENCH_MODEL, "mean_change: window %zu has no history", w);
         for (size_t k = 0; k < request->horizon; k++)
-            out[w * request->horizon + k] = window->history[window->history_length - 1] + change[k];
+            out[w * request->horizon + k] = change[k];
     }
-    return BENCH_OK;
+    return bench_window_restore(out, &model->layout, request, error);
 }
 
 static void destroy(bench_model *model)
