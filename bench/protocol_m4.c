@@ -133,10 +133,17 @@ static int m4_prepare(bench_task **out, const bench_dataset *dataset, const benc
         bench_task_free(task);
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     }
-    for (size_t w = 0; w < count && status == BENCH_OK; w++)
-        if (bench_naive2_forecast(reference + w * horizon, task->windows[w].history, task->windows[w].history_length,
-                                  task->info.seasonal_period, horizon) != BENCH_OK)
+    for (size_t w = 0; w < count && status == BENCH_OK; w++) {
+        int outcome = bench_naive2_forecast(reference + w * horizon, task->windows[w].history,
+                                            task->windows[w].history_length, task->info.seasonal_period, horizon);
+        if (outcome == BENCH_UNSUPPORTED) /* OWA is relative to Naive2, which M4 defines for positive data */
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT,
+                                "%s: series %zu is seasonal and has values <= 0; the m4 protocol's OWA needs Naive2's "
+                                "multiplicative decomposition, which needs positive values",
+                                dataset->name, task->windows[w].series_index);
+        else if (outcome != BENCH_OK)
             status = BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
+    }
     if (status == BENCH_OK)
         m4_scores(task, reference, &state->smape_naive2, &state->mase_naive2);
     free(reference);

@@ -129,6 +129,9 @@ int bench_naive2_forecast(double *out, const double *history, size_t length, siz
             out[k] = last;
         return BENCH_OK;
     }
+    for (size_t t = 0; t < length; t++)
+        if (!(history[t] > 0.0))
+            return BENCH_UNSUPPORTED;
     /* Centred moving average: weights ½,1,…,1,½ over period+1 values for an even
      * period (R's decompose), a plain centred mean for an odd one. */
     size_t half = period / 2;
@@ -175,8 +178,14 @@ static int naive2_predict(bench_model *model, const bench_forecast_request *requ
         const bench_forecast_window *window = &request->windows[w];
         if (require_history(window, 1, "naive2", error) != BENCH_OK)
             return error->code;
-        if (bench_naive2_forecast(out + w * request->horizon, window->history, window->history_length,
-                                  model->period, request->horizon) != BENCH_OK)
+        int status = bench_naive2_forecast(out + w * request->horizon, window->history, window->history_length,
+                                           model->period, request->horizon);
+        if (status == BENCH_UNSUPPORTED)
+            return BENCH_FAIL(error, BENCH_UNSUPPORTED,
+                              "naive2: its multiplicative seasonal decomposition needs positive values, and forecast "
+                              "window %zu has values <= 0 (a z-scored protocol such as ltsf centres every series; "
+                              "use seasonal_naive there, or naive2 under the m4 or paper protocol)", w);
+        if (status != BENCH_OK)
             return BENCH_FAIL(error, BENCH_NO_MEMORY, "naive2: out of memory");
     }
     return BENCH_OK;

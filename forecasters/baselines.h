@@ -13,7 +13,10 @@ int bench_m4_is_seasonal(const double *history, size_t length, size_t period);
  * (centred 2×period moving average, seasonal indices averaged per cycle position
  * counted from the series start and normalised to mean 1); the last
  * seasonally adjusted value is repeated and reseasonalised.  Writes out[0..horizon);
- * returns BENCH_OK or BENCH_NO_MEMORY. */
+ * returns BENCH_OK, BENCH_NO_MEMORY, or BENCH_UNSUPPORTED when the series is
+ * seasonal and has a value <= 0: a multiplicative decomposition divides by its
+ * moving average, which on centred data (a z-scored protocol) crosses 0 and
+ * gives forecasts in the hundreds of standard deviations. */
 int bench_naive2_forecast(double *out, const double *history, size_t length, size_t period, size_t horizon);
 
 #endif

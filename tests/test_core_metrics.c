@@ -95,6 +95,13 @@ static void naive2_reseasonalizes_a_seasonal_series(void **state)
     /* The series ends on the 4th position of a cycle; the forecast continues it. */
     for (int k = 0; k < 6; k++)
         assert_float_equal(forecast[k], 10.0 * pattern[(24 + k) % 4], 1e-9);
+    /* The same pattern centred on 0 (what a z-scored protocol feeds it): the
+     * multiplicative decomposition is refused, not run on a moving average near 0. */
+    double centred[24];
+    for (int t = 0; t < 24; t++)
+        centred[t] = series[t] - 10.0;
+    assert_true(bench_m4_is_seasonal(centred, 24, 4));
+    assert_int_equal(bench_naive2_forecast(forecast, centred, 24, 4, 6), BENCH_UNSUPPORTED);
     /* Too short for the test (n < 3 m): plain naive. */
     assert_false(bench_m4_is_seasonal(series, 11, 4));
     assert_int_equal(bench_naive2_forecast(forecast, series, 11, 4, 2), 0);
