@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <math.h>
 
+#include "bench/error.h"
 #include "bench/metrics.h"
 #include "bench/rng.h"
 #include "bench/scaling.h"
