@@ -192,3 +192,12 @@ void bench_config_free(bench_config *config)
     free(config->path);
     free(config);
 }
+
+int bench_config_path(char *out, size_t size, const char *config_path, const char *value)
+{
+    const char *slash = strrchr(config_path, '/');
+    int wrote = value[0] == '/' || slash == NULL
+                    ? snprintf(out, size, "%s", value)
+                    : snprintf(out, size, "%.*s/%s", (int)(slash - config_path), config_path, value);
+    return wrote < 0 || (size_t)wrote >= size ? -1 : 0;
+}

@@ -42,4 +42,10 @@ void bench_config_free(bench_config *config);
 /* The entry for key in section (marking it used), or NULL. */
 bench_config_entry *bench_config_take(bench_config_section *section, const char *key);
 
+/* A path named in the config at config_path, resolved against the config file's
+ * folder (absolute paths stay as they are), so a config and the files it names
+ * move together and a run reads the same files from any working directory.
+ * Writes out; -1 when it does not fit in size. */
+int bench_config_path(char *out, size_t size, const char *config_path, const char *value);
+
 #endif

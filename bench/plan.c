@@ -303,20 +303,14 @@ static int parse_run_section(bench_plan *plan, bench_config_section *section, un
     return refuse_unknown_key(plan, section, run_keys, NULL, NULL, 0, error);
 }
 
-/* Paths in a config are relative to the config file's folder, not to the
- * current directory: a config and its data (or plugin) move together, and a run
- * reads the same files from wherever it is started.  Absolute paths stay. */
+/* Paths in a config are relative to the config file's folder (bench_config_path). */
 static int config_relative_path(const bench_plan *plan, const bench_config_entry *entry, char *out, size_t size,
                                 bench_error *error)
 {
     if (entry->value[0] == '\0')
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s is empty; expected a file", plan->config_path,
                           entry->line, entry->key);
-    const char *slash = strrchr(plan->config_path, '/');
-    int wrote = entry->value[0] == '/' || slash == NULL
-                    ? snprintf(out, size, "%s", entry->value)
-                    : snprintf(out, size, "%.*s/%s", (int)(slash - plan->config_path), plan->config_path, entry->value);
-    if (wrote < 0 || (size_t)wrote >= size)
+    if (bench_config_path(out, size, plan->config_path, entry->value) != 0)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = %s: path too long", plan->config_path, entry->line,
                           entry->key, entry->value);
     return BENCH_OK;

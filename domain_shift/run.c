@@ -228,7 +228,7 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
     plan->ablation_seed_count = 0; /* default: same seeds as the main methods */
     int explicit_warmup = 0, explicit_eval = 0;
     const char *pairs_text = "all";
-    size_t pairs_line = 0;
+    size_t pairs_line = 0, data_line = 0;
     int code = BENCH_OK;
     for (size_t s = 0; s < config->section_count && code == BENCH_OK; s++) {
         bench_config_section *section = &config->sections[s];
@@ -248,7 +248,10 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
             if ((code = check_key(config, kind, entry, error)) != BENCH_OK) {
                 break;
             } else if (!strcmp(kind, "benchmark") && !strcmp(key, "data")) {
-                snprintf(plan->data_dir, sizeof plan->data_dir, "%s", entry->value);
+                if (bench_config_path(plan->data_dir, sizeof plan->data_dir, config->path, entry->value) != 0)
+                    code = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: data = %s: path too long", config->path,
+                                      entry->line, entry->value);
+                data_line = entry->line;
             } else if (!strcmp(kind, "benchmark") && !strcmp(key, "generate")) {
                 if (!strcmp(entry->value, "yes") || !strcmp(entry->value, "true"))
                     plan->generate = 1;
@@ -352,6 +355,14 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
     }
     if (code != BENCH_OK)
         return code;
+    /* An existing benchmark named in the config must be there before any unit
+     * runs: bad input naming the line, not one failed unit per device. */
+    struct stat about;
+    if (!plan->generate && data_line > 0 && (stat(plan->data_dir, &about) != 0 || !S_ISDIR(about.st_mode)))
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s:%zu: data: %s is not a directory (paths in a config are relative to the config "
+                          "file's folder; generate = yes makes one)",
+                          config->path, data_line, plan->data_dir);
     plan->train.image_size = plan->size;
     if (!explicit_warmup)
         plan->train.warmup = plan->train.steps * 14 / 100;

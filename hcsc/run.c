@@ -239,7 +239,12 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
                 } else if (!strcmp(entry->key, "checkpoints")) {
                     status = parse_bool(path, entry, &plan->checkpoints, error);
                 } else if (!strcmp(entry->key, "data_dir")) {
-                    snprintf(plan->data_dir, sizeof plan->data_dir, "%s", entry->value);
+                    /* Empty keeps the default (Debian's dataset-fashion-mnist); a path is
+                     * relative to the config's folder, like every path in a config. */
+                    if (entry->value[0] != '\0' &&
+                        bench_config_path(plan->data_dir, sizeof plan->data_dir, path, entry->value) != 0)
+                        status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: data_dir = %s: path too long", path,
+                                            entry->line, entry->value);
                 } else if (!strcmp(entry->key, "split")) {
                     if (!strcmp(entry->value, "test") || !strcmp(entry->value, "validation"))
                         plan->validation = !strcmp(entry->value, "validation");

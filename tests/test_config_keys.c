@@ -80,6 +80,31 @@ static void config_relative_paths(void **state)
     test_process_free(&result);
 }
 
+/* The HCSC and X-ray configs resolve their data folders the same way. */
+static void task_config_paths(void **state)
+{
+    (void)state;
+    char config[4300], out[4300];
+    test_process_result result;
+    snprintf(config, sizeof config, "%s/configs/hcsc.ini", work);
+    assert_int_equal(test_write_file(config, "[run]\nseeds = 1\ndata_dir = fm\n[model raw]\nmethod = raw\n"), 0);
+    snprintf(out, sizeof out, "%s/out-hcsc", work);
+    const char *hcsc[] = {test_bench_binary(), "hcsc", "run", "configs/hcsc.ini", "--out", out, "--quiet", NULL};
+    assert_int_equal(test_process_run(&result, hcsc, work, NULL), 0);
+    assert_int_not_equal(result.exit_code, 0);
+    assert_non_null(strstr(result.err, "configs/fm/train-images-idx3-ubyte.gz"));
+    test_process_free(&result);
+    snprintf(config, sizeof config, "%s/configs/shift.ini", work);
+    assert_int_equal(test_write_file(config, "[benchmark]\ngenerate = no\ndata = xray\n"), 0);
+    snprintf(out, sizeof out, "%s/out-shift", work);
+    const char *shift[] = {test_bench_binary(), "shift", "run", "configs/shift.ini", "--out", out, "--quiet", NULL};
+    assert_int_equal(test_process_run(&result, shift, work, NULL), 0);
+    assert_int_equal(result.exit_code, 2);
+    assert_non_null(strstr(result.err, "configs/shift.ini:3: data: configs/xray is not a directory"));
+    assert_int_not_equal(access(out, F_OK), 0); /* nothing written */
+    test_process_free(&result);
+}
+
 typedef struct {
     const char *name;
     const char *text;
@@ -236,6 +261,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(config_relative_paths),
+        cmocka_unit_test(task_config_paths),
         cmocka_unit_test(ambiguous_keys_are_refused_with_the_line),
         cmocka_unit_test(documented_keys_work),
         cmocka_unit_test(registered_file_not_found_names_upstream),
