@@ -148,28 +148,68 @@ int bench_stats_friedman(bench_friedman *out, double *avg_ranks, const double *s
     if (denominator > 0.0) {
         out->iman_davenport = (N - 1.0) * out->chi2 / denominator;
         out->p_iman_davenport = gsl_cdf_fdist_Q(out->iman_davenport, out->df1, out->df2);
-    } else { /* every block ranks the models identically: F is infinite */
-        out->iman_davenport = INFINITY;
-        out->p_iman_davenport = 0.0;
+    } else {
+        /* Every block ranks the models identically (with k = 2 this happens
+         * whenever one model wins every row): F_F divides by zero.  Undefined,
+         * not "inf, p = 0": the test says nothing χ² does not already say. */
+        out->iman_davenport = NAN;
+        out->p_iman_davenport = NAN;
     }
     return BENCH_OK;
 }
 
-/* Demšar (2006), Table 5(a): two-tailed Nemenyi q_alpha for k = 2..10. */
+/* Demšar (2006), Table 5(a): two-tailed Nemenyi q_alpha for k = 2..10.  Kept
+ * as printed (rather than computed) so tables match the paper digit for digit. */
 static const double nemenyi_q05[] = {1.960, 2.343, 2.569, 2.728, 2.850, 2.949, 3.031, 3.102, 3.164};
 static const double nemenyi_q10[] = {1.645, 2.052, 2.291, 2.459, 2.589, 2.693, 2.780, 2.855, 2.920};
 
+/* P(|Z_i − Z_j| ≤ q for all i, j) for k standard normals, i.e. the CDF of the
+ * range: k ∫ φ(z) [Φ(z) − Φ(z − q)]^(k−1) dz.  Composite Simpson on
+ * [−9, 9 + q], outside which φ(z) < 1e-17; the integrand is smooth, so 4000
+ * panels give ~1e-10, far below the 1e-6 the critical values need. */
+static double range_cdf(double q, size_t k)
+{
+    enum { PANELS = 4000 };
+    double lower = -9.0, upper = 9.0 + q, h = (upper - lower) / PANELS, sum = 0.0;
+    for (int i = 0; i <= PANELS; i++) {
+        double z = lower + h * i;
+        /* Upper tails for z > 0: Φ(z) − Φ(z − q) there is a difference of two numbers near 1. */
+        double inside = z > 0 ? gsl_cdf_ugaussian_Q(z - q) - gsl_cdf_ugaussian_Q(z)
+                              : gsl_cdf_ugaussian_P(z) - gsl_cdf_ugaussian_P(z - q);
+        double f = exp(-0.5 * z * z) * pow(inside, (double)(k - 1));
+        sum += f * (i == 0 || i == PANELS ? 1.0 : i % 2 ? 4.0 : 2.0);
+    }
+    return (double)k * sum * h / 3.0 / sqrt(2.0 * M_PI);
+}
+
+double bench_stats_studentized_range_q(double alpha, size_t k)
+{
+    if (k < 2 || !(alpha > 0.0 && alpha < 1.0))
+        return NAN;
+    /* The CDF increases in q: bisection on [0, 40] (q_0.05 for k = 1000 is about 6.1). */
+    double low = 0.0, high = 40.0;
+    for (int i = 0; i < 60; i++) {
+        double middle = 0.5 * (low + high);
+        if (range_cdf(middle, k) < 1.0 - alpha)
+            low = middle;
+        else
+            high = middle;
+    }
+    return 0.5 * (low + high);
+}
+
 int bench_stats_nemenyi_q(double *q, size_t k, double alpha, bench_error *error)
 {
-    if (k < 2 || k > 10)
-        return BENCH_FAIL(error, BENCH_UNSUPPORTED,
-                          "Nemenyi critical values are tabulated for 2..10 models, not %zu", k);
-    if (fabs(alpha - 0.05) < 1e-12)
-        *q = nemenyi_q05[k - 2];
-    else if (fabs(alpha - 0.10) < 1e-12)
-        *q = nemenyi_q10[k - 2];
-    else
+    int tabulated_alpha = fabs(alpha - 0.05) < 1e-12 || fabs(alpha - 0.10) < 1e-12;
+    if (!tabulated_alpha)
         return BENCH_FAIL(error, BENCH_UNSUPPORTED, "Nemenyi alpha must be 0.05 or 0.10, not %g", alpha);
+    if (k < 2 || k > BENCH_NEMENYI_MAX_K)
+        return BENCH_FAIL(error, BENCH_UNSUPPORTED, "Nemenyi critical values need 2..%d models, not %zu",
+                          BENCH_NEMENYI_MAX_K, k);
+    if (k <= 10)
+        *q = fabs(alpha - 0.05) < 1e-12 ? nemenyi_q05[k - 2] : nemenyi_q10[k - 2];
+    else
+        *q = bench_stats_studentized_range_q(alpha, k) / sqrt(2.0);
     return BENCH_OK;
 }
 

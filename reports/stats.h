@@ -43,8 +43,9 @@ typedef struct bench_friedman {
     double p_chi2;             /* chi² with k−1 df */
     double chi2_ties;          /* divided by 1 − Σ(t³−t)/(N(k³−k)): scipy's friedmanchisquare */
     double p_chi2_ties;
-    double iman_davenport;     /* F_F = (N−1)χ² / (N(k−1) − χ²), from the uncorrected χ² */
-    double p_iman_davenport;   /* F with k−1 and (k−1)(N−1) df */
+    double iman_davenport;     /* F_F = (N−1)χ² / (N(k−1) − χ²), from the uncorrected χ²;
+                                * NAN when the denominator is 0 (every block ranks alike) */
+    double p_iman_davenport;   /* F with k−1 and (k−1)(N−1) df; NAN with F_F */
     double df1, df2;
 } bench_friedman;
 
@@ -54,9 +55,16 @@ typedef struct bench_friedman {
 int bench_stats_friedman(bench_friedman *out, double *avg_ranks, const double *scores,
                          size_t blocks, size_t k, int higher_is_better, bench_error *error);
 
-/* Nemenyi q_alpha from Demšar (2006) Table 5(a) (studentized range / sqrt 2,
- * infinite df), alpha 0.05 or 0.10, k = 2..10. */
+/* Nemenyi q_alpha (studentized range quantile / sqrt 2, infinite df), alpha
+ * 0.05 or 0.10: Demšar (2006) Table 5(a) as printed for k = 2..10, computed
+ * with bench_stats_studentized_range_q for k = 11..BENCH_NEMENYI_MAX_K. */
+enum { BENCH_NEMENYI_MAX_K = 1000 };
 int bench_stats_nemenyi_q(double *q, size_t k, double alpha, bench_error *error);
+
+/* Upper alpha quantile of the studentized range of k standard normals
+ * (infinite degrees of freedom): P(range ≤ q) = 1 − alpha, to about 1e-8.
+ * NAN for k < 2 or alpha outside (0, 1). */
+double bench_stats_studentized_range_q(double alpha, size_t k);
 
 /* Critical difference q_alpha · sqrt(k(k+1) / (6N)). */
 int bench_stats_nemenyi_cd(double *cd, size_t k, size_t blocks, double alpha, bench_error *error);
