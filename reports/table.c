@@ -342,11 +342,18 @@ static int build_one(bench_table *table, const bench_results *results, const ben
                 second = v;
             }
         }
+        /* "Second best" only when something is worse still: the second of two
+         * (or a value tied for last) is the worst, and underlining it as a
+         * runner-up misleads. */
+        int below_second = 0;
+        for (size_t c = 0; c < k && !isnan(second); c++)
+            below_second |= row[c].n_ok > 0 && table->direction * displayed(row[c].mean, table->digits) < second;
         for (size_t c = 0; c < k; c++) {
             if (row[c].n_ok == 0)
                 continue;
             double v = table->direction * displayed(row[c].mean, table->digits);
-            row[c].place = v == best ? 1 : (v == second ? 2 : 0);
+            row[c].place = v == best ? 1 : (v == second && below_second ? 2 : 0);
+            table->has_second |= row[c].place == 2;
         }
     }
     /* Average ranks and Friedman over complete rows. */
@@ -374,8 +381,11 @@ static int build_one(bench_table *table, const bench_results *results, const ben
             else
                 status = bench_stats_friedman(&table->friedman, table->avg_ranks, scores, complete, k,
                                               table->direction > 0, error);
-            table->has_friedman = status == BENCH_OK && complete >= 2;
-            if (table->has_friedman && k <= 10)
+            /* Friedman's χ² approximation and the Nemenyi CD mean little over
+             * one or two rows (with k = 2 and N = 2 the Iman–Davenport F has 1
+             * denominator df): they are "n/a" there rather than numbers. */
+            table->has_friedman = status == BENCH_OK && complete >= BENCH_TABLE_MIN_FRIEDMAN_ROWS;
+            if (table->has_friedman && k <= BENCH_NEMENYI_MAX_K)
                 bench_stats_nemenyi_cd(&table->cd05, k, complete, 0.05, NULL);
         }
         free(scores);
@@ -611,6 +621,19 @@ static void caption(char *buffer, size_t size, const bench_table *t)
              t->seeds);
 }
 
+/* A p-value for the footer: "n/a" when undefined, and a bound instead of the
+ * "0" an underflowing distribution tail would print. */
+static const char *p_text(char *buffer, size_t size, double p)
+{
+    if (isnan(p))
+        snprintf(buffer, size, "n/a");
+    else if (p < 1e-16)
+        snprintf(buffer, size, "< 1e-16");
+    else
+        snprintf(buffer, size, "%.3g", p);
+    return buffer;
+}
+
 /* The ranking sentence under a table; tex selects math symbols, otherwise UTF-8. */
 static void statistics_note(char *buffer, size_t size, const bench_table *t, int tex)
 {
@@ -621,19 +644,28 @@ static void statistics_note(char *buffer, size_t size, const bench_table *t, int
     const char *dash = tex ? "--" : "\xE2\x80\x93";
     size_t used = (size_t)snprintf(buffer, size, "Average ranks over %zu complete row%s (1 = best).",
                                    t->complete_rows, t->complete_rows == 1 ? "" : "s");
-    if (t->has_friedman && used < size) {
-        used += (size_t)snprintf(buffer + used, size - used,
-                                 " Friedman %s(%g) = %.3f, p = %.3g; Iman%sDavenport F(%g, %g) = %.3f, p = %.3g", chi2,
-                                 t->friedman.df1, t->friedman.chi2, t->friedman.p_chi2, dash, t->friedman.df1,
-                                 t->friedman.df2, t->friedman.iman_davenport, t->friedman.p_iman_davenport);
-        if (!isnan(t->cd05) && used < size)
-            used += (size_t)snprintf(buffer + used, size - used, "; Nemenyi CD (%s = 0.05) = %.3f", alpha, t->cd05);
-        else if (used < size)
-            used += (size_t)snprintf(buffer + used, size - used,
-                                     "; no Nemenyi CD (critical values are tabulated for 2%s10 variants)", dash);
-        if (used < size)
-            snprintf(buffer + used, size - used, ".");
+    if (!t->has_friedman && used < size) {
+        snprintf(buffer + used, size - used,
+                 " Friedman, Iman%sDavenport and Nemenyi: n/a with %zu complete row%s (they need at least %d).",
+                 dash, t->complete_rows, t->complete_rows == 1 ? "" : "s", BENCH_TABLE_MIN_FRIEDMAN_ROWS);
+        return;
     }
+    char p_chi2[32], p_f[32];
+    p_text(p_chi2, sizeof p_chi2, t->friedman.p_chi2);
+    used += (size_t)snprintf(buffer + used, size - used, " Friedman %s(%g) = %.3f, p = %s; Iman%sDavenport F(%g, %g) = ",
+                             chi2, t->friedman.df1, t->friedman.chi2, p_chi2, dash, t->friedman.df1, t->friedman.df2);
+    if (used < size && isnan(t->friedman.iman_davenport))
+        used += (size_t)snprintf(buffer + used, size - used, "n/a (every row ranks the variants alike)");
+    else if (used < size)
+        used += (size_t)snprintf(buffer + used, size - used, "%.3f, p = %s", t->friedman.iman_davenport,
+                                 p_text(p_f, sizeof p_f, t->friedman.p_iman_davenport));
+    if (!isnan(t->cd05) && used < size)
+        used += (size_t)snprintf(buffer + used, size - used, "; Nemenyi CD (%s = 0.05) = %.3f", alpha, t->cd05);
+    else if (used < size)
+        used += (size_t)snprintf(buffer + used, size - used, "; Nemenyi CD n/a (computed for 2%s%d variants)", dash,
+                                 BENCH_NEMENYI_MAX_K);
+    if (used < size)
+        snprintf(buffer + used, size - used, ".");
 }
 
 /* What follows "±": the sample std, or the 95 % CI half-width with --ci. */
@@ -689,7 +721,7 @@ static void write_md(FILE *f, const bench_table *t)
     caption(text, sizeof text, t);
     fputs("**", f);
     text_md(f, text);
-    fputs("** Best in bold, second best underlined.\n\n| Dataset |", f);
+    fputs(t->has_second ? "** Best in bold, second best underlined.\n\n| Dataset |" : "** Best in bold.\n\n| Dataset |", f);
     if (t->show_protocol)
         fputs(" Protocol |", f);
     if (t->show_horizon)
@@ -818,7 +850,7 @@ static void write_tex(FILE *f, const bench_table *t)
     } else {
         text_tex(f, text);
     }
-    fputs(" Best in bold, second best underlined.}\n\\label{tab:", f);
+    fputs(t->has_second ? " Best in bold, second best underlined.}\n\\label{tab:" : " Best in bold.}\n\\label{tab:", f);
     for (const char *s = t->task; *s; s++)
         fputc(*s == '_' ? '-' : *s, f);
     fputc('-', f);
@@ -926,7 +958,8 @@ static void write_html(FILE *f, const bench_table *t)
     fputs("<table class=\"results\">\n<caption>", f);
     caption(text, sizeof text, t);
     text_html(f, text);
-    fputs(" Best in <b>bold</b>, second best <u>underlined</u>.</caption>\n<thead><tr><th scope=\"col\">Dataset</th>", f);
+    fputs(t->has_second ? " Best in <b>bold</b>, second best <u>underlined</u>." : " Best in <b>bold</b>.", f);
+    fputs("</caption>\n<thead><tr><th scope=\"col\">Dataset</th>", f);
     if (t->show_protocol)
         fputs("<th scope=\"col\">Protocol</th>", f);
     if (t->show_horizon)

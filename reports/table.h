@@ -42,7 +42,8 @@ typedef struct bench_table_row {
 typedef struct bench_table_cell {
     size_t n_ok, n_error;
     double mean, sd, ci95;             /* NAN without ok seeds (sd, ci95 also with one) */
-    int place;                         /* 1 best, 2 second best, 0 otherwise */
+    int place;                         /* 1 best, 2 second best (only when a worse value
+                                        * exists in the row), 0 otherwise */
 } bench_table_cell;
 
 typedef struct bench_table {
@@ -62,9 +63,11 @@ typedef struct bench_table {
      * NULL when there are fewer than 2 variants, no complete row or no direction. */
     size_t complete_rows;
     double *avg_ranks;
-    int has_friedman;                  /* >= 2 complete rows */
+    int has_friedman;                  /* >= BENCH_TABLE_MIN_FRIEDMAN_ROWS complete rows */
     bench_friedman friedman;
-    double cd05;                       /* Nemenyi CD at 0.05, NAN outside k = 2..10 */
+    double cd05;                       /* Nemenyi CD at 0.05; NAN without has_friedman or
+                                        * beyond BENCH_NEMENYI_MAX_K variants */
+    int has_second;                    /* some cell is marked second best */
     long versus_column;                /* -1 without --versus */
     size_t *wins, *ties, *losses;      /* per column, against versus_column */
     double *wilcoxon_p;                /* per column: two-sided Wilcoxon signed-rank p of the
@@ -74,6 +77,9 @@ typedef struct bench_table {
      * by plan (one-seed ablations); the caption says so and the cell is marked. */
     size_t fewer_seed_cells, fewer_seed_minimum;
 } bench_table;
+
+/* Friedman, Iman-Davenport and Nemenyi need this many complete rows (datasets). */
+enum { BENCH_TABLE_MIN_FRIEDMAN_ROWS = 3 };
 
 typedef struct bench_table_set {
     bench_table *tables;

@@ -374,6 +374,116 @@ static void fewer_seeds_by_design_are_marked(void **state)
     bench_results_free(&results);
 }
 
+/* results.csv with two variants (a always better) on the first `datasets` of
+ * three datasets, three seeds each; returns the loaded results (caller frees). */
+static void two_model_results(bench_results *results, int datasets)
+{
+    char path[] = "/tmp/bench-table-two-XXXXXX";
+    int descriptor = mkstemp(path);
+    assert_true(descriptor >= 0);
+    FILE *f = fdopen(descriptor, "w");
+    assert_non_null(f);
+    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", f);
+    static const char *names[3] = {"ETTh1", "exchange_rate", "weather"};
+    for (int d = 0; d < datasets; d++)
+        for (int v = 0; v < 2; v++)
+            for (int seed = 1; seed <= 3; seed++)
+                fprintf(f, "c%d%d%d,forecast,%s,ltsf,m,%s,96,%d,mse,%.4f,ok\n", d, v, seed, names[d],
+                        v ? "b" : "a", seed, 0.4 + 0.1 * d + 0.05 * v + 0.001 * seed);
+    fclose(f);
+    bench_error error = {0};
+    assert_int_equal(bench_results_load(results, path, &error), BENCH_OK);
+    unlink(path);
+}
+
+/* Issue 19: with two variants the loser was underlined as "second best" and
+ * the footer said "Iman–Davenport F(1, 1) = inf, p = 0" next to Friedman
+ * p = 0.157 (two datasets).  Now: no underline (the second of two is the
+ * worst), Friedman / Iman–Davenport / Nemenyi only with >= 3 complete rows,
+ * and an undefined F_F (every row ranks alike) is "n/a". */
+static void two_models_no_second_place_and_no_inf(void **state)
+{
+    (void)state;
+    for (int datasets = 2; datasets <= 3; datasets++) {
+        bench_results results;
+        two_model_results(&results, datasets);
+        bench_table_set set;
+        bench_error error = {0};
+        assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+        const bench_table *t = find_table(&set, "mse");
+        for (size_t i = 0; i < t->row_count * t->column_count; i++)
+            assert_true(t->cells[i].place != 2);
+        assert_int_equal(t->has_friedman, datasets >= 3);
+        char *md = render(&set, BENCH_TABLE_MD);
+        char *tex = render(&set, BENCH_TABLE_TEX);
+        char *html = render(&set, BENCH_TABLE_HTML);
+        assert_null(strstr(md, "<u>"));
+        assert_null(strstr(tex, "\\underline{"));
+        assert_null(strstr(html, "<u>0"));
+        assert_null(strstr(md, "second best"));  /* the caption promises no underline */
+        assert_null(strstr(tex, "second best"));
+        assert_non_null(strstr(md, "**0.402"));  /* the winner is still bold */
+        assert_non_null(strstr(tex, "\\textbf{0.402"));
+        for (int format = 0; format < 2; format++) {
+            const char *text = format ? tex : md;
+            assert_null(strstr(text, "inf"));
+            assert_null(strstr(text, "p = 0;")); /* "p = 0" as a whole number, mid or end of sentence */
+            assert_null(strstr(text, "p = 0.\n"));
+            assert_null(strstr(text, "p = 0. "));
+            assert_non_null(strstr(text, "n/a"));
+        }
+        if (datasets == 2) {
+            assert_non_null(strstr(md, "Friedman, Iman\xE2\x80\x93" "Davenport and Nemenyi: n/a with 2 complete rows (they need at least 3)"));
+        } else {
+            /* Three rows that all rank a over b: χ² = 3, p = 0.0833; F_F divides by zero. */
+            assert_non_null(strstr(md, "Friedman \xCF\x87\xC2\xB2(1) = 3.000, p = 0.0833"));
+            assert_non_null(strstr(md, "Iman\xE2\x80\x93" "Davenport F(1, 2) = n/a (every row ranks the variants alike)"));
+            assert_non_null(strstr(tex, "Iman--Davenport F(1, 2) = n/a"));
+            assert_non_null(strstr(md, "Nemenyi CD (\xCE\xB1 = 0.05) = 1.132")); /* 1.960·sqrt(2·3/(6·3)) */
+        }
+        free(md);
+        free(tex);
+        free(html);
+        bench_tables_free(&set);
+        bench_results_free(&results);
+    }
+}
+
+/* Eleven variants: the Nemenyi CD is computed (q_0.05(11) = 3.2187), not
+ * replaced by "tabulated for 2–10 variants". */
+static void eleven_models_have_a_nemenyi_cd(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/bench-table-eleven-XXXXXX";
+    int descriptor = mkstemp(path);
+    assert_true(descriptor >= 0);
+    FILE *f = fdopen(descriptor, "w");
+    assert_non_null(f);
+    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", f);
+    for (int d = 0; d < 12; d++)
+        for (int v = 0; v < 11; v++)
+            fprintf(f, "c%d_%d,hcsc,data%d,knn,m,model%02d,,1,accuracy,%.4f,ok\n", d, v, d, v,
+                    0.5 + 0.01 * v + 0.003 * ((d * 7 + v * 3) % 11));
+    fclose(f);
+    bench_results results;
+    bench_error error = {0};
+    assert_int_equal(bench_results_load(&results, path, &error), BENCH_OK);
+    unlink(path);
+    bench_table_set set;
+    assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+    const bench_table *t = find_table(&set, "accuracy");
+    assert_int_equal(t->column_count, 11);
+    assert_true(t->has_friedman);
+    assert_false(isnan(t->cd05)); /* cmocka's assert_float_equal lets NAN through */
+    assert_float_equal(t->cd05, 3.218653901 * sqrt(11.0 * 12.0 / 72.0), 1e-5);
+    char *md = render(&set, BENCH_TABLE_MD);
+    assert_non_null(strstr(md, "Nemenyi CD (\xCE\xB1 = 0.05) = 4.358"));
+    assert_null(strstr(md, "tabulated"));
+    free(md);
+    bench_tables_free(&set);
+    bench_results_free(&results);
+}
+
 static void metric_directions(void **state)
 {
     (void)state;
@@ -429,6 +539,8 @@ int main(void)
         cmocka_unit_test(unknown_selections_list_what_exists),
         cmocka_unit_test(hcsc_and_detect_rows_are_dataset_by_protocol),
         cmocka_unit_test(fewer_seeds_by_design_are_marked),
+        cmocka_unit_test(two_models_no_second_place_and_no_inf),
+        cmocka_unit_test(eleven_models_have_a_nemenyi_cd),
         cmocka_unit_test(metric_directions),
         cmocka_unit_test(ci_cells_use_the_t_interval),
     };
