@@ -469,6 +469,15 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
             }
             fputs("</figcaption>\n</figure>\n", f);
         }
+        if (figures.note_count > 0) {
+            fputs("<p>Not drawn:</p>\n<ul class=\"notes\">\n", f);
+            for (size_t i = 0; i < figures.note_count; i++) {
+                fputs("<li>", f);
+                html_text(f, figures.notes[i]);
+                fputs("</li>\n", f);
+            }
+            fputs("</ul>\n", f);
+        }
 
         write_timings(f, dir);
         fputs("<h2 id=\"files\">Files</h2>\n<ul>\n", f);

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,27 @@ static int add_figure(plot_context *context, unsigned kind, const char *title, c
     return BENCH_OK;
 }
 
+/* A figure the input would suggest but that was not drawn, with the reason:
+ * listed so the caller can say why instead of the figure silently missing. */
+static int add_note(plot_context *context, bench_error *error, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static int add_note(plot_context *context, bench_error *error, const char *format, ...)
+{
+    bench_figure_list *list = context->list;
+    char **bigger = realloc(list->notes, (list->note_count + 1) * sizeof *bigger);
+    if (bigger == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "listing figures");
+    list->notes = bigger;
+    va_list arguments;
+    va_start(arguments, format);
+    int length = vasprintf(&list->notes[list->note_count], format, arguments);
+    va_end(arguments);
+    if (length < 0)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "listing figures");
+    list->note_count++;
+    return BENCH_OK;
+}
+
 void bench_figure_list_free(bench_figure_list *list)
 {
     if (list == NULL)
@@ -157,6 +179,9 @@ void bench_figure_list_free(bench_figure_list *list)
         free(list->items[i].output);
     }
     free(list->items);
+    for (size_t i = 0; i < list->note_count; i++)
+        free(list->notes[i]);
+    free(list->notes);
     memset(list, 0, sizeof *list);
 }
 
@@ -399,22 +424,45 @@ static int plot_horizon(plot_context *context, const bench_table_set *tables, be
             safe_name(protocol, sizeof protocol, row->protocol);
             snprintf(name, sizeof name, "horizon_%s_%s_%s", metric, dataset, protocol);
             const char *label = bench_metric_label(table->metric, label_buffer, sizeof label_buffer);
-            snprintf(title, sizeof title, "%s vs horizon on %s (%s), mean and std over seeds", label, row->dataset,
-                     row->protocol);
+            /* Error bars only where a cell has two or more seeds: gnuplot drops a
+             * point whose std is missing, and with one seed every point would go
+             * ("x range is invalid").  The title says which of the two it shows. */
+            size_t with_spread = 0, with_value = 0;
+            for (size_t i = first * k; i < end * k; i++) {
+                with_value += table->cells[i].n_ok > 0;
+                with_spread += table->cells[i].n_ok > 1;
+            }
+            if (with_value == 0) {
+                int status = add_note(context, error, "%s: not drawn, every cell of %s failed", name, row->dataset);
+                if (status != BENCH_OK)
+                    return status;
+                continue;
+            }
+            char what[160];
+            if (with_spread == 0 && table->seed_count == 1)
+                snprintf(what, sizeof what, "one seed (%s), no error bars", table->seeds);
+            else if (with_spread == 0)
+                snprintf(what, sizeof what, "one seed per cell, no error bars");
+            else if (with_spread < with_value)
+                snprintf(what, sizeof what, "mean and std over seeds, bars where n > 1");
+            else
+                snprintf(what, sizeof what, "mean and std over %zu seeds", table->seed_count);
+            snprintf(title, sizeof title, "%s vs horizon on %s (%s), %s", label, row->dataset, row->protocol, what);
             text_file data, script;
             int status = text_open(&data, error);
             if (status != BENCH_OK)
                 return status;
             fprintf(data.stream, "# %s\n# horizon", title);
             for (size_t c = 0; c < k; c++)
-                fprintf(data.stream, " %s_mean %s_sd", table->variants[c], table->variants[c]);
+                fprintf(data.stream, with_spread ? " %s_mean %s_sd" : " %s_mean", table->variants[c], table->variants[c]);
             fputc('\n', data.stream);
             for (size_t r = first; r < end; r++) {
                 fprintf(data.stream, "%ld", table->rows[r].horizon);
                 for (size_t c = 0; c < k; c++) {
                     const bench_table_cell *cell = &table->cells[r * k + c];
                     format_value(data.stream, cell->mean);
-                    format_value(data.stream, cell->n_ok > 1 ? cell->sd : NAN);
+                    if (with_spread)
+                        format_value(data.stream, cell->n_ok > 1 ? cell->sd : NAN);
                 }
                 fputc('\n', data.stream);
             }
@@ -437,11 +485,18 @@ static int plot_horizon(plot_context *context, const bench_table_set *tables, be
             fputs("\nset key outside right top\nset xtics (", f);
             for (size_t r = first; r < end; r++)
                 fprintf(f, "%s\"%ld\" %ld", r > first ? ", " : "", table->rows[r].horizon, table->rows[r].horizon);
-            fprintf(f, ")\nset logscale x 2\nset offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\nplot \\\n");
+            fprintf(f, ")\nset logscale x 2\nset offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
+            if (with_spread)
+                fputs("# lines through the means; error bars (solid) only where a std exists\n", f);
+            fputs("plot \\\n", f);
+            size_t stride = with_spread ? 2 : 1;
             for (size_t c = 0; c < k; c++) {
-                fprintf(f, "  \"%s\" using 1:%zu:%zu with yerrorlines ls %d title ", file, 2 + 2 * c, 3 + 2 * c,
-                        variant_style(context, table->variants[c]));
+                int style = variant_style(context, table->variants[c]);
+                fprintf(f, "  \"%s\" using 1:%zu with linespoints ls %d title ", file, 2 + stride * c, style);
                 gp_string(f, table->variants[c]);
+                if (with_spread)
+                    fprintf(f, ", \\\n  \"%s\" using 1:%zu:%zu with yerrorbars ls %d dt 1 lw 1 notitle", file,
+                            2 + stride * c, 3 + stride * c, style);
                 fputs(c + 1 < k ? ", \\\n" : "\n", f);
             }
             status = save_figure(&script, context, name, BENCH_PLOT_HORIZON, title, error);
@@ -459,11 +514,26 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
     for (size_t t = 0; t < tables->count; t++) {
         const bench_table *table = &tables->tables[t];
         size_t k = table->column_count;
-        if (!table->has_friedman || isnan(table->cd05) || k < 2)
+        if (k < 2 || table->direction == 0)
+            continue; /* nothing to rank: one variant, or a metric without a direction */
+        if (!table->has_friedman || isnan(table->cd05)) {
+            int status = table->has_friedman
+                ? add_note(context, error, "cd_%s_%s: not drawn, no Nemenyi critical value for %zu variants (2..%d)",
+                           table->task, table->metric, k, BENCH_NEMENYI_MAX_K)
+                : add_note(context, error,
+                           "cd_%s_%s: not drawn, %zu complete row%s (every variant has a value); Friedman and "
+                           "Nemenyi need at least %d",
+                           table->task, table->metric, table->complete_rows, table->complete_rows == 1 ? "" : "s",
+                           BENCH_TABLE_MIN_FRIEDMAN_ROWS);
+            if (status != BENCH_OK)
+                return status;
             continue;
-        size_t order[16];
-        if (k > 16)
-            continue;
+        }
+        /* order, then the groups' first and last positions: 3k indices. */
+        size_t *order = malloc(3 * k * sizeof *order);
+        if (order == NULL)
+            return BENCH_FAIL(error, BENCH_NO_MEMORY, "critical-difference diagram of %zu variants", k);
+        size_t *group_from = order + k, *group_to = order + 2 * k, group_count = 0;
         for (size_t i = 0; i < k; i++)
             order[i] = i;
         for (size_t i = 1; i < k; i++) /* by average rank, best first */
@@ -482,8 +552,10 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
                  table->task, table->complete_rows, table->friedman.p_chi2);
         text_file data, script;
         int status = text_open(&data, error);
-        if (status != BENCH_OK)
+        if (status != BENCH_OK) {
+            free(order);
             return status;
+        }
         fprintf(data.stream, "# %s\n# cd = %.6f over %zu complete rows\n# variant average_rank\n", title,
                 table->cd05, table->complete_rows);
         for (size_t i = 0; i < k; i++)
@@ -493,12 +565,13 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
         status = text_save(&data, context, file, error);
         if (status == BENCH_OK)
             status = text_open(&script, error);
-        if (status != BENCH_OK)
+        if (status != BENCH_OK) {
+            free(order);
             return status;
+        }
         FILE *f = script.stream;
         size_t half = (k + 1) / 2;
         /* Groups not significantly different: maximal runs (in rank order) whose span is < CD. */
-        size_t group_from[16], group_to[16], group_count = 0;
         for (size_t i = 0; i < k; i++) {
             size_t j = i;
             while (j + 1 < k && table->avg_ranks[order[j + 1]] - table->avg_ranks[order[i]] < table->cd05)
@@ -569,6 +642,7 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
 #undef RANK_X
 #undef Y
         fputs("plot NaN notitle\n", f);
+        free(order);
         status = save_figure(&script, context, name, BENCH_PLOT_CD, title, error);
         if (status != BENCH_OK)
             return status;
@@ -617,8 +691,30 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
             safe_name(dataset, sizeof dataset, row->dataset);
             safe_name(protocol, sizeof protocol, row->protocol);
             snprintf(name, sizeof name, "ap_%s_%s", dataset, protocol);
-            snprintf(title, sizeof title, "Per-class AP on %s (%s), mean and std over seeds", row->dataset,
-                     row->protocol);
+            /* Error bars only when some cell has two or more seeds; the title says which. */
+            size_t with_spread = 0, with_value = 0, seed_count = table->seed_count;
+            for (size_t u = t; u < tables->count; u++) {
+                const bench_table *other = &tables->tables[u];
+                if (strcmp(other->task, "detect") != 0 || strncmp(other->metric, "ap_", 3) != 0)
+                    continue;
+                for (size_t q = 0; q < other->row_count; q++)
+                    if (strcmp(other->rows[q].dataset, row->dataset) == 0 &&
+                        strcmp(other->rows[q].protocol, row->protocol) == 0)
+                        for (size_t c = 0; c < other->column_count; c++) {
+                            with_value += other->cells[q * other->column_count + c].n_ok > 0;
+                            with_spread += other->cells[q * other->column_count + c].n_ok > 1;
+                        }
+            }
+            char what[160];
+            if (with_spread == 0 && seed_count == 1)
+                snprintf(what, sizeof what, "one seed (%s), no error bars", table->seeds);
+            else if (with_spread == 0)
+                snprintf(what, sizeof what, "one seed per cell, no error bars");
+            else if (with_spread < with_value)
+                snprintf(what, sizeof what, "mean and std over seeds (one-seed cells: bar without spread)");
+            else
+                snprintf(what, sizeof what, "mean and std over %zu seeds", seed_count);
+            snprintf(title, sizeof title, "Per-class AP on %s (%s), %s", row->dataset, row->protocol, what);
             text_file data, script;
             int status = text_open(&data, error);
             if (status != BENCH_OK)
@@ -663,15 +759,19 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
             fputs("set title ", f);
             gp_string(f, title);
             fputs("\nset xlabel \"class\"\nset ylabel \"AP (higher is better)\"\nset yrange [0:*]\n"
-                  "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
-                  "set boxwidth 0.9 relative\nset key outside right top\nset grid noxtics\nplot \\\n",
-                  f);
+                  "set style data histograms\n", f);
+            fputs(with_spread ? "set style histogram errorbars gap 1 lw 1\n" : "set style histogram clustered gap 1\n", f);
+            fputs("set boxwidth 0.9 relative\nset key outside right top\nset grid noxtics\nplot \\\n", f);
             for (size_t v = 0; v < variant_count; v++) {
                 /* Fill patterns keep bars apart in greyscale; colours follow the line styles. */
                 static const int patterns[] = {4, 5, 2, 6, 7, 1, 3};
-                fprintf(f, "  \"%s\" using %zu:%zu%s ls %d dt 1 lw 1 fs pattern %d border lc rgb \"#000000\" title ", file,
-                        2 + 2 * v, 3 + 2 * v, v == 0 ? ":xtic(1)" : "", variant_style(context, variants[v]),
-                        patterns[v % 7]);
+                char columns[64];
+                if (with_spread)
+                    snprintf(columns, sizeof columns, "%zu:%zu", 2 + 2 * v, 3 + 2 * v);
+                else
+                    snprintf(columns, sizeof columns, "%zu", 2 + 2 * v);
+                fprintf(f, "  \"%s\" using %s%s ls %d dt 1 lw 1 fs pattern %d border lc rgb \"#000000\" title ", file,
+                        columns, v == 0 ? ":xtic(1)" : "", variant_style(context, variants[v]), patterns[v % 7]);
                 gp_string(f, variants[v]);
                 fputs(v + 1 < variant_count ? ", \\\n" : "\n", f);
             }
@@ -746,6 +846,20 @@ static int collect_forecast_rows(void *context, const bench_prediction *rows, si
         c->rows[c->count++] = copy;
     }
     return BENCH_OK;
+}
+
+/* The one protocol results.csv runs dataset under, or NULL (none or several). */
+static const char *dataset_protocol(const bench_results *results, const char *dataset)
+{
+    const char *protocol = NULL;
+    for (size_t i = 0; i < results->count; i++) {
+        if (strcmp(results->rows[i].dataset, dataset) != 0)
+            continue;
+        if (protocol != NULL && strcmp(protocol, results->rows[i].protocol) != 0)
+            return NULL;
+        protocol = results->rows[i].protocol;
+    }
+    return protocol;
 }
 
 static int plot_forecast(plot_context *context, const bench_results *results, bench_error *error)
@@ -848,9 +962,23 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
         gp_header(f, name, title, 7.2, 3.8);
         fputs("set title ", f);
         gp_string(f, title);
-        fputs("\nset xlabel \"time index t (steps)\"\nset ylabel \"value (units of the series)\"\n"
-              "set key outside right top\nset style fill transparent solid 0.18 noborder\n",
+        /* The predictions files do not record the scale: the harness writes
+         * truth and forecasts on the protocol's scale (what the metrics saw),
+         * which is a z-score per channel under ltsf and raw units under paper
+         * and m4.  Name the protocol when results.csv gives this dataset one. */
+        const char *protocol = results ? dataset_protocol(results, key->dataset) : NULL;
+        char ylabel[200];
+        if (protocol != NULL)
+            snprintf(ylabel, sizeof ylabel, "value (%s protocol scale, as scored)", protocol);
+        else
+            snprintf(ylabel, sizeof ylabel, "value (protocol scale, as scored)");
+        fputs("\nset xlabel \"time index t (steps)\"\n"
+              "# Predictions files do not record their scale: it is the protocol's, the one the metrics\n"
+              "# were computed on (bench's ltsf z-scores each channel with training statistics; paper\n"
+              "# and m4 keep the series' units).\nset ylabel ",
               f);
+        gp_string(f, ylabel);
+        fputs("\nset key outside right top\nset style fill transparent solid 0.18 noborder\n", f);
         if (!isnan(origin))
             fprintf(f, "# forecast origin\nset arrow from first %.10g, graph 0 to first %.10g, graph 1 nohead lc rgb \"#888888\" dt 3\n",
                     origin - 0.5, origin - 0.5);

@@ -53,10 +53,16 @@ typedef struct bench_figure {
 typedef struct bench_figure_list {
     bench_figure *items;
     size_t count;
+    /* Figures the data would suggest but that were not drawn, one sentence
+     * each with the reason ("cd_forecast_mse: not drawn, 2 complete rows; ..."),
+     * for the caller to show: a missing figure is never silent. */
+    char **notes;
+    size_t note_count;
 } bench_figure_list;
 
 /* Make every figure of the selected kinds that DIR's files allow (kinds whose
- * input is absent are silently empty).  When gnuplot is missing the data and
+ * input files are absent are empty; figures skipped for a reason are listed
+ * in out->notes).  When gnuplot is missing the data and
  * scripts are still written and the result is BENCH_NOT_FOUND with a message
  * saying how to install it; a script gnuplot rejects or that times out is
  * BENCH_IO after the other figures were made.  *out lists what exists either

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -188,7 +189,10 @@ static void renders_every_kind_with_gnuplot(void **state)
         int status = bench_plot(&list, dir, &options, &error);
         if (status != BENCH_OK)
             fail_msg("%s: %s", fixtures[f], error.message);
-        assert_true(list.count >= 4);
+        /* forecast: 6 horizon + 2 CD + 2 forecast; hcsc: 2 curves + 1 embedding
+         * (its tables have one row, no CD); detect: 2 AP + 2 examples (2 rows, no CD). */
+        static const size_t expected[] = {10, 3, 4};
+        assert_int_equal(list.count, expected[f]);
         for (size_t i = 0; i < list.count; i++) {
             const bench_figure *figure = &list.items[i];
             assert_non_null(figure->output);
@@ -201,6 +205,223 @@ static void renders_every_kind_with_gnuplot(void **state)
         }
         bench_figure_list_free(&list);
     }
+}
+
+/* The line of a plot command that draws `variant` (title "variant"): its
+ * "ls N", or -1. */
+static int style_of_variant(const char *script, const char *variant)
+{
+    char title[128];
+    snprintf(title, sizeof title, "title \"%s\"", variant);
+    const char *at = strstr(script, title);
+    if (at == NULL)
+        return -1;
+    const char *line = at;
+    while (line > script && line[-1] != '\n')
+        line--;
+    const char *ls = strstr(line, " ls ");
+    return ls != NULL && ls < at ? atoi(ls + 4) : -1;
+}
+
+/* Issue 19: with one seed every std was "?", gnuplot dropped every point of
+ * the yerrorlines and failed ("x range is invalid"), and bench plot exited 1.
+ * Now one-seed figures are lines without error bars and say so in the title. */
+static void single_seed_horizon_plots_render(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("forecast", "one-seed");
+    char command[1024];
+    snprintf(command, sizeof command,
+             "cd %s && rm -r predictions && awk -F, 'NR == 1 || $8 == 1' results.csv > r && mv r results.csv", dir);
+    assert_int_equal(system(command), 0);
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_HORIZON};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    assert_int_equal(count_kind(&list, BENCH_PLOT_HORIZON), 6);
+    bench_figure_list_free(&list);
+    char *data = read_file(dir, "horizon_mse_ETTh1_ltsf.dat");
+    assert_non_null(strstr(data, "# horizon naive_mean seasonal_naive_mean ridge_mean gbrt_cov_mean gbrt_nocov_mean\n"));
+    assert_null(strstr(data, "?")); /* every ETTh1 cell has its one seed */
+    assert_non_null(strstr(data, "\n96 0.574065 "));
+    free(data);
+    char *script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
+    assert_null(strstr(script, "yerror"));
+    assert_null(strstr(script, "std over seeds"));
+    assert_non_null(strstr(script, "MSE vs horizon on ETTh1 (ltsf), one seed (1), no error bars"));
+    free(script);
+
+    const char *binary = getenv("BENCH_BINARY");
+    if (binary == NULL || access(binary, X_OK) != 0 || !have_gnuplot()) {
+        printf("SKIPPED: rendering through `bench plot` needs BENCH_BINARY (%s) and gnuplot; the scripts were checked\n",
+               binary ? binary : "unset");
+        return;
+    }
+    snprintf(command, sizeof command, "%s plot %s --kind horizon > %s/plot.out 2>&1", binary, dir, scratch);
+    int status = system(command);
+    if (status != 0) {
+        char out[256];
+        snprintf(out, sizeof out, "%s/plot.out", scratch);
+        FILE *file = fopen(out, "r");
+        char line[512] = "";
+        if (file != NULL) {
+            if (fgets(line, sizeof line, file) == NULL)
+                line[0] = '\0';
+            fclose(file);
+        }
+        fail_msg("bench plot --kind horizon exited %d: %s", WEXITSTATUS(status), line);
+    }
+    char *png = read_file(dir, "horizon_mse_ETTh1_ltsf.png");
+    assert_memory_equal(png, "\x89PNG", 4);
+    free(png);
+}
+
+/* Mixed seeds: lines through every mean, error bars only where a std exists
+ * (a one-seed cell must not take its whole line down with it). */
+static void horizon_error_bars_only_where_a_std_exists(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("forecast", "mixed-seeds");
+    char command[1024];
+    /* ridge keeps only seed 1 everywhere. */
+    snprintf(command, sizeof command,
+             "cd %s && awk -F, 'NR == 1 || $6 != \"ridge\" || $8 == 1' results.csv > r && mv r results.csv", dir);
+    assert_int_equal(system(command), 0);
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_HORIZON};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    bench_figure_list_free(&list);
+    char *script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
+    assert_non_null(strstr(script, "mean and std over seeds, bars where n > 1"));
+    assert_non_null(strstr(script, "using 1:6 with linespoints ls 3 title \"ridge\""));
+    assert_non_null(strstr(script, "using 1:6:7 with yerrorbars ls 3 dt 1 lw 1 notitle"));
+    free(script);
+    char *data = read_file(dir, "horizon_mse_ETTh1_ltsf.dat");
+    assert_non_null(strstr(data, "ridge_mean ridge_sd"));
+    free(data);
+}
+
+/* Issue 19: the CD diagram of 11 variants was skipped ("no data"): Demšar's
+ * table stops at 10.  Now q_0.05(11) = 3.2187 is computed and the diagram drawn. */
+static void eleven_variants_get_a_cd_diagram(void **state)
+{
+    (void)state;
+    char dir[128], path[256];
+    snprintf(dir, sizeof dir, "%s/eleven", scratch);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", file);
+    for (int d = 0; d < 12; d++)
+        for (int v = 0; v < 11; v++)
+            fprintf(file, "c%d_%d,hcsc,data%d,knn,m,model%02d,,1,accuracy,%.4f,ok\n", d, v, d, v,
+                    0.5 + 0.01 * v + 0.003 * ((d * 7 + v * 3) % 11));
+    fclose(file);
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CD};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    assert_int_equal(count_kind(&list, BENCH_PLOT_CD), 1);
+    assert_int_equal(list.note_count, 0);
+    bench_figure_list_free(&list);
+    char *data = read_file(dir, "cd_hcsc_accuracy.dat");
+    assert_non_null(strstr(data, "# cd = 4.358")); /* 3.218654·sqrt(11·12/72) = 4.3581 */
+    assert_non_null(strstr(data, "model00 "));
+    assert_non_null(strstr(data, "model10 "));
+    free(data);
+    if (!have_gnuplot()) {
+        printf("SKIPPED: gnuplot not installed; the CD script was checked\n");
+        return;
+    }
+    options.scripts_only = 0;
+    if (bench_plot(&list, dir, &options, &error) != BENCH_OK)
+        fail_msg("%s", error.message);
+    assert_non_null(list.items[0].output);
+    bench_figure_list_free(&list);
+}
+
+/* A CD diagram that cannot be drawn is listed with its reason, never silent. */
+static void skipped_cd_diagrams_say_why(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("detect", "detect-notes");
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CD};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    assert_int_equal(list.count, 0);
+    assert_true(list.note_count > 0);
+    int found = 0;
+    for (size_t i = 0; i < list.note_count; i++)
+        found |= strstr(list.notes[i], "cd_detect_map: not drawn, 2 complete rows") != NULL &&
+                 strstr(list.notes[i], "need at least 3") != NULL;
+    if (!found)
+        fail_msg("no note for cd_detect_map; first note: %s", list.notes[0]);
+    bench_figure_list_free(&list);
+}
+
+/* One style per variant across every figure of a run, in results.csv (plan)
+ * order, so a variant added at the end of the plan changes nobody else's. */
+static void a_variant_keeps_its_style_across_figures(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("forecast", "styles");
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_HORIZON | BENCH_PLOT_FORECAST};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    bench_figure_list_free(&list);
+    char *horizon = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
+    char *forecast = read_file(dir, "forecast_ETTh1_h96_s1_OT_w0.gp");
+    static const char *const variants[] = {"naive", "seasonal_naive", "ridge", "gbrt_cov"};
+    int before[4];
+    for (int v = 0; v < 4; v++) {
+        before[v] = style_of_variant(horizon, variants[v]);
+        assert_int_equal(before[v], v + 1); /* results.csv order */
+        assert_int_equal(style_of_variant(forecast, variants[v]), before[v]);
+    }
+    /* The forecast's y axis is the protocol's scale (z-scores under ltsf), not "units of the series". */
+    assert_null(strstr(forecast, "units of the series"));
+    assert_non_null(strstr(forecast, "set ylabel \"value (ltsf protocol scale, as scored)\""));
+    free(horizon);
+    free(forecast);
+
+    /* A new method appended to the run: the others keep their styles. */
+    char command[1024];
+    snprintf(command, sizeof command,
+             "cd %s && grep ',ETTh1,ltsf,naive,naive,' results.csv | sed 's/,naive,naive,/,theta,theta,/' >> results.csv",
+             dir);
+    assert_int_equal(system(command), 0);
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    bench_figure_list_free(&list);
+    horizon = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
+    for (int v = 0; v < 4; v++)
+        assert_int_equal(style_of_variant(horizon, variants[v]), before[v]);
+    assert_int_equal(style_of_variant(horizon, "theta"), 6);
+    free(horizon);
+}
+
+/* AP bars from one seed: no error bars, and the title does not promise a std. */
+static void single_seed_ap_title(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("detect", "detect-one-seed");
+    char command[1024];
+    snprintf(command, sizeof command, "cd %s && awk -F, 'NR == 1 || $8 == 1' results.csv > r && mv r results.csv", dir);
+    assert_int_equal(system(command), 0);
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_AP};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    assert_int_equal(list.count, 2);
+    bench_figure_list_free(&list);
+    char *script = read_file(dir, "ap_cityscapes_foggy_shift.gp");
+    assert_null(strstr(script, "std over seeds"));
+    assert_null(strstr(script, "errorbars"));
+    assert_non_null(strstr(script, "one seed (1), no error bars"));
+    free(script);
 }
 
 static void write_program(const char *path, const char *body)
@@ -302,6 +523,12 @@ int main(void)
         cmocka_unit_test(scripts_and_data_for_every_kind),
         cmocka_unit_test(demsar_cd_diagram_data),
         cmocka_unit_test(renders_every_kind_with_gnuplot),
+        cmocka_unit_test(single_seed_horizon_plots_render),
+        cmocka_unit_test(horizon_error_bars_only_where_a_std_exists),
+        cmocka_unit_test(eleven_variants_get_a_cd_diagram),
+        cmocka_unit_test(skipped_cd_diagrams_say_why),
+        cmocka_unit_test(a_variant_keeps_its_style_across_figures),
+        cmocka_unit_test(single_seed_ap_title),
         cmocka_unit_test(gnuplot_problems_are_reported),
         cmocka_unit_test(malformed_inputs_name_file_and_line),
         cmocka_unit_test(curves_without_results),
