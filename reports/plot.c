@@ -284,7 +284,7 @@ static const char style_gp[] =
     "set grid ytics lc rgb \"#d9d9d9\" lw 0.8 dt 1\n"
     "set key noopaque samplen 3 spacing 1.1\n"
     "set datafile missing \"?\"\n"
-    "# Line styles 1..8: colour + dash type + point type, distinct in greyscale too.\n"
+    "# Line styles 1..16: colour + dash type + point type, distinct in greyscale too.\n"
     "set style line 1 lc rgb \"#000000\" lw 2 dt 1 pt 7 ps 0.8\n"
     "set style line 2 lc rgb \"#E69F00\" lw 2 dt 2 pt 5 ps 0.8\n"
     "set style line 3 lc rgb \"#0072B2\" lw 2 dt 3 pt 9 ps 0.9\n"
@@ -293,10 +293,19 @@ static const char style_gp[] =
     "set style line 6 lc rgb \"#56B4E9\" lw 2 dt (8,3,2,3) pt 6 ps 0.8\n"
     "set style line 7 lc rgb \"#CC79A7\" lw 2 dt (2,2) pt 4 ps 0.8\n"
     "set style line 8 lc rgb \"#666666\" lw 2 dt (12,4) pt 8 ps 0.8\n"
+    "# 9..16: the same colours with another dash and open points, so up to 16 variants stay apart.\n"
+    "set style line 9 lc rgb \"#000000\" lw 2 dt (6,2,2,2) pt 6 ps 0.8\n"
+    "set style line 10 lc rgb \"#E69F00\" lw 2 dt (2,4) pt 4 ps 0.8\n"
+    "set style line 11 lc rgb \"#0072B2\" lw 2 dt (10,3,2,3,2,3) pt 8 ps 0.9\n"
+    "set style line 12 lc rgb \"#009E73\" lw 2 dt 1 pt 10 ps 0.9\n"
+    "set style line 13 lc rgb \"#D55E00\" lw 2 dt (4,4) pt 12 ps 0.9\n"
+    "set style line 14 lc rgb \"#56B4E9\" lw 2 dt 1 pt 14 ps 0.8\n"
+    "set style line 15 lc rgb \"#CC79A7\" lw 2 dt (8,2,2,2,2,2) pt 2 ps 0.8\n"
+    "set style line 16 lc rgb \"#666666\" lw 2 dt (3,3) pt 3 ps 0.8\n"
     "# The truth in forecast plots: a wide light-grey line under the forecasts.\n"
     "set style line 20 lc rgb \"#b0b0b0\" lw 4 dt 1\n";
 
-enum { STYLE_COUNT = 8 };
+enum { STYLE_COUNT = 16 }; /* line styles 1..16 in style.gp; beyond that styles repeat */
 
 static int style_of(size_t index)
 {

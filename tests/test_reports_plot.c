@@ -403,6 +403,32 @@ static void a_variant_keeps_its_style_across_figures(void **state)
     free(horizon);
 }
 
+/* Eleven variants in one figure: eleven different line styles (style.gp has 16). */
+static void eleven_variants_have_distinct_styles(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("forecast", "eleven-styles");
+    char command[1024];
+    snprintf(command, sizeof command,
+             "cd %s && for v in a b c d e f; do grep ',ETTh1,ltsf,naive,naive,' results.csv | "
+             "sed \"s/,naive,naive,/,naive,copy_$v,/\" >> results.csv; done", dir);
+    assert_int_equal(system(command), 0);
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_HORIZON};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    bench_figure_list_free(&list);
+    char *script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
+    static const char *const variants[] = {"naive", "seasonal_naive", "ridge", "gbrt_cov", "gbrt_nocov", "copy_a",
+                                           "copy_b", "copy_c", "copy_d", "copy_e", "copy_f"};
+    for (int v = 0; v < 11; v++)
+        assert_int_equal(style_of_variant(script, variants[v]), v + 1);
+    free(script);
+    char *style = read_file(dir, "style.gp");
+    assert_non_null(strstr(style, "set style line 16 "));
+    free(style);
+}
+
 /* AP bars from one seed: no error bars, and the title does not promise a std. */
 static void single_seed_ap_title(void **state)
 {
@@ -528,6 +554,7 @@ int main(void)
         cmocka_unit_test(eleven_variants_get_a_cd_diagram),
         cmocka_unit_test(skipped_cd_diagrams_say_why),
         cmocka_unit_test(a_variant_keeps_its_style_across_figures),
+        cmocka_unit_test(eleven_variants_have_distinct_styles),
         cmocka_unit_test(single_seed_ap_title),
         cmocka_unit_test(gnuplot_problems_are_reported),
         cmocka_unit_test(malformed_inputs_name_file_and_line),
