@@ -106,7 +106,9 @@ int cli_plot(int argc, char **argv)
             printf("%s/figures/%s (not rendered)\n", dir, figure->script);
         }
     }
-    if (figures.count == 0 && status == BENCH_OK)
+    for (size_t i = 0; i < figures.note_count; i++) /* why a figure was not drawn */
+        fprintf(stderr, "bench plot: %s\n", figures.notes[i]);
+    if (figures.count == 0 && figures.note_count == 0 && status == BENCH_OK)
         fprintf(stderr, "bench plot: %s has no data for the selected kinds\n", dir);
     bench_figure_list_free(&figures);
     return status == BENCH_OK ? 0 : cli_report_error(&error);
