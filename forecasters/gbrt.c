@@ -88,7 +88,9 @@ static const gbrt_preset presets[] = {
     {.name = "alpha", .type = BENCH_PARAM_REAL, .default_value = "0", .minimum = 0, .maximum = 1e9,               \
      .doc = "L1 penalty on leaf weights"},                                                                         \
     {.name = "tree_method", .type = BENCH_PARAM_STRING, .default_value = "exact", .choices = "exact|hist",       \
-     .doc = "exact (the paper's era) or hist (256-bin histograms, far less memory)"},                             \
+     .doc = "exact (the paper's era) or hist (max_bin-bin histograms, far less memory and time)"},                 \
+    {.name = "max_bin", .type = BENCH_PARAM_INT, .default_value = "256", .minimum = 2, .maximum = 65536,          \
+     .doc = "histogram bins per feature with tree_method = hist (the quantile matrix and the booster alike)"},   \
     {.name = "seed", .type = BENCH_PARAM_INT, .default_value = "-1", .minimum = -1, .maximum = 2147483647,        \
      .doc = "XGBoost's seed (row/column sampling); -1: derived from the cell's seed"},                            \
     {.name = "early_stopping_rounds", .type = BENCH_PARAM_INT, .default_value = "0", .minimum = 0,                \
@@ -112,7 +114,7 @@ static const bench_param_spec gbrt_naive_params[] = {GBRT_COMMON_PARAMS};
 typedef struct gbrt_settings {
     const char *preset;
     double eta, subsample, colsample_bytree, min_child_weight, gamma, lambda, alpha;
-    long n_estimators, max_depth, seed, early_stopping_rounds, window;
+    long n_estimators, max_depth, seed, early_stopping_rounds, window, max_bin;
     const char *tree_method;   /* "exact" | "hist" (static) */
     bench_window_covariates covariates;
     bench_window_norm window_norm;  /* NONE for gbrt_naive, which has no window */
@@ -207,7 +209,8 @@ static int read_settings(gbrt_settings *settings, const bench_params *params, in
         (status = bench_params_get_real(params, "alpha", &settings->alpha, error)) ||
         (status = bench_params_get_string(params, "tree_method", &tree_method, error)) ||
         (status = bench_params_get_int(params, "seed", &seed, error)) ||
-        (status = bench_params_get_int(params, "early_stopping_rounds", &settings->early_stopping_rounds, error)))
+        (status = bench_params_get_int(params, "early_stopping_rounds", &settings->early_stopping_rounds, error)) ||
+        (status = bench_params_get_int(params, "max_bin", &settings->max_bin, error)))
         return status;
     const char *window_norm = "none";
     if (!naive && ((status = bench_params_get_int(params, "window", &settings->window, error)) ||
@@ -271,6 +274,12 @@ static int set_booster_params(BoosterHandle booster, const gbrt_settings *settin
     if (XGBoosterSetParam(booster, "objective", "reg:squarederror") != 0 ||
         XGBoosterSetParam(booster, "tree_method", settings->tree_method) != 0)
         return xgb_failed(error, BENCH_BAD_INPUT, "rejected a parameter");
+    /* The booster's max_bin must equal the quantile matrix's, or XGBoost refuses
+     * the matrix (hist only: exact has no bins). */
+    char max_bin[32];
+    snprintf(max_bin, sizeof max_bin, "%ld", settings->max_bin);
+    if (strcmp(settings->tree_method, "hist") == 0 && XGBoosterSetParam(booster, "max_bin", max_bin) != 0)
+        return xgb_failed(error, BENCH_BAD_INPUT, "rejected max_bin");
     for (size_t i = 0; i < 11; i++)
         if (XGBoosterSetParam(booster, names[i], values[i]) != 0)
             return BENCH_FAIL(error, BENCH_BAD_INPUT, "gbrt: XGBoost rejected %s = %s: %s", names[i], values[i],
@@ -318,7 +327,7 @@ static void chunk_source_reset(DataIterHandle handle)
 }
 
 static int quantile_dmatrix(DMatrixHandle *out, const bench_window_layout *layout, const bench_train_view *train,
-                            const bench_window_plan *plan, unsigned threads, bench_error *error)
+                            const bench_window_plan *plan, unsigned threads, long max_bin, bench_error *error)
 {
     *out = NULL;
     chunk_source source = {.layout = layout, .train = train, .plan = plan};
@@ -330,7 +339,7 @@ static int quantile_dmatrix(DMatrixHandle *out, const bench_window_layout *layou
         return xgb_failed(error, BENCH_MODEL, "could not create a proxy matrix");
     }
     char config[128];
-    snprintf(config, sizeof config, "{\"missing\": NaN, \"nthread\": %u, \"max_bin\": 256}", threads);
+    snprintf(config, sizeof config, "{\"missing\": NaN, \"nthread\": %u, \"max_bin\": %ld}", threads, max_bin);
     int failed = XGQuantileDMatrixCreateFromCallback(&source, source.proxy, NULL, chunk_source_reset,
                                                      chunk_source_next, config, out) != 0;
     int status = failed ? xgb_failed(error, BENCH_MODEL, "could not build the quantile matrix") : BENCH_OK;
@@ -539,7 +548,7 @@ static int plan_dmatrix(DMatrixHandle *out, const bench_model *model, const benc
                         const bench_window_plan *plan, int quantile, bench_error *error)
 {
     if (quantile)
-        return quantile_dmatrix(out, &model->layout, train, plan, model->threads, error);
+        return quantile_dmatrix(out, &model->layout, train, plan, model->threads, model->settings.max_bin, error);
     *out = NULL;
     size_t cells = plan->count * model->layout.feature_count;
     if (plan->count != 0 && cells / plan->count != model->layout.feature_count)
@@ -696,7 +705,7 @@ static json_t *describe(const bench_model *model)
     for (size_t i = 0; rounds != NULL && i < model->booster_count; i++)
         json_array_append_new(rounds, json_integer(model->rounds[i]));
     return json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:o, s:{s:s, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, "
-                     "s:s, s:I, s:I}}",
+                     "s:s, s:I, s:I, s:I}}",
                      "forecaster", model->naive ? "gbrt_naive" : "gbrt", "window", (json_int_t)model->layout.window,
                      "horizon", (json_int_t)model->layout.horizon, "covariate_count",
                      (json_int_t)model->layout.covariate_count, "covariates",
@@ -707,7 +716,7 @@ static json_t *describe(const bench_model *model)
                      (json_int_t)s->max_depth, "subsample", s->subsample, "colsample_bytree", s->colsample_bytree,
                      "min_child_weight", s->min_child_weight, "gamma", s->gamma, "lambda", s->lambda, "alpha",
                      s->alpha, "tree_method", s->tree_method, "seed", (json_int_t)s->seed, "early_stopping_rounds",
-                     (json_int_t)s->early_stopping_rounds);
+                     (json_int_t)s->early_stopping_rounds, "max_bin", (json_int_t)s->max_bin);
 }
 
 static int gbrt_save(const bench_model *model, const char *path, bench_error *error)
