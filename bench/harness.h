@@ -61,6 +61,8 @@ typedef struct bench_plan {
     uint64_t seeds[BENCH_MAX_SEEDS];
     size_t seed_count;
     int predictions;                /* write DIR/predictions/<cell_id>.csv */
+    double timeout_seconds;         /* [run] timeout: wall-clock limit per cell, 0 = none */
+    unsigned long long memory_limit_mb; /* [run] memory_limit: address-space limit per worker, 0 = none */
     bench_cell *cells;
     size_t cell_count;
 } bench_plan;
@@ -84,6 +86,9 @@ typedef struct bench_run_options {
     unsigned shard_index, shard_count; /* run only cells with index % count == shard */
     const char *const *plugins;     /* --plugin paths, loaded before the config */
     size_t plugin_count;
+    double timeout_seconds;         /* --timeout: overrides [run] timeout when > 0 */
+    unsigned long long memory_limit_mb; /* --memory-limit: overrides [run] memory_limit when > 0 */
+    int allow_modified_data;        /* --allow-modified-data: use a pinned dataset whose sha256 differs (recorded in run.json) */
 } bench_run_options;
 
 typedef struct bench_run_summary {
