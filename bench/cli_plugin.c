@@ -80,8 +80,11 @@ static void check_usage(FILE *stream)
             "synthetic series: shapes, no writes past the output buffer or into input views, no reads\n"
             "of a window's future, determinism under a fixed seed, horizons 0/1/96, destroy(NULL),\n"
             "unknown parameters refused, constant and 3-step series, two live instances, save/load.\n"
-            "Each check runs in its own process.  Exit 0 when every check passes, 1 when one fails,\n"
-            "2 when the plugin cannot be loaded.\n");
+            "Each check runs in its own process, and the plugin is first loaded in one too: a plugin\n"
+            "that crashes, exits or hangs while loading is refused with the reason.  --timeout bounds\n"
+            "each check (default 120 s) and loading (default %d s).  Exit 0 when every check passes,\n"
+            "1 when one fails, 2 when the plugin cannot be loaded.\n",
+            BENCH_PLUGIN_LOAD_SECONDS);
 }
 
 typedef struct {
@@ -126,6 +129,11 @@ int cli_check_plugin(int argc, char **argv)
                 break;
             }
             owned[options.param_count] = strndup(optarg, (size_t)(equals - optarg));
+            if (owned[options.param_count] == NULL) {
+                fprintf(stderr, "bench check-plugin: out of memory\n");
+                exit_code = 1;
+                break;
+            }
             names[options.param_count] = owned[options.param_count];
             values[options.param_count++] = equals + 1;
             break;
@@ -167,7 +175,9 @@ int cli_check_plugin(int argc, char **argv)
         BENCH_FAIL(&error, BENCH_BAD_INPUT, "'%s' is neither a plugin file nor a forecaster; built-ins: %s", target,
                    bench_forecaster_names());
     else if (is_file)
-        bench_plugin_load(target, &forecaster, &error);
+        /* --timeout bounds loading too: a slow but honest plugin gets the time it is given. */
+        bench_plugin_load_within(target, options.timeout_seconds ? options.timeout_seconds : BENCH_PLUGIN_LOAD_SECONDS,
+                                 &forecaster, &error);
     if (forecaster != NULL) {
         printf("check-plugin %s (%s)\n", forecaster->name, is_file ? target : "built-in");
         fflush(stdout);
