@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
+#include "bench/dir_lock.h"
 #include "bench/files.h"
 #include "bench/harness.h"
 #include "bench/sweep.h"
@@ -117,7 +118,13 @@ int cli_plan(int argc, char **argv)
     bench_plan *plan = NULL;
     if (bench_plan_build(&plan, argv[optind], &arguments.options, &error) != BENCH_OK)
         return cli_report_error(&error);
-    int status = bench_sweep_write_plan(plan, out, &error);
+    char holder[4200];
+    snprintf(holder, sizeof holder, "bench plan %s", argv[optind]);
+    bench_dir_lock lock;
+    int status = bench_dir_lock_take(&lock, out, 1, holder, &error);
+    if (status == BENCH_OK)
+        status = bench_sweep_write_plan(plan, out, &error);
+    bench_dir_lock_release(&lock);
     size_t cells = plan->cell_count;
     bench_plan_free(plan);
     if (status != BENCH_OK)
@@ -171,15 +178,25 @@ int cli_merge(int argc, char **argv)
     const char *dir = argv[optind];
     bench_error error = {0};
     bench_merge_summary summary;
-    if (bench_sweep_merge(dir, sources, source_count, &summary, &error) != BENCH_OK)
+    int status = bench_sweep_merge(dir, sources, source_count, &summary, &error);
+    size_t listed = summary.missing + summary.invalid;
+    if (status != BENCH_OK && summary.invalid > 0) {
+        cli_report_error(&error);
+        fprintf(stderr, "bench merge: invalid or missing cells (results.csv removed):\n");
+    } else if (status != BENCH_OK)
         return cli_report_error(&error);
-    if (summary.missing > 0) {
+    else if (summary.missing > 0)
         fprintf(stderr, "bench merge: %zu of %zu cells are not finished; results.csv not written. Missing:\n",
                 summary.missing, summary.cells);
-        for (size_t i = 0; i < summary.missing && i < BENCH_MERGE_MISSING_LISTED; i++)
+    if (listed > 0) {
+        for (size_t i = 0; i < listed && i < BENCH_MERGE_MISSING_LISTED; i++)
             fprintf(stderr, "  %s\n", summary.missing_cells[i]);
-        if (summary.missing > BENCH_MERGE_MISSING_LISTED)
-            fprintf(stderr, "  ... and %zu more\n", summary.missing - BENCH_MERGE_MISSING_LISTED);
+        if (listed > BENCH_MERGE_MISSING_LISTED)
+            fprintf(stderr, "  ... and %zu more\n", listed - BENCH_MERGE_MISSING_LISTED);
+    }
+    if (status != BENCH_OK)
+        return 2;
+    if (summary.missing > 0) {
         fprintf(stderr, "Finish them with `bench run CONFIG --out %s --resume` (add --shard I/N to rerun one shard),\n"
                         "then merge again.\n", dir);
         return 1;
@@ -298,7 +315,13 @@ int cli_slurm(int argc, char **argv)
     if (bench_plan_build(&plan, config, &arguments.options, &error) != BENCH_OK)
         return cli_report_error(&error);
     bench_slurm_layout layout;
-    int status = bench_sweep_write_slurm(plan, &slurm, &layout, &error);
+    char holder[PATH_MAX + 32];
+    snprintf(holder, sizeof holder, "bench slurm %s", config);
+    bench_dir_lock lock;
+    int status = bench_dir_lock_take(&lock, directory, 1, holder, &error);
+    if (status == BENCH_OK)
+        status = bench_sweep_write_slurm(plan, &slurm, &layout, &error);
+    bench_dir_lock_release(&lock);
     size_t cells = plan->cell_count;
     bench_plan_free(plan);
     if (status != BENCH_OK)

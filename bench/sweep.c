@@ -1,5 +1,6 @@
 /* plan.csv, merging finished cells, and Slurm job-array scripts (bench/sweep.h). */
 #include <errno.h>
+#include <math.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/dir_lock.h"
 #include "bench/files.h"
 #include "bench/sweep.h"
 #include "datasets/csv_reader.h"
@@ -30,19 +32,183 @@ int bench_sweep_write_plan(const bench_plan *plan, const char *dir, bench_error 
         const bench_cell *cell = &plan->cells[c];
         const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
         const bench_plan_model *model = &plan->models[cell->model];
-        fprintf(file.stream, "%zu,%s,forecast,%s,%s,%s,%s,%zu,%llu,%u\n", c, cell->id, dataset->label,
+        char metrics[1024];
+        bench_cell_metric_list(plan, cell, metrics, sizeof metrics);
+        fprintf(file.stream, "%zu,%s,forecast,%s,%s,%s,%s,%zu,%llu,%u,%s\n", c, cell->id, dataset->label,
                 dataset->protocol->name, model->forecaster->name, model->variant, cell->horizon,
-                (unsigned long long)cell->seed, cell->threads);
+                (unsigned long long)cell->seed, cell->threads, metrics);
     }
     return bench_atomic_commit(&file, error);
 }
 
-/* ---- merge ------------------------------------------------------------------ */
+/* ---- cell files: the one validator ------------------------------------------- */
 
 enum { PLAN_INDEX, PLAN_ID, PLAN_TASK, PLAN_DATASET, PLAN_PROTOCOL, PLAN_MODEL, PLAN_VARIANT, PLAN_HORIZON,
-       PLAN_SEED, PLAN_THREADS, PLAN_COLUMNS };
+       PLAN_SEED, PLAN_THREADS, PLAN_METRICS, PLAN_COLUMNS };
 enum { ROW_ID, ROW_TASK, ROW_DATASET, ROW_PROTOCOL, ROW_MODEL, ROW_VARIANT, ROW_HORIZON, ROW_SEED, ROW_METRIC,
        ROW_VALUE, ROW_STATUS, ROW_COLUMNS };
+
+#define CELL_MAX_METRICS 64
+
+typedef struct cell_check {
+    const bench_cell_expect *expect;
+    const char *path;
+    char metrics[CELL_MAX_METRICS][64];
+    size_t metric_count;
+    size_t ok_rows, error_rows;
+} cell_check;
+
+static int check_cell_row(void *context, const bench_csv_record *record, bench_error *error)
+{
+    cell_check *check = context;
+    const bench_cell_expect *expect = check->expect;
+    if (record->field_count != ROW_COLUMNS)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %zu fields, expected %d", check->path, record->line,
+                          record->field_count, ROW_COLUMNS);
+    if (strcmp(record->fields[ROW_ID], expect->id) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: a row of cell %s in the file of cell %s", check->path,
+                          record->line, record->fields[ROW_ID], expect->id);
+    const struct {
+        int field;
+        const char *name, *planned;
+    } pairs[] = {{ROW_TASK, "task", expect->task},         {ROW_DATASET, "dataset", expect->dataset},
+                 {ROW_PROTOCOL, "protocol", expect->protocol}, {ROW_MODEL, "model", expect->model},
+                 {ROW_VARIANT, "variant", expect->variant},  {ROW_HORIZON, "horizon", expect->horizon},
+                 {ROW_SEED, "seed", expect->seed}};
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++)
+        if (strcmp(record->fields[pairs[p].field], pairs[p].planned) != 0)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s is '%s' but plan.csv says '%s' for cell %s",
+                              check->path, record->line, pairs[p].name, record->fields[pairs[p].field],
+                              pairs[p].planned, expect->id);
+    const char *metric = record->fields[ROW_METRIC], *value = record->fields[ROW_VALUE];
+    const char *status = record->fields[ROW_STATUS];
+    if (metric[0] == '\0' || strlen(metric) >= sizeof check->metrics[0])
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: bad metric name '%s'", check->path, record->line, metric);
+    for (size_t m = 0; m < check->metric_count; m++)
+        if (strcmp(check->metrics[m], metric) == 0)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: duplicate row: metric %s of cell %s appears twice",
+                              check->path, record->line, metric, expect->id);
+    if (check->metric_count == CELL_MAX_METRICS)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: more than %d metrics in one cell", check->path,
+                          record->line, CELL_MAX_METRICS);
+    snprintf(check->metrics[check->metric_count++], sizeof check->metrics[0], "%s", metric);
+    if (strcmp(status, "ok") == 0) {
+        /* An ok row carries a finite number: a NaN or Inf metric is a failed
+         * cell (the worker says so), never a result a table averages. */
+        double number;
+        if (bench_csv_parse_number(value, &number) != BENCH_CELL_NUMBER || !isfinite(number))
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: value '%s' of metric %s is not a finite number",
+                              check->path, record->line, value, metric);
+        check->ok_rows++;
+    } else if (strcmp(status, "error") == 0) {
+        if (value[0] != '\0')
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: an error row carries the value '%s'", check->path,
+                              record->line, value);
+        check->error_rows++;
+    } else
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: status '%s' is neither ok nor error", check->path,
+                          record->line, status);
+    return BENCH_OK;
+}
+
+/* Every name of the space-separated expected list appears among the rows. */
+static int check_metric_set(const cell_check *check, bench_error *error)
+{
+    const char *list = check->expect->metrics;
+    size_t expected = 0;
+    while (*list) {
+        size_t length = strcspn(list, " ");
+        if (length > 0) {
+            expected++;
+            size_t m = 0;
+            while (m < check->metric_count &&
+                   !(strlen(check->metrics[m]) == length && strncmp(check->metrics[m], list, length) == 0))
+                m++;
+            if (m == check->metric_count)
+                return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: the row of metric %.*s is missing (cell %s must report: %s)",
+                                  check->path, (int)length, list, check->expect->id, check->expect->metrics);
+        }
+        list += length;
+        while (*list == ' ')
+            list++;
+    }
+    if (check->metric_count != expected)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: %zu metric rows where cell %s must report exactly: %s",
+                          check->path, check->metric_count, check->expect->id, check->expect->metrics);
+    return BENCH_OK;
+}
+
+static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+
+bench_cellfile_state bench_sweep_check_cell(const char *dir, const bench_cell_expect *expect, char **rows,
+                                        bench_error *error)
+{
+    if (rows != NULL)
+        *rows = NULL;
+    char csv_path[4200], json_path[4200];
+    snprintf(csv_path, sizeof csv_path, "%s/cells/%s.csv", dir, expect->id);
+    snprintf(json_path, sizeof json_path, "%s/cells/%s.json", dir, expect->id);
+    /* The worker writes the record last: rows without a record belong to a
+     * cell that was cut off, which is the same as not run. */
+    if (!file_exists(json_path) || !file_exists(csv_path)) {
+        BENCH_FAIL(error, BENCH_NOT_FOUND, "%s: not finished", csv_path);
+        return BENCH_CELLFILE_MISSING;
+    }
+    cell_check check = {.expect = expect, .path = csv_path};
+    size_t records = 0;
+    if (bench_csv_read(csv_path, ',', check_cell_row, &check, &records, error) != BENCH_OK)
+        return BENCH_CELLFILE_INVALID;
+    if (check_metric_set(&check, error) != BENCH_OK)
+        return BENCH_CELLFILE_INVALID;
+    if (check.ok_rows && check.error_rows) {
+        BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: both ok and error rows: a cell either succeeded or failed", csv_path);
+        return BENCH_CELLFILE_INVALID;
+    }
+    char *text = NULL;
+    size_t length = 0;
+    if (bench_read_file(csv_path, &text, &length, error) != BENCH_OK)
+        return BENCH_CELLFILE_INVALID;
+    if (length == 0 || text[length - 1] != '\n' || strlen(text) != length) {
+        free(text);
+        BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: the last row is incomplete (no final newline)", csv_path);
+        return BENCH_CELLFILE_INVALID;
+    }
+    /* The record must be this cell's and agree with the rows. */
+    json_error_t json_error;
+    json_t *record = json_load_file(json_path, 0, &json_error);
+    const char *id = record ? json_string_value(json_object_get(record, "cell_id")) : NULL;
+    const char *status = record ? json_string_value(json_object_get(record, "status")) : NULL;
+    bench_cellfile_state state = BENCH_CELLFILE_INVALID;
+    if (record == NULL)
+        BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%d: not a cell record: %s", json_path, json_error.line, json_error.text);
+    else if (id == NULL || strcmp(id, expect->id) != 0)
+        BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: the record of cell %s in the file of cell %s", json_path,
+                   id ? id : "(none)", expect->id);
+    else if (status == NULL || (strcmp(status, "ok") && strcmp(status, "error")))
+        BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: status is neither ok nor error", json_path);
+    else if ((strcmp(status, "ok") == 0) != (check.error_rows == 0))
+        BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: the record says %s but %s holds %s rows", json_path, status, csv_path,
+                   check.error_rows ? "error" : "ok");
+    else if (!json_is_number(json_object_get(record, "seconds")))
+        BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: no seconds", json_path);
+    else if (strcmp(status, "ok") == 0)
+        state = BENCH_CELLFILE_OK;
+    else {
+        const char *reason = json_string_value(json_object_get(record, "error"));
+        BENCH_FAIL(error, BENCH_MODEL, "%s", reason ? reason : "no error message recorded");
+        /* Infrastructure failures (a worker killed from outside, a time limit
+         * of the scheduler) say nothing about the model: --resume reruns them. */
+        state = json_is_true(json_object_get(record, "infrastructure")) ? BENCH_CELLFILE_FAILED_INFRA : BENCH_CELLFILE_FAILED;
+    }
+    json_decref(record);
+    if (rows != NULL && (state == BENCH_CELLFILE_OK || state == BENCH_CELLFILE_FAILED || state == BENCH_CELLFILE_FAILED_INFRA))
+        *rows = text;
+    else
+        free(text);
+    return state;
+}
+
+/* ---- merge ------------------------------------------------------------------ */
 
 static int is_cell_id(const char *text)
 {
@@ -80,6 +246,8 @@ static int read_plan(report_csv *plan, const char *path, bench_error *error)
         if (!is_cell_id(id))
             return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: '%s' is not a cell id (16 hex digits)", path,
                               plan->lines[r], id);
+        if (report_csv_cell(plan, r, PLAN_METRICS)[0] == '\0')
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: cell %s lists no metrics", path, plan->lines[r], id);
     }
     /* Duplicate ids would make two cells share one result file. */
     const char **ids = malloc((plan->rows ? plan->rows : 1) * sizeof *ids);
@@ -96,99 +264,15 @@ static int read_plan(report_csv *plan, const char *path, bench_error *error)
     return status;
 }
 
-typedef struct cell_check {
-    const report_csv *plan;
-    size_t row;
-    const char *path;
-    char metrics[64][64];
-    size_t metric_count;
-    int failed;                  /* a status=error row was seen */
-} cell_check;
-
-static int check_cell_row(void *context, const bench_csv_record *record, bench_error *error)
+static bench_cell_expect plan_expect(const report_csv *plan, size_t row)
 {
-    cell_check *check = context;
-    const report_csv *plan = check->plan;
-    if (record->field_count != ROW_COLUMNS)
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %zu fields, expected %d", check->path, record->line,
-                          record->field_count, ROW_COLUMNS);
-    const char *id = report_csv_cell(plan, check->row, PLAN_ID);
-    if (strcmp(record->fields[ROW_ID], id) != 0)
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: a row of cell %s in the file of cell %s", check->path,
-                          record->line, record->fields[ROW_ID], id);
-    static const int pairs[][2] = {{ROW_TASK, PLAN_TASK},       {ROW_DATASET, PLAN_DATASET},
-                                   {ROW_PROTOCOL, PLAN_PROTOCOL}, {ROW_MODEL, PLAN_MODEL},
-                                   {ROW_VARIANT, PLAN_VARIANT}, {ROW_HORIZON, PLAN_HORIZON},
-                                   {ROW_SEED, PLAN_SEED}};
-    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
-        const char *planned = report_csv_cell(plan, check->row, (size_t)pairs[p][1]);
-        if (strcmp(record->fields[pairs[p][0]], planned) != 0)
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s is '%s' but plan.csv says '%s' for cell %s",
-                              check->path, record->line, plan->header[pairs[p][1]], record->fields[pairs[p][0]],
-                              planned, id);
-    }
-    const char *metric = record->fields[ROW_METRIC], *value = record->fields[ROW_VALUE];
-    const char *status = record->fields[ROW_STATUS];
-    if (metric[0] == '\0' || strlen(metric) >= sizeof check->metrics[0])
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: bad metric name '%s'", check->path, record->line, metric);
-    for (size_t m = 0; m < check->metric_count; m++)
-        if (strcmp(check->metrics[m], metric) == 0)
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: duplicate row: metric %s of cell %s appears twice",
-                              check->path, record->line, metric, id);
-    if (check->metric_count == sizeof check->metrics / sizeof check->metrics[0])
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: more than %zu metrics in one cell", check->path,
-                          record->line, sizeof check->metrics / sizeof check->metrics[0]);
-    snprintf(check->metrics[check->metric_count++], sizeof check->metrics[0], "%s", metric);
-    if (strcmp(status, "ok") == 0) {
-        double number;
-        bench_cell_kind kind = bench_csv_parse_number(value, &number);
-        int special = !strcmp(value, "NaN") || !strcmp(value, "Inf") || !strcmp(value, "-Inf");
-        if (kind != BENCH_CELL_NUMBER && !special)
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: value '%s' of metric %s is not a number", check->path,
-                              record->line, value, metric);
-    } else if (strcmp(status, "error") == 0) {
-        if (value[0] != '\0')
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: an error row carries the value '%s'", check->path,
-                              record->line, value);
-        check->failed = 1;
-    } else
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: status '%s' is neither ok nor error", check->path,
-                          record->line, status);
-    return BENCH_OK;
-}
-
-/* Read and check one finished cell's rows; *rows (caller frees) gets the file's bytes. */
-static int load_cell(const report_csv *plan, size_t row, const char *path, char **rows, int *failed,
-                     bench_error *error)
-{
-    cell_check check = {.plan = plan, .row = row, .path = path};
-    size_t records = 0;
-    if (bench_csv_read(path, ',', check_cell_row, &check, &records, error) != BENCH_OK)
-        return error->code;
-    size_t length = 0;
-    if (bench_read_file(path, rows, &length, error) != BENCH_OK)
-        return error->code;
-    if (length == 0 || (*rows)[length - 1] != '\n' || strlen(*rows) != length) {
-        free(*rows);
-        *rows = NULL;
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: the last row is incomplete (no final newline)", path);
-    }
-    *failed = check.failed;
-    return BENCH_OK;
-}
-
-static int file_exists(const char *path) { return access(path, F_OK) == 0; }
-
-/* A cell is finished when both its rows and its record exist: the worker writes
- * the record last, so rows without a record belong to a cell that was cut off. */
-static int cell_finished(const char *source, const char *id)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/cells/%s.json", source, id);
-    if (!file_exists(path))
-        return 0;
-    snprintf(path, sizeof path, "%s/cells/%s.csv", source, id);
-    return file_exists(path);
+    return (bench_cell_expect){
+        .id = report_csv_cell(plan, row, PLAN_ID),           .task = report_csv_cell(plan, row, PLAN_TASK),
+        .dataset = report_csv_cell(plan, row, PLAN_DATASET), .protocol = report_csv_cell(plan, row, PLAN_PROTOCOL),
+        .model = report_csv_cell(plan, row, PLAN_MODEL),     .variant = report_csv_cell(plan, row, PLAN_VARIANT),
+        .horizon = report_csv_cell(plan, row, PLAN_HORIZON), .seed = report_csv_cell(plan, row, PLAN_SEED),
+        .metrics = report_csv_cell(plan, row, PLAN_METRICS),
+    };
 }
 
 static int write_timing(FILE *stream, const report_csv *plan, size_t row, const char *source)
@@ -243,7 +327,7 @@ static int write_merged_description(const char *dir, const char *const *sources,
         json_error_t json_error;
         json_t *record = json_load_file(path, 0, &json_error);
         if (record == NULL)
-            continue; /* write_timing has already refused such a cell */
+            continue; /* the validator has already refused such a cell */
         json_object_set_new(record, "dataset", json_string(report_csv_cell(plan, r, PLAN_DATASET)));
         json_object_set_new(record, "variant", json_string(report_csv_cell(plan, r, PLAN_VARIANT)));
         json_object_set_new(record, "horizon", json_integer(strtoll(report_csv_cell(plan, r, PLAN_HORIZON), NULL, 10)));
@@ -309,10 +393,132 @@ static int find_plan(const char *dir, const char *const *sources, size_t source_
     return status;
 }
 
-int bench_sweep_merge(const char *dir, const char *const *sources, size_t source_count,
-                      bench_merge_summary *summary, bench_error *error)
+static void note_cell(bench_merge_summary *summary, const report_csv *plan, size_t row, const char *problem)
+{
+    size_t listed = summary->missing + summary->invalid;
+    if (listed < BENCH_MERGE_MISSING_LISTED)
+        snprintf(summary->missing_cells[listed], sizeof summary->missing_cells[0],
+                 "%s (%s %s h=%s seed=%s, plan row %zu): %s", report_csv_cell(plan, row, PLAN_ID),
+                 report_csv_cell(plan, row, PLAN_DATASET), report_csv_cell(plan, row, PLAN_VARIANT),
+                 report_csv_cell(plan, row, PLAN_HORIZON), report_csv_cell(plan, row, PLAN_SEED), row, problem);
+}
+
+/* Where each plan row's cell finished (index into {dir, sources...}, SIZE_MAX:
+ * nowhere); missing and invalid cells are counted and listed in summary. */
+static int locate_cells(const char *dir, const char *const *sources, size_t source_count, const report_csv *plan,
+                        size_t *found, bench_merge_summary *summary, bench_error *error)
+{
+    for (size_t r = 0; r < plan->rows; r++) {
+        bench_cell_expect expect = plan_expect(plan, r);
+        found[r] = SIZE_MAX;
+        int invalid = 0;
+        for (size_t s = 0; s <= source_count; s++) {
+            const char *source = s == 0 ? dir : sources[s - 1];
+            bench_error problem = {0};
+            bench_cellfile_state state = bench_sweep_check_cell(source, &expect, NULL, &problem);
+            if (state == BENCH_CELLFILE_MISSING)
+                continue;
+            if (state == BENCH_CELLFILE_INVALID) {
+                if (!invalid)
+                    note_cell(summary, plan, r, problem.message);
+                invalid = 1;
+                continue;
+            }
+            if (found[r] == SIZE_MAX) {
+                found[r] = s;
+                continue;
+            }
+            const char *first = found[r] == 0 ? dir : sources[found[r] - 1];
+            char a[4200], b[4200];
+            snprintf(a, sizeof a, "%s/cells/%s.csv", first, expect.id);
+            snprintf(b, sizeof b, "%s/cells/%s.csv", source, expect.id);
+            char *left = NULL, *right = NULL;
+            bench_error ignored = {0};
+            int same = bench_read_file(a, &left, NULL, &ignored) == BENCH_OK &&
+                       bench_read_file(b, &right, NULL, &ignored) == BENCH_OK && strcmp(left, right) == 0;
+            free(left), free(right);
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "cell %s (plan row %zu) is finished in both %s and %s (%s): each cell must come from "
+                              "exactly one shard; remove one copy",
+                              expect.id, r, a, b, same ? "identical rows" : "conflicting values");
+        }
+        if (invalid) {
+            found[r] = SIZE_MAX;
+            summary->invalid++;
+        } else if (found[r] == SIZE_MAX) {
+            note_cell(summary, plan, r, "not finished");
+            summary->missing++;
+        }
+    }
+    return BENCH_OK;
+}
+
+/* results.csv and timings.csv from validated cells, in plan order; run.json
+ * rewritten as a merged description when merged_description is set. */
+static int write_merged(const char *dir, const char *const *sources, size_t source_count, const report_csv *plan,
+                        const size_t *found, int merged_description, bench_merge_summary *summary,
+                        bench_error *error)
+{
+    bench_atomic_file results = {0}, timings = {0};
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    if (bench_atomic_open(&results, path, error) != BENCH_OK)
+        return error->code;
+    snprintf(path, sizeof path, "%s/timings.csv", dir);
+    if (bench_atomic_open(&timings, path, error) != BENCH_OK) {
+        bench_atomic_abort(&results);
+        return error->code;
+    }
+    fputs(results_header, results.stream);
+    fputs(timings_header, timings.stream);
+    int status = BENCH_OK;
+    for (size_t r = 0; r < plan->rows && status == BENCH_OK; r++) {
+        const char *source = found[r] == 0 ? dir : sources[found[r] - 1];
+        bench_cell_expect expect = plan_expect(plan, r);
+        char *rows = NULL;
+        bench_error problem = {0};
+        /* Read again, validated with the same rules: the text written is the text checked. */
+        bench_cellfile_state state = bench_sweep_check_cell(source, &expect, &rows, &problem);
+        if (rows == NULL) {
+            *error = problem;
+            status = problem.code != BENCH_OK && problem.code != BENCH_MODEL
+                         ? problem.code
+                         : BENCH_FAIL(error, BENCH_BAD_INPUT, "%s/cells/%s.csv: changed while merging", source,
+                                      expect.id);
+            break;
+        }
+        fputs(rows, results.stream);
+        free(rows);
+        summary->merged++;
+        summary->failed += state != BENCH_CELLFILE_OK;
+        if (write_timing(timings.stream, plan, r, source) != 0)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s/cells/%s.json: not a readable cell record", source,
+                                expect.id);
+    }
+    if (status == BENCH_OK)
+        status = bench_atomic_commit(&timings, error);
+    else
+        bench_atomic_abort(&timings);
+    if (status == BENCH_OK && merged_description)
+        status = write_merged_description(dir, sources, source_count, plan, found, error);
+    /* results.csv last: its presence means the merge is complete. */
+    if (status == BENCH_OK)
+        status = bench_atomic_commit(&results, error);
+    else
+        bench_atomic_abort(&results);
+    return status;
+}
+
+static int merge_cells(const char *dir, const char *const *sources, size_t source_count, int merged_description,
+                       bench_merge_summary *summary, bench_error *error)
 {
     memset(summary, 0, sizeof *summary);
+    /* A results.csv says "complete and current": whatever this merge finds, the
+     * old one no longer is. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return BENCH_FAIL(error, BENCH_IO, "%s: cannot remove the stale results: %s", path, strerror(errno));
     char plan_path[4200];
     if (find_plan(dir, sources, source_count, plan_path, sizeof plan_path, error) != BENCH_OK)
         return error->code;
@@ -322,93 +528,37 @@ int bench_sweep_merge(const char *dir, const char *const *sources, size_t source
         return error->code;
     }
     summary->cells = plan.rows;
-    /* Where each cell finished: index into {dir, sources...}. */
     size_t *found = malloc((plan.rows ? plan.rows : 1) * sizeof *found);
     int status = found ? BENCH_OK : BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
-    for (size_t r = 0; r < plan.rows && status == BENCH_OK; r++) {
-        const char *id = report_csv_cell(&plan, r, PLAN_ID);
-        found[r] = SIZE_MAX;
-        for (size_t s = 0; s <= source_count && status == BENCH_OK; s++) {
-            const char *source = s == 0 ? dir : sources[s - 1];
-            if (!cell_finished(source, id))
-                continue;
-            if (found[r] == SIZE_MAX) {
-                found[r] = s;
-                continue;
-            }
-            const char *first = found[r] == 0 ? dir : sources[found[r] - 1];
-            char a[4200], b[4200];
-            snprintf(a, sizeof a, "%s/cells/%s.csv", first, id);
-            snprintf(b, sizeof b, "%s/cells/%s.csv", source, id);
-            char *left = NULL, *right = NULL;
-            bench_error ignored = {0};
-            int same = bench_read_file(a, &left, NULL, &ignored) == BENCH_OK &&
-                       bench_read_file(b, &right, NULL, &ignored) == BENCH_OK && strcmp(left, right) == 0;
-            free(left), free(right);
-            status = BENCH_FAIL(error, BENCH_BAD_INPUT,
-                                "cell %s (plan row %zu) is finished in both %s and %s (%s): each cell must come from "
-                                "exactly one shard; remove one copy",
-                                id, r, a, b, same ? "identical rows" : "conflicting values");
-        }
-        if (status == BENCH_OK && found[r] == SIZE_MAX) {
-            if (summary->missing < BENCH_MERGE_MISSING_LISTED)
-                snprintf(summary->missing_cells[summary->missing], sizeof summary->missing_cells[0],
-                         "%s (%s %s h=%s seed=%s, plan row %zu)", id, report_csv_cell(&plan, r, PLAN_DATASET),
-                         report_csv_cell(&plan, r, PLAN_VARIANT), report_csv_cell(&plan, r, PLAN_HORIZON),
-                         report_csv_cell(&plan, r, PLAN_SEED), r);
-            summary->missing++;
-        }
-    }
-    bench_atomic_file results = {0}, timings = {0};
-    char path[4200];
-    int opened = 0;
-    if (status == BENCH_OK && summary->missing == 0) {
-        snprintf(path, sizeof path, "%s/results.csv", dir);
-        status = bench_atomic_open(&results, path, error);
-        if (status == BENCH_OK) {
-            snprintf(path, sizeof path, "%s/timings.csv", dir);
-            status = bench_atomic_open(&timings, path, error);
-            if (status != BENCH_OK)
-                bench_atomic_abort(&results);
-        }
-        opened = status == BENCH_OK;
-    }
-    if (opened) {
-        fputs(results_header, results.stream);
-        fputs(timings_header, timings.stream);
-    }
-    for (size_t r = 0; opened && r < plan.rows && status == BENCH_OK; r++) {
-        const char *source = found[r] == 0 ? dir : sources[found[r] - 1];
-        snprintf(path, sizeof path, "%s/cells/%s.csv", source, report_csv_cell(&plan, r, PLAN_ID));
-        char *rows = NULL;
-        int failed = 0;
-        status = load_cell(&plan, r, path, &rows, &failed, error);
-        if (status != BENCH_OK)
-            break;
-        fputs(rows, results.stream);
-        free(rows);
-        summary->merged++;
-        summary->failed += failed != 0;
-        if (write_timing(timings.stream, &plan, r, source) != 0)
-            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s/cells/%s.json: not a readable cell record", source,
-                                report_csv_cell(&plan, r, PLAN_ID));
-    }
-    if (opened) {
-        if (status == BENCH_OK)
-            status = bench_atomic_commit(&timings, error);
-        else
-            bench_atomic_abort(&timings);
-        if (status == BENCH_OK)
-            status = write_merged_description(dir, sources, source_count, &plan, found, error);
-        /* results.csv last: its presence means the merge is complete. */
-        if (status == BENCH_OK)
-            status = bench_atomic_commit(&results, error);
-        else
-            bench_atomic_abort(&results);
-    }
+    if (status == BENCH_OK)
+        status = locate_cells(dir, sources, source_count, &plan, found, summary, error);
+    if (status == BENCH_OK && summary->invalid > 0)
+        status = BENCH_FAIL(error, BENCH_BAD_INPUT,
+                            "%zu of %zu cells have invalid files (and %zu are not finished); results.csv not written. "
+                            "First: %s",
+                            summary->invalid, summary->cells, summary->missing, summary->missing_cells[0]);
+    if (status == BENCH_OK && summary->missing == 0)
+        status = write_merged(dir, sources, source_count, &plan, found, merged_description, summary, error);
     free(found);
     report_csv_free(&plan);
     return status;
+}
+
+int bench_sweep_merge(const char *dir, const char *const *sources, size_t source_count,
+                      bench_merge_summary *summary, bench_error *error)
+{
+    memset(summary, 0, sizeof *summary);
+    bench_dir_lock lock;
+    if (bench_dir_lock_take(&lock, dir, 1, "bench merge", error) != BENCH_OK)
+        return error->code;
+    int status = merge_cells(dir, sources, source_count, 1, summary, error);
+    bench_dir_lock_release(&lock);
+    return status;
+}
+
+int bench_sweep_assemble(const char *dir, bench_merge_summary *summary, bench_error *error)
+{
+    return merge_cells(dir, NULL, 0, 0, summary, error);
 }
 
 /* ---- Slurm -------------------------------------------------------------------- */

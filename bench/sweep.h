@@ -15,10 +15,34 @@
 #include "bench/harness.h"
 
 /* Header of plan.csv; the same text `bench run` writes. */
-#define BENCH_PLAN_HEADER "index,cell_id,task,dataset,protocol,model,variant,horizon,seed,threads\n"
+#define BENCH_PLAN_HEADER "index,cell_id,task,dataset,protocol,model,variant,horizon,seed,threads,metrics\n"
 
 /* Write dir/plan.csv (atomically; dir is created when missing). */
 int bench_sweep_write_plan(const bench_plan *plan, const char *dir, bench_error *error);
+
+/* What a cell must be, as plan.csv states it (texts as in the CSV). */
+typedef struct bench_cell_expect {
+    const char *id, *task, *dataset, *protocol, *model, *variant, *horizon, *seed;
+    const char *metrics;          /* space-separated: every metric the cell must report, each once */
+} bench_cell_expect;
+
+typedef enum bench_cellfile_state {
+    BENCH_CELLFILE_MISSING,           /* no record (never run, or cut off before its record was written) */
+    BENCH_CELLFILE_INVALID,           /* files present but wrong: --resume reruns it, merge refuses it */
+    BENCH_CELLFILE_OK,                /* every metric, finite values, status ok */
+    BENCH_CELLFILE_FAILED,            /* a genuine model error (kept by --resume) */
+    BENCH_CELLFILE_FAILED_INFRA,      /* ended from outside (SIGKILL/SIGTERM, a time limit): --resume reruns it */
+} bench_cellfile_state;
+
+/* The one validator of a cell's files, DIR/cells/<id>.csv and .json: the rows
+ * are parsed (libcsv) and must carry the cell's id and plan fields, every
+ * expected metric exactly once, finite values when ok, one status, a final
+ * newline; the record must name the cell and agree with the rows.  error gets
+ * the reason (file:line) for MISSING/INVALID, the recorded model error for
+ * FAILED*.  When rows is not NULL and the cell is finished (OK/FAILED*), *rows
+ * receives the file's text (the caller frees it). */
+bench_cellfile_state bench_sweep_check_cell(const char *dir, const bench_cell_expect *expect, char **rows,
+                                        bench_error *error);
 
 /* How many missing cells a merge names in its summary. */
 #define BENCH_MERGE_MISSING_LISTED 8
@@ -28,23 +52,31 @@ typedef struct bench_merge_summary {
     size_t merged;                /* cells found finished */
     size_t failed;                /* of those, cells with status=error rows */
     size_t missing;               /* cells no source has finished */
-    /* "cell_id (dataset variant h=H seed=S, index I)" of the first missing cells. */
-    char missing_cells[BENCH_MERGE_MISSING_LISTED][160];
+    size_t invalid;               /* cells whose files fail bench_sweep_check_cell */
+    /* "cell_id (dataset variant h=H seed=S, plan row I): problem" of the first
+     * missing or invalid cells, in plan order. */
+    char missing_cells[BENCH_MERGE_MISSING_LISTED][600];
 } bench_merge_summary;
 
 /* Combine the finished cells of dir/cells and of each extra source directory
  * (run directories of shards that ran elsewhere: their cells/ are read) into
  * dir/results.csv and dir/timings.csv, in the order of plan.csv (dir's own, else
- * the first source's; every plan.csv found must be identical).
+ * the first source's; every plan.csv found must be identical), and rewrite
+ * dir/run.json as the merged description.
  *
- * Refused with BENCH_BAD_INPUT naming the files: a cell finished in two sources
- * (a duplicate, whether or not the values agree), a row of another cell or a
- * repeated metric inside a cell file, rows that contradict plan.csv (dataset,
- * variant, horizon, seed...), malformed rows.  When cells are missing nothing is
- * written and summary->missing says how many (BENCH_OK: the caller decides how
- * to report it).  A complete merge gives the bytes a plain `bench run` writes. */
+ * A stale dir/results.csv is removed first: whatever the outcome, no old file
+ * looks current.  Every cell is validated (bench_sweep_check_cell); a cell
+ * finished in two sources, or any invalid cell, is BENCH_BAD_INPUT naming the
+ * files (the summary lists the invalid cells).  When cells are missing nothing
+ * is written and summary->missing says how many (BENCH_OK: the caller decides
+ * how to report it).  A complete merge gives the bytes a plain `bench run`
+ * writes. */
 int bench_sweep_merge(const char *dir, const char *const *sources, size_t source_count,
                       bench_merge_summary *summary, bench_error *error);
+
+/* The same for one directory, keeping its run.json: what `bench run` does after
+ * its cells. */
+int bench_sweep_assemble(const char *dir, bench_merge_summary *summary, bench_error *error);
 
 typedef struct bench_slurm_options {
     const char *bench_binary;     /* absolute path of the bench the jobs run */

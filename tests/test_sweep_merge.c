@@ -174,6 +174,16 @@ static void merge_refuses_conflicts_and_contradictions(void **state)
     assert_non_null(strstr(err, "conflicting values"));
     assert_non_null(strstr(err, id));
     free(err);
+    /* The refused merge removed plain's results.csv (no stale file looks
+     * current); merging plain alone makes it again, byte for byte. */
+    assert_false(sweep_exists_in(s.plain, "results.csv"));
+    char *before = sweep_read_in(copy, "results.csv", NULL);
+    assert_int_equal(sweep_bench(NULL, "merge", s.plain, "--quiet", NULL), 0);
+    char *after = sweep_read_in(s.plain, "results.csv", NULL);
+    assert_non_null(before);
+    assert_non_null(after);
+    assert_string_equal(before, after);
+    free(before), free(after);
 
     /* Inside one directory: a row contradicting plan.csv, a repeated metric, a
      * row of another cell, a non-number, a bad status, a truncated last row. */
@@ -208,8 +218,9 @@ static void merge_refuses_conflicts_and_contradictions(void **state)
         assert_non_null(strstr(err, cases[i].expect));
         assert_non_null(strstr(err, id)); /* the offending file is named */
         free(err);
-        /* results.csv of the plain run was copied; the failed merge left it untouched. */
-        sweep_assert_same_file(copy, s.plain, "results.csv");
+        /* results.csv of the plain run was copied; a failed merge removes it, so
+         * no stale file looks current. */
+        assert_false(sweep_exists_in(copy, "results.csv"));
     }
 
     /* A row of another cell pasted into a cell's file. */
