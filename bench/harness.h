@@ -95,6 +95,7 @@ typedef struct bench_run_summary {
     size_t cells_run, cells_skipped, cells_failed;
     double seconds;
     int stop_signal;                /* SIGINT/SIGTERM that interrupted the run, else 0 */
+    size_t foreign_files;           /* entries in DIR/cells bench did not name (left alone) */
 } bench_run_summary;
 
 /* Build and validate the whole plan: config keys, datasets (loaded), protocol
@@ -110,6 +111,11 @@ void bench_plan_free(bench_plan *plan);
  * an error means the run itself could not proceed (unwritable directory, ...). */
 int bench_plan_run(bench_plan *plan, const bench_run_options *options, bench_run_summary *summary,
                    bench_error *error);
+
+/* The metrics a cell must report (its protocol's, then the sample metrics of a
+ * probabilistic model), space-separated into out: what plan.csv records and the
+ * cell validator demands. */
+void bench_cell_metric_list(const bench_plan *plan, const bench_cell *cell, char *out, size_t size);
 
 /* Check config entries against a schema and fill *out with every schema name
  * (given value or default).  Reserved keys are skipped (the caller consumes them). */

@@ -7,18 +7,22 @@
 #include <cblas.h>
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/dir_lock.h"
 #include "bench/files.h"
 #include "bench/harness.h"
 #include "bench/metrics.h"
@@ -31,8 +35,6 @@
 #endif
 
 const char *bench_git_commit(void) { return BENCH_GIT_COMMIT; }
-
-static const char results_header[] = "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n";
 
 static double now_seconds(void)
 {
@@ -70,6 +72,21 @@ static const double sample_quantile_levels[] = {0.1, 0.5, 0.9};
 static int is_probabilistic(const bench_forecaster *forecaster)
 {
     return BENCH_FORECASTER_HAS_SLOT(forecaster, 0, predict_samples);
+}
+
+void bench_cell_metric_list(const bench_plan *plan, const bench_cell *cell, char *out, size_t size)
+{
+    const bench_task *task = plan->datasets[cell->dataset].tasks[cell->horizon_index];
+    int probabilistic = is_probabilistic(plan->models[cell->model].forecaster);
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t m = 0; m < task->metric_count + (probabilistic ? SAMPLE_METRIC_COUNT : 0); m++) {
+        const char *name = m < task->metric_count ? task->metric_names[m] : sample_metric_names[m - task->metric_count];
+        int written = snprintf(out + used, size - used, "%s%s", used ? " " : "", name);
+        if (written < 0 || (size_t)written >= size - used)
+            break;
+        used += (size_t)written;
+    }
 }
 
 static int compare_sample_values(const void *a, const void *b)
@@ -149,8 +166,15 @@ static int write_rows(const bench_plan *plan, const bench_cell *cell, const char
     return bench_atomic_commit(&file, error);
 }
 
+/* How a worker ended without a result of its own: how --resume treats the cell. */
+typedef struct crash_kind {
+    int infrastructure;     /* ended from outside (SIGKILL, SIGTERM): rerun on --resume */
+    double timeout_seconds; /* > 0: killed by our per-cell limit of that many seconds */
+} crash_kind;
+
 static int write_cell_record(const bench_cell *cell, const char *dir, const bench_error *cell_error,
-                             double fit_seconds, double predict_seconds, double seconds, bench_error *error)
+                             const crash_kind *crash, double fit_seconds, double predict_seconds, double seconds,
+                             bench_error *error)
 {
     json_t *record = json_pack("{s:s, s:s, s:f, s:f, s:f}", "cell_id", cell->id, "status",
                                cell_error->code == BENCH_OK ? "ok" : "error", "fit_seconds", fit_seconds,
@@ -159,6 +183,10 @@ static int write_cell_record(const bench_cell *cell, const char *dir, const benc
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     if (cell_error->code != BENCH_OK)
         json_object_set_new(record, "error", json_string(cell_error->message));
+    if (crash != NULL && crash->infrastructure)
+        json_object_set_new(record, "infrastructure", json_true());
+    if (crash != NULL && crash->timeout_seconds > 0)
+        json_object_set_new(record, "timeout_seconds", json_real(crash->timeout_seconds));
     char path[4200];
     cell_path(path, sizeof path, dir, cell, ".json");
     bench_atomic_file file;
@@ -240,6 +268,15 @@ static int run_cell(const bench_plan *plan, const bench_cell *cell, const char *
         status = score_samples(model->forecaster, instance, task, &sample_rng, values + task->metric_count,
                                &cell_error);
     }
+    /* A metric that is not finite (a forecast of 1e308 squares to Inf) is a
+     * failed cell with the reason, never an ok row a table then chokes on. */
+    size_t metric_count = task->metric_count + (is_probabilistic(model->forecaster) ? SAMPLE_METRIC_COUNT : 0);
+    for (size_t m = 0; status == BENCH_OK && m < metric_count; m++)
+        if (!isfinite(values[m]))
+            status = BENCH_FAIL(&cell_error, BENCH_MODEL, "metric %s is %s: the forecasts are too large to score",
+                                m < task->metric_count ? task->metric_names[m]
+                                                       : sample_metric_names[m - task->metric_count],
+                                isnan(values[m]) ? "NaN" : "infinite");
     if (instance != NULL)
         model->forecaster->destroy(instance);
     if (status != BENCH_OK && cell_error.code == BENCH_OK)
@@ -251,23 +288,79 @@ static int run_cell(const bench_plan *plan, const bench_cell *cell, const char *
     if (result == BENCH_OK)
         result = write_rows(plan, cell, dir, values, status == BENCH_OK, error);
     if (result == BENCH_OK)
-        result = write_cell_record(cell, dir, &cell_error, fit_seconds, predict_seconds, now_seconds() - start,
-                                   error);
+        result = write_cell_record(cell, dir, &cell_error, NULL, fit_seconds, predict_seconds,
+                                   now_seconds() - start, error);
     return result;
 }
 
-/* A worker that died without writing its cell leaves an error cell instead. */
-static void record_crash(const bench_plan *plan, const bench_cell *cell, const char *dir, int wait_status)
+/* A worker that ended without reporting leaves an error cell instead.  The
+ * harness reads only what it wrote itself (the worker's report pipe, its own
+ * timer): an exit status is something model code can produce, so it is
+ * reported, never interpreted. */
+static void record_crash(const bench_plan *plan, const bench_cell *cell, const char *dir, int wait_status,
+                         double timeout_seconds)
 {
     bench_error cell_error = {0}, ignored = {0};
-    if (WIFSIGNALED(wait_status))
-        BENCH_FAIL(&cell_error, BENCH_MODEL, "the cell's worker process died from signal %d (%s)",
-                   WTERMSIG(wait_status), strsignal(WTERMSIG(wait_status)));
-    else
-        BENCH_FAIL(&cell_error, BENCH_MODEL, "the cell's worker process exited with status %d before writing results",
-                   WEXITSTATUS(wait_status));
+    crash_kind crash = {0};
+    if (timeout_seconds > 0) {
+        BENCH_FAIL(&cell_error, BENCH_MODEL, "timeout after %g s (the cell's time limit; raise [run] timeout or "
+                   "--timeout)", timeout_seconds);
+        crash.timeout_seconds = timeout_seconds;
+    } else if (WIFSIGNALED(wait_status)) {
+        int signal_number = WTERMSIG(wait_status);
+        /* SIGKILL and SIGTERM come from outside the model (the OOM killer, a
+         * scheduler, an operator): say so, and let --resume run the cell again. */
+        crash.infrastructure = signal_number == SIGKILL || signal_number == SIGTERM;
+        BENCH_FAIL(&cell_error, BENCH_MODEL, "the cell's worker process died from signal %d (%s)%s", signal_number,
+                   strsignal(signal_number),
+                   crash.infrastructure ? "; ended from outside the model (OOM killer or scheduler?): --resume "
+                                          "runs it again"
+                                        : "");
+    } else
+        BENCH_FAIL(&cell_error, BENCH_MODEL, "the model's code ended the worker process with exit status %d "
+                   "before the cell was scored", WEXITSTATUS(wait_status));
     write_rows(plan, cell, dir, NULL, 0, &ignored);
-    write_cell_record(cell, dir, &cell_error, 0, 0, 0, &ignored);
+    write_cell_record(cell, dir, &cell_error, &crash, 0, 0, 0, &ignored);
+}
+
+/* The cell as plan.csv describes it, for the validator; texts live in buffer. */
+typedef struct expect_buffer {
+    char horizon[32], seed[32], metrics[1024];
+} expect_buffer;
+
+static bench_cell_expect cell_expect(const bench_plan *plan, const bench_cell *cell, expect_buffer *buffer)
+{
+    const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
+    const bench_plan_model *model = &plan->models[cell->model];
+    snprintf(buffer->horizon, sizeof buffer->horizon, "%zu", cell->horizon);
+    snprintf(buffer->seed, sizeof buffer->seed, "%llu", (unsigned long long)cell->seed);
+    bench_cell_metric_list(plan, cell, buffer->metrics, sizeof buffer->metrics);
+    return (bench_cell_expect){.id = cell->id, .task = "forecast", .dataset = dataset->label,
+                               .protocol = dataset->protocol->name, .model = model->forecaster->name,
+                               .variant = model->variant, .horizon = buffer->horizon, .seed = buffer->seed,
+                               .metrics = buffer->metrics};
+}
+
+/* --resume keeps a cell only when its files are valid and its outcome is the
+ * model's own: a success, or a genuine model error.  Invalid files, cells ended
+ * from outside, and timeouts shorter than today's limit run again. */
+static int cell_keep(const bench_plan *plan, const char *dir, const bench_cell *cell)
+{
+    expect_buffer buffer;
+    bench_cell_expect expect = cell_expect(plan, cell, &buffer);
+    bench_error problem = {0};
+    bench_cellfile_state state = bench_sweep_check_cell(dir, &expect, NULL, &problem);
+    if (state == BENCH_CELLFILE_OK)
+        return 1;
+    if (state != BENCH_CELLFILE_FAILED)
+        return 0;
+    char path[4200];
+    cell_path(path, sizeof path, dir, cell, ".json");
+    json_error_t json_error;
+    json_t *record = json_load_file(path, 0, &json_error);
+    double limit = record ? json_number_value(json_object_get(record, "timeout_seconds")) : 0;
+    json_decref(record);
+    return !(limit > 0 && (plan->timeout_seconds <= 0 || plan->timeout_seconds > limit));
 }
 
 static int cell_done(const char *dir, const bench_cell *cell)
@@ -314,17 +407,74 @@ static const char *read_cell_status(const char *dir, const bench_cell *cell, cha
     return status;
 }
 
+/* One running worker: its pid, cell, report pipe and deadline. */
+typedef struct worker_slot {
+    pid_t pid;                 /* 0: free */
+    size_t cell;
+    int report_fd;             /* read end of the worker's report pipe, -1 once read */
+    char report[BENCH_ERROR_MESSAGE_SIZE + 8];
+    size_t report_length;
+    double deadline;           /* monotonic seconds; 0: none */
+    int timed_out;
+} worker_slot;
+
+/* The worker's only channel to the scheduler: "ok\n" once its cell files are
+ * committed, or "io <message>" when it could not write them.  Written by
+ * harness code only, after the model has finished. */
+static void send_report(int fd, int result, const bench_error *error)
+{
+    char text[BENCH_ERROR_MESSAGE_SIZE + 8];
+    int length = result == BENCH_OK ? snprintf(text, sizeof text, "ok\n")
+                                    : snprintf(text, sizeof text, "io %s", error->message);
+    if (length > 0 && write(fd, text, (size_t)length < sizeof text ? (size_t)length : sizeof text - 1) < 0) {
+        /* The scheduler then treats the worker as one that ended without a report. */
+    }
+}
+
+static void drain_report(worker_slot *slot)
+{
+    while (slot->report_fd >= 0 && slot->report_length < sizeof slot->report - 1) {
+        ssize_t got = read(slot->report_fd, slot->report + slot->report_length,
+                           sizeof slot->report - 1 - slot->report_length);
+        if (got > 0) {
+            slot->report_length += (size_t)got;
+            continue;
+        }
+        if (got < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        close(slot->report_fd); /* end of file: the worker's write end is closed */
+        slot->report_fd = -1;
+    }
+    slot->report[slot->report_length] = '\0';
+}
+
+/* In the worker: its own memory limit, then the cell, then the report. */
+static void worker_main(bench_plan *plan, const bench_cell *cell, const char *dir, int report_fd)
+{
+    if (plan->memory_limit_mb > 0) {
+        rlim_t bytes = (rlim_t)plan->memory_limit_mb * 1024u * 1024u;
+        struct rlimit limit = {.rlim_cur = bytes, .rlim_max = bytes};
+        setrlimit(RLIMIT_AS, &limit);
+    }
+    bench_error cell_error = {0};
+    int result = run_cell(plan, cell, dir, &cell_error);
+    send_report(report_fd, result, &cell_error);
+    _exit(0);
+}
+
 static int run_cells(bench_plan *plan, const bench_run_options *options, bench_run_summary *summary,
                      bench_error *error)
 {
     const char *dir = options->out_dir;
     unsigned jobs = options->jobs ? options->jobs : 1;
-    pid_t *workers = calloc(jobs, sizeof *workers);
-    size_t *worker_cell = calloc(jobs, sizeof *worker_cell);
-    if (workers == NULL || worker_cell == NULL) {
-        free(workers), free(worker_cell);
+    worker_slot *slots = calloc(jobs, sizeof *slots);
+    struct pollfd *polls = calloc(jobs, sizeof *polls);
+    if (slots == NULL || polls == NULL) {
+        free(slots), free(polls);
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     }
+    for (unsigned j = 0; j < jobs; j++)
+        slots[j].report_fd = -1;
     progress_state progress = {0};
     for (size_t c = 0; c < plan->cell_count; c++)
         if (options->shard_count <= 1 || c % options->shard_count == options->shard_index)
@@ -343,31 +493,48 @@ static int run_cells(bench_plan *plan, const bench_run_options *options, bench_r
             bench_cell *cell = &plan->cells[next++];
             if (options->shard_count > 1 && cell->index % options->shard_count != options->shard_index)
                 continue;
-            if (options->resume && cell_done(dir, cell)) {
+            if (options->resume && cell_keep(plan, dir, cell)) {
                 summary->cells_skipped++;
                 progress.done++;
                 continue;
             }
+            /* A cell run again starts from nothing: no old files to mistake for its own. */
+            char path[4200];
+            cell_path(path, sizeof path, dir, cell, ".json");
+            unlink(path);
+            cell_path(path, sizeof path, dir, cell, ".csv");
+            unlink(path);
+            int pipe_fds[2];
+            if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+                status = BENCH_FAIL(error, BENCH_IO, "pipe: %s", strerror(errno));
+                break;
+            }
             pid_t child = fork();
             if (child < 0) {
+                close(pipe_fds[0]), close(pipe_fds[1]);
                 status = BENCH_FAIL(error, BENCH_IO, "fork: %s", strerror(errno));
                 break;
             }
             if (child == 0) {
                 sigaction(SIGINT, &old_int, NULL);
                 sigaction(SIGTERM, &old_term, NULL);
-                bench_error cell_error = {0};
-                /* The worker owns nothing of the scheduler: free its copy (memcheck counts it lost). */
-                free(workers), free(worker_cell);
-                /* A worker that cannot write its results exits 3; the scheduler
-                 * then fails the run naming the cell. */
-                int result = run_cell(plan, cell, dir, &cell_error);
-                _exit(result == BENCH_OK ? 0 : 3);
+                close(pipe_fds[0]);
+                /* The worker owns nothing of the scheduler: close the other
+                 * workers' pipes and free its copy (memcheck counts it lost). */
+                for (unsigned j = 0; j < jobs; j++)
+                    if (slots[j].report_fd >= 0)
+                        close(slots[j].report_fd);
+                free(slots), free(polls);
+                worker_main(plan, cell, dir, pipe_fds[1]);
             }
-            for (unsigned slot = 0; slot < jobs; slot++)
-                if (workers[slot] == 0) {
-                    workers[slot] = child;
-                    worker_cell[slot] = cell->index;
+            close(pipe_fds[1]);
+            fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
+            for (unsigned j = 0; j < jobs; j++)
+                if (slots[j].pid == 0) {
+                    slots[j] = (worker_slot){.pid = child, .cell = cell->index, .report_fd = pipe_fds[0],
+                                             .deadline = plan->timeout_seconds > 0
+                                                             ? now_seconds() + plan->timeout_seconds
+                                                             : 0};
                     break;
                 }
             running++;
@@ -375,26 +542,60 @@ static int run_cells(bench_plan *plan, const bench_run_options *options, bench_r
         if (running == 0)
             break;
         int wait_status = 0;
-        pid_t finished = waitpid(-1, &wait_status, 0);
-        if (finished < 0) {
-            if (errno == EINTR)
-                continue;
+        pid_t finished = waitpid(-1, &wait_status, WNOHANG);
+        if (finished < 0 && errno != EINTR) {
             status = BENCH_FAIL(error, BENCH_IO, "waitpid: %s", strerror(errno));
             break;
         }
-        for (unsigned slot = 0; slot < jobs; slot++) {
-            if (workers[slot] != finished)
+        if (finished <= 0) {
+            /* Nobody ended yet: sleep until a report arrives, a pipe closes, a
+             * deadline passes, or at most 100 ms (a worker whose pipe a child
+             * of its own keeps open still gets reaped). */
+            double now = now_seconds();
+            int wait_ms = 100;
+            nfds_t count = 0;
+            for (unsigned j = 0; j < jobs; j++) {
+                if (slots[j].pid == 0)
+                    continue;
+                if (slots[j].deadline > 0 && !slots[j].timed_out) {
+                    if (now >= slots[j].deadline) {
+                        kill(slots[j].pid, SIGKILL);
+                        slots[j].timed_out = 1;
+                    } else if ((slots[j].deadline - now) * 1000 < wait_ms)
+                        wait_ms = (int)((slots[j].deadline - now) * 1000) + 1;
+                }
+                if (slots[j].report_fd >= 0)
+                    polls[count++] = (struct pollfd){.fd = slots[j].report_fd, .events = POLLIN};
+            }
+            if (poll(polls, count, wait_ms) > 0)
+                for (unsigned j = 0; j < jobs; j++)
+                    if (slots[j].pid != 0)
+                        drain_report(&slots[j]);
+            continue;
+        }
+        for (unsigned j = 0; j < jobs; j++) {
+            worker_slot *slot = &slots[j];
+            if (slot->pid != finished)
                 continue;
-            workers[slot] = 0;
+            drain_report(slot);
+            if (slot->report_fd >= 0)
+                close(slot->report_fd);
+            slot->pid = 0;
+            slot->report_fd = -1;
             running--;
-            const bench_cell *cell = &plan->cells[worker_cell[slot]];
-            if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 3) {
-                status = BENCH_FAIL(error, BENCH_IO, "%s: cannot write the results of cell %s", dir, cell->id);
-            } else if (stop_signal && !cell_done(dir, cell)) {
+            const bench_cell *cell = &plan->cells[slot->cell];
+            int reported_ok = strcmp(slot->report, "ok\n") == 0;
+            if (strncmp(slot->report, "io ", 3) == 0) {
+                status = BENCH_FAIL(error, BENCH_IO, "%s: cannot write the results of cell %s: %s", dir, cell->id,
+                                    slot->report + 3);
+            } else if (stop_signal && !reported_ok && !slot->timed_out) {
                 /* Interrupted: leave the cell unwritten so --resume reruns it. */
+                char path[4200];
+                cell_path(path, sizeof path, dir, cell, ".json");
+                unlink(path);
             } else {
-                if (!cell_done(dir, cell))
-                    record_crash(plan, cell, dir, wait_status);
+                if (!reported_ok || !cell_done(dir, cell))
+                    record_crash(plan, cell, dir, wait_status, slot->timed_out ? plan->timeout_seconds : 0);
                 char message[BENCH_ERROR_MESSAGE_SIZE];
                 const char *cell_status = read_cell_status(dir, cell, message, sizeof message);
                 int ok = strcmp(cell_status, "ok") == 0;
@@ -405,14 +606,20 @@ static int run_cells(bench_plan *plan, const bench_run_options *options, bench_r
                 report_progress(options, &progress, plan, cell, cell_status,
                                 ok ? NULL : message[0] ? message : "no error message recorded");
             }
+            slot->report_length = 0;
+            slot->report[0] = '\0';
+            slot->timed_out = 0;
         }
     }
     /* On an error, let running workers finish so no half-written state remains. */
     while (running > 0 && waitpid(-1, NULL, 0) > 0)
         running--;
+    for (unsigned j = 0; j < jobs; j++)
+        if (slots[j].report_fd >= 0)
+            close(slots[j].report_fd);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    free(workers), free(worker_cell);
+    free(slots), free(polls);
     summary->stop_signal = stop_signal;
     if (status == BENCH_OK && stop_signal)
         status = BENCH_FAIL(error, BENCH_INTERRUPTED, "interrupted by signal %d; finished cells are kept, rerun with --resume",
@@ -473,6 +680,8 @@ static json_t *run_description(const bench_plan *plan, const bench_run_summary *
         json_array_append_new(seeds, json_integer((json_int_t)plan->seeds[s]));
     json_object_set_new(root, "config", json_pack("{s:o, s:o, s:o}", "datasets", datasets, "models", models,
                                                   "seeds", seeds));
+    json_object_set_new(root, "limits", json_pack("{s:f, s:I}", "timeout_seconds", plan->timeout_seconds,
+                                                  "memory_limit_mb", (json_int_t)plan->memory_limit_mb));
     bench_library_version libraries[BENCH_LIBRARY_VERSION_COUNT];
     size_t library_count = bench_library_versions(libraries);
     json_t *versions = json_pack("{s:s}", "bench", BENCH_VERSION);
@@ -509,87 +718,78 @@ static json_t *run_description(const bench_plan *plan, const bench_run_summary *
     return root;
 }
 
-/* A shard (partial) writes everything but results.csv: only `bench merge` of all
- * shards makes a complete one. */
+/* plan.csv and run.json, then (unless this is one shard of several) results.csv
+ * and timings.csv through the one cell validator and merge (bench/sweep.h): the
+ * file exists only when every planned cell is present and valid. */
 static int merge_outputs(const bench_plan *plan, const bench_run_summary *summary, const char *dir, int partial,
                          bench_error *error)
 {
     char path[4200];
     if (bench_sweep_write_plan(plan, dir, error) != BENCH_OK)
         return error->code;
-    bench_atomic_file results, timings;
-    snprintf(path, sizeof path, "%s/results.csv", dir);
-    if (bench_atomic_open(&results, path, error) != BENCH_OK)
-        return error->code;
-    snprintf(path, sizeof path, "%s/timings.csv", dir);
-    if (bench_atomic_open(&timings, path, error) != BENCH_OK) {
-        bench_atomic_abort(&results);
-        return error->code;
-    }
-    fputs(results_header, results.stream);
-    fputs("cell_id,dataset,variant,horizon,seed,threads,fit_seconds,predict_seconds,seconds\n", timings.stream);
-    int status = BENCH_OK;
-    for (size_t c = 0; c < plan->cell_count && status == BENCH_OK; c++) {
-        const bench_cell *cell = &plan->cells[c];
-        const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
-        const bench_plan_model *model = &plan->models[cell->model];
-        char *rows = NULL;
-        cell_path(path, sizeof path, dir, cell, ".csv");
-        bench_error missing = {0};
-        if (bench_read_file(path, &rows, NULL, &missing) != BENCH_OK)
-            continue; /* not run in this shard or interrupted: merged later */
-        fputs(rows, results.stream);
-        free(rows);
-        cell_path(path, sizeof path, dir, cell, ".json");
-        json_error_t json_error;
-        json_t *record = json_load_file(path, 0, &json_error);
-        if (record != NULL) {
-            fprintf(timings.stream, "%s,%s,%s,%zu,%llu,%u,%.6f,%.6f,%.6f\n", cell->id, dataset->label, model->variant,
-                    cell->horizon, (unsigned long long)cell->seed, cell->threads,
-                    json_real_value(json_object_get(record, "fit_seconds")),
-                    json_real_value(json_object_get(record, "predict_seconds")),
-                    json_real_value(json_object_get(record, "seconds")));
-            json_decref(record);
-        }
-    }
-    if (status == BENCH_OK)
-        status = bench_atomic_commit(&timings, error);
-    else
-        bench_atomic_abort(&timings);
     json_t *description = run_description(plan, summary, dir);
     bench_atomic_file run_json;
     snprintf(path, sizeof path, "%s/run.json", dir);
-    if (status == BENCH_OK && (status = bench_atomic_open(&run_json, path, error)) == BENCH_OK) {
+    int status = bench_atomic_open(&run_json, path, error);
+    if (status == BENCH_OK) {
         json_dumpf(description, run_json.stream, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fputc('\n', run_json.stream);
         status = bench_atomic_commit(&run_json, error);
     }
     json_decref(description);
-    /* results.csv last: its presence means the run's outputs are complete. */
-    if (status == BENCH_OK && !partial)
-        status = bench_atomic_commit(&results, error);
-    else
-        bench_atomic_abort(&results);
+    if (status != BENCH_OK || partial)
+        return status;
+    bench_merge_summary merged;
+    status = bench_sweep_assemble(dir, &merged, error);
+    if (status == BENCH_OK && merged.missing > 0)
+        status = BENCH_FAIL(error, BENCH_IO,
+                            "%zu of %zu cells have no files after the run (removed while it ran?); results.csv not "
+                            "written. First: %s; rerun with --resume",
+                            merged.missing, merged.cells, merged.missing_cells[0]);
     return status;
 }
 
+/* bench's own names in DIR/cells: <16 hex>.csv or .json, and their atomic
+ * temporaries (<name>.tmp.<pid>). */
+static int is_cell_file(const char *name)
+{
+    size_t hex = strspn(name, "0123456789abcdef");
+    if (hex != 16)
+        return 0;
+    const char *rest = name + 16;
+    if (strncmp(rest, ".csv", 4) != 0 && strncmp(rest, ".json", 5) != 0)
+        return 0;
+    rest += rest[1] == 'c' ? 4 : 5;
+    if (*rest == '\0')
+        return 1;
+    return strncmp(rest, ".tmp.", 5) == 0 && rest[5] != '\0' && strspn(rest + 5, "0123456789") == strlen(rest + 5);
+}
+
 /* Without --resume a run starts clean: stale cell files of an earlier run in the
- * same directory must not leak into this one. */
-static int clear_cells(const char *dir, bench_error *error)
+ * same directory must not leak into this one.  Only files bench names itself
+ * are removed; anything else found there is left alone and counted (it is never
+ * read: cells are looked up by planned id). */
+static int clear_cells(const char *dir, size_t *foreign, bench_error *error)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/cells", dir);
+    *foreign = 0;
     DIR *listing = opendir(path);
     if (listing == NULL)
         return BENCH_OK;
     struct dirent *entry;
     int status = BENCH_OK;
     while ((entry = readdir(listing)) != NULL) {
-        if (entry->d_name[0] == '.')
+        if (!strcmp(entry->d_name, ".") || !strcmp(entry->d_name, ".."))
             continue;
         char file[4600];
         snprintf(file, sizeof file, "%s/%s", path, entry->d_name);
-        if (unlink(file) != 0) {
+        struct stat info;
+        if (!is_cell_file(entry->d_name) || lstat(file, &info) != 0 || !S_ISREG(info.st_mode)) {
+            (*foreign)++;
+            continue;
+        }
+        if (unlink(file) != 0 && errno != ENOENT) {
             status = BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", file, strerror(errno));
             break;
         }
@@ -604,29 +804,43 @@ int bench_plan_run(bench_plan *plan, const bench_run_options *options, bench_run
     memset(summary, 0, sizeof *summary);
     double start = now_seconds();
     char path[4200];
+    /* One writer per directory; shards of one plan share it. */
+    char holder[4400];
+    int sharded = options->shard_count > 1;
+    if (sharded)
+        snprintf(holder, sizeof holder, "bench run %s --shard %u/%u", plan->config_path, options->shard_index,
+                 options->shard_count);
+    else
+        snprintf(holder, sizeof holder, "bench run %s%s", plan->config_path, options->resume ? " --resume" : "");
+    bench_dir_lock lock;
+    if (bench_dir_lock_take(&lock, options->out_dir, !sharded, holder, error) != BENCH_OK)
+        return error->code;
+    int status = BENCH_OK;
     snprintf(path, sizeof path, "%s/cells", options->out_dir);
     if (bench_make_directories(path, error) != BENCH_OK)
-        return error->code;
-    if (access(options->out_dir, W_OK) != 0)
-        return BENCH_FAIL(error, BENCH_IO, "%s: output directory is not writable: %s", options->out_dir,
-                          strerror(errno));
-    if (plan->predictions) {
+        status = error->code;
+    else if (access(options->out_dir, W_OK) != 0)
+        status = BENCH_FAIL(error, BENCH_IO, "%s: output directory is not writable: %s", options->out_dir,
+                            strerror(errno));
+    if (status == BENCH_OK && plan->predictions) {
         snprintf(path, sizeof path, "%s/predictions", options->out_dir);
         if (bench_make_directories(path, error) != BENCH_OK)
-            return error->code;
+            status = error->code;
     }
     /* Shards share DIR/cells: one shard must not delete another's cells. */
-    if (!options->resume && options->shard_count <= 1 && clear_cells(options->out_dir, error) != BENCH_OK)
-        return error->code;
+    if (status == BENCH_OK && !options->resume && !sharded)
+        status = clear_cells(options->out_dir, &summary->foreign_files, error);
     /* A results.csv of an earlier run would claim this one complete if it is cut off. */
     snprintf(path, sizeof path, "%s/results.csv", options->out_dir);
-    if (unlink(path) != 0 && errno != ENOENT)
-        return BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", path, strerror(errno));
-    int status = run_cells(plan, options, summary, error);
+    if (status == BENCH_OK && unlink(path) != 0 && errno != ENOENT)
+        status = BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", path, strerror(errno));
+    if (status == BENCH_OK)
+        status = run_cells(plan, options, summary, error);
     summary->seconds = now_seconds() - start;
     /* An interrupted run writes no results.csv: its absence says the run is
      * incomplete, and --resume finishes it. */
     if (status == BENCH_OK)
-        status = merge_outputs(plan, summary, options->out_dir, options->shard_count > 1, error);
+        status = merge_outputs(plan, summary, options->out_dir, sharded, error);
+    bench_dir_lock_release(&lock);
     return status;
 }
