@@ -338,7 +338,7 @@ static bench_cell_expect cell_expect(const bench_plan *plan, const bench_cell *c
     return (bench_cell_expect){.id = cell->id, .task = "forecast", .dataset = dataset->label,
                                .protocol = dataset->protocol->name, .model = model->forecaster->name,
                                .variant = model->variant, .horizon = buffer->horizon, .seed = buffer->seed,
-                               .metrics = buffer->metrics};
+                               .metrics = buffer->metrics, .record = 1};
 }
 
 /* --resume keeps a cell only when its files are valid and its outcome is the
@@ -349,7 +349,7 @@ static int cell_keep(const bench_plan *plan, const char *dir, const bench_cell *
     expect_buffer buffer;
     bench_cell_expect expect = cell_expect(plan, cell, &buffer);
     bench_error problem = {0};
-    bench_cellfile_state state = bench_sweep_check_cell(dir, &expect, NULL, &problem);
+    bench_cellfile_state state = bench_cell_file_check(dir, &expect, NULL, &problem);
     if (state == BENCH_CELLFILE_OK)
         return 1;
     if (state != BENCH_CELLFILE_FAILED)

@@ -13,36 +13,13 @@
 
 #include "bench/error.h"
 #include "bench/harness.h"
+#include "reports/cell_file.h"
 
 /* Header of plan.csv; the same text `bench run` writes. */
 #define BENCH_PLAN_HEADER "index,cell_id,task,dataset,protocol,model,variant,horizon,seed,threads,metrics\n"
 
 /* Write dir/plan.csv (atomically; dir is created when missing). */
 int bench_sweep_write_plan(const bench_plan *plan, const char *dir, bench_error *error);
-
-/* What a cell must be, as plan.csv states it (texts as in the CSV). */
-typedef struct bench_cell_expect {
-    const char *id, *task, *dataset, *protocol, *model, *variant, *horizon, *seed;
-    const char *metrics;          /* space-separated: every metric the cell must report, each once */
-} bench_cell_expect;
-
-typedef enum bench_cellfile_state {
-    BENCH_CELLFILE_MISSING,           /* no record (never run, or cut off before its record was written) */
-    BENCH_CELLFILE_INVALID,           /* files present but wrong: --resume reruns it, merge refuses it */
-    BENCH_CELLFILE_OK,                /* every metric, finite values, status ok */
-    BENCH_CELLFILE_FAILED,            /* a genuine model error (kept by --resume) */
-    BENCH_CELLFILE_FAILED_INFRA,      /* ended from outside (SIGKILL/SIGTERM, a time limit): --resume reruns it */
-} bench_cellfile_state;
-
-/* The one validator of a cell's files, DIR/cells/<id>.csv and .json: the rows
- * are parsed (libcsv) and must carry the cell's id and plan fields, every
- * expected metric exactly once, finite values when ok, one status, a final
- * newline; the record must name the cell and agree with the rows.  error gets
- * the reason (file:line) for MISSING/INVALID, the recorded model error for
- * FAILED*.  When rows is not NULL and the cell is finished (OK/FAILED*), *rows
- * receives the file's text (the caller frees it). */
-bench_cellfile_state bench_sweep_check_cell(const char *dir, const bench_cell_expect *expect, char **rows,
-                                        bench_error *error);
 
 /* How many missing cells a merge names in its summary. */
 #define BENCH_MERGE_MISSING_LISTED 8

@@ -1,0 +1,35 @@
+/* A finished cell's files, DIR/cells/<id>.csv (its rows of results.csv) and,
+ * for forecast cells, DIR/cells/<id>.json (its record): what a cell must be,
+ * and the one validator run, resume and merge use before a cell counts. */
+#ifndef BENCH_REPORTS_CELL_FILE_H
+#define BENCH_REPORTS_CELL_FILE_H
+
+#include "bench/error.h"
+
+/* What a cell must be, as plan.csv states it (texts as in the CSV). */
+typedef struct bench_cell_expect {
+    const char *id, *task, *dataset, *model, *variant, *horizon, *seed;
+    const char *protocol;         /* NULL: rows differ in protocol, and metrics names protocol:metric */
+    const char *metrics;          /* space-separated: every metric the cell must report, each once */
+    int record;                   /* a DIR/cells/<id>.json record is required (forecast cells) */
+} bench_cell_expect;
+
+typedef enum bench_cellfile_state {
+    BENCH_CELLFILE_MISSING,           /* no record (never run, or cut off before its record was written) */
+    BENCH_CELLFILE_INVALID,           /* files present but wrong: --resume reruns it, merge refuses it */
+    BENCH_CELLFILE_OK,                /* every metric, finite values, status ok */
+    BENCH_CELLFILE_FAILED,            /* a genuine model error (kept by --resume) */
+    BENCH_CELLFILE_FAILED_INFRA,      /* ended from outside (SIGKILL/SIGTERM, a time limit): --resume reruns it */
+} bench_cellfile_state;
+
+/* The one validator of a cell's files, DIR/cells/<id>.csv and .json: the rows
+ * are parsed (libcsv) and must carry the cell's id and plan fields, every
+ * expected metric exactly once, finite values when ok, one status, a final
+ * newline; the record must name the cell and agree with the rows.  error gets
+ * the reason (file:line) for MISSING/INVALID, the recorded model error for
+ * FAILED*.  When rows is not NULL and the cell is finished (OK/FAILED*), *rows
+ * receives the file's text (the caller frees it). */
+bench_cellfile_state bench_cell_file_check(const char *dir, const bench_cell_expect *expect, char **rows,
+                                        bench_error *error);
+
+#endif
