@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "bench/config.h"
+#include "bench/dir_lock.h"
 #include "bench/files.h"
 #include "bench/suggest.h"
 #include "nn/gemm.h"
+#include "reports/cell_file.h"
 
 #define CHECKPOINT_TAG "hcsc_encoder"
 static const char results_header[] = "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n";
@@ -694,6 +696,10 @@ static double seconds_now(void)
     return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
+/* The rows every cell writes, as protocol:metric (write_rows' order). */
+#define HCSC_CELL_METRICS \
+    "knn200:accuracy knn20:accuracy linear:accuracy kmeans:nmi kmeans:ami kmeans:ari kmeans:accuracy"
+
 static void write_rows(FILE *stream, const hcsc_cell *cell, const hcsc_result *results, int ok)
 {
     static const char *const protocols[HCSC_RESULT_COUNT] = {"knn200", "knn20", "linear", "kmeans",
@@ -807,10 +813,17 @@ int hcsc_run_cell(const hcsc_plan *plan, size_t cell_index, const bench_image_se
 
 /* ---- the whole plan ------------------------------------------------------------ */
 
-static int is_error_row(const char *line)
+/* What a cell's rows must be (reports/cell_file.h); texts live in buffer. */
+typedef struct expect_buffer {
+    char seed[32];
+} expect_buffer;
+
+static bench_cell_expect cell_expect(const hcsc_cell *cell, expect_buffer *buffer)
 {
-    size_t length = strlen(line);
-    return length >= 7 && strcmp(line + length - 7, ",error\n") == 0;
+    snprintf(buffer->seed, sizeof buffer->seed, "%llu", (unsigned long long)cell->seed);
+    return (bench_cell_expect){.id = cell->id, .task = "hcsc", .dataset = "fashion_mnist", .protocol = NULL,
+                               .model = cell->method->name, .variant = cell->variant, .horizon = "",
+                               .seed = buffer->seed, .metrics = HCSC_CELL_METRICS, .record = 0};
 }
 
 static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench_error *error)
@@ -832,19 +845,25 @@ static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *fai
     *failed = 0;
     for (size_t c = 0; c < plan->cell_count; c++) {
         const hcsc_cell *cell = &plan->cells[c];
-        snprintf(path, sizeof path, "%s/cells/%s.csv", out_dir, cell->id);
-        FILE *rows = fopen(path, "rb");
+        expect_buffer buffer;
+        bench_cell_expect expect = cell_expect(cell, &buffer);
+        char *rows = NULL;
+        bench_error problem = {0};
+        bench_cellfile_state state = bench_cell_file_check(out_dir, &expect, &rows, &problem);
         int cell_failed = 1;
+        if (state == BENCH_CELLFILE_INVALID) {
+            /* Damaged rows never reach results.csv; the run fails naming them. */
+            bench_atomic_abort(&results);
+            bench_atomic_abort(&timings);
+            *error = problem;
+            return bench_error_prefix(error, "hcsc: cell %s is invalid, rerun with --resume: ", cell->id);
+        }
         if (rows != NULL) {
-            char line[512];
-            cell_failed = 0;
-            while (fgets(line, sizeof line, rows) != NULL) {
-                fputs(line, results.stream);
-                if (is_error_row(line))
-                    cell_failed = 1;
-            }
-            fclose(rows);
+            fputs(rows, results.stream);
+            cell_failed = state != BENCH_CELLFILE_OK;
+            free(rows);
         } else {
+            /* The worker died without rows: the cell is an error, said in timings.csv. */
             write_rows(results.stream, cell, NULL, 0);
         }
         *failed += (size_t)cell_failed;
@@ -858,7 +877,7 @@ static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *fai
             if (fgetc(info) == '\n' && fgets(reason, sizeof reason, info) != NULL)
                 reason[strcspn(reason, "\n")] = '\0';
             fclose(info);
-        } else if (rows == NULL) {
+        } else if (state == BENCH_CELLFILE_MISSING) {
             snprintf(reason, sizeof reason, "the cell's worker ended without writing results");
         }
         for (char *p = reason; *p; p++)
@@ -905,26 +924,37 @@ static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *fai
     return bench_atomic_commit(&results, error);
 }
 
-/* A cell is done when its rows exist and none is an error row: --resume reruns
- * failed cells (as `bench shift run --resume` does), since a failure caused by
- * the machine (memory, a killed worker) usually does not repeat. */
+/* A cell is done when its rows are valid and none is an error row: --resume
+ * reruns failed and damaged cells (as `bench shift run --resume` does), since
+ * a failure caused by the machine (memory, a killed worker) usually does not
+ * repeat. */
 static int cell_done(const char *out_dir, const hcsc_cell *cell)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/cells/%s.csv", out_dir, cell->id);
-    FILE *rows = fopen(path, "rb");
-    if (rows == NULL)
-        return 0;
-    int done = 1;
-    char line[512];
-    while (done && fgets(line, sizeof line, rows) != NULL)
-        done = !is_error_row(line);
-    fclose(rows);
-    return done;
+    expect_buffer buffer;
+    bench_cell_expect expect = cell_expect(cell, &buffer);
+    bench_error ignored = {0};
+    return bench_cell_file_check(out_dir, &expect, NULL, &ignored) == BENCH_CELLFILE_OK;
 }
+
+static int plan_run_locked(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,
+                           size_t *failed_cells, bench_error *error);
 
 int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,
                   size_t *failed_cells, bench_error *error)
+{
+    /* One writer per run directory (bench/dir_lock.h). */
+    char holder[4200];
+    snprintf(holder, sizeof holder, "bench hcsc run %s%s", plan->config_path, resume ? " --resume" : "");
+    bench_dir_lock lock;
+    if (bench_dir_lock_take(&lock, out_dir, 1, holder, error) != BENCH_OK)
+        return error->code;
+    int status = plan_run_locked(plan, out_dir, resume, progress, failed_cells, error);
+    bench_dir_lock_release(&lock);
+    return status;
+}
+
+static int plan_run_locked(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,
+                           size_t *failed_cells, bench_error *error)
 {
     static const char *const subdirectories[] = {"cells", "curves", "checkpoints"};
     char path[4096];
@@ -934,6 +964,10 @@ int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const 
         if (status != BENCH_OK)
             return status;
     }
+    /* An old results.csv must not look like this run's while it is incomplete. */
+    snprintf(path, sizeof path, "%s/results.csv", out_dir);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", path, strerror(errno));
     bench_image_set train = {0}, test = {0};
     progress_say(progress, "loading Fashion-MNIST");
     int status = hcsc_load_data(&train, &test, plan->data_dir, plan->train_limit, plan->test_limit, plan->validation,

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hcsc/run.h"
@@ -279,6 +282,41 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
         kept += strstr(line, ",pcl,") != NULL && strstr(line, ",12345.000,") != NULL;
     fclose(timings);
     assert_int_equal(kept, 1);
+
+    /* A damaged cell file (garbage, or rows of the right shape missing one
+     * metric) is run again by --resume, never copied into results.csv. */
+    snprintf(file, sizeof file, "%s/cells/%s.csv", directory, plan.cells[0].id);
+    FILE *garbage = fopen(file, "w");
+    assert_non_null(garbage);
+    fputs("\x01 not \"a cell,\n", garbage);
+    fclose(garbage);
+    assert_int_equal(hcsc_plan_run(&plan, directory, 1, NULL, &failed, &error), BENCH_OK);
+    assert_int_equal(failed, 0);
+    snprintf(file, sizeof file, "%s/results.csv", directory);
+    assert_int_equal(count_lines(file), 1 + 2 * HCSC_RESULT_COUNT);
+    FILE *merged = fopen(file, "r");
+    assert_non_null(merged);
+    while (fgets(line, sizeof line, merged) != NULL)
+        assert_null(strstr(line, "not "));
+    fclose(merged);
+
+    /* One writer per directory: while another process holds it, a run is refused at once. */
+    snprintf(file, sizeof file, "%s/.bench.lock", directory);
+    int lock = open(file, O_RDWR | O_CREAT, 0644);
+    assert_true(lock >= 0);
+    assert_int_equal(flock(lock, LOCK_EX), 0);
+    pid_t holder = fork();
+    assert_true(holder >= 0);
+    if (holder == 0) {
+        bench_error child_error = {0};
+        size_t child_failed = 0;
+        int status = hcsc_plan_run(&plan, directory, 1, NULL, &child_failed, &child_error);
+        _exit(status == BENCH_BAD_INPUT && strstr(child_error.message, "is in use by") != NULL ? 0 : 1);
+    }
+    int wait_status = 0;
+    assert_int_equal(waitpid(holder, &wait_status, 0), holder);
+    assert_true(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0);
+    close(lock);
 }
 
 /* The shipped configurations must load and give the documented cell counts. */
