@@ -15,6 +15,7 @@
 
 #include "bench/config.h"
 #include "bench/rng.h"
+#include "bench/dir_lock.h"
 #include "bench/files.h"
 #include "bench/suggest.h"
 #include "domain_shift/benchmark.h"
@@ -1047,7 +1048,7 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                             snprintf(metric_name, sizeof metric_name, "ap_%s", shift_classes()[metric].key);
                         fprintf(csv.stream, "%s,detect,%s,%s,%s,%s,,%" PRIu64 ",%s,", id, dataset, plan->protocol,
                                 name, name, seed, metric_name);
-                        if (slot->done && !isnan(value))
+                        if (slot->done && isfinite(value))
                             fprintf(csv.stream, "%.6f,ok\n", value);
                         else
                             fprintf(csv.stream, ",error\n");
@@ -1097,8 +1098,30 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
     return code;
 }
 
+static int run_config_locked(const char *config_path, const char *out_dir, const shift_run_options *options,
+                             shift_run_summary *summary, bench_error *error);
+
 int shift_run_config(const char *config_path, const char *out_dir, const shift_run_options *options,
                      shift_run_summary *summary, bench_error *error)
+{
+    /* One writer per run directory (bench/dir_lock.h), and no results.csv of
+     * an earlier run that could pass for this one while it is incomplete. */
+    char holder[4200], path[4200];
+    snprintf(holder, sizeof holder, "bench shift run %s%s", config_path,
+             options != NULL && options->resume ? " --resume" : "");
+    bench_dir_lock lock;
+    if (bench_dir_lock_take(&lock, out_dir, 1, holder, error) != BENCH_OK)
+        return error->code;
+    snprintf(path, sizeof path, "%s/results.csv", out_dir);
+    int code = unlink(path) != 0 && errno != ENOENT
+                   ? BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", path, strerror(errno))
+                   : run_config_locked(config_path, out_dir, options, summary, error);
+    bench_dir_lock_release(&lock);
+    return code;
+}
+
+static int run_config_locked(const char *config_path, const char *out_dir, const shift_run_options *options,
+                             shift_run_summary *summary, bench_error *error)
 {
     static const shift_run_options defaults = {0};
     if (options == NULL)

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "domain_shift/run.h"
@@ -288,6 +291,33 @@ static void failing_unit_gives_error_rows_and_reruns_on_resume(void **state)
     free(results);
 }
 
+/* One writer per directory: while another process holds it, a run is refused
+ * at once, before the configuration is even read. */
+static void a_held_directory_is_refused(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/bench-shift-lock-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/.bench.lock", dir);
+    int lock = open(path, O_RDWR | O_CREAT, 0644);
+    assert_true(lock >= 0);
+    assert_int_equal(flock(lock, LOCK_EX), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        bench_error error = {0};
+        int code = shift_run_config("/nonexistent/shift.ini", dir, NULL, NULL, &error);
+        _exit(code == BENCH_BAD_INPUT && strstr(error.message, "is in use by") != NULL ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(lock);
+    snprintf(path, sizeof path, "rm -rf '%s'", dir);
+    assert_int_equal(system(path), 0);
+}
+
 static void configuration_errors_name_file_and_line(void **state)
 {
     (void)state;
@@ -322,6 +352,7 @@ int main(void)
         cmocka_unit_test(tiny_run_follows_contract_and_repeats),
         cmocka_unit_test(parallel_and_resumed_runs_give_the_same_bytes),
         cmocka_unit_test(failing_unit_gives_error_rows_and_reruns_on_resume),
+        cmocka_unit_test(a_held_directory_is_refused),
         cmocka_unit_test(configuration_errors_name_file_and_line),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
