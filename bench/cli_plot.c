@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "bench/dir_lock.h"
 #include "bench/suggest.h"
 #include "reports/plot.h"
 
@@ -95,7 +96,13 @@ int cli_plot(int argc, char **argv)
         options.progress = show_progress;
     bench_error error = {0};
     bench_figure_list figures;
-    int status = bench_plot(&figures, dir, &options, &error);
+    /* Figures are written into the run directory: one writer at a time. */
+    bench_dir_lock lock = {.fd = -1};
+    int status = access(dir, F_OK) != 0 ? BENCH_OK /* bench_plot names the missing directory */
+                                        : bench_dir_lock_take(&lock, dir, 1, "bench plot", &error);
+    if (status == BENCH_OK)
+        status = bench_plot(&figures, dir, &options, &error);
+    bench_dir_lock_release(&lock);
     size_t rendered = 0;
     for (size_t i = 0; i < figures.count; i++) {
         const bench_figure *figure = &figures.items[i];

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "bench/cli.h"
+#include "bench/dir_lock.h"
 #include "reports/html.h"
 
 static void report_usage(FILE *stream)
@@ -65,7 +66,13 @@ int cli_report(int argc, char **argv)
         options.progress = show_progress;
     bench_error error = {0};
     bench_report_summary summary;
-    int status = bench_report_write(argv[optind], &options, &summary, &error);
+    /* The page is written into the run directory: one writer at a time. */
+    bench_dir_lock lock = {.fd = -1};
+    int status = access(argv[optind], F_OK) != 0 ? BENCH_OK /* the writer names the missing directory */
+                                                 : bench_dir_lock_take(&lock, argv[optind], 1, "bench report", &error);
+    if (status == BENCH_OK)
+        status = bench_report_write(argv[optind], &options, &summary, &error);
+    bench_dir_lock_release(&lock);
     if (status != BENCH_OK)
         return cli_report_error(&error);
     if (summary.figure_error.code != BENCH_OK)
