@@ -95,7 +95,7 @@ int cli_plot(int argc, char **argv)
     if (isatty(STDERR_FILENO))
         options.progress = show_progress;
     bench_error error = {0};
-    bench_figure_list figures;
+    bench_figure_list figures = {0};
     /* Figures are written into the run directory: one writer at a time. */
     bench_dir_lock lock = {.fd = -1};
     int status = access(dir, F_OK) != 0 ? BENCH_OK /* bench_plot names the missing directory */
