@@ -53,6 +53,9 @@
 #define LLVMFuzzerTestOneInput fuzz_merge
 #include "fuzz/fuzz_merge.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_cell_file
+#include "fuzz/fuzz_cell_file.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef struct harness {
     const char *name;
@@ -71,6 +74,7 @@ static const harness harnesses[] = {
     {"gbrt_manifest", fuzz_gbrt_manifest, init_gbrt_manifest},
     {"nn_checkpoint", fuzz_nn_checkpoint, init_nn_checkpoint},
     {"merge", fuzz_merge, NULL},
+    {"cell_file", fuzz_cell_file, NULL},
 };
 
 /* Feed every file of fuzz/KIND/NAME to the harness; returns how many. */
