@@ -80,6 +80,15 @@ static void gnuplot_comment_to(sink *s, const char *text)
 
 static void gnuplot_data_to(sink *s, const char *text)
 {
+    /* A plain word stays bare (as in data files people write by hand); anything
+     * that could split the column or start a comment is quoted. */
+    int plain = *text != '\0';
+    for (const char *c = text; *c && plain; c++)
+        plain = (unsigned char)*c > ' ' && *c != 0x7f && *c != '"' && *c != '#' && *c != '\'';
+    if (plain) {
+        put_text(s, text);
+        return;
+    }
     put(s, '"');
     for (; *text; text++)
         put(s, *text == '"' ? '\'' : is_control((unsigned char)*text) ? ' ' : *text);

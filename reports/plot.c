@@ -19,6 +19,7 @@
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_matrix.h>
 
+#include "bench/escape.h"
 #include "bench/files.h"
 #include "reports/csv_file.h"
 #include "reports/predictions.h"
@@ -229,25 +230,38 @@ static int save_figure(text_file *script, plot_context *context, const char *nam
     return status == BENCH_OK ? add_figure(context, kind, title, file, NULL, error) : status;
 }
 
-/* A gnuplot string literal (double quotes; backslash and quote escaped). */
-static void gp_string(FILE *f, const char *s)
+/* Names in a figure come from user data (dataset labels, variants, series,
+ * classes): gnuplot would run a `backquoted` part of a double-quoted string as a
+ * shell command, so every one goes through bench_escape_gnuplot (single
+ * quotes).  Titles, labels and key entries also get `noenhanced`, so _ ^ @ & { }
+ * in a name print as typed even if style.gp turns enhanced text on. */
+static void gp_text(FILE *f, const char *text)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        if (*s == '\n')
-            continue;
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    bench_escape_gnuplot(f, text);
+    fputs(" noenhanced", f);
+}
+
+/* A data file named in a plot command (a file-name-safe name, quoted anyway). */
+static void gp_file(FILE *f, const char *file)
+{
+    fputs("  ", f);
+    bench_escape_gnuplot(f, file);
+}
+
+/* "# text\n" in a script or data file: a name with a line break must not turn
+ * the rest of itself into a command or a data row. */
+static void gp_comment(FILE *f, const char *text)
+{
+    fputs("# ", f);
+    bench_escape_gnuplot_comment(f, text);
+    fputc('\n', f);
 }
 
 /* Every script starts the same way: sizes, the shared style, the output name. */
 static void gp_header(FILE *f, const char *name, const char *what, double width, double height)
 {
+    gp_comment(f, what);
     fprintf(f,
-            "# %s\n"
             "# Written by `bench plot`; edit freely.  Rerun from this directory:\n"
             "#   gnuplot %s.gp                  (PNG)\n"
             "#   gnuplot -e 'fmt=\"pdf\"' %s.gp   (or \"svg\")\n"
@@ -255,9 +269,12 @@ static void gp_header(FILE *f, const char *name, const char *what, double width,
             "width = %.2f   # inches\n"
             "height = %.2f\n"
             "load \"style.gp\"\n"
-            "if (!exists(\"outfile\")) outfile = \"%s.\" . fmt\n"
-            "set output outfile\n",
-            what, name, name, width, height, name);
+            "if (!exists(\"outfile\")) outfile = ",
+            name, name, width, height);
+    char stem[1100];
+    snprintf(stem, sizeof stem, "%s.", name);
+    bench_escape_gnuplot(f, stem);
+    fputs(" . fmt\nset output outfile\n", f);
 }
 
 /* Shared style: greyscale-safe (Okabe-Ito colours that differ in lightness,
@@ -345,7 +362,11 @@ static int run_gnuplot(const plot_context *context, const char *gnuplot, const c
     snprintf(script, sizeof script, "%s.gp", name);
     snprintf(output, output_size, "%s.%s", name, extension);
     snprintf(temporary, sizeof temporary, ".%s.%s.tmp", name, extension);
-    snprintf(assignment, sizeof assignment, "fmt=\"%s\"; outfile=\"%s\"", extension, temporary);
+    /* gnuplot parses -e as a command: the output name goes in as an escaped literal. */
+    char quoted[2100];
+    if (bench_escape_buffer(quoted, sizeof quoted, BENCH_ESCAPE_GNUPLOT, temporary) >= sizeof quoted)
+        return BENCH_FAIL(error, BENCH_INTERNAL, "figure name '%s' too long for gnuplot", name);
+    snprintf(assignment, sizeof assignment, "fmt=\"%s\"; outfile=%s", extension, quoted);
     snprintf(log_name, sizeof log_name, "%s/.%s.log", context->figures, name);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -461,9 +482,14 @@ static int plot_horizon(plot_context *context, const bench_table_set *tables, be
             int status = text_open(&data, error);
             if (status != BENCH_OK)
                 return status;
-            fprintf(data.stream, "# %s\n# horizon", title);
+            gp_comment(data.stream, title);
+            fputs("# horizon", data.stream);
             for (size_t c = 0; c < k; c++)
-                fprintf(data.stream, with_spread ? " %s_mean %s_sd" : " %s_mean", table->variants[c], table->variants[c]);
+                for (int part = 0; part < 1 + (with_spread != 0); part++) {
+                    fputc(' ', data.stream);
+                    bench_escape_gnuplot_comment(data.stream, table->variants[c]);
+                    fputs(part ? "_sd" : "_mean", data.stream);
+                }
             fputc('\n', data.stream);
             for (size_t r = first; r < end; r++) {
                 fprintf(data.stream, "%ld", table->rows[r].horizon);
@@ -485,12 +511,12 @@ static int plot_horizon(plot_context *context, const bench_table_set *tables, be
             FILE *f = script.stream;
             gp_header(f, name, title, 6.4, 4.0);
             fputs("set title ", f);
-            gp_string(f, title);
+            gp_text(f, title);
             fputs("\nset xlabel \"forecast horizon H (steps)\"\nset ylabel ", f);
             char ylabel[200];
             snprintf(ylabel, sizeof ylabel, "%s (%s)", label, bench_metric_direction(table->metric) < 0 ?
                      "lower is better" : bench_metric_direction(table->metric) > 0 ? "higher is better" : "");
-            gp_string(f, ylabel);
+            gp_text(f, ylabel);
             fputs("\nset key outside right top\nset xtics (", f);
             for (size_t r = first; r < end; r++)
                 fprintf(f, "%s\"%ld\" %ld", r > first ? ", " : "", table->rows[r].horizon, table->rows[r].horizon);
@@ -501,11 +527,15 @@ static int plot_horizon(plot_context *context, const bench_table_set *tables, be
             size_t stride = with_spread ? 2 : 1;
             for (size_t c = 0; c < k; c++) {
                 int style = variant_style(context, table->variants[c]);
-                fprintf(f, "  \"%s\" using 1:%zu with linespoints ls %d title ", file, 2 + stride * c, style);
-                gp_string(f, table->variants[c]);
-                if (with_spread)
-                    fprintf(f, ", \\\n  \"%s\" using 1:%zu:%zu with yerrorbars ls %d dt 1 lw 1 notitle", file,
-                            2 + stride * c, 3 + stride * c, style);
+                gp_file(f, file);
+                fprintf(f, " using 1:%zu with linespoints ls %d title ", 2 + stride * c, style);
+                gp_text(f, table->variants[c]);
+                if (with_spread) {
+                    fputs(", \\\n", f);
+                    gp_file(f, file);
+                    fprintf(f, " using 1:%zu:%zu with yerrorbars ls %d dt 1 lw 1 notitle", 2 + stride * c,
+                            3 + stride * c, style);
+                }
                 fputs(c + 1 < k ? ", \\\n" : "\n", f);
             }
             status = save_figure(&script, context, name, BENCH_PLOT_HORIZON, title, error);
@@ -565,10 +595,13 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
             free(order);
             return status;
         }
-        fprintf(data.stream, "# %s\n# cd = %.6f over %zu complete rows\n# variant average_rank\n", title,
-                table->cd05, table->complete_rows);
-        for (size_t i = 0; i < k; i++)
-            fprintf(data.stream, "%s %.6f\n", table->variants[order[i]], table->avg_ranks[order[i]]);
+        gp_comment(data.stream, title);
+        fprintf(data.stream, "# cd = %.6f over %zu complete rows\n# variant average_rank\n", table->cd05,
+                table->complete_rows);
+        for (size_t i = 0; i < k; i++) {
+            bench_escape_gnuplot_data(data.stream, table->variants[order[i]]);
+            fprintf(data.stream, " %.6f\n", table->avg_ranks[order[i]]);
+        }
         char file[350];
         snprintf(file, sizeof file, "%s.dat", name);
         status = text_save(&data, context, file, error);
@@ -602,7 +635,7 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
               "set margins 0, 0, 0, 0\n",
               f);
         fputs("set label ", f);
-        gp_string(f, title);
+        gp_text(f, title);
         fprintf(f, " at screen 0.5, screen %.4f center\n", Y(0.22));
         double axis_y = Y(1.0);
         fprintf(f, "# rank axis 1..%zu (1 = best)\nset arrow from screen %.4f, screen %.4f to screen %.4f, screen %.4f nohead lc rgb \"#000000\" lw 1.5\n",
@@ -644,7 +677,7 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
             else
                 snprintf(text, sizeof text, "(%.2f) %s", table->avg_ranks[v], table->variants[v]);
             fputs("set label ", f);
-            gp_string(f, text);
+            gp_text(f, text);
             fprintf(f, " at screen %.4f, screen %.4f %s\n", left ? end_x - 0.01 : end_x + 0.01, y,
                     left ? "right" : "left");
         }
@@ -728,9 +761,25 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
             int status = text_open(&data, error);
             if (status != BENCH_OK)
                 return status;
-            fprintf(data.stream, "# %s\n# class", title);
+            /* The class names label the bars through an explicit xtics list in
+             * the script, not xtic(1) from the data file: a data-file string
+             * cannot hold a double quote, a script string can hold anything. */
+            text_file tics;
+            status = text_open(&tics, error);
+            if (status != BENCH_OK) {
+                fclose(data.stream);
+                free(data.text);
+                return status;
+            }
+            size_t class_count = 0;
+            gp_comment(data.stream, title);
+            fputs("# class", data.stream);
             for (size_t v = 0; v < variant_count; v++)
-                fprintf(data.stream, " %s_mean %s_sd", variants[v], variants[v]);
+                for (int part = 0; part < 2; part++) {
+                    fputc(' ', data.stream);
+                    bench_escape_gnuplot_comment(data.stream, variants[v]);
+                    fputs(part ? "_sd" : "_mean", data.stream);
+                }
             fputc('\n', data.stream);
             for (size_t u = t; u < tables->count; u++) {
                 const bench_table *other = &tables->tables[u];
@@ -742,7 +791,10 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
                     q++;
                 if (q == other->row_count)
                     continue;
-                fprintf(data.stream, "\"%s\"", other->metric + 3);
+                bench_escape_gnuplot_data(data.stream, other->metric + 3);
+                fputs(class_count ? ", " : "", tics.stream);
+                bench_escape_gnuplot(tics.stream, other->metric + 3);
+                fprintf(tics.stream, " %zu", class_count++);
                 for (size_t v = 0; v < variant_count; v++) {
                     double mean = NAN, sd = NAN;
                     for (size_t c = 0; c < other->column_count; c++)
@@ -756,19 +808,26 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
                 }
                 fputc('\n', data.stream);
             }
+            fclose(tics.stream);
+            tics.stream = NULL;
             char file[450];
             snprintf(file, sizeof file, "%s.dat", name);
             status = text_save(&data, context, file, error);
             if (status == BENCH_OK)
                 status = text_open(&script, error);
-            if (status != BENCH_OK)
+            if (status != BENCH_OK) {
+                free(tics.text);
                 return status;
+            }
             FILE *f = script.stream;
             gp_header(f, name, title, 6.4, 4.0);
             fputs("set title ", f);
-            gp_string(f, title);
-            fputs("\nset xlabel \"class\"\nset ylabel \"AP (higher is better)\"\nset yrange [0:*]\n"
-                  "set style data histograms\n", f);
+            gp_text(f, title);
+            fprintf(f, "\nset xlabel \"class\"\nset ylabel \"AP (higher is better)\"\nset yrange [0:*]\n"
+                       "# bar group i (from 0) is the i-th class row of the data file\nset xtics (%s) noenhanced\n"
+                       "set style data histograms\n",
+                    tics.text);
+            free(tics.text);
             fputs(with_spread ? "set style histogram errorbars gap 1 lw 1\n" : "set style histogram clustered gap 1\n", f);
             fputs("set boxwidth 0.9 relative\nset key outside right top\nset grid noxtics\nplot \\\n", f);
             for (size_t v = 0; v < variant_count; v++) {
@@ -779,9 +838,10 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
                     snprintf(columns, sizeof columns, "%zu:%zu", 2 + 2 * v, 3 + 2 * v);
                 else
                     snprintf(columns, sizeof columns, "%zu", 2 + 2 * v);
-                fprintf(f, "  \"%s\" using %s%s ls %d dt 1 lw 1 fs pattern %d border lc rgb \"#000000\" title ", file,
-                        columns, v == 0 ? ":xtic(1)" : "", variant_style(context, variants[v]), patterns[v % 7]);
-                gp_string(f, variants[v]);
+                gp_file(f, file);
+                fprintf(f, " using %s ls %d dt 1 lw 1 fs pattern %d border lc rgb \"#000000\" title ", columns,
+                        variant_style(context, variants[v]), patterns[v % 7]);
+                gp_text(f, variants[v]);
                 fputs(v + 1 < variant_count ? ", \\\n" : "\n", f);
             }
             status = save_figure(&script, context, name, BENCH_PLOT_AP, title, error);
@@ -920,8 +980,10 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
         status = text_open(&data, error);
         if (status != BENCH_OK)
             break;
-        fprintf(data.stream, "# %s\n# block 0: t truth (look-back and forecast steps)\n"
-                             "# block i >= 1: t pred lower upper of the i-th variant\n", title);
+        gp_comment(data.stream, title);
+        fputs("# block 0: t truth (look-back and forecast steps)\n"
+              "# block i >= 1: t pred lower upper of the i-th variant\n",
+              data.stream);
         /* Block 0: truth over every row with this key (look-back rows included), once per t. */
         double *truth = malloc(2 * set.count * sizeof *truth);
         size_t truth_count = 0;
@@ -948,7 +1010,8 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
         }
         free(truth);
         for (size_t v = 0; v < variant_count; v++) {
-            fprintf(data.stream, "\n\n# %s\n", variants[v]);
+            fputs("\n\n", data.stream);
+            gp_comment(data.stream, variants[v]);
             for (size_t r = 0; r < set.count; r++) {
                 const bench_prediction *p = &set.rows[r];
                 if (!same_key(p, key) || isnan(p->pred) || strcmp(p->variant, variants[v]) != 0)
@@ -970,7 +1033,7 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
         FILE *f = script.stream;
         gp_header(f, name, title, 7.2, 3.8);
         fputs("set title ", f);
-        gp_string(f, title);
+        gp_text(f, title);
         /* The predictions files do not record the scale: the harness writes
          * truth and forecasts on the protocol's scale (what the metrics saw),
          * which is a z-score per channel under ltsf and raw units under paper
@@ -986,7 +1049,7 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
               "# were computed on (bench's ltsf z-scores each channel with training statistics; paper\n"
               "# and m4 keep the series' units).\nset ylabel ",
               f);
-        gp_string(f, ylabel);
+        gp_text(f, ylabel);
         fputs("\nset key outside right top\nset style fill transparent solid 0.18 noborder\n", f);
         if (!isnan(origin))
             fprintf(f, "# forecast origin\nset arrow from first %.10g, graph 0 to first %.10g, graph 1 nohead lc rgb \"#888888\" dt 3\n",
@@ -994,18 +1057,21 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
         fputs("plot \\\n", f);
         for (size_t v = 0; v < variant_count; v++)
             if (has_interval[v]) {
-                fprintf(f, "  \"%s\" index %zu using 1:3:4 with filledcurves ls %d title ", file, v + 1,
+                gp_file(f, file);
+                fprintf(f, " index %zu using 1:3:4 with filledcurves ls %d title ", v + 1,
                         variant_style(context, variants[v]));
                 char text[200];
                 snprintf(text, sizeof text, "%s interval", variants[v]);
-                gp_string(f, text);
+                gp_text(f, text);
                 fputs(", \\\n", f);
             }
-        fprintf(f, "  \"%s\" index 0 using 1:2 with lines ls 20 title \"truth\"", file);
+        gp_file(f, file);
+        fputs(" index 0 using 1:2 with lines ls 20 title \"truth\"", f);
         for (size_t v = 0; v < variant_count; v++) {
-            fprintf(f, ", \\\n  \"%s\" index %zu using 1:2 with lines ls %d title ", file, v + 1,
-                    variant_style(context, variants[v]));
-            gp_string(f, variants[v]);
+            fputs(", \\\n", f);
+            gp_file(f, file);
+            fprintf(f, " index %zu using 1:2 with lines ls %d title ", v + 1, variant_style(context, variants[v]));
+            gp_text(f, variants[v]);
         }
         fputc('\n', f);
         status = save_figure(&script, context, name, BENCH_PLOT_FORECAST, title, error);
@@ -1101,7 +1167,8 @@ static int plot_curves(plot_context *context, bench_error *error)
         status = text_open(&data, error);
         if (status != BENCH_OK)
             break;
-        fprintf(data.stream, "# %s\n# one block per variant and split: epoch mean sd seeds\n", title);
+        gp_comment(data.stream, title);
+        fputs("# one block per variant and split: epoch mean sd seeds\n", data.stream);
         const char *line_variant[64], *line_split[64];
         size_t line_count = 0;
         const char *variants_seen[64];
@@ -1113,7 +1180,11 @@ static int plot_curves(plot_context *context, bench_error *error)
             if (line_count < 64) {
                 if (line_count > 0)
                     fputs("\n\n", data.stream);
-                fprintf(data.stream, "# %s %s\n", points[a].variant, points[a].split);
+                fputs("# ", data.stream);
+                bench_escape_gnuplot_comment(data.stream, points[a].variant);
+                fputc(' ', data.stream);
+                bench_escape_gnuplot_comment(data.stream, points[a].split);
+                fputc('\n', data.stream);
                 size_t v = 0;
                 while (v < variants_seen_count && strcmp(variants_seen[v], points[a].variant) != 0)
                     v++;
@@ -1148,21 +1219,21 @@ static int plot_curves(plot_context *context, bench_error *error)
         FILE *f = script.stream;
         gp_header(f, name, title, 6.4, 4.0);
         fputs("set title ", f);
-        gp_string(f, title);
+        gp_text(f, title);
         fputs("\nset xlabel \"epoch\"\nset ylabel ", f);
         char ylabel[200];
         int direction = bench_metric_direction(metric);
         snprintf(ylabel, sizeof ylabel, "%s%s", label,
                  direction < 0 ? " (lower is better)" : direction > 0 ? " (higher is better)" : "");
-        gp_string(f, ylabel);
+        gp_text(f, ylabel);
         fputs("\nset key outside right top\n# colour = variant, dash type = split (train solid, val dashed, test dotted)\nplot \\\n", f);
         for (size_t l = 0; l < line_count; l++) {
-            fprintf(f, "  \"%s\" index %zu using 1:2 with lines ls %d dt %d title ", file, l,
-                    variant_style(context, line_variant[l]),
+            gp_file(f, file);
+            fprintf(f, " index %zu using 1:2 with lines ls %d dt %d title ", l, variant_style(context, line_variant[l]),
                     split_dash(line_split[l]));
             char text[200];
             snprintf(text, sizeof text, "%s (%s)", line_variant[l], line_split[l]);
-            gp_string(f, text);
+            gp_text(f, text);
             fputs(l + 1 < line_count ? ", \\\n" : "\n", f);
         }
         status = save_figure(&script, context, name, BENCH_PLOT_CURVES, title, error);
@@ -1307,9 +1378,12 @@ static int plot_embedding_file(plot_context *context, const char *path, bench_er
             text_file data, script;
             status = text_open(&data, error);
             if (status == BENCH_OK) {
-                fprintf(data.stream, "# %s\n# one block per class: pc1 pc2\n", title);
+                gp_comment(data.stream, title);
+                fputs("# one block per class: pc1 pc2\n", data.stream);
                 for (size_t c = 0; c < class_count; c++) {
-                    fprintf(data.stream, "%s# class %s\n", c ? "\n\n" : "", classes[c]);
+                    fputs(c ? "\n\n# class " : "# class ", data.stream);
+                    bench_escape_gnuplot_comment(data.stream, classes[c]);
+                    fputc('\n', data.stream);
                     for (size_t i = 0; i < n; i++)
                         if (class_of[i] == c)
                             fprintf(data.stream, "%.8g %.8g\n", xy[2 * i], xy[2 * i + 1]);
@@ -1323,15 +1397,16 @@ static int plot_embedding_file(plot_context *context, const char *path, bench_er
                     FILE *f = script.stream;
                     gp_header(f, name, title, 6.4, 5.0);
                     fputs("set title ", f);
-                    gp_string(f, title);
+                    gp_text(f, title);
                     fprintf(f, "\nset xlabel \"PC 1 (%.1f %% of variance)\"\nset ylabel \"PC 2 (%.1f %% of variance)\"\n"
                                "set key outside right top title \"class\"\nset grid xtics ytics\nplot \\\n",
                             100 * explained[0], 100 * explained[1]);
                     /* Point types change with the class too, so classes stay apart in greyscale. */
                     for (size_t c = 0; c < class_count; c++) {
-                        fprintf(f, "  \"%s\" index %zu using 1:2 with points ls %d pt %d ps 0.7 title ", file, c,
-                                style_of(c), (int)(c % 14) + 1);
-                        gp_string(f, classes[c]);
+                        gp_file(f, file);
+                        fprintf(f, " index %zu using 1:2 with points ls %d pt %d ps 0.7 title ", c, style_of(c),
+                                (int)(c % 14) + 1);
+                        gp_text(f, classes[c]);
                         fputs(c + 1 < class_count ? ", \\\n" : "\n", f);
                     }
                     status = save_figure(&script, context, name, BENCH_PLOT_EMBEDDING, title, error);

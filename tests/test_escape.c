@@ -93,7 +93,10 @@ static void gnuplot_comments_and_data_fields(void **state)
     assert_string_equal(escaped(BENCH_ESCAPE_GNUPLOT_COMMENT, "ends in \\"), "ends in \\.");
     assert_string_equal(escaped(BENCH_ESCAPE_GNUPLOT_COMMENT, "a\\b"), "a\\b");
     assert_string_equal(escaped(BENCH_ESCAPE_GNUPLOT_COMMENT, BACKQUOTE), BACKQUOTE);
+    assert_string_equal(escaped(BENCH_ESCAPE_GNUPLOT_DATA, "C4.5+m"), "C4.5+m");
     assert_string_equal(escaped(BENCH_ESCAPE_GNUPLOT_DATA, "two words"), "\"two words\"");
+    assert_string_equal(escaped(BENCH_ESCAPE_GNUPLOT_DATA, "a#b"), "\"a#b\"");
+    assert_string_equal(escaped(BENCH_ESCAPE_GNUPLOT_DATA, ""), "\"\"");
     assert_string_equal(escaped(BENCH_ESCAPE_GNUPLOT_DATA, QUOTES), "\"it's 'q'\"");
     assert_string_equal(escaped(BENCH_ESCAPE_GNUPLOT_DATA, "a\nb"), "\"a b\"");
 }
