@@ -14,8 +14,31 @@ bench_scaler bench_scaler_fit_standard(const double *values, size_t count)
     for (size_t i = 0; i < count; i++)
         spread += (values[i] - mean) * (values[i] - mean);
     double std = sqrt(spread / (double)count);
+    /* Squared deviations overflow for values beyond ~1e154 (±1e200 gave an inf
+     * scale, z-scores of 0 and MSE 0 with status ok).  Only then is the spread
+     * recomputed relative to the largest deviation, so ordinary data keep
+     * bit-identical scalers. */
+    if (isfinite(mean) && !isfinite(std)) {
+        double largest = 0.0;
+        for (size_t i = 0; i < count; i++)
+            largest = fmax(largest, fabs(values[i] - mean));
+        if (isfinite(largest) && largest > 0.0) {
+            double relative = 0.0;
+            for (size_t i = 0; i < count; i++) {
+                double d = (values[i] - mean) / largest;
+                relative += d * d;
+            }
+            std = largest * sqrt(relative / (double)count);
+        }
+    }
     scaler.shift = mean;
-    scaler.scale = std > 0.0 ? std : 1.0;
+    /* What still is not finite (infinite or NaN input, a range beyond double)
+     * gets a NaN scale: every scaled value is then NaN, which a metric reports,
+     * rather than a plausible 0. */
+    if (!isfinite(mean) || !isfinite(std))
+        scaler.scale = NAN;
+    else
+        scaler.scale = std > 0.0 ? std : 1.0;
     return scaler;
 }
 

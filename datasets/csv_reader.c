@@ -2,6 +2,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,7 +291,10 @@ int bench_csv_read_cell(const char *path, size_t line, size_t column, const char
     /* Headerless files name columns by 0-based index, like their series; the
      * label is only formatted on failure since this runs once per cell. */
     bench_cell_kind kind = bench_csv_parse_number(text, value);
-    if (kind == BENCH_CELL_NUMBER)
+    /* A value whose square overflows (|v| > 1.3e154) would make the z-score's
+     * variance and squared-error metrics inf or 0 without any error, so it is
+     * refused here, where its line is known. */
+    if (kind == BENCH_CELL_NUMBER && fabs(*value) <= sqrt(DBL_MAX))
         return BENCH_OK;
     char index_label[24];
     if (label == NULL) {
@@ -298,6 +302,11 @@ int bench_csv_read_cell(const char *path, size_t line, size_t column, const char
         label = index_label;
     }
     switch (kind) {
+    case BENCH_CELL_NUMBER:
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s:%zu:%zu: value '%.40s' in column '%s' is too large: its square overflows a double "
+                          "(the limit is %.2g in magnitude); rescale the column",
+                          path, line, column, text, label, sqrt(DBL_MAX));
     case BENCH_CELL_MISSING:
         if (allow_missing) {
             *value = NAN;

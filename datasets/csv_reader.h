@@ -47,7 +47,8 @@ bench_cell_kind bench_csv_parse_number(const char *text, double *value);
 
 /* Convert one value cell, failing with BENCH_BAD_INPUT worded the same for every
  * reader ("PATH:LINE:COLUMN: non-numeric cell 'x' in column 'OT'").  A missing
- * cell becomes NaN when allow_missing, else it is an error.  label names the
+ * cell becomes NaN when allow_missing, else it is an error; so is a value whose
+ * square overflows a double (|v| > 1.3e154).  label names the
  * column; NULL means "the 0-based column index" (headerless files). */
 int bench_csv_read_cell(const char *path, size_t line, size_t column, const char *label, const char *text,
                         int allow_missing, double *value, bench_error *error);

@@ -13,7 +13,9 @@
  * their checksums are those of Debian 12's packages (python3-vega-datasets
  * 0.9+dfsg-1, python3-statsmodels 0.13.5+dfsg-7). */
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +299,41 @@ void bench_dataset_free(bench_dataset *dataset)
     free(dataset);
 }
 
+/* One series' values (read from path) must survive the arithmetic every
+ * protocol and metric does on them: the z-score's mean and standard deviation
+ * and squared errors.  With values of ±1e200 the variance overflows to inf, the
+ * z-scores all become 0 and every model scores MSE 0 with status ok, so such a
+ * column is refused here, where its file and name are known.  The readers
+ * already refuse single values whose square overflows, with their line; this
+ * also covers sums over many large values. */
+static int check_magnitudes(const double *values, size_t count, const char *path, const char *column,
+                            bench_error *error)
+{
+    if (count == 0)
+        return BENCH_OK;
+    const double largest_square_root = sqrt(DBL_MAX);
+    double sum = 0.0, largest = 0.0;
+    for (size_t i = 0; i < count; i++) {
+        if (!isfinite(values[i]) || fabs(values[i]) > largest_square_root)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "%s: column '%s': value %g (number %zu of the column) is %s; rescale the column",
+                              path, column, values[i], i + 1,
+                              isfinite(values[i]) ? "too large: its square overflows a double" : "not finite");
+        sum += values[i];
+        largest = fmax(largest, fabs(values[i]));
+    }
+    double mean = sum / (double)count;
+    double spread = 0.0;
+    for (size_t i = 0; i < count && isfinite(mean); i++)
+        spread += (values[i] - mean) * (values[i] - mean);
+    if (!isfinite(mean) || !isfinite(spread))
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s: column '%s': its %s overflows a double (values up to %g in magnitude), so its "
+                          "standard deviation and squared errors cannot be computed; rescale the column",
+                          path, column, isfinite(mean) ? "sum of squared deviations" : "sum", largest);
+    return BENCH_OK;
+}
+
 int bench_dataset_load_path(bench_dataset **out, const bench_dataset_info *info, const char *const paths[2],
                             bench_error *error)
 {
@@ -317,6 +354,18 @@ int bench_dataset_load_path(bench_dataset **out, const bench_dataset_info *info,
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: out of memory", label);
     }
     status = format->load(dataset, info, paths, error);
+    if (status != BENCH_OK) {
+        bench_dataset_free(dataset);
+        return bench_error_prefix(error, "%s: ", label);
+    }
+    for (size_t s = 0; status == BENCH_OK && s < dataset->series_count; s++) {
+        const bench_series *series = &dataset->series[s];
+        const char *name = series->name ? series->name : "?";
+        status = check_magnitudes(series->values, series->length, paths[0], name, error);
+        if (status == BENCH_OK && series->holdout != NULL)
+            status = check_magnitudes(series->holdout, series->holdout_length,
+                                      format->file_count > 1 ? paths[1] : paths[0], name, error);
+    }
     if (status != BENCH_OK) {
         bench_dataset_free(dataset);
         return bench_error_prefix(error, "%s: ", label);
@@ -349,7 +398,14 @@ int bench_dataset_load(bench_dataset **out, const char *name, bench_error *error
         paths[i] = located[i];
     }
     int status = bench_dataset_load_path(out, info, paths, error);
-    if (status == BENCH_OK)
-        (*out)->registered = 1;
-    return status;
+    if (status != BENCH_OK)
+        return status;
+    (*out)->registered = 1;
+    /* Recorded, not refused: `bench data verify` must still load a modified copy
+     * to report it, and only the caller knows whether the user allowed it.  An
+     * uncomputed checksum ("") cannot be compared and is not flagged. */
+    for (int i = 0; i < bench_dataset_file_count(info); i++)
+        (*out)->modified[i] = info->sha256[i] != NULL && (*out)->sha256[i][0] != '\0' &&
+                              strcmp(info->sha256[i], (*out)->sha256[i]) != 0;
+    return BENCH_OK;
 }

@@ -38,6 +38,10 @@ typedef struct bench_dataset {
                                 user's own file: rules keyed on a reference dataset
                                 (ltsf's ETT borders) apply only then */
     char sha256[2][65];      /* of the file(s) read, hex; "" when not computed */
+    int modified[2];         /* 1: a registered dataset's file whose sha256 was computed and
+                                differs from the registry's pinned one (a modified copy);
+                                bench_plan_build refuses it unless --allow-modified-data, so
+                                in a plan 1 means the override allowed it (run.json says so) */
     char path[2][4096];      /* the file(s) read */
 } bench_dataset;
 
@@ -86,7 +90,9 @@ int bench_dataset_locate(const bench_dataset_info *info, int index, char *path, 
 
 /* Load a registered dataset from disk (never downloads).  *out is freed with
  * bench_dataset_free().  Malformed files fail with BENCH_BAD_INPUT naming file,
- * line and problem. */
+ * line and problem.  A file whose sha256 differs from the pinned one still
+ * loads, with modified[i] set: whether to use it is the caller's decision
+ * (`bench data verify` reports it, `bench run` refuses it without an override). */
 int bench_dataset_load(bench_dataset **out, const char *name, bench_error *error);
 void bench_dataset_free(bench_dataset *dataset);
 
@@ -95,7 +101,10 @@ void bench_dataset_free(bench_dataset *dataset);
 /* Load arbitrary files described by an ad-hoc `info` (user-defined datasets,
  * tests): paths[0] is the data file, paths[1] M4's test file (else NULL).  Only
  * the parsing fields of info are used (format, delimiter, columns, dates, steps,
- * missing policy); sha256 of each file read is always computed.  *out is freed
+ * missing policy); sha256 of each file read is always computed.  Values whose
+ * squares, or a series whose sum or sum of squared deviations, overflow a
+ * double are BENCH_BAD_INPUT naming the file and the column: scaling and
+ * squared-error metrics would turn them into 0 or inf silently.  *out is freed
  * with bench_dataset_free(). */
 int bench_dataset_load_path(bench_dataset **out, const bench_dataset_info *info, const char *const paths[2],
                             bench_error *error);

@@ -18,7 +18,10 @@ typedef struct bench_scaler {
 
 /* Mean and population standard deviation (ddof 0, as sklearn's StandardScaler)
  * of values[0, count); a constant or empty input gets scale 1 so that applying it
- * never divides by zero. */
+ * never divides by zero.  Values so large that their squared deviations overflow
+ * still get their finite standard deviation; input with an infinite or NaN
+ * value, or a mean or deviation beyond double range, gets scale NaN, so scaled
+ * values are NaN (visible to metrics) instead of silently 0. */
 bench_scaler bench_scaler_fit_standard(const double *values, size_t count);
 /* Maps [min, max] of values[0, count) onto [low, high]; a constant input maps to
  * the midpoint (sklearn's minmax_scale maps it to `low`; bench keeps it centred). */
