@@ -1,5 +1,6 @@
 /* `bench run CONFIG [--out DIR] [--seeds 1,2,3] [--jobs N] [--threads T] [--quiet]
- *  [--resume] [--predictions] [--shard I/N]` */
+ *  [--resume] [--predictions] [--shard I/N] [--timeout SECONDS] [--memory-limit MB]
+ *  [--allow-modified-data]` */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -22,6 +23,15 @@ static void run_usage(FILE *stream)
             "  --shard I/N      run only cells whose plan index %% N == I\n"
             "  --predictions    also write DIR/predictions/<cell_id>.csv\n"
             "  --plugin PATH    load a forecaster plugin (.so); repeatable; BENCH_PLUGIN_PATH is scanned too\n"
+            "  --timeout SECONDS\n"
+            "                   wall-clock limit per cell, overriding [run] timeout; a cell over it is an\n"
+            "                   error row \"timeout after N s\" (default: config, else none)\n"
+            "  --memory-limit MB\n"
+            "                   address-space limit per worker process, overriding [run] memory_limit\n"
+            "                   (default: config, else none)\n"
+            "  --allow-modified-data\n"
+            "                   use a registered dataset whose file differs from its pinned sha256\n"
+            "                   (refused otherwise); run.json records it\n"
             "  --quiet          no progress output\n"
             "Outputs: DIR/results.csv (the results contract), timings.csv, run.json, plan.csv.\n");
 }
@@ -64,6 +74,43 @@ static void show_progress(void *context, const bench_plan *plan, const bench_cel
     }
 }
 
+/* --seeds LIST: each item a non-negative integer, none empty, none twice (a
+ * repeated seed plans the same cells twice; an empty list would silently fall
+ * back on the config's seeds).  Prints why and returns -1 on bad input. */
+static int parse_seeds(const char *text, uint64_t *seeds, size_t *count)
+{
+    *count = 0;
+    const char *problem = NULL;
+    char item[32];
+    for (const char *cursor = text;; cursor++) {
+        size_t length = strcspn(cursor, ",");
+        unsigned long long seed = 0;
+        char *end = NULL;
+        snprintf(item, sizeof item, "%.*s", (int)(length < sizeof item ? length : sizeof item - 1), cursor);
+        errno = 0;
+        if (length == 0)
+            problem = text[0] ? "an empty item" : "an empty list";
+        else if (length >= sizeof item || strspn(item, "0123456789") != length ||
+                 (seed = strtoull(item, &end, 10), errno != 0))
+            problem = "not a non-negative integer";
+        else if (*count == BENCH_MAX_SEEDS)
+            problem = "too many seeds";
+        for (size_t i = 0; problem == NULL && i < *count; i++)
+            if (seeds[i] == seed)
+                problem = "a seed given twice";
+        if (problem != NULL) {
+            fprintf(stderr, "bench run: --seeds '%s': %s%s%.*s%s; expected a comma list of at most %d distinct "
+                            "non-negative integers\n",
+                    text, problem, length ? " ('" : "", (int)length, cursor, length ? "')" : "", BENCH_MAX_SEEDS);
+            return -1;
+        }
+        seeds[(*count)++] = seed;
+        cursor += length;
+        if (*cursor == '\0')
+            return 0;
+    }
+}
+
 int cli_run(int argc, char **argv)
 {
     static const struct option long_options[] = {
@@ -72,6 +119,8 @@ int cli_run(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},          {"resume", no_argument, NULL, 'r'},
         {"predictions", no_argument, NULL, 'p'},    {"shard", required_argument, NULL, 'S'},
         {"plugin", required_argument, NULL, 'P'},  {"help", no_argument, NULL, 'h'},
+        {"timeout", required_argument, NULL, 'T'}, {"memory-limit", required_argument, NULL, 'M'},
+        {"allow-modified-data", no_argument, NULL, 'A'},
         {NULL, 0, NULL, 0},
     };
     bench_run_options options = {.jobs = 1};
@@ -81,31 +130,36 @@ int cli_run(int argc, char **argv)
     unsigned long long value;
     optind = 1;
     int option;
+    /* The new options are long-only: 'T', 'M', 'A' stand for them in the
+     * table but are not in the short option string. */
     while ((option = getopt_long(argc, argv, "o:s:j:t:qrpS:P:h", long_options, NULL)) != -1) {
         switch (option) {
         case 'o':
             options.out_dir = optarg;
             break;
-        case 's': {
-            char *copy = strdup(optarg), *save = NULL;
-            options.seed_count = 0;
-            for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-                unsigned long long seed;
-                char *end;
-                errno = 0;
-                seed = strtoull(item, &end, 10);
-                if (errno || end == item || *end || item[0] == '-' || options.seed_count == BENCH_MAX_SEEDS) {
-                    fprintf(stderr, "bench run: --seeds %s: expected a comma list of at most %d non-negative integers\n",
-                            optarg, BENCH_MAX_SEEDS);
-                    free(copy);
-                    return 2;
-                }
-                seeds[options.seed_count++] = seed;
-            }
-            free(copy);
+        case 's':
+            if (parse_seeds(optarg, seeds, &options.seed_count) != 0)
+                return 2;
             options.seeds = seeds;
             break;
-        }
+        case 'T':
+            if (bench_parse_timeout(optarg, &options.timeout_seconds) != 0) {
+                fprintf(stderr, "bench run: --timeout %s: expected a positive number of seconds (at most %g)\n",
+                        optarg, BENCH_MAX_TIMEOUT_SECONDS);
+                return 2;
+            }
+            break;
+        case 'M':
+            if (bench_parse_memory_limit(optarg, &options.memory_limit_mb) != 0) {
+                fprintf(stderr, "bench run: --memory-limit %s: expected a positive whole number of megabytes "
+                                "(at most %llu)\n",
+                        optarg, (unsigned long long)BENCH_MAX_MEMORY_LIMIT_MB);
+                return 2;
+            }
+            break;
+        case 'A':
+            options.allow_modified_data = 1;
+            break;
         case 'j':
             if (cli_parse_count(optarg, 1, 256, &value)) {
                 fprintf(stderr, "bench run: --jobs %s: expected an integer from 1 to 256\n", optarg);

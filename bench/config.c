@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,13 +51,23 @@ static void note_section_header(parse_state *state, const char *line)
         return; /* inih reports the syntax error */
     *close = '\0';
     char *header = trim(text + 1);
+    /* Compare the parsed kind and label, not the header text: "[model  naive]"
+     * after "[model naive]" is the same section (the label is trimmed either
+     * way), and letting it through would give two variants whose cells share
+     * ids. */
+    size_t kind_length = strcspn(header, " \t");
+    const char *label = header + kind_length;
+    while (*label == ' ' || *label == '\t')
+        label++;
     bench_config *config = state->config;
     for (size_t i = 0; i < config->section_count; i++) {
-        char joined[256];
-        snprintf(joined, sizeof joined, "%s%s%s", config->sections[i].kind,
-                 config->sections[i].label[0] ? " " : "", config->sections[i].label);
-        if (strcmp(joined, header) == 0) {
-            fail_once(state, BENCH_BAD_INPUT, state->line, "section appears twice");
+        const bench_config_section *seen = &config->sections[i];
+        if (strlen(seen->kind) == kind_length && !strncmp(seen->kind, header, kind_length) &&
+            !strcmp(seen->label, label)) {
+            char what[160];
+            snprintf(what, sizeof what, "section [%s%s%s] appears twice (first on line %zu)", seen->kind,
+                     label[0] ? " " : "", label, seen->line);
+            fail_once(state, BENCH_BAD_INPUT, state->line, what);
             return;
         }
     }
@@ -68,9 +79,8 @@ static void note_section_header(parse_state *state, const char *line)
     config->sections = grown;
     bench_config_section *section = &config->sections[config->section_count++];
     memset(section, 0, sizeof *section);
-    size_t kind_length = strcspn(header, " \t");
     section->kind = strndup(header, kind_length);
-    section->label = strdup(trim(header + kind_length));
+    section->label = strdup(label);
     section->line = state->line;
     if (section->kind == NULL || section->label == NULL)
         fail_once(state, BENCH_NO_MEMORY, state->line, "out of memory");
@@ -200,4 +210,29 @@ int bench_config_path(char *out, size_t size, const char *config_path, const cha
                     ? snprintf(out, size, "%s", value)
                     : snprintf(out, size, "%.*s/%s", (int)(slash - config_path), config_path, value);
     return wrote < 0 || (size_t)wrote >= size ? -1 : 0;
+}
+
+int bench_parse_timeout(const char *text, double *seconds)
+{
+    char *end;
+    errno = 0;
+    double value = strtod(text, &end);
+    /* strtod also reads "nan", "inf" and hex floats; only finite positives pass. */
+    if (errno || end == text || *end != '\0' || !isfinite(value) || !(value > 0) || value > BENCH_MAX_TIMEOUT_SECONDS)
+        return -1;
+    *seconds = value;
+    return 0;
+}
+
+int bench_parse_memory_limit(const char *text, unsigned long long *megabytes)
+{
+    /* Digits only: strtoull alone would take "-1" (as 2^64 - 1), "+5" and " 5". */
+    if (text[0] == '\0' || strspn(text, "0123456789") != strlen(text))
+        return -1;
+    errno = 0;
+    unsigned long long value = strtoull(text, NULL, 10);
+    if (errno || value == 0 || value > BENCH_MAX_MEMORY_LIMIT_MB)
+        return -1;
+    *megabytes = value;
+    return 0;
 }

@@ -48,4 +48,18 @@ bench_config_entry *bench_config_take(bench_config_section *section, const char 
  * Writes out; -1 when it does not fit in size. */
 int bench_config_path(char *out, size_t size, const char *config_path, const char *value);
 
+/* The per-cell limits `[run] timeout` / `bench run --timeout` and `[run]
+ * memory_limit` / `--memory-limit` share one syntax, so the config and the
+ * command line accept exactly the same values.  Bounds keep timers (seconds as
+ * unsigned int) and MB * 2^20 bytes (rlim_t) from overflowing. */
+#define BENCH_MAX_TIMEOUT_SECONDS 1e9
+#define BENCH_MAX_MEMORY_LIMIT_MB 1099511627776ULL /* 2^40 MB */
+
+/* A positive finite number of seconds up to BENCH_MAX_TIMEOUT_SECONDS ("90",
+ * "2.5", "1e3"); 0 with *seconds set, or -1. */
+int bench_parse_timeout(const char *text, double *seconds);
+/* A positive whole number of megabytes up to BENCH_MAX_MEMORY_LIMIT_MB, digits
+ * only; 0 with *megabytes set, or -1. */
+int bench_parse_memory_limit(const char *text, unsigned long long *megabytes);
+
 #endif

@@ -161,8 +161,10 @@ int bench_resolve_params(bench_owned_params *out, const bench_param_spec *spec, 
     return BENCH_OK;
 }
 
-/* Labels become CSV fields and file names: keep them to a safe alphabet.
- * (Duplicate sections are already refused by the config reader.) */
+/* Labels become CSV fields and file names: keep them to a safe alphabet.  Two
+ * sections of one kind with one label would be two sets of cells with the same
+ * ids; the config reader already refuses repeated sections, and this says so
+ * again where the plan is built, whatever reader produced the sections. */
 static int check_label(const bench_plan *plan, const bench_config_section *section, bench_error *error)
 {
     const char *label = section->label;
@@ -172,6 +174,12 @@ static int check_label(const bench_plan *plan, const bench_config_section *secti
     if (!valid)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: [%s %s]: the label must be letters, digits, '_', '-' or '.'",
                           plan->config_path, section->line, section->kind, label);
+    int is_dataset = !strcmp(section->kind, "dataset");
+    size_t count = is_dataset ? plan->dataset_count : plan->model_count;
+    for (size_t i = 0; i < count; i++)
+        if (!strcmp(is_dataset ? plan->datasets[i].label : plan->models[i].variant, label))
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: [%s %s]: a second section with this label",
+                              plan->config_path, section->line, section->kind, label);
     return BENCH_OK;
 }
 
@@ -204,6 +212,17 @@ static int parse_number_list(const char *text, uint64_t *out, size_t capacity, s
     return used > 0 ? 0 : -1;
 }
 
+/* The index of the first value that repeats an earlier one, or count when all
+ * differ.  Lists here are short (at most BENCH_MAX_SEEDS), so pairs are fine. */
+static size_t first_repeat(const uint64_t *values, size_t count)
+{
+    for (size_t i = 1; i < count; i++)
+        for (size_t j = 0; j < i; j++)
+            if (values[i] == values[j])
+                return i;
+    return count;
+}
+
 static int parse_threads(const bench_plan *plan, const bench_config_entry *entry, unsigned *threads,
                          bench_error *error)
 {
@@ -219,7 +238,7 @@ static int parse_threads(const bench_plan *plan, const bench_config_entry *entry
 /* The keys each section accepts besides a protocol's or a model's parameters.
  * Every "unknown key" message lists all of them, so a user sees every key the
  * section takes in one place, with the nearest one suggested. */
-static const char run_keys[] = "seeds, threads, predictions, name, description";
+static const char run_keys[] = "seeds, threads, predictions, timeout, memory_limit, name, description";
 static const char dataset_keys[] = "dataset, path, protocol, horizons";
 /* These describe a file of your own (path = FILE); a registered dataset's
  * registry row already says all of it. */
@@ -246,6 +265,19 @@ static int list_has(const char *list, const char *name)
         if (item == length && !strncmp(cursor, name, length))
             return 1;
         cursor += item;
+    }
+    return 0;
+}
+
+/* Whether name is an item of a plain "a,b,c" list (no spaces). */
+static int list_has_item(const char *list, const char *name)
+{
+    size_t length = strlen(name);
+    for (const char *cursor = list; *cursor;) {
+        size_t item = strcspn(cursor, ",");
+        if (item == length && !strncmp(cursor, name, length))
+            return 1;
+        cursor += item + (cursor[item] == ',');
     }
     return 0;
 }
@@ -285,10 +317,18 @@ static int parse_run_section(bench_plan *plan, bench_config_section *section, un
                              bench_error *error)
 {
     bench_config_entry *entry;
-    if ((entry = bench_config_take(section, "seeds")) != NULL &&
-        parse_number_list(entry->value, plan->seeds, BENCH_MAX_SEEDS, &plan->seed_count, 0, UINT64_MAX) != 0)
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: seeds = %s: expected a comma list of at most %d integers",
-                          plan->config_path, entry->line, entry->value, BENCH_MAX_SEEDS);
+    if ((entry = bench_config_take(section, "seeds")) != NULL) {
+        if (parse_number_list(entry->value, plan->seeds, BENCH_MAX_SEEDS, &plan->seed_count, 0, UINT64_MAX) != 0)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "%s:%zu: seeds = %s: expected a comma list of at most %d integers", plan->config_path,
+                              entry->line, entry->value, BENCH_MAX_SEEDS);
+        /* A repeated seed is the same cell twice: one id, two rows, and a
+         * results.csv that `bench merge` later refuses. */
+        size_t repeat = first_repeat(plan->seeds, plan->seed_count);
+        if (repeat < plan->seed_count)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: seeds = %s: seed %llu is given twice",
+                              plan->config_path, entry->line, entry->value, (unsigned long long)plan->seeds[repeat]);
+    }
     if ((entry = bench_config_take(section, "threads")) != NULL && parse_threads(plan, entry, threads, error))
         return error->code;
     if ((entry = bench_config_take(section, "predictions")) != NULL) {
@@ -298,6 +338,18 @@ static int parse_run_section(bench_plan *plan, bench_config_section *section, un
             return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: predictions = %s: expected true or false",
                               plan->config_path, entry->line, entry->value);
     }
+    /* Limits per cell, enforced by the harness (bench/run.c); the command line
+     * overrides them (bench_plan_build). */
+    if ((entry = bench_config_take(section, "timeout")) != NULL &&
+        bench_parse_timeout(entry->value, &plan->timeout_seconds) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s:%zu: timeout = %s: expected a positive number of seconds (at most %g)",
+                          plan->config_path, entry->line, entry->value, BENCH_MAX_TIMEOUT_SECONDS);
+    if ((entry = bench_config_take(section, "memory_limit")) != NULL &&
+        bench_parse_memory_limit(entry->value, &plan->memory_limit_mb) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s:%zu: memory_limit = %s: expected a positive whole number of megabytes (at most %llu)",
+                          plan->config_path, entry->line, entry->value, (unsigned long long)BENCH_MAX_MEMORY_LIMIT_MB);
     bench_config_take(section, "name");
     bench_config_take(section, "description");
     return refuse_unknown_key(plan, section, run_keys, NULL, NULL, 0, error);
@@ -493,7 +545,31 @@ static int describe_custom_dataset(bench_dataset_info *info, const bench_plan *p
     return BENCH_OK;
 }
 
-static int add_dataset(bench_plan *plan, bench_config_section *section, bench_error *error)
+/* A registered dataset whose file differs from the registry's pinned sha256
+ * (a modified copy found in BENCH_DATA_PATH or the cache) would give results
+ * that look like the reference benchmark's and are not: refused unless the
+ * user says --allow-modified-data, and then bench_dataset.modified records it
+ * for run.json. */
+static int check_pinned_files(const bench_plan *plan, const bench_plan_dataset *item, size_t line,
+                              const bench_run_options *options, bench_error *error)
+{
+    const bench_dataset_info *info = bench_dataset_find(item->source);
+    for (int f = 0; info != NULL && item->data->registered && f < 2; f++) {
+        if (!item->data->modified[f] || (options != NULL && options->allow_modified_data))
+            continue;
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s:%zu: dataset %s: %s has sha256 %s, expected %s (the registry's pinned checksum): "
+                          "a modified copy of the reference data; replace it with the pinned file (`bench data "
+                          "fetch %s` puts one in the cache; BENCH_DATA_PATH is searched first), or pass "
+                          "--allow-modified-data to use it anyway (run.json then records it)",
+                          plan->config_path, line, item->source, item->data->path[f], item->data->sha256[f],
+                          info->sha256[f] ? info->sha256[f] : "(none)", item->source);
+    }
+    return BENCH_OK;
+}
+
+static int add_dataset(bench_plan *plan, bench_config_section *section, const bench_run_options *options,
+                       bench_error *error)
 {
     bench_plan_dataset *item = &plan->datasets[plan->dataset_count];
     memset(item, 0, sizeof *item);
@@ -601,11 +677,19 @@ static int add_dataset(bench_plan *plan, bench_config_section *section, bench_er
     if (loaded != BENCH_OK)
         return bench_error_prefix(error, "%s:%zu: dataset %s: ", plan->config_path,
                                   path_entry ? path_entry->line : source_line, item->source);
+    if (check_pinned_files(plan, item, source_line, options, error) != BENCH_OK)
+        return error->code;
     if (horizons != NULL) {
         uint64_t values[BENCH_MAX_HORIZONS];
         if (parse_number_list(horizons->value, values, BENCH_MAX_HORIZONS, &item->horizon_count, 1, 1000000) != 0)
             return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: horizons = %s: expected a comma list of positive integers",
                               plan->config_path, horizons->line, horizons->value);
+        /* The same horizon twice is the same cells twice (same ids). */
+        size_t repeat = first_repeat(values, item->horizon_count);
+        if (repeat < item->horizon_count)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: horizons = %s: horizon %llu is given twice",
+                              plan->config_path, horizons->line, horizons->value,
+                              (unsigned long long)values[repeat]);
         for (size_t i = 0; i < item->horizon_count; i++)
             item->horizons[i] = (size_t)values[i];
     } else {
@@ -616,6 +700,69 @@ static int add_dataset(bench_plan *plan, bench_config_section *section, bench_er
                                     BENCH_STAGE_TEST, error) != BENCH_OK)
             return bench_error_prefix(error, "%s:%zu: [dataset %s] horizon %zu: ", plan->config_path, section->line,
                                       item->label, item->horizons[i]);
+    return BENCH_OK;
+}
+
+/* `datasets = a, b`: the dataset sections a model runs on, stored as "a,b"
+ * (items trimmed) in *out, which the plan frees.  An empty list or item is
+ * refused: it would silently drop the model from the plan.  So are unknown and
+ * repeated labels. */
+static int parse_dataset_filter(const bench_plan *plan, const bench_config_entry *entry, char **out,
+                                bench_error *error)
+{
+    char labels[1024] = "";
+    for (size_t i = 0; i < plan->dataset_count; i++)
+        snprintf(labels + strlen(labels), sizeof labels - strlen(labels), "%s%s", i ? ", " : "",
+                 plan->datasets[i].label);
+    if (entry->value[strspn(entry->value, " \t")] == '\0')
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s:%zu: datasets is empty: the model would run on no dataset; name dataset sections "
+                          "(%s) or remove the key to run on all of them",
+                          plan->config_path, entry->line, labels);
+    char *filter = malloc(strlen(entry->value) + 1);
+    if (filter == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
+    filter[0] = '\0';
+    for (const char *cursor = entry->value;;) {
+        size_t length = strcspn(cursor, ",");
+        const char *item = cursor;
+        size_t item_length = length;
+        while (item_length > 0 && (*item == ' ' || *item == '\t'))
+            item++, item_length--;
+        while (item_length > 0 && (item[item_length - 1] == ' ' || item[item_length - 1] == '\t'))
+            item_length--;
+        char name[256], hint[96];
+        snprintf(name, sizeof name, "%.*s", (int)item_length, item);
+        const char *problem = NULL;
+        if (item_length == 0)
+            problem = "an empty item";
+        else {
+            int known = 0;
+            for (size_t i = 0; i < plan->dataset_count; i++)
+                known |= !strcmp(plan->datasets[i].label, name);
+            if (!known) {
+                free(filter);
+                return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                                  "%s:%zu: datasets: '%s' is not a [dataset] section of this config%s (sections: %s)",
+                                  plan->config_path, entry->line, name,
+                                  bench_suggest_phrase(hint, sizeof hint, name, labels), labels);
+            }
+            if (list_has_item(filter, name))
+                problem = "a dataset named twice";
+        }
+        if (problem != NULL) {
+            free(filter);
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: datasets = %s: %s%s%s%s", plan->config_path,
+                              entry->line, entry->value, problem, item_length ? " ('" : "", name,
+                              item_length ? "')" : "");
+        }
+        strcat(filter, filter[0] ? "," : "");
+        strcat(filter, name);
+        if (cursor[length] == '\0')
+            break;
+        cursor += length + 1;
+    }
+    *out = filter;
     return BENCH_OK;
 }
 
@@ -649,32 +796,9 @@ static int add_model(bench_plan *plan, bench_config_section *section, unsigned d
                           bench_suggest_phrase(hint, sizeof hint, name, bench_forecaster_names()),
                           bench_forecaster_names());
     }
-    if ((entry = bench_config_take(section, "datasets")) != NULL) {
-        item->dataset_filter = strdup(entry->value);
-        if (item->dataset_filter == NULL)
-            return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
-        char labels[1024] = "";
-        for (size_t i = 0; i < plan->dataset_count; i++)
-            snprintf(labels + strlen(labels), sizeof labels - strlen(labels), "%s%s", i ? ", " : "",
-                     plan->datasets[i].label);
-        const char *cursor = entry->value;
-        while (*cursor) {
-            size_t length = strcspn(cursor, ",");
-            int known = 0;
-            for (size_t i = 0; i < plan->dataset_count; i++)
-                known |= strlen(plan->datasets[i].label) == length &&
-                         !strncmp(plan->datasets[i].label, cursor, length);
-            if (!known) {
-                char unknown[256], hint[96];
-                snprintf(unknown, sizeof unknown, "%.*s", (int)length, cursor);
-                return BENCH_FAIL(error, BENCH_BAD_INPUT,
-                                  "%s:%zu: datasets: '%s' is not a [dataset] section of this config%s (sections: %s)",
-                                  plan->config_path, entry->line, unknown,
-                                  bench_suggest_phrase(hint, sizeof hint, unknown, labels), labels);
-            }
-            cursor += length + (cursor[length] == ',');
-        }
-    }
+    if ((entry = bench_config_take(section, "datasets")) != NULL &&
+        parse_dataset_filter(plan, entry, &item->dataset_filter, error) != BENCH_OK)
+        return error->code;
     item->threads = default_threads;
     if ((entry = bench_config_take(section, "threads")) != NULL && parse_threads(plan, entry, &item->threads, error))
         return error->code;
@@ -689,20 +813,14 @@ static int add_model(bench_plan *plan, bench_config_section *section, unsigned d
 
 static int model_applies(const bench_plan_model *model, const char *dataset_label)
 {
-    if (model->dataset_filter == NULL)
-        return 1;
-    size_t length = strlen(dataset_label);
-    for (const char *cursor = model->dataset_filter; *cursor;) {
-        size_t item = strcspn(cursor, ",");
-        if (item == length && !strncmp(cursor, dataset_label, length))
-            return 1;
-        cursor += item + (cursor[item] == ',');
-    }
-    return 0;
+    return model->dataset_filter == NULL || list_has_item(model->dataset_filter, dataset_label);
 }
 
-/* The cell id hashes everything that defines its result, in a fixed text form. */
-static void compute_cell_id(const bench_plan *plan, bench_cell *cell)
+/* The cell id hashes everything that defines its result, in a fixed text form
+ * (unchanged, so ids stay stable across versions).  A definition too long for
+ * the buffer would hash only its beginning, and two cells differing in a later
+ * parameter would share an id: refused instead. */
+static int compute_cell_id(const bench_plan *plan, bench_cell *cell, bench_error *error)
 {
     const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
     const bench_plan_model *model = &plan->models[cell->model];
@@ -719,10 +837,55 @@ static void compute_cell_id(const bench_plan *plan, bench_cell *cell)
         used += snprintf(definition + used, sizeof definition - used, "%s=%s;", model->params.names[i],
                          model->params.values[i]);
     if (used < (int)sizeof definition)
-        snprintf(definition + used, sizeof definition - used, "seed=%llu;threads=%u",
-                 (unsigned long long)cell->seed, cell->threads);
+        used += snprintf(definition + used, sizeof definition - used, "seed=%llu;threads=%u",
+                         (unsigned long long)cell->seed, cell->threads);
+    if (used < 0 || used >= (int)sizeof definition)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s: [model %s] on [dataset %s]: the cell's definition (settings and parameters) is longer "
+                          "than %zu characters, so its id could not cover all of it",
+                          plan->config_path, model->variant, dataset->label, sizeof definition - 1);
     uint64_t hash = bench_hash64(definition, strlen(definition), 0);
     snprintf(cell->id, sizeof cell->id, "%016llx", (unsigned long long)hash);
+    return BENCH_OK;
+}
+
+static int compare_cell_ids(const void *a, const void *b)
+{
+    const bench_cell *const *left = a, *const *right = b;
+    int order = strcmp((*left)->id, (*right)->id);
+    return order ? order : ((*left)->index > (*right)->index) - ((*left)->index < (*right)->index);
+}
+
+/* Every cell id must be unique: results, cell files and `bench merge` are keyed
+ * on it.  The config checks above refuse every duplicate they know of; this
+ * catches whatever they miss (two definitions hashing alike) before anything
+ * runs.  Sorting pointers keeps it O(n log n) for large sweeps. */
+static int check_unique_ids(const bench_plan *plan, bench_error *error)
+{
+    if (plan->cell_count < 2)
+        return BENCH_OK;
+    const bench_cell **order = malloc(plan->cell_count * sizeof *order);
+    if (order == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory for %zu cell ids", plan->cell_count);
+    for (size_t i = 0; i < plan->cell_count; i++)
+        order[i] = &plan->cells[i];
+    qsort(order, plan->cell_count, sizeof *order, compare_cell_ids);
+    int status = BENCH_OK;
+    for (size_t i = 1; i < plan->cell_count && status == BENCH_OK; i++) {
+        const bench_cell *a = order[i - 1], *b = order[i];
+        if (strcmp(a->id, b->id) != 0)
+            continue;
+        status = BENCH_FAIL(error, BENCH_BAD_INPUT,
+                            "%s: cells %zu ([dataset %s] [model %s] horizon %zu seed %llu) and %zu ([dataset %s] "
+                            "[model %s] horizon %zu seed %llu) have the same id %s; results keyed on it could not be "
+                            "told apart",
+                            plan->config_path, a->index, plan->datasets[a->dataset].label,
+                            plan->models[a->model].variant, a->horizon, (unsigned long long)a->seed, b->index,
+                            plan->datasets[b->dataset].label, plan->models[b->model].variant, b->horizon,
+                            (unsigned long long)b->seed, a->id);
+    }
+    free(order);
+    return status;
 }
 
 /* A library may reject a parameter value only when a model is created (XGBoost
@@ -817,18 +980,18 @@ int bench_plan_build(bench_plan **out, const char *config_path, const bench_run_
                                 "%s:%zu: unknown section [%s%s%s]; sections are [run], [dataset LABEL], [model VARIANT]",
                                 config_path, section->line, section->kind, section->label[0] ? " " : "", section->label);
     }
-    for (size_t s = 0; status == BENCH_OK && s < config->section_count; s++)
-        if (!strcmp(config->sections[s].kind, "dataset"))
-            status = add_dataset(plan, &config->sections[s], error);
-    for (size_t s = 0; status == BENCH_OK && s < config->section_count; s++)
-        if (!strcmp(config->sections[s].kind, "model"))
-            status = add_model(plan, &config->sections[s], threads, error);
-    if (status == BENCH_OK && (plan->dataset_count == 0 || plan->model_count == 0))
-        status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: a configuration needs at least one [dataset] and one [model]",
-                            config_path);
-    if (status == BENCH_OK && options != NULL && options->seed_count > 0) {
-        if (options->seed_count > BENCH_MAX_SEEDS)
-            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "at most %d seeds", BENCH_MAX_SEEDS);
+    /* Options next, before any dataset is loaded, so a bad value fails at once.
+     * --seeds given as an empty list would silently fall back on the config's
+     * seeds; a repeated seed would plan the same cells twice. */
+    if (status == BENCH_OK && options != NULL && options->seeds != NULL) {
+        size_t repeat = first_repeat(options->seeds, options->seed_count);
+        if (options->seed_count == 0)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "--seeds: an empty list; give at least one seed");
+        else if (options->seed_count > BENCH_MAX_SEEDS)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "--seeds: at most %d seeds", BENCH_MAX_SEEDS);
+        else if (repeat < options->seed_count)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "--seeds: seed %llu is given twice",
+                                (unsigned long long)options->seeds[repeat]);
         else {
             memcpy(plan->seeds, options->seeds, options->seed_count * sizeof *plan->seeds);
             plan->seed_count = options->seed_count;
@@ -836,6 +999,33 @@ int bench_plan_build(bench_plan **out, const char *config_path, const bench_run_
     }
     if (status == BENCH_OK && options != NULL && options->predictions)
         plan->predictions = 1;
+    /* The command line's limits override the config's; the plan holds the
+     * effective values, so the harness reads only the plan.  Values out of
+     * range here come from a caller that skipped the CLI's checks. */
+    if (status == BENCH_OK && options != NULL && options->timeout_seconds != 0) {
+        if (!isfinite(options->timeout_seconds) || !(options->timeout_seconds > 0) ||
+            options->timeout_seconds > BENCH_MAX_TIMEOUT_SECONDS)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "--timeout %g: expected a positive number of seconds",
+                                options->timeout_seconds);
+        else
+            plan->timeout_seconds = options->timeout_seconds;
+    }
+    if (status == BENCH_OK && options != NULL && options->memory_limit_mb != 0) {
+        if (options->memory_limit_mb > BENCH_MAX_MEMORY_LIMIT_MB)
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "--memory-limit %llu: at most %llu MB",
+                                options->memory_limit_mb, (unsigned long long)BENCH_MAX_MEMORY_LIMIT_MB);
+        else
+            plan->memory_limit_mb = options->memory_limit_mb;
+    }
+    for (size_t s = 0; status == BENCH_OK && s < config->section_count; s++)
+        if (!strcmp(config->sections[s].kind, "dataset"))
+            status = add_dataset(plan, &config->sections[s], options, error);
+    for (size_t s = 0; status == BENCH_OK && s < config->section_count; s++)
+        if (!strcmp(config->sections[s].kind, "model"))
+            status = add_model(plan, &config->sections[s], threads, error);
+    if (status == BENCH_OK && (plan->dataset_count == 0 || plan->model_count == 0))
+        status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: a configuration needs at least one [dataset] and one [model]",
+                            config_path);
     /* Plan order: datasets × horizons × models × seeds, as written in the config. */
     size_t total = 0;
     for (size_t d = 0; status == BENCH_OK && d < plan->dataset_count; d++)
@@ -845,11 +1035,11 @@ int bench_plan_build(bench_plan **out, const char *config_path, const bench_run_
     if (status == BENCH_OK && (plan->cells = calloc(total ? total : 1, sizeof *plan->cells)) == NULL)
         status = BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     for (size_t d = 0; status == BENCH_OK && d < plan->dataset_count; d++)
-        for (size_t h = 0; h < plan->datasets[d].horizon_count; h++)
-            for (size_t m = 0; m < plan->model_count; m++) {
+        for (size_t h = 0; status == BENCH_OK && h < plan->datasets[d].horizon_count; h++)
+            for (size_t m = 0; status == BENCH_OK && m < plan->model_count; m++) {
                 if (!model_applies(&plan->models[m], plan->datasets[d].label))
                     continue;
-                for (size_t s = 0; s < plan->seed_count; s++) {
+                for (size_t s = 0; status == BENCH_OK && s < plan->seed_count; s++) {
                     bench_cell *cell = &plan->cells[plan->cell_count];
                     cell->index = plan->cell_count++;
                     cell->dataset = d;
@@ -858,9 +1048,11 @@ int bench_plan_build(bench_plan **out, const char *config_path, const bench_run_
                     cell->model = m;
                     cell->seed = plan->seeds[s];
                     cell->threads = options && options->threads ? options->threads : plan->models[m].threads;
-                    compute_cell_id(plan, cell);
+                    status = compute_cell_id(plan, cell, error);
                 }
             }
+    if (status == BENCH_OK)
+        status = check_unique_ids(plan, error);
     if (status == BENCH_OK)
         status = trial_create(plan, error);
     bench_config_free(config);
