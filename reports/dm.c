@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/escape.h"
+
 /* One forecast window's mean squared error. */
 typedef struct window_loss {
     const char *dataset, *horizon, *seed, *variant, *series, *window;
@@ -236,18 +238,15 @@ int bench_dm_compare(bench_dm_report *out, const char *dir, const bench_results 
     return status;
 }
 
+/* Dataset and variant names come from user data: each goes through the
+ * escaper of the table's language (bench/escape.h). */
 static void escape(FILE *f, const char *s, bench_table_format format)
 {
-    for (; *s; s++) {
-        if (format == BENCH_TABLE_TEX && strchr("_%&#$", *s))
-            fputc('\\', f);
-        if (format == BENCH_TABLE_MD && strchr("_*|", *s))
-            fputc('\\', f);
-        if (format == BENCH_TABLE_HTML && (*s == '<' || *s == '&' || *s == '>')) {
-            fputs(*s == '<' ? "&lt;" : *s == '>' ? "&gt;" : "&amp;", f);
-            continue;
-        }
-        fputc(*s, f);
+    switch (format) {
+    case BENCH_TABLE_MD: bench_escape_markdown(f, s); break;
+    case BENCH_TABLE_TEX: bench_escape_latex(f, s); break;
+    case BENCH_TABLE_HTML: bench_escape_html(f, s); break;
+    case BENCH_TABLE_CSV: bench_escape_csv(f, s); break;
     }
 }
 
@@ -259,16 +258,23 @@ int bench_dm_write(FILE *f, const bench_dm_report *report, bench_table_format fo
         fputs("dataset,horizon,seed,variant,reference,windows,unmatched,lags_h,mean_loss_difference,dm,p,note\n", f);
         for (size_t i = 0; i < report->count; i++) {
             const bench_dm_comparison *c = &report->items[i];
-            fprintf(f, "%s,%s,%s,%s,%s,%zu,%zu,", c->dataset, c->horizon, c->seed, c->variant, report->reference,
-                    c->windows, c->unmatched);
+            const char *const names[] = {c->dataset, c->horizon, c->seed, c->variant, report->reference};
+            for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
+                bench_escape_csv(f, names[n]);
+                fputc(',', f);
+            }
+            fprintf(f, "%zu,%zu,", c->windows, c->unmatched);
             if (c->ok)
                 fprintf(f, "%zu,", c->dm.h);
             else
                 fputc(',', f);
             if (c->ok)
                 fprintf(f, "%.10g,%.10g,%.10g,\n", c->dm.mean_difference, c->dm.statistic, c->dm.p);
-            else
-                fprintf(f, ",,,\"%s\"\n", c->note);
+            else {
+                fputs(",,,", f);
+                bench_escape_csv(f, c->note);
+                fputc('\n', f);
+            }
         }
         return ferror(f) ? BENCH_FAIL(error, BENCH_IO, "writing the Diebold-Mariano table") : BENCH_OK;
     }
@@ -311,7 +317,11 @@ int bench_dm_write(FILE *f, const bench_dm_report *report, bench_table_format fo
         const char *close = format == BENCH_TABLE_HTML ? "</td></tr>\n" : format == BENCH_TABLE_MD ? " |\n" : " \\\\\n";
         fputs(open, f);
         escape(f, c->dataset, format);
-        fprintf(f, "%s%s%s%s%s", sep, c->horizon, sep, c->seed, sep);
+        fputs(sep, f);
+        escape(f, c->horizon, format);
+        fputs(sep, f);
+        escape(f, c->seed, format);
+        fputs(sep, f);
         escape(f, c->variant, format);
         fprintf(f, "%s%zu%s%s%s%s%s", sep, c->windows, sep, dm, sep, p, close);
     }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/escape.h"
 #include "bench/files.h"
 #include "reports/csv_file.h"
 #include "reports/dm.h"
@@ -14,30 +15,9 @@
 #include "reports/results.h"
 #include "reports/table.h"
 
-static void html_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
-/* A relative URL: percent-encode what is not safe in an href. */
-static void html_href(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_.~/", c))
-            fputc(c, f);
-        else
-            fprintf(f, "%%%02X", c);
-    }
-}
+/* Names on the page (datasets, variants, figure titles, messages quoting
+ * them, run.json values) come from user data: all text goes through
+ * bench_escape_html and every href through bench_escape_url_path. */
 
 static const char page_style[] =
     "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;"
@@ -117,9 +97,9 @@ static int inline_svg(FILE *out, const char *path, size_t figure_number)
 static void meta_row(FILE *f, const char *key, const char *value)
 {
     fputs("<tr><th>", f);
-    html_text(f, key);
+    bench_escape_html(f, key);
     fputs("</th><td>", f);
-    html_text(f, value);
+    bench_escape_html(f, value);
     fputs("</td></tr>\n", f);
 }
 
@@ -194,11 +174,11 @@ static void write_errors(FILE *f, const json_t *run, const bench_results *result
             if (strcmp(results->rows[r].cell_id, id) == 0)
                 row = &results->rows[r];
         fputs("<tr><td><code>", f);
-        html_text(f, id ? id : "?");
+        bench_escape_html(f, id ? id : "?");
         fputs("</code></td><td>", f);
-        html_text(f, row ? row->dataset : "");
+        bench_escape_html(f, row ? row->dataset : "");
         fputs("</td><td>", f);
-        html_text(f, row ? row->variant : "");
+        bench_escape_html(f, row ? row->variant : "");
         fputs("</td><td class=\"num\">", f);
         if (row && row->horizon > 0)
             fprintf(f, "%ld", row->horizon);
@@ -206,7 +186,7 @@ static void write_errors(FILE *f, const json_t *run, const bench_results *result
         if (row)
             fprintf(f, "%ld", row->seed);
         fputs("</td><td>", f);
-        html_text(f, message ? message : "");
+        bench_escape_html(f, message ? message : "");
         fputs("</td></tr>\n", f);
     }
     fputs("</tbody></table>\n", f);
@@ -256,7 +236,7 @@ static void write_timings(FILE *f, const char *dir)
             continue;
         shown[shown_count++] = name;
         fputs("<tr><td>", f);
-        html_text(f, name);
+        bench_escape_html(f, name);
         fputs("</td>", f);
         long columns[3] = {seconds, fit, predict};
         for (int k = 0; k < (fit >= 0 && predict >= 0 ? 3 : 1); k++) {
@@ -358,9 +338,9 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
         fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>bench run ",
               f);
-        html_text(f, dir);
+        bench_escape_html(f, dir);
         fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>bench run report</h1>\n<p>Run directory <code>", page_style);
-        html_text(f, dir);
+        bench_escape_html(f, dir);
         size_t failed = 0;
         for (size_t i = 0; i < results.count; i++)
             failed += !results.rows[i].ok;
@@ -416,7 +396,7 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
                 status = bench_dm_write(f, &dm, BENCH_TABLE_HTML, error);
             } else if (dm_status != BENCH_OK && dm_status != BENCH_NOT_FOUND) {
                 fputs("<p class=\"warning\">Diebold-Mariano tests skipped: ", f);
-                html_text(f, dm_error.message);
+                bench_escape_html(f, dm_error.message);
                 fputs("</p>\n", f);
             }
         }
@@ -426,7 +406,7 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
         fputs("<h2 id=\"figures\">Figures</h2>\n", f);
         if (summary->figure_error.code != BENCH_OK) {
             fputs("<p class=\"warning\">Some figures are missing: ", f);
-            html_text(f, summary->figure_error.message);
+            bench_escape_html(f, summary->figure_error.message);
             fputs("</p>\n", f);
         }
         if (options.no_figures)
@@ -447,25 +427,27 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
                     shown = inline_svg(f, path, i) == 0;
                 } else {
                     fputs("<img src=\"figures/", f);
-                    html_href(f, figure->output);
+                    bench_escape_url_path(f, figure->output);
                     fputs("\" alt=\"", f);
-                    html_text(f, figure->title);
+                    bench_escape_html(f, figure->title);
                     fputs("\">\n", f);
                     shown = 1;
                 }
             }
             summary->figures += (size_t)shown;
             fputs("<figcaption>", f);
-            html_text(f, figure->title);
+            bench_escape_html(f, figure->title);
             if (!shown)
                 fputs(" (not rendered)", f);
             if (figure->script != NULL) {
                 size_t n = strlen(figure->script);
                 fputs(" \xE2\x80\x94 <a href=\"figures/", f);
-                html_href(f, figure->script);
+                bench_escape_url_path(f, figure->script);
                 fputs("\">script</a>, <a href=\"figures/", f);
-                fprintf(f, "%.*s", (int)(n - 3), figure->script);
-                fputs(".dat\">data</a>", f);
+                char data[1100];
+                snprintf(data, sizeof data, "%.*s.dat", (int)(n - 3), figure->script);
+                bench_escape_url_path(f, data);
+                fputs("\">data</a>", f);
             }
             fputs("</figcaption>\n</figure>\n", f);
         }
@@ -473,7 +455,7 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
             fputs("<p>Not drawn:</p>\n<ul class=\"notes\">\n", f);
             for (size_t i = 0; i < figures.note_count; i++) {
                 fputs("<li>", f);
-                html_text(f, figures.notes[i]);
+                bench_escape_html(f, figures.notes[i]);
                 fputs("</li>\n", f);
             }
             fputs("</ul>\n", f);
@@ -493,7 +475,7 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
             char *text = json_dumps(json_object_get(run, "config") ? json_object_get(run, "config") : run,
                                     JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             fputs("<details open><summary>Resolved configuration from run.json</summary>\n<pre>", f);
-            html_text(f, text ? text : "");
+            bench_escape_html(f, text ? text : "");
             fputs("</pre></details>\n", f);
             free(text);
         } else {

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/escape.h"
+
 /* ---- small helpers ------------------------------------------------------------ */
 
 static int in_list(const char *name, const char *const *list, size_t count)
@@ -548,62 +550,9 @@ int bench_tables_build(bench_table_set *out, const bench_results *results,
 
 /* ---- rendering ------------------------------------------------------------------ */
 
-/* Which text conventions a format uses. */
-typedef struct markup {
-    void (*text)(FILE *, const char *);  /* escaped text */
-} markup;
-
-static void text_md(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '|' || *s == '*' || *s == '_' || *s == '\\' || *s == '<')
-            fputc('\\', f);
-        fputc(*s, f);
-    }
-}
-
-static void text_tex(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '_': case '%': case '&': case '#': case '$': case '{': case '}':
-            fprintf(f, "\\%c", *s);
-            break;
-        case '\\': fputs("\\textbackslash{}", f); break;
-        case '~': fputs("\\textasciitilde{}", f); break;
-        case '^': fputs("\\textasciicircum{}", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
-static void text_html(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
-static void text_csv(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\n\r") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
+/* Dataset, protocol, variant, task and metric names come from results.csv,
+ * that is from user data: every one goes through the escaper of the output
+ * language (bench/escape.h), never straight into the table. */
 
 static const char *direction_text(int direction)
 {
@@ -720,7 +669,7 @@ static void write_md(FILE *f, const bench_table *t)
     size_t k = t->column_count;
     caption(text, sizeof text, t);
     fputs("**", f);
-    text_md(f, text);
+    bench_escape_markdown(f, text);
     fputs(t->has_second ? "** Best in bold, second best underlined.\n\n| Dataset |" : "** Best in bold.\n\n| Dataset |", f);
     if (t->show_protocol)
         fputs(" Protocol |", f);
@@ -728,7 +677,7 @@ static void write_md(FILE *f, const bench_table *t)
         fputs(" H |", f);
     for (size_t c = 0; c < k; c++) {
         fputc(' ', f);
-        text_md(f, t->variants[c]);
+        bench_escape_markdown(f, t->variants[c]);
         fputs(" |", f);
     }
     fputs("\n|:---|", f);
@@ -744,11 +693,11 @@ static void write_md(FILE *f, const bench_table *t)
         int first = r == 0 || strcmp(t->rows[r - 1].dataset, row->dataset) != 0;
         fputs("| ", f);
         if (first)
-            text_md(f, row->dataset);
+            bench_escape_markdown(f, row->dataset);
         fputs(" |", f);
         if (t->show_protocol) {
             fputc(' ', f);
-            text_md(f, row->protocol);
+            bench_escape_markdown(f, row->protocol);
             fputs(" |", f);
         }
         if (t->show_horizon) {
@@ -782,7 +731,7 @@ static void write_md(FILE *f, const bench_table *t)
     }
     if (t->wins != NULL) {
         fputs("| *W/T/L vs ", f);
-        text_md(f, t->variants[t->versus_column]);
+        bench_escape_markdown(f, t->variants[t->versus_column]);
         fprintf(f, "*%s", pad);
         for (size_t c = 0; c < k; c++) {
             if ((long)c == t->versus_column)
@@ -791,7 +740,7 @@ static void write_md(FILE *f, const bench_table *t)
                 fprintf(f, " %zu/%zu/%zu |", t->wins[c], t->ties[c], t->losses[c]);
         }
         fputs("\n| *Wilcoxon p vs ", f);
-        text_md(f, t->variants[t->versus_column]);
+        bench_escape_markdown(f, t->variants[t->versus_column]);
         fprintf(f, "*%s", pad);
         for (size_t c = 0; c < k; c++) {
             if (isnan(t->wilcoxon_p[c]))
@@ -806,7 +755,7 @@ static void write_md(FILE *f, const bench_table *t)
     footnotes(notes, sizeof notes, t, 0);
     if (text[0] || notes[0]) {
         fputc('\n', f);
-        text_md(f, text);
+        bench_escape_markdown(f, text);
         if (text[0] && notes[0])
             fputc(' ', f);
         fputs(notes, f);
@@ -844,18 +793,16 @@ static void write_tex(FILE *f, const bench_table *t)
     char *pm = strstr(text, PLUSMINUS);
     if (pm != NULL) {
         *pm = '\0';
-        text_tex(f, text);
+        bench_escape_latex(f, text);
         fputs("$\\pm$", f);
-        text_tex(f, pm + strlen(PLUSMINUS));
+        bench_escape_latex(f, pm + strlen(PLUSMINUS));
     } else {
-        text_tex(f, text);
+        bench_escape_latex(f, text);
     }
     fputs(t->has_second ? " Best in bold, second best underlined.}\n\\label{tab:" : " Best in bold.}\n\\label{tab:", f);
-    for (const char *s = t->task; *s; s++)
-        fputc(*s == '_' ? '-' : *s, f);
+    bench_escape_latex_label(f, t->task);
     fputc('-', f);
-    for (const char *s = t->metric; *s; s++)
-        fputc(*s == '_' ? '-' : *s, f);
+    bench_escape_latex_label(f, t->metric);
     fputs("}\n\\begin{tabular}{l", f);
     if (t->show_protocol)
         fputc('l', f);
@@ -870,7 +817,7 @@ static void write_tex(FILE *f, const bench_table *t)
         fputs(" & $H$", f);
     for (size_t c = 0; c < k; c++) {
         fputs(" & ", f);
-        text_tex(f, t->variants[c]);
+        bench_escape_latex(f, t->variants[c]);
     }
     fputs(" \\\\\n\\midrule\n", f);
     for (size_t r = 0; r < t->row_count; r++) {
@@ -884,15 +831,15 @@ static void write_tex(FILE *f, const bench_table *t)
                 fputs("\\midrule\n", f);
             if (span > 1 && keys > 1) {
                 fprintf(f, "\\multirow{%zu}{*}{", span);
-                text_tex(f, row->dataset);
+                bench_escape_latex(f, row->dataset);
                 fputc('}', f);
             } else {
-                text_tex(f, row->dataset);
+                bench_escape_latex(f, row->dataset);
             }
         }
         if (t->show_protocol) {
             fputs(" & ", f);
-            text_tex(f, row->protocol);
+            bench_escape_latex(f, row->protocol);
         }
         if (t->show_horizon) {
             if (row->horizon > 0)
@@ -916,7 +863,7 @@ static void write_tex(FILE *f, const bench_table *t)
     }
     if (t->wins != NULL) {
         fprintf(f, "\\multicolumn{%zu}{l}{W/T/L vs ", keys);
-        text_tex(f, t->variants[t->versus_column]);
+        bench_escape_latex(f, t->variants[t->versus_column]);
         fputc('}', f);
         for (size_t c = 0; c < k; c++) {
             if ((long)c == t->versus_column)
@@ -926,7 +873,7 @@ static void write_tex(FILE *f, const bench_table *t)
         }
         fputs(" \\\\\n", f);
         fprintf(f, "\\multicolumn{%zu}{l}{Wilcoxon $p$ vs ", keys);
-        text_tex(f, t->variants[t->versus_column]);
+        bench_escape_latex(f, t->variants[t->versus_column]);
         fputc('}', f);
         for (size_t c = 0; c < k; c++) {
             if (isnan(t->wilcoxon_p[c]))
@@ -957,7 +904,7 @@ static void write_html(FILE *f, const bench_table *t)
     size_t k = t->column_count;
     fputs("<table class=\"results\">\n<caption>", f);
     caption(text, sizeof text, t);
-    text_html(f, text);
+    bench_escape_html(f, text);
     fputs(t->has_second ? " Best in <b>bold</b>, second best <u>underlined</u>." : " Best in <b>bold</b>.", f);
     fputs("</caption>\n<thead><tr><th scope=\"col\">Dataset</th>", f);
     if (t->show_protocol)
@@ -966,7 +913,7 @@ static void write_html(FILE *f, const bench_table *t)
         fputs("<th scope=\"col\">H</th>", f);
     for (size_t c = 0; c < k; c++) {
         fputs("<th scope=\"col\">", f);
-        text_html(f, t->variants[c]);
+        bench_escape_html(f, t->variants[c]);
         fputs("</th>", f);
     }
     fputs("</tr></thead>\n<tbody>\n", f);
@@ -979,12 +926,12 @@ static void write_html(FILE *f, const bench_table *t)
             while (r + span < t->row_count && strcmp(t->rows[r + span].dataset, row->dataset) == 0)
                 span++;
             fprintf(f, "<th scope=\"rowgroup\" rowspan=\"%zu\">", span);
-            text_html(f, row->dataset);
+            bench_escape_html(f, row->dataset);
             fputs("</th>", f);
         }
         if (t->show_protocol) {
             fputs("<td>", f);
-            text_html(f, row->protocol);
+            bench_escape_html(f, row->protocol);
             fputs("</td>", f);
         }
         if (t->show_horizon) {
@@ -1023,7 +970,7 @@ static void write_html(FILE *f, const bench_table *t)
         }
         if (t->wins != NULL) {
             fprintf(f, "<tr class=\"wtl\"><th scope=\"row\" colspan=\"%zu\">W/T/L vs ", keys);
-            text_html(f, t->variants[t->versus_column]);
+            bench_escape_html(f, t->variants[t->versus_column]);
             fputs("</th>", f);
             for (size_t c = 0; c < k; c++) {
                 if ((long)c == t->versus_column)
@@ -1032,7 +979,7 @@ static void write_html(FILE *f, const bench_table *t)
                     fprintf(f, "<td class=\"num\">%zu/%zu/%zu</td>", t->wins[c], t->ties[c], t->losses[c]);
             }
             fprintf(f, "</tr>\n<tr class=\"wilcoxon\"><th scope=\"row\" colspan=\"%zu\">Wilcoxon p vs ", keys);
-            text_html(f, t->variants[t->versus_column]);
+            bench_escape_html(f, t->variants[t->versus_column]);
             fputs("</th>", f);
             for (size_t c = 0; c < k; c++) {
                 if (isnan(t->wilcoxon_p[c]))
@@ -1050,10 +997,10 @@ static void write_html(FILE *f, const bench_table *t)
     footnotes(notes, sizeof notes, t, 0);
     if (text[0] || notes[0]) {
         fputs("<p class=\"notes\">", f);
-        text_html(f, text);
+        bench_escape_html(f, text);
         if (text[0] && notes[0])
             fputc(' ', f);
-        text_html(f, notes);
+        bench_escape_html(f, notes);
         fputs("</p>\n", f);
     }
 }
@@ -1072,18 +1019,18 @@ static void write_csv(FILE *f, const bench_table *t)
     for (size_t r = 0; r < t->row_count; r++) {
         for (size_t c = 0; c < k; c++) {
             const bench_table_cell *cell = &t->cells[r * k + c];
-            text_csv(f, t->task);
+            bench_escape_csv(f, t->task);
             fputc(',', f);
-            text_csv(f, t->metric);
+            bench_escape_csv(f, t->metric);
             fputc(',', f);
-            text_csv(f, t->rows[r].dataset);
+            bench_escape_csv(f, t->rows[r].dataset);
             fputc(',', f);
-            text_csv(f, t->rows[r].protocol);
+            bench_escape_csv(f, t->rows[r].protocol);
             if (t->rows[r].horizon > 0)
                 fprintf(f, ",%ld,", t->rows[r].horizon);
             else
                 fputs(",,", f);
-            text_csv(f, t->variants[c]);
+            bench_escape_csv(f, t->variants[c]);
             fprintf(f, ",%zu,%zu", cell->n_ok, cell->n_error);
             csv_number(f, cell->mean);
             csv_number(f, cell->sd);
