@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/escape.h"
+
 static const char source_only_name[] = "source_only";
 static const char oracle_name[] = "oracle";
 
@@ -161,8 +163,11 @@ int shift_gap_write_markdown(FILE *stream, const shift_gap_report *report, bench
                     "of those spreads).\n\n| pair | source_only | oracle | shift | shift / spread | real |",
             100.0 * SHIFT_GAP_MIN_POINTS, SHIFT_GAP_MIN_SIGMAS);
     for (size_t m = 0; m < report->method_count; m++)
-        if (m != source_only && m != oracle)
-            fprintf(stream, " %s − source_only |", report->methods[m]);
+        if (m != source_only && m != oracle) {
+            fputc(' ', stream);
+            bench_escape_markdown(stream, report->methods[m]);
+            fputs(" − source_only |", stream);
+        }
     fprintf(stream, "\n|:---|---:|---:|---:|---:|:---:|");
     for (size_t m = 0; m < report->method_count; m++)
         if (m != source_only && m != oracle)
@@ -171,7 +176,10 @@ int shift_gap_write_markdown(FILE *stream, const shift_gap_report *report, bench
     char text[64];
     for (size_t p = 0; p < report->pair_count; p++) {
         const shift_gap_pair *pair = &report->pairs[p];
-        fprintf(stream, "| %s |", pair->dataset);
+        /* Pair (dataset) and method names come from results.csv: Markdown-escaped. */
+        fputs("| ", stream);
+        bench_escape_markdown(stream, pair->dataset);
+        fputs(" |", stream);
         for (size_t m = 0; m < 2; m++) {
             size_t index = m == 0 ? source_only : oracle;
             const bench_stats_summary *map = index < report->method_count ? &pair->methods[index].map : NULL;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/escape.h"
 #include "bench/files.h"
 
 /* Fields of an <object> collected until its end tag, with the line of its
@@ -285,21 +286,6 @@ int shift_voc_read(const char *path, shift_annotation *out, bench_error *error)
     return code;
 }
 
-/* Text with the five XML special characters escaped. */
-static void write_escaped(FILE *stream, const char *text)
-{
-    for (; *text; text++) {
-        switch (*text) {
-        case '<': fputs("&lt;", stream); break;
-        case '>': fputs("&gt;", stream); break;
-        case '&': fputs("&amp;", stream); break;
-        case '"': fputs("&quot;", stream); break;
-        case '\'': fputs("&apos;", stream); break;
-        default: fputc(*text, stream);
-        }
-    }
-}
-
 /* %.17g would write 12 as "12"; integers stay integers, fractions keep full precision. */
 static void write_number(FILE *stream, double value)
 {
@@ -316,10 +302,12 @@ int shift_voc_write(const char *path, const char *folder, const shift_annotation
     if (code != BENCH_OK)
         return code;
     FILE *s = file.stream;
+    /* Folder, file and class names may come from a user's dataset: XML-escaped
+     * (bench/escape.h; the HTML escaper's five entities are XML's too). */
     fputs("<annotation>\n\t<folder>", s);
-    write_escaped(s, folder);
+    bench_escape_html(s, folder);
     fputs("</folder>\n\t<filename>", s);
-    write_escaped(s, annotation->filename);
+    bench_escape_html(s, annotation->filename);
     fprintf(s, "</filename>\n\t<size>\n\t\t<width>%d</width>\n\t\t<height>%d</height>\n\t\t<depth>%d</depth>\n\t</size>\n"
                "\t<segmented>0</segmented>\n",
             annotation->width, annotation->height, annotation->depth);
@@ -330,9 +318,11 @@ int shift_voc_write(const char *path, const char *folder, const shift_annotation
             return BENCH_FAIL(error, BENCH_INTERNAL, "%s: object %zu has class index %d", path, i,
                               object->class_index);
         }
-        fprintf(s, "\t<object>\n\t\t<name>%s</name>\n\t\t<pose>Unspecified</pose>\n\t\t<truncated>0</truncated>\n"
+        fputs("\t<object>\n\t\t<name>", s);
+        bench_escape_html(s, shift_classes()[object->class_index].key);
+        fprintf(s, "</name>\n\t\t<pose>Unspecified</pose>\n\t\t<truncated>0</truncated>\n"
                    "\t\t<difficult>%d</difficult>\n\t\t<bndbox>\n",
-                shift_classes()[object->class_index].key, object->difficult ? 1 : 0);
+                object->difficult ? 1 : 0);
         const double coordinate[4] = {object->box.x_min, object->box.y_min, object->box.x_max, object->box.y_max};
         for (int k = 0; k < 4; k++) {
             fprintf(s, "\t\t\t<%s>", coordinate_names[k]);
