@@ -25,6 +25,27 @@ int bench_make_directories(const char *path, bench_error *error)
     return BENCH_OK;
 }
 
+int bench_sync_parent_directory(const char *path, bench_error *error)
+{
+    char directory[4096];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        snprintf(directory, sizeof directory, ".");
+    else if (snprintf(directory, sizeof directory, "%.*s", slash == path ? 1 : (int)(slash - path), path) >=
+             (int)sizeof directory)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: path too long", path);
+    int fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return BENCH_FAIL(error, BENCH_IO, "%s: cannot open to sync: %s", directory, strerror(errno));
+    /* Some file systems cannot fsync a directory (EINVAL): nothing more to do there. */
+    int failed = fsync(fd) != 0 && errno != EINVAL;
+    int saved = errno;
+    close(fd);
+    if (failed)
+        return BENCH_FAIL(error, BENCH_IO, "%s: cannot sync the directory: %s", directory, strerror(saved));
+    return BENCH_OK;
+}
+
 int bench_atomic_open(bench_atomic_file *file, const char *path, bench_error *error)
 {
     memset(file, 0, sizeof *file);
@@ -55,7 +76,9 @@ int bench_atomic_commit(bench_atomic_file *file, bench_error *error)
         unlink(file->temp_path);
         return BENCH_FAIL(error, BENCH_IO, "%s: cannot rename into place: %s", file->final_path, strerror(saved));
     }
-    return BENCH_OK;
+    /* The rename lives in the directory: until the directory is synced, a crash
+     * may lose it and leave the old file (or none) although the data were synced. */
+    return bench_sync_parent_directory(file->final_path, error);
 }
 
 void bench_atomic_abort(bench_atomic_file *file)

@@ -10,8 +10,14 @@
 /* Create a directory and its parents (like mkdir -p). */
 int bench_make_directories(const char *path, bench_error *error);
 
+/* fsync the directory holding path (".": a bare name), so a rename or create
+ * in it survives a crash.  File systems that cannot sync a directory (EINVAL)
+ * count as success. */
+int bench_sync_parent_directory(const char *path, bench_error *error);
+
 /* Open a temporary file beside `path` for writing; finish with
- * bench_atomic_commit (fsync + rename onto path) or bench_atomic_abort. */
+ * bench_atomic_commit (fsync + rename onto path + fsync of the directory) or
+ * bench_atomic_abort. */
 typedef struct bench_atomic_file {
     FILE *stream;
     char final_path[4096];

@@ -475,10 +475,12 @@ int bench_tune(const char *config_path, const bench_tune_options *options, bench
                 for (size_t h = 0; status == BENCH_OK && h < state.plan->datasets[d].horizon_count; h++)
                     status = tune_cell(&state, d, h, error);
     }
-    if (state.tuning != NULL)
-        fclose(state.tuning);
-    if (state.results != NULL)
-        fclose(state.results);
+    /* A memory stream reports a failed allocation only at fclose: its text is
+     * then incomplete (or NULL) and must not be written. */
+    int tuning_failed = state.tuning != NULL && fclose(state.tuning) != 0;
+    int results_failed = state.results != NULL && fclose(state.results) != 0;
+    if (status == BENCH_OK && (tuning_failed || results_failed || !state.tuning_text || !state.results_text))
+        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory for tuning.csv and results.csv");
     if (status == BENCH_OK) {
         json_t *space = json_object();
         for (size_t a = 0; a < state.space.axis_count; a++) {
@@ -506,10 +508,17 @@ int bench_tune(const char *config_path, const bench_tune_options *options, bench
         if (status == BENCH_OK)
             status = write_text(options->out_dir, "results.csv", state.results_text, error);
         if (status == BENCH_OK) {
+            /* Grown by one byte for the final newline; on failure the old
+             * buffer is still ours to free (and to report, not to write). */
             size_t length = strlen(json_text);
-            json_text = realloc(json_text, length + 2);
-            strcpy(json_text + length, "\n");
-            status = write_text(options->out_dir, "run.json", json_text, error);
+            char *grown = realloc(json_text, length + 2);
+            if (grown == NULL)
+                status = BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory for run.json");
+            else {
+                json_text = grown;
+                strcpy(json_text + length, "\n");
+                status = write_text(options->out_dir, "run.json", json_text, error);
+            }
         }
         free(json_text);
         json_decref(run);

@@ -1,11 +1,20 @@
 /* Downloading datasets into the cache.
  *
- * Every file lands in the cache as `.NAME.XXXXXX` first and is renamed to NAME
- * only once complete and (when the registry pins one) matching its sha256, so an
- * interrupted or tampered download never looks like data.  http/https/file URLs
- * go through libcurl; Debian-packaged files through `apt-get download` and
- * `dpkg-deb -x`, run with posix_spawnp (no shell) in a temp directory. */
+ * Every file lands in the cache as `.NAME.part-XXXXXX` first and is renamed to
+ * NAME only once complete and (when the registry pins one) matching its sha256,
+ * so an interrupted or tampered download never looks like data.  http/https/file
+ * URLs go through libcurl; Debian-packaged files through `apt-get download` and
+ * `dpkg-deb -x`, run with posix_spawnp (no shell) in a temp directory
+ * `.deb-PACKAGE-XXXXXX` of the cache.
+ *
+ * A fetch holds an flock on its temporaries while it works.  A process killed
+ * mid-download cannot clean up, so the next fetch of the same file (or package)
+ * removes what such a fetch left: only names of exactly these two patterns,
+ * owned by this user, unlocked and untouched for a minute, so neither a fetch
+ * still running (in this or another process, or on another host sharing the
+ * cache) nor a file bench did not create is ever deleted. */
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -16,8 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "datasets/dataset.h"
@@ -26,6 +37,8 @@
 extern char **environ;
 
 #define DEB_PREFIX "deb:"
+#define TEMP_MARK ".part-"          /* .NAME.part-XXXXXX */
+#define STALE_AFTER_SECONDS 60      /* covers the instant between mkstemp and flock */
 
 /* ---- small file helpers ---------------------------------------------------- */
 
@@ -67,18 +80,78 @@ static void remove_tree(const char *path)
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Temp file next to `final_path` (same directory, so rename is atomic). */
+/* fsync a directory so a rename into it survives a crash.  datasets/ sits below
+ * bench/files.c (bench_sync_parent_directory), hence this local copy. */
+static int sync_directory(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int failed = fsync(fd) != 0 && errno != EINVAL; /* EINVAL: cannot be synced, nothing to lose */
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return failed ? -1 : 0;
+}
+
+/* The six characters mkstemp and mkdtemp put in place of XXXXXX. */
+static int is_temp_suffix(const char *text)
+{
+    return strlen(text) == 6 &&
+           strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == 6;
+}
+
+/* Remove what interrupted fetches left in cache: entries named prefix + six
+ * mkstemp characters (regular files, or directories when directories), owned
+ * by this user, not modified for STALE_AFTER_SECONDS and not locked by a live
+ * fetch.  Best effort: whatever cannot be checked is left alone. */
+static void remove_stale_temporaries(const char *cache, const char *prefix, int directories)
+{
+    DIR *dir = opendir(cache);
+    if (dir == NULL)
+        return;
+    size_t prefix_length = strlen(prefix);
+    time_t now = time(NULL);
+    for (struct dirent *entry = readdir(dir); entry != NULL; entry = readdir(dir)) {
+        char path[PATH_MAX];
+        struct stat about;
+        if (strncmp(entry->d_name, prefix, prefix_length) != 0 || !is_temp_suffix(entry->d_name + prefix_length) ||
+            join(path, sizeof path, cache, entry->d_name) != 0 || lstat(path, &about) != 0 ||
+            !(directories ? S_ISDIR(about.st_mode) : S_ISREG(about.st_mode)) || about.st_uid != geteuid() ||
+            now - about.st_mtime < STALE_AFTER_SECONDS)
+            continue;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (directories ? O_DIRECTORY : 0));
+        if (fd < 0)
+            continue;
+        /* The lock is free only when no fetch holds the temporary open. */
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            if (directories)
+                remove_tree(path);
+            else
+                unlink(path);
+        }
+        close(fd);
+    }
+    closedir(dir);
+}
+
+/* Temp file next to `final_path` (same directory, so rename is atomic), locked
+ * for as long as it is open (see remove_stale_temporaries). */
 static int open_temp_beside(const char *final_path, char *temp_path, size_t size, FILE **file, bench_error *error)
 {
     const char *slash = strrchr(final_path, '/');
     size_t dir_length = slash ? (size_t)(slash - final_path) : 0;
     const char *base = slash ? slash + 1 : final_path;
-    int wrote = snprintf(temp_path, size, "%.*s%s.%s.XXXXXX", (int)dir_length, final_path, slash ? "/" : "", base);
+    int wrote = snprintf(temp_path, size, "%.*s%s.%s" TEMP_MARK "XXXXXX", (int)dir_length, final_path,
+                         slash ? "/" : "", base);
     if (wrote < 0 || (size_t)wrote >= size)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: path too long", final_path);
-    int fd = mkstemp(temp_path);
+    int fd = mkostemp(temp_path, O_CLOEXEC);
     if (fd < 0)
         return BENCH_FAIL(error, BENCH_IO, "cannot create a temp file beside %s: %s", final_path, strerror(errno));
+    /* Without lock support the cleaner cannot take the lock either, and so
+     * leaves the file alone: failing here would only stop the fetch. */
+    (void)flock(fd, LOCK_EX | LOCK_NB);
     *file = fdopen(fd, "wb");
     if (*file == NULL) {
         close(fd);
@@ -88,8 +161,10 @@ static int open_temp_beside(const char *final_path, char *temp_path, size_t size
     return BENCH_OK;
 }
 
-/* Close the temp file, check the checksum, rename into place; on any failure the
- * temp file is deleted. */
+/* Flush and sync the temp file, check the checksum, rename into place, then
+ * close it and sync the directory; on any failure the temp file is deleted.
+ * It is closed only after the rename so its lock covers the whole life of the
+ * name (see remove_stale_temporaries). */
 static int finish_temp(FILE *file, const char *temp_path, const char *final_path, const char *origin,
                        bench_sha256 *hash, const char *pinned, char obtained[65], bench_error *error)
 {
@@ -97,17 +172,15 @@ static int finish_temp(FILE *file, const char *temp_path, const char *final_path
     int write_failed = fflush(file) != 0 || ferror(file) || fchmod(fileno(file), 0644) != 0 ||
                        fsync(fileno(file)) != 0;
     int saved_errno = errno;
-    if (fclose(file) != 0 && !write_failed) {
-        write_failed = 1;
-        saved_errno = errno;
-    }
     bench_sha256_end(hash, obtained);
     if (write_failed) {
         unlink(temp_path);
+        fclose(file);
         return BENCH_FAIL(error, BENCH_IO, "writing %s failed: %s", temp_path, strerror(saved_errno));
     }
     if (pinned != NULL && strcmp(pinned, obtained) != 0) {
         unlink(temp_path);
+        fclose(file);
         return BENCH_FAIL(error, BENCH_BAD_INPUT,
                           "checksum mismatch for %s: sha256 %s, expected %s; the download was deleted", origin,
                           obtained, pinned);
@@ -115,8 +188,18 @@ static int finish_temp(FILE *file, const char *temp_path, const char *final_path
     if (rename(temp_path, final_path) != 0) {
         int rename_errno = errno;
         unlink(temp_path);
+        fclose(file);
         return BENCH_FAIL(error, BENCH_IO, "cannot rename %s to %s: %s", temp_path, final_path, strerror(rename_errno));
     }
+    /* Flushed and synced above, so closing cannot lose data now. */
+    fclose(file);
+    char directory[PATH_MAX];
+    const char *slash = strrchr(final_path, '/');
+    snprintf(directory, sizeof directory, "%.*s", slash ? (int)(slash - final_path) : 1,
+             slash ? final_path : ".");
+    if (sync_directory(directory[0] ? directory : "/") != 0)
+        return BENCH_FAIL(error, BENCH_IO, "%s: renamed into place, but %s could not be synced: %s", final_path,
+                          directory, strerror(errno));
     return BENCH_OK;
 }
 
@@ -336,15 +419,24 @@ static int fetch_deb(const bench_dataset_info *info, const char *cache, int show
     const char *member;
     if (parse_deb_source(info->source, package, sizeof package, &member) != 0)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: source '%s' is not deb:PACKAGE:PATH", info->name, info->source);
-    char work[PATH_MAX], log_path[PATH_MAX], root[PATH_MAX];
-    if (snprintf(work, sizeof work, "%s/.deb-%s-XXXXXX", cache, package) >= (int)sizeof work)
+    char work[PATH_MAX], log_path[PATH_MAX], root[PATH_MAX], prefix[300];
+    snprintf(prefix, sizeof prefix, ".deb-%s-", package);
+    remove_stale_temporaries(cache, prefix, 1);
+    if (snprintf(work, sizeof work, "%s/%sXXXXXX", cache, prefix) >= (int)sizeof work)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: cache path too long", cache);
     if (mkdtemp(work) == NULL)
         return BENCH_FAIL(error, BENCH_IO, "cannot create a temp directory in %s: %s", cache, strerror(errno));
+    /* Held until the directory is removed below: a concurrent fetch's cleanup
+     * must not take this one for the leftover of an interrupted fetch. */
+    int work_lock = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (work_lock >= 0)
+        (void)flock(work_lock, LOCK_EX | LOCK_NB);
     char pattern[PATH_MAX];
     if (join(log_path, sizeof log_path, work, "log") != 0 || join(root, sizeof root, work, "root") != 0 ||
         join(pattern, sizeof pattern, work, "*.deb") != 0) {
         remove_tree(work);
+        if (work_lock >= 0)
+            close(work_lock);
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: cache path too long", cache);
     }
     if (show_progress && isatty(STDERR_FILENO))
@@ -385,6 +477,9 @@ static int fetch_deb(const bench_dataset_info *info, const char *cache, int show
         if (e > 0 && bench_dataset_locate(entry, 0, existing, sizeof existing, NULL) == BENCH_OK)
             continue;
         int copy_status = BENCH_BAD_INPUT;
+        char stale_prefix[300];
+        snprintf(stale_prefix, sizeof stale_prefix, ".%s" TEMP_MARK, entry->files[0]);
+        remove_stale_temporaries(cache, stale_prefix, 0);
         if (join(source_path, sizeof source_path, root, entry_member) != 0 ||
             join(final_path, sizeof final_path, cache, entry->files[0]) != 0)
             BENCH_FAIL(e == 0 ? error : NULL, BENCH_BAD_INPUT, "%s: path too long", entry->files[0]);
@@ -404,6 +499,8 @@ static int fetch_deb(const bench_dataset_info *info, const char *cache, int show
         }
     }
     remove_tree(work);
+    if (work_lock >= 0)
+        close(work_lock);
     if (status != BENCH_OK)
         return bench_error_prefix(error, "%s: ", info->name ? info->name : "dataset");
     return BENCH_OK;
@@ -433,6 +530,10 @@ int bench_dataset_fetch_ex(const bench_dataset_info *info, int show_progress, be
     for (int i = 0; i < file_count; i++) {
         if (info->files[i] == NULL)
             return BENCH_FAIL(error, BENCH_INTERNAL, "%s: registry row lacks file %d", info->name, i + 1);
+        /* What an interrupted fetch of this file left behind goes first. */
+        char stale_prefix[PATH_MAX];
+        snprintf(stale_prefix, sizeof stale_prefix, ".%s" TEMP_MARK, info->files[i]);
+        remove_stale_temporaries(cache, stale_prefix, 0);
         /* Already there (in BENCH_DATA_PATH or the cache) and intact: nothing to do. */
         char existing[PATH_MAX];
         if (bench_dataset_locate(info, i, existing, sizeof existing, NULL) == BENCH_OK) {

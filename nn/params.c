@@ -1,12 +1,14 @@
 #include "nn/params.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void nn_params_init(nn_params *params)
 {
@@ -187,22 +189,35 @@ static size_t checkpoint_size(const nn_params *params)
     return size;
 }
 
-int nn_params_save(const nn_params *params, const char *model_tag, const char *path, bench_error *error)
+/* Checkpoints are written like bench's other outputs (bench/files.c): a unique
+ * temporary beside PATH, fsync, rename, fsync of the directory.  nn/ sits below
+ * the core library and links only with COMMON (test_nn_* are built that way),
+ * so it cannot call bench_atomic_*; this is the same few steps, kept local.
+ * The temporary is unique (mkstemp), so two writers of one PATH never share
+ * one half-written file, and a crash leaves either the old checkpoint or the new
+ * one, never a torn one. */
+static int sync_directory_of(const char *path)
 {
-    if (params->memory == NULL)
-        return BENCH_FAIL(error, BENCH_INTERNAL, "saving unallocated parameters to %s", path);
-    size_t path_length = strlen(path);
-    char *temp_path = malloc(path_length + 5);
-    if (temp_path == NULL)
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for a file name");
-    memcpy(temp_path, path, path_length);
-    memcpy(temp_path + path_length, ".tmp", 5);
-    FILE *file = fopen(temp_path, "wb");
-    if (file == NULL) {
-        int status = BENCH_FAIL(error, BENCH_IO, "%s: cannot create: %s", temp_path, strerror(errno));
-        free(temp_path);
-        return status;
+    const char *slash = strrchr(path, '/');
+    char *directory = slash == NULL ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
+    if (directory == NULL) {
+        errno = ENOMEM;
+        return -1;
     }
+    int fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(directory);
+    if (fd < 0)
+        return -1;
+    /* A file system that cannot sync a directory (EINVAL) has nothing to lose. */
+    int failed = fsync(fd) != 0 && errno != EINVAL;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return failed ? -1 : 0;
+}
+
+static int write_checkpoint(FILE *file, const nn_params *params, const char *model_tag)
+{
     checkpoint_header header;
     memset(&header, 0, sizeof header);
     memcpy(header.magic, CHECKPOINT_MAGIC, sizeof header.magic);
@@ -224,14 +239,57 @@ int nn_params_save(const nn_params *params, const char *model_tag, const char *p
              params->tensors[i].count;
     uint64_t checksum = checkpoint_checksum(params);
     ok = ok && fwrite(&checksum, sizeof checksum, 1, file) == 1;
-    ok = (fclose(file) == 0) && ok;
-    if (!ok || rename(temp_path, path) != 0) {
-        int status = BENCH_FAIL(error, BENCH_IO, "%s: cannot write: %s", path, strerror(errno));
-        remove(temp_path);
+    return ok && fflush(file) == 0 && fsync(fileno(file)) == 0 ? 0 : -1;
+}
+
+int nn_params_save(const nn_params *params, const char *model_tag, const char *path, bench_error *error)
+{
+    if (params->memory == NULL)
+        return BENCH_FAIL(error, BENCH_INTERNAL, "saving unallocated parameters to %s", path);
+    static const char suffix[] = ".tmp.XXXXXX";
+    size_t path_length = strlen(path);
+    char *temp_path = malloc(path_length + sizeof suffix);
+    if (temp_path == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for a file name");
+    memcpy(temp_path, path, path_length);
+    memcpy(temp_path + path_length, suffix, sizeof suffix);
+    int fd = mkostemp(temp_path, O_CLOEXEC);
+    if (fd < 0) {
+        int status = BENCH_FAIL(error, BENCH_IO, "%s: cannot create a temporary beside it: %s", path, strerror(errno));
+        free(temp_path);
+        return status;
+    }
+    /* mkstemp creates 0600; a checkpoint is shared like the other outputs. */
+    FILE *file = fchmod(fd, 0644) == 0 ? fdopen(fd, "wb") : NULL;
+    if (file == NULL) {
+        int status = BENCH_FAIL(error, BENCH_IO, "%s: cannot write: %s", temp_path, strerror(errno));
+        close(fd);
+        unlink(temp_path);
+        free(temp_path);
+        return status;
+    }
+    int ok = write_checkpoint(file, params, model_tag) == 0;
+    int saved = errno;
+    if (fclose(file) != 0 && ok) {
+        ok = 0;
+        saved = errno;
+    }
+    const char *step = "cannot write";
+    if (ok && rename(temp_path, path) != 0) {
+        ok = 0;
+        saved = errno;
+        step = "cannot rename into place";
+    }
+    if (!ok) {
+        int status = BENCH_FAIL(error, BENCH_IO, "%s: %s: %s", path, step, strerror(saved));
+        unlink(temp_path);
         free(temp_path);
         return status;
     }
     free(temp_path);
+    if (sync_directory_of(path) != 0)
+        return BENCH_FAIL(error, BENCH_IO, "%s: written, but its directory could not be synced: %s", path,
+                          strerror(errno));
     return BENCH_OK;
 }
 

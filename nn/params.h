@@ -78,10 +78,12 @@ void nn_init_constant(float *weights, size_t count, float value);
 
 /* Checkpoints: one binary file "BENCHNN\0", format version, a model tag (e.g.
  * "dlinear"), the tensor table (name, shape) and the values, followed by a
- * checksum.  Written to PATH.tmp then renamed.  Loading checks, before reading
- * any value, that the tag and the table equal the model's own and that the file
- * size is exactly what the table implies; any mismatch, truncation or corrupted
- * checksum is BENCH_BAD_INPUT naming the file and the first difference. */
+ * checksum.  Written to a unique PATH.tmp.XXXXXX, fsynced, renamed onto PATH,
+ * and the directory fsynced; a failure removes the temporary.  Loading checks,
+ * before reading any value, that the tag and the table equal the model's own
+ * and that the file size is exactly what the table implies; any mismatch,
+ * truncation or corrupted checksum is BENCH_BAD_INPUT naming the file and the
+ * first difference. */
 int nn_params_save(const nn_params *params, const char *model_tag, const char *path, bench_error *error);
 int nn_params_load(nn_params *params, const char *model_tag, const char *path, bench_error *error);
 
