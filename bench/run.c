@@ -23,9 +23,11 @@
 #include <unistd.h>
 
 #include "bench/dir_lock.h"
+#include "bench/escape.h"
 #include "bench/files.h"
 #include "bench/harness.h"
 #include "bench/metrics.h"
+#include "bench/results.h"
 #include "bench/sweep.h"
 #include "bench/version.h"
 
@@ -159,9 +161,15 @@ static int write_rows(const bench_plan *plan, const bench_cell *cell, const char
             format_value(value, sizeof value, values[m]);
         const char *name = m < task->metric_count ? task->metric_names[m]
                                                   : sample_metric_names[m - task->metric_count];
-        fprintf(file.stream, "%s,forecast,%s,%s,%s,%s,%zu,%llu,%s,%s,%s\n", cell->id, dataset->label,
-                dataset->protocol->name, model->forecaster->name, model->variant, cell->horizon,
-                (unsigned long long)cell->seed, name, value, ok ? "ok" : "error");
+        char horizon[32], seed[32];
+        snprintf(horizon, sizeof horizon, "%zu", cell->horizon);
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)cell->seed);
+        bench_results_write_row(file.stream, &(bench_result_row){
+                                                 .cell_id = cell->id, .task = "forecast", .dataset = dataset->label,
+                                                 .protocol = dataset->protocol->name,
+                                                 .model = model->forecaster->name, .variant = model->variant,
+                                                 .horizon = horizon, .seed = seed, .metric = name, .value = value,
+                                                 .ok = ok});
     }
     return bench_atomic_commit(&file, error);
 }
@@ -216,8 +224,10 @@ static int write_predictions(const bench_cell *cell, const bench_task *task, con
             char truth[64], predicted[64];
             format_value(truth, sizeof truth, task->truth[w * h + k]);
             format_value(predicted, sizeof predicted, prediction[w * h + k]);
-            fprintf(file.stream, "%zu,%s,%zu,%zu,%s,%s\n", w, task->series_views[window->series_index].name,
-                    window->history_length, k + 1, truth, predicted);
+            /* Series names come from the user's data: a comma or quote in one must not split the row. */
+            fprintf(file.stream, "%zu,", w);
+            bench_escape_csv(file.stream, task->series_views[window->series_index].name);
+            fprintf(file.stream, ",%zu,%zu,%s,%s\n", window->history_length, k + 1, truth, predicted);
         }
     }
     return bench_atomic_commit(&file, error);

@@ -10,13 +10,14 @@
 #include <unistd.h>
 
 #include "bench/dir_lock.h"
+#include "bench/escape.h"
 #include "bench/files.h"
+#include "bench/results.h"
 #include "bench/sweep.h"
 #include "datasets/csv_reader.h"
 #include "reports/cell_file.h"
 #include "reports/csv_file.h"
 
-static const char results_header[] = "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n";
 static const char timings_header[] = "cell_id,dataset,variant,horizon,seed,threads,fit_seconds,predict_seconds,seconds\n";
 
 int bench_sweep_write_plan(const bench_plan *plan, const char *dir, bench_error *error)
@@ -35,9 +36,14 @@ int bench_sweep_write_plan(const bench_plan *plan, const char *dir, bench_error 
         const bench_plan_model *model = &plan->models[cell->model];
         char metrics[1024];
         bench_cell_metric_list(plan, cell, metrics, sizeof metrics);
-        fprintf(file.stream, "%zu,%s,forecast,%s,%s,%s,%s,%zu,%llu,%u,%s\n", c, cell->id, dataset->label,
-                dataset->protocol->name, model->forecaster->name, model->variant, cell->horizon,
-                (unsigned long long)cell->seed, cell->threads, metrics);
+        /* Labels come from the configuration: quoted when they need it, so
+         * plan.csv reads back as written. */
+        fprintf(file.stream, "%zu,%s,forecast,", c, cell->id);
+        bench_escape_csv(file.stream, dataset->label);
+        fprintf(file.stream, ",%s,%s,", dataset->protocol->name, model->forecaster->name);
+        bench_escape_csv(file.stream, model->variant);
+        fprintf(file.stream, ",%zu,%llu,%u,%s\n", cell->horizon, (unsigned long long)cell->seed, cell->threads,
+                metrics);
     }
     return bench_atomic_commit(&file, error);
 }
@@ -308,7 +314,7 @@ static int write_merged(const char *dir, const char *const *sources, size_t sour
         bench_atomic_abort(&results);
         return error->code;
     }
-    fputs(results_header, results.stream);
+    fputs(BENCH_RESULTS_HEADER, results.stream);
     fputs(timings_header, timings.stream);
     int status = BENCH_OK;
     for (size_t r = 0; r < plan->rows && status == BENCH_OK; r++) {

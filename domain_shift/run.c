@@ -17,6 +17,7 @@
 #include "bench/rng.h"
 #include "bench/dir_lock.h"
 #include "bench/files.h"
+#include "bench/results.h"
 #include "bench/suggest.h"
 #include "domain_shift/benchmark.h"
 
@@ -1024,7 +1025,7 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
             bench_atomic_abort(&csv);
     }
     if (code == BENCH_OK) {
-        fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", csv.stream);
+        fputs(BENCH_RESULTS_HEADER, csv.stream);
         fputs("cell_id,train_seconds,train_images_per_second,inference_images_per_second,best_step\n", timings.stream);
         for (size_t p = 0; p < plan->pair_count; p++)
             for (int order = 0; order < SHIFT_METHOD_COUNT; order++)
@@ -1046,12 +1047,16 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                             snprintf(metric_name, sizeof metric_name, "map");
                         else
                             snprintf(metric_name, sizeof metric_name, "ap_%s", shift_classes()[metric].key);
-                        fprintf(csv.stream, "%s,detect,%s,%s,%s,%s,,%" PRIu64 ",%s,", id, dataset, plan->protocol,
-                                name, name, seed, metric_name);
-                        if (slot->done && isfinite(value))
-                            fprintf(csv.stream, "%.6f,ok\n", value);
-                        else
-                            fprintf(csv.stream, ",error\n");
+                        char seed_text[32], value_text[64] = "";
+                        snprintf(seed_text, sizeof seed_text, "%" PRIu64, seed);
+                        int ok = slot->done && isfinite(value);
+                        if (ok)
+                            snprintf(value_text, sizeof value_text, "%.6f", value);
+                        bench_results_write_row(csv.stream, &(bench_result_row){
+                                                                .cell_id = id, .task = "detect", .dataset = dataset,
+                                                                .protocol = plan->protocol, .model = name,
+                                                                .variant = name, .horizon = "", .seed = seed_text,
+                                                                .metric = metric_name, .value = value_text, .ok = ok});
                     }
                     if (slot->done)
                         fprintf(timings.stream, "%s,%.3f,%.2f,%.2f,%zu\n", id, slot->result.train.train_seconds,

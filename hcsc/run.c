@@ -14,12 +14,12 @@
 #include "bench/config.h"
 #include "bench/dir_lock.h"
 #include "bench/files.h"
+#include "bench/results.h"
 #include "bench/suggest.h"
 #include "nn/gemm.h"
 #include "reports/cell_file.h"
 
 #define CHECKPOINT_TAG "hcsc_encoder"
-static const char results_header[] = "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n";
 static const char curves_header[] = "model,variant,seed,epoch,split,metric,value\n";
 
 /* ---- configuration ------------------------------------------------------- */
@@ -706,13 +706,18 @@ static void write_rows(FILE *stream, const hcsc_cell *cell, const hcsc_result *r
                                                              "kmeans", "kmeans", "kmeans"};
     static const char *const metrics[HCSC_RESULT_COUNT] = {"accuracy", "accuracy", "accuracy", "nmi",
                                                            "ami",      "ari",      "accuracy"};
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)cell->seed);
     for (size_t r = 0; r < HCSC_RESULT_COUNT; r++) {
-        fprintf(stream, "%s,hcsc,fashion_mnist,%s,%s,%s,,%llu,%s,", cell->id, protocols[r], cell->method->name,
-                cell->variant, (unsigned long long)cell->seed, metrics[r]);
-        if (ok && results != NULL && isfinite(results[r].value))
-            fprintf(stream, "%.9g,ok\n", results[r].value);
-        else
-            fprintf(stream, ",error\n");
+        char value[64] = "";
+        int row_ok = ok && results != NULL && isfinite(results[r].value);
+        if (row_ok)
+            snprintf(value, sizeof value, "%.9g", results[r].value);
+        bench_results_write_row(stream, &(bench_result_row){.cell_id = cell->id, .task = "hcsc",
+                                                            .dataset = "fashion_mnist", .protocol = protocols[r],
+                                                            .model = cell->method->name, .variant = cell->variant,
+                                                            .horizon = "", .seed = seed, .metric = metrics[r],
+                                                            .value = value, .ok = row_ok});
     }
 }
 
@@ -840,7 +845,7 @@ static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *fai
         bench_atomic_abort(&timings);
         return status;
     }
-    fputs(results_header, results.stream);
+    fputs(BENCH_RESULTS_HEADER, results.stream);
     fputs("cell_id,model,variant,seed,seconds,error\n", timings.stream);
     *failed = 0;
     for (size_t c = 0; c < plan->cell_count; c++) {
