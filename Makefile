@@ -22,7 +22,7 @@ BENCH_PACKAGES := pkg-config libxgboost-dev libopenblas-dev liblapacke-dev libcs
 # skips for a missing package: the local HTTP server of the fetch tests (python3),
 # the Slurm cluster (slurm-wlm, munge), the page screenshot (chromium, with a font)
 # and the LaTeX tables (booktabs in texlive-latex-recommended, multirow in -extra).
-CHECK_PACKAGES := $(BENCH_PACKAGES) libcmocka-dev python3 slurm-wlm munge chromium fonts-dejavu-core \
+CHECK_PACKAGES := $(BENCH_PACKAGES) libcmocka-dev python3 slurm-wlm munge chromium fonts-dejavu-core groff-base \
                   texlive-latex-base texlive-latex-recommended texlive-latex-extra
 PERF_PACKAGES  := $(BENCH_PACKAGES) python3 python3-torch
 FUZZ_PACKAGES  := $(BENCH_PACKAGES) clang libclang-rt-14-dev
