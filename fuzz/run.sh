@@ -25,7 +25,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" UBSAN_OPTIONS="print_stack
 
 command -v clang >/dev/null 2>&1 || { echo "fuzz: clang is not installed (Debian clang + libclang-rt-14-dev)" >&2; exit 1; }
 
-all="csv_dated csv_long lstnet m4 idx config voc_xml gbrt_manifest nn_checkpoint merge cell_file"
+all="csv_dated csv_long lstnet m4 idx config voc_xml gbrt_manifest nn_checkpoint merge cell_file plan"
 names=${*:-$all}
 
 # The libraries, instrumented for coverage (fuzzer-no-link) and sanitizers.

@@ -56,6 +56,9 @@
 #define LLVMFuzzerTestOneInput fuzz_cell_file
 #include "fuzz/fuzz_cell_file.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_plan
+#include "fuzz/fuzz_plan.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef struct harness {
     const char *name;
@@ -75,6 +78,7 @@ static const harness harnesses[] = {
     {"nn_checkpoint", fuzz_nn_checkpoint, init_nn_checkpoint},
     {"merge", fuzz_merge, NULL},
     {"cell_file", fuzz_cell_file, NULL},
+    {"plan", fuzz_plan, NULL},
 };
 
 /* Feed every file of fuzz/KIND/NAME to the harness; returns how many. */
