@@ -43,11 +43,11 @@ void bench_escape_gnuplot(FILE *out, const char *text);
 void bench_escape_gnuplot_comment(FILE *out, const char *text);
 
 /* A string column of a gnuplot data file: a word without blanks, quotes or '#'
- * as it is, anything else in double quotes.  gnuplot's data-file reader has
- * no escape for a double quote inside one, so a double quote becomes a single
- * quote (the one lossy escape here: use it for columns
- * people read, and put exact labels in the script with bench_escape_gnuplot);
- * control characters become spaces. */
+ * as it is, anything else in double quotes.  gnuplot's data-file reader has no
+ * escape for a double quote inside one, so a double quote becomes a single
+ * quote (the one lossy escape here: use it for columns people read, and put
+ * exact labels in the script with bench_escape_gnuplot); control characters
+ * become spaces. */
 void bench_escape_gnuplot_data(FILE *out, const char *text);
 
 /* HTML or XML text, valid both between tags and in a quoted attribute value:
