@@ -340,7 +340,7 @@ static void make_hostile_run(hostile_run *run)
         for (long horizon = 2; horizon <= 4; horizon += 2)
             for (size_t v = 0; v < VARIANTS; v++)
                 for (long seed = 1; seed <= 2; seed++) {
-                    char id[32], h[16], sd[16], value[32];
+                    char id[32], h[32], sd[32], value[32];
                     snprintf(id, sizeof id, "c%zu", cell++);
                     snprintf(h, sizeof h, "%ld", horizon);
                     snprintf(sd, sizeof sd, "%ld", seed);
@@ -355,7 +355,7 @@ static void make_hostile_run(hostile_run *run)
     for (size_t c = 0; c < 3; c++)
         for (size_t v = 0; v < 3; v++)
             for (long seed = 1; seed <= 2; seed++) {
-                char id[32], metric[420], sd[16], value[32];
+                char id[32], metric[420], sd[32], value[32];
                 snprintf(id, sizeof id, "d%zu", cell++);
                 snprintf(metric, sizeof metric, "ap_%s", run->classes[c]);
                 snprintf(sd, sizeof sd, "%ld", seed);
@@ -372,7 +372,7 @@ static void make_hostile_run(hostile_run *run)
     for (size_t v = 0; v < 4; v += 3)
         for (int window = 0; window < 4; window++)
             for (int t = 0; t < 6; t++) {
-                char w[16], time[16], truth[32], pred[32] = "", lower[32] = "", upper[32] = "";
+                char w[32], time[32], truth[32], pred[32] = "", lower[32] = "", upper[32] = "";
                 snprintf(w, sizeof w, "%d", window);
                 snprintf(time, sizeof time, "%d", 10 * window + t);
                 snprintf(truth, sizeof truth, "%.3f", 1.0 + 0.1 * t + 0.05 * window);
@@ -390,7 +390,7 @@ static void make_hostile_run(hostile_run *run)
     predictions = open_in(run, "predictions/c0.csv");
     fputs("window,series,origin,step,truth,prediction\n", predictions);
     for (int step = 1; step <= 2; step++) {
-        char number[16], truth[32], pred[32];
+        char number[32], truth[32], pred[32];
         snprintf(number, sizeof number, "%d", step);
         snprintf(truth, sizeof truth, "%.2f", 0.5 * step);
         snprintf(pred, sizeof pred, "%.2f", 0.6 * step);
@@ -403,7 +403,7 @@ static void make_hostile_run(hostile_run *run)
     fputs("model,variant,seed,epoch,split,metric,value\n", curves);
     for (int epoch = 1; epoch <= 3; epoch++)
         for (size_t v = 0; v < 2; v++) {
-            char e[16], value[32];
+            char e[32], value[32];
             snprintf(e, sizeof e, "%d", epoch);
             snprintf(value, sizeof value, "%.3f", 2.0 / epoch + 0.1 * (double)v);
             const char *fields[] = {"hcsc", run->variants[v], "1", e, "val\n`touch x`", "loss", value};
