@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
+#include "bench/config.h"
 #include "bench/dir_lock.h"
 #include "bench/files.h"
 #include "bench/harness.h"
@@ -23,6 +24,8 @@ typedef struct plan_arguments {
     const char *passed[2 * 66];   /* the same options as `bench run` arguments */
     size_t passed_count;
 } plan_arguments;
+
+enum { OPTION_TIMEOUT = 1000, OPTION_MEMORY_LIMIT, OPTION_ALLOW_MODIFIED_DATA };
 
 /* Handle one plan-shaping option; 1 when handled, 0 when not one, -1 on bad input. */
 static int plan_option(plan_arguments *arguments, const char *command, int option, char *value)
@@ -72,13 +75,41 @@ static int plan_option(plan_arguments *arguments, const char *command, int optio
         arguments->passed[arguments->passed_count++] = "--plugin";
         arguments->passed[arguments->passed_count++] = value;
         return 1;
+    case OPTION_TIMEOUT:
+        if (bench_parse_timeout(value, &options->timeout_seconds) != 0) {
+            fprintf(stderr, "bench %s: --timeout %s: expected seconds, a positive number\n", command, value);
+            return -1;
+        }
+        arguments->passed[arguments->passed_count++] = "--timeout";
+        arguments->passed[arguments->passed_count++] = value;
+        return 1;
+    case OPTION_MEMORY_LIMIT:
+        if (bench_parse_memory_limit(value, &options->memory_limit_mb) != 0) {
+            fprintf(stderr, "bench %s: --memory-limit %s: expected megabytes, a positive integer\n", command, value);
+            return -1;
+        }
+        arguments->passed[arguments->passed_count++] = "--memory-limit";
+        arguments->passed[arguments->passed_count++] = value;
+        return 1;
+    case OPTION_ALLOW_MODIFIED_DATA:
+        options->allow_modified_data = 1;
+        arguments->passed[arguments->passed_count++] = "--allow-modified-data";
+        return 1;
     }
     return 0;
 }
 
+/* The long options plan and slurm share with `bench run`. */
+#define PLAN_LONG_OPTIONS                                                                                   \
+    {"seeds", required_argument, NULL, 's'}, {"threads", required_argument, NULL, 't'},                     \
+        {"plugin", required_argument, NULL, 'P'}, {"timeout", required_argument, NULL, OPTION_TIMEOUT},     \
+        {"memory-limit", required_argument, NULL, OPTION_MEMORY_LIMIT},                                     \
+        {"allow-modified-data", no_argument, NULL, OPTION_ALLOW_MODIFIED_DATA}
+
 static void plan_usage(FILE *stream)
 {
     fprintf(stream, "usage: bench plan CONFIG.ini --out DIR [--seeds LIST] [--threads T] [--plugin PATH]\n"
+                    "                  [--timeout SECONDS] [--memory-limit MB] [--allow-modified-data]\n"
                     "Validates the configuration (loading its datasets) and writes DIR/plan.csv: one row per\n"
                     "cell in plan order with its stable id, the same file `bench run` writes.  Nothing runs.\n");
 }
@@ -86,9 +117,8 @@ static void plan_usage(FILE *stream)
 int cli_plan(int argc, char **argv)
 {
     static const struct option long_options[] = {
-        {"out", required_argument, NULL, 'o'},    {"seeds", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 't'}, {"plugin", required_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"out", required_argument, NULL, 'o'}, PLAN_LONG_OPTIONS, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     plan_arguments arguments = {.options = {.jobs = 1}};
     const char *out = NULL;
@@ -218,7 +248,8 @@ static void slurm_usage(FILE *stream)
             "  --partition P     sbatch --partition (default: the cluster's default)\n"
             "  --time T          sbatch --time per array task, e.g. 2:00:00\n"
             "  --mem M           sbatch --mem per array task, e.g. 4G\n"
-            "  --seeds LIST, --threads T, --plugin PATH   as for bench run (passed to every shard)\n"
+            "  --seeds LIST, --threads T, --plugin PATH, --timeout SECONDS, --memory-limit MB,\n"
+            "  --allow-modified-data   as for bench run (passed to every shard)\n"
             "  --submit          submit both jobs with sbatch (the merge depends on the array)\n"
             "DIR must be on a file system every node sees.\n");
 }
@@ -236,8 +267,7 @@ static int absolute_path(const char *path, char *out, const char *what)
 int cli_slurm(int argc, char **argv)
 {
     static const struct option long_options[] = {
-        {"out", required_argument, NULL, 'o'},       {"seeds", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 't'},   {"plugin", required_argument, NULL, 'P'},
+        {"out", required_argument, NULL, 'o'},       PLAN_LONG_OPTIONS,
         {"partition", required_argument, NULL, 'p'}, {"time", required_argument, NULL, 'T'},
         {"cpus", required_argument, NULL, 'c'},      {"mem", required_argument, NULL, 'm'},
         {"shards", required_argument, NULL, 'n'},    {"submit", no_argument, NULL, 'S'},

@@ -666,10 +666,13 @@ static json_t *run_description(const bench_plan *plan, const bench_run_summary *
                                       "validation", (json_int_t)task->train_end, (json_int_t)task->validation_end,
                                       "test", (json_int_t)task->validation_end, (json_int_t)task->test_end));
         }
+        /* A file whose checksum differs from the registry's pin was used only
+         * because the user said --allow-modified-data: the record says so. */
         for (int f = 0; f < 2; f++)
             if (item->data->path[f][0])
-                json_array_append_new(files, json_pack("{s:s, s:s}", "path", item->data->path[f], "sha256",
-                                                       item->data->sha256[f]));
+                json_array_append_new(files, json_pack("{s:s, s:s, s:b}", "path", item->data->path[f], "sha256",
+                                                       item->data->sha256[f], "modified_from_pinned",
+                                                       item->data->modified[f] != 0));
         json_array_append_new(
             datasets, json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:I, s:I}", "label", item->label, "source",
                                 item->source, "protocol", item->protocol->name, "protocol_version",

@@ -1114,6 +1114,19 @@ int shift_run_config(const char *config_path, const char *out_dir, const shift_r
     char holder[4200], path[4200];
     snprintf(holder, sizeof holder, "bench shift run %s%s", config_path,
              options != NULL && options->resume ? " --resume" : "");
+    /* A configuration that is wrong is refused before anything is written,
+     * the output directory included (the lock lives in it). */
+    bench_config *config = NULL;
+    int checked = bench_config_load(&config, config_path, error);
+    run_plan *plan = checked == BENCH_OK ? calloc(1, sizeof *plan) : NULL;
+    if (checked == BENCH_OK && plan == NULL)
+        checked = BENCH_FAIL(error, BENCH_NO_MEMORY, "plan");
+    if (checked == BENCH_OK)
+        checked = read_plan(config, out_dir, plan, error);
+    free(plan);
+    bench_config_free(config);
+    if (checked != BENCH_OK)
+        return checked;
     bench_dir_lock lock;
     if (bench_dir_lock_take(&lock, out_dir, 1, holder, error) != BENCH_OK)
         return error->code;

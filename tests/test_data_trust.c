@@ -223,6 +223,13 @@ static void modified_pinned_dataset_is_refused_unless_allowed(void **state)
     assert_int_equal(result.exit_code, 0);
     assert_true(has_results("modified"));
     test_process_free(&result);
+    /* run.json says which file was used against its pin. */
+    char run_json[4400];
+    snprintf(run_json, sizeof run_json, "%s/out-modified/run.json", work);
+    char *description = test_read_file(run_json, NULL);
+    assert_non_null(description);
+    assert_non_null(strstr(description, "\"modified_from_pinned\": true"));
+    free(description);
 
     char path[4400], cache[4400];
     snprintf(path, sizeof path, "%s/data", work);

@@ -291,8 +291,8 @@ static void failing_unit_gives_error_rows_and_reruns_on_resume(void **state)
     free(results);
 }
 
-/* One writer per directory: while another process holds it, a run is refused
- * at once, before the configuration is even read. */
+/* One writer per directory: while another process holds it, a run with a
+ * valid configuration is refused at once. */
 static void a_held_directory_is_refused(void **state)
 {
     (void)state;
@@ -307,7 +307,14 @@ static void a_held_directory_is_refused(void **state)
     assert_true(child >= 0);
     if (child == 0) {
         bench_error error = {0};
-        int code = shift_run_config("/nonexistent/shift.ini", dir, NULL, NULL, &error);
+        char config[300];
+        snprintf(config, sizeof config, "%s/shift.ini", dir);
+        FILE *file = fopen(config, "w");
+        if (file == NULL)
+            _exit(2);
+        fprintf(file, "[benchmark]\ngenerate = no\ndata = %s\n", dir);
+        fclose(file);
+        int code = shift_run_config(config, dir, NULL, NULL, &error);
         _exit(code == BENCH_BAD_INPUT && strstr(error.message, "is in use by") != NULL ? 0 : 1);
     }
     int status = 0;
