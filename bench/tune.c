@@ -2,6 +2,7 @@
  * validation, one evaluation on test. */
 #include "bench/tune.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -9,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "bench/dir_lock.h"
 #include "bench/files.h"
+#include "bench/results.h"
 #include "bench/harness.h"
 
 #define MAX_AXES 16
@@ -323,10 +327,16 @@ static int tune_cell(tune_state *state, size_t d, size_t h, bench_error *error)
             format_value(value, sizeof value, values[m]);
             json_object_set_new(test_values, test_task->metric_names[m], json_real(values[m]));
         }
-        fprintf(state->results, "%s,forecast,%s,%s,%s,%s,%zu,%llu,%s,%s,%s\n", cell_id, dataset->label,
-                dataset->protocol->name, model->forecaster->name, model->variant, horizon,
-                (unsigned long long)options->seed, test_task->metric_names[m], value,
-                final_status == BENCH_OK ? "ok" : "error");
+        char horizon_text[32], seed_text[32];
+        snprintf(horizon_text, sizeof horizon_text, "%zu", horizon);
+        snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)options->seed);
+        bench_results_write_row(state->results,
+                                &(bench_result_row){.cell_id = cell_id, .task = "forecast", .dataset = dataset->label,
+                                                    .protocol = dataset->protocol->name,
+                                                    .model = model->forecaster->name, .variant = model->variant,
+                                                    .horizon = horizon_text, .seed = seed_text,
+                                                    .metric = test_task->metric_names[m], .value = value,
+                                                    .ok = final_status == BENCH_OK});
     }
     char test_value[64] = "";
     if (final_status == BENCH_OK)
@@ -457,6 +467,17 @@ int bench_tune(const char *config_path, const bench_tune_options *options, bench
     tune_state state = {.options = options, .config_path = config_path};
     double start = now_seconds();
     int status = prepare_state(&state, error);
+    /* Once the search is valid (bad input writes nothing): one writer per
+     * directory (bench/dir_lock.h), and no old results.csv that could pass for
+     * this search's while it runs. */
+    bench_dir_lock lock = {.fd = -1};
+    char holder[4200], path[4200];
+    snprintf(holder, sizeof holder, "bench tune %s", config_path);
+    snprintf(path, sizeof path, "%s/results.csv", options->out_dir);
+    if (status == BENCH_OK)
+        status = bench_dir_lock_take(&lock, options->out_dir, 1, holder, error);
+    if (status == BENCH_OK && unlink(path) != 0 && errno != ENOENT)
+        status = BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", path, strerror(errno));
     if (status == BENCH_OK) {
         state.tuning = open_memstream(&state.tuning_text, &state.tuning_size);
         state.results = open_memstream(&state.results_text, &state.results_size);
@@ -469,7 +490,7 @@ int bench_tune(const char *config_path, const bench_tune_options *options, bench
         for (size_t a = 0; a < state.space.axis_count; a++)
             fprintf(state.tuning, ",%s", state.space.names[a]);
         fprintf(state.tuning, ",metric,value,status\n");
-        fprintf(state.results, "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n");
+        fputs(BENCH_RESULTS_HEADER, state.results);
         for (size_t d = 0; status == BENCH_OK && d < state.plan->dataset_count; d++)
             if (applies(state.model, state.plan->datasets[d].label))
                 for (size_t h = 0; status == BENCH_OK && h < state.plan->datasets[d].horizon_count; h++)
@@ -532,5 +553,6 @@ int bench_tune(const char *config_path, const bench_tune_options *options, bench
     free(state.choices);
     free(state.space.storage);
     bench_plan_free(state.plan);
+    bench_dir_lock_release(&lock);
     return status;
 }
