@@ -47,6 +47,7 @@ static struct {
     char plugin[FAULTS][4400];  /* faulty.so built with -DFAULT=n */
     char hostile_config[4400];  /* series whose names are hostile in every output language */
     char marker[4400];          /* created only if a name were ever run as a shell command */
+    char case_config[4400];     /* the case's own configuration (trust_case.config) */
     char out[4400];             /* the case's directory */
     int lock_fd;                /* a lock the test holds on {out}, or -1 */
 } env = {.lock_fd = -1};
@@ -306,6 +307,30 @@ static void check_faulty_rows_error(void)
 
 /* ---- the table ---------------------------------------------------------------- */
 
+/* hourly.csv with one value of 1e200, whose square overflows a double. */
+static const char *huge_data(void)
+{
+    static char path[4600];
+    snprintf(path, sizeof path, "%s/huge.csv", env.work);
+    size_t length = 0;
+    char *text = test_read_file(sweep_hourly_csv, &length);
+    assert_non_null(text);
+    char *line = text;
+    for (int i = 0; i < 6; i++)
+        line = strchr(line, '\n') + 1;
+    char *comma = strchr(line, ','), *next = strchr(comma + 1, ',');
+    size_t size = length + 64;
+    char *changed = malloc(size);
+    assert_non_null(changed);
+    snprintf(changed, size, "%.*s1e200%s", (int)(comma + 1 - text), text, next);
+    assert_int_equal(test_write_file(path, changed), 0);
+    free(changed), free(text);
+    return path;
+}
+
+#define TINY_DATASET                                                                                   \
+    "[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\nprotocol = ltsf\nlookback = 48\n"
+
 typedef struct trust_case {
     const char *name;
     void (*prepare)(void);
@@ -316,82 +341,106 @@ typedef struct trust_case {
     int results;               /* 1: results.csv exists afterwards, 0: it does not, -1: either */
     void (*check)(void);
     int skip_under_asan;
+    const char *config;        /* when set: written to {case} with %s = the data file */
+    const char *(*config_data)(void); /* that data file, when not the hourly one */
 } trust_case;
 
 static const trust_case cases[] = {
     /* §1 one writer per directory */
     {"run while another command holds the directory", prep_lock_exclusive, {"run", "{config}", "--out", "{out}"},
-     NULL, 2, {"is in use by pid 424242", "bench run elsewhere.ini"}, 0, check_none, 0},
+     NULL, 2, {"is in use by pid 424242", "bench run elsewhere.ini"}, 0, check_none, 0, NULL, NULL},
     {"shard while an unsharded run holds it", prep_lock_exclusive,
-     {"run", "{config}", "--out", "{out}", "--shard", "0/2"}, NULL, 2, {"is in use by", NULL}, 0, check_none, 0},
+     {"run", "{config}", "--out", "{out}", "--shard", "0/2"}, NULL, 2, {"is in use by", NULL}, 0, check_none, 0, NULL, NULL},
     {"unsharded run while a shard holds it", prep_lock_shared, {"run", "{config}", "--out", "{out}"}, NULL, 2,
-     {"is in use by", NULL}, 0, check_none, 0},
+     {"is in use by", NULL}, 0, check_none, 0, NULL, NULL},
     {"shard beside another shard of the plan", prep_lock_shared,
-     {"run", "{config}", "--out", "{out}", "--shard", "1/2", "--quiet"}, NULL, 0, {NULL, NULL}, 0, check_none, 0},
+     {"run", "{config}", "--out", "{out}", "--shard", "1/2", "--quiet"}, NULL, 0, {NULL, NULL}, 0, check_none, 0, NULL, NULL},
     {"resume while the directory is held", prep_copy_locked, {"run", "{config}", "--out", "{out}", "--resume"}, NULL,
-     2, {"is in use by", NULL}, 1, check_same_as_plain, 0},
+     2, {"is in use by", NULL}, 1, check_same_as_plain, 0, NULL, NULL},
     {"plan while the directory is held", prep_lock_exclusive, {"plan", "{config}", "--out", "{out}"}, NULL, 2,
-     {"is in use by", NULL}, 0, check_none, 0},
+     {"is in use by", NULL}, 0, check_none, 0, NULL, NULL},
     {"merge while the directory is held", prep_copy_locked, {"merge", "{out}"}, NULL, 2, {"is in use by", NULL}, 1,
-     check_same_as_plain, 0},
+     check_same_as_plain, 0, NULL, NULL},
     {"tune while the directory is held", prep_lock_exclusive,
      {"tune", "{config}", "--model", "mean", "--budget", "1", "--space", "window=12,24", "--out", "{out}"}, NULL, 2, {"is in use by", NULL}, 0,
-     check_none, 0},
+     check_none, 0, NULL, NULL},
     {"report while the directory is held", prep_copy_locked, {"report", "{out}", "--no-figures"}, NULL, 2,
-     {"is in use by", NULL}, 1, check_same_as_plain, 0},
+     {"is in use by", NULL}, 1, check_same_as_plain, 0, NULL, NULL},
     {"plot while the directory is held", prep_copy_locked, {"plot", "{out}"}, NULL, 2, {"is in use by", NULL}, 1,
-     check_same_as_plain, 0},
+     check_same_as_plain, 0, NULL, NULL},
     /* §1 --resume re-runs invalid cells instead of copying or dropping them */
     {"resume over an empty cell file", prep_empty_cell, {"run", "{config}", "--out", "{out}", "--resume", "--quiet"},
-     NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0},
+     NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0, NULL, NULL},
     {"resume over a garbage cell file", prep_garbage_cell, {"run", "{config}", "--out", "{out}", "--resume", "--quiet"},
-     NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0},
+     NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0, NULL, NULL},
     {"resume over a garbage cell record", prep_garbage_record,
-     {"run", "{config}", "--out", "{out}", "--resume", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0},
+     {"run", "{config}", "--out", "{out}", "--resume", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0, NULL, NULL},
     {"resume over another cell's record", prep_other_record,
-     {"run", "{config}", "--out", "{out}", "--resume", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0},
+     {"run", "{config}", "--out", "{out}", "--resume", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0, NULL, NULL},
     {"resume over a cell missing a metric row", prep_missing_metric,
-     {"run", "{config}", "--out", "{out}", "--resume", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0},
+     {"run", "{config}", "--out", "{out}", "--resume", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0, NULL, NULL},
     {"resume over a truncated last row", prep_truncated_row,
-     {"run", "{config}", "--out", "{out}", "--resume", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0},
+     {"run", "{config}", "--out", "{out}", "--resume", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_same_as_plain, 0, NULL, NULL},
     /* §1 merge validates every cell; a failed merge leaves no stale results.csv */
     {"merge of a cell missing one metric row", prep_missing_metric, {"merge", "{out}"}, NULL, 2,
-     {"the row of metric mae is missing", "results.csv removed"}, 0, check_none, 0},
+     {"the row of metric mae is missing", "results.csv removed"}, 0, check_none, 0, NULL, NULL},
     {"merge of a NaN value in an ok row", prep_nan_value, {"merge", "{out}"}, NULL, 2,
-     {"not a finite number", NULL}, 0, check_none, 0},
+     {"not a finite number", NULL}, 0, check_none, 0, NULL, NULL},
     {"merge of a cell with ok and error rows", prep_mixed_status, {"merge", "{out}"}, NULL, 2,
-     {"both ok and error rows", NULL}, 0, check_none, 0},
+     {"both ok and error rows", NULL}, 0, check_none, 0, NULL, NULL},
     {"merge of a record naming another cell", prep_other_record, {"merge", "{out}"}, NULL, 2,
-     {"the record of cell f", NULL}, 0, check_none, 0},
+     {"the record of cell f", NULL}, 0, check_none, 0, NULL, NULL},
     {"merge of a record that contradicts its rows", prep_record_disagrees, {"merge", "{out}"}, NULL, 2,
-     {"the record says error", NULL}, 0, check_none, 0},
+     {"the record says error", NULL}, 0, check_none, 0, NULL, NULL},
     {"merge of an empty cell file", prep_empty_cell, {"merge", "{out}"}, NULL, 2, {"file is empty", NULL}, 0, check_none,
-     0},
+     0, NULL, NULL},
     {"merge of a garbage cell file", prep_garbage_cell, {"merge", "{out}"}, NULL, 2, {"invalid", NULL}, 0, check_none,
-     0},
+     0, NULL, NULL},
     {"merge of a truncated last row", prep_truncated_row, {"merge", "{out}"}, NULL, 2, {"incomplete", NULL}, 0,
-     check_none, 0},
+     check_none, 0, NULL, NULL},
     {"merge with a cell not finished (stale results.csv present)", prep_missing_cell, {"merge", "{out}"}, NULL, 1,
-     {"not finished", NULL}, 0, check_none, 0},
+     {"not finished", NULL}, 0, check_none, 0, NULL, NULL},
     /* §1 files bench did not write are never deleted */
     {"fresh run beside foreign files and a subdirectory in cells/", prep_foreign_files,
-     {"run", "{config}", "--out", "{out}", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_foreign_kept, 0},
+     {"run", "{config}", "--out", "{out}", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_foreign_kept, 0, NULL, NULL},
+    /* §2 the plan has no duplicate cells; §4 data that overflows is refused */
+    {"seeds = 1,1", prep_none, {"run", "{case}", "--out", "{out}"}, NULL, 2, {".ini:2: seeds = 1,1", "twice"}, 0,
+     check_none, 0, "[run]\nseeds = 1,1\n\n" TINY_DATASET "horizons = 12\n\n[model naive]\n", NULL},
+    {"horizons = 12,12", prep_none, {"run", "{case}", "--out", "{out}"}, NULL, 2, {".ini:10: horizons", "twice"}, 0,
+     check_none, 0, "[run]\nseeds = 1\n\n" TINY_DATASET "horizons = 12,12\n\n[model naive]\n", NULL},
+    {"[model  naive] after [model naive]", prep_none, {"run", "{case}", "--out", "{out}"}, NULL, 2,
+     {".ini:13: section [model naive] appears twice", NULL}, 0, check_none, 0,
+     "[run]\nseeds = 1\n\n" TINY_DATASET "horizons = 12\n\n[model naive]\n[model  naive]\n", NULL},
+    {"datasets = (empty)", prep_none, {"run", "{case}", "--out", "{out}"}, NULL, 2, {".ini:13: datasets is empty", NULL},
+     0, check_none, 0, "[run]\nseeds = 1\n\n" TINY_DATASET "horizons = 12\n\n[model naive]\ndatasets =\n", NULL},
+    {"--seeds ''", prep_none, {"run", "{config}", "--out", "{out}", "--seeds", ""}, NULL, 2, {"an empty list", NULL}, 0,
+     check_none, 0, NULL, NULL},
+    {"--seeds 1,1", prep_none, {"run", "{config}", "--out", "{out}", "--seeds", "1,1"}, NULL, 2, {"--seeds", NULL}, 0,
+     check_none, 0, NULL, NULL},
+    {"a value of 1e200", prep_none, {"run", "{case}", "--out", "{out}"}, NULL, 2,
+     {"huge.csv:7:2: value '1e200' in column 'load' is too large", NULL}, 0, check_none, 0,
+     "[run]\nseeds = 1\n\n" TINY_DATASET "horizons = 12\n\n[model naive]\n", huge_data},
+    {"--timeout 0", prep_none, {"run", "{config}", "--out", "{out}", "--timeout", "0"}, NULL, 2, {"--timeout", NULL}, 0,
+     check_none, 0, NULL, NULL},
+    {"[run] memory_limit = lots", prep_none, {"run", "{case}", "--out", "{out}"}, NULL, 2, {".ini:3: memory_limit", NULL},
+     0, check_none, 0,
+     "[run]\nseeds = 1\nmemory_limit = lots\n\n" TINY_DATASET "horizons = 12\n\n[model naive]\n", NULL},
     /* §4 names from data and configuration are text in every output language */
     {"series with hostile names, predictions on", prep_hostile_names,
-     {"run", "{hostile}", "--out", "{out}", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_hostile_outputs, 0},
+     {"run", "{hostile}", "--out", "{out}", "--quiet"}, NULL, 0, {NULL, NULL}, 1, check_hostile_outputs, 0, NULL, NULL},
     /* §3 model code cannot speak for the harness; hangs and overflows become error rows */
     {"a model's fit calls exit(3)", prep_none, {"run", "{faulty}", "--out", "{out}", "--plugin", "{plugin1}"}, NULL, 1,
-     {"exit status 3", NULL}, 1, check_faulty_rows_error, 0},
+     {"exit status 3", NULL}, 1, check_faulty_rows_error, 0, NULL, NULL},
     {"a model's fit calls exit(0)", prep_none, {"run", "{faulty}", "--out", "{out}", "--plugin", "{plugin6}"}, NULL, 1,
-     {"exit status 0", NULL}, 1, check_faulty_rows_error, 0},
+     {"exit status 0", NULL}, 1, check_faulty_rows_error, 0, NULL, NULL},
     {"a hanging predict meets --timeout", prep_none,
      {"run", "{faulty}", "--out", "{out}", "--plugin", "{plugin2}", "--timeout", "2"}, NULL, 1,
-     {"timeout after 2 s", NULL}, 1, check_faulty_rows_error, 0},
+     {"timeout after 2 s", NULL}, 1, check_faulty_rows_error, 0, NULL, NULL},
     {"forecasts of 1e308 (metrics overflow)", prep_none, {"run", "{faulty}", "--out", "{out}", "--plugin", "{plugin3}"},
-     NULL, 1, {"metric mse is infinite", NULL}, 1, check_faulty_rows_error, 0},
+     NULL, 1, {"metric mse is infinite", NULL}, 1, check_faulty_rows_error, 0, NULL, NULL},
     {"a model over --memory-limit", prep_none,
      {"run", "{faulty}", "--out", "{out}", "--plugin", "{plugin5}", "--memory-limit", "512"}, NULL, 1,
-     {"faulty: out of memory", NULL}, 1, check_faulty_rows_error, 1},
+     {"faulty: out of memory", NULL}, 1, check_faulty_rows_error, 1, NULL, NULL},
 };
 
 static const char *substitute(const char *argument)
@@ -404,6 +453,8 @@ static const char *substitute(const char *argument)
         return env.faulty_config;
     if (!strcmp(argument, "{hostile}"))
         return env.hostile_config;
+    if (!strcmp(argument, "{case}"))
+        return env.case_config;
     if (!strcmp(argument, "{out}"))
         return env.out;
     if (!strncmp(argument, "{plugin", 7)) {
@@ -421,6 +472,12 @@ static void run_case(const trust_case *c, size_t index)
     snprintf(env.out, sizeof env.out, "%s/case%zu", env.work, index);
     shell("rm -rf '%s'", env.out);
     c->prepare();
+    if (c->config != NULL) {
+        char text[4096];
+        snprintf(env.case_config, sizeof env.case_config, "%s/case%zu.ini", env.work, index);
+        snprintf(text, sizeof text, c->config, c->config_data ? c->config_data() : sweep_hourly_csv);
+        assert_int_equal(test_write_file(env.case_config, text), 0);
+    }
     const char *argv[20] = {test_bench_binary()};
     size_t count = 1;
     for (size_t i = 0; c->argv[i] != NULL; i++)
@@ -440,8 +497,9 @@ static void run_case(const trust_case *c, size_t index)
         fprintf(stderr, "case %zu (%s): exit %d (expected %d), results.csv %s, stderr:\n%s\n", index, c->name,
                 result.exit_code, c->exit_code, has_results ? "present" : "absent", result.err);
     assert_true(ok);
-    /* Nothing half-written is left behind. */
-    assert_int_equal(sweep_temp_files(env.out), 0);
+    /* Nothing half-written is left behind (and a refused input leaves no directory at all). */
+    if (access(env.out, F_OK) == 0)
+        assert_int_equal(sweep_temp_files(env.out), 0);
     test_process_free(&result);
     if (env.lock_fd >= 0)
         close(env.lock_fd);
