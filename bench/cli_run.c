@@ -250,6 +250,10 @@ int cli_run(int argc, char **argv)
     }
     if (status != BENCH_OK)
         return cli_report_error(&error);
+    if (!options.quiet && summary.foreign_files > 0)
+        fprintf(stderr, "bench run: note: %zu entr%s in %s/cells %s not written by bench; left alone\n",
+                summary.foreign_files, summary.foreign_files == 1 ? "y" : "ies", options.out_dir,
+                summary.foreign_files == 1 ? "was" : "were");
     if (!options.quiet)
         fprintf(stderr, "bench run: %zu cells run, %zu resumed, %zu failed; %s%s (%.1f s)\n", summary.cells_run,
                 summary.cells_skipped, summary.cells_failed, options.out_dir,
