@@ -38,8 +38,11 @@
 
 #define FAULTS 7
 
+/* The test's work directory (apart from env: snprintf from one field of env
+ * into another is an aliasing warning at -O1). */
+static char work_dir[4200];
+
 static struct {
-    char work[4200];
     char config[4400];          /* tiny.ini: naive, seasonal_naive, mean; horizons 12, 24; seed 1 */
     char faulty_config[4400];   /* naive + the faulty plugin's model; horizon 12; seed 1 */
     char plain[4400];           /* a complete run of config */
@@ -68,7 +71,7 @@ static void compile_plugin(int fault)
     snprintf(include, sizeof include, "-I%s/include", test_source_dir());
     snprintf(define, sizeof define, "-DFAULT=%d", fault);
     snprintf(source, sizeof source, "%s/tests/data/plugins/faulty.c", test_source_dir());
-    snprintf(env.plugin[fault], sizeof env.plugin[fault], "%s/faulty%d.so", env.work, fault);
+    snprintf(env.plugin[fault], sizeof env.plugin[fault], "%s/faulty%d.so", work_dir, fault);
     const char *argv[] = {"cc", "-std=c11", "-shared", "-fPIC", include, define, source, "-o", env.plugin[fault], NULL};
     test_process_result result;
     assert_int_equal(test_process_run(&result, argv, NULL, NULL), 0);
@@ -82,11 +85,11 @@ static int group_setup(void **state)
 {
     if (sweep_setup(state) != 0)
         return -1;
-    snprintf(env.work, sizeof env.work, "%s", test_temp_dir());
-    snprintf(env.config, sizeof env.config, "%s/tiny.ini", env.work);
-    snprintf(env.faulty_config, sizeof env.faulty_config, "%s/faulty.ini", env.work);
-    snprintf(env.plain, sizeof env.plain, "%s/plain", env.work);
-    snprintf(env.faulty_plain, sizeof env.faulty_plain, "%s/faulty_plain", env.work);
+    snprintf(work_dir, sizeof work_dir, "%s", test_temp_dir());
+    snprintf(env.config, sizeof env.config, "%s/tiny.ini", work_dir);
+    snprintf(env.faulty_config, sizeof env.faulty_config, "%s/faulty.ini", work_dir);
+    snprintf(env.plain, sizeof env.plain, "%s/plain", work_dir);
+    snprintf(env.faulty_plain, sizeof env.faulty_plain, "%s/faulty_plain", work_dir);
     sweep_write_config(env.config, "1");
     char text[8192];
     snprintf(text, sizeof text,
@@ -175,10 +178,10 @@ static void hold_lock(int exclusive)
  * variant and dataset names cannot be hostile.) */
 static void prep_hostile_names(void)
 {
-    snprintf(env.marker, sizeof env.marker, "%s/pwned", env.work);
+    snprintf(env.marker, sizeof env.marker, "%s/pwned", work_dir);
     unlink(env.marker);
     char data[4600], text[16384];
-    snprintf(data, sizeof data, "%s/hostile.csv", env.work);
+    snprintf(data, sizeof data, "%s/hostile.csv", work_dir);
     size_t length = 0;
     char *hourly = test_read_file(sweep_hourly_csv, &length);
     assert_non_null(hourly);
@@ -191,7 +194,7 @@ static void prep_hostile_names(void)
     free(hourly);
     assert_int_equal(test_write_file(data, whole), 0);
     free(whole);
-    snprintf(env.hostile_config, sizeof env.hostile_config, "%s/hostile.ini", env.work);
+    snprintf(env.hostile_config, sizeof env.hostile_config, "%s/hostile.ini", work_dir);
     snprintf(text, sizeof text,
              "[run]\nseeds = 1\npredictions = true\n\n[dataset tiny]\npath = %s\nstep_seconds = 3600\n"
              "seasonal_period = 24\nprotocol = ltsf\nlookback = 48\nhorizons = 12\n\n[model naive]\n"
@@ -311,7 +314,7 @@ static void check_faulty_rows_error(void)
 static const char *huge_data(void)
 {
     static char path[4600];
-    snprintf(path, sizeof path, "%s/huge.csv", env.work);
+    snprintf(path, sizeof path, "%s/huge.csv", work_dir);
     size_t length = 0;
     char *text = test_read_file(sweep_hourly_csv, &length);
     assert_non_null(text);
@@ -470,12 +473,12 @@ static const char *substitute(const char *argument)
 
 static void run_case(const trust_case *c, size_t index)
 {
-    snprintf(env.out, sizeof env.out, "%s/case%zu", env.work, index);
+    snprintf(env.out, sizeof env.out, "%s/case%zu", work_dir, index);
     shell("rm -rf '%s'", env.out);
     c->prepare();
     if (c->config != NULL) {
         char text[4096];
-        snprintf(env.case_config, sizeof env.case_config, "%s/case%zu.ini", env.work, index);
+        snprintf(env.case_config, sizeof env.case_config, "%s/case%zu.ini", work_dir, index);
         snprintf(text, sizeof text, c->config, c->config_data ? c->config_data() : sweep_hourly_csv);
         assert_int_equal(test_write_file(env.case_config, text), 0);
     }
@@ -585,9 +588,9 @@ static pid_t worker_of(pid_t bench)
 static void worker_killed_from_outside_then_resume(void **state)
 {
     (void)state;
-    snprintf(env.out, sizeof env.out, "%s/killed", env.work);
+    snprintf(env.out, sizeof env.out, "%s/killed", work_dir);
     char err_path[4600];
-    snprintf(err_path, sizeof err_path, "%s/killed.err", env.work);
+    snprintf(err_path, sizeof err_path, "%s/killed.err", work_dir);
     const char *arguments[] = {"run", env.faulty_config, "--out", env.out, "--plugin", env.plugin[4], NULL};
     pid_t bench = start_bench(arguments, "60", err_path);
     pid_t worker = worker_of(bench);
@@ -618,10 +621,10 @@ static void worker_killed_from_outside_then_resume(void **state)
 static void two_runs_into_one_directory(void **state)
 {
     (void)state;
-    snprintf(env.out, sizeof env.out, "%s/race", env.work);
+    snprintf(env.out, sizeof env.out, "%s/race", work_dir);
     char err_first[4600], err_second[4600];
-    snprintf(err_first, sizeof err_first, "%s/race1.err", env.work);
-    snprintf(err_second, sizeof err_second, "%s/race2.err", env.work);
+    snprintf(err_first, sizeof err_first, "%s/race1.err", work_dir);
+    snprintf(err_second, sizeof err_second, "%s/race2.err", work_dir);
     const char *arguments[] = {"run", env.faulty_config, "--out", env.out, "--plugin", env.plugin[4], NULL};
     pid_t first = start_bench(arguments, "3", err_first);
     (void)worker_of(first); /* the first run is inside its cells */
