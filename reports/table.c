@@ -278,6 +278,17 @@ static int build_one(bench_table *table, const bench_results *results, const ben
             cell->mean = summary.mean;
             cell->sd = summary.sd;
             cell->ci95 = summary.ci95;
+            /* Every seed gave the same value (a deterministic model): print the
+             * value alone, not "± 0.0000", and say so once in the caption. */
+            int same = cell->n_ok > 1;
+            for (size_t i = 1; same && i < cell->n_ok; i++)
+                same = values[c][i] == values[c][0];
+            /* (compared value by value: a mean of equal values can differ from
+             * them in the last bit, so sd is not exactly 0) */
+            if (same) {
+                cell->deterministic = 1;
+                table->deterministic_cells++;
+            }
         }
         if (cell->n_ok == 0 && cell->n_error > 0)
             table->error_cells++;
@@ -620,6 +631,8 @@ static void statistics_note(char *buffer, size_t size, const bench_table *t, int
 /* What follows "±": the sample std, or the 95 % CI half-width with --ci. */
 static double spread(const bench_table *t, const bench_table_cell *cell)
 {
+    if (cell->deterministic)
+        return NAN;
     return t->show_ci ? cell->ci95 : cell->sd;
 }
 
@@ -651,6 +664,10 @@ static void footnotes(char *buffer, size_t size, const bench_table *t, int tex)
                                  tex ? "$^\\ddagger$" : DDAGGER);
     if (t->missing_cells > 0 && used < size)
         used += (size_t)snprintf(buffer + used, size - used, "%s no result. ", tex ? "---" : EMDASH);
+    if (t->deterministic_cells > 0 && used < size)
+        used += (size_t)snprintf(buffer + used, size - used,
+                                 "Values without %s: every seed gave the same value (a deterministic model). ",
+                                 tex ? "$\\pm$" : PLUSMINUS);
     if (t->fewer_seed_cells > 0 && used < size)
         snprintf(buffer + used, size - used, "%s fewer seeds than the other cells (down to %zu)%s. ",
                  tex ? "$^\\S$" : SECTION, t->fewer_seed_minimum,

@@ -42,6 +42,7 @@ typedef struct bench_table_row {
 typedef struct bench_table_cell {
     size_t n_ok, n_error;
     double mean, sd, ci95;             /* NAN without ok seeds (sd, ci95 also with one) */
+    int deterministic;                 /* several seeds, one value: shown without ± */
     int place;                         /* 1 best, 2 second best (only when a worse value
                                         * exists in the row), 0 otherwise */
 } bench_table_cell;
@@ -76,6 +77,7 @@ typedef struct bench_table {
     /* Cells with fewer ok seeds than the table and no failures: a smaller design
      * by plan (one-seed ablations); the caption says so and the cell is marked. */
     size_t fewer_seed_cells, fewer_seed_minimum;
+    size_t deterministic_cells;   /* cells whose seeds all gave one value: printed without ± */
 } bench_table;
 
 /* Friedman, Iman-Davenport and Nemenyi need this many complete rows (datasets). */

@@ -374,6 +374,43 @@ static void fewer_seeds_by_design_are_marked(void **state)
     bench_results_free(&results);
 }
 
+/* Issue 19: a deterministic model's cell (every seed the same value) shows the
+ * value alone, not "± 0.0000", and the caption says why once. */
+static void deterministic_cells_have_no_plus_minus(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/bench-table-det-XXXXXX";
+    int descriptor = mkstemp(path);
+    assert_true(descriptor >= 0);
+    FILE *f = fdopen(descriptor, "w");
+    assert_non_null(f);
+    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", f);
+    for (int seed = 1; seed <= 3; seed++) {
+        /* 0.09477090919 three times: its mean differs from it in the last bit. */
+        fprintf(f, "n%d,forecast,co2,ltsf,naive,naive,52,%d,mse,0.09477090919,ok\n", seed, seed);
+        fprintf(f, "g%d,forecast,co2,ltsf,gbrt,gbrt,52,%d,mse,%.4f,ok\n", seed, seed, 0.05 + 0.01 * seed);
+    }
+    fclose(f);
+    bench_results results;
+    bench_error error = {0};
+    assert_int_equal(bench_results_load(&results, path, &error), BENCH_OK);
+    unlink(path);
+    bench_table_set set;
+    assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+    const bench_table *t = find_table(&set, "mse");
+    assert_int_equal(t->deterministic_cells, 1);
+    char *md = render(&set, BENCH_TABLE_MD);
+    assert_non_null(strstr(md, "| 0.095 |"));
+    assert_non_null(strstr(md, "**0.070** \xC2\xB1 0.010"));
+    assert_non_null(strstr(md, "Values without \xC2\xB1: every seed gave the same value"));
+    free(md);
+    char *tex = render(&set, BENCH_TABLE_TEX);
+    assert_non_null(strstr(tex, "Values without $\\pm$"));
+    free(tex);
+    bench_tables_free(&set);
+    bench_results_free(&results);
+}
+
 /* results.csv with two variants (a always better) on the first `datasets` of
  * three datasets, three seeds each; returns the loaded results (caller frees). */
 static void two_model_results(bench_results *results, int datasets)
@@ -539,6 +576,7 @@ int main(void)
         cmocka_unit_test(unknown_selections_list_what_exists),
         cmocka_unit_test(hcsc_and_detect_rows_are_dataset_by_protocol),
         cmocka_unit_test(fewer_seeds_by_design_are_marked),
+        cmocka_unit_test(deterministic_cells_have_no_plus_minus),
         cmocka_unit_test(two_models_no_second_place_and_no_inf),
         cmocka_unit_test(eleven_models_have_a_nemenyi_cd),
         cmocka_unit_test(metric_directions),
