@@ -389,9 +389,16 @@ static int build_one(bench_table *table, const bench_results *results, const ben
         table->cd05 = NAN;
         if (complete > 0) {
             table->avg_ranks = calloc(k, sizeof *table->avg_ranks);
-            if (table->avg_ranks == NULL)
+            table->firsts = calloc(k, sizeof *table->firsts);
+            if (table->avg_ranks == NULL || table->firsts == NULL)
                 status = BENCH_FAIL(error, BENCH_NO_MEMORY, "ranking the %s table", metric);
-            else
+            else {
+                /* First places, as the TSLib and TFB leaderboards count them. */
+                for (size_t r = 0; r < table->row_count; r++)
+                    for (size_t c = 0; c < k; c++)
+                        table->firsts[c] += table->cells[r * k + c].place == 1;
+            }
+            if (status == BENCH_OK)
                 status = bench_stats_friedman(&table->friedman, table->avg_ranks, scores, complete, k,
                                               table->direction > 0, error);
             /* Friedman's χ² approximation and the Nemenyi CD mean little over
@@ -466,6 +473,7 @@ static void free_table(bench_table *table)
     free(table->protocols);
     free(table->seeds);
     free(table->avg_ranks);
+    free(table->firsts);
     free(table->wins);
     free(table->wilcoxon_p);
 }
@@ -744,6 +752,9 @@ static void write_md(FILE *f, const bench_table *t)
         fprintf(f, "| *Avg. rank*%s", pad);
         for (size_t c = 0; c < k; c++)
             fprintf(f, " %.2f |", t->avg_ranks[c]);
+        fprintf(f, "\n| *1st count*%s", pad);
+        for (size_t c = 0; c < k; c++)
+            fprintf(f, " %zu |", t->firsts[c]);
         fputc('\n', f);
     }
     if (t->wins != NULL) {
@@ -877,6 +888,10 @@ static void write_tex(FILE *f, const bench_table *t)
         for (size_t c = 0; c < k; c++)
             fprintf(f, " & %.2f", t->avg_ranks[c]);
         fputs(" \\\\\n", f);
+        fprintf(f, "\\multicolumn{%zu}{l}{1st count}", keys);
+        for (size_t c = 0; c < k; c++)
+            fprintf(f, " & %zu", t->firsts[c]);
+        fputs(" \\\\\n", f);
     }
     if (t->wins != NULL) {
         fprintf(f, "\\multicolumn{%zu}{l}{W/T/L vs ", keys);
@@ -983,6 +998,9 @@ static void write_html(FILE *f, const bench_table *t)
             fprintf(f, "<tr class=\"rank\"><th scope=\"row\" colspan=\"%zu\">Avg. rank</th>", keys);
             for (size_t c = 0; c < k; c++)
                 fprintf(f, "<td class=\"num\">%.2f</td>", t->avg_ranks[c]);
+            fprintf(f, "</tr>\n<tr class=\"firsts\"><th scope=\"row\" colspan=\"%zu\">1st count</th>", keys);
+            for (size_t c = 0; c < k; c++)
+                fprintf(f, "<td class=\"num\">%zu</td>", t->firsts[c]);
             fputs("</tr>\n", f);
         }
         if (t->wins != NULL) {

@@ -64,6 +64,7 @@ typedef struct bench_table {
      * NULL when there are fewer than 2 variants, no complete row or no direction. */
     size_t complete_rows;
     double *avg_ranks;
+    size_t *firsts;                    /* per column: rows where it is best (ties count for each); with avg_ranks */
     int has_friedman;                  /* >= BENCH_TABLE_MIN_FRIEDMAN_ROWS complete rows */
     bench_friedman friedman;
     double cd05;                       /* Nemenyi CD at 0.05; NAN without has_friedman or

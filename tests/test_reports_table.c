@@ -403,9 +403,12 @@ static void deterministic_cells_have_no_plus_minus(void **state)
     assert_non_null(strstr(md, "| 0.095 |"));
     assert_non_null(strstr(md, "**0.070** \xC2\xB1 0.010"));
     assert_non_null(strstr(md, "Values without \xC2\xB1: every seed gave the same value"));
+    /* First places counted per variant, as leaderboards show them. */
+    assert_non_null(strstr(md, "| *1st count* | | 0 | 1 |"));
     free(md);
     char *tex = render(&set, BENCH_TABLE_TEX);
     assert_non_null(strstr(tex, "Values without $\\pm$"));
+    assert_non_null(strstr(tex, "{1st count} & 0 & 1 \\\\"));
     free(tex);
     bench_tables_free(&set);
     bench_results_free(&results);
