@@ -660,6 +660,59 @@ static void format_number(char *buffer, size_t size, double value, int digits)
 #define SECTION "\xC2\xA7"    /* § fewer seeds by design */
 #define PLUSMINUS "\xC2\xB1"
 
+/* ---- per-dataset averages over horizons --------------------------------------- */
+
+/* One past the last row of row r's dataset (rows of a dataset are adjacent). */
+static size_t group_end(const bench_table *t, size_t r)
+{
+    size_t end = r + 1;
+    while (end < t->row_count && strcmp(t->rows[end].dataset, t->rows[r].dataset) == 0)
+        end++;
+    return end;
+}
+
+/* A dataset with several horizons under one protocol gets an "Avg" row (the
+ * mean over its horizons), as the TSLib and TFB tables have. */
+static int group_has_average(const bench_table *t, size_t start, size_t end)
+{
+    if (!t->show_horizon || end - start < 2)
+        return 0;
+    for (size_t r = start; r < end; r++)
+        if (t->rows[r].horizon <= 0 || strcmp(t->rows[r].protocol, t->rows[start].protocol) != 0)
+            return 0;
+    return 1;
+}
+
+/* Mean over the group's horizons of column c; NAN when a horizon has no result. */
+static double group_average(const bench_table *t, size_t start, size_t end, size_t c)
+{
+    double sum = 0;
+    for (size_t r = start; r < end; r++) {
+        const bench_table_cell *cell = &t->cells[r * t->column_count + c];
+        if (cell->n_ok == 0)
+            return NAN;
+        sum += cell->mean;
+    }
+    return sum / (double)(end - start);
+}
+
+/* The column with the best average (-1: none, or a metric without a direction). */
+static long group_best(const bench_table *t, size_t start, size_t end)
+{
+    long best = -1;
+    double best_value = NAN;
+    for (size_t c = 0; t->direction != 0 && c < t->column_count; c++) {
+        double value = group_average(t, start, end, c);
+        if (isnan(value))
+            continue;
+        if (best < 0 || (t->direction > 0 ? value > best_value : value < best_value)) {
+            best = (long)c;
+            best_value = value;
+        }
+    }
+    return best;
+}
+
 static void footnotes(char *buffer, size_t size, const bench_table *t, int tex)
 {
     buffer[0] = '\0';
@@ -672,6 +725,12 @@ static void footnotes(char *buffer, size_t size, const bench_table *t, int tex)
                                  tex ? "$^\\ddagger$" : DDAGGER);
     if (t->missing_cells > 0 && used < size)
         used += (size_t)snprintf(buffer + used, size - used, "%s no result. ", tex ? "---" : EMDASH);
+    int averages = 0;
+    for (size_t r = 0; r < t->row_count && !averages; r = group_end(t, r))
+        averages = group_has_average(t, r, group_end(t, r));
+    if (averages && used < size)
+        used += (size_t)snprintf(buffer + used, size - used,
+                                 "Avg: the mean over a dataset's horizons (not part of the ranks). ");
     if (t->deterministic_cells > 0 && used < size)
         used += (size_t)snprintf(buffer + used, size - used,
                                  "Values without %s: every seed gave the same value (a deterministic model). ",
@@ -745,6 +804,20 @@ static void write_md(FILE *f, const bench_table *t)
             fprintf(f, "%s |", cell->n_error > 0 ? DDAGGER : fewer_seeds(t, cell) ? SECTION : "");
         }
         fputc('\n', f);
+        size_t start = r;
+        while (start > 0 && strcmp(t->rows[start - 1].dataset, row->dataset) == 0)
+            start--;
+        if (group_end(t, r) == r + 1 && group_has_average(t, start, r + 1)) {
+            long best = group_best(t, start, r + 1);
+            fprintf(f, "| |%s *Avg* |", t->show_protocol ? " |" : "");
+            for (size_t c = 0; c < k; c++) {
+                double value = group_average(t, start, r + 1, c);
+                format_number(text, sizeof text, value, t->digits);
+                fprintf(f, " %s%s%s |", (long)c == best ? "**" : "", isnan(value) ? EMDASH : text,
+                        (long)c == best ? "**" : "");
+            }
+            fputc('\n', f);
+        }
     }
     /* The label fills the first key column; the other key columns stay empty. */
     const char *pad = t->show_protocol && t->show_horizon ? " | | |" : (t->show_protocol || t->show_horizon ? " | |" : " |");
@@ -852,9 +925,8 @@ static void write_tex(FILE *f, const bench_table *t)
         const bench_table_row *row = &t->rows[r];
         int first = r == 0 || strcmp(t->rows[r - 1].dataset, row->dataset) != 0;
         if (first) {
-            size_t span = 1;
-            while (r + span < t->row_count && strcmp(t->rows[r + span].dataset, row->dataset) == 0)
-                span++;
+            size_t span = group_end(t, r) - r;
+            span += (size_t)group_has_average(t, r, r + span);
             if (r > 0)
                 fputs("\\midrule\n", f);
             if (span > 1 && keys > 1) {
@@ -880,6 +952,23 @@ static void write_tex(FILE *f, const bench_table *t)
             tex_cell(f, t, &t->cells[r * k + c]);
         }
         fputs(" \\\\\n", f);
+        size_t start = r;
+        while (start > 0 && strcmp(t->rows[start - 1].dataset, row->dataset) == 0)
+            start--;
+        if (group_end(t, r) == r + 1 && group_has_average(t, start, r + 1)) {
+            long best = group_best(t, start, r + 1);
+            fprintf(f, "%s & \\textit{Avg}", t->show_protocol ? " &" : "");
+            for (size_t c = 0; c < k; c++) {
+                double value = group_average(t, start, r + 1, c);
+                char number[64];
+                format_number(number, sizeof number, value, t->digits);
+                if (isnan(value))
+                    fputs(" & ---", f);
+                else
+                    fprintf(f, " & %s%s%s", (long)c == best ? "\\textbf{" : "", number, (long)c == best ? "}" : "");
+            }
+            fputs(" \\\\\n", f);
+        }
     }
     if (t->avg_ranks != NULL || t->wins != NULL)
         fputs("\\midrule\n", f);
@@ -954,9 +1043,8 @@ static void write_html(FILE *f, const bench_table *t)
         int first = r == 0 || strcmp(t->rows[r - 1].dataset, row->dataset) != 0;
         fputs("<tr>", f);
         if (first) {
-            size_t span = 1;
-            while (r + span < t->row_count && strcmp(t->rows[r + span].dataset, row->dataset) == 0)
-                span++;
+            size_t span = group_end(t, r) - r;
+            span += (size_t)group_has_average(t, r, r + span);
             fprintf(f, "<th scope=\"rowgroup\" rowspan=\"%zu\">", span);
             bench_escape_html(f, row->dataset);
             fputs("</th>", f);
@@ -989,6 +1077,24 @@ static void write_html(FILE *f, const bench_table *t)
                                   : fewer_seeds(t, cell) ? "<sup>" SECTION "</sup>" : "");
         }
         fputs("</tr>\n", f);
+        size_t start = r;
+        while (start > 0 && strcmp(t->rows[start - 1].dataset, row->dataset) == 0)
+            start--;
+        if (group_end(t, r) == r + 1 && group_has_average(t, start, r + 1)) {
+            long best = group_best(t, start, r + 1);
+            fprintf(f, "<tr class=\"avg\">%s<td><i>Avg</i></td>", t->show_protocol ? "<td></td>" : "");
+            for (size_t c = 0; c < k; c++) {
+                double value = group_average(t, start, r + 1, c);
+                char number[64];
+                format_number(number, sizeof number, value, t->digits);
+                if (isnan(value))
+                    fputs("<td class=\"hole\">" EMDASH "</td>", f);
+                else
+                    fprintf(f, "<td class=\"num\">%s%s%s</td>", (long)c == best ? "<b>" : "", number,
+                            (long)c == best ? "</b>" : "");
+            }
+            fputs("</tr>\n", f);
+        }
     }
     fputs("</tbody>\n", f);
     size_t keys = 1 + (size_t)t->show_protocol + (size_t)t->show_horizon;

@@ -124,6 +124,8 @@ static void forecast_tables_keep_failed_cells(void **state)
     assert_non_null(strstr(md, "error\xE2\x80\xA0"));
     assert_non_null(strstr(md, "\xE2\x80\xA1 some seeds failed"));
     assert_non_null(strstr(md, "*Avg. rank*"));
+    assert_non_null(strstr(md, "| | *Avg* | "));
+    assert_non_null(strstr(md, "Avg: the mean over a dataset's horizons (not part of the ranks)"));
     assert_non_null(strstr(md, "Iman\xE2\x80\x93" "Davenport F(4, 24)"));
     assert_non_null(strstr(md, "Friedman \xCF\x87\xC2\xB2(4)"));
     assert_non_null(strstr(md, "| *Wilcoxon p vs ridge* | | 0.00781 |"));
@@ -131,7 +133,9 @@ static void forecast_tables_keep_failed_cells(void **state)
     char *tex = render(&set, BENCH_TABLE_TEX);
     assert_non_null(strstr(tex, "\\toprule"));
     assert_non_null(strstr(tex, "\\bottomrule"));
-    assert_non_null(strstr(tex, "\\multirow{4}{*}{ETTh1}"));
+    /* ETTh1's four horizons and their average row (issue 19: per-dataset averages). */
+    assert_non_null(strstr(tex, "\\multirow{5}{*}{ETTh1}"));
+    assert_non_null(strstr(tex, " & \\textit{Avg} & "));
     assert_non_null(strstr(tex, "\\caption{MSE (lower is better), task forecast, protocol ltsf: mean $\\pm$ std over 3 seeds (1, 2, 3)."));
     assert_non_null(strstr(tex, "\\label{tab:forecast-mse}"));
     assert_non_null(strstr(tex, "error$^\\dagger$"));
@@ -143,7 +147,8 @@ static void forecast_tables_keep_failed_cells(void **state)
     free(tex);
     char *html = render(&set, BENCH_TABLE_HTML);
     assert_non_null(strstr(html, "<table class=\"results\">"));
-    assert_non_null(strstr(html, "<th scope=\"rowgroup\" rowspan=\"4\">ETTh1</th>"));
+    assert_non_null(strstr(html, "<th scope=\"rowgroup\" rowspan=\"5\">ETTh1</th>"));
+    assert_non_null(strstr(html, "<tr class=\"avg\"><td><i>Avg</i></td>"));
     assert_non_null(strstr(html, "<td class=\"hole\">error<sup>"));
     free(html);
     char *csv = render(&set, BENCH_TABLE_CSV);
