@@ -286,12 +286,13 @@ int bench_dm_write(FILE *f, const bench_dm_report *report, bench_table_format fo
                    "| Dataset | H | seed | variant | windows | DM | p |\n|:---|---:|---:|:---|---:|---:|---:|\n",
                 correction);
     } else if (format == BENCH_TABLE_TEX) {
-        fputs("% Needs \\usepackage{booktabs}.\n\\begin{table}[t]\n\\centering\n\\caption{Diebold--Mariano tests "
+        fputs("% Needs \\usepackage{booktabs} and \\usepackage{adjustbox}.\n\\begin{table}[t]\n\\centering\n"
+              "\\caption{Diebold--Mariano tests "
               "against ",
               f);
         escape(f, report->reference, format);
         fprintf(f, " (squared-error loss per window; %s). Negative DM: lower loss than the reference.}\n"
-                   "\\begin{tabular}{lrrlrrr}\n\\toprule\nDataset & $H$ & seed & variant & windows & DM & $p$ \\\\\n"
+                   "\\begin{adjustbox}{max width=\\linewidth}\n\\begin{tabular}{lrrlrrr}\n\\toprule\nDataset & $H$ & seed & variant & windows & DM & $p$ \\\\\n"
                    "\\midrule\n",
                 report->harvey ? "Harvey correction, $t(T-1)$ $p$-values" : "normal $p$-values");
     } else {
@@ -326,7 +327,7 @@ int bench_dm_write(FILE *f, const bench_dm_report *report, bench_table_format fo
         fprintf(f, "%s%zu%s%s%s%s%s", sep, c->windows, sep, dm, sep, p, close);
     }
     if (format == BENCH_TABLE_TEX)
-        fputs("\\bottomrule\n\\end{tabular}\n\\end{table}\n", f);
+        fputs("\\bottomrule\n\\end{tabular}\n\\end{adjustbox}\n\\end{table}\n", f);
     else if (format == BENCH_TABLE_HTML)
         fputs("</tbody>\n</table>\n", f);
     return ferror(f) ? BENCH_FAIL(error, BENCH_IO, "writing the Diebold-Mariano table") : BENCH_OK;

@@ -888,7 +888,13 @@ static void write_tex(FILE *f, const bench_table *t)
     char text[1024];
     size_t k = t->column_count;
     size_t keys = 1 + (size_t)t->show_protocol + (size_t)t->show_horizon;
-    fputs("% Needs \\usepackage{booktabs} and \\usepackage{multirow}.\n\\begin{table}[t]\n\\centering\n\\caption{", f);
+    /* A table of more than six columns spans both columns of a two-column
+     * paper (table*); either way adjustbox shrinks it to the width it has, so
+     * it never runs into the margin. */
+    int wide = keys + k > 6;
+    fprintf(f, "%% Needs \\usepackage{booktabs}, \\usepackage{multirow} and \\usepackage{adjustbox}.\n"
+               "\\begin{table%s}[t]\n\\centering\n\\caption{",
+            wide ? "*" : "");
     caption(text, sizeof text, t);
     /* The caption's ± is UTF-8 in plain text; write it as math here. */
     char *pm = strstr(text, PLUSMINUS);
@@ -904,7 +910,7 @@ static void write_tex(FILE *f, const bench_table *t)
     bench_escape_latex_label(f, t->task);
     fputc('-', f);
     bench_escape_latex_label(f, t->metric);
-    fputs("}\n\\begin{tabular}{l", f);
+    fputs("}\n\\begin{adjustbox}{max width=\\linewidth}\n\\begin{tabular}{l", f);
     if (t->show_protocol)
         fputc('l', f);
     if (t->show_horizon)
@@ -1004,7 +1010,7 @@ static void write_tex(FILE *f, const bench_table *t)
         }
         fputs(" \\\\\n", f);
     }
-    fputs("\\bottomrule\n\\end{tabular}\n", f);
+    fputs("\\bottomrule\n\\end{tabular}\n\\end{adjustbox}\n", f);
     statistics_note(text, sizeof text, t, 1);
     char notes[512];
     footnotes(notes, sizeof notes, t, 1);
@@ -1016,7 +1022,7 @@ static void write_tex(FILE *f, const bench_table *t)
         fputs(notes, f); /* already TeX */
         fputc('\n', f);
     }
-    fputs("\\end{table}\n", f);
+    fprintf(f, "\\end{table%s}\n", wide ? "*" : "");
 }
 
 static void write_html(FILE *f, const bench_table *t)

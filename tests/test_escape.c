@@ -609,7 +609,7 @@ static void tables_with_hostile_names(void **state)
     }
     FILE *document = open_in(&run, "document.tex");
     fputs("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{booktabs}\n\\usepackage{multirow}\n"
-          "\\usepackage[margin=1cm,landscape]{geometry}\n\\begin{document}\n\\input{tables.tex}\n\\input{dm.tex}\n"
+          "\\usepackage{adjustbox}\n\\usepackage[margin=1cm,landscape]{geometry}\n\\begin{document}\n\\input{tables.tex}\n\\input{dm.tex}\n"
           "\\end{document}\n",
           document);
     assert_int_equal(fclose(document), 0);

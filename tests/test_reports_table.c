@@ -175,8 +175,10 @@ static void latex_compiles_with_pdflatex(void **state)
     snprintf(path, sizeof path, "%s/tables.tex", directory);
     FILE *file = fopen(path, "w");
     assert_non_null(file);
-    fputs("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{booktabs}\n\\usepackage{multirow}\n"
-          "\\usepackage[margin=1cm,landscape]{geometry}\n\\begin{document}\n",
+    /* A two-column paper with the default margins, where a wide table must
+     * not run into the margin (pdflatex reports that as an overfull hbox). */
+    fputs("\\documentclass[twocolumn]{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{booktabs}\n"
+          "\\usepackage{multirow}\n\\usepackage{adjustbox}\n\\begin{document}\n",
           file);
     for (size_t d = 0; d < 3; d++) {
         char results_path[256];
@@ -198,6 +200,30 @@ static void latex_compiles_with_pdflatex(void **state)
         bench_tables_free(&set);
         bench_results_free(&results);
     }
+    /* Eleven models over three datasets: a table far wider than a column. */
+    {
+        char wide_path[] = "/tmp/bench-table-wide-XXXXXX";
+        int descriptor = mkstemp(wide_path);
+        assert_true(descriptor >= 0);
+        FILE *wide = fdopen(descriptor, "w");
+        assert_non_null(wide);
+        fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", wide);
+        for (int d = 0; d < 3; d++)
+            for (int v = 0; v < 11; v++)
+                for (int seed = 1; seed <= 3; seed++)
+                    fprintf(wide, "w%d%d%d,forecast,dataset_number_%d,ltsf,m,long_variant_name_%d,96,%d,mse,%.5f,ok\n", d,
+                            v, seed, d, v, seed, 0.4 + 0.01 * v + 0.1 * d + 0.0001 * seed);
+        fclose(wide);
+        bench_results results;
+        bench_error error = {0};
+        assert_int_equal(bench_results_load(&results, wide_path, &error), BENCH_OK);
+        unlink(wide_path);
+        bench_table_set set;
+        assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+        assert_int_equal(bench_tables_write(file, &set, BENCH_TABLE_TEX, &error), BENCH_OK);
+        bench_tables_free(&set);
+        bench_results_free(&results);
+    }
     fputs("\\end{document}\n", file);
     fclose(file);
     char command[1024];
@@ -211,7 +237,11 @@ static void latex_compiles_with_pdflatex(void **state)
     assert_int_equal(status, 0);
     snprintf(path, sizeof path, "%s/tables.pdf", directory);
     assert_int_equal(access(path, R_OK), 0);
-    printf("pdflatex compiled the fixture tables (%s)\n", path);
+    /* Every table within the column or page width. */
+    snprintf(command, sizeof command, "grep -A2 'Overfull .hbox' %s/pdflatex.log", directory);
+    if (system(command) == 0)
+        fail_msg("a table is wider than its column or page (Overfull \\hbox in %s/pdflatex.log)", directory);
+    printf("pdflatex compiled the fixture tables in a two-column article, none overfull (%s)\n", path);
     snprintf(command, sizeof command, "rm -rf %s", directory);
     (void)system(command);
 }
