@@ -163,8 +163,9 @@ static void latex_compiles_with_pdflatex(void **state)
 {
     (void)state;
     if (system("command -v pdflatex >/dev/null 2>&1") != 0 ||
-        system("kpsewhich multirow.sty >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1") != 0) {
-        printf("SKIPPED: pdflatex with booktabs and multirow not installed "
+        system("kpsewhich multirow.sty >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1 && "
+               "kpsewhich adjustbox.sty >/dev/null 2>&1") != 0) {
+        printf("SKIPPED: pdflatex with booktabs, multirow and adjustbox not installed "
                "(apt-get install texlive-latex-base texlive-latex-recommended texlive-latex-extra)\n");
         skip();
     }
