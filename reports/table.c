@@ -174,6 +174,28 @@ static size_t find_row(const bench_table *table, const bench_result *r, size_t h
     return table->row_count;
 }
 
+/* Holm's step-down adjustment of the defined p-values among p[0..k) (NAN
+ * entries are not comparisons): the i-th smallest of m is multiplied by
+ * m - i, and adjusted values never decrease along the order (Holm 1979). */
+static void holm_adjust(double *adjusted, const double *p, size_t k)
+{
+    size_t m = 0;
+    for (size_t c = 0; c < k; c++) {
+        adjusted[c] = NAN;
+        m += !isnan(p[c]);
+    }
+    double running = 0;
+    for (size_t i = 0; i < m; i++) {
+        size_t smallest = k;
+        for (size_t c = 0; c < k; c++)
+            if (!isnan(p[c]) && isnan(adjusted[c]) && (smallest == k || p[c] < p[smallest]))
+                smallest = c;
+        double value = p[smallest] * (double)(m - i);
+        running = value > running ? value : running;
+        adjusted[smallest] = running < 1 ? running : 1;
+    }
+}
+
 static int build_one(bench_table *table, const bench_results *results, const bench_table_options *options,
                      const char *task, const char *metric, bench_error *error)
 {
@@ -420,7 +442,8 @@ static int build_one(bench_table *table, const bench_results *results, const ben
                 return BENCH_FAIL(error, BENCH_NO_MEMORY, "counting wins in the %s table", metric);
             table->ties = table->wins + k;
             table->losses = table->wins + 2 * k;
-            table->wilcoxon_p = malloc(k * sizeof *table->wilcoxon_p);
+            table->wilcoxon_p = malloc(2 * k * sizeof *table->wilcoxon_p);
+            table->holm_p = table->wilcoxon_p ? table->wilcoxon_p + k : NULL;
             double *pairs = malloc(2 * (table->row_count ? table->row_count : 1) * sizeof *pairs);
             if (table->wilcoxon_p == NULL || pairs == NULL) {
                 free(pairs);
@@ -444,6 +467,7 @@ static int build_one(bench_table *table, const bench_results *results, const ben
                                            : NAN;
             }
             free(pairs);
+            holm_adjust(table->holm_p, table->wilcoxon_p, k);
             for (size_t r = 0; r < table->row_count; r++) {
                 const bench_table_cell *x = &table->cells[r * k + (size_t)table->versus_column];
                 for (size_t c = 0; c < k; c++) {
@@ -849,6 +873,14 @@ static void write_md(FILE *f, const bench_table *t)
             else
                 fprintf(f, " %.3g |", t->wilcoxon_p[c]);
         }
+        fputs("\n| *Holm-adjusted p*", f);
+        fprintf(f, "%s", pad);
+        for (size_t c = 0; c < k; c++) {
+            if (isnan(t->holm_p[c]))
+                fputs(" " EMDASH " |", f);
+            else
+                fprintf(f, " %.3g |", t->holm_p[c]);
+        }
         fputc('\n', f);
     }
     statistics_note(text, sizeof text, t, 0);
@@ -1009,6 +1041,14 @@ static void write_tex(FILE *f, const bench_table *t)
                 fprintf(f, " & %.3g", t->wilcoxon_p[c]);
         }
         fputs(" \\\\\n", f);
+        fprintf(f, "\\multicolumn{%zu}{l}{Holm-adjusted $p$}", keys);
+        for (size_t c = 0; c < k; c++) {
+            if (isnan(t->holm_p[c]))
+                fputs(" & ---", f);
+            else
+                fprintf(f, " & %.3g", t->holm_p[c]);
+        }
+        fputs(" \\\\\n", f);
     }
     fputs("\\bottomrule\n\\end{tabular}\n\\end{adjustbox}\n", f);
     statistics_note(text, sizeof text, t, 1);
@@ -1133,6 +1173,13 @@ static void write_html(FILE *f, const bench_table *t)
                     fputs("<td>" EMDASH "</td>", f);
                 else
                     fprintf(f, "<td class=\"num\">%.3g</td>", t->wilcoxon_p[c]);
+            }
+            fprintf(f, "</tr>\n<tr class=\"holm\"><th scope=\"row\" colspan=\"%zu\">Holm-adjusted p</th>", keys);
+            for (size_t c = 0; c < k; c++) {
+                if (isnan(t->holm_p[c]))
+                    fputs("<td>" EMDASH "</td>", f);
+                else
+                    fprintf(f, "<td class=\"num\">%.3g</td>", t->holm_p[c]);
             }
             fputs("</tr>\n", f);
         }

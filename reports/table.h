@@ -74,6 +74,7 @@ typedef struct bench_table {
     size_t *wins, *ties, *losses;      /* per column, against versus_column */
     double *wilcoxon_p;                /* per column: two-sided Wilcoxon signed-rank p of the
                                         * row means against versus_column; NAN when undefined */
+    double *holm_p;                    /* the same p-values Holm-adjusted over the k-1 comparisons */
     size_t error_cells, partial_cells, missing_cells;
     /* Cells with fewer ok seeds than the table and no failures: a smaller design
      * by plan (one-seed ablations); the caption says so and the cell is marked. */

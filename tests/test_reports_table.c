@@ -115,6 +115,22 @@ static void forecast_tables_keep_failed_cells(void **state)
     /* Exact Wilcoxon: 8 differences of one sign, p = 2 / 2^8. */
     assert_float_equal(mse->wilcoxon_p[column_of(mse, "naive")], 2.0 / 256.0, 1e-15);
     assert_true(isnan(mse->wilcoxon_p[column_of(mse, "ridge")]));
+    /* Holm over the k - 1 = 4 comparisons: never below the raw p, at most 1,
+     * the smallest raw p times 4, and monotone in the raw order. */
+    size_t smallest = k;
+    for (size_t c = 0; c < k; c++) {
+        if (isnan(mse->wilcoxon_p[c])) {
+            assert_true(isnan(mse->holm_p[c]));
+            continue;
+        }
+        assert_true(mse->holm_p[c] >= mse->wilcoxon_p[c] && mse->holm_p[c] <= 1.0);
+        if (smallest == k || mse->wilcoxon_p[c] < mse->wilcoxon_p[smallest])
+            smallest = c;
+        for (size_t d = 0; d < k; d++)
+            if (!isnan(mse->wilcoxon_p[d]) && mse->wilcoxon_p[d] < mse->wilcoxon_p[c])
+                assert_true(mse->holm_p[d] <= mse->holm_p[c]);
+    }
+    assert_float_equal(mse->holm_p[smallest], fmin(1.0, 4 * mse->wilcoxon_p[smallest]), 1e-15);
     assert_int_equal(mse->wins[column_of(mse, "gbrt_nocov")] + mse->ties[column_of(mse, "gbrt_nocov")] +
                          mse->losses[column_of(mse, "gbrt_nocov")],
                      7);
