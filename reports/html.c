@@ -360,6 +360,30 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
                                                                    : json_object_get(run, "seeds"));
             meta_json(f, "host", json_object_get(run, "host"));
             meta_json(f, "version", json_object_get(run, "versions"));
+            /* Gaps the loader filled and files used against their pinned checksum
+             * change what a table means: say so where people look, not only in run.json. */
+            size_t index;
+            const json_t *dataset;
+            json_array_foreach(json_object_get(config, "datasets"), index, dataset) {
+                const char *label = json_string_value(json_object_get(dataset, "label"));
+                json_int_t filled = json_integer_value(json_object_get(dataset, "missing_filled"));
+                char key[256], value[256];
+                if (label != NULL && filled > 0) {
+                    snprintf(key, sizeof key, "%s: missing values", label);
+                    snprintf(value, sizeof value, "%lld filled by the dataset's missing policy (see run.json settings)",
+                             (long long)filled);
+                    meta_row(f, key, value);
+                }
+                size_t file_index;
+                const json_t *file;
+                json_array_foreach(json_object_get(dataset, "files"), file_index, file)
+                    if (label != NULL && json_is_true(json_object_get(file, "modified_from_pinned"))) {
+                        snprintf(key, sizeof key, "%s: data file", label);
+                        snprintf(value, sizeof value, "%s differs from its pinned sha256 (--allow-modified-data)",
+                                 json_string_value(json_object_get(file, "path")) ? json_string_value(json_object_get(file, "path")) : "?");
+                        meta_row(f, key, value);
+                    }
+            }
         } else {
             meta_row(f, "run.json", "absent");
         }

@@ -155,6 +155,33 @@ static void bad_run_json_is_reported(void **state)
     assert_int_not_equal(access(path, F_OK), 0); /* no partial page */
 }
 
+/* Filled gaps and modified data files are shown in the Run table (issue 19:
+ * missing data made visible), with names escaped. */
+static void filled_gaps_and_modified_files_are_shown(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("detect");
+    char path[512];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("{\"config\": {\"datasets\": [{\"label\": \"co2<b>\", \"missing_filled\": 59, \"files\": "
+          "[{\"path\": \"/data/co2.csv\", \"sha256\": \"00\", \"modified_from_pinned\": true}]},"
+          " {\"label\": \"clean\", \"missing_filled\": 0, \"files\": []}]}}\n",
+          file);
+    fclose(file);
+    bench_error error = {0};
+    bench_report_summary summary;
+    bench_report_options options = {.no_figures = 1};
+    assert_int_equal(bench_report_write(dir, &options, &summary, &error), BENCH_OK);
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    char *page = slurp(path);
+    assert_non_null(strstr(page, "<tr><th>co2&lt;b&gt;: missing values</th><td>59 filled"));
+    assert_non_null(strstr(page, "<tr><th>co2&lt;b&gt;: data file</th><td>/data/co2.csv differs from its pinned sha256"));
+    assert_null(strstr(page, "clean: missing values"));
+    free(page);
+}
+
 /* Renders the page in headless Chromium: the DOM has the tables and figures,
  * a screenshot is taken, and the console shows no errors. */
 static void renders_in_headless_chromium(void **state)
@@ -275,6 +302,7 @@ int main(void)
         cmocka_unit_test(page_has_tables_figures_and_failures),
         cmocka_unit_test(page_without_gnuplot_still_written),
         cmocka_unit_test(bad_run_json_is_reported),
+        cmocka_unit_test(filled_gaps_and_modified_files_are_shown),
         cmocka_unit_test(header_only_results_still_give_a_page),
         cmocka_unit_test(renders_in_headless_chromium),
         cmocka_unit_test(commands_exit_codes),
