@@ -560,8 +560,8 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
                 ? add_note(context, error, "cd_%s_%s: not drawn, no Nemenyi critical value for %zu variants (2..%d)",
                            table->task, table->metric, k, BENCH_NEMENYI_MAX_K)
                 : add_note(context, error,
-                           "cd_%s_%s: not drawn, %zu complete row%s (every variant has a value); Friedman and "
-                           "Nemenyi need at least %d",
+                           "cd_%s_%s: not drawn, %zu dataset%s with a complete row (every variant has a value; "
+                           "each dataset counts once, its horizons averaged); Friedman and Nemenyi need at least %d",
                            table->task, table->metric, table->complete_rows, table->complete_rows == 1 ? "" : "s",
                            BENCH_TABLE_MIN_FRIEDMAN_ROWS);
             if (status != BENCH_OK)
@@ -587,7 +587,7 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
         snprintf(name, sizeof name, "cd_%s_%s", task, metric);
         const char *label = bench_metric_label(table->metric, label_buffer, sizeof label_buffer);
         snprintf(title, sizeof title,
-                 "Critical difference (Nemenyi, alpha = 0.05): %s, %s, %zu rows, Friedman p = %.3g", label,
+                 "Critical difference (Nemenyi, alpha = 0.05): %s, %s, %zu datasets, Friedman p = %.3g", label,
                  table->task, table->complete_rows, table->friedman.p_chi2);
         text_file data, script;
         int status = text_open(&data, error);
@@ -596,7 +596,8 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
             return status;
         }
         gp_comment(data.stream, title);
-        fprintf(data.stream, "# cd = %.6f over %zu complete rows\n# variant average_rank\n", table->cd05,
+        fprintf(data.stream, "# cd = %.6f over %zu datasets (each its complete horizons averaged)\n# variant average_rank\n",
+                table->cd05,
                 table->complete_rows);
         for (size_t i = 0; i < k; i++) {
             bench_escape_gnuplot_data(data.stream, table->variants[order[i]]);
@@ -1491,8 +1492,12 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
                 bench_error_clear(error);
                 status = BENCH_OK;
             } else {
+                /* Ranks over datasets, not dataset x horizon rows: the CD
+                 * diagram's samples must be independent, and the horizons of
+                 * one series are not. */
+                bench_table_options table_options = {.digits = -1, .rank_by_dataset = 1};
                 if (status == BENCH_OK && results.count > 0)
-                    status = bench_tables_build(&tables, &results, NULL, error);
+                    status = bench_tables_build(&tables, &results, &table_options, error);
                 have_results = status == BENCH_OK;
             }
             free(path);

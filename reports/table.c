@@ -397,15 +397,33 @@ static int build_one(bench_table *table, const bench_results *results, const ben
         if (scores == NULL)
             return BENCH_FAIL(error, BENCH_NO_MEMORY, "ranking the %s table", metric);
         size_t complete = 0;
-        for (size_t r = 0; r < table->row_count; r++) {
-            int full = 1;
+        for (size_t r = 0; r < table->row_count;) {
+            /* One unit: a row, or with rank_by_dataset a dataset's rows (adjacent). */
+            size_t end = r + 1;
+            while (options->rank_by_dataset && end < table->row_count &&
+                   strcmp(table->rows[end].dataset, table->rows[r].dataset) == 0)
+                end++;
+            /* The unit's score: the mean over its complete rows (every variant
+             * has a value), so one failed horizon does not drop a dataset. */
+            size_t used = 0;
             for (size_t c = 0; c < k; c++)
-                full &= table->cells[r * k + c].n_ok > 0;
-            if (!full)
-                continue;
-            for (size_t c = 0; c < k; c++)
-                scores[complete * k + c] = table->cells[r * k + c].mean;
-            complete++;
+                scores[complete * k + c] = 0;
+            for (size_t u = r; u < end; u++) {
+                int full = 1;
+                for (size_t c = 0; c < k; c++)
+                    full &= table->cells[u * k + c].n_ok > 0;
+                if (!full)
+                    continue;
+                for (size_t c = 0; c < k; c++)
+                    scores[complete * k + c] += table->cells[u * k + c].mean;
+                used++;
+            }
+            if (used > 0) {
+                for (size_t c = 0; c < k; c++)
+                    scores[complete * k + c] /= (double)used;
+                complete++;
+            }
+            r = end;
         }
         table->complete_rows = complete;
         table->cd05 = NAN;

@@ -32,6 +32,10 @@ typedef struct bench_table_options {
     const char *versus;                /* variant for wins/ties/losses; NULL: none */
     int digits;                        /* decimals; < 0 chooses per table */
     int ci;                            /* cells mean ± 95 % CI half-width instead of ± std */
+    int rank_by_dataset;               /* ranks and Friedman over datasets (each dataset's horizons
+                                        * averaged first), not over dataset × horizon rows: the CD
+                                        * diagram's unit, since horizons of one series are not
+                                        * independent samples */
 } bench_table_options;
 
 typedef struct bench_table_row {

@@ -275,7 +275,7 @@ enum { VARIANTS = 6 };
 typedef struct hostile_run {
     char dir[256];
     char marker[300];                  /* created by any name that runs a command */
-    char datasets[2][400];
+    char datasets[3][400];
     char variants[VARIANTS][400];
     char series[400];
     char classes[3][400];              /* detect classes (metrics ap_<class>) */
@@ -314,6 +314,8 @@ static void make_hostile_run(hostile_run *run)
     const char *m = run->marker;
     snprintf(run->datasets[0], sizeof run->datasets[0], "<script>alert(1)</script>");
     snprintf(run->datasets[1], sizeof run->datasets[1], "\\input{/etc/passwd}|%% `touch %s`", m);
+    /* A third dataset: the CD diagram counts datasets, and needs three. */
+    snprintf(run->datasets[2], sizeof run->datasets[2], "$(touch %s) \"third\", 'x'", m);
     snprintf(run->variants[0], sizeof run->variants[0], "`touch %s`", m);
     snprintf(run->variants[1], sizeof run->variants[1], "$(touch %s)", m);
     snprintf(run->variants[2], sizeof run->variants[2], "x'; system('touch %s'); '", m);
@@ -336,7 +338,7 @@ static void make_hostile_run(hostile_run *run)
     FILE *results = open_in(run, "results.csv");
     fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", results);
     size_t cell = 0;
-    for (size_t d = 0; d < 2; d++)
+    for (size_t d = 0; d < 3; d++)
         for (long horizon = 2; horizon <= 4; horizon += 2)
             for (size_t v = 0; v < VARIANTS; v++)
                 for (long seed = 1; seed <= 2; seed++) {
@@ -346,7 +348,7 @@ static void make_hostile_run(hostile_run *run)
                     snprintf(sd, sizeof sd, "%ld", seed);
                     /* Rows rank the variants differently, so Friedman and the CD diagram exist. */
                     double value_of = 1.0 + 0.1 * (double)v + 0.03 * (double)(d + (size_t)horizon) + 0.01 * (double)seed +
-                                      (v == (size_t)horizon ? 0.25 : 0.0);
+                                      (v == (size_t)horizon ? 0.25 : 0.0) + (v == d ? 0.3 : 0.0);
                     snprintf(value, sizeof value, "%.4f", value_of);
                     const char *fields[] = {id, "forecast", run->datasets[d], "ltsf", "naive", run->variants[v],
                                             h, sd, "mse", value, "ok"};

@@ -217,7 +217,7 @@ static void renders_in_headless_chromium(void **state)
     if (have_gnuplot()) {
         /* 2 AP bar charts; no CD diagram over 2 rows (Nemenyi needs 3), the page says why. */
         assert_int_equal(count(rendered, "<svg"), 2);
-        assert_non_null(strstr(rendered, "cd_detect_map: not drawn, 2 complete rows"));
+        assert_non_null(strstr(rendered, "cd_detect_map: not drawn, 2 datasets with a complete row"));
         assert_int_equal(count(rendered, "<img src=\"figures/examples/"), 2);
     }
     free(rendered);
