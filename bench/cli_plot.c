@@ -14,7 +14,14 @@ static void plot_usage(FILE *stream)
 {
     fprintf(stream,
             "usage: bench plot DIR [--format png|svg|pdf] [--kind K[,K...]]... [--timeout SECONDS]\n"
+            "                      [--size screen|single|double] [--log-y auto|on|off]\n"
             "                      [--gnuplot PROGRAM] [--scripts-only]\n"
+            "\n"
+            "  --size     single: 3.5 in wide (one column of a two-column paper), 8 pt text;\n"
+            "             double: 7 in wide (both columns), 9 pt; PNG at 300 dpi for both\n"
+            "             (use --format pdf for vector figures); screen (default): each figure's size\n"
+            "  --log-y    horizon plots: auto (default) uses a log y axis when one variant's mean is\n"
+            "             over 20 times another's, so it does not flatten the rest\n"
             "\n"
             "Writes DIR/figures/NAME.dat + NAME.gp (+ a shared style.gp) per figure and runs gnuplot\n"
             "on each script; edit a script or style.gp and rerun `gnuplot NAME.gp` to restyle.\n"
@@ -42,13 +49,38 @@ int cli_plot(int argc, char **argv)
         {"format", required_argument, NULL, 'f'},  {"kind", required_argument, NULL, 'k'},
         {"timeout", required_argument, NULL, 't'}, {"gnuplot", required_argument, NULL, 'g'},
         {"scripts-only", no_argument, NULL, 's'},  {"help", no_argument, NULL, 'h'},
+        {"size", required_argument, NULL, 'S'},    {"log-y", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     bench_plot_options options = {.format = BENCH_PLOT_PNG};
     optind = 1;
     int option, bad = 0;
-    while ((option = getopt_long(argc, argv, "f:k:t:g:sh", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "f:k:t:g:shS:L:", long_options, NULL)) != -1) {
         switch (option) {
+        case 'S':
+            if (strcmp(optarg, "screen") == 0)
+                options.size = BENCH_PLOT_SIZE_SCREEN;
+            else if (strcmp(optarg, "single") == 0)
+                options.size = BENCH_PLOT_SIZE_SINGLE;
+            else if (strcmp(optarg, "double") == 0)
+                options.size = BENCH_PLOT_SIZE_DOUBLE;
+            else {
+                fprintf(stderr, "bench plot: --size must be screen, single or double, not '%s'\n", optarg);
+                bad = 1;
+            }
+            break;
+        case 'L':
+            if (strcmp(optarg, "auto") == 0)
+                options.log_y = BENCH_PLOT_LOG_Y_AUTO;
+            else if (strcmp(optarg, "on") == 0)
+                options.log_y = BENCH_PLOT_LOG_Y_ON;
+            else if (strcmp(optarg, "off") == 0)
+                options.log_y = BENCH_PLOT_LOG_Y_OFF;
+            else {
+                fprintf(stderr, "bench plot: --log-y must be auto, on or off, not '%s'\n", optarg);
+                bad = 1;
+            }
+            break;
         case 'f':
             if (bench_plot_format_parse(optarg, &options.format) != 0) {
                 fprintf(stderr, "bench plot: --format must be png, svg or pdf, not '%s'\n", optarg);

@@ -115,6 +115,7 @@ typedef struct plot_context {
      * line style in every figure.  Copies, freed at the end of bench_plot. */
     char *palette[256];
     size_t palette_count;
+    bench_plot_log_y log_y;
 } plot_context;
 
 /* File-name-safe copy of text (letters, digits, '.', '-', '_'; others '_'). */
@@ -258,7 +259,19 @@ static void gp_comment(FILE *f, const char *text)
 }
 
 /* Every script starts the same way: sizes, the shared style, the output name. */
+static void gp_header_min(FILE *f, const char *name, const char *what, double width, double height,
+                          double paper_min_width);
+
 static void gp_header(FILE *f, const char *name, const char *what, double width, double height)
+{
+    gp_header_min(f, name, what, width, height, 0);
+}
+
+/* paper_min_width > 0: with a paper size (bench plot --size) the figure is at
+ * least this wide, for layouts drawn in screen coordinates whose labels would
+ * not fit a narrower one (the CD diagram). */
+static void gp_header_min(FILE *f, const char *name, const char *what, double width, double height,
+                          double paper_min_width)
 {
     gp_comment(f, what);
     fprintf(f,
@@ -267,10 +280,13 @@ static void gp_header(FILE *f, const char *name, const char *what, double width,
             "#   gnuplot -e 'fmt=\"pdf\"' %s.gp   (or \"svg\")\n"
             "# Shared fonts, colours and dash types are in style.gp.\n"
             "width = %.2f   # inches\n"
-            "height = %.2f\n"
-            "load \"style.gp\"\n"
-            "if (!exists(\"outfile\")) outfile = ",
+            "height = %.2f\n",
             name, name, width, height);
+    if (paper_min_width > 0)
+        fprintf(f, "paper_min_width = %.2f\n", paper_min_width);
+    fputs("load \"style.gp\"\n"
+          "if (!exists(\"outfile\")) outfile = ",
+          f);
     char stem[1100];
     snprintf(stem, sizeof stem, "%s.", name);
     bench_escape_gnuplot(f, stem);
@@ -284,10 +300,21 @@ static const char style_gp[] =
     "if (!exists(\"fmt\")) fmt = \"png\"\n"
     "if (!exists(\"width\")) width = 6.4\n"
     "if (!exists(\"height\")) height = 4.0\n"
+    "# A paper size (bench plot --size) scales every figure to that width, keeping its shape.\n"
+    "if (!exists(\"paper_min_width\")) paper_min_width = 0\n"
+    "if (exists(\"paper_width\")) {\n"
+    "    paper_figure_width = paper_min_width > paper_width ? paper_min_width : paper_width\n"
+    "    height = height * paper_figure_width / width\n"
+    "    width = paper_figure_width\n"
+    "}\n"
+    "if (!exists(\"dpi\")) dpi = 110\n"
+    "# Legends beside the plot, or below it when the figure is narrow (one paper column).\n"
+    "key_position = width < 5 ? \"below horizontal maxcols 3\" : \"outside right top\"\n"
     "font_name = \"DejaVu Sans\"\n"
-    "font_size = 10\n"
+    "if (!exists(\"font_size\")) font_size = 10\n"
     "if (fmt eq \"png\") {\n"
-    "    set terminal pngcairo size width*110, height*110 font sprintf(\"%s,%d\", font_name, font_size) noenhanced\n"
+    "    set terminal pngcairo size width*dpi, height*dpi font sprintf(\"%s,%d\", font_name, font_size) \\\n"
+    "        fontscale dpi/110.0 linewidth dpi/110.0 noenhanced\n"
     "} else {\n"
     "    if (fmt eq \"svg\") {\n"
     "        set terminal svg size width*90, height*90 font sprintf(\"%s,%d\", font_name, font_size) noenhanced\n"
@@ -510,17 +537,34 @@ static int plot_horizon(plot_context *context, const bench_table_set *tables, be
                 return status;
             FILE *f = script.stream;
             gp_header(f, name, title, 6.4, 4.0);
-            fputs("set title ", f);
+            fputs("if (!exists(\"paper_width\")) set title ", f); /* a paper has a caption */
             gp_text(f, title);
             fputs("\nset xlabel \"forecast horizon H (steps)\"\nset ylabel ", f);
             char ylabel[200];
             snprintf(ylabel, sizeof ylabel, "%s (%s)", label, bench_metric_direction(table->metric) < 0 ?
                      "lower is better" : bench_metric_direction(table->metric) > 0 ? "higher is better" : "");
             gp_text(f, ylabel);
-            fputs("\nset key outside right top\nset xtics (", f);
+            fputs("\nset key @key_position\nset xtics (", f);
             for (size_t r = first; r < end; r++)
                 fprintf(f, "%s\"%ld\" %ld", r > first ? ", " : "", table->rows[r].horizon, table->rows[r].horizon);
-            fprintf(f, ")\nset logscale x 2\nset offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
+            /* A variant far above the others (gbrt at 1.2 next to 0.003-0.1)
+             * would flatten them on a linear axis: a log y axis then, by
+             * default or when asked.  Otherwise an error metric's axis starts
+             * at 0, never below it. */
+            double low = INFINITY, high = -INFINITY;
+            for (size_t i = first * k; i < end * k; i++)
+                if (table->cells[i].n_ok > 0) {
+                    low = fmin(low, table->cells[i].mean);
+                    high = fmax(high, table->cells[i].mean);
+                }
+            int log_y = low > 0 && (context->log_y == BENCH_PLOT_LOG_Y_ON ||
+                                    (context->log_y == BENCH_PLOT_LOG_Y_AUTO && high / low > 20));
+            fprintf(f, ")\nset logscale x 2\nset offsets graph 0.05, graph 0.05, graph 0.05, %s\n",
+                    log_y ? "graph 0.05" : "0");
+            if (log_y)
+                fprintf(f, "set logscale y 10   # the means span a factor of %.0f\n", high / low);
+            else if (low >= 0 && table->direction < 0)
+                fputs("set yrange [0:*]   # an error metric: the axis starts at 0\n", f);
             if (with_spread)
                 fputs("# lines through the means; error bars (solid) only where a std exists\n", f);
             fputs("plot \\\n", f);
@@ -627,7 +671,7 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
         /* Layout in inches from the top, converted to screen coordinates. */
         double labels_top = 1.15 + 0.12 * (double)group_count + 0.12, line_step = 0.26;
         double height = labels_top + line_step * (double)(half - 1) + 0.3;
-        gp_header(f, name, title, 6.8, height);
+        gp_header_min(f, name, title, 6.8, height, 6.8);
         double x0 = 0.27, x1 = 0.73;
 #define RANK_X(r) (x0 + (x1 - x0) * ((r) - 1.0) / (double)(k - 1))
 #define Y(inches) (1.0 - (inches) / height)
@@ -635,7 +679,7 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
               "unset border\nunset xtics\nunset ytics\nunset grid\nunset key\nset xrange [0:1]\nset yrange [0:1]\n"
               "set margins 0, 0, 0, 0\n",
               f);
-        fputs("set label ", f);
+        fputs("if (!exists(\"paper_width\")) set label ", f); /* a paper has a caption */
         gp_text(f, title);
         fprintf(f, " at screen 0.5, screen %.4f center\n", Y(0.22));
         double axis_y = Y(1.0);
@@ -822,7 +866,7 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
             }
             FILE *f = script.stream;
             gp_header(f, name, title, 6.4, 4.0);
-            fputs("set title ", f);
+            fputs("if (!exists(\"paper_width\")) set title ", f); /* a paper has a caption */
             gp_text(f, title);
             fprintf(f, "\nset xlabel \"class\"\nset ylabel \"AP (higher is better)\"\nset yrange [0:*]\n"
                        "# bar group i (from 0) is the i-th class row of the data file\nset xtics (%s) noenhanced\n"
@@ -830,7 +874,7 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
                     tics.text);
             free(tics.text);
             fputs(with_spread ? "set style histogram errorbars gap 1 lw 1\n" : "set style histogram clustered gap 1\n", f);
-            fputs("set boxwidth 0.9 relative\nset key outside right top\nset grid noxtics\nplot \\\n", f);
+            fputs("set boxwidth 0.9 relative\nset key @key_position\nset grid noxtics\nplot \\\n", f);
             for (size_t v = 0; v < variant_count; v++) {
                 /* Fill patterns keep bars apart in greyscale; colours follow the line styles. */
                 static const int patterns[] = {4, 5, 2, 6, 7, 1, 3};
@@ -1033,7 +1077,7 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
             break;
         FILE *f = script.stream;
         gp_header(f, name, title, 7.2, 3.8);
-        fputs("set title ", f);
+        fputs("if (!exists(\"paper_width\")) set title ", f); /* a paper has a caption */
         gp_text(f, title);
         /* The predictions files do not record the scale: the harness writes
          * truth and forecasts on the protocol's scale (what the metrics saw),
@@ -1051,7 +1095,7 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
               "# and m4 keep the series' units).\nset ylabel ",
               f);
         gp_text(f, ylabel);
-        fputs("\nset key outside right top\nset style fill transparent solid 0.18 noborder\n", f);
+        fputs("\nset key @key_position\nset style fill transparent solid 0.18 noborder\n", f);
         if (!isnan(origin))
             fprintf(f, "# forecast origin\nset arrow from first %.10g, graph 0 to first %.10g, graph 1 nohead lc rgb \"#888888\" dt 3\n",
                     origin - 0.5, origin - 0.5);
@@ -1219,7 +1263,7 @@ static int plot_curves(plot_context *context, bench_error *error)
             break;
         FILE *f = script.stream;
         gp_header(f, name, title, 6.4, 4.0);
-        fputs("set title ", f);
+        fputs("if (!exists(\"paper_width\")) set title ", f); /* a paper has a caption */
         gp_text(f, title);
         fputs("\nset xlabel \"epoch\"\nset ylabel ", f);
         char ylabel[200];
@@ -1227,7 +1271,7 @@ static int plot_curves(plot_context *context, bench_error *error)
         snprintf(ylabel, sizeof ylabel, "%s%s", label,
                  direction < 0 ? " (lower is better)" : direction > 0 ? " (higher is better)" : "");
         gp_text(f, ylabel);
-        fputs("\nset key outside right top\n# colour = variant, dash type = split (train solid, val dashed, test dotted)\nplot \\\n", f);
+        fputs("\nset key @key_position\n# colour = variant, dash type = split (train solid, val dashed, test dotted)\nplot \\\n", f);
         for (size_t l = 0; l < line_count; l++) {
             gp_file(f, file);
             fprintf(f, " index %zu using 1:2 with lines ls %d dt %d title ", l, variant_style(context, line_variant[l]),
@@ -1397,10 +1441,10 @@ static int plot_embedding_file(plot_context *context, const char *path, bench_er
                 if (status == BENCH_OK) {
                     FILE *f = script.stream;
                     gp_header(f, name, title, 6.4, 5.0);
-                    fputs("set title ", f);
+                    fputs("if (!exists(\"paper_width\")) set title ", f); /* a paper has a caption */
                     gp_text(f, title);
                     fprintf(f, "\nset xlabel \"PC 1 (%.1f %% of variance)\"\nset ylabel \"PC 2 (%.1f %% of variance)\"\n"
-                               "set key outside right top title \"class\"\nset grid xtics ytics\nplot \\\n",
+                               "set key @key_position title \"class\"\nset grid xtics ytics\nplot \\\n",
                             100 * explained[0], 100 * explained[1]);
                     /* Point types change with the class too, so classes stay apart in greyscale. */
                     for (size_t c = 0; c < class_count; c++) {
@@ -1463,7 +1507,7 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
         options.kinds = BENCH_PLOT_ALL;
     if (options.timeout_seconds <= 0)
         options.timeout_seconds = 30;
-    plot_context context = {.dir = dir, .format = options.format, .list = out};
+    plot_context context = {.dir = dir, .format = options.format, .list = out, .log_y = options.log_y};
     size_t size = strlen(dir) + 16;
     context.figures = malloc(size);
     if (context.figures == NULL)
@@ -1475,7 +1519,22 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
     if (status == BENCH_OK) {
         char style_path[4096];
         snprintf(style_path, sizeof style_path, "%s/style.gp", context.figures);
-        status = bench_write_file_atomic(style_path, style_gp, sizeof style_gp - 1, error);
+        /* The size preset goes first, so that the shared style reads it. */
+        static const char *const presets[] = {
+            "",
+            "# --size single: one column of a two-column paper\npaper_width = 3.5\nfont_size = 8\ndpi = 300\n",
+            "# --size double: both columns of a two-column paper\npaper_width = 7.0\nfont_size = 9\ndpi = 300\n",
+        };
+        const char *preset = presets[options.size <= BENCH_PLOT_SIZE_DOUBLE ? options.size : 0];
+        size_t length = strlen(preset) + sizeof style_gp;
+        char *style = malloc(length);
+        if (style == NULL)
+            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "writing %s", style_path);
+        else {
+            snprintf(style, length, "%s%s", preset, style_gp);
+            status = bench_write_file_atomic(style_path, style, strlen(style), error);
+            free(style);
+        }
     }
     bench_results results = {0};
     bench_table_set tables = {0};

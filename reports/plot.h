@@ -31,8 +31,25 @@ enum {
     BENCH_PLOT_ALL = (1 << 7) - 1,
 };
 
+/* Figure sizes: for the screen, or to drop into a paper at its final size
+ * (fonts at the size of a 10 pt paper's figure text, PNG at 300 dpi). */
+typedef enum bench_plot_size {
+    BENCH_PLOT_SIZE_SCREEN,    /* each figure's own size, 10 pt text, PNG at 110 px/in */
+    BENCH_PLOT_SIZE_SINGLE,    /* 3.5 in wide (one column of a two-column paper), 8 pt, 300 dpi */
+    BENCH_PLOT_SIZE_DOUBLE,    /* 7 in wide (both columns), 9 pt, 300 dpi */
+} bench_plot_size;
+
+/* Log scale for the y axis of horizon plots. */
+typedef enum bench_plot_log_y {
+    BENCH_PLOT_LOG_Y_AUTO,     /* when one variant dwarfs the others (max/min of the means > 20) */
+    BENCH_PLOT_LOG_Y_ON,
+    BENCH_PLOT_LOG_Y_OFF,
+} bench_plot_log_y;
+
 typedef struct bench_plot_options {
     bench_plot_format format;
+    bench_plot_size size;
+    bench_plot_log_y log_y;
     unsigned kinds;            /* 0 means BENCH_PLOT_ALL */
     const char *gnuplot;       /* program; NULL: $BENCH_GNUPLOT, else "gnuplot" on PATH */
     double timeout_seconds;    /* per script; <= 0 means 30 */

@@ -313,6 +313,61 @@ static void horizon_error_bars_only_where_a_std_exists(void **state)
     free(data);
 }
 
+/* Issue 19: figures at a paper's size (3.5 in, 8 pt, 300 dpi PNG, no title:
+ * the paper's caption says it), a log y axis when one variant dwarfs the
+ * others, and error metrics on an axis that starts at 0. */
+static void paper_sizes_and_log_axes(void **state)
+{
+    (void)state;
+    const char *dir = copy_fixture("forecast", "paper-size");
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.kinds = BENCH_PLOT_HORIZON | BENCH_PLOT_CD, .size = BENCH_PLOT_SIZE_SINGLE,
+                                  .log_y = BENCH_PLOT_LOG_Y_ON, .scripts_only = !have_gnuplot()};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    bench_figure_list_free(&list);
+    char *style = read_file(dir, "style.gp");
+    assert_non_null(strstr(style, "paper_width = 3.5\nfont_size = 8\ndpi = 300\n"));
+    free(style);
+    char *script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
+    assert_non_null(strstr(script, "if (!exists(\"paper_width\")) set title "));
+    assert_non_null(strstr(script, "set logscale y 10"));
+    free(script);
+    char *cd = read_file(dir, "cd_forecast_mse.gp");
+    assert_non_null(strstr(cd, "paper_min_width = 6.80"));
+    free(cd);
+    if (have_gnuplot()) {
+        /* PNG width from its IHDR chunk: 3.5 in at 300 dpi, and the CD diagram 6.8 in. */
+        static const struct {
+            const char *name;
+            unsigned width;
+        } pngs[] = {{"horizon_mse_ETTh1_ltsf.png", 1050}, {"cd_forecast_mse.png", 2040}};
+        for (size_t i = 0; i < 2; i++) {
+            char path[600];
+            snprintf(path, sizeof path, "%s/figures/%s", dir, pngs[i].name);
+            FILE *png = fopen(path, "rb");
+            assert_non_null(png);
+            unsigned char header[24];
+            assert_int_equal(fread(header, 1, sizeof header, png), sizeof header);
+            fclose(png);
+            unsigned width = (unsigned)header[16] << 24 | (unsigned)header[17] << 16 | (unsigned)header[18] << 8 |
+                             header[19];
+            assert_int_equal(width, pngs[i].width);
+        }
+    }
+    /* Screen size, log axis off: linear, starting at 0. */
+    options = (bench_plot_options){.kinds = BENCH_PLOT_HORIZON, .log_y = BENCH_PLOT_LOG_Y_OFF, .scripts_only = 1};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    bench_figure_list_free(&list);
+    style = read_file(dir, "style.gp");
+    assert_null(strstr(style, "paper_width = "));
+    free(style);
+    script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
+    assert_null(strstr(script, "set logscale y"));
+    assert_non_null(strstr(script, "set yrange [0:*]"));
+    free(script);
+}
+
 /* Issue 19: the CD diagram of 11 variants was skipped ("no data"): Demšar's
  * table stops at 10.  Now q_0.05(11) = 3.2187 is computed and the diagram drawn. */
 static void eleven_variants_get_a_cd_diagram(void **state)
@@ -564,6 +619,7 @@ int main(void)
         cmocka_unit_test(horizon_error_bars_only_where_a_std_exists),
         cmocka_unit_test(eleven_variants_get_a_cd_diagram),
         cmocka_unit_test(skipped_cd_diagrams_say_why),
+        cmocka_unit_test(paper_sizes_and_log_axes),
         cmocka_unit_test(a_variant_keeps_its_style_across_figures),
         cmocka_unit_test(eleven_variants_have_distinct_styles),
         cmocka_unit_test(single_seed_ap_title),
