@@ -208,28 +208,93 @@ static int write_cell_record(const bench_cell *cell, const char *dir, const benc
     return status;
 }
 
-static int write_predictions(const bench_cell *cell, const bench_task *task, const double *prediction,
-                             const char *dir, bench_error *error)
+/* ISO 8601 UTC of a unix time, or "" when t is not representable. */
+static void format_time(char *out, size_t size, int64_t t)
+{
+    time_t seconds = (time_t)t;
+    struct tm parts;
+    if (gmtime_r(&seconds, &parts) == NULL || strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &parts) == 0)
+        out[0] = '\0';
+}
+
+/* A value of series s back in the series' own units (the protocol's scaling
+ * undone; protocols that do not scale leave scale 0). */
+static double original_units(const bench_task *task, size_t s, double value)
+{
+    return task->scale_std[s] != 0 ? value * task->scale_std[s] + task->scale_mean[s] : value;
+}
+
+/* Look-back rows written before the first window of each series (truth only,
+ * step <= 0), so a forecast plot shows the context of the forecast: four
+ * horizons of it, at least 24 and at most 512 steps. */
+#define LOOKBACK_ROWS_MIN 24
+#define LOOKBACK_ROWS_MAX 512
+
+/* DIR/predictions/<cell_id>.csv: self-describing rows, one per window and step.
+ * truth and prediction are on the protocol's scale (what the metrics scored);
+ * truth_original and prediction_original in the series' own units; the times
+ * are ISO 8601 UTC when the data has timestamps.  The first window of every
+ * series is preceded by its look-back (step <= 0, no prediction). */
+static int write_predictions(const bench_cell *cell, const bench_plan_dataset *dataset, const bench_task *task,
+                             const double *prediction, const char *dir, bench_error *error)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/predictions/%s.csv", dir, cell->id);
     bench_atomic_file file;
     if (bench_atomic_open(&file, path, error) != BENCH_OK)
         return error->code;
-    fprintf(file.stream, "window,series,origin,step,truth,prediction\n");
+    fprintf(file.stream, "window,series,origin,step,truth,prediction,dataset,origin_time,target_time,truth_original,"
+                         "prediction_original\n");
     size_t h = task->info.horizon;
+    size_t series_count = task->train.series_count;
+    unsigned char *seen = calloc(series_count ? series_count : 1, 1);
+    if (seen == NULL) {
+        bench_atomic_abort(&file);
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory for predictions");
+    }
     for (size_t w = 0; w < task->request.window_count; w++) {
         const bench_forecast_window *window = &task->windows[w];
+        size_t s = window->series_index, origin = window->history_length;
+        char origin_time[40] = "";
+        if (window->timestamps != NULL && origin > 0)
+            format_time(origin_time, sizeof origin_time, window->timestamps[origin - 1]);
+        size_t lookback = 0;
+        if (s < series_count && !seen[s]) {
+            seen[s] = 1;
+            size_t wanted = 4 * h < LOOKBACK_ROWS_MIN ? LOOKBACK_ROWS_MIN : 4 * h > LOOKBACK_ROWS_MAX ? LOOKBACK_ROWS_MAX : 4 * h;
+            lookback = origin < wanted ? origin : wanted;
+        }
+        for (size_t j = lookback; j > 0; j--) {
+            /* step 1 - j: the j-th observation before the origin. */
+            char truth[64], original[64], target_time[40] = "";
+            double value = window->history[origin - j];
+            format_value(truth, sizeof truth, value);
+            format_value(original, sizeof original, original_units(task, s, value));
+            if (window->timestamps != NULL)
+                format_time(target_time, sizeof target_time, window->timestamps[origin - j]);
+            fprintf(file.stream, "%zu,", w);
+            bench_escape_csv(file.stream, task->series_views[s].name);
+            fprintf(file.stream, ",%zu,%ld,%s,,", origin, 1 - (long)j, truth);
+            bench_escape_csv(file.stream, dataset->label);
+            fprintf(file.stream, ",%s,%s,%s,\n", origin_time, target_time, original);
+        }
         for (size_t k = 0; k < h; k++) {
-            char truth[64], predicted[64];
+            char truth[64], predicted[64], truth_original[64], predicted_original[64], target_time[40] = "";
             format_value(truth, sizeof truth, task->truth[w * h + k]);
             format_value(predicted, sizeof predicted, prediction[w * h + k]);
-            /* Series names come from the user's data: a comma or quote in one must not split the row. */
+            format_value(truth_original, sizeof truth_original, original_units(task, s, task->truth[w * h + k]));
+            format_value(predicted_original, sizeof predicted_original, original_units(task, s, prediction[w * h + k]));
+            if (window->timestamps != NULL)
+                format_time(target_time, sizeof target_time, window->timestamps[origin + k]);
+            /* Names come from the user's data: a comma or quote in one must not split the row. */
             fprintf(file.stream, "%zu,", w);
-            bench_escape_csv(file.stream, task->series_views[window->series_index].name);
-            fprintf(file.stream, ",%zu,%zu,%s,%s\n", window->history_length, k + 1, truth, predicted);
+            bench_escape_csv(file.stream, task->series_views[s].name);
+            fprintf(file.stream, ",%zu,%zu,%s,%s,", origin, k + 1, truth, predicted);
+            bench_escape_csv(file.stream, dataset->label);
+            fprintf(file.stream, ",%s,%s,%s,%s\n", origin_time, target_time, truth_original, predicted_original);
         }
     }
+    free(seen);
     return bench_atomic_commit(&file, error);
 }
 
@@ -293,7 +358,7 @@ static int run_cell(const bench_plan *plan, const bench_cell *cell, const char *
         cell_error.code = status;
     int result = BENCH_OK;
     if (status == BENCH_OK && plan->predictions)
-        result = write_predictions(cell, task, prediction, dir, error);
+        result = write_predictions(cell, dataset, task, prediction, dir, error);
     free(prediction);
     if (result == BENCH_OK)
         result = write_rows(plan, cell, dir, values, status == BENCH_OK, error);

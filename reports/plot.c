@@ -1012,6 +1012,15 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
             }
             has_interval[v] |= !isnan(p->lower) && !isnan(p->upper);
         }
+        /* The series' own units when every row of this figure has them (the
+         * harness's files), else the protocol's scale the metrics saw. */
+        int original = 1;
+        for (size_t r = 0; r < set.count && original; r++) {
+            const bench_prediction *p = &set.rows[r];
+            if (same_key(p, key) && (isnan(p->truth_original) != isnan(p->truth) ||
+                                     isnan(p->pred_original) != isnan(p->pred)))
+                original = 0;
+        }
         char name[512], part[5][96], title[640];
         safe_name(part[0], sizeof part[0], key->dataset);
         safe_name(part[1], sizeof part[1], key->horizon);
@@ -1043,7 +1052,7 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
             if (!same_key(p, key) || isnan(p->truth))
                 continue;
             truth[2 * truth_count] = p->t;
-            truth[2 * truth_count++ + 1] = p->truth;
+            truth[2 * truth_count++ + 1] = original ? p->truth_original : p->truth;
         }
         qsort(truth, truth_count, 2 * sizeof *truth, compare_double);
         for (size_t i = 0; i < truth_count; i++) {
@@ -1062,7 +1071,7 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
                 if (!same_key(p, key) || isnan(p->pred) || strcmp(p->variant, variants[v]) != 0)
                     continue;
                 fprintf(data.stream, "%.10g", p->t);
-                format_value(data.stream, p->pred);
+                format_value(data.stream, original ? p->pred_original : p->pred);
                 format_value(data.stream, p->lower);
                 format_value(data.stream, p->upper);
                 fputc('\n', data.stream);
@@ -1085,14 +1094,19 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
          * and m4.  Name the protocol when results.csv gives this dataset one. */
         const char *protocol = results ? dataset_protocol(results, key->dataset) : NULL;
         char ylabel[200];
-        if (protocol != NULL)
+        if (original)
+            snprintf(ylabel, sizeof ylabel, "value (the series' own units)");
+        else if (protocol != NULL)
             snprintf(ylabel, sizeof ylabel, "value (%s protocol scale, as scored)", protocol);
         else
             snprintf(ylabel, sizeof ylabel, "value (protocol scale, as scored)");
-        fputs("\nset xlabel \"time index t (steps)\"\n"
-              "# Predictions files do not record their scale: it is the protocol's, the one the metrics\n"
-              "# were computed on (bench's ltsf z-scores each channel with training statistics; paper\n"
-              "# and m4 keep the series' units).\nset ylabel ",
+        fputs(original ? "\nset xlabel \"time index t (steps)\"\n"
+                         "# Values in the series' own units (truth_original, prediction_original); the metrics\n"
+                         "# were computed on the protocol's scale (the truth and prediction columns).\nset ylabel "
+                       : "\nset xlabel \"time index t (steps)\"\n"
+                         "# This predictions file does not record its scale: it is the protocol's, the one the\n"
+                         "# metrics were computed on (bench's ltsf z-scores each channel with training statistics;\n"
+                         "# paper and m4 keep the series' units).\nset ylabel ",
               f);
         gp_text(f, ylabel);
         fputs("\nset key @key_position\nset style fill transparent solid 0.18 noborder\n", f);

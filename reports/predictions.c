@@ -71,6 +71,7 @@ static int read_bench_predictions(bench_prediction_set *set, const report_csv *c
         p->seed = report_csv_cell(csv, r, (size_t)col[3]);
         p->series = report_csv_cell(csv, r, (size_t)col[4]);
         p->window = report_csv_cell(csv, r, (size_t)col[5]);
+        p->truth_original = p->pred_original = NAN; /* this layout is in one, unnamed scale */
         status = report_csv_number(csv, r, col[6], &p->t, 0, error);
         if (status == BENCH_OK)
             status = report_csv_number(csv, r, col[7], &p->truth, 1, error);
@@ -105,6 +106,10 @@ static int read_cell_predictions(bench_prediction_set *set, const report_csv *cs
     if (cell == NULL)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: no cell '%.*s' in results.csv to say whose predictions these are",
                           csv->path, (int)id_length, base);
+    /* Optional: the series' own units (files written since the predictions
+     * became self-describing; older files have only the protocol scale). */
+    long truth_original = report_csv_column(csv, "truth_original");
+    long pred_original = report_csv_column(csv, "prediction_original");
     char number[32];
     snprintf(number, sizeof number, "%ld", cell->horizon);
     const char *horizon = own_string(set, number);
@@ -119,7 +124,8 @@ static int read_cell_predictions(bench_prediction_set *set, const report_csv *cs
         double origin, step;
         *p = (bench_prediction){.dataset = cell->dataset, .variant = cell->variant, .horizon = horizon, .seed = seed,
                               .series = report_csv_cell(csv, r, (size_t)col[1]),
-                              .window = report_csv_cell(csv, r, (size_t)col[0]), .lower = NAN, .upper = NAN};
+                              .window = report_csv_cell(csv, r, (size_t)col[0]), .lower = NAN, .upper = NAN,
+                              .truth_original = NAN, .pred_original = NAN};
         status = report_csv_number(csv, r, col[2], &origin, 0, error);
         if (status == BENCH_OK)
             status = report_csv_number(csv, r, col[3], &step, 0, error);
@@ -127,6 +133,10 @@ static int read_cell_predictions(bench_prediction_set *set, const report_csv *cs
             status = report_csv_number(csv, r, col[4], &p->truth, 1, error);
         if (status == BENCH_OK)
             status = report_csv_number(csv, r, col[5], &p->pred, 1, error);
+        if (status == BENCH_OK && truth_original >= 0)
+            status = report_csv_number(csv, r, truth_original, &p->truth_original, 1, error);
+        if (status == BENCH_OK && pred_original >= 0)
+            status = report_csv_number(csv, r, pred_original, &p->pred_original, 1, error);
         p->t = origin + step - 1.0;
     }
     return status;

@@ -18,6 +18,9 @@
 typedef struct bench_prediction {
     const char *dataset, *variant, *horizon, *seed, *series, *window; /* borrowed */
     double t, truth, pred, lower, upper;                               /* NAN when absent */
+    /* The same truth and forecast in the series' own units (the protocol's
+     * scaling undone), from the harness's files; NAN when the file has none. */
+    double truth_original, pred_original;
 } bench_prediction;
 
 /* Called once per predictions file with its rows; the rows and their strings

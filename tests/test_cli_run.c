@@ -189,13 +189,88 @@ static void paper_protocol_window_counts(void **state)
     long lines = 0;
     assert_int_equal(fscanf(pipe, "%ld", &lines), 1);
     pclose(pipe);
-    assert_int_equal(lines, 1 + 62 * 8 * 24);
+    /* Plus the look-back before each series' first window: 4 horizons, 96 rows × 8 series. */
+    assert_int_equal(lines, 1 + 62 * 8 * 24 + 8 * 96);
     snprintf(command, sizeof command, "grep -c '^0,[^,]*,6048,1,' %s/predictions/*.csv", out);
     pipe = popen(command, "r");
     assert_int_equal(fscanf(pipe, "%ld", &lines), 1);
     pclose(pipe);
     assert_int_equal(lines, 1); /* the first window's origin is row 6,048 */
     (void)path;
+}
+
+/* Issue 19: predictions files describe themselves: dataset, origin and target
+ * times (ISO 8601 UTC), truth and forecast both on the scored scale and in the
+ * series' own units, and the look-back before each series' first window. */
+static void predictions_are_self_describing(void **state)
+{
+    (void)state;
+    const char *work = test_temp_dir();
+    char config[4200], out[4200], command[9000];
+    snprintf(config, sizeof config, "%s/tiny.ini", work);
+    snprintf(out, sizeof out, "%s/run", work);
+    char text[8192];
+    snprintf(text, sizeof text,
+             "[run]\nseeds = 1\n\n[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\n"
+             "protocol = ltsf\nlookback = 48\nhorizons = 12\n\n[model naive]\n",
+             tiny_csv);
+    assert_int_equal(test_write_file(config, text), 0);
+    const char *arguments[] = {"run", config, "--out", out, "--quiet", "--predictions", NULL};
+    test_process_result result;
+    assert_int_equal(run_bench(&result, arguments), 0);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+    snprintf(command, sizeof command, "cat %s/predictions/*.csv", out);
+    FILE *pipe = popen(command, "r");
+    assert_non_null(pipe);
+    char line[1024];
+    assert_non_null(fgets(line, sizeof line, pipe));
+    assert_string_equal(line, "window,series,origin,step,truth,prediction,dataset,origin_time,target_time,"
+                              "truth_original,prediction_original\n");
+    /* The first row: the look-back of series load, 48 steps (4 horizons) before
+     * origin 480, in the data's own units and times. */
+    assert_non_null(fgets(line, sizeof line, pipe));
+    assert_non_null(strstr(line, "0,load,480,-47,"));
+    assert_non_null(strstr(line, ",,tiny,2021-01-20T23:00:00Z,2021-01-19T00:00:00Z,"));
+    size_t rows = 1, lookback = 0, scored = 0, naive_flat = 1;
+    double last_original = NAN, first_prediction = NAN;
+    do {
+        char *fields[11];
+        size_t count = 0;
+        for (char *cursor = line, *field; count < 11 && (field = strsep(&cursor, ",\n")) != NULL;)
+            fields[count++] = field;
+        assert_int_equal(count, 11);
+        long step = strtol(fields[3], NULL, 10);
+        if (step <= 0) {
+            lookback++;
+            assert_string_equal(fields[5], "");
+            if (strcmp(fields[0], "0") == 0)
+                last_original = strtod(fields[9], NULL);
+        } else {
+            scored++;
+            /* Naive repeats the last observation, in both scales. */
+            if (strcmp(fields[0], "0") == 0) {
+                double predicted = strtod(fields[10], NULL);
+                if (isnan(first_prediction))
+                    first_prediction = predicted;
+                naive_flat &= fabs(predicted - first_prediction) < 1e-9;
+            }
+        }
+        rows++;
+    } while (fgets(line, sizeof line, pipe) != NULL);
+    pclose(pipe);
+    assert_int_equal(lookback, 2 * 48);       /* two series */
+    assert_true(scored > 0 && scored % 12 == 0);
+    assert_true(naive_flat);
+    assert_float_equal(first_prediction, last_original, 1e-6); /* the value at the origin, original units */
+    /* In the data file: load at 2021-01-19 00:00 (the first look-back row's time). */
+    snprintf(command, sizeof command, "grep -c '^2021-01-19 00:00:00,' %s", tiny_csv);
+    pipe = popen(command, "r");
+    long found = 0;
+    assert_int_equal(fscanf(pipe, "%ld", &found), 1);
+    pclose(pipe);
+    assert_int_equal(found, 1);
+    (void)rows;
 }
 
 /* Write `config_text` to a fresh directory, run it, and return its results.csv
@@ -407,6 +482,7 @@ int main(void)
         cmocka_unit_test(reruns_and_jobs_are_byte_identical),
         cmocka_unit_test(resume_keeps_finished_cells),
         cmocka_unit_test(paper_protocol_window_counts),
+        cmocka_unit_test(predictions_are_self_describing),
         cmocka_unit_test(ltsf_etth1_reference_baselines),
         cmocka_unit_test(probabilistic_models_get_crps_and_quantile_losses),
         cmocka_unit_test(dlinear_etth1_matches_published),
