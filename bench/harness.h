@@ -41,6 +41,9 @@ typedef struct bench_plan_model {
     bench_owned_params params;
     char *dataset_filter;           /* comma list of dataset labels, or NULL = all */
     unsigned threads;
+    char *forecasts;                /* an external model's file (bench/external.h): the path,
+                                     * config-relative resolved, "{seed}" still in it; else NULL */
+    size_t forecasts_line;          /* its config line, for messages */
 } bench_plan_model;
 
 typedef struct bench_cell {
@@ -61,6 +64,9 @@ typedef struct bench_plan {
     uint64_t seeds[BENCH_MAX_SEEDS];
     size_t seed_count;
     int predictions;                /* write DIR/predictions/<cell_id>.csv */
+    double **external;              /* per cell: an external model's forecasts lined up with the
+                                     * cell's windows (window_count × horizon), else NULL */
+    char (*external_sha256)[65];    /* per cell: the sha256 of that file, else "" */
     double timeout_seconds;         /* [run] timeout: wall-clock limit per cell, 0 = none */
     unsigned long long memory_limit_mb; /* [run] memory_limit: address-space limit per worker, 0 = none */
     bench_cell *cells;

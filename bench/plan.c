@@ -15,6 +15,7 @@
 #include "bench/plugin.h"
 #include "bench/suggest.h"
 #include "datasets/format.h"
+#include "bench/external.h"
 #include "forecasters/registry.h"
 
 void bench_owned_params_free(bench_owned_params *params)
@@ -245,7 +246,7 @@ static const char dataset_keys[] = "dataset, path, protocol, horizons";
 static const char file_keys[] = "test_path, format, date_column, timestamp_format, columns, series_column, "
                                 "delimiter, missing_policy, missing, step_seconds, frequency, seasonal_period, "
                                 "start_date";
-static const char model_keys[] = "model, plugin, datasets, threads";
+static const char model_keys[] = "model, plugin, datasets, threads, forecasts";
 
 static int spec_has(const bench_param_spec *spec, size_t spec_count, const char *name)
 {
@@ -786,9 +787,26 @@ static int add_model(bench_plan *plan, bench_config_section *section, unsigned d
         if (bench_plugin_load(plugin, &from_plugin, error) != BENCH_OK)
             return bench_error_prefix(error, "%s:%zu: ", plan->config_path, entry->line);
     }
+    bench_config_entry *forecasts = bench_config_take(section, "forecasts");
     entry = bench_config_take(section, "model");
     const char *name = entry ? entry->value : from_plugin ? from_plugin->name : section->label;
-    item->forecaster = bench_forecaster_find(name);
+    if (forecasts != NULL) {
+        /* Forecasts made elsewhere: no model runs, the file is scored (bench/external.h). */
+        if ((entry != NULL && strcmp(entry->value, "external") != 0) || from_plugin != NULL)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "%s:%zu: forecasts = names a file of forecasts made elsewhere: the section runs no "
+                              "model, so it takes no model or plugin key",
+                              plan->config_path, forecasts->line);
+        char path[PATH_MAX];
+        if (config_relative_path(plan, forecasts, path, sizeof path, error) != BENCH_OK)
+            return error->code;
+        item->forecasts = strdup(path);
+        if (item->forecasts == NULL)
+            return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
+        item->forecasts_line = forecasts->line;
+        name = "external";
+    }
+    item->forecaster = forecasts != NULL ? &bench_external_forecaster : bench_forecaster_find(name);
     if (item->forecaster == NULL) {
         char hint[96];
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown model '%s'%s; models: %s", plan->config_path,
@@ -820,6 +838,37 @@ static int model_applies(const bench_plan_model *model, const char *dataset_labe
  * (unchanged, so ids stay stable across versions).  A definition too long for
  * the buffer would hash only its beginning, and two cells differing in a later
  * parameter would share an id: refused instead. */
+/* An external model's cell: its file for this seed, checksummed and lined up
+ * with the cell's windows now, so a file that does not fit is bad input before
+ * anything runs. */
+static int load_external(bench_plan *plan, const bench_cell *cell, bench_error *error)
+{
+    const bench_plan_model *model = &plan->models[cell->model];
+    const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
+    const bench_task *task = dataset->tasks[cell->horizon_index];
+    char path[PATH_MAX];
+    if (bench_external_path(path, sizeof path, model->forecasts, (unsigned long long)cell->seed, error) != BENCH_OK)
+        return bench_error_prefix(error, "%s:%zu: ", plan->config_path, model->forecasts_line);
+    if (access(path, R_OK) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: [model %s] seed %llu: forecasts file %s: %s",
+                          plan->config_path, model->forecasts_line, model->variant, (unsigned long long)cell->seed,
+                          path, strerror(errno));
+    if (bench_sha256_file(path, plan->external_sha256[cell->index], error) != BENCH_OK)
+        return error->code;
+    size_t count = task->request.window_count * task->info.horizon;
+    double *forecasts = malloc((count ? count : 1) * sizeof *forecasts);
+    if (forecasts == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory for %s", path);
+    if (bench_external_align(forecasts, task, dataset->label, path, error) != BENCH_OK) {
+        free(forecasts);
+        return bench_error_prefix(error, "%s:%zu: [model %s] on %s, horizon %zu, seed %llu: ", plan->config_path,
+                                  model->forecasts_line, model->variant, dataset->label, cell->horizon,
+                                  (unsigned long long)cell->seed);
+    }
+    plan->external[cell->index] = forecasts;
+    return BENCH_OK;
+}
+
 static int compute_cell_id(const bench_plan *plan, bench_cell *cell, bench_error *error)
 {
     const bench_plan_dataset *dataset = &plan->datasets[cell->dataset];
@@ -836,6 +885,10 @@ static int compute_cell_id(const bench_plan *plan, bench_cell *cell, bench_error
     for (size_t i = 0; i < model->params.view.count && used < (int)sizeof definition; i++)
         used += snprintf(definition + used, sizeof definition - used, "%s=%s;", model->params.names[i],
                          model->params.values[i]);
+    /* An external model is its file: the id changes when the forecasts do. */
+    if (model->forecasts != NULL && used < (int)sizeof definition)
+        used += snprintf(definition + used, sizeof definition - used, "forecasts_sha256=%s;",
+                         plan->external_sha256[cell->index]);
     if (used < (int)sizeof definition)
         used += snprintf(definition + used, sizeof definition - used, "seed=%llu;threads=%u",
                          (unsigned long long)cell->seed, cell->threads);
@@ -1032,7 +1085,10 @@ int bench_plan_build(bench_plan **out, const char *config_path, const bench_run_
         for (size_t m = 0; m < plan->model_count; m++)
             if (model_applies(&plan->models[m], plan->datasets[d].label))
                 total += plan->datasets[d].horizon_count * plan->seed_count;
-    if (status == BENCH_OK && (plan->cells = calloc(total ? total : 1, sizeof *plan->cells)) == NULL)
+    if (status == BENCH_OK && ((plan->cells = calloc(total ? total : 1, sizeof *plan->cells)) == NULL ||
+                               (plan->external = calloc(total ? total : 1, sizeof *plan->external)) == NULL ||
+                               (plan->external_sha256 = calloc(total ? total : 1, sizeof *plan->external_sha256)) ==
+                                   NULL))
         status = BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     for (size_t d = 0; status == BENCH_OK && d < plan->dataset_count; d++)
         for (size_t h = 0; status == BENCH_OK && h < plan->datasets[d].horizon_count; h++)
@@ -1048,7 +1104,10 @@ int bench_plan_build(bench_plan **out, const char *config_path, const bench_run_
                     cell->model = m;
                     cell->seed = plan->seeds[s];
                     cell->threads = options && options->threads ? options->threads : plan->models[m].threads;
-                    status = compute_cell_id(plan, cell, error);
+                    if (plan->models[m].forecasts != NULL)
+                        status = load_external(plan, cell, error);
+                    if (status == BENCH_OK)
+                        status = compute_cell_id(plan, cell, error);
                 }
             }
     if (status == BENCH_OK)
@@ -1080,8 +1139,13 @@ void bench_plan_free(bench_plan *plan)
     for (size_t m = 0; m < plan->model_count; m++) {
         free(plan->models[m].variant);
         free(plan->models[m].dataset_filter);
+        free(plan->models[m].forecasts);
         bench_owned_params_free(&plan->models[m].params);
     }
+    for (size_t c = 0; plan->external != NULL && c < plan->cell_count; c++)
+        free(plan->external[c]);
+    free(plan->external);
+    free(plan->external_sha256);
     free(plan->datasets);
     free(plan->models);
     free(plan->cells);

@@ -24,6 +24,7 @@
 
 #include "bench/dir_lock.h"
 #include "bench/escape.h"
+#include "bench/external.h"
 #include "bench/files.h"
 #include "bench/harness.h"
 #include "bench/metrics.h"
@@ -208,6 +209,16 @@ static int write_cell_record(const bench_cell *cell, const char *dir, const benc
     return status;
 }
 
+/* Predictions keep every bit (17 significant digits), so that a file scored
+ * back as an external model (bench/external.h) gives the same metrics. */
+static void format_exact(char *out, size_t size, double value)
+{
+    if (isfinite(value))
+        snprintf(out, size, "%.17g", value);
+    else
+        format_value(out, size, value);
+}
+
 /* ISO 8601 UTC of a unix time, or "" when t is not representable. */
 static void format_time(char *out, size_t size, int64_t t)
 {
@@ -268,8 +279,8 @@ static int write_predictions(const bench_cell *cell, const bench_plan_dataset *d
             /* step 1 - j: the j-th observation before the origin. */
             char truth[64], original[64], target_time[40] = "";
             double value = window->history[origin - j];
-            format_value(truth, sizeof truth, value);
-            format_value(original, sizeof original, original_units(task, s, value));
+            format_exact(truth, sizeof truth, value);
+            format_exact(original, sizeof original, original_units(task, s, value));
             if (window->timestamps != NULL)
                 format_time(target_time, sizeof target_time, window->timestamps[origin - j]);
             fprintf(file.stream, "%zu,", w);
@@ -280,10 +291,10 @@ static int write_predictions(const bench_cell *cell, const bench_plan_dataset *d
         }
         for (size_t k = 0; k < h; k++) {
             char truth[64], predicted[64], truth_original[64], predicted_original[64], target_time[40] = "";
-            format_value(truth, sizeof truth, task->truth[w * h + k]);
-            format_value(predicted, sizeof predicted, prediction[w * h + k]);
-            format_value(truth_original, sizeof truth_original, original_units(task, s, task->truth[w * h + k]));
-            format_value(predicted_original, sizeof predicted_original, original_units(task, s, prediction[w * h + k]));
+            format_exact(truth, sizeof truth, task->truth[w * h + k]);
+            format_exact(predicted, sizeof predicted, prediction[w * h + k]);
+            format_exact(truth_original, sizeof truth_original, original_units(task, s, task->truth[w * h + k]));
+            format_exact(predicted_original, sizeof predicted_original, original_units(task, s, prediction[w * h + k]));
             if (window->timestamps != NULL)
                 format_time(target_time, sizeof target_time, window->timestamps[origin + k]);
             /* Names come from the user's data: a comma or quote in one must not split the row. */
@@ -318,14 +329,19 @@ static int run_cell(const bench_plan *plan, const bench_cell *cell, const char *
     bench_rng_derive(&fit_rng, cell->seed, "fit");
     bench_rng_derive(&predict_rng, cell->seed, "predict");
     int status = prediction ? BENCH_OK : BENCH_FAIL(&cell_error, BENCH_NO_MEMORY, "out of memory for predictions");
-    if (status == BENCH_OK)
+    /* An external model's forecasts were read and lined up when the plan was
+     * built (bench/external.h): score them like any model's. */
+    const double *external = plan->external != NULL ? plan->external[cell->index] : NULL;
+    if (status == BENCH_OK && external != NULL)
+        memcpy(prediction, external, outputs * sizeof *prediction);
+    else if (status == BENCH_OK)
         status = model->forecaster->create(&instance, &model->params.view, &task->info, &cell_error);
-    if (status == BENCH_OK) {
+    if (status == BENCH_OK && external == NULL) {
         double fit_start = now_seconds();
         status = model->forecaster->fit(instance, &task->train, &fit_rng, &cell_error);
         fit_seconds = now_seconds() - fit_start;
     }
-    if (status == BENCH_OK) {
+    if (status == BENCH_OK && external == NULL) {
         double predict_start = now_seconds();
         status = model->forecaster->predict(instance, &task->request, &predict_rng, prediction, &cell_error);
         predict_seconds = now_seconds() - predict_start;
@@ -749,9 +765,11 @@ static json_t *run_description(const bench_plan *plan, const bench_run_summary *
     json_t *models = json_array();
     for (size_t m = 0; m < plan->model_count; m++) {
         const bench_plan_model *item = &plan->models[m];
-        json_array_append_new(models, json_pack("{s:s, s:s, s:o, s:i}", "variant", item->variant, "model",
-                                                item->forecaster->name, "params", params_object(&item->params),
-                                                "threads", (int)item->threads));
+        json_t *entry = json_pack("{s:s, s:s, s:o, s:i}", "variant", item->variant, "model", item->forecaster->name,
+                                  "params", params_object(&item->params), "threads", (int)item->threads);
+        if (item->forecasts != NULL) /* each cell's file and sha256 are in its cell record below */
+            json_object_set_new(entry, "forecasts", json_string(item->forecasts));
+        json_array_append_new(models, entry);
     }
     json_t *seeds = json_array();
     for (size_t s = 0; s < plan->seed_count; s++)
@@ -786,6 +804,14 @@ static json_t *run_description(const bench_plan *plan, const bench_run_summary *
         json_object_set_new(record, "horizon", json_integer((json_int_t)cell->horizon));
         json_object_set_new(record, "seed", json_integer((json_int_t)cell->seed));
         json_object_set_new(record, "threads", json_integer((json_int_t)cell->threads));
+        if (plan->external != NULL && plan->external[cell->index] != NULL) {
+            char file[4200];
+            bench_error ignored = {0};
+            if (bench_external_path(file, sizeof file, plan->models[cell->model].forecasts,
+                                    (unsigned long long)cell->seed, &ignored) == BENCH_OK)
+                json_object_set_new(record, "forecasts", json_pack("{s:s, s:s}", "path", file, "sha256",
+                                                                   plan->external_sha256[cell->index]));
+        }
         json_t *message = json_object_get(record, "error");
         if (message != NULL)
             json_object_set(errors, cell->id, message);
