@@ -651,7 +651,10 @@ static void on_epoch(const hcsc_epoch_report *report, void *opaque)
     curve_context *c = opaque;
     write_curve_row(c->curve, c->cell, report->epoch, "train", "loss", report->mean_loss);
     write_curve_row(c->curve, c->cell, report->epoch, "train", "loss_instance", report->mean_instance);
-    write_curve_row(c->curve, c->cell, report->epoch, "train", "loss_prototype", report->mean_prototype);
+    /* The prototype loss exists only for methods with prototypes, after the
+     * warm-up: a 0 elsewhere would draw as a flat line of a loss that is not there. */
+    if (c->cell->method->prototypes && report->epoch > c->cell->recipe.train.warmup_epochs)
+        write_curve_row(c->curve, c->cell, report->epoch, "train", "loss_prototype", report->mean_prototype);
     if (!isnan(report->knn_accuracy))
         write_curve_row(c->curve, c->cell, report->epoch, "test", "knn200_accuracy", report->knn_accuracy);
     if (!isnan(report->nmi)) {

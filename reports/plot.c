@@ -1224,7 +1224,18 @@ static int plot_curves(plot_context *context, bench_error *error)
         safe_name(metric_safe, sizeof metric_safe, metric);
         snprintf(name, sizeof name, "curves_%s", metric_safe);
         const char *label = bench_metric_label(metric, label_buffer, sizeof label_buffer);
-        snprintf(title, sizeof title, "Training curves: %s per epoch, mean over seeds", label);
+        /* Say what is drawn: a mean only where several seeds were run. */
+        size_t most_seeds = 0;
+        for (size_t q = start; q < end;) {
+            size_t r = q;
+            while (r < end && points[r].epoch == points[q].epoch && !strcmp(points[r].variant, points[q].variant) &&
+                   !strcmp(points[r].split, points[q].split))
+                r++;
+            most_seeds = r - q > most_seeds ? r - q : most_seeds;
+            q = r;
+        }
+        snprintf(title, sizeof title, "Training curves: %s per epoch, %s", label,
+                 most_seeds > 1 ? "mean over seeds" : "one seed");
         text_file data, script;
         status = text_open(&data, error);
         if (status != BENCH_OK)
@@ -1282,7 +1293,13 @@ static int plot_curves(plot_context *context, bench_error *error)
         gp_header(f, name, title, 6.4, 4.0);
         fputs("if (!exists(\"paper_width\")) set title ", f); /* a paper has a caption */
         gp_text(f, title);
-        fputs("\nset xlabel \"epoch\"\nset ylabel ", f);
+        /* Epochs are whole numbers: ticks on integers only, about ten of them. */
+        long last_epoch = 1;
+        for (size_t q = start; q < end; q++)
+            if (points[q].epoch > last_epoch)
+                last_epoch = points[q].epoch;
+        fprintf(f, "\nset xlabel \"epoch\"\nset xtics %ld\nset format x \"%%.0f\"\nset ylabel ",
+                last_epoch <= 10 ? 1 : (last_epoch + 9) / 10);
         char ylabel[200];
         int direction = bench_metric_direction(metric);
         snprintf(ylabel, sizeof ylabel, "%s%s", label,
