@@ -655,6 +655,8 @@ static void on_epoch(const hcsc_epoch_report *report, void *opaque)
      * warm-up: a 0 elsewhere would draw as a flat line of a loss that is not there. */
     if (c->cell->method->prototypes && report->epoch > c->cell->recipe.train.warmup_epochs)
         write_curve_row(c->curve, c->cell, report->epoch, "train", "loss_prototype", report->mean_prototype);
+    /* The schedule, so that a bend in a curve can be read against it. */
+    write_curve_row(c->curve, c->cell, report->epoch, "train", "learning_rate", report->learning_rate);
     if (!isnan(report->knn_accuracy))
         write_curve_row(c->curve, c->cell, report->epoch, "test", "knn200_accuracy", report->knn_accuracy);
     if (!isnan(report->nmi)) {

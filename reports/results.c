@@ -89,6 +89,7 @@ static const struct metric_info {
     {"acc", +1, "accuracy"},     {"knn_acc", +1, "kNN accuracy"}, {"nmi", +1, "NMI"},
     {"ami", +1, "AMI"},          {"ari", +1, "ARI"},        {"map", +1, "mAP"},
     {"ap", +1, "AP"},            {"auc", +1, "AUC"},        {"f1", +1, "F1"},
+    {"learning_rate", 0, "learning rate"},
 };
 
 static const struct metric_info *metric_lookup(const char *metric, const char **suffix)

@@ -188,9 +188,10 @@ static void runs_one_cell_and_writes_rows(void **state)
     assert_memory_equal(line, prefix, strlen(prefix));
     assert_non_null(strstr(line, ",ok\n"));
     snprintf(file, sizeof file, "%s/curves/%s.csv", directory, plan.cells[0].id);
-    /* header + 2 epochs × (2 losses + kNN + k-means NMI and accuracy), plus the
-     * prototype loss of epoch 2 only: with warmup_epochs = 1 there is none in epoch 1. */
-    assert_int_equal(count_lines(file), 1 + 2 * 5 + 1);
+    /* header + 2 epochs × (2 losses + learning rate + kNN + k-means NMI and
+     * accuracy), plus the prototype loss of epoch 2 only: with warmup_epochs = 1
+     * there is none in epoch 1. */
+    assert_int_equal(count_lines(file), 1 + 2 * 6 + 1);
     FILE *curve = fopen(file, "r");
     assert_non_null(curve);
     size_t monitored = 0;
