@@ -391,7 +391,7 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
         write_errors(f, run, &results);
 
         fputs("<h2 id=\"tables\">Tables</h2>\n<p>Also as <a href=\"tables.md\">Markdown</a>, "
-              "<a href=\"tables.tex\">LaTeX</a> (booktabs, multirow) and <a href=\"tables.csv\">CSV</a>.</p>\n",
+              "<a href=\"tables.tex\">LaTeX</a> (booktabs, multirow, adjustbox) and <a href=\"tables.csv\">CSV</a>.</p>\n",
               f);
         status = bench_tables_write(f, &tables, BENCH_TABLE_HTML, error);
     }
