@@ -99,9 +99,11 @@ static int compare_sample_values(const void *a, const void *b)
 }
 
 /* values[0..SAMPLE_METRIC_COUNT) from SAMPLE_PATHS paths per window, drawn a chunk
- * of windows at a time so memory stays small on long test sets. */
+ * of windows at a time so memory stays small on long test sets.  quantiles, when
+ * not NULL, receives the 10/50/90 % quantiles of every window and step
+ * (quantiles[(w * h + k) * 3 + q]), the same ones the pinball losses scored. */
 static int score_samples(const bench_forecaster *forecaster, bench_model *instance, const bench_task *task,
-                         bench_rng *rng, double *values, bench_error *error)
+                         bench_rng *rng, double *values, double *quantiles, bench_error *error)
 {
     size_t h = task->info.horizon, windows = task->request.window_count;
     double *paths = malloc(SAMPLE_WINDOWS_PER_CHUNK * SAMPLE_PATHS * (h ? h : 1) * sizeof *paths);
@@ -131,6 +133,8 @@ static int score_samples(const bench_forecaster *forecaster, bench_model *instan
                                           ? column[below] + fraction * (column[below + 1] - column[below])
                                           : column[below];
                     pinball[q] += bench_metric_quantile_loss(&quantile, &truth, 1, sample_quantile_levels[q]);
+                    if (quantiles != NULL)
+                        quantiles[((first + w) * h + k) * 3 + q] = quantile;
                 }
             }
     }
@@ -245,9 +249,11 @@ static double original_units(const bench_task *task, size_t s, double value)
  * truth and prediction are on the protocol's scale (what the metrics scored);
  * truth_original and prediction_original in the series' own units; the times
  * are ISO 8601 UTC when the data has timestamps.  The first window of every
- * series is preceded by its look-back (step <= 0, no prediction). */
+ * series is preceded by its look-back (step <= 0, no prediction).  q10, q50 and
+ * q90 (and their _original twins) are the sample quantiles of a probabilistic
+ * model, empty for a point forecaster (quantiles NULL). */
 static int write_predictions(const bench_cell *cell, const bench_plan_dataset *dataset, const bench_task *task,
-                             const double *prediction, const char *dir, bench_error *error)
+                             const double *prediction, const double *quantiles, const char *dir, bench_error *error)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/predictions/%s.csv", dir, cell->id);
@@ -255,7 +261,7 @@ static int write_predictions(const bench_cell *cell, const bench_plan_dataset *d
     if (bench_atomic_open(&file, path, error) != BENCH_OK)
         return error->code;
     fprintf(file.stream, "window,series,origin,step,truth,prediction,dataset,origin_time,target_time,truth_original,"
-                         "prediction_original\n");
+                         "prediction_original,q10,q50,q90,q10_original,q50_original,q90_original\n");
     size_t h = task->info.horizon;
     size_t series_count = task->train.series_count;
     unsigned char *seen = calloc(series_count ? series_count : 1, 1);
@@ -287,7 +293,7 @@ static int write_predictions(const bench_cell *cell, const bench_plan_dataset *d
             bench_escape_csv(file.stream, task->series_views[s].name);
             fprintf(file.stream, ",%zu,%ld,%s,,", origin, 1 - (long)j, truth);
             bench_escape_csv(file.stream, dataset->label);
-            fprintf(file.stream, ",%s,%s,%s,\n", origin_time, target_time, original);
+            fprintf(file.stream, ",%s,%s,%s,,,,,,,\n", origin_time, target_time, original);
         }
         for (size_t k = 0; k < h; k++) {
             char truth[64], predicted[64], truth_original[64], predicted_original[64], target_time[40] = "";
@@ -302,7 +308,16 @@ static int write_predictions(const bench_cell *cell, const bench_plan_dataset *d
             bench_escape_csv(file.stream, task->series_views[s].name);
             fprintf(file.stream, ",%zu,%zu,%s,%s,", origin, k + 1, truth, predicted);
             bench_escape_csv(file.stream, dataset->label);
-            fprintf(file.stream, ",%s,%s,%s,%s\n", origin_time, target_time, truth_original, predicted_original);
+            fprintf(file.stream, ",%s,%s,%s,%s", origin_time, target_time, truth_original, predicted_original);
+            char quantile_text[6][64] = {"", "", "", "", "", ""};
+            for (size_t q = 0; quantiles != NULL && q < 3; q++) {
+                double value = quantiles[(w * h + k) * 3 + q];
+                format_exact(quantile_text[q], sizeof quantile_text[q], value);
+                format_exact(quantile_text[3 + q], sizeof quantile_text[3 + q], original_units(task, s, value));
+            }
+            for (size_t q = 0; q < 6; q++)
+                fprintf(file.stream, ",%s", quantile_text[q]);
+            fputc('\n', file.stream);
         }
     }
     free(seen);
@@ -353,11 +368,15 @@ static int run_cell(const bench_plan *plan, const bench_cell *cell, const char *
                                     i / task->info.horizon, i % task->info.horizon + 1);
     if (status == BENCH_OK)
         status = dataset->protocol->evaluate(task, prediction, values, &cell_error);
+    double *quantiles = NULL;
     if (status == BENCH_OK && is_probabilistic(model->forecaster)) {
         bench_rng sample_rng;
         bench_rng_derive(&sample_rng, cell->seed, "samples");
-        status = score_samples(model->forecaster, instance, task, &sample_rng, values + task->metric_count,
-                               &cell_error);
+        if (plan->predictions && (quantiles = malloc((outputs ? outputs : 1) * 3 * sizeof *quantiles)) == NULL)
+            status = BENCH_FAIL(&cell_error, BENCH_NO_MEMORY, "out of memory for forecast quantiles");
+        if (status == BENCH_OK)
+            status = score_samples(model->forecaster, instance, task, &sample_rng, values + task->metric_count,
+                                   quantiles, &cell_error);
     }
     /* A metric that is not finite (a forecast of 1e308 squares to Inf) is a
      * failed cell with the reason, never an ok row a table then chokes on. */
@@ -374,8 +393,9 @@ static int run_cell(const bench_plan *plan, const bench_cell *cell, const char *
         cell_error.code = status;
     int result = BENCH_OK;
     if (status == BENCH_OK && plan->predictions)
-        result = write_predictions(cell, dataset, task, prediction, dir, error);
+        result = write_predictions(cell, dataset, task, prediction, quantiles, dir, error);
     free(prediction);
+    free(quantiles);
     if (result == BENCH_OK)
         result = write_rows(plan, cell, dir, values, status == BENCH_OK, error);
     if (result == BENCH_OK)

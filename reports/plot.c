@@ -1021,7 +1021,8 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
         for (size_t r = 0; r < set.count && original; r++) {
             const bench_prediction *p = &set.rows[r];
             if (same_key(p, key) && (isnan(p->truth_original) != isnan(p->truth) ||
-                                     isnan(p->pred_original) != isnan(p->pred)))
+                                     isnan(p->pred_original) != isnan(p->pred) ||
+                                     isnan(p->lower_original) != isnan(p->lower)))
                 original = 0;
         }
         char name[512], part[5][96], title[640];
@@ -1075,8 +1076,8 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
                     continue;
                 fprintf(data.stream, "%.10g", p->t);
                 format_value(data.stream, original ? p->pred_original : p->pred);
-                format_value(data.stream, p->lower);
-                format_value(data.stream, p->upper);
+                format_value(data.stream, original ? p->lower_original : p->lower);
+                format_value(data.stream, original ? p->upper_original : p->upper);
                 fputc('\n', data.stream);
             }
         }

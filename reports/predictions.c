@@ -72,6 +72,7 @@ static int read_bench_predictions(bench_prediction_set *set, const report_csv *c
         p->series = report_csv_cell(csv, r, (size_t)col[4]);
         p->window = report_csv_cell(csv, r, (size_t)col[5]);
         p->truth_original = p->pred_original = NAN; /* this layout is in one, unnamed scale */
+        p->lower_original = p->upper_original = NAN;
         status = report_csv_number(csv, r, col[6], &p->t, 0, error);
         if (status == BENCH_OK)
             status = report_csv_number(csv, r, col[7], &p->truth, 1, error);
@@ -110,6 +111,9 @@ static int read_cell_predictions(bench_prediction_set *set, const report_csv *cs
      * became self-describing; older files have only the protocol scale). */
     long truth_original = report_csv_column(csv, "truth_original");
     long pred_original = report_csv_column(csv, "prediction_original");
+    /* Optional: a probabilistic model's 10 % and 90 % quantiles (empty cells for a point forecaster). */
+    long q10 = report_csv_column(csv, "q10"), q90 = report_csv_column(csv, "q90");
+    long q10_original = report_csv_column(csv, "q10_original"), q90_original = report_csv_column(csv, "q90_original");
     char number[32];
     snprintf(number, sizeof number, "%ld", cell->horizon);
     const char *horizon = own_string(set, number);
@@ -125,7 +129,8 @@ static int read_cell_predictions(bench_prediction_set *set, const report_csv *cs
         *p = (bench_prediction){.dataset = cell->dataset, .variant = cell->variant, .horizon = horizon, .seed = seed,
                               .series = report_csv_cell(csv, r, (size_t)col[1]),
                               .window = report_csv_cell(csv, r, (size_t)col[0]), .lower = NAN, .upper = NAN,
-                              .truth_original = NAN, .pred_original = NAN};
+                              .truth_original = NAN, .pred_original = NAN, .lower_original = NAN,
+                              .upper_original = NAN};
         status = report_csv_number(csv, r, col[2], &origin, 0, error);
         if (status == BENCH_OK)
             status = report_csv_number(csv, r, col[3], &step, 0, error);
@@ -137,6 +142,16 @@ static int read_cell_predictions(bench_prediction_set *set, const report_csv *cs
             status = report_csv_number(csv, r, truth_original, &p->truth_original, 1, error);
         if (status == BENCH_OK && pred_original >= 0)
             status = report_csv_number(csv, r, pred_original, &p->pred_original, 1, error);
+        if (status == BENCH_OK && q10 >= 0 && q90 >= 0) {
+            status = report_csv_number(csv, r, q10, &p->lower, 1, error);
+            if (status == BENCH_OK)
+                status = report_csv_number(csv, r, q90, &p->upper, 1, error);
+        }
+        if (status == BENCH_OK && q10_original >= 0 && q90_original >= 0) {
+            status = report_csv_number(csv, r, q10_original, &p->lower_original, 1, error);
+            if (status == BENCH_OK)
+                status = report_csv_number(csv, r, q90_original, &p->upper_original, 1, error);
+        }
         p->t = origin + step - 1.0;
     }
     return status;

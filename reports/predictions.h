@@ -2,7 +2,7 @@
  * reports/README.md documents: the bench layout
  *   dataset,variant,horizon,seed,series,window,t,truth,pred,lower,upper[,level]
  * or the run harness's per-cell files <cell_id>.csv
- *   window,series,origin,step,truth,prediction
+ *   window,series,origin,step,truth,prediction[,...,q10,q90,...]
  * whose cell is looked up in results.csv.  Used for forecast plots and for
  * Diebold-Mariano tests on per-window losses. */
 #ifndef BENCH_REPORTS_PREDICTIONS_H
@@ -21,6 +21,9 @@ typedef struct bench_prediction {
     /* The same truth and forecast in the series' own units (the protocol's
      * scaling undone), from the harness's files; NAN when the file has none. */
     double truth_original, pred_original;
+    /* The 10 % and 90 % sample quantiles of a probabilistic model in the series'
+     * units (lower and upper hold them on the protocol scale); NAN when absent. */
+    double lower_original, upper_original;
 } bench_prediction;
 
 /* Called once per predictions file with its rows; the rows and their strings

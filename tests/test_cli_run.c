@@ -226,7 +226,7 @@ static void predictions_are_self_describing(void **state)
     char line[1024];
     assert_non_null(fgets(line, sizeof line, pipe));
     assert_string_equal(line, "window,series,origin,step,truth,prediction,dataset,origin_time,target_time,"
-                              "truth_original,prediction_original\n");
+                              "truth_original,prediction_original,q10,q50,q90,q10_original,q50_original,q90_original\n");
     /* The first row: the look-back of series load, 48 steps (4 horizons) before
      * origin 480, in the data's own units and times. */
     assert_non_null(fgets(line, sizeof line, pipe));
@@ -235,11 +235,13 @@ static void predictions_are_self_describing(void **state)
     size_t rows = 1, lookback = 0, scored = 0, naive_flat = 1;
     double last_original = NAN, first_prediction = NAN;
     do {
-        char *fields[11];
+        char *fields[18];
         size_t count = 0;
-        for (char *cursor = line, *field; count < 11 && (field = strsep(&cursor, ",\n")) != NULL;)
+        for (char *cursor = line, *field; count < 18 && (field = strsep(&cursor, ",\n")) != NULL;)
             fields[count++] = field;
-        assert_int_equal(count, 11);
+        assert_int_equal(count, 18); /* 17 columns and the empty string after the newline */
+        for (size_t q = 11; q < 17; q++)
+            assert_string_equal(fields[q], ""); /* naive is a point forecaster: no quantiles */
         long step = strtol(fields[3], NULL, 10);
         if (step <= 0) {
             lookback++;
@@ -347,6 +349,72 @@ static void probabilistic_models_get_crps_and_quantile_losses(void **state)
     assert_true(isfinite(q10) && q10 > 0.0);
     assert_true(isnan(result_value(results, "naive", "crps"))); /* point forecasters get no sample metrics */
     free(results);
+}
+
+/* A probabilistic model's predictions carry its 10/50/90 % sample quantiles, the
+ * very ones its ql_* metrics scored: the pinball loss recomputed from the file's
+ * q50 equals ql_50, and the forecast plot draws the q10-q90 band. */
+static void probabilistic_predictions_carry_the_scored_quantiles(void **state)
+{
+    (void)state;
+    const char *work = test_temp_dir();
+    char config[4200], out[4200], command[9000], text[8192];
+    snprintf(config, sizeof config, "%s/deepar.ini", work);
+    snprintf(out, sizeof out, "%s/run", work);
+    snprintf(text, sizeof text,
+             "[run]\nseeds = 1\n[dataset tiny]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 48\n"
+             "horizons = 12\n[model deepar]\nepochs = 2\nsamples = 20\n",
+             tiny_csv);
+    assert_int_equal(test_write_file(config, text), 0);
+    const char *arguments[] = {"run", config, "--out", out, "--quiet", "--predictions", NULL};
+    test_process_result result;
+    assert_int_equal(run_bench(&result, arguments), 0);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+    snprintf(command, sizeof command, "%s/results.csv", out);
+    char *results = test_read_file(command, NULL);
+    assert_non_null(results);
+    double ql_50 = result_value(results, "deepar", "ql_50");
+    free(results);
+    snprintf(command, sizeof command, "cat %s/predictions/*.csv", out);
+    FILE *pipe = popen(command, "r");
+    assert_non_null(pipe);
+    char line[2048];
+    assert_non_null(fgets(line, sizeof line, pipe)); /* header */
+    double pinball = 0.0;
+    size_t scored = 0;
+    while (fgets(line, sizeof line, pipe) != NULL) {
+        char *fields[18];
+        size_t count = 0;
+        for (char *cursor = line, *field; count < 18 && (field = strsep(&cursor, ",\n")) != NULL;)
+            fields[count++] = field;
+        assert_int_equal(count, 18);
+        if (strtol(fields[3], NULL, 10) <= 0) {
+            assert_string_equal(fields[11], ""); /* look-back rows have no forecast */
+            continue;
+        }
+        double truth = strtod(fields[4], NULL), q10 = strtod(fields[11], NULL), q50 = strtod(fields[12], NULL),
+               q90 = strtod(fields[13], NULL), q10_original = strtod(fields[14], NULL),
+               q90_original = strtod(fields[16], NULL);
+        assert_true(fields[11][0] != '\0' && fields[16][0] != '\0');
+        assert_true(q10 <= q50 && q50 <= q90);
+        assert_true(q10_original <= q90_original);
+        pinball += truth >= q50 ? 0.5 * (truth - q50) : 0.5 * (q50 - truth);
+        scored++;
+    }
+    pclose(pipe);
+    assert_true(scored > 0 && scored % 12 == 0);
+    assert_true(fabs(pinball / (double)scored - ql_50) <= 1e-9 * fabs(ql_50) + 1e-12);
+    const char *plot[] = {"plot", out, "--kind", "forecast", NULL};
+    assert_int_equal(run_bench(&result, plot), 0);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+    snprintf(command, sizeof command, "grep -l 'filledcurves' %s/figures/forecast_*.gp | wc -l", out);
+    pipe = popen(command, "r");
+    long with_band = 0;
+    assert_int_equal(fscanf(pipe, "%ld", &with_band), 1);
+    pclose(pipe);
+    assert_true(with_band >= 1);
 }
 
 /* ---- malformed inputs ------------------------------------------------------- */
@@ -483,6 +551,7 @@ int main(void)
         cmocka_unit_test(resume_keeps_finished_cells),
         cmocka_unit_test(paper_protocol_window_counts),
         cmocka_unit_test(predictions_are_self_describing),
+        cmocka_unit_test(probabilistic_predictions_carry_the_scored_quantiles),
         cmocka_unit_test(ltsf_etth1_reference_baselines),
         cmocka_unit_test(probabilistic_models_get_crps_and_quantile_losses),
         cmocka_unit_test(dlinear_etth1_matches_published),
