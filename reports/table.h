@@ -21,6 +21,14 @@ typedef enum bench_table_format {
     BENCH_TABLE_HTML,
 } bench_table_format;
 
+/* Which way the table runs: one column per variant (rows dataset × horizon or
+ * protocol, the default), or one row per variant with a column per dataset ×
+ * horizon (tall, for many methods on few datasets; statistics as columns). */
+typedef enum bench_table_columns {
+    BENCH_TABLE_COLUMNS_VARIANTS,
+    BENCH_TABLE_COLUMNS_DATASETS,
+} bench_table_columns;
+
 typedef struct bench_table_options {
     const char *task;                  /* NULL: every task in the file */
     const char *const *metrics;        /* NULL/0: every metric, in file order */
@@ -36,6 +44,7 @@ typedef struct bench_table_options {
                                         * averaged first), not over dataset × horizon rows: the CD
                                         * diagram's unit, since horizons of one series are not
                                         * independent samples */
+    bench_table_columns columns;       /* layout of md, tex and html (csv is long format) */
 } bench_table_options;
 
 typedef struct bench_table_row {
@@ -61,6 +70,7 @@ typedef struct bench_table {
     int digits;
     int show_ci;                       /* ± is the 95 % CI half-width, not the std */
     int show_protocol, show_horizon;   /* which key columns the table has */
+    bench_table_columns columns;       /* from the options */
     char *protocols;                   /* "ltsf" or "ltsf, m4" */
     char *seeds;                       /* "1, 2, 3" */
     size_t seed_count;
@@ -107,6 +117,8 @@ int bench_tables_write(FILE *stream, const bench_table_set *set, bench_table_for
 
 /* "md", "tex", "csv" or "html"; 0 on success. */
 int bench_table_format_parse(const char *name, bench_table_format *format);
+/* "variants" or "datasets"; 0 on success. */
+int bench_table_columns_parse(const char *name, bench_table_columns *columns);
 const char *bench_table_format_extension(bench_table_format format);
 
 #endif

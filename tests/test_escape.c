@@ -525,21 +525,10 @@ static void plot_with_hostile_names_runs_nothing(void **state)
     remove_run(&run);
 }
 
-/* LaTeX, Markdown, HTML and CSV tables (and the Diebold-Mariano table) of the
- * hostile run: the LaTeX compiles and never opens /etc/passwd, Markdown rows
- * keep their cell count, HTML has no raw <script>, CSV reads back exactly. */
-static void tables_with_hostile_names(void **state)
+/* Each Markdown table's rows have as many unescaped '|' as its header; returns
+ * the rows checked. */
+static size_t markdown_rows_checked(const char *markdown)
 {
-    (void)state;
-    hostile_run run;
-    make_hostile_run(&run);
-
-    const char *const markdown_args[] = {"table", ".", "--format", "md", NULL};
-    char *markdown = bench_ok(&run, markdown_args);
-    assert_null(strstr(markdown, "<script"));
-    assert_non_null(strstr(markdown, "&lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert_non_null(strstr(markdown, "it's \"q\", a\\|b &lt;b&gt;"));
-    /* Each table's rows have as many unescaped '|' as its header. */
     size_t header_pipes = 0, checked = 0;
     for (const char *line = markdown; *line;) {
         size_t length = strcspn(line, "\n");
@@ -557,8 +546,35 @@ static void tables_with_hostile_names(void **state)
         }
         line += length + (line[length] == '\n');
     }
-    assert_true(checked > 10);
+    return checked;
+}
+
+/* LaTeX, Markdown, HTML and CSV tables (and the Diebold-Mariano table) of the
+ * hostile run: the LaTeX compiles and never opens /etc/passwd, Markdown rows
+ * keep their cell count, HTML has no raw <script>, CSV reads back exactly. */
+static void tables_with_hostile_names(void **state)
+{
+    (void)state;
+    hostile_run run;
+    make_hostile_run(&run);
+
+    const char *const markdown_args[] = {"table", ".", "--format", "md", NULL};
+    char *markdown = bench_ok(&run, markdown_args);
+    assert_null(strstr(markdown, "<script"));
+    assert_non_null(strstr(markdown, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_non_null(strstr(markdown, "it's \"q\", a\\|b &lt;b&gt;"));
+    assert_true(markdown_rows_checked(markdown) > 10);
     free(markdown);
+    /* Turned around, the hostile dataset names head the columns instead. */
+    const char *const markdown_across_args[] = {"table", ".", "--format", "md", "--columns", "datasets", NULL};
+    markdown = bench_ok(&run, markdown_across_args);
+    assert_null(strstr(markdown, "<script"));
+    assert_true(markdown_rows_checked(markdown) > 5);
+    free(markdown);
+    const char *const html_across_args[] = {"table", ".", "--format", "html", "--columns", "datasets", NULL};
+    char *html_across = bench_ok(&run, html_across_args);
+    assert_no_raw_script(html_across);
+    free(html_across);
 
     const char *const html_args[] = {"table", ".", "--format", "html", NULL};
     char *html = bench_ok(&run, html_args);
@@ -594,6 +610,9 @@ static void tables_with_hostile_names(void **state)
 
     const char *const tex_args[] = {"table", ".", "--format", "tex", "--out", "tables.tex", NULL};
     free(bench_ok(&run, tex_args));
+    const char *const tex_across_args[] = {"table", ".", "--format", "tex", "--columns", "datasets",
+                                           "--out", "across.tex", NULL};
+    free(bench_ok(&run, tex_across_args));
     const char *const dm_tex_args[] = {"table", ".", "--dm", run.variants[0], "--format", "tex", "--out", "dm.tex",
                                        NULL};
     free(bench_ok(&run, dm_tex_args));
@@ -611,7 +630,7 @@ static void tables_with_hostile_names(void **state)
     }
     FILE *document = open_in(&run, "document.tex");
     fputs("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage{booktabs}\n\\usepackage{multirow}\n"
-          "\\usepackage{adjustbox}\n\\usepackage[margin=1cm,landscape]{geometry}\n\\begin{document}\n\\input{tables.tex}\n\\input{dm.tex}\n"
+          "\\usepackage{adjustbox}\n\\usepackage[margin=1cm,landscape]{geometry}\n\\begin{document}\n\\input{tables.tex}\n\\input{across.tex}\n\\input{dm.tex}\n"
           "\\end{document}\n",
           document);
     assert_int_equal(fclose(document), 0);

@@ -207,6 +207,10 @@ static void latex_compiles_with_pdflatex(void **state)
         bench_table_set set;
         assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
         assert_int_equal(bench_tables_write(file, &set, BENCH_TABLE_TEX, &error), BENCH_OK);
+        bench_tables_free(&set);
+        options.columns = BENCH_TABLE_COLUMNS_DATASETS; /* and turned around (--columns datasets) */
+        assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
+        assert_int_equal(bench_tables_write(file, &set, BENCH_TABLE_TEX, &error), BENCH_OK);
         if (d == 0) { /* the Diebold-Mariano table from the stored predictions too */
             bench_dm_report dm;
             assert_int_equal(bench_dm_compare(&dm, "tests/data/reports/forecast", &results, "ridge", 1, &error),
@@ -621,6 +625,113 @@ static void ci_cells_use_the_t_interval(void **state)
     bench_results_free(&results);
 }
 
+/* Cells per line of a Markdown table ('|' count - 1) or a LaTeX tabular row
+ * (& count + 1; \multicolumn{n} counts n); 0 for other lines. */
+static size_t md_cells(const char *line, size_t length)
+{
+    if (length == 0 || line[0] != '|')
+        return 0;
+    size_t bars = 0;
+    for (size_t i = 0; i < length; i++)
+        bars += line[i] == '|' && (i == 0 || line[i - 1] != '\\');
+    return bars - 1;
+}
+
+static size_t tex_cells(const char *line, size_t length)
+{
+    if (length < 3 || strncmp(line + length - 2, "\\\\", 2) != 0)
+        return 0;
+    size_t cells = 1;
+    for (size_t i = 0; i < length; i++) {
+        if (line[i] == '&' && (i == 0 || line[i - 1] != '\\'))
+            cells++;
+        if (strncmp(line + i, "\\multicolumn{", 13) == 0)
+            cells += strtoul(line + i + 13, NULL, 10) - 1;
+    }
+    return cells;
+}
+
+/* Every row of every table has as many cells as its header (a misaligned
+ * grid would shift a value under the wrong method). */
+static void assert_rectangular(const char *text, bench_table_format format)
+{
+    size_t expected = 0;
+    for (const char *line = text; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        size_t length = end ? (size_t)(end - line) : strlen(line);
+        size_t cells = format == BENCH_TABLE_MD ? md_cells(line, length) : tex_cells(line, length);
+        if (format == BENCH_TABLE_TEX && strncmp(line, "\\toprule", 8) == 0)
+            expected = 0;
+        if (cells > 0) {
+            if (expected == 0)
+                expected = cells;
+            else if (cells != expected)
+                fail_msg("%zu cells instead of %zu: %.*s", cells, expected, (int)length, line);
+        } else if (format == BENCH_TABLE_MD && length == 0) {
+            expected = 0; /* the next table */
+        }
+        line = end ? end + 1 : line + length;
+    }
+}
+
+/* --columns datasets: one row per variant, a column per dataset × horizon
+ * under its dataset (plus its Avg), the statistics as the last columns; the
+ * same numbers and the same bold/underline as the default layout. */
+static void datasets_across_turns_the_table_around(void **state)
+{
+    (void)state;
+    const char *dirs[] = {"forecast", "hcsc", "detect"};
+    for (size_t d = 0; d < 3; d++) {
+        char path[256];
+        snprintf(path, sizeof path, "tests/data/reports/%s/results.csv", dirs[d]);
+        bench_results results;
+        bench_error error = {0};
+        assert_int_equal(bench_results_load(&results, path, &error), BENCH_OK);
+        for (int columns = 0; columns < 2; columns++) {
+            bench_table_options options = {.digits = -1, .versus = d == 0 ? "ridge" : NULL,
+                                           .columns = columns ? BENCH_TABLE_COLUMNS_DATASETS
+                                                              : BENCH_TABLE_COLUMNS_VARIANTS};
+            bench_table_set set;
+            assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
+            char *md = render(&set, BENCH_TABLE_MD), *tex = render(&set, BENCH_TABLE_TEX);
+            assert_rectangular(md, BENCH_TABLE_MD);
+            assert_rectangular(tex, BENCH_TABLE_TEX);
+            if (d == 0 && columns) {
+                assert_non_null(strstr(md, "| Model | ETTh1 H=96 | ETTh1 H=192 | ETTh1 H=336 | ETTh1 H=720 | "
+                                           "ETTh1 *Avg* | exchange\\_rate H=96 |"));
+                assert_non_null(strstr(md, "| *Avg. rank* | *1st count* | *W/T/L vs ridge* | "
+                                           "*Wilcoxon p vs ridge* | *Holm-adjusted p* |\n"));
+                /* gbrt_cov's row: its cells of the default layout's column, in row order. */
+                assert_non_null(strstr(md, "\n| gbrt\\_cov | <u>0.380</u> \xC2\xB1 0.004 | **0.398** \xC2\xB1 0.001 | "
+                                           "**0.417** \xC2\xB1 0.010 | <u>0.458</u> \xC2\xB1 0.015 | **0.413** |"));
+                assert_non_null(strstr(md, "| error\xE2\x80\xA0 | \xE2\x80\x94 | 1.57 | 3 | 7/0/0 |"));
+                assert_non_null(strstr(tex, "\\label{tab:forecast-mse-by-dataset}"));
+                assert_non_null(strstr(tex, " & \\multicolumn{5}{c}{ETTh1} & \\multicolumn{3}{c}{exchange\\_rate}"));
+                assert_non_null(strstr(tex, "\\cmidrule(lr){2-6}\\cmidrule(lr){7-9}"));
+                assert_non_null(strstr(tex, "Model & $H{=}96$ & $H{=}192$"));
+                char *html = render(&set, BENCH_TABLE_HTML);
+                assert_non_null(strstr(html, "<th scope=\"colgroup\" colspan=\"5\">ETTh1</th>"));
+                assert_non_null(strstr(html, "<tr><th scope=\"row\">gbrt_nocov</th>"));
+                assert_non_null(strstr(html, "<th scope=\"col\">Avg. rank</th>"));
+                assert_null(strstr(html, "rowspan"));
+                free(html);
+            }
+            if (d == 0 && !columns) /* the default keeps its labels */
+                assert_non_null(strstr(tex, "\\label{tab:forecast-mse}"));
+            free(md);
+            free(tex);
+            bench_tables_free(&set);
+        }
+        bench_results_free(&results);
+    }
+    bench_table_columns columns;
+    assert_int_equal(bench_table_columns_parse("datasets", &columns), 0);
+    assert_int_equal(columns, BENCH_TABLE_COLUMNS_DATASETS);
+    assert_int_equal(bench_table_columns_parse("variants", &columns), 0);
+    assert_int_equal(columns, BENCH_TABLE_COLUMNS_VARIANTS);
+    assert_int_not_equal(bench_table_columns_parse("rows", &columns), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +747,7 @@ int main(void)
         cmocka_unit_test(eleven_models_have_a_nemenyi_cd),
         cmocka_unit_test(metric_directions),
         cmocka_unit_test(ci_cells_use_the_t_interval),
+        cmocka_unit_test(datasets_across_turns_the_table_around),
     };
     return cmocka_run_group_tests_name("reports_table", tests, NULL, NULL);
 }
