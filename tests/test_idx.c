@@ -139,6 +139,12 @@ static void refuses_malformed_files(void **state)
     size_t big_length = build_idx(buffer, big_dims, 3, 10);
     expect_bad(buffer, big_length, 1, 3, "big.gz", "holds");
 
+    /* A gzip file without its trailer, whose header declares 1.5 G elements
+     * (a fuzz input that made each read allocate them): refused up front. */
+    static const unsigned char no_trailer[17] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
+                                                 0x03, 0x63, 0x60, 0xe0, 0x60, 0x8c, 0x02, 0x62};
+    expect_bad(no_trailer, sizeof no_trailer, 0, 0, "no-trailer.gz", "truncated: a gzip file holds at least 18");
+
     /* A gzip stream cut in its middle (compressed bytes missing). */
     char good_path[512], cut_path[512];
     unsigned char random_payload[4096 + 16];
