@@ -44,6 +44,9 @@ typedef struct bench_plan_model {
     char *forecasts;                /* an external model's file (bench/external.h): the path,
                                      * config-relative resolved, "{seed}" still in it; else NULL */
     size_t forecasts_line;          /* its config line, for messages */
+    uint64_t seeds[BENCH_MAX_SEEDS]; /* its own `seeds = ...`, overriding [run] seeds (a slow model
+                                     * run on fewer seeds); --seeds overrides both */
+    size_t seed_count;              /* 0: the plan's seeds */
 } bench_plan_model;
 
 typedef struct bench_cell {

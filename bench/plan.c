@@ -246,7 +246,7 @@ static const char dataset_keys[] = "dataset, path, protocol, horizons";
 static const char file_keys[] = "test_path, format, date_column, timestamp_format, columns, series_column, "
                                 "delimiter, missing_policy, missing, step_seconds, frequency, seasonal_period, "
                                 "start_date";
-static const char model_keys[] = "model, plugin, datasets, threads, forecasts";
+static const char model_keys[] = "model, plugin, datasets, threads, seeds, forecasts";
 
 static int spec_has(const bench_param_spec *spec, size_t spec_count, const char *name)
 {
@@ -820,6 +820,17 @@ static int add_model(bench_plan *plan, bench_config_section *section, unsigned d
     item->threads = default_threads;
     if ((entry = bench_config_take(section, "threads")) != NULL && parse_threads(plan, entry, &item->threads, error))
         return error->code;
+    if ((entry = bench_config_take(section, "seeds")) != NULL) {
+        if (parse_number_list(entry->value, item->seeds, BENCH_MAX_SEEDS, &item->seed_count, 0, UINT64_MAX) != 0)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                              "%s:%zu: [model %s] seeds = %s: expected a comma list of at most %d integers",
+                              plan->config_path, entry->line, item->variant, entry->value, BENCH_MAX_SEEDS);
+        size_t repeat = first_repeat(item->seeds, item->seed_count);
+        if (repeat < item->seed_count)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: [model %s] seeds = %s: seed %llu is given twice",
+                              plan->config_path, entry->line, item->variant, entry->value,
+                              (unsigned long long)item->seeds[repeat]);
+    }
     char owner[128];
     snprintf(owner, sizeof owner, "model %s", item->forecaster->name);
     if (refuse_unknown_key(plan, section, model_keys, owner, item->forecaster->params, item->forecaster->param_count,
@@ -1079,12 +1090,19 @@ int bench_plan_build(bench_plan **out, const char *config_path, const bench_run_
     if (status == BENCH_OK && (plan->dataset_count == 0 || plan->model_count == 0))
         status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: a configuration needs at least one [dataset] and one [model]",
                             config_path);
+    /* A model's own seeds replace [run]'s, unless --seeds replaced them all. */
+    int command_line_seeds = options != NULL && options->seeds != NULL;
+    for (size_t m = 0; status == BENCH_OK && m < plan->model_count; m++)
+        if (command_line_seeds || plan->models[m].seed_count == 0) {
+            memcpy(plan->models[m].seeds, plan->seeds, plan->seed_count * sizeof *plan->seeds);
+            plan->models[m].seed_count = plan->seed_count;
+        }
     /* Plan order: datasets × horizons × models × seeds, as written in the config. */
     size_t total = 0;
     for (size_t d = 0; status == BENCH_OK && d < plan->dataset_count; d++)
         for (size_t m = 0; m < plan->model_count; m++)
             if (model_applies(&plan->models[m], plan->datasets[d].label))
-                total += plan->datasets[d].horizon_count * plan->seed_count;
+                total += plan->datasets[d].horizon_count * plan->models[m].seed_count;
     if (status == BENCH_OK && ((plan->cells = calloc(total ? total : 1, sizeof *plan->cells)) == NULL ||
                                (plan->external = calloc(total ? total : 1, sizeof *plan->external)) == NULL ||
                                (plan->external_sha256 = calloc(total ? total : 1, sizeof *plan->external_sha256)) ==
@@ -1095,14 +1113,14 @@ int bench_plan_build(bench_plan **out, const char *config_path, const bench_run_
             for (size_t m = 0; status == BENCH_OK && m < plan->model_count; m++) {
                 if (!model_applies(&plan->models[m], plan->datasets[d].label))
                     continue;
-                for (size_t s = 0; status == BENCH_OK && s < plan->seed_count; s++) {
+                for (size_t s = 0; status == BENCH_OK && s < plan->models[m].seed_count; s++) {
                     bench_cell *cell = &plan->cells[plan->cell_count];
                     cell->index = plan->cell_count++;
                     cell->dataset = d;
                     cell->horizon_index = h;
                     cell->horizon = plan->datasets[d].horizons[h];
                     cell->model = m;
-                    cell->seed = plan->seeds[s];
+                    cell->seed = plan->models[m].seeds[s];
                     cell->threads = options && options->threads ? options->threads : plan->models[m].threads;
                     if (plan->models[m].forecasts != NULL)
                         status = load_external(plan, cell, error);

@@ -787,6 +787,13 @@ static json_t *run_description(const bench_plan *plan, const bench_run_summary *
         const bench_plan_model *item = &plan->models[m];
         json_t *entry = json_pack("{s:s, s:s, s:o, s:i}", "variant", item->variant, "model", item->forecaster->name,
                                   "params", params_object(&item->params), "threads", (int)item->threads);
+        if (item->seed_count != plan->seed_count ||
+            memcmp(item->seeds, plan->seeds, plan->seed_count * sizeof *plan->seeds) != 0) {
+            json_t *own = json_array();
+            for (size_t s = 0; s < item->seed_count; s++)
+                json_array_append_new(own, json_integer((json_int_t)item->seeds[s]));
+            json_object_set_new(entry, "seeds", own);
+        }
         if (item->forecasts != NULL) /* each cell's file and sha256 are in its cell record below */
             json_object_set_new(entry, "forecasts", json_string(item->forecasts));
         json_array_append_new(models, entry);

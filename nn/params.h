@@ -16,7 +16,7 @@
 #include "bench/error.h"
 #include "bench/rng.h"
 
-#define NN_PARAMS_MAX_TENSORS 256
+#define NN_PARAMS_MAX_TENSORS 1024 /* N-BEATS-G: 30 blocks of ~12 tensors */
 #define NN_PARAMS_NAME_SIZE 48
 #define NN_PARAMS_MAX_DIMS 4
 

@@ -58,6 +58,10 @@ static const refusal refusals[] = {
     /* §2: duplicate cells, at plan time. */
     {"seeds_twice", "run", "[run]\nseeds = 1,2,1\n" HOURLY "[model naive]\n", {NULL},
      {"%s.ini:2: seeds = 1,2,1: seed 1 is given twice"}},
+    {"model_seeds_twice", "run", HOURLY "[model naive]\nseeds = 4,4\n", {NULL},
+     {"%s.ini:8: [model naive] seeds = 4,4: seed 4 is given twice"}},
+    {"model_seeds_empty", "run", HOURLY "[model naive]\nseeds =\n", {NULL},
+     {"%s.ini:8: [model naive] seeds = : expected a comma list"}},
     {"horizons_twice", "run", HOURLY_NO_H "horizons = 12,24,12\n[model naive]\n", {NULL},
      {"%s.ini:6: horizons = 12,24,12: horizon 12 is given twice"}},
     {"model_label_spaces", "run", HOURLY "[model naive]\n[model  naive]\n", {NULL},
@@ -265,6 +269,36 @@ static void plan_ids_are_distinct(void **state)
     bench_plan_free(plan);
 }
 
+/* A model's own seeds replace [run]'s for that model only, keep plan order
+ * (datasets × horizons × models × that model's seeds), and --seeds replaces
+ * every model's. */
+static void model_seeds_replace_run_seeds(void **state)
+{
+    (void)state;
+    char config[4300];
+    snprintf(config, sizeof config, "%s/model-seeds.ini", work);
+    assert_int_equal(test_write_file(config, "[run]\nseeds = 1,2,3\n" HOURLY_NO_H "horizons = 6,12\n"
+                                             "[model naive]\n[model slow]\nmodel = mean\nseeds = 7\n"),
+                     0);
+    bench_error error = {0};
+    bench_plan *plan = NULL;
+    assert_int_equal(bench_plan_build(&plan, config, NULL, &error), BENCH_OK);
+    assert_int_equal(plan->cell_count, 2 * (3 + 1));
+    static const uint64_t order[] = {1, 2, 3, 7, 1, 2, 3, 7};
+    for (size_t i = 0; i < plan->cell_count; i++) {
+        assert_int_equal(plan->cells[i].seed, order[i]);
+        assert_int_equal(plan->cells[i].model, i % 4 == 3 ? 1 : 0);
+    }
+    bench_plan_free(plan);
+    uint64_t seeds[] = {5};
+    bench_run_options options = {.jobs = 1, .seeds = seeds, .seed_count = 1};
+    assert_int_equal(bench_plan_build(&plan, config, &options, &error), BENCH_OK);
+    assert_int_equal(plan->cell_count, 2 * 2);
+    for (size_t i = 0; i < plan->cell_count; i++)
+        assert_int_equal(plan->cells[i].seed, 5);
+    bench_plan_free(plan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +306,7 @@ int main(void)
         cmocka_unit_test(valid_lists_and_limits_run),
         cmocka_unit_test(limits_resolve_command_line_over_config),
         cmocka_unit_test(plan_ids_are_distinct),
+        cmocka_unit_test(model_seeds_replace_run_seeds),
     };
     return cmocka_run_group_tests_name("plan_refusals", tests, setup, teardown);
 }
