@@ -1171,6 +1171,89 @@ static int split_dash(const char *split)
     return strcmp(split, "train") == 0 ? 1 : strcmp(split, "val") == 0 ? 2 : strcmp(split, "test") == 0 ? 3 : 4;
 }
 
+/* A change of schedule drawn on every training-curve figure, so that a bend in
+ * a curve can be read against its cause: a vertical dotted line at `x` in the
+ * variant's colour, labelled along the line. */
+typedef struct curve_event {
+    double x;               /* between the last epoch before and the first after */
+    char what[96];          /* "prototypes from epoch 3", "lr x0.1 at epoch 30" */
+    char variants[160];     /* the variants it applies to, comma-separated */
+    const char *first_variant;
+} curve_event;
+
+enum { CURVE_EVENTS_MAX = 16 };
+
+static void add_curve_event(curve_event *events, size_t *count, double x, const char *what, const char *variant)
+{
+    for (size_t i = 0; i < *count; i++)
+        if (events[i].x == x && strcmp(events[i].what, what) == 0) {
+            size_t used = strlen(events[i].variants);
+            if (used + 2 < sizeof events[i].variants)
+                snprintf(events[i].variants + used, sizeof events[i].variants - used, ", %s", variant);
+            return;
+        }
+    if (*count == CURVE_EVENTS_MAX)
+        return;
+    curve_event *e = &events[(*count)++];
+    e->x = x;
+    snprintf(e->what, sizeof e->what, "%s", what);
+    snprintf(e->variants, sizeof e->variants, "%s", variant);
+    e->first_variant = variant;
+}
+
+/* The schedule changes the curves themselves show (points sorted by metric,
+ * variant, split, epoch):
+ *   - a second loss switched on: the first epoch of `loss_prototype` when it
+ *     comes after the variant's first epoch (HCSC's prototype warm-up);
+ *   - a step of the learning rate: an epoch whose `learning_rate` (mean over
+ *     seeds) differs from the previous epoch's by more than 20 % after an epoch
+ *     in which it moved by less than 1 %.  Piecewise-constant schedules are
+ *     steps; a cosine or warm-up ramp moves every epoch and is drawn by its own
+ *     curves_learning_rate figure instead. */
+static size_t find_curve_events(curve_event *events, const curve_point *points, size_t used)
+{
+    size_t count = 0;
+    for (size_t a = 0; a < used;) {
+        size_t b = a;
+        while (b < used && !strcmp(points[b].metric, points[a].metric) && !strcmp(points[b].variant, points[a].variant))
+            b++;
+        const char *variant = points[a].variant;
+        if (!strcmp(points[a].metric, "loss_prototype")) {
+            long first_any = points[a].epoch;
+            for (size_t q = 0; q < used; q++)
+                if (!strcmp(points[q].variant, variant) && points[q].epoch < first_any)
+                    first_any = points[q].epoch;
+            if (points[a].epoch > first_any) {
+                char what[96];
+                snprintf(what, sizeof what, "prototypes from epoch %ld", points[a].epoch);
+                add_curve_event(events, &count, (double)points[a].epoch - 0.5, what, variant);
+            }
+        } else if (!strcmp(points[a].metric, "learning_rate")) {
+            double before = NAN, previous = NAN;
+            long previous_epoch = 0;
+            for (size_t e = a; e < b;) {
+                size_t g = e;
+                double sum = 0;
+                while (g < b && points[g].epoch == points[e].epoch)
+                    sum += points[g].value, g++;
+                double rate = sum / (double)(g - e);
+                if (!isnan(before) && previous > 0 && before > 0 && fabs(previous / before - 1) < 0.01 &&
+                    fabs(rate / previous - 1) > 0.2) {
+                    char what[96];
+                    snprintf(what, sizeof what, "lr x%.3g at epoch %ld", rate / previous, points[e].epoch);
+                    add_curve_event(events, &count, 0.5 * (double)(previous_epoch + points[e].epoch), what, variant);
+                }
+                before = previous;
+                previous = rate;
+                previous_epoch = points[e].epoch;
+                e = g;
+            }
+        }
+        a = b;
+    }
+    return count;
+}
+
 static int plot_curves(plot_context *context, bench_error *error)
 {
     char **files;
@@ -1215,6 +1298,8 @@ static int plot_curves(plot_context *context, bench_error *error)
     }
     if (status == BENCH_OK && used > 0)
         qsort(points, used, sizeof *points, compare_curve_points);
+    curve_event events[CURVE_EVENTS_MAX];
+    size_t event_count = status == BENCH_OK ? find_curve_events(events, points, used) : 0;
     /* One figure per metric; one line per (variant, split), mean over seeds per epoch. */
     for (size_t start = 0; start < used && status == BENCH_OK;) {
         size_t end = start;
@@ -1306,7 +1391,20 @@ static int plot_curves(plot_context *context, bench_error *error)
         snprintf(ylabel, sizeof ylabel, "%s%s", label,
                  direction < 0 ? " (lower is better)" : direction > 0 ? " (higher is better)" : "");
         gp_text(f, ylabel);
-        fputs("\nset key @key_position\n# colour = variant, dash type = split (train solid, val dashed, test dotted)\nplot \\\n", f);
+        fputs("\nset key @key_position\n", f);
+        if (event_count > 0)
+            fputs("# schedule changes: a dotted line in the variant's colour where each begins\n", f);
+        for (size_t e = 0; e < event_count; e++) {
+            fprintf(f, "set arrow from first %g, graph 0 to first %g, graph 1 nohead back ls %d dt 3 lw 1\n",
+                    events[e].x, events[e].x, variant_style(context, events[e].first_variant));
+            char text[300];
+            snprintf(text, sizeof text, "%s: %s", events[e].variants, events[e].what);
+            fputs("set label ", f);
+            gp_text(f, text);
+            fprintf(f, " at first %g, graph 0.98 right rotate by 90 offset -0.6, 0 front font \",8\" tc ls %d\n",
+                    events[e].x, variant_style(context, events[e].first_variant));
+        }
+        fputs("# colour = variant, dash type = split (train solid, val dashed, test dotted)\nplot \\\n", f);
         for (size_t l = 0; l < line_count; l++) {
             gp_file(f, file);
             fprintf(f, " index %zu using 1:2 with lines ls %d dt %d title ", l, variant_style(context, line_variant[l]),

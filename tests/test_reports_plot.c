@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,6 +610,56 @@ static void curves_without_results(void **state)
     bench_figure_list_free(&list);
 }
 
+/* Training curves mark where the schedule changes: the epoch HCSC's prototype
+ * loss starts, and steps of a piecewise-constant learning rate; a cosine
+ * schedule, which moves every epoch, is not a step. */
+static void curves_mark_schedule_changes(void **state)
+{
+    (void)state;
+    char dir[128], path[256];
+    snprintf(dir, sizeof dir, "%s/schedule", scratch);
+    snprintf(path, sizeof path, "%s/curves", dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/curves/c.csv", dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("model,variant,seed,epoch,split,metric,value\n", file);
+    for (int seed = 1; seed <= 2; seed++)
+        for (int epoch = 1; epoch <= 20; epoch++) {
+            double loss = 3.0 / epoch + 0.1 * seed;
+            double step = epoch <= 10 ? 0.1 : epoch <= 15 ? 0.01 : 0.001;
+            double cosine = 0.015 * (1 + cos(M_PI * (epoch - 1) / 20.0));
+            fprintf(file, "hcsc,hcsc,%d,%d,train,loss,%g\n", seed, epoch, loss);
+            if (epoch > 2)
+                fprintf(file, "hcsc,hcsc,%d,%d,train,loss_prototype,%g\n", seed, epoch, loss / 2);
+            fprintf(file, "hcsc,hcsc,%d,%d,train,learning_rate,%g\n", seed, epoch, cosine);
+            fprintf(file, "moco,moco,%d,%d,train,loss,%g\n", seed, epoch, loss);
+            fprintf(file, "moco,moco,%d,%d,train,learning_rate,%g\n", seed, epoch, step);
+        }
+    fclose(file);
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CURVES};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    bench_figure_list_free(&list);
+    static const char *const figures[] = {"curves_loss.gp", "curves_learning_rate.gp", "curves_loss_prototype.gp"};
+    for (size_t i = 0; i < 3; i++) {
+        char *script = read_file(dir, figures[i]);
+        assert_non_null(strstr(script, "set arrow from first 2.5, graph 0 to first 2.5, graph 1 nohead"));
+        assert_non_null(strstr(script, "'hcsc: prototypes from epoch 3'"));
+        assert_non_null(strstr(script, "set arrow from first 10.5,"));
+        assert_non_null(strstr(script, "'moco: lr x0.1 at epoch 11'"));
+        assert_non_null(strstr(script, "'moco: lr x0.1 at epoch 16'"));
+        /* Three changes only: nothing for the cosine, nothing for moco's prototypes. */
+        size_t arrows = 0;
+        for (const char *at = script; (at = strstr(at, "set arrow")) != NULL; at++)
+            arrows++;
+        assert_int_equal(arrows, 3);
+        free(script);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +677,7 @@ int main(void)
         cmocka_unit_test(gnuplot_problems_are_reported),
         cmocka_unit_test(malformed_inputs_name_file_and_line),
         cmocka_unit_test(curves_without_results),
+        cmocka_unit_test(curves_mark_schedule_changes),
     };
     return cmocka_run_group_tests_name("reports_plot", tests, make_scratch, remove_scratch);
 }
