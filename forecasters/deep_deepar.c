@@ -46,14 +46,9 @@ typedef struct deepar_net {
     float *sort_buffer;/* (S) */
 } deepar_net;
 
-static int deepar_create(void **out, bench_model *model, const bench_params *params, const bench_task_info *task,
-                         bench_error *error)
+static int deepar_create(void *net_, bench_model *model, const bench_params *params, bench_error *error)
 {
-    (void)task;
-    deepar_net *net = calloc(1, sizeof *net);
-    if (net == NULL)
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
-    *out = net;
+    deepar_net *net = net_;
     int status = BENCH_OK;
     net->L = model->config.input_length;
     net->H = model->config.horizon;
@@ -337,18 +332,16 @@ static void deepar_backward(void *net_, bench_model *model, const float *doutput
     (void)net_, (void)model, (void)doutputs, (void)rows;
 }
 
-static void deepar_destroy(void *net_)
+static void deepar_release(void *net_)
 {
     deepar_net *net = net_;
-    if (net == NULL)
-        return;
     free(net->block);
-    free(net);
 }
 
 static const deep_arch deepar_arch = {
-    .name = "deepar", .create = deepar_create, .reserve = deepar_reserve, .init = deepar_init,
-    .forward = deepar_forward, .backward = deepar_backward, .destroy = deepar_destroy, .loss = deepar_loss,
+    .name = "deepar", .net_size = sizeof(deepar_net),
+    .create = deepar_create, .reserve = deepar_reserve, .init = deepar_init,
+    .forward = deepar_forward, .backward = deepar_backward, .release = deepar_release, .loss = deepar_loss,
     .sample = deepar_sample,
 };
 
@@ -362,28 +355,6 @@ static const bench_param_spec deepar_params[] = {
      .doc = "sample paths per window; the point forecast is their median", .minimum = 1, .maximum = 100000},
 };
 
-static int deepar_new(bench_model **out, const bench_params *params, const bench_task_info *task, bench_error *error)
-{
-    return deep_forecaster_create(out, &deepar_arch, params, task, error);
-}
-
-static int deepar_load(bench_model **out, const char *path, const bench_params *params, const bench_task_info *task,
-                       bench_error *error)
-{
-    return deep_forecaster_load(out, &deepar_arch, path, params, task, error);
-}
-
-const bench_forecaster bench_forecaster_deepar = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "deepar",
-    .description = "DeepAR: autoregressive LSTM with Gaussian likelihood, ancestral sampling, median forecast",
-    .params = deepar_params,
-    .param_count = sizeof deepar_params / sizeof deepar_params[0],
-    .create = deepar_new,
-    .fit = deep_forecaster_fit,
-    .predict = deep_forecaster_predict,
-    .destroy = deep_forecaster_destroy,
-    .save = deep_forecaster_save,
-    .load = deepar_load,
-    .predict_samples = deep_forecaster_predict_samples,
-};
+DEEP_FORECASTER(deepar, deepar_arch, deepar_params,
+                "DeepAR: autoregressive LSTM with Gaussian likelihood, ancestral sampling, median forecast",
+                deep_forecaster_predict_samples);

@@ -28,13 +28,9 @@ typedef struct linear_net {
     float *last;             /* (rows) nlinear's subtracted value */
 } linear_net;
 
-static int linear_create(void **out, bench_model *model, const bench_params *params, const bench_task_info *task,
-                         int decompose, bench_error *error)
+static int linear_create(linear_net *net, bench_model *model, const bench_params *params, int decompose,
+                         bench_error *error)
 {
-    (void)task;
-    linear_net *net = calloc(1, sizeof *net);
-    if (net == NULL)
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     int status = BENCH_OK;
     net->decompose = decompose;
     net->kernel = decompose ? (size_t)deep_get_int(params, "kernel", &status, error) : 1;
@@ -47,20 +43,17 @@ static int linear_create(void **out, bench_model *model, const bench_params *par
         net->w_trend = deep_param(model, "linear_trend.weight", H, L, &status, error);
         net->b_trend = deep_param(model, "linear_trend.bias", H, 0, &status, error);
     }
-    *out = net;
     return status;
 }
 
-static int dlinear_create(void **out, bench_model *model, const bench_params *params, const bench_task_info *task,
-                          bench_error *error)
+static int dlinear_create(void *net, bench_model *model, const bench_params *params, bench_error *error)
 {
-    return linear_create(out, model, params, task, 1, error);
+    return linear_create(net, model, params, 1, error);
 }
 
-static int nlinear_create(void **out, bench_model *model, const bench_params *params, const bench_task_info *task,
-                          bench_error *error)
+static int nlinear_create(void *net, bench_model *model, const bench_params *params, bench_error *error)
 {
-    return linear_create(out, model, params, task, 0, error);
+    return linear_create(net, model, params, 0, error);
 }
 
 static int linear_reserve(void *net_, bench_model *model, size_t rows, bench_error *error)
@@ -157,21 +150,22 @@ static void linear_backward(void *net_, bench_model *model, const float *doutput
                            net->trend, nn_params_value(p, net->w_trend), rows, L, H);
 }
 
-static void linear_destroy(void *net_)
+static void linear_release(void *net_)
 {
     linear_net *net = net_;
     free(net->seasonal);
-    free(net);
 }
 
 static const deep_arch dlinear_arch = {
-    .name = "dlinear", .create = dlinear_create, .reserve = linear_reserve, .init = linear_init,
-    .forward = linear_forward, .backward = linear_backward, .destroy = linear_destroy,
+    .name = "dlinear", .net_size = sizeof(linear_net),
+    .create = dlinear_create, .reserve = linear_reserve, .init = linear_init,
+    .forward = linear_forward, .backward = linear_backward, .release = linear_release,
 };
 
 static const deep_arch nlinear_arch = {
-    .name = "nlinear", .create = nlinear_create, .reserve = linear_reserve, .init = linear_init,
-    .forward = linear_forward, .backward = linear_backward, .destroy = linear_destroy,
+    .name = "nlinear", .net_size = sizeof(linear_net),
+    .create = nlinear_create, .reserve = linear_reserve, .init = linear_init,
+    .forward = linear_forward, .backward = linear_backward, .release = linear_release,
 };
 
 static const bench_param_spec dlinear_params[] = {
@@ -184,52 +178,8 @@ static const bench_param_spec nlinear_params[] = {
     DEEP_TRAIN_PARAMS("10", "32", "0.005", "3", "halve"),
 };
 
-static int dlinear_new(bench_model **out, const bench_params *params, const bench_task_info *task, bench_error *error)
-{
-    return deep_forecaster_create(out, &dlinear_arch, params, task, error);
-}
+DEEP_FORECASTER(dlinear, dlinear_arch, dlinear_params,
+                "DLinear: moving-average decomposition + linear layers shared across channels (LTSF-Linear)", NULL);
 
-static int dlinear_load(bench_model **out, const char *path, const bench_params *params, const bench_task_info *task,
-                        bench_error *error)
-{
-    return deep_forecaster_load(out, &dlinear_arch, path, params, task, error);
-}
-
-static int nlinear_new(bench_model **out, const bench_params *params, const bench_task_info *task, bench_error *error)
-{
-    return deep_forecaster_create(out, &nlinear_arch, params, task, error);
-}
-
-static int nlinear_load(bench_model **out, const char *path, const bench_params *params, const bench_task_info *task,
-                        bench_error *error)
-{
-    return deep_forecaster_load(out, &nlinear_arch, path, params, task, error);
-}
-
-const bench_forecaster bench_forecaster_dlinear = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "dlinear",
-    .description = "DLinear: moving-average decomposition + linear layers shared across channels (LTSF-Linear)",
-    .params = dlinear_params,
-    .param_count = sizeof dlinear_params / sizeof dlinear_params[0],
-    .create = dlinear_new,
-    .fit = deep_forecaster_fit,
-    .predict = deep_forecaster_predict,
-    .destroy = deep_forecaster_destroy,
-    .save = deep_forecaster_save,
-    .load = dlinear_load,
-};
-
-const bench_forecaster bench_forecaster_nlinear = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "nlinear",
-    .description = "NLinear: last-value normalisation + one linear layer shared across channels (LTSF-Linear)",
-    .params = nlinear_params,
-    .param_count = sizeof nlinear_params / sizeof nlinear_params[0],
-    .create = nlinear_new,
-    .fit = deep_forecaster_fit,
-    .predict = deep_forecaster_predict,
-    .destroy = deep_forecaster_destroy,
-    .save = deep_forecaster_save,
-    .load = nlinear_load,
-};
+DEEP_FORECASTER(nlinear, nlinear_arch, nlinear_params,
+                "NLinear: last-value normalisation + one linear layer shared across channels (LTSF-Linear)", NULL);

@@ -39,14 +39,9 @@ typedef struct lstnet_net {
     float *dy, *dcat, *dgru_out, *dgru_in, *dskip_out, *dskip_in, *dconv; /* backward scratch */
 } lstnet_net;
 
-static int lstnet_create(void **out, bench_model *model, const bench_params *params, const bench_task_info *task,
-                         bench_error *error)
+static int lstnet_create(void *net_, bench_model *model, const bench_params *params, bench_error *error)
 {
-    (void)task;
-    lstnet_net *net = calloc(1, sizeof *net);
-    if (net == NULL)
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
-    *out = net;
+    lstnet_net *net = net_;
     int status = BENCH_OK;
     net->L = model->config.input_length;
     net->H = model->config.horizon;
@@ -287,18 +282,16 @@ static void lstnet_backward(void *net_, bench_model *model, const float *doutput
                        &net->conv);
 }
 
-static void lstnet_destroy(void *net_)
+static void lstnet_release(void *net_)
 {
     lstnet_net *net = net_;
-    if (net == NULL)
-        return;
     free(net->block);
-    free(net);
 }
 
 static const deep_arch lstnet_arch = {
-    .name = "lstnet", .create = lstnet_create, .reserve = lstnet_reserve, .init = lstnet_init,
-    .forward = lstnet_forward, .backward = lstnet_backward, .destroy = lstnet_destroy,
+    .name = "lstnet", .net_size = sizeof(lstnet_net),
+    .create = lstnet_create, .reserve = lstnet_reserve, .init = lstnet_init,
+    .forward = lstnet_forward, .backward = lstnet_backward, .release = lstnet_release,
 };
 
 static const bench_param_spec lstnet_params[] = {
@@ -319,27 +312,5 @@ static const bench_param_spec lstnet_params[] = {
      .minimum = 0, .maximum = 0.95},
 };
 
-static int lstnet_new(bench_model **out, const bench_params *params, const bench_task_info *task, bench_error *error)
-{
-    return deep_forecaster_create(out, &lstnet_arch, params, task, error);
-}
-
-static int lstnet_load(bench_model **out, const char *path, const bench_params *params, const bench_task_info *task,
-                       bench_error *error)
-{
-    return deep_forecaster_load(out, &lstnet_arch, path, params, task, error);
-}
-
-const bench_forecaster bench_forecaster_lstnet = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "lstnet",
-    .description = "LSTNet-Skip: conv + GRU + skip-GRU + autoregressive highway, per channel",
-    .params = lstnet_params,
-    .param_count = sizeof lstnet_params / sizeof lstnet_params[0],
-    .create = lstnet_new,
-    .fit = deep_forecaster_fit,
-    .predict = deep_forecaster_predict,
-    .destroy = deep_forecaster_destroy,
-    .save = deep_forecaster_save,
-    .load = lstnet_load,
-};
+DEEP_FORECASTER(lstnet, lstnet_arch, lstnet_params,
+                "LSTNet-Skip: conv + GRU + skip-GRU + autoregressive highway, per channel", NULL);

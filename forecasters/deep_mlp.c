@@ -28,14 +28,9 @@ typedef struct mlp_net {
     float *mean, *std;                  /* (rows) */
 } mlp_net;
 
-static int mlp_create(void **out, bench_model *model, const bench_params *params, const bench_task_info *task,
-                      bench_error *error)
+static int mlp_create(void *net_, bench_model *model, const bench_params *params, bench_error *error)
 {
-    (void)task;
-    mlp_net *net = calloc(1, sizeof *net);
-    if (net == NULL)
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
-    *out = net;
+    mlp_net *net = net_;
     long hidden[MLP_MAX_LAYERS];
     size_t count = MLP_MAX_LAYERS;
     int status = bench_params_get_int_list(params, "hidden", hidden, &count, error);
@@ -171,18 +166,16 @@ static void mlp_backward(void *net_, bench_model *model, const float *doutputs, 
     }
 }
 
-static void mlp_destroy(void *net_)
+static void mlp_release(void *net_)
 {
     mlp_net *net = net_;
-    if (net == NULL)
-        return;
     free(net->block);
-    free(net);
 }
 
 static const deep_arch mlp_arch = {
-    .name = "mlp", .create = mlp_create, .reserve = mlp_reserve, .init = mlp_init,
-    .forward = mlp_forward, .backward = mlp_backward, .destroy = mlp_destroy,
+    .name = "mlp", .net_size = sizeof(mlp_net),
+    .create = mlp_create, .reserve = mlp_reserve, .init = mlp_init,
+    .forward = mlp_forward, .backward = mlp_backward, .release = mlp_release,
 };
 
 static const bench_param_spec mlp_params[] = {
@@ -196,27 +189,5 @@ static const bench_param_spec mlp_params[] = {
      .choices = "revin|last|none"},
 };
 
-static int mlp_new(bench_model **out, const bench_params *params, const bench_task_info *task, bench_error *error)
-{
-    return deep_forecaster_create(out, &mlp_arch, params, task, error);
-}
-
-static int mlp_load(bench_model **out, const char *path, const bench_params *params, const bench_task_info *task,
-                    bench_error *error)
-{
-    return deep_forecaster_load(out, &mlp_arch, path, params, task, error);
-}
-
-const bench_forecaster bench_forecaster_mlp = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "mlp",
-    .description = "MLP: window -> horizon, ReLU hidden layers with dropout, per-window normalisation",
-    .params = mlp_params,
-    .param_count = sizeof mlp_params / sizeof mlp_params[0],
-    .create = mlp_new,
-    .fit = deep_forecaster_fit,
-    .predict = deep_forecaster_predict,
-    .destroy = deep_forecaster_destroy,
-    .save = deep_forecaster_save,
-    .load = mlp_load,
-};
+DEEP_FORECASTER(mlp, mlp_arch, mlp_params,
+                "MLP: window -> horizon, ReLU hidden layers with dropout, per-window normalisation", NULL);

@@ -69,14 +69,9 @@ static void fill_basis(float *basis, int kind, size_t terms, size_t length)
         }
 }
 
-static int nbeats_create(void **out, bench_model *model, const bench_params *params, const bench_task_info *task,
-                         bench_error *error)
+static int nbeats_create(void *net_, bench_model *model, const bench_params *params, bench_error *error)
 {
-    (void)task;
-    nbeats_net *net = calloc(1, sizeof *net);
-    if (net == NULL)
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
-    *out = net;
+    nbeats_net *net = net_;
     int status = BENCH_OK;
     const char *kind = "generic";
     size_t blocks = (size_t)deep_get_int(params, "blocks", &status, error);
@@ -268,19 +263,17 @@ static void nbeats_backward(void *net_, bench_model *model, const float *doutput
     }
 }
 
-static void nbeats_destroy(void *net_)
+static void nbeats_release(void *net_)
 {
     nbeats_net *net = net_;
-    if (net == NULL)
-        return;
     free(net->bases);
     free(net->block_memory);
-    free(net);
 }
 
 static const deep_arch nbeats_arch = {
-    .name = "nbeats", .create = nbeats_create, .reserve = nbeats_reserve, .init = nbeats_init,
-    .forward = nbeats_forward, .backward = nbeats_backward, .destroy = nbeats_destroy,
+    .name = "nbeats", .net_size = sizeof(nbeats_net),
+    .create = nbeats_create, .reserve = nbeats_reserve, .init = nbeats_init,
+    .forward = nbeats_forward, .backward = nbeats_backward, .release = nbeats_release,
 };
 
 static const bench_param_spec nbeats_params[] = {
@@ -297,27 +290,5 @@ static const bench_param_spec nbeats_params[] = {
      .doc = "polynomial degree of the trend basis (interpretable)", .minimum = 0, .maximum = 10},
 };
 
-static int nbeats_new(bench_model **out, const bench_params *params, const bench_task_info *task, bench_error *error)
-{
-    return deep_forecaster_create(out, &nbeats_arch, params, task, error);
-}
-
-static int nbeats_load(bench_model **out, const char *path, const bench_params *params, const bench_task_info *task,
-                       bench_error *error)
-{
-    return deep_forecaster_load(out, &nbeats_arch, path, params, task, error);
-}
-
-const bench_forecaster bench_forecaster_nbeats = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "nbeats",
-    .description = "N-BEATS: doubly residual FC blocks, generic or interpretable (trend + seasonality) bases",
-    .params = nbeats_params,
-    .param_count = sizeof nbeats_params / sizeof nbeats_params[0],
-    .create = nbeats_new,
-    .fit = deep_forecaster_fit,
-    .predict = deep_forecaster_predict,
-    .destroy = deep_forecaster_destroy,
-    .save = deep_forecaster_save,
-    .load = nbeats_load,
-};
+DEEP_FORECASTER(nbeats, nbeats_arch, nbeats_params,
+                "N-BEATS: doubly residual FC blocks, generic or interpretable (trend + seasonality) bases", NULL);

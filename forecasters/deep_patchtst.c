@@ -68,14 +68,9 @@ typedef struct patchtst_net {
     float *dx, *dy, *dz, *dbig, *dbig2, *attention_ws; /* backward scratch */
 } patchtst_net;
 
-static int patchtst_create(void **out, bench_model *model, const bench_params *params, const bench_task_info *task,
-                           bench_error *error)
+static int patchtst_create(void *net_, bench_model *model, const bench_params *params, bench_error *error)
 {
-    (void)task;
-    patchtst_net *net = calloc(1, sizeof *net);
-    if (net == NULL)
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
-    *out = net;
+    patchtst_net *net = net_;
     int status = BENCH_OK;
     net->L = model->config.input_length;
     net->H = model->config.horizon;
@@ -321,18 +316,16 @@ static void patchtst_backward(void *net_, bench_model *model, const float *doutp
     nn_linear_backward(NULL, G(net->emb_w), G(net->emb_b), demb, net->patch, V(net->emb_w), T, net->patch_len, D);
 }
 
-static void patchtst_destroy(void *net_)
+static void patchtst_release(void *net_)
 {
     patchtst_net *net = net_;
-    if (net == NULL)
-        return;
     free(net->block);
-    free(net);
 }
 
 static const deep_arch patchtst_arch = {
-    .name = "patchtst", .create = patchtst_create, .reserve = patchtst_reserve, .init = patchtst_init,
-    .forward = patchtst_forward, .backward = patchtst_backward, .destroy = patchtst_destroy,
+    .name = "patchtst", .net_size = sizeof(patchtst_net),
+    .create = patchtst_create, .reserve = patchtst_reserve, .init = patchtst_init,
+    .forward = patchtst_forward, .backward = patchtst_backward, .release = patchtst_release,
 };
 
 static const bench_param_spec patchtst_params[] = {
@@ -353,28 +346,5 @@ static const bench_param_spec patchtst_params[] = {
      .doc = "dropout on embeddings, attention output and feed-forward", .minimum = 0, .maximum = 0.95},
 };
 
-static int patchtst_new(bench_model **out, const bench_params *params, const bench_task_info *task,
-                        bench_error *error)
-{
-    return deep_forecaster_create(out, &patchtst_arch, params, task, error);
-}
-
-static int patchtst_load(bench_model **out, const char *path, const bench_params *params,
-                         const bench_task_info *task, bench_error *error)
-{
-    return deep_forecaster_load(out, &patchtst_arch, path, params, task, error);
-}
-
-const bench_forecaster bench_forecaster_patchtst = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "patchtst",
-    .description = "PatchTST: RevIN, patching, transformer encoder with BatchNorm, channel independence",
-    .params = patchtst_params,
-    .param_count = sizeof patchtst_params / sizeof patchtst_params[0],
-    .create = patchtst_new,
-    .fit = deep_forecaster_fit,
-    .predict = deep_forecaster_predict,
-    .destroy = deep_forecaster_destroy,
-    .save = deep_forecaster_save,
-    .load = patchtst_load,
-};
+DEEP_FORECASTER(patchtst, patchtst_arch, patchtst_params,
+                "PatchTST: RevIN, patching, transformer encoder with BatchNorm, channel independence", NULL);

@@ -171,8 +171,10 @@ int deep_forecaster_create(bench_model **out, const deep_arch *arch, const bench
     model->seed = task->seed;
     nn_params_init(&model->params);
     int status = read_config(&model->config, params, task, error);
+    if (status == BENCH_OK && (model->net = calloc(1, arch->net_size)) == NULL)
+        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     if (status == BENCH_OK)
-        status = arch->create(&model->net, model, params, task, error);
+        status = arch->create(model->net, model, params, error);
     if (status == BENCH_OK)
         status = nn_params_allocate(&model->params, error);
     if (status != BENCH_OK) {
@@ -188,8 +190,10 @@ void deep_forecaster_destroy(bench_model *model)
 {
     if (model == NULL)
         return;
-    if (model->net != NULL)
-        model->arch->destroy(model->net);
+    if (model->net != NULL) {
+        model->arch->release(model->net);
+        free(model->net);
+    }
     nn_params_free(&model->params);
     free(model->batch_inputs);
     free(model);

@@ -61,11 +61,11 @@ struct bench_model {
 
 struct deep_arch {
     const char *name;
-    /* Declare tensors in model->params (allocated by the shell afterwards);
-     * model->config already holds input_length and horizon.  *net is freed by
-     * destroy.  Parameters are the resolved forecaster params. */
-    int (*create)(void **net, bench_model *model, const bench_params *params, const bench_task_info *task,
-                  bench_error *error);
+    size_t net_size;   /* bytes of the architecture's state; the shell allocates it zeroed */
+    /* Declare tensors in model->params (allocated by the shell afterwards) and
+     * fill net; model->config already holds input_length and horizon.
+     * Parameters are the resolved forecaster params. */
+    int (*create)(void *net, bench_model *model, const bench_params *params, bench_error *error);
     /* Make the activation buffers hold `rows` windows (called before the first
      * forward with more rows than model->max_batch; the shell then updates max_batch). */
     int (*reserve)(void *net, bench_model *model, size_t rows, bench_error *error);
@@ -77,7 +77,9 @@ struct deep_arch {
                     float *outputs);
     /* Adds parameter gradients for d(loss)/d(outputs) of the last training forward. */
     void (*backward)(void *net, bench_model *model, const float *doutputs, size_t batch);
-    void (*destroy)(void *net);
+    /* Frees what net owns (its buffers), not net itself, which the shell frees;
+     * called after a failed create too, so it must accept a partly filled net. */
+    void (*release)(void *net);
     /* Optional: the model's own training loss (e.g. DeepAR's likelihood); when
      * NULL the loss is the MSE of forward() against the targets.  With training,
      * it also adds gradients.  Returns the mean loss. */
@@ -127,6 +129,36 @@ void deep_forecaster_destroy(bench_model *model);
 int deep_forecaster_save(const bench_model *model, const char *path, bench_error *error);
 int deep_forecaster_load(bench_model **out, const deep_arch *arch, const char *path, const bench_params *params,
                          const bench_task_info *task, bench_error *error);
+
+/* Defines bench_forecaster_<symbol>, the vtable of a deep forecaster, and its
+ * create/load bound to `arch` (a deep_arch object), so the seven model files
+ * keep only their network: the shared functions above do the rest.
+ * `samples` is deep_forecaster_predict_samples for a probabilistic model (its
+ * arch has .sample), else NULL. */
+#define DEEP_FORECASTER(symbol, arch, param_table, text, samples)                                                  \
+    static int symbol##_new(bench_model **out, const bench_params *params, const bench_task_info *task,          \
+                            bench_error *error)                                                                  \
+    {                                                                                                            \
+        return deep_forecaster_create(out, &(arch), params, task, error);                                        \
+    }                                                                                                            \
+    static int symbol##_load(bench_model **out, const char *path, const bench_params *params,                    \
+                             const bench_task_info *task, bench_error *error)                                    \
+    {                                                                                                            \
+        return deep_forecaster_load(out, &(arch), path, params, task, error);                                    \
+    }                                                                                                            \
+    const bench_forecaster bench_forecaster_##symbol = {                                                         \
+        .abi_version = BENCH_FORECASTER_ABI_VERSION,                                                             \
+        .name = #symbol,                                                                                         \
+        .description = text,                                                                                     \
+        .params = param_table,                                                                                   \
+        .param_count = sizeof param_table / sizeof param_table[0],                                               \
+        .create = symbol##_new,                                                                                  \
+        .fit = deep_forecaster_fit,                                                                              \
+        .predict = deep_forecaster_predict,                                                                      \
+        .destroy = deep_forecaster_destroy,                                                                      \
+        .save = deep_forecaster_save,                                                                            \
+        .load = symbol##_load,                                                                                   \
+        .predict_samples = samples}
 
 /* Helpers for architectures. */
 /* Declares a tensor; returns its index (errors are programming errors, kept in *status). */
