@@ -49,10 +49,14 @@ LDFLAGS  += $(SANITIZE_FLAGS) -rdynamic
 LDLIBS   += $(PKG_LIBS) -lm -lpthread -ldl
 
 # ---- source sets (link order: hcsc/shift → core → nn → common) --------------
-COMMON_SRC := bench/error.c bench/rng.c bench/params.c bench/suggest.c
-BIN_SRC    := bench/main.c $(wildcard bench/cli_*.c)
+# The folders are the floors (README.md): cli/ → bench/ → tasks → nn/ datasets/
+# reports/ → core/ → include/bench/.  The libraries cut across them only so that
+# nn/ and its tests link without the rest: libbench_common holds the part of
+# core/ that nn/ and plugins need (errors, rng, params and their suggestions).
+COMMON_SRC := core/error.c core/rng.c core/params.c core/suggest.c
+BIN_SRC    := $(wildcard cli/*.c)
 NN_SRC     := $(wildcard nn/*.c)
-CORE_SRC   := $(filter-out $(COMMON_SRC) $(BIN_SRC),$(wildcard bench/*.c datasets/*.c forecasters/*.c reports/*.c))
+CORE_SRC   := $(filter-out $(COMMON_SRC),$(wildcard core/*.c bench/*.c datasets/*.c forecasters/*.c reports/*.c))
 HCSC_SRC   := $(wildcard hcsc/*.c)
 SHIFT_SRC  := $(wildcard domain_shift/*.c)
 
@@ -152,6 +156,7 @@ test: tests
 # numbers by minutes of training run their memory-checking part on a smaller
 # problem there (and say so), so the whole check stays within 15 minutes.
 check: deps-check
+	@python3 tools/check-floors.py
 	@$(MAKE) --no-print-directory -j$(JOBS) tests examples
 	@# The Debian-packaged series some tests read (a no-op when they are cached).
 	@$(BUILD)/bench data fetch --deb >/dev/null || \
@@ -182,7 +187,7 @@ clean:
 # libbench.{a,so} hold what plugin authors may call (examples/README.md): error,
 # rng, params, metrics, window features, nn/.  The bench executable exports the
 # same functions (-rdynamic), so a plugin loaded by bench needs no library.
-HELPER_SRC     := $(COMMON_SRC) $(NN_SRC) bench/metrics.c bench/scaling.c forecasters/window_features.c
+HELPER_SRC     := $(COMMON_SRC) $(NN_SRC) core/metrics.c core/scaling.c forecasters/window_features.c
 HELPER_HEADERS := include/bench/error.h include/bench/rng.h include/bench/forecaster.h include/bench/metrics.h \
                   include/bench/scaling.h
 # Installed under PREFIX/include/bench/ with these relative paths (bench.pc adds -I.../include/bench).
@@ -218,8 +223,8 @@ examples:
 test: examples
 .PHONY: examples
 
-# bench new-forecaster embeds tools/plugin-template/ (.incbin in bench/cli_plugin.c).
-$(BUILD)/obj/bench/cli_plugin.o: $(wildcard tools/plugin-template/*)
+# bench new-forecaster embeds tools/plugin-template/ (.incbin in cli/cli_plugin.c).
+$(BUILD)/obj/cli/cli_plugin.o: $(wildcard tools/plugin-template/*)
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/perf -name '*.d' 2>/dev/null)
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bench/config.h"
+#include "core/config.h"
 #include "bench/forecaster.h"
 #include "bench/protocol.h"
 

@@ -13,7 +13,7 @@
 
 #include "bench/harness.h"
 #include "bench/plugin.h"
-#include "bench/suggest.h"
+#include "core/suggest.h"
 #include "datasets/format.h"
 #include "bench/external.h"
 #include "forecasters/registry.h"

@@ -22,10 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench/dir_lock.h"
+#include "core/dir_lock.h"
 #include "bench/escape.h"
 #include "bench/external.h"
-#include "bench/files.h"
+#include "core/files.h"
 #include "bench/harness.h"
 #include "bench/metrics.h"
 #include "bench/results.h"

@@ -9,9 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench/dir_lock.h"
+#include "core/dir_lock.h"
 #include "bench/escape.h"
-#include "bench/files.h"
+#include "core/files.h"
 #include "bench/results.h"
 #include "bench/sweep.h"
 #include "datasets/csv_reader.h"

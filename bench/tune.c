@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench/dir_lock.h"
-#include "bench/files.h"
+#include "core/dir_lock.h"
+#include "core/files.h"
 #include "bench/results.h"
 #include "bench/harness.h"
 
@@ -468,7 +468,7 @@ int bench_tune(const char *config_path, const bench_tune_options *options, bench
     double start = now_seconds();
     int status = prepare_state(&state, error);
     /* Once the search is valid (bad input writes nothing): one writer per
-     * directory (bench/dir_lock.h), and no old results.csv that could pass for
+     * directory (core/dir_lock.h), and no old results.csv that could pass for
      * this search's while it runs. */
     bench_dir_lock lock = {.fd = -1};
     char holder[4200], path[4200];

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/suggest.h"
+#include "core/suggest.h"
 #include "datasets/dataset.h"
 #include "datasets/format.h"
 

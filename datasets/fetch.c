@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/files.h"
 #include "datasets/dataset.h"
 #include "datasets/sha256.h"
 
@@ -78,20 +79,6 @@ static int remove_entry(const char *path, const struct stat *status, int type, s
 static void remove_tree(const char *path)
 {
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* fsync a directory so a rename into it survives a crash.  datasets/ sits below
- * bench/files.c (bench_sync_parent_directory), hence this local copy. */
-static int sync_directory(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int failed = fsync(fd) != 0 && errno != EINVAL; /* EINVAL: cannot be synced, nothing to lose */
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return failed ? -1 : 0;
 }
 
 /* The six characters mkstemp and mkdtemp put in place of XXXXXX. */
@@ -193,13 +180,8 @@ static int finish_temp(FILE *file, const char *temp_path, const char *final_path
     }
     /* Flushed and synced above, so closing cannot lose data now. */
     fclose(file);
-    char directory[PATH_MAX];
-    const char *slash = strrchr(final_path, '/');
-    snprintf(directory, sizeof directory, "%.*s", slash ? (int)(slash - final_path) : 1,
-             slash ? final_path : ".");
-    if (sync_directory(directory[0] ? directory : "/") != 0)
-        return BENCH_FAIL(error, BENCH_IO, "%s: renamed into place, but %s could not be synced: %s", final_path,
-                          directory, strerror(errno));
+    if (bench_sync_parent_directory(final_path, error) != BENCH_OK)
+        return bench_error_prefix(error, "%s: renamed into place, but ", final_path);
     return BENCH_OK;
 }
 

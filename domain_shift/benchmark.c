@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "bench/rng.h"
-#include "bench/files.h"
+#include "core/files.h"
 #include "domain_shift/jpeg_io.h"
 #include "domain_shift/png_io.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/files.h"
+#include "core/files.h"
 
 /* libpng reports errors by calling this and expects it not to return: the
  * message is kept and control goes back to the setjmp in the caller. */

@@ -13,12 +13,12 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "bench/config.h"
+#include "core/config.h"
 #include "bench/rng.h"
-#include "bench/dir_lock.h"
-#include "bench/files.h"
+#include "core/dir_lock.h"
+#include "core/files.h"
 #include "bench/results.h"
-#include "bench/suggest.h"
+#include "core/suggest.h"
 #include "domain_shift/benchmark.h"
 
 /* ---- one cell ---------------------------------------------------------------------- */
@@ -1109,7 +1109,7 @@ static int run_config_locked(const char *config_path, const char *out_dir, const
 int shift_run_config(const char *config_path, const char *out_dir, const shift_run_options *options,
                      shift_run_summary *summary, bench_error *error)
 {
-    /* One writer per run directory (bench/dir_lock.h), and no results.csv of
+    /* One writer per run directory (core/dir_lock.h), and no results.csv of
      * an earlier run that could pass for this one while it is incomplete. */
     char holder[4200], path[4200];
     snprintf(holder, sizeof holder, "bench shift run %s%s", config_path,

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "bench/escape.h"
-#include "bench/files.h"
+#include "core/files.h"
 
 /* Fields of an <object> collected until its end tag, with the line of its
  * start tag so that a missing field can be reported where the object begins. */

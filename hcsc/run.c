@@ -11,11 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench/config.h"
-#include "bench/dir_lock.h"
-#include "bench/files.h"
+#include "core/config.h"
+#include "core/dir_lock.h"
+#include "core/files.h"
 #include "bench/results.h"
-#include "bench/suggest.h"
+#include "core/suggest.h"
 #include "nn/gemm.h"
 #include "reports/cell_file.h"
 
@@ -952,7 +952,7 @@ static int plan_run_locked(const hcsc_plan *plan, const char *out_dir, int resum
 int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,
                   size_t *failed_cells, bench_error *error)
 {
-    /* One writer per run directory (bench/dir_lock.h). */
+    /* One writer per run directory (core/dir_lock.h). */
     char holder[4200];
     snprintf(holder, sizeof holder, "bench hcsc run %s%s", plan->config_path, resume ? " --resume" : "");
     bench_dir_lock lock;

@@ -189,7 +189,7 @@ static size_t checkpoint_size(const nn_params *params)
     return size;
 }
 
-/* Checkpoints are written like bench's other outputs (bench/files.c): a unique
+/* Checkpoints are written like bench's other outputs (core/files.c): a unique
  * temporary beside PATH, fsync, rename, fsync of the directory.  nn/ sits below
  * the core library and links only with COMMON (test_nn_* are built that way),
  * so it cannot call bench_atomic_*; this is the same few steps, kept local.

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/files.h"
+#include "core/files.h"
 #include "datasets/csv_reader.h"
 
 enum { ROW_ID, ROW_TASK, ROW_DATASET, ROW_PROTOCOL, ROW_MODEL, ROW_VARIANT, ROW_HORIZON, ROW_SEED, ROW_METRIC,

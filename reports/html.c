@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "bench/escape.h"
-#include "bench/files.h"
+#include "core/files.h"
 #include "reports/csv_file.h"
 #include "reports/dm.h"
 #include "reports/plot.h"

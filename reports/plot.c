@@ -20,7 +20,7 @@
 #include <gsl/gsl_matrix.h>
 
 #include "bench/escape.h"
-#include "bench/files.h"
+#include "core/files.h"
 #include "reports/csv_file.h"
 #include "reports/predictions.h"
 #include "reports/results.h"

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "bench/suggest.h"
+#include "core/suggest.h"
 
 static void nearest_name_for_typos(void **state)
 {

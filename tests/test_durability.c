@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench/files.h"
+#include "core/files.h"
 #include "datasets/dataset.h"
 #include "nn/params.h"
 #include "support_process.h"

@@ -1,4 +1,4 @@
-/* Escaping of untrusted names (bench/escape.c, issue 17 §4): each language's
+/* Escaping of untrusted names (core/escape.c, issue 17 §4): each language's
  * exact output for hostile names, the FILE and buffer variants agreeing, the
  * buffer variant never returning a truncated escape, CSV fields read back
  * exactly by libcsv, and gnuplot reading its literals back without running

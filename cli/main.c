@@ -5,9 +5,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "bench/cli.h"
+#include "cli/cli.h"
 #include "bench/forecaster.h"
-#include "bench/suggest.h"
+#include "core/suggest.h"
 #include "bench/version.h"
 
 static int cli_version(int argc, char **argv);

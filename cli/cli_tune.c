@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/cli.h"
+#include "cli/cli.h"
 #include "bench/tune.h"
 
 static void tune_usage(FILE *stream)

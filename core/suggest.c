@@ -1,5 +1,5 @@
 /* Nearest-name suggestions for "unknown X" messages (see suggest.h). */
-#include "bench/suggest.h"
+#include "core/suggest.h"
 
 #include <ctype.h>
 #include <stdio.h>

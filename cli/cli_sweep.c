@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/cli.h"
-#include "bench/config.h"
-#include "bench/dir_lock.h"
-#include "bench/files.h"
+#include "cli/cli.h"
+#include "core/config.h"
+#include "core/dir_lock.h"
+#include "core/files.h"
 #include "bench/harness.h"
 #include "bench/sweep.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/cli.h"
+#include "cli/cli.h"
 #include "bench/harness.h"
 
 static void run_usage(FILE *stream)

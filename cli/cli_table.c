@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/cli.h"
-#include "bench/files.h"
+#include "cli/cli.h"
+#include "core/files.h"
 #include "reports/dm.h"
 #include "reports/results.h"
 #include "reports/table.h"

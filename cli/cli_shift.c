@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bench/cli.h"
-#include "bench/files.h"
-#include "bench/suggest.h"
+#include "cli/cli.h"
+#include "core/files.h"
+#include "core/suggest.h"
 #include "domain_shift/benchmark.h"
 #include "domain_shift/gap.h"
 #include "domain_shift/png_io.h"

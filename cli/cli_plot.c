@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/cli.h"
-#include "bench/dir_lock.h"
-#include "bench/suggest.h"
+#include "cli/cli.h"
+#include "core/dir_lock.h"
+#include "core/suggest.h"
 #include "reports/plot.h"
 
 static void plot_usage(FILE *stream)

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/cli.h"
-#include "bench/suggest.h"
+#include "cli/cli.h"
+#include "core/suggest.h"
 #include "datasets/dataset.h"
 #include "datasets/format.h"
 

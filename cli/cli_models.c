@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bench/cli.h"
+#include "cli/cli.h"
 #include "bench/plugin.h"
-#include "bench/suggest.h"
+#include "core/suggest.h"
 #include "forecasters/registry.h"
 
 static const char *type_name(bench_param_type type)

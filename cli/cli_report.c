@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bench/cli.h"
-#include "bench/dir_lock.h"
+#include "cli/cli.h"
+#include "core/dir_lock.h"
 #include "reports/html.h"
 
 static void report_usage(FILE *stream)

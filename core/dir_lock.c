@@ -1,5 +1,5 @@
-/* flock(2)-based directory lock (bench/dir_lock.h). */
-#include "bench/dir_lock.h"
+/* flock(2)-based directory lock (core/dir_lock.h). */
+#include "core/dir_lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "bench/files.h"
+#include "core/files.h"
 
 /* The holder's line, read back for the message; "" when unreadable. */
 static void read_holder(int fd, char *out, size_t size)

@@ -31,7 +31,7 @@ const char *cli_one_line(char *out, size_t size, const char *text);
 /* Seconds on a monotonic clock, for progress lines' elapsed times. */
 double cli_now(void);
 
-/* One declaration per subcommand; its row goes in the table in bench/main.c. */
+/* One declaration per subcommand; its row goes in the table in cli/main.c. */
 int cli_run(int argc, char **argv);
 int cli_models(int argc, char **argv);
 int cli_table(int argc, char **argv);

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/cli.h"
+#include "cli/cli.h"
 #include "bench/contract.h"
-#include "bench/files.h"
+#include "core/files.h"
 #include "bench/metrics.h"
 #include "bench/scaling.h"
 #include "bench/plugin.h"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/cli.h"
-#include "bench/suggest.h"
+#include "cli/cli.h"
+#include "core/suggest.h"
 #include "hcsc/run.h"
 
 static void hcsc_usage(FILE *stream)
