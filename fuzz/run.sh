@@ -41,7 +41,7 @@ names=${*:-$all}
 
 # The libraries, instrumented for coverage (fuzzer-no-link) and sanitizers.
 sanitize=fuzzer-no-link,address,undefined
-libs="$build/lib/libbench_shift.a $build/lib/libbench_core.a $build/lib/libbench_nn.a $build/lib/libbench_common.a"
+libs="$build/lib/libbench_harness.a $build/lib/libbench_hcsc.a $build/lib/libbench_shift.a $build/lib/libbench_core.a $build/lib/libbench_nn.a $build/lib/libbench_common.a"
 # -Wno-error: clang warns where gcc does not; the gcc build keeps -Werror for that code.
 mkdir -p "$build"
 exec 9>"$build/.build.lock"
