@@ -48,7 +48,7 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE -DBENCH_HAVE_JPEG -Wall -Wextra -Werror $(OPT
 LDFLAGS  += $(SANITIZE_FLAGS) -rdynamic
 LDLIBS   += $(PKG_LIBS) -lm -lpthread -ldl
 
-# ---- source sets (link order: hcsc/shift → core → nn → common) --------------
+# ---- source sets (link order: harness → hcsc/shift → core → nn → common) ----
 # The folders are the floors (README.md): cli/ → bench/ → tasks → nn/ datasets/
 # reports/ → core/ → include/bench/.  The libraries cut across them only so that
 # nn/ and its tests link without the rest: libbench_common holds the part of
@@ -56,18 +56,20 @@ LDLIBS   += $(PKG_LIBS) -lm -lpthread -ldl
 COMMON_SRC := core/error.c core/rng.c core/params.c core/suggest.c
 BIN_SRC    := $(wildcard cli/*.c)
 NN_SRC     := $(wildcard nn/*.c)
-CORE_SRC   := $(filter-out $(COMMON_SRC),$(wildcard core/*.c bench/*.c datasets/*.c forecasters/*.c reports/*.c))
+HARNESS_SRC := $(wildcard bench/*.c)
+CORE_SRC   := $(filter-out $(COMMON_SRC),$(wildcard core/*.c datasets/*.c forecasters/*.c reports/*.c))
 HCSC_SRC   := $(wildcard hcsc/*.c)
 SHIFT_SRC  := $(wildcard domain_shift/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
+HARNESS_LIB := $(BUILD)/lib/libbench_harness.a
 COMMON_LIB := $(BUILD)/lib/libbench_common.a
 NN_LIB     := $(BUILD)/lib/libbench_nn.a
 CORE_LIB   := $(BUILD)/lib/libbench_core.a
 HCSC_LIB   := $(BUILD)/lib/libbench_hcsc.a
 SHIFT_LIB  := $(BUILD)/lib/libbench_shift.a
-ALL_LIBS   := $(HCSC_LIB) $(SHIFT_LIB) $(CORE_LIB) $(NN_LIB) $(COMMON_LIB)
+ALL_LIBS   := $(HARNESS_LIB) $(HCSC_LIB) $(SHIFT_LIB) $(CORE_LIB) $(NN_LIB) $(COMMON_LIB)
 
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
@@ -117,6 +119,7 @@ $(1): $(call obj,$(2))
 endef
 $(eval $(call static_lib,$(COMMON_LIB),$(COMMON_SRC)))
 $(eval $(call static_lib,$(NN_LIB),$(NN_SRC)))
+$(eval $(call static_lib,$(HARNESS_LIB),$(HARNESS_SRC)))
 $(eval $(call static_lib,$(CORE_LIB),$(CORE_SRC)))
 $(eval $(call static_lib,$(HCSC_LIB),$(HCSC_SRC)))
 $(eval $(call static_lib,$(SHIFT_LIB),$(SHIFT_SRC)))

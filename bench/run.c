@@ -28,6 +28,7 @@
 #include "core/files.h"
 #include "bench/harness.h"
 #include "bench/metrics.h"
+#include "bench/pool.h"
 #include "bench/results.h"
 #include "bench/sweep.h"
 #include "bench/version.h"
@@ -482,9 +483,6 @@ static int cell_done(const char *dir, const bench_cell *cell)
     return access(csv, F_OK) == 0 && access(json, F_OK) == 0;
 }
 
-static volatile sig_atomic_t stop_signal = 0;
-static void on_stop_signal(int signal_number) { stop_signal = signal_number; }
-
 /* Finished-cell counts for the caller's progress display (library code prints nothing). */
 typedef struct {
     size_t done, total;
@@ -518,223 +516,86 @@ static const char *read_cell_status(const char *dir, const bench_cell *cell, cha
     return status;
 }
 
-/* One running worker: its pid, cell, report pipe and deadline. */
-typedef struct worker_slot {
-    pid_t pid;                 /* 0: free */
-    size_t cell;
-    int report_fd;             /* read end of the worker's report pipe, -1 once read */
-    char report[BENCH_ERROR_MESSAGE_SIZE + 8];
-    size_t report_length;
-    double deadline;           /* monotonic seconds; 0: none */
-    int timed_out;
-} worker_slot;
+/* The forecasting plan as items of the worker pool (bench/pool.h). */
+typedef struct cells_context {
+    bench_plan *plan;
+    const bench_run_options *options;
+    bench_run_summary *summary;
+    progress_state progress;
+} cells_context;
 
-/* The worker's only channel to the scheduler: "ok\n" once its cell files are
- * committed, or "io <message>" when it could not write them.  Written by
- * harness code only, after the model has finished. */
-static void send_report(int fd, int result, const bench_error *error)
+/* This shard's cells, less those --resume keeps; a cell run again starts from
+ * nothing, with no old files to mistake for its own. */
+static int cells_want(void *context_, size_t item)
 {
-    char text[BENCH_ERROR_MESSAGE_SIZE + 8];
-    int length = result == BENCH_OK ? snprintf(text, sizeof text, "ok\n")
-                                    : snprintf(text, sizeof text, "io %s", error->message);
-    if (length > 0 && write(fd, text, (size_t)length < sizeof text ? (size_t)length : sizeof text - 1) < 0) {
-        /* The scheduler then treats the worker as one that ended without a report. */
+    cells_context *context = context_;
+    const bench_run_options *options = context->options;
+    bench_cell *cell = &context->plan->cells[item];
+    const char *dir = options->out_dir;
+    if (options->shard_count > 1 && cell->index % options->shard_count != options->shard_index)
+        return 0;
+    if (options->resume && cell_keep(context->plan, dir, cell)) {
+        context->summary->cells_skipped++;
+        context->progress.done++;
+        return 0;
     }
+    char path[4200];
+    cell_path(path, sizeof path, dir, cell, ".json");
+    unlink(path);
+    cell_path(path, sizeof path, dir, cell, ".csv");
+    unlink(path);
+    return 1;
 }
 
-static void drain_report(worker_slot *slot)
+static int cells_work(void *context_, size_t item, bench_error *error)
 {
-    while (slot->report_fd >= 0 && slot->report_length < sizeof slot->report - 1) {
-        ssize_t got = read(slot->report_fd, slot->report + slot->report_length,
-                           sizeof slot->report - 1 - slot->report_length);
-        if (got > 0) {
-            slot->report_length += (size_t)got;
-            continue;
-        }
-        if (got < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
-        close(slot->report_fd); /* end of file: the worker's write end is closed */
-        slot->report_fd = -1;
-    }
-    slot->report[slot->report_length] = '\0';
+    cells_context *context = context_;
+    return run_cell(context->plan, &context->plan->cells[item], context->options->out_dir, error);
 }
 
-/* In the worker: its own memory limit, then the cell, then the report. */
-static void worker_main(bench_plan *plan, const bench_cell *cell, const char *dir, int report_fd)
+static int cells_finished(void *context_, size_t item, const bench_pool_outcome *outcome, bench_error *error)
 {
-    if (plan->memory_limit_mb > 0) {
-        rlim_t bytes = (rlim_t)plan->memory_limit_mb * 1024u * 1024u;
-        struct rlimit limit = {.rlim_cur = bytes, .rlim_max = bytes};
-        setrlimit(RLIMIT_AS, &limit);
+    cells_context *context = context_;
+    const bench_plan *plan = context->plan;
+    const bench_cell *cell = &plan->cells[item];
+    const char *dir = context->options->out_dir;
+    if (outcome->io_error != NULL)
+        return BENCH_FAIL(error, BENCH_IO, "%s: cannot write the results of cell %s: %s", dir, cell->id,
+                          outcome->io_error);
+    if (outcome->interrupted) {
+        /* Interrupted: leave the cell unwritten so --resume reruns it. */
+        char path[4200];
+        cell_path(path, sizeof path, dir, cell, ".json");
+        unlink(path);
+        return BENCH_OK;
     }
-    bench_error cell_error = {0};
-    int result = run_cell(plan, cell, dir, &cell_error);
-    send_report(report_fd, result, &cell_error);
-    _exit(0);
+    if (!outcome->reported_ok || !cell_done(dir, cell))
+        record_crash(plan, cell, dir, outcome->wait_status, outcome->timed_out ? plan->timeout_seconds : 0);
+    char message[BENCH_ERROR_MESSAGE_SIZE];
+    const char *cell_status = read_cell_status(dir, cell, message, sizeof message);
+    int ok = strcmp(cell_status, "ok") == 0;
+    context->summary->cells_run++;
+    if (!ok)
+        context->summary->cells_failed++;
+    context->progress.done++;
+    report_progress(context->options, &context->progress, plan, cell, cell_status,
+                    ok ? NULL : message[0] ? message : "no error message recorded");
+    return BENCH_OK;
 }
 
 static int run_cells(bench_plan *plan, const bench_run_options *options, bench_run_summary *summary,
                      bench_error *error)
 {
-    const char *dir = options->out_dir;
-    unsigned jobs = options->jobs ? options->jobs : 1;
-    worker_slot *slots = calloc(jobs, sizeof *slots);
-    struct pollfd *polls = calloc(jobs, sizeof *polls);
-    if (slots == NULL || polls == NULL) {
-        free(slots), free(polls);
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
-    }
-    for (unsigned j = 0; j < jobs; j++)
-        slots[j].report_fd = -1;
-    progress_state progress = {0};
+    cells_context context = {.plan = plan, .options = options, .summary = summary};
     for (size_t c = 0; c < plan->cell_count; c++)
         if (options->shard_count <= 1 || c % options->shard_count == options->shard_index)
-            progress.total++;
-    struct sigaction action = {.sa_handler = on_stop_signal}, old_int, old_term;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int);
-    sigaction(SIGTERM, &action, &old_term);
-    fflush(NULL);
-
-    size_t next = 0, running = 0;
-    int status = BENCH_OK;
-    while (status == BENCH_OK && (next < plan->cell_count || running > 0)) {
-        /* Launch while there is a free slot and no stop was requested. */
-        while (!stop_signal && running < jobs && next < plan->cell_count) {
-            bench_cell *cell = &plan->cells[next++];
-            if (options->shard_count > 1 && cell->index % options->shard_count != options->shard_index)
-                continue;
-            if (options->resume && cell_keep(plan, dir, cell)) {
-                summary->cells_skipped++;
-                progress.done++;
-                continue;
-            }
-            /* A cell run again starts from nothing: no old files to mistake for its own. */
-            char path[4200];
-            cell_path(path, sizeof path, dir, cell, ".json");
-            unlink(path);
-            cell_path(path, sizeof path, dir, cell, ".csv");
-            unlink(path);
-            int pipe_fds[2];
-            if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-                status = BENCH_FAIL(error, BENCH_IO, "pipe: %s", strerror(errno));
-                break;
-            }
-            pid_t child = fork();
-            if (child < 0) {
-                close(pipe_fds[0]), close(pipe_fds[1]);
-                status = BENCH_FAIL(error, BENCH_IO, "fork: %s", strerror(errno));
-                break;
-            }
-            if (child == 0) {
-                sigaction(SIGINT, &old_int, NULL);
-                sigaction(SIGTERM, &old_term, NULL);
-                close(pipe_fds[0]);
-                /* The worker owns nothing of the scheduler: close the other
-                 * workers' pipes and free its copy (memcheck counts it lost). */
-                for (unsigned j = 0; j < jobs; j++)
-                    if (slots[j].report_fd >= 0)
-                        close(slots[j].report_fd);
-                free(slots), free(polls);
-                worker_main(plan, cell, dir, pipe_fds[1]);
-            }
-            close(pipe_fds[1]);
-            fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
-            for (unsigned j = 0; j < jobs; j++)
-                if (slots[j].pid == 0) {
-                    slots[j] = (worker_slot){.pid = child, .cell = cell->index, .report_fd = pipe_fds[0],
-                                             .deadline = plan->timeout_seconds > 0
-                                                             ? now_seconds() + plan->timeout_seconds
-                                                             : 0};
-                    break;
-                }
-            running++;
-        }
-        if (running == 0)
-            break;
-        int wait_status = 0;
-        pid_t finished = waitpid(-1, &wait_status, WNOHANG);
-        if (finished < 0 && errno != EINTR) {
-            status = BENCH_FAIL(error, BENCH_IO, "waitpid: %s", strerror(errno));
-            break;
-        }
-        if (finished <= 0) {
-            /* Nobody ended yet: sleep until a report arrives, a pipe closes, a
-             * deadline passes, or at most 100 ms (a worker whose pipe a child
-             * of its own keeps open still gets reaped). */
-            double now = now_seconds();
-            int wait_ms = 100;
-            nfds_t count = 0;
-            for (unsigned j = 0; j < jobs; j++) {
-                if (slots[j].pid == 0)
-                    continue;
-                if (slots[j].deadline > 0 && !slots[j].timed_out) {
-                    if (now >= slots[j].deadline) {
-                        kill(slots[j].pid, SIGKILL);
-                        slots[j].timed_out = 1;
-                    } else if ((slots[j].deadline - now) * 1000 < wait_ms)
-                        wait_ms = (int)((slots[j].deadline - now) * 1000) + 1;
-                }
-                if (slots[j].report_fd >= 0)
-                    polls[count++] = (struct pollfd){.fd = slots[j].report_fd, .events = POLLIN};
-            }
-            if (poll(polls, count, wait_ms) > 0)
-                for (unsigned j = 0; j < jobs; j++)
-                    if (slots[j].pid != 0)
-                        drain_report(&slots[j]);
-            continue;
-        }
-        for (unsigned j = 0; j < jobs; j++) {
-            worker_slot *slot = &slots[j];
-            if (slot->pid != finished)
-                continue;
-            drain_report(slot);
-            if (slot->report_fd >= 0)
-                close(slot->report_fd);
-            slot->pid = 0;
-            slot->report_fd = -1;
-            running--;
-            const bench_cell *cell = &plan->cells[slot->cell];
-            int reported_ok = strcmp(slot->report, "ok\n") == 0;
-            if (strncmp(slot->report, "io ", 3) == 0) {
-                status = BENCH_FAIL(error, BENCH_IO, "%s: cannot write the results of cell %s: %s", dir, cell->id,
-                                    slot->report + 3);
-            } else if (stop_signal && !reported_ok && !slot->timed_out) {
-                /* Interrupted: leave the cell unwritten so --resume reruns it. */
-                char path[4200];
-                cell_path(path, sizeof path, dir, cell, ".json");
-                unlink(path);
-            } else {
-                if (!reported_ok || !cell_done(dir, cell))
-                    record_crash(plan, cell, dir, wait_status, slot->timed_out ? plan->timeout_seconds : 0);
-                char message[BENCH_ERROR_MESSAGE_SIZE];
-                const char *cell_status = read_cell_status(dir, cell, message, sizeof message);
-                int ok = strcmp(cell_status, "ok") == 0;
-                summary->cells_run++;
-                if (!ok)
-                    summary->cells_failed++;
-                progress.done++;
-                report_progress(options, &progress, plan, cell, cell_status,
-                                ok ? NULL : message[0] ? message : "no error message recorded");
-            }
-            slot->report_length = 0;
-            slot->report[0] = '\0';
-            slot->timed_out = 0;
-        }
-    }
-    /* On an error, let running workers finish so no half-written state remains. */
-    while (running > 0 && waitpid(-1, NULL, 0) > 0)
-        running--;
-    for (unsigned j = 0; j < jobs; j++)
-        if (slots[j].report_fd >= 0)
-            close(slots[j].report_fd);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    free(slots), free(polls);
+            context.progress.total++;
+    bench_pool pool = {.count = plan->cell_count, .jobs = options->jobs, .timeout_seconds = plan->timeout_seconds,
+                       .memory_limit_mb = plan->memory_limit_mb, .want = cells_want, .work = cells_work,
+                       .finished = cells_finished, .context = &context};
+    int stop_signal = 0;
+    int status = bench_pool_run(&pool, &stop_signal, error);
     summary->stop_signal = stop_signal;
-    if (status == BENCH_OK && stop_signal)
-        status = BENCH_FAIL(error, BENCH_INTERRUPTED, "interrupted by signal %d; finished cells are kept, rerun with --resume",
-                            (int)stop_signal);
     return status;
 }
 

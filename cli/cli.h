@@ -31,6 +31,12 @@ const char *cli_one_line(char *out, size_t size, const char *text);
 /* Seconds on a monotonic clock, for progress lines' elapsed times. */
 double cli_now(void);
 
+/* Runs the command of `commands` that argv[1] names (its handler gets argv from
+ * that name on); an unknown name prints "PROGRAM: unknown WHAT 'x' (did you mean
+ * 'y'?); WHATs are: ..." and returns 2. */
+int cli_dispatch(const char *program, const char *what, const bench_command *commands, size_t count, int argc,
+                 char **argv);
+
 /* One declaration per subcommand; its row goes in the table in cli/main.c. */
 int cli_run(int argc, char **argv);
 int cli_models(int argc, char **argv);

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "core/suggest.h"
+#include "bench/run_tasks.h"
 #include "hcsc/run.h"
 
 static void hcsc_usage(FILE *stream)
@@ -103,7 +104,7 @@ static int hcsc_run_command(int argc, char **argv)
     double start = cli_now();
     hcsc_progress progress = {.line = quiet ? NULL : print_progress, .context = &start};
     size_t failed = 0;
-    int status = hcsc_plan_run(plan, out_dir, resume, &progress, &failed, &error);
+    int status = bench_hcsc_run(plan, out_dir, resume, &progress, &failed, &error);
     size_t cells = plan->cell_count;
     free(plan);
     if (status != BENCH_OK)
@@ -176,26 +177,29 @@ static int hcsc_eval_command(int argc, char **argv)
     return 0;
 }
 
+static int hcsc_methods_command(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    static const char *const names[] = {"raw", "moco", "pcl", "hcsc", "hcsc_no_is", "hcsc_no_ps"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const hcsc_method *method = hcsc_method_find(names[i]);
+        printf("%-12s %s\n", method->name, method->description);
+    }
+    return 0;
+}
+
+static const bench_command subcommands[] = {
+    {"run", hcsc_run_command, "train and evaluate every cell of a configuration (results.csv)"},
+    {"eval", hcsc_eval_command, "evaluate a saved checkpoint"},
+    {"methods", hcsc_methods_command, "list the methods"},
+};
+
 int cli_hcsc(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         hcsc_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (!strcmp(argv[1], "run"))
-        return hcsc_run_command(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "eval"))
-        return hcsc_eval_command(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "methods")) {
-        static const char *const names[] = {"raw", "moco", "pcl", "hcsc", "hcsc_no_is", "hcsc_no_ps"};
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-            const hcsc_method *method = hcsc_method_find(names[i]);
-            printf("%-12s %s\n", method->name, method->description);
-        }
-        return 0;
-    }
-    char hint[64];
-    fprintf(stderr, "bench hcsc: unknown subcommand '%s'%s (run, eval, methods)\n", argv[1],
-            bench_suggest_phrase(hint, sizeof hint, argv[1], "run, eval, methods"));
-    return 2;
+    return cli_dispatch("bench hcsc", "subcommand", subcommands, sizeof subcommands / sizeof subcommands[0], argc,
+                        argv);
 }

@@ -20,6 +20,7 @@
 #include "domain_shift/benchmark.h"
 #include "domain_shift/gap.h"
 #include "domain_shift/png_io.h"
+#include "bench/run_tasks.h"
 #include "domain_shift/run.h"
 #include "domain_shift/xray.h"
 
@@ -312,7 +313,7 @@ static int shift_run_command(int argc, char **argv)
                                      .progress = quiet ? NULL : progress_message, .progress_data = &start};
     shift_run_summary summary;
     bench_error error = {0};
-    if (shift_run_config(argv[optind], out_dir, &run_options, &summary, &error) != BENCH_OK)
+    if (bench_shift_run(argv[optind], out_dir, &run_options, &summary, &error) != BENCH_OK)
         return cli_report_error(&error);
     if (!quiet || summary.failed > 0)
         fprintf(stderr, "bench shift: %zu units (%zu kept from before), %zu failed; results in %s/results.csv\n",
@@ -347,13 +348,7 @@ static int shift_gap_command(int argc, char **argv)
     return status == BENCH_OK ? 0 : cli_report_error(&error);
 }
 
-typedef struct shift_subcommand {
-    const char *name;
-    int (*handler)(int argc, char **argv);
-    const char *summary;
-} shift_subcommand;
-
-static const shift_subcommand subcommands[] = {
+static const bench_command subcommands[] = {
     {"generate", shift_generate_command, "write the generated X-ray benchmark (PNG + VOC XML + splits)"},
     {"show", shift_show_command, "render one scene under every device, with boxes"},
     {"devices", shift_devices_command, "list device knobs with their documented ranges"},
@@ -371,19 +366,5 @@ int cli_shift(int argc, char **argv)
             fprintf(stream, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
         return argc < 2 ? 2 : 0;
     }
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(argv[1], subcommands[i].name) == 0)
-            return subcommands[i].handler(argc - 1, argv + 1);
-    const char *names[sizeof subcommands / sizeof subcommands[0]];
-    for (size_t i = 0; i < count; i++)
-        names[i] = subcommands[i].name;
-    const char *nearest = bench_suggest(argv[1], names, count);
-    fprintf(stderr, "bench shift: unknown subcommand '%s'", argv[1]);
-    if (nearest != NULL)
-        fprintf(stderr, " (did you mean '%s'?)", nearest);
-    fprintf(stderr, "; subcommands are:");
-    for (size_t i = 0; i < count; i++)
-        fprintf(stderr, " %s", subcommands[i].name);
-    fprintf(stderr, "\n");
-    return 2;
+    return cli_dispatch("bench shift", "subcommand", subcommands, count, argc, argv);
 }

@@ -114,18 +114,25 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--version"))
         return cli_version(1, argv + 1);
-    const char *names[COMMAND_COUNT];
-    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+    return cli_dispatch("bench", "command", commands, COMMAND_COUNT, argc, argv);
+}
+
+int cli_dispatch(const char *program, const char *what, const bench_command *commands, size_t count, int argc,
+                 char **argv)
+{
+    const char *names[64] = {0};
+    size_t named = count < 64 ? count : 64;
+    for (size_t i = 0; i < count; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].handler(argc - 1, argv + 1);
+    for (size_t i = 0; i < named; i++)
         names[i] = commands[i].name;
-    }
-    const char *nearest = bench_suggest(argv[1], names, COMMAND_COUNT);
-    fprintf(stderr, "bench: unknown command '%s'", argv[1]);
+    const char *nearest = bench_suggest(argv[1], names, named);
+    fprintf(stderr, "%s: unknown %s '%s'", program, what, argv[1]);
     if (nearest != NULL)
         fprintf(stderr, " (did you mean '%s'?)", nearest);
-    fprintf(stderr, "; commands are:");
-    for (size_t i = 0; i < COMMAND_COUNT; i++)
+    fprintf(stderr, "; %ss are:", what);
+    for (size_t i = 0; i < count; i++)
         fprintf(stderr, " %s", commands[i].name);
     fprintf(stderr, "\n");
     return 2;

@@ -7,15 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include "core/config.h"
 #include "bench/rng.h"
-#include "core/dir_lock.h"
 #include "core/files.h"
 #include "bench/results.h"
 #include "core/suggest.h"
@@ -827,60 +823,6 @@ static int execute_unit(const run_plan *plan, const run_unit *unit, size_t index
     return code;
 }
 
-/* Waits for one worker; 0 when there is none left. */
-static int reap_worker(void)
-{
-    for (;;) {
-        if (wait(NULL) > 0)
-            return 1;
-        if (errno != EINTR)
-            return 0;
-    }
-}
-
-/* Runs the units marked pending, in plan order, `jobs` at a time in forked
- * workers (in this process when jobs is 1).  Each worker writes only its own
- * unit file, so a crash or a kill loses only the units in flight. */
-static int run_units(const run_plan *plan, const run_unit *units, size_t unit_count, const unsigned char *pending,
-                     unsigned jobs, const char *out_dir, const shift_run_options *options, bench_error *error)
-{
-    int code = BENCH_OK;
-    size_t running = 0;
-    for (size_t u = 0; u < unit_count && code == BENCH_OK; u++) {
-        if (!pending[u])
-            continue;
-        if (jobs <= 1) {
-            code = execute_unit(plan, &units[u], u, unit_count, out_dir, options, error);
-            continue;
-        }
-        while (running >= jobs && reap_worker())
-            running--;
-        fflush(NULL);
-        pid_t parent = getpid();
-        pid_t child = fork();
-        if (child < 0) {
-            code = BENCH_FAIL(error, BENCH_IO, "cannot start a worker: %s", strerror(errno));
-            break;
-        }
-        if (child == 0) {
-            /* A worker ends with its run: an interrupted run leaves no orphan training. */
-            prctl(PR_SET_PDEATHSIG, SIGTERM);
-            if (getppid() != parent)
-                _exit(1);
-            bench_error child_error = {0};
-            int child_code = execute_unit(plan, &units[u], u, unit_count, out_dir, options, &child_error);
-            if (child_code != BENCH_OK && options->progress != NULL)
-                options->progress(options->progress_data, child_error.message);
-            fflush(NULL);
-            _exit(child_code == BENCH_OK ? 0 : 1);
-        }
-        running++;
-    }
-    while (running > 0 && reap_worker())
-        running--;
-    return code;
-}
-
 /* An existing generated benchmark is reused only when it is the one the plan
  * asks for: same seed, scenes and size, and every device of the plan. */
 static int check_generated(const run_plan *plan, const char *path, bench_error *error)
@@ -1103,19 +1045,23 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
     return code;
 }
 
-static int run_config_locked(const char *config_path, const char *out_dir, const shift_run_options *options,
-                             shift_run_summary *summary, bench_error *error);
+/* A run in progress: the plan, its units, which of them to run, and where. */
+struct shift_run {
+    run_plan plan;
+    char config_path[4096];
+    char out_dir[4096];
+    shift_run_options options;
+    uint64_t all_seeds[2 * MAX_SEEDS];
+    size_t all_seed_count;
+    run_unit *units;
+    size_t unit_count;
+    unsigned char *pending;
+    unit_outcome *outcomes;
+    size_t to_run;
+};
 
-int shift_run_config(const char *config_path, const char *out_dir, const shift_run_options *options,
-                     shift_run_summary *summary, bench_error *error)
+int shift_run_check(const char *config_path, const char *out_dir, bench_error *error)
 {
-    /* One writer per run directory (core/dir_lock.h), and no results.csv of
-     * an earlier run that could pass for this one while it is incomplete. */
-    char holder[4200], path[4200];
-    snprintf(holder, sizeof holder, "bench shift run %s%s", config_path,
-             options != NULL && options->resume ? " --resume" : "");
-    /* A configuration that is wrong is refused before anything is written,
-     * the output directory included (the lock lives in it). */
     bench_config *config = NULL;
     int checked = bench_config_load(&config, config_path, error);
     run_plan *plan = checked == BENCH_OK ? calloc(1, sizeof *plan) : NULL;
@@ -1125,37 +1071,35 @@ int shift_run_config(const char *config_path, const char *out_dir, const shift_r
         checked = read_plan(config, out_dir, plan, error);
     free(plan);
     bench_config_free(config);
-    if (checked != BENCH_OK)
-        return checked;
-    bench_dir_lock lock;
-    if (bench_dir_lock_take(&lock, out_dir, 1, holder, error) != BENCH_OK)
-        return error->code;
-    snprintf(path, sizeof path, "%s/results.csv", out_dir);
-    int code = unlink(path) != 0 && errno != ENOENT
-                   ? BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", path, strerror(errno))
-                   : run_config_locked(config_path, out_dir, options, summary, error);
-    bench_dir_lock_release(&lock);
-    return code;
+    return checked;
 }
 
-static int run_config_locked(const char *config_path, const char *out_dir, const shift_run_options *options,
-                             shift_run_summary *summary, bench_error *error)
+void shift_run_free(shift_run *run)
 {
-    static const shift_run_options defaults = {0};
-    if (options == NULL)
-        options = &defaults;
-    if (summary != NULL)
-        memset(summary, 0, sizeof *summary);
+    if (run == NULL)
+        return;
+    free(run->outcomes);
+    free(run->pending);
+    free(run->units);
+    free(run);
+}
+
+int shift_run_prepare(shift_run **out, const char *config_path, const char *out_dir,
+                      const shift_run_options *options, bench_error *error)
+{
+    *out = NULL;
+    shift_run *run = calloc(1, sizeof *run);
+    if (run == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "plan");
+    if (options != NULL)
+        run->options = *options;
+    snprintf(run->config_path, sizeof run->config_path, "%s", config_path);
+    snprintf(run->out_dir, sizeof run->out_dir, "%s", out_dir);
+    run_plan *plan = &run->plan;
     bench_config *config = NULL;
     int code = bench_config_load(&config, config_path, error);
-    if (code != BENCH_OK)
-        return code;
-    run_plan *plan = calloc(1, sizeof *plan);
-    if (plan == NULL) {
-        bench_config_free(config);
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "plan");
-    }
-    code = read_plan(config, out_dir, plan, error);
+    if (code == BENCH_OK)
+        code = read_plan(config, out_dir, plan, error);
     bench_config_free(config);
     char path[4200];
     snprintf(path, sizeof path, "%s/units", out_dir);
@@ -1171,68 +1115,81 @@ static int run_config_locked(const char *config_path, const char *out_dir, const
             shift_generate_options o = {.out_dir = plan->data_dir, .seed = plan->data_seed, .scenes = plan->scenes,
                                         .size = plan->size, .device_count = plan->device_count};
             memcpy(o.devices, plan->devices, sizeof o.devices);
-            if (options->progress != NULL)
-                options->progress(options->progress_data, "generating the benchmark");
+            if (run->options.progress != NULL)
+                run->options.progress(run->options.progress_data, "generating the benchmark");
             code = shift_generate(&o, error);
         }
     }
     /* Every seed once, main seeds first: the order units run and rows merge. */
     size_t seeds_total = plan->seed_count + plan->ablation_seed_count;
-    uint64_t all_seeds[2 * MAX_SEEDS];
-    size_t all_seed_count = 0;
     for (size_t i = 0; i < seeds_total; i++) {
         uint64_t seed = i < plan->seed_count ? plan->seeds[i] : plan->ablation_seeds[i - plan->seed_count];
         int seen = 0;
-        for (size_t j = 0; j < all_seed_count; j++)
-            seen |= all_seeds[j] == seed;
+        for (size_t j = 0; j < run->all_seed_count; j++)
+            seen |= run->all_seeds[j] == seed;
         if (!seen)
-            all_seeds[all_seed_count++] = seed;
+            run->all_seeds[run->all_seed_count++] = seed;
     }
-    run_unit *units = NULL;
-    size_t unit_count = 0;
     if (code == BENCH_OK)
-        code = plan_units(plan, all_seeds, all_seed_count, &units, &unit_count, error);
-    unsigned char *pending = code == BENCH_OK ? calloc(unit_count + 1, 1) : NULL;
-    unit_outcome *outcomes = code == BENCH_OK ? calloc(unit_count + 1, sizeof *outcomes) : NULL;
-    if (code == BENCH_OK && (pending == NULL || outcomes == NULL))
-        code = BENCH_FAIL(error, BENCH_NO_MEMORY, "%zu units", unit_count);
+        code = plan_units(plan, run->all_seeds, run->all_seed_count, &run->units, &run->unit_count, error);
+    if (code == BENCH_OK) {
+        run->pending = calloc(run->unit_count + 1, 1);
+        run->outcomes = calloc(run->unit_count + 1, sizeof *run->outcomes);
+        if (run->pending == NULL || run->outcomes == NULL)
+            code = BENCH_FAIL(error, BENCH_NO_MEMORY, "%zu units", run->unit_count);
+    }
     /* Resuming keeps the units that finished; failed and missing ones run again.
      * Otherwise every unit is recomputed, and its old file goes first so that a
      * worker that dies cannot leave a stale result to merge. */
-    size_t to_run = 0;
-    for (size_t u = 0; u < unit_count && code == BENCH_OK; u++) {
-        if (options->resume) {
-            read_unit_file(plan, &units[u], out_dir, &outcomes[u]);
-            pending[u] = outcomes[u].state != UNIT_OK;
+    for (size_t u = 0; u < run->unit_count && code == BENCH_OK; u++) {
+        if (run->options.resume) {
+            read_unit_file(plan, &run->units[u], out_dir, &run->outcomes[u]);
+            run->pending[u] = run->outcomes[u].state != UNIT_OK;
         } else {
-            unit_path(path, sizeof path, out_dir, &units[u]);
+            unit_path(path, sizeof path, out_dir, &run->units[u]);
             if (unlink(path) != 0 && errno != ENOENT)
                 code = BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", path, strerror(errno));
-            pending[u] = 1;
+            run->pending[u] = 1;
         }
-        to_run += pending[u];
+        run->to_run += run->pending[u];
     }
-    unsigned jobs = options->jobs > 0 ? options->jobs : plan->jobs;
-    if (code == BENCH_OK && options->progress != NULL) {
+    if (code == BENCH_OK && run->options.progress != NULL) {
+        unsigned jobs = shift_run_jobs(run);
         char line[256];
-        snprintf(line, sizeof line, "%zu training units, %zu done before, %zu to run with %u job%s", unit_count,
-                 unit_count - to_run, to_run, jobs, jobs == 1 ? "" : "s");
-        options->progress(options->progress_data, line);
+        snprintf(line, sizeof line, "%zu training units, %zu done before, %zu to run with %u job%s", run->unit_count,
+                 run->unit_count - run->to_run, run->to_run, jobs, jobs == 1 ? "" : "s");
+        run->options.progress(run->options.progress_data, line);
     }
-    if (code == BENCH_OK)
-        code = run_units(plan, units, unit_count, pending, jobs, out_dir, options, error);
+    if (code != BENCH_OK) {
+        shift_run_free(run);
+        return code;
+    }
+    *out = run;
+    return BENCH_OK;
+}
+
+size_t shift_run_unit_count(const shift_run *run) { return run->unit_count; }
+
+int shift_run_unit_pending(const shift_run *run, size_t unit) { return unit < run->unit_count && run->pending[unit]; }
+
+unsigned shift_run_jobs(const shift_run *run) { return run->options.jobs > 0 ? run->options.jobs : run->plan.jobs; }
+
+int shift_run_unit(const shift_run *run, size_t unit, bench_error *error)
+{
+    return execute_unit(&run->plan, &run->units[unit], unit, run->unit_count, run->out_dir, &run->options, error);
+}
+
+int shift_run_finish(shift_run *run, shift_run_summary *summary, bench_error *error)
+{
     size_t failed = 0;
-    for (size_t u = 0; u < unit_count && code == BENCH_OK; u++) {
-        read_unit_file(plan, &units[u], out_dir, &outcomes[u]);
-        failed += outcomes[u].state != UNIT_OK;
+    for (size_t u = 0; u < run->unit_count; u++) {
+        read_unit_file(&run->plan, &run->units[u], run->out_dir, &run->outcomes[u]);
+        failed += run->outcomes[u].state != UNIT_OK;
     }
-    if (code == BENCH_OK)
-        code = merge_units(plan, config_path, out_dir, units, outcomes, unit_count, all_seeds, all_seed_count, error);
+    int code = merge_units(&run->plan, run->config_path, run->out_dir, run->units, run->outcomes, run->unit_count,
+                           run->all_seeds, run->all_seed_count, error);
     if (code == BENCH_OK && summary != NULL)
-        *summary = (shift_run_summary){.units = unit_count, .reused = unit_count - to_run, .failed = failed};
-    free(outcomes);
-    free(pending);
-    free(units);
-    free(plan);
+        *summary = (shift_run_summary){.units = run->unit_count, .reused = run->unit_count - run->to_run,
+                                       .failed = failed};
     return code;
 }

@@ -34,7 +34,7 @@ int shift_run_cell(const char *data_dir, const char *source, const char *target,
                    const char *protocol, const shift_train_config *config, uint64_t seed, shift_ap_mode mode,
                    shift_cell_result *result, bench_error *error);
 
-/* How shift_run_config runs; zero-initialised = one process, recompute every
+/* How bench_shift_run (bench/run_tasks.h) runs; zero-initialised = one process, recompute every
  * unit, quiet. */
 typedef struct shift_run_options {
     unsigned jobs;  /* worker processes; 0 = [run] jobs of the configuration (default 1) */
@@ -49,20 +49,28 @@ typedef struct shift_run_summary {
     size_t failed;  /* whose rows are errors: the unit failed or its worker died */
 } shift_run_summary;
 
-/* Runs a configuration file into out_dir.  The plan splits into training
- * units, one per trained model (a supervised model per device and seed, a PSN
- * variant per pair and seed), each recorded in out_dir/units/<id>.json where
- * <id> hashes everything that changes its numbers; units run in options->jobs
- * forked workers after the benchmark is generated (once).  Then results.csv
- * (contract columns, plan order), timings.csv and run.json (resolved
- * configuration, per-model training diagnostics) are merged from the unit
- * files: the same bytes in results.csv for any jobs and any interruption and
- * resume.  A failing unit gives error rows and counts in summary->failed
- * (summary may be NULL); the return value is BENCH_OK once the outputs are
- * written.  Unknown keys, bad values and unknown devices or methods fail before
- * any training with BENCH_BAD_INPUT naming path:line, and so does a generated
- * benchmark already in place that is not the configured one. */
-int shift_run_config(const char *config_path, const char *out_dir, const shift_run_options *options,
-                     shift_run_summary *summary, bench_error *error);
+/* A run of a configuration, driven by the harness (bench/run_tasks.h:
+ * bench_shift_run() takes the directory's lock and runs the pending units in
+ * bench's worker pool):
+ *   shift_run_check    refuses a wrong configuration before anything is written;
+ *   shift_run_prepare  reads it, generates the benchmark when the plan asks and
+ *                      it is absent (an existing one must match), plans the
+ *                      training units and marks which to run (resume: those
+ *                      not finished; otherwise all, their old files removed);
+ *   shift_run_unit     trains and evaluates one unit and writes its file
+ *                      (BENCH_OK unless that file cannot be written), in a worker;
+ *   shift_run_finish   reads every unit file and merges results.csv (a unit
+ *                      without a file, e.g. its worker died, gives error rows).
+ * The run is freed with shift_run_free(). */
+typedef struct shift_run shift_run;
+int shift_run_check(const char *config_path, const char *out_dir, bench_error *error);
+int shift_run_prepare(shift_run **out, const char *config_path, const char *out_dir,
+                      const shift_run_options *options, bench_error *error);
+size_t shift_run_unit_count(const shift_run *run);
+int shift_run_unit_pending(const shift_run *run, size_t unit);
+unsigned shift_run_jobs(const shift_run *run); /* options->jobs, else the config's [run] jobs */
+int shift_run_unit(const shift_run *run, size_t unit, bench_error *error);
+int shift_run_finish(shift_run *run, shift_run_summary *summary, bench_error *error);
+void shift_run_free(shift_run *run);
 
 #endif

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "core/config.h"
-#include "core/dir_lock.h"
 #include "core/files.h"
+#include "bench/escape.h"
 #include "bench/results.h"
 #include "core/suggest.h"
 #include "nn/gemm.h"
@@ -726,6 +726,43 @@ static void write_rows(FILE *stream, const hcsc_cell *cell, const hcsc_result *r
     }
 }
 
+/* Fashion-MNIST's classes (Xiao et al. 2017), for the embedding figure's legend. */
+static const char *const fashion_mnist_classes[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+/* The first test points' features, for `bench plot`'s embedding figure (a 2-D
+ * PCA coloured by class, reports/README.md): DIR/embeddings/<id>.csv. */
+#define HCSC_EMBEDDING_POINTS 1000
+static int write_embeddings(const hcsc_cell *cell, const float *features, const uint8_t *labels, size_t count,
+                            size_t d, const char *out_dir, bench_error *error)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/embeddings", out_dir);
+    int status = bench_make_directories(path, error);
+    if (status != BENCH_OK)
+        return status;
+    snprintf(path, sizeof path, "%s/embeddings/%s.csv", out_dir, cell->id);
+    bench_atomic_file file;
+    status = bench_atomic_open(&file, path, error);
+    if (status != BENCH_OK)
+        return status;
+    fputs("dataset,variant,seed,label", file.stream);
+    for (size_t j = 0; j < d; j++)
+        fprintf(file.stream, ",f%zu", j);
+    fputc('\n', file.stream);
+    size_t points = count < HCSC_EMBEDDING_POINTS ? count : HCSC_EMBEDDING_POINTS;
+    for (size_t i = 0; i < points; i++) {
+        fprintf(file.stream, "fashion_mnist,");
+        bench_escape_csv(file.stream, cell->variant);
+        fprintf(file.stream, ",%llu,", (unsigned long long)cell->seed);
+        bench_escape_csv(file.stream, labels[i] < 10 ? fashion_mnist_classes[labels[i]] : "?");
+        for (size_t j = 0; j < d; j++)
+            fprintf(file.stream, ",%.6g", features[i * d + j]);
+        fputc('\n', file.stream);
+    }
+    return bench_atomic_commit(&file, error);
+}
+
 static int cell_body(const hcsc_plan *plan, const hcsc_cell *cell, const bench_image_set *train,
                      const bench_image_set *test, const char *out_dir, FILE *curve, const hcsc_progress *progress,
                      hcsc_result *results, bench_error *error)
@@ -769,6 +806,8 @@ static int cell_body(const hcsc_plan *plan, const hcsc_cell *cell, const bench_i
     if (status == BENCH_OK)
         status = hcsc_evaluate_features(results, train_features, train->labels, train->count, test_features,
                                         test->labels, test->count, d, &cell->recipe.eval, cell->seed, error);
+    if (status == BENCH_OK)
+        status = write_embeddings(cell, test_features, test->labels, test->count, d, out_dir, error);
     free(train_features);
     free(test_features);
     return status;
@@ -836,7 +875,7 @@ static bench_cell_expect cell_expect(const hcsc_cell *cell, expect_buffer *buffe
                                .seed = buffer->seed, .metrics = HCSC_CELL_METRICS, .record = 0};
 }
 
-static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench_error *error)
+int hcsc_merge(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench_error *error)
 {
     char path[4096];
     bench_atomic_file results, timings, run_json;
@@ -938,7 +977,7 @@ static int merge_outputs(const hcsc_plan *plan, const char *out_dir, size_t *fai
  * reruns failed and damaged cells (as `bench shift run --resume` does), since
  * a failure caused by the machine (memory, a killed worker) usually does not
  * repeat. */
-static int cell_done(const char *out_dir, const hcsc_cell *cell)
+int hcsc_cell_done(const hcsc_cell *cell, const char *out_dir)
 {
     expect_buffer buffer;
     bench_cell_expect expect = cell_expect(cell, &buffer);
@@ -946,91 +985,3 @@ static int cell_done(const char *out_dir, const hcsc_cell *cell)
     return bench_cell_file_check(out_dir, &expect, NULL, &ignored) == BENCH_CELLFILE_OK;
 }
 
-static int plan_run_locked(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,
-                           size_t *failed_cells, bench_error *error);
-
-int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,
-                  size_t *failed_cells, bench_error *error)
-{
-    /* One writer per run directory (core/dir_lock.h). */
-    char holder[4200];
-    snprintf(holder, sizeof holder, "bench hcsc run %s%s", plan->config_path, resume ? " --resume" : "");
-    bench_dir_lock lock;
-    if (bench_dir_lock_take(&lock, out_dir, 1, holder, error) != BENCH_OK)
-        return error->code;
-    int status = plan_run_locked(plan, out_dir, resume, progress, failed_cells, error);
-    bench_dir_lock_release(&lock);
-    return status;
-}
-
-static int plan_run_locked(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,
-                           size_t *failed_cells, bench_error *error)
-{
-    static const char *const subdirectories[] = {"cells", "curves", "checkpoints"};
-    char path[4096];
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", out_dir, subdirectories[i]);
-        int status = bench_make_directories(path, error);
-        if (status != BENCH_OK)
-            return status;
-    }
-    /* An old results.csv must not look like this run's while it is incomplete. */
-    snprintf(path, sizeof path, "%s/results.csv", out_dir);
-    if (unlink(path) != 0 && errno != ENOENT)
-        return BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", path, strerror(errno));
-    bench_image_set train = {0}, test = {0};
-    progress_say(progress, "loading Fashion-MNIST");
-    int status = hcsc_load_data(&train, &test, plan->data_dir, plan->train_limit, plan->test_limit, plan->validation,
-                                error);
-    if (status != BENCH_OK)
-        return status;
-    size_t to_run = 0;
-    for (size_t c = 0; c < plan->cell_count; c++)
-        to_run += !resume || !cell_done(out_dir, &plan->cells[c]);
-    progress_say(progress, "%zu cells, %zu done before, %zu to run with %u job%s", plan->cell_count,
-                 plan->cell_count - to_run, to_run, plan->jobs, plan->jobs == 1 ? "" : "s");
-    nn_set_threads(plan->threads);
-    size_t running = 0;
-    for (size_t c = 0; c < plan->cell_count && status == BENCH_OK; c++) {
-        if (!resume) {
-            snprintf(path, sizeof path, "%s/cells/%s.csv", out_dir, plan->cells[c].id);
-            unlink(path);
-        } else if (cell_done(out_dir, &plan->cells[c])) {
-            continue;
-        }
-        if (plan->jobs <= 1) {
-            status = hcsc_run_cell(plan, c, &train, &test, out_dir, progress, error);
-            continue;
-        }
-        /* Worker processes share the loaded data copy-on-write; each writes its
-         * own files, so a crash loses only its cell. */
-        while (running >= plan->jobs) {
-            if (wait(NULL) > 0)
-                running--;
-            else
-                break;
-        }
-        fflush(NULL);
-        pid_t child = fork();
-        if (child < 0) {
-            status = BENCH_FAIL(error, BENCH_IO, "hcsc: cannot start a worker: %s", strerror(errno));
-            break;
-        }
-        if (child == 0) {
-            bench_error child_error = {0};
-            int child_status = hcsc_run_cell(plan, c, &train, &test, out_dir, progress, &child_error);
-            if (child_status != BENCH_OK)
-                progress_say(progress, "worker: %s", child_error.message);
-            fflush(NULL);
-            _exit(child_status == BENCH_OK ? 0 : 1);
-        }
-        running++;
-    }
-    while (running > 0 && wait(NULL) > 0)
-        running--;
-    bench_image_set_free(&train);
-    bench_image_set_free(&test);
-    if (status != BENCH_OK)
-        return status;
-    return merge_outputs(plan, out_dir, failed_cells, error);
-}

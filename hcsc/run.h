@@ -98,10 +98,16 @@ int hcsc_run_cell(const hcsc_plan *plan, size_t cell_index, const bench_image_se
                   const bench_image_set *test, const char *out_dir, const hcsc_progress *progress,
                   bench_error *error);
 
-/* Run every cell (plan->jobs worker processes at once; resume keeps finished
- * cells), then merge DIR/results.csv, timings.csv and run.json in plan order. */
-int hcsc_plan_run(const hcsc_plan *plan, const char *out_dir, int resume, const hcsc_progress *progress,
-                  size_t *failed_cells, bench_error *error);
+/* 1 when DIR/cells/<id>.csv holds the cell's valid rows and none is an error
+ * row: --resume keeps it.  Failed and damaged cells run again, since a failure
+ * caused by the machine (memory, a killed worker) usually does not repeat. */
+int hcsc_cell_done(const hcsc_cell *cell, const char *out_dir);
+
+/* After the cells ran (the harness runs them: bench/run_tasks.h): merges
+ * DIR/results.csv, timings.csv and run.json in plan order; a cell without rows
+ * becomes error rows, a damaged one fails the merge naming it.  *failed counts
+ * the cells with error rows.  results.csv is written last. */
+int hcsc_merge(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench_error *error);
 
 /* Evaluate a saved checkpoint (its .json sidecar gives the architecture and the
  * run's evaluation settings: data limits, split, probe recipe, seed).  Arguments

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/run_tasks.h"
 #include "hcsc/run.h"
 
 static char temp_dir[256];
@@ -234,7 +235,7 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
     char directory[512];
     snprintf(directory, sizeof directory, "%s/real", temp_dir);
     size_t failed = 99;
-    assert_int_equal(hcsc_plan_run(&plan, directory, 0, NULL, &failed, &error), BENCH_OK);
+    assert_int_equal(bench_hcsc_run(&plan, directory, 0, NULL, &failed, &error), BENCH_OK);
     assert_int_equal(failed, 0);
     char file[700];
     snprintf(file, sizeof file, "%s/results.csv", directory);
@@ -272,7 +273,7 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
     assert_non_null(info);
     fputs("12345.000\n\n", info);
     fclose(info);
-    assert_int_equal(hcsc_plan_run(&plan, directory, 1, NULL, &failed, &error), BENCH_OK);
+    assert_int_equal(bench_hcsc_run(&plan, directory, 1, NULL, &failed, &error), BENCH_OK);
     assert_int_equal(failed, 0);
     snprintf(file, sizeof file, "%s/cells/%s.csv", directory, plan.cells[0].id);
     assert_int_equal(count_lines(file), HCSC_RESULT_COUNT);
@@ -292,7 +293,7 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
     assert_non_null(garbage);
     fputs("\x01 not \"a cell,\n", garbage);
     fclose(garbage);
-    assert_int_equal(hcsc_plan_run(&plan, directory, 1, NULL, &failed, &error), BENCH_OK);
+    assert_int_equal(bench_hcsc_run(&plan, directory, 1, NULL, &failed, &error), BENCH_OK);
     assert_int_equal(failed, 0);
     snprintf(file, sizeof file, "%s/results.csv", directory);
     assert_int_equal(count_lines(file), 1 + 2 * HCSC_RESULT_COUNT);
@@ -312,7 +313,7 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
     if (holder == 0) {
         bench_error child_error = {0};
         size_t child_failed = 0;
-        int status = hcsc_plan_run(&plan, directory, 1, NULL, &child_failed, &child_error);
+        int status = bench_hcsc_run(&plan, directory, 1, NULL, &child_failed, &child_error);
         _exit(status == BENCH_BAD_INPUT && strstr(child_error.message, "is in use by") != NULL ? 0 : 1);
     }
     int wait_status = 0;

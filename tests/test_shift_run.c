@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/run_tasks.h"
 #include "domain_shift/run.h"
 
 static char scratch[64];
@@ -75,7 +76,7 @@ static void tiny_run_follows_contract_and_repeats(void **state)
     bench_error error = {0};
     for (int run = 0; run < 2; run++) {
         snprintf(out[run], sizeof out[run], "%s/out%d", scratch, run);
-        if (shift_run_config(config, out[run], NULL, NULL, &error) != BENCH_OK)
+        if (bench_shift_run(config, out[run], NULL, NULL, &error) != BENCH_OK)
             fail_msg("%s", error.message);
     }
     snprintf(path, sizeof path, "%s/results.csv", out[0]);
@@ -119,18 +120,36 @@ static const char *units_config =
     "pairs = all\nseeds = 1,2\nablation_seeds = 1\njobs = 2\n";
 #define UNIT_COUNT 12
 
+/* The workers report in their own processes (bench/pool.h), so the unit lines
+ * go to a file every process appends to, counted afterwards. */
 typedef struct progress_log {
-    size_t unit_lines;  /* "[i/n] ..." after each unit of this process */
-    char plan[256];     /* "N training units, ..." */
+    char plan[256];     /* "N training units, ..." (said by the run itself) */
+    char units[256];    /* file of "[i/n] ..." lines, one per finished unit */
 } progress_log;
 
 static void log_progress(void *data, const char *line)
 {
     progress_log *log = data;
-    if (line[0] == '[')
-        log->unit_lines++;
-    else if (strstr(line, "training units") != NULL)
+    if (line[0] == '[') {
+        FILE *file = fopen(log->units, "a");
+        if (file != NULL) {
+            fprintf(file, "%s\n", line);
+            fclose(file);
+        }
+    } else if (strstr(line, "training units") != NULL)
         snprintf(log->plan, sizeof log->plan, "%s", line);
+}
+
+static size_t unit_lines(progress_log *log)
+{
+    size_t lines = 0;
+    FILE *file = fopen(log->units, "r");
+    for (int c; file != NULL && (c = fgetc(file)) != EOF;)
+        lines += c == '\n';
+    if (file != NULL)
+        fclose(file);
+    unlink(log->units);
+    return lines;
 }
 
 static char *run_into(const char *config, const char *out, unsigned jobs, int resume, shift_run_summary *summary,
@@ -139,7 +158,7 @@ static char *run_into(const char *config, const char *out, unsigned jobs, int re
     shift_run_options options = {.jobs = jobs, .resume = resume, .progress = log ? log_progress : NULL,
                                  .progress_data = log};
     bench_error error = {0};
-    if (shift_run_config(config, out, &options, summary, &error) != BENCH_OK)
+    if (bench_shift_run(config, out, &options, summary, &error) != BENCH_OK)
         fail_msg("%s", error.message);
     char path[256];
     snprintf(path, sizeof path, "%s/results.csv", out);
@@ -180,17 +199,18 @@ static void parallel_and_resumed_runs_give_the_same_bytes(void **state)
     snprintf(two, sizeof two, "%s/two-jobs", scratch);
     shift_run_summary summary;
     progress_log log = {0};
+    snprintf(log.units, sizeof log.units, "%s/unit-lines", scratch);
     char *reference = run_into(config, one, 1, 0, &summary, &log);
     assert_int_equal(summary.units, UNIT_COUNT);
     assert_int_equal(summary.failed, 0);
     assert_null(strstr(reference, ",map,,error\n")); /* every model trained and was evaluated */
     assert_string_equal(log.plan, "12 training units, 0 done before, 12 to run with 1 job");
-    assert_int_equal(log.unit_lines, UNIT_COUNT);
+    assert_int_equal(unit_lines(&log), UNIT_COUNT);
 
-    memset(&log, 0, sizeof log);
+    log.plan[0] = '\0';
     char *parallel = run_into(config, two, 0, 0, &summary, &log); /* jobs = 2 from the file */
     assert_string_equal(log.plan, "12 training units, 0 done before, 12 to run with 2 jobs");
-    assert_int_equal(log.unit_lines, 0); /* the workers report in their own processes */
+    assert_int_equal(unit_lines(&log), UNIT_COUNT);
     assert_string_equal(parallel, reference);
     free(parallel);
 
@@ -229,7 +249,7 @@ static void parallel_and_resumed_runs_give_the_same_bytes(void **state)
     write_file(config, text);
     bench_error error = {0};
     snprintf(path, sizeof path, "%s/changed", scratch);
-    assert_int_equal(shift_run_config(config, path, NULL, NULL, &error), BENCH_BAD_INPUT);
+    assert_int_equal(bench_shift_run(config, path, NULL, NULL, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "scenes 10"));
     assert_non_null(strstr(error.message, "is not the one the configuration asks for"));
     free(reference);
@@ -314,7 +334,7 @@ static void a_held_directory_is_refused(void **state)
             _exit(2);
         fprintf(file, "[benchmark]\ngenerate = no\ndata = %s\n", dir);
         fclose(file);
-        int code = shift_run_config(config, dir, NULL, NULL, &error);
+        int code = bench_shift_run(config, dir, NULL, NULL, &error);
         _exit(code == BENCH_BAD_INPUT && strstr(error.message, "is in use by") != NULL ? 0 : 1);
     }
     int status = 0;
@@ -333,19 +353,19 @@ static void configuration_errors_name_file_and_line(void **state)
     snprintf(out, sizeof out, "%s/bad-out", scratch);
     bench_error error = {0};
     write_file(config, "[train]\nsteps = 3\nstpes = 4\n");
-    assert_int_equal(shift_run_config(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
+    assert_int_equal(bench_shift_run(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "bad.ini:3: unknown key 'stpes' in [train]"));
     write_file(config, "[run]\nmethods = psn,dann\n");
-    assert_int_equal(shift_run_config(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
+    assert_int_equal(bench_shift_run(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "bad.ini:2: methods = 'psn,dann'"));
     write_file(config, "[benchmark]\ndevices = D1,D9\n");
-    assert_int_equal(shift_run_config(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
+    assert_int_equal(bench_shift_run(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "bad.ini:2:"));
     write_file(config, "[run]\npairs = D1>D1\n");
-    assert_int_equal(shift_run_config(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
+    assert_int_equal(bench_shift_run(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "two different devices"));
     write_file(config, "[benchmark]\nsize = 50\n");
-    assert_int_equal(shift_run_config(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
+    assert_int_equal(bench_shift_run(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "multiple of 4"));
     /* nothing was written for a bad configuration */
     char path[160];
