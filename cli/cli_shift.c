@@ -21,6 +21,7 @@
 #include "domain_shift/gap.h"
 #include "domain_shift/png_io.h"
 #include "bench/run_tasks.h"
+#include "domain_shift/examples.h"
 #include "domain_shift/run.h"
 #include "domain_shift/xray.h"
 
@@ -124,37 +125,6 @@ static int shift_generate_command(int argc, char **argv)
 }
 
 /* Class colours for drawn boxes: distinct, saturated, readable on the belt. */
-static const uint8_t box_colours[SHIFT_CLASS_COUNT][3] = {
-    {230, 25, 75}, {60, 180, 75}, {255, 225, 25}, {0, 130, 200}, {245, 130, 48},
-    {145, 30, 180}, {70, 240, 240}, {240, 50, 230}, {128, 128, 0}, {0, 0, 128},
-};
-
-/* Nearest-neighbour zoom of one image into a strip at column offset, with box outlines. */
-static void paste_zoomed(uint8_t *canvas, int canvas_width, int x_offset, const uint8_t *rgb, int size, int zoom,
-                         const shift_object *objects, size_t object_count)
-{
-    for (int y = 0; y < size * zoom; y++)
-        for (int x = 0; x < size * zoom; x++)
-            memcpy(canvas + ((size_t)y * canvas_width + x_offset + x) * 3, rgb + ((size_t)(y / zoom) * size + x / zoom) * 3,
-                   3);
-    for (size_t k = 0; k < object_count; k++) {
-        const shift_box *b = &objects[k].box;
-        int x0 = (int)(b->x_min - 1) * zoom, y0 = (int)(b->y_min - 1) * zoom;
-        int x1 = (int)b->x_max * zoom - 1, y1 = (int)b->y_max * zoom - 1;
-        const uint8_t *colour = box_colours[objects[k].class_index];
-        for (int x = x0; x <= x1; x++)
-            for (int t = 0; t < 2; t++) {
-                memcpy(canvas + ((size_t)(y0 + t) * canvas_width + x_offset + x) * 3, colour, 3);
-                memcpy(canvas + ((size_t)(y1 - t) * canvas_width + x_offset + x) * 3, colour, 3);
-            }
-        for (int y = y0; y <= y1; y++)
-            for (int t = 0; t < 2; t++) {
-                memcpy(canvas + ((size_t)y * canvas_width + x_offset + x0 + t) * 3, colour, 3);
-                memcpy(canvas + ((size_t)y * canvas_width + x_offset + x1 - t) * 3, colour, 3);
-            }
-    }
-}
-
 static int shift_show_command(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -213,7 +183,11 @@ static int shift_show_command(int argc, char **argv)
             break;
         snprintf(path, sizeof path, "%s/show_%s.png", out_dir, devices[d].name);
         code = shift_png_write(path, rgb, n, n, &error);
-        paste_zoomed(canvas, canvas_width, (int)d * (n * z + gap), rgb, n, z, objects, object_count);
+        int x_offset = (int)d * (n * z + gap);
+        shift_paste_zoomed(canvas, canvas_width, x_offset, rgb, n, z);
+        for (size_t k = 0; k < object_count; k++)
+            shift_draw_box(canvas, canvas_width, x_offset, n, z, &objects[k].box,
+                           shift_class_colour(objects[k].class_index), 2);
         printf("%s:", devices[d].name);
         for (size_t k = 0; k < object_count; k++)
             printf(" %s[%g,%g,%g,%g]", shift_classes()[objects[k].class_index].key, objects[k].box.x_min,

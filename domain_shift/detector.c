@@ -644,6 +644,47 @@ void shift_detector_set_state(shift_detector *m, const float *state)
     memcpy(m->params.values, state, m->params.total * sizeof *state);
 }
 
+/* Detections (at most top_k per image, image = its index in data) of images
+ * [first, first + count) into out; returns how many. */
+static size_t detect_range(shift_detector *m, const shift_dataset *data, size_t first_image, size_t count,
+                           size_t top_k, shift_detection *out)
+{
+    size_t detection_count = 0, hc = SHIFT_HEAD_CHANNELS, cells = m->cells, end = first_image + count;
+    for (size_t first = first_image; first < end; first += m->max_n) {
+        size_t n = end - first < m->max_n ? end - first : m->max_n;
+        for (size_t j = 0; j < n; j++)
+            load_image(m, j, data, first + j, 0);
+        forward(m, n, 0);
+        const float *head = m->layers[OUTPUT_LAYER].act;
+        for (size_t j = 0; j < n; j++) {
+            const float *h = head + j * hc * cells;
+            detection_count += shift_decode(out + detection_count, top_k, h, h + SHIFT_CLASS_COUNT * cells,
+                                            h + (SHIFT_CLASS_COUNT + 2) * cells, (int)m->out_side, first + j,
+                                            m->decode_scratch, m->decode_argmax);
+        }
+    }
+    return detection_count;
+}
+
+int shift_detector_detect(shift_detector *m, const shift_dataset *data, size_t first, size_t count, size_t top_k,
+                          shift_detection **out, size_t *found, bench_error *error)
+{
+    *out = NULL;
+    *found = 0;
+    if ((size_t)data->size != m->image_size)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "images are %dx%d but the detector was built for %zu", data->size,
+                          data->size, m->image_size);
+    if (first > data->count || count > data->count - first)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "images %zu..%zu of a set of %zu", first, first + count,
+                          data->count);
+    shift_detection *detections = malloc((count * top_k + 1) * sizeof *detections);
+    if (detections == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "detections of %zu images", count);
+    *found = detect_range(m, data, first, count, top_k, detections);
+    *out = detections;
+    return BENCH_OK;
+}
+
 int shift_detector_evaluate(shift_detector *m, const shift_dataset *data, shift_ap_mode mode, double *ap_per_class,
                             double *mean_ap, double *images_per_second, bench_error *error)
 {
@@ -669,20 +710,7 @@ int shift_detector_evaluate(shift_detector *m, const shift_dataset *data, shift_
                                                .box = data->labels[i].objects[k].box};
     struct timespec start, stop;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    size_t detection_count = 0, hc = SHIFT_HEAD_CHANNELS, cells = m->cells;
-    for (size_t first = 0; first < data->count; first += m->max_n) {
-        size_t n = data->count - first < m->max_n ? data->count - first : m->max_n;
-        for (size_t j = 0; j < n; j++)
-            load_image(m, j, data, first + j, 0);
-        forward(m, n, 0);
-        const float *head = m->layers[OUTPUT_LAYER].act;
-        for (size_t j = 0; j < n; j++) {
-            const float *h = head + j * hc * cells;
-            detection_count += shift_decode(detections + detection_count, top_k, h, h + SHIFT_CLASS_COUNT * cells,
-                                            h + (SHIFT_CLASS_COUNT + 2) * cells, (int)m->out_side, first + j,
-                                            m->decode_scratch, m->decode_argmax);
-        }
-    }
+    size_t detection_count = detect_range(m, data, 0, data->count, top_k, detections);
     clock_gettime(CLOCK_MONOTONIC, &stop);
     double seconds = (double)(stop.tv_sec - start.tv_sec) + 1e-9 * (double)(stop.tv_nsec - start.tv_nsec);
     if (images_per_second != NULL)

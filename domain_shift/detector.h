@@ -107,6 +107,12 @@ int shift_detector_evaluate(shift_detector *detector, const shift_dataset *datas
 
 void shift_detector_free(shift_detector *detector);
 
+/* The detections (at most top_k per image, best first, their `image` the index
+ * in dataset) of images [first, first + count) of dataset; *out (free() it)
+ * holds *found of them. */
+int shift_detector_detect(shift_detector *detector, const shift_dataset *dataset, size_t first, size_t count,
+                          size_t top_k, shift_detection **out, size_t *found, bench_error *error);
+
 /* Re-estimates every batch-norm layer's running statistics on images (labels
  * unused): one pass in order, batch k averaged in with weight 1/(k+1).  Only
  * the statistics change. */

@@ -16,6 +16,7 @@
 #include "bench/results.h"
 #include "core/suggest.h"
 #include "domain_shift/benchmark.h"
+#include "domain_shift/examples.h"
 
 /* ---- one cell ---------------------------------------------------------------------- */
 
@@ -30,7 +31,7 @@ static int load(const char *dir, const char *device, const char *split, int size
 
 int shift_run_cell(const char *data_dir, const char *source, const char *target, shift_method method,
                    const char *protocol, const shift_train_config *config, uint64_t seed, shift_ap_mode mode,
-                   shift_cell_result *result, bench_error *error)
+                   const char *examples_path, shift_cell_result *result, bench_error *error)
 {
     memset(result, 0, sizeof *result);
     int transductive;
@@ -62,6 +63,9 @@ int shift_run_cell(const char *data_dir, const char *source, const char *target,
     if (code == BENCH_OK)
         code = shift_detector_evaluate(detector, &test, mode, result->ap, &result->mean_ap,
                                        &result->inference_images_per_second, error);
+    if (code == BENCH_OK && examples_path != NULL)
+        code = shift_examples_write(examples_path, detector, &test, SHIFT_EXAMPLE_IMAGES, SHIFT_EXAMPLE_ZOOM,
+                                    SHIFT_EXAMPLE_MIN_SCORE, error);
     shift_detector_free(detector);
     shift_dataset_free(&labelled), shift_dataset_free(&validation), shift_dataset_free(&unlabelled);
     shift_dataset_free(&test);
@@ -734,11 +738,44 @@ static void read_unit_file(const run_plan *plan, const run_unit *unit, const cha
     json_decref(root);
 }
 
+/* Detection examples: the first images of the target's test set drawn with
+ * their boxes and a method's detections, for the first main seed only, as
+ * DIR/figures/examples/xray_<source>_to_<target>_<method>.png (an oracle has
+ * no source: xray_<target>_oracle.png).  0 when this unit draws none. */
+static int examples_path(char *out, size_t size, const run_plan *plan, const run_unit *unit, const char *out_dir,
+                         const char *source, const char *target, shift_method method)
+{
+    if (plan->seed_count == 0 || unit->seed != plan->seeds[0])
+        return 0;
+    if (method == SHIFT_METHOD_ORACLE)
+        snprintf(out, size, "%s/figures/examples/xray_%s_oracle.png", out_dir, target);
+    else
+        snprintf(out, size, "%s/figures/examples/xray_%s_to_%s_%s.png", out_dir, source, target,
+                 shift_method_name(method));
+    return 1;
+}
+
+static int write_examples(const run_plan *plan, const run_unit *unit, const char *out_dir, const char *source,
+                          const char *target, shift_method method, shift_detector *detector,
+                          const shift_dataset *test, bench_error *error)
+{
+    char path[4200], directory[4200];
+    if (!examples_path(path, sizeof path, plan, unit, out_dir, source, target, method))
+        return BENCH_OK;
+    snprintf(directory, sizeof directory, "%s/figures/examples", out_dir);
+    int code = bench_make_directories(directory, error);
+    if (code == BENCH_OK)
+        code = shift_examples_write(path, detector, test, SHIFT_EXAMPLE_IMAGES, SHIFT_EXAMPLE_ZOOM,
+                                    SHIFT_EXAMPLE_MIN_SCORE, error);
+    return code;
+}
+
 /* The per-device model of a supervised unit, tested on every device's test split,
  * and on every other device again after re-estimating its batch-norm statistics
  * on that device's unlabelled training images (AdaBN), so the unit does not
  * depend on which pairs a configuration lists. */
-static int run_supervised_unit(const run_plan *plan, const run_unit *unit, unit_outcome *outcome, bench_error *error)
+static int run_supervised_unit(const run_plan *plan, const run_unit *unit, const char *out_dir, unit_outcome *outcome,
+                               bench_error *error)
 {
     const char *device = plan->devices[unit->device]->name;
     const char *train_split = strcmp(plan->protocol, "transductive") ? "train" : "all";
@@ -760,6 +797,10 @@ static int run_supervised_unit(const run_plan *plan, const run_unit *unit, unit_
         if (code == BENCH_OK)
             code = shift_detector_evaluate(detector, &test, plan->mode, plain->result.ap, &plain->result.mean_ap,
                                            &plain->result.inference_images_per_second, error);
+        if (code == BENCH_OK)
+            code = write_examples(plan, unit, out_dir, device, target,
+                                  t == unit->device ? SHIFT_METHOD_ORACLE : SHIFT_METHOD_SOURCE_ONLY, detector,
+                                  &test, error);
         plain->present = code == BENCH_OK;
         if (code == BENCH_OK && t != unit->device) {
             float *state = shift_detector_copy_state(detector);
@@ -773,6 +814,9 @@ static int run_supervised_unit(const run_plan *plan, const run_unit *unit, unit_
                 code = shift_detector_evaluate(detector, &test, plan->mode, adapted->result.ap,
                                                &adapted->result.mean_ap, &adapted->result.inference_images_per_second,
                                                error);
+            if (code == BENCH_OK)
+                code = write_examples(plan, unit, out_dir, device, target, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN,
+                                      detector, &test, error);
             adapted->present = code == BENCH_OK;
             if (state != NULL)
                 shift_detector_set_state(detector, state); /* the next target sees the trained model again */
@@ -795,11 +839,15 @@ static int execute_unit(const run_plan *plan, const run_unit *unit, size_t index
     bench_error unit_error = {0};
     int unit_code;
     if (unit->supervised) {
-        unit_code = run_supervised_unit(plan, unit, outcome, &unit_error);
+        unit_code = run_supervised_unit(plan, unit, out_dir, outcome, &unit_error);
     } else {
-        unit_code = shift_run_cell(plan->data_dir, plan->devices[plan->pair_source[unit->pair]]->name,
-                                   plan->devices[plan->pair_target[unit->pair]]->name, unit->method, plan->protocol,
-                                   &plan->train, unit->seed, plan->mode, &outcome->cell.result, &unit_error);
+        const char *source = plan->devices[plan->pair_source[unit->pair]]->name;
+        const char *target = plan->devices[plan->pair_target[unit->pair]]->name;
+        char examples[4200];
+        int drawn = examples_path(examples, sizeof examples, plan, unit, out_dir, source, target, unit->method);
+        unit_code = shift_run_cell(plan->data_dir, source, target, unit->method, plan->protocol, &plan->train,
+                                   unit->seed, plan->mode, drawn ? examples : NULL, &outcome->cell.result,
+                                   &unit_error);
         outcome->train = outcome->cell.result.train;
     }
     if (unit_code != BENCH_OK && unit_error.message[0] == '\0')

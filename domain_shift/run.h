@@ -15,6 +15,12 @@
 #include "bench/error.h"
 #include "domain_shift/detector.h"
 
+/* Detection examples (domain_shift/examples.h) a run draws: this many target
+ * test images, zoomed this much, detections from this score on. */
+#define SHIFT_EXAMPLE_IMAGES 4
+#define SHIFT_EXAMPLE_ZOOM 3
+#define SHIFT_EXAMPLE_MIN_SCORE 0.3
+
 typedef struct shift_cell_result {
     double mean_ap;
     double ap[SHIFT_CLASS_COUNT];      /* NaN for classes absent from the test set */
@@ -29,10 +35,11 @@ typedef struct shift_cell_result {
  *   target test;
  * protocol "transductive" (EDS): labelled = source all, selection on the source
  *   val split, unlabelled = target all, test = target all.
- * Deterministic for a seed (single-threaded BLAS). */
+ * Deterministic for a seed (single-threaded BLAS).  examples_path (may be NULL):
+ * also draw the first test images with the detections there (examples.h). */
 int shift_run_cell(const char *data_dir, const char *source, const char *target, shift_method method,
                    const char *protocol, const shift_train_config *config, uint64_t seed, shift_ap_mode mode,
-                   shift_cell_result *result, bench_error *error);
+                   const char *examples_path, shift_cell_result *result, bench_error *error);
 
 /* How bench_shift_run (bench/run_tasks.h) runs; zero-initialised = one process, recompute every
  * unit, quiet. */

@@ -1404,11 +1404,18 @@ static int plot_curves(plot_context *context, bench_error *error)
             fprintf(f, " at first %g, graph 0.98 right rotate by 90 offset -0.6, 0 front font \",8\" tc ls %d\n",
                     events[e].x, variant_style(context, events[e].first_variant));
         }
-        fputs("# colour = variant, dash type = split (train solid, val dashed, test dotted)\nplot \\\n", f);
+        /* Dash types tell splits apart; with one split in the figure every line
+         * is solid (a dotted line alone is hard to see) and the key names it. */
+        int one_split = 1;
+        for (size_t l = 1; l < line_count; l++)
+            one_split &= strcmp(line_split[l], line_split[0]) == 0;
+        fputs(one_split ? "# colour = variant; every line is one split (in the key)\nplot \\\n"
+                        : "# colour = variant, dash type = split (train solid, val dashed, test dotted)\nplot \\\n",
+              f);
         for (size_t l = 0; l < line_count; l++) {
             gp_file(f, file);
             fprintf(f, " index %zu using 1:2 with lines ls %d dt %d title ", l, variant_style(context, line_variant[l]),
-                    split_dash(line_split[l]));
+                    one_split ? 1 : split_dash(line_split[l]));
             char text[200];
             snprintf(text, sizeof text, "%s (%s)", line_variant[l], line_split[l]);
             gp_text(f, text);

@@ -90,6 +90,10 @@ static const struct metric_info {
     {"ami", +1, "AMI"},          {"ari", +1, "ARI"},        {"map", +1, "mAP"},
     {"ap", +1, "AP"},            {"auc", +1, "AUC"},        {"f1", +1, "F1"},
     {"learning_rate", 0, "learning rate"},
+    /* HCSC's training curves (hcsc/run.c): the monitor's test-set measures. */
+    {"knn200_accuracy", +1, "kNN-200 accuracy"}, {"kmeans_nmi", +1, "k-means NMI"},
+    {"kmeans_accuracy", +1, "k-means accuracy"}, {"loss_instance", -1, "instance loss"},
+    {"loss_prototype", -1, "prototype loss"},
 };
 
 static const struct metric_info *metric_lookup(const char *metric, const char **suffix)

@@ -208,6 +208,22 @@ static void runs_one_cell_and_writes_rows(void **state)
     assert_int_equal(monitored, 2);
     snprintf(file, sizeof file, "%s/checkpoints/hcsc-seed3.ckpt.json", directory);
     assert_int_equal(access(file, R_OK), 0);
+    /* The embedding figure's input: every one of the 60 test points (fewer
+     * than the 1,000 kept), its class name, then the encoder's features. */
+    snprintf(file, sizeof file, "%s/embeddings/%s.csv", directory, plan.cells[0].id);
+    assert_int_equal(count_lines(file), 1 + 60);
+    FILE *embedding = fopen(file, "r");
+    assert_non_null(embedding);
+    char header[4096];
+    assert_non_null(fgets(header, sizeof header, embedding));
+    assert_memory_equal(header, "dataset,variant,seed,label,f0,f1,", strlen("dataset,variant,seed,label,f0,f1,"));
+    assert_non_null(fgets(line, sizeof line, embedding));
+    static const char *const classes[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    char expected[64];
+    snprintf(expected, sizeof expected, "fashion_mnist,hcsc,3,%s,", classes[test.labels[0]]);
+    assert_memory_equal(line, expected, strlen(expected));
+    fclose(embedding);
     bench_image_set_free(&train);
     bench_image_set_free(&test);
 }

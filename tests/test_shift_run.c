@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bench/run_tasks.h"
+#include "domain_shift/png_io.h"
 #include "domain_shift/run.h"
 
 static char scratch[64];
@@ -103,6 +104,21 @@ static void tiny_run_follows_contract_and_repeats(void **state)
     assert_non_null(strstr(adabn, ",ok\n")); /* trained and evaluated, not an error row */
     assert_non_null(strstr(first, ",psn_local_only,psn_local_only,,1,ap_laptop,"));
     free(first), free(second);
+    /* Detection examples for the figures: the first (up to) four target test
+     * images (32 px, zoomed 3 times, 6 px apart) under each method. */
+    static const char *const examples[] = {"xray_D1_to_D2_source_only", "xray_D1_to_D2_source_only_target_bn",
+                                           "xray_D2_oracle", "xray_D1_to_D2_psn", "xray_D1_to_D2_psn_local_only"};
+    for (size_t e = 0; e < sizeof examples / sizeof examples[0]; e++) {
+        snprintf(path, sizeof path, "%s/figures/examples/%s.png", out[0], examples[e]);
+        uint8_t *rgb = NULL;
+        int width = 0, height = 0;
+        if (shift_png_read(path, &rgb, &width, &height, &error) != BENCH_OK)
+            fail_msg("%s", error.message);
+        assert_int_equal((width + 6) % (32 * 3 + 6), 0); /* whole images: 4, or all when the split has fewer */
+        assert_true(width >= 32 * 3 && width <= 4 * 32 * 3 + 3 * 6);
+        assert_int_equal(height, 32 * 3);
+        free(rgb);
+    }
     snprintf(path, sizeof path, "%s/run.json", out[0]);
     char *json = read_file(path);
     assert_non_null(json);
