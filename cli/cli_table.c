@@ -15,13 +15,15 @@ static void table_usage(FILE *stream)
     fprintf(stream,
             "usage: bench table DIR [--format md|tex|csv|html] [--metric M[,M...]]... [--models V[,V...]]...\n"
             "                       [--datasets D[,D...]]... [--task forecast|hcsc|detect] [--versus VARIANT]\n"
-            "                       [--digits N] [--ci] [--columns variants|datasets] [--out FILE]\n"
+            "                       [--digits N] [--ci] [--columns variants|datasets] [--rank-rows] [--out FILE]\n"
             "       bench table DIR --dm VARIANT [--format ...] [--out FILE]\n"
             "\n"
             "Tables of mean \xC2\xB1 std over seeds from DIR/results.csv: one per task and metric, rows\n"
             "dataset \xC3\x97 horizon (forecast) or dataset \xC3\x97 protocol (hcsc, detect), one column per variant.\n"
             "Best bold, second underlined; an average-rank row with Friedman, Iman-Davenport and\n"
-            "Nemenyi statistics; --versus adds wins/ties/losses against one variant.  Failed cells\n"
+            "Nemenyi statistics over datasets (each the mean over its complete rows; n/a below 3),\n"
+            "or over rows with --rank-rows (TSLib's leaderboard; horizons of one series are not\n"
+            "independent samples); --versus adds wins/ties/losses against one variant.  Failed cells\n"
             "are marked, not dropped.  --ci shows mean \xC2\xB1 95 %% CI half-width (Student t) instead of std.\n"
             "--columns datasets turns md, tex and html tables around: one row per variant, a column\n"
             "per dataset \xC3\x97 horizon (or protocol) under its dataset, the statistics as the last columns.\n"
@@ -51,7 +53,8 @@ int cli_table(int argc, char **argv)
         {"task", required_argument, NULL, 't'},   {"versus", required_argument, NULL, 'v'},
         {"digits", required_argument, NULL, 'D'}, {"out", required_argument, NULL, 'o'},
         {"dm", required_argument, NULL, 'r'},     {"ci", no_argument, NULL, 'c'},
-        {"columns", required_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
+        {"columns", required_argument, NULL, 'C'}, {"rank-rows", no_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     bench_table_format format = BENCH_TABLE_MD;
@@ -61,7 +64,7 @@ int cli_table(int argc, char **argv)
     int exit_code = 0;
     optind = 1;
     int option;
-    while ((option = getopt_long(argc, argv, "f:m:M:d:t:v:D:o:r:C:ch", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "f:m:M:d:t:v:D:o:r:C:chR", long_options, NULL)) != -1) {
         switch (option) {
         case 'f':
             if (bench_table_format_parse(optarg, &format) != 0) {
@@ -96,6 +99,7 @@ int cli_table(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case 'r': dm_reference = optarg; break;
         case 'c': options.ci = 1; break;
+        case 'R': options.rank_by_row = 1; break;
         case 'C':
             if (bench_table_columns_parse(optarg, &options.columns) != 0) {
                 fprintf(stderr, "bench table: --columns must be variants or datasets, not '%s'\n", optarg);

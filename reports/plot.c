@@ -1694,7 +1694,7 @@ int bench_plot(bench_figure_list *out, const char *dir, const bench_plot_options
                 /* Ranks over datasets, not dataset x horizon rows: the CD
                  * diagram's samples must be independent, and the horizons of
                  * one series are not. */
-                bench_table_options table_options = {.digits = -1, .rank_by_dataset = 1};
+                bench_table_options table_options = {.digits = -1};
                 if (status == BENCH_OK && results.count > 0)
                     status = bench_tables_build(&tables, &results, &table_options, error);
                 have_results = status == BENCH_OK;

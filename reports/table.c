@@ -399,9 +399,9 @@ static int build_one(bench_table *table, const bench_results *results, const ben
             return BENCH_FAIL(error, BENCH_NO_MEMORY, "ranking the %s table", metric);
         size_t complete = 0;
         for (size_t r = 0; r < table->row_count;) {
-            /* One unit: a row, or with rank_by_dataset a dataset's rows (adjacent). */
+            /* One unit: a dataset's rows (adjacent), or with rank_by_row one row. */
             size_t end = r + 1;
-            while (options->rank_by_dataset && end < table->row_count &&
+            while (!options->rank_by_row && end < table->row_count &&
                    strcmp(table->rows[end].dataset, table->rows[r].dataset) == 0)
                 end++;
             /* The unit's score: the mean over its complete rows (every variant
@@ -427,6 +427,7 @@ static int build_one(bench_table *table, const bench_results *results, const ben
             r = end;
         }
         table->complete_rows = complete;
+        table->ranked_by_row = options->rank_by_row;
         table->cd05 = NAN;
         if (complete > 0) {
             table->avg_ranks = calloc(k, sizeof *table->avg_ranks);

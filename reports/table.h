@@ -40,10 +40,11 @@ typedef struct bench_table_options {
     const char *versus;                /* variant for wins/ties/losses; NULL: none */
     int digits;                        /* decimals; < 0 chooses per table */
     int ci;                            /* cells mean ± 95 % CI half-width instead of ± std */
-    int rank_by_dataset;               /* ranks and Friedman over datasets (each dataset's horizons
-                                        * averaged first), not over dataset × horizon rows: the CD
-                                        * diagram's unit, since horizons of one series are not
-                                        * independent samples */
+    int rank_by_row;                   /* ranks and Friedman over rows (dataset × horizon, as the
+                                        * TSLib leaderboard ranks), instead of the default: over
+                                        * datasets, each dataset's complete rows averaged first, the
+                                        * CD diagram's unit, since the horizons (or protocols) of one
+                                        * dataset are not independent samples */
     bench_table_columns columns;       /* layout of md, tex and html (csv is long format) */
 } bench_table_options;
 
@@ -76,7 +77,8 @@ typedef struct bench_table {
     size_t seed_count;
     /* Ranking over the complete rows (every variant has a value); avg_ranks is
      * NULL when there are fewer than 2 variants, no complete row or no direction. */
-    size_t complete_rows;
+    size_t complete_rows;              /* ranking units: datasets, or rows with rank_by_row */
+    int ranked_by_row;
     double *avg_ranks;
     size_t *firsts;                    /* per column: rows where it is best (ties count for each); with avg_ranks */
     int has_friedman;                  /* >= BENCH_TABLE_MIN_FRIEDMAN_ROWS complete rows */

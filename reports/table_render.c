@@ -54,12 +54,14 @@ static void statistics_note(char *buffer, size_t size, const bench_table *t, int
         return;
     const char *chi2 = tex ? "$\\chi^2$" : "\xCF\x87\xC2\xB2", *alpha = tex ? "$\\alpha$" : "\xCE\xB1";
     const char *dash = tex ? "--" : "\xE2\x80\x93";
-    size_t used = (size_t)snprintf(buffer, size, "Average ranks over %zu complete row%s (1 = best).",
-                                   t->complete_rows, t->complete_rows == 1 ? "" : "s");
+    const char *unit = t->ranked_by_row ? "complete row" : "dataset";
+    size_t used = (size_t)snprintf(buffer, size, "Average ranks over %zu %s%s%s (1 = best).", t->complete_rows, unit,
+                                   t->complete_rows == 1 ? "" : "s",
+                                   t->ranked_by_row ? "" : ", each the mean over its complete rows");
     if (!t->has_friedman && used < size) {
         snprintf(buffer + used, size - used,
-                 " Friedman, Iman%sDavenport and Nemenyi: n/a with %zu complete row%s (they need at least %d).",
-                 dash, t->complete_rows, t->complete_rows == 1 ? "" : "s", BENCH_TABLE_MIN_FRIEDMAN_ROWS);
+                 " Friedman, Iman%sDavenport and Nemenyi: n/a with %zu %s%s (they need at least %d).", dash,
+                 t->complete_rows, unit, t->complete_rows == 1 ? "" : "s", BENCH_TABLE_MIN_FRIEDMAN_ROWS);
         return;
     }
     char p_chi2[32], p_f[32];
@@ -67,7 +69,7 @@ static void statistics_note(char *buffer, size_t size, const bench_table *t, int
     used += (size_t)snprintf(buffer + used, size - used, " Friedman %s(%g) = %.3f, p = %s; Iman%sDavenport F(%g, %g) = ",
                              chi2, t->friedman.df1, t->friedman.chi2, p_chi2, dash, t->friedman.df1, t->friedman.df2);
     if (used < size && isnan(t->friedman.iman_davenport))
-        used += (size_t)snprintf(buffer + used, size - used, "n/a (every row ranks the variants alike)");
+        used += (size_t)snprintf(buffer + used, size - used, t->ranked_by_row ? "n/a (every row ranks the variants alike)" : "n/a (every dataset ranks the variants alike)");
     else if (used < size)
         used += (size_t)snprintf(buffer + used, size - used, "%.3f, p = %s", t->friedman.iman_davenport,
                                  p_text(p_f, sizeof p_f, t->friedman.p_iman_davenport));

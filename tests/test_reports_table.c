@@ -63,7 +63,27 @@ static void forecast_tables_keep_failed_cells(void **state)
     bench_error error = {0};
     bench_results results;
     assert_int_equal(bench_results_load(&results, FORECAST, &error), BENCH_OK);
-    bench_table_options options = {.digits = -1, .versus = "ridge"};
+    /* By default ranks and Friedman count each dataset once (the mean over its
+     * complete rows): the rows of one dataset are not independent samples. */
+    bench_table_set by_dataset;
+    bench_table_options defaults = {.digits = -1};
+    assert_int_equal(bench_tables_build(&by_dataset, &results, &defaults, &error), BENCH_OK);
+    const bench_table *ranked = find_table(&by_dataset, "mse");
+    size_t datasets = 0;
+    for (size_t r = 0; r < ranked->row_count; r++)
+        datasets += r == 0 || strcmp(ranked->rows[r].dataset, ranked->rows[r - 1].dataset) != 0;
+    assert_true(datasets >= 3 && datasets < ranked->row_count);
+    assert_int_equal(ranked->complete_rows, datasets); /* national_illness's failed row leaves its others */
+    char *ranked_md = render(&by_dataset, BENCH_TABLE_MD);
+    char expected[128];
+    snprintf(expected, sizeof expected, "Average ranks over %zu datasets, each the mean over its complete rows",
+             datasets);
+    assert_non_null(strstr(ranked_md, expected));
+    free(ranked_md);
+    bench_tables_free(&by_dataset);
+
+    /* --rank-rows: over dataset x horizon rows, as the TSLib leaderboard ranks. */
+    bench_table_options options = {.digits = -1, .versus = "ridge", .rank_by_row = 1};
     bench_table_set set;
     assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
     assert_int_equal(set.count, 5); /* mse, mae (ltsf) and smape, mase, owa (m4) */
@@ -529,11 +549,11 @@ static void two_models_no_second_place_and_no_inf(void **state)
             assert_non_null(strstr(text, "n/a"));
         }
         if (datasets == 2) {
-            assert_non_null(strstr(md, "Friedman, Iman\xE2\x80\x93" "Davenport and Nemenyi: n/a with 2 complete rows (they need at least 3)"));
+            assert_non_null(strstr(md, "Friedman, Iman\xE2\x80\x93" "Davenport and Nemenyi: n/a with 2 datasets (they need at least 3)"));
         } else {
             /* Three rows that all rank a over b: χ² = 3, p = 0.0833; F_F divides by zero. */
             assert_non_null(strstr(md, "Friedman \xCF\x87\xC2\xB2(1) = 3.000, p = 0.0833"));
-            assert_non_null(strstr(md, "Iman\xE2\x80\x93" "Davenport F(1, 2) = n/a (every row ranks the variants alike)"));
+            assert_non_null(strstr(md, "Iman\xE2\x80\x93" "Davenport F(1, 2) = n/a (every dataset ranks the variants alike)"));
             assert_non_null(strstr(tex, "Iman--Davenport F(1, 2) = n/a"));
             assert_non_null(strstr(md, "Nemenyi CD (\xCE\xB1 = 0.05) = 1.132")); /* 1.960·sqrt(2·3/(6·3)) */
         }
@@ -690,7 +710,8 @@ static void datasets_across_turns_the_table_around(void **state)
         for (int columns = 0; columns < 2; columns++) {
             bench_table_options options = {.digits = -1, .versus = d == 0 ? "ridge" : NULL,
                                            .columns = columns ? BENCH_TABLE_COLUMNS_DATASETS
-                                                              : BENCH_TABLE_COLUMNS_VARIANTS};
+                                                              : BENCH_TABLE_COLUMNS_VARIANTS,
+                                           .rank_by_row = 1};
             bench_table_set set;
             assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
             char *md = render(&set, BENCH_TABLE_MD), *tex = render(&set, BENCH_TABLE_TEX);
