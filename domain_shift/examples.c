@@ -64,14 +64,14 @@ int shift_examples_write(const char *path, shift_detector *detector, const shift
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: a %dx%d picture", path, width, side);
     }
     memset(canvas, 255, (size_t)width * side * 3);
-    static const uint8_t white[3] = {255, 255, 255};
+    static const uint8_t black[3] = {0, 0, 0};
     size_t image_bytes = (size_t)dataset->size * dataset->size * 3;
     for (size_t i = 0; i < count; i++) {
         int x_offset = (int)i * (side + GAP);
         shift_paste_zoomed(canvas, width, x_offset, dataset->pixels + i * image_bytes, dataset->size, zoom);
         const shift_annotation *truth = &dataset->labels[i];
         for (size_t k = 0; k < truth->object_count; k++)
-            shift_draw_box(canvas, width, x_offset, dataset->size, zoom, &truth->objects[k].box, white, 1);
+            shift_draw_box(canvas, width, x_offset, dataset->size, zoom, &truth->objects[k].box, black, 1);
         for (size_t k = 0; k < found; k++)
             if (detections[k].image == i && detections[k].score >= min_score)
                 shift_draw_box(canvas, width, x_offset, dataset->size, zoom, &detections[k].box,
