@@ -1,7 +1,6 @@
 #include "bench/run_tasks.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,20 +11,6 @@
 #include "nn/gemm.h"
 
 /* ---- HCSC ------------------------------------------------------------------------ */
-
-/* Hands one formatted line to the caller's progress callback, if any. */
-static void hcsc_say(const hcsc_progress *progress, const char *format, ...) __attribute__((format(printf, 2, 3)));
-static void hcsc_say(const hcsc_progress *progress, const char *format, ...)
-{
-    if (progress == NULL || progress->line == NULL)
-        return;
-    char line[BENCH_ERROR_MESSAGE_SIZE + 256];
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(line, sizeof line, format, arguments);
-    va_end(arguments);
-    progress->line(progress->context, line);
-}
 
 typedef struct hcsc_context {
     const hcsc_plan *plan;
@@ -61,7 +46,7 @@ static int hcsc_finished(void *context_, size_t item, const bench_pool_outcome *
     (void)error;
     hcsc_context *context = context_;
     if (outcome->io_error != NULL)
-        hcsc_say(context->progress, "cell %s: cannot write its results: %s", context->plan->cells[item].id,
+        hcsc_progress_say(context->progress, "cell %s: cannot write its results: %s", context->plan->cells[item].id,
                  outcome->io_error);
     return BENCH_OK;
 }
@@ -81,7 +66,7 @@ static int hcsc_run_locked(hcsc_context *context, size_t *failed_cells, bench_er
     snprintf(path, sizeof path, "%s/results.csv", context->out_dir);
     if (unlink(path) != 0 && errno != ENOENT)
         return BENCH_FAIL(error, BENCH_IO, "%s: cannot remove: %s", path, strerror(errno));
-    hcsc_say(context->progress, "loading Fashion-MNIST");
+    hcsc_progress_say(context->progress, "loading Fashion-MNIST");
     int status = hcsc_load_data(&context->train, &context->test, plan->data_dir, plan->train_limit, plan->test_limit,
                                 plan->validation, error);
     if (status != BENCH_OK)
@@ -89,7 +74,7 @@ static int hcsc_run_locked(hcsc_context *context, size_t *failed_cells, bench_er
     size_t to_run = 0;
     for (size_t c = 0; c < plan->cell_count; c++)
         to_run += !context->resume || !hcsc_cell_done(&plan->cells[c], context->out_dir);
-    hcsc_say(context->progress, "%zu cells, %zu done before, %zu to run with %u job%s", plan->cell_count,
+    hcsc_progress_say(context->progress, "%zu cells, %zu done before, %zu to run with %u job%s", plan->cell_count,
              plan->cell_count - to_run, to_run, plan->jobs, plan->jobs == 1 ? "" : "s");
     nn_set_threads(plan->threads);
     bench_pool pool = {.count = plan->cell_count, .jobs = plan->jobs, .want = hcsc_want, .work = hcsc_work,

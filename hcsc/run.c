@@ -680,9 +680,7 @@ static void on_epoch(const hcsc_epoch_report *report, void *opaque)
     }
 }
 
-/* Hands one formatted line to the caller's progress callback, if any. */
-static void progress_say(const hcsc_progress *progress, const char *format, ...) __attribute__((format(printf, 2, 3)));
-static void progress_say(const hcsc_progress *progress, const char *format, ...)
+void hcsc_progress_say(const hcsc_progress *progress, const char *format, ...)
 {
     if (progress == NULL || progress->line == NULL)
         return;
@@ -851,10 +849,10 @@ int hcsc_run_cell(const hcsc_plan *plan, size_t cell_index, const bench_image_se
     fprintf(info.stream, "%.3f\n%s\n", seconds, cell_status == BENCH_OK ? "" : cell_error.message);
     status = bench_atomic_commit(&info, error);
     if (status == BENCH_OK && cell_status != BENCH_OK)
-        progress_say(progress, "[%zu/%zu] %s seed %llu (cell %s): error: %s", cell_index + 1, plan->cell_count,
+        hcsc_progress_say(progress, "[%zu/%zu] %s seed %llu (cell %s): error: %s", cell_index + 1, plan->cell_count,
                      cell->variant, (unsigned long long)cell->seed, cell->id, cell_error.message);
     else if (status == BENCH_OK)
-        progress_say(progress, "[%zu/%zu] %s seed %llu (cell %s): ok, knn200 %.4f, linear %.4f, kmeans nmi %.4f in %.1f s",
+        hcsc_progress_say(progress, "[%zu/%zu] %s seed %llu (cell %s): ok, knn200 %.4f, linear %.4f, kmeans nmi %.4f in %.1f s",
                      cell_index + 1, plan->cell_count, cell->variant, (unsigned long long)cell->seed, cell->id,
                      results[0].value, results[2].value, results[3].value, seconds);
     return status;

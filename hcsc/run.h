@@ -90,6 +90,9 @@ typedef struct hcsc_progress {
     void *context;
 } hcsc_progress;
 
+/* Hands one formatted line to progress's callback, if any. */
+void hcsc_progress_say(const hcsc_progress *progress, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
 /* Run one cell: train (unless raw), save the checkpoint, evaluate, and write
  * DIR/cells/<id>.csv (its rows; status=error rows when the cell failed) and
  * DIR/curves/<id>.csv.  This is the function a harness calls per cell; it
