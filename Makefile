@@ -143,6 +143,9 @@ $(BUILD)/perf/%: perf/%.c $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
 
+# hcsc_epoch times the GEMMs inside an epoch through the linker (perf/hcsc_epoch.c).
+$(BUILD)/perf/hcsc_epoch: LDFLAGS += -Wl,--wrap=cblas_sgemm
+
 perf: deps-perf
 	@$(MAKE) --no-print-directory -j$(JOBS) perf-run
 perf-run: $(PERF_BINS) $(BUILD)/bench
