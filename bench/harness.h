@@ -70,6 +70,7 @@ typedef struct bench_plan {
     double **external;              /* per cell: an external model's forecasts lined up with the
                                      * cell's windows (window_count × horizon), else NULL */
     char (*external_sha256)[65];    /* per cell: the sha256 of that file, else "" */
+    char **external_path;           /* per cell: that file's path, {seed} filled in, else NULL */
     double timeout_seconds;         /* [run] timeout: wall-clock limit per cell, 0 = none */
     unsigned long long memory_limit_mb; /* [run] memory_limit: address-space limit per worker, 0 = none */
     bench_cell *cells;

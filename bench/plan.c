@@ -866,6 +866,8 @@ static int load_external(bench_plan *plan, const bench_cell *cell, bench_error *
                           path, strerror(errno));
     if (bench_sha256_file(path, plan->external_sha256[cell->index], error) != BENCH_OK)
         return error->code;
+    if ((plan->external_path[cell->index] = strdup(path)) == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory for %s", path);
     size_t count = task->request.window_count * task->info.horizon;
     double *forecasts = malloc((count ? count : 1) * sizeof *forecasts);
     if (forecasts == NULL)
@@ -1106,7 +1108,8 @@ int bench_plan_build(bench_plan **out, const char *config_path, const bench_run_
     if (status == BENCH_OK && ((plan->cells = calloc(total ? total : 1, sizeof *plan->cells)) == NULL ||
                                (plan->external = calloc(total ? total : 1, sizeof *plan->external)) == NULL ||
                                (plan->external_sha256 = calloc(total ? total : 1, sizeof *plan->external_sha256)) ==
-                                   NULL))
+                                   NULL ||
+                               (plan->external_path = calloc(total ? total : 1, sizeof *plan->external_path)) == NULL))
         status = BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
     for (size_t d = 0; status == BENCH_OK && d < plan->dataset_count; d++)
         for (size_t h = 0; status == BENCH_OK && h < plan->datasets[d].horizon_count; h++)
@@ -1162,8 +1165,11 @@ void bench_plan_free(bench_plan *plan)
     }
     for (size_t c = 0; plan->external != NULL && c < plan->cell_count; c++)
         free(plan->external[c]);
+    for (size_t c = 0; plan->external_path != NULL && c < plan->cell_count; c++)
+        free(plan->external_path[c]);
     free(plan->external);
     free(plan->external_sha256);
+    free(plan->external_path);
     free(plan->datasets);
     free(plan->models);
     free(plan->cells);

@@ -692,14 +692,10 @@ static json_t *run_description(const bench_plan *plan, const bench_run_summary *
         json_object_set_new(record, "horizon", json_integer((json_int_t)cell->horizon));
         json_object_set_new(record, "seed", json_integer((json_int_t)cell->seed));
         json_object_set_new(record, "threads", json_integer((json_int_t)cell->threads));
-        if (plan->external != NULL && plan->external[cell->index] != NULL) {
-            char file[4200];
-            bench_error ignored = {0};
-            if (bench_external_path(file, sizeof file, plan->models[cell->model].forecasts,
-                                    (unsigned long long)cell->seed, &ignored) == BENCH_OK)
-                json_object_set_new(record, "forecasts", json_pack("{s:s, s:s}", "path", file, "sha256",
-                                                                   plan->external_sha256[cell->index]));
-        }
+        if (plan->external_path != NULL && plan->external_path[cell->index] != NULL)
+            json_object_set_new(record, "forecasts",
+                                json_pack("{s:s, s:s}", "path", plan->external_path[cell->index], "sha256",
+                                          plan->external_sha256[cell->index]));
         json_t *message = json_object_get(record, "error");
         if (message != NULL)
             json_object_set(errors, cell->id, message);
