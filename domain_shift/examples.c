@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/files.h"
 #include "domain_shift/classes.h"
 #include "domain_shift/png_io.h"
 
@@ -77,7 +78,16 @@ int shift_examples_write(const char *path, shift_detector *detector, const shift
                 shift_draw_box(canvas, width, x_offset, dataset->size, zoom, &detections[k].box,
                                shift_class_colour(detections[k].class_index), 2);
     }
-    code = shift_png_write(path, canvas, width, side, error);
+    /* The picture's directory is made here, where it is written: a run whose
+     * units all write examples (PSN variants only) has no one else to make it. */
+    char directory[4096];
+    const char *slash = strrchr(path, '/');
+    if (slash != NULL && (size_t)(slash - path) < sizeof directory) {
+        snprintf(directory, sizeof directory, "%.*s", (int)(slash - path), path);
+        code = bench_make_directories(directory, error);
+    }
+    if (code == BENCH_OK)
+        code = shift_png_write(path, canvas, width, side, error);
     free(canvas);
     free(detections);
     return code;

@@ -28,7 +28,8 @@ void shift_draw_box(uint8_t *canvas, int canvas_width, int x_offset, int size, i
 
 /* Writes path (PNG): the first `count` images of dataset side by side, each
  * zoomed `zoom` times, with its ground-truth boxes in thin black and the
- * detector's detections scoring at least min_score in their class colour. */
+ * detector's detections scoring at least min_score in their class colour;
+ * path's directory is made when missing. */
 int shift_examples_write(const char *path, shift_detector *detector, const shift_dataset *dataset, size_t count,
                          int zoom, double min_score, bench_error *error);
 

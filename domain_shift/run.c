@@ -759,15 +759,11 @@ static int write_examples(const run_plan *plan, const run_unit *unit, const char
                           const char *target, shift_method method, shift_detector *detector,
                           const shift_dataset *test, bench_error *error)
 {
-    char path[4200], directory[4200];
+    char path[4200];
     if (!examples_path(path, sizeof path, plan, unit, out_dir, source, target, method))
         return BENCH_OK;
-    snprintf(directory, sizeof directory, "%s/figures/examples", out_dir);
-    int code = bench_make_directories(directory, error);
-    if (code == BENCH_OK)
-        code = shift_examples_write(path, detector, test, SHIFT_EXAMPLE_IMAGES, SHIFT_EXAMPLE_ZOOM,
-                                    SHIFT_EXAMPLE_MIN_SCORE, error);
-    return code;
+    return shift_examples_write(path, detector, test, SHIFT_EXAMPLE_IMAGES, SHIFT_EXAMPLE_ZOOM,
+                                SHIFT_EXAMPLE_MIN_SCORE, error);
 }
 
 /* The per-device model of a supervised unit, tested on every device's test split,

@@ -329,6 +329,27 @@ static void failing_unit_gives_error_rows_and_reruns_on_resume(void **state)
 
 /* One writer per directory: while another process holds it, a run with a
  * valid configuration is refused at once. */
+/* A run of PSN variants only has no per-device unit: its examples still have
+ * a directory to go to (the unit failed on the missing directory once). */
+static void psn_only_run_draws_its_examples(void **state)
+{
+    (void)state;
+    char config[128], out[128], path[192];
+    snprintf(config, sizeof config, "%s/psn-only.ini", scratch);
+    write_file(config, "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
+                       "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n"
+                       "[run]\nmethods = psn\npairs = D1>D2\nseeds = 1\n");
+    snprintf(out, sizeof out, "%s/psn-only", scratch);
+    shift_run_summary summary;
+    bench_error error = {0};
+    if (bench_shift_run(config, out, NULL, &summary, &error) != BENCH_OK)
+        fail_msg("%s", error.message);
+    assert_int_equal(summary.units, 1);
+    assert_int_equal(summary.failed, 0);
+    snprintf(path, sizeof path, "%s/figures/examples/xray_D1_to_D2_psn.png", out);
+    assert_int_equal(access(path, R_OK), 0);
+}
+
 static void a_held_directory_is_refused(void **state)
 {
     (void)state;
@@ -395,6 +416,7 @@ int main(void)
         cmocka_unit_test(tiny_run_follows_contract_and_repeats),
         cmocka_unit_test(parallel_and_resumed_runs_give_the_same_bytes),
         cmocka_unit_test(failing_unit_gives_error_rows_and_reruns_on_resume),
+        cmocka_unit_test(psn_only_run_draws_its_examples),
         cmocka_unit_test(a_held_directory_is_refused),
         cmocka_unit_test(configuration_errors_name_file_and_line),
     };
