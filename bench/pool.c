@@ -122,7 +122,6 @@ int bench_pool_run(const bench_pool *pool, int *stop_signal, bench_error *error)
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, &old_int);
     sigaction(SIGTERM, &action, &old_term);
-    fflush(NULL);
 
     size_t next = 0, running = 0;
     int status = BENCH_OK;

@@ -1,21 +1,15 @@
-/* Executing a plan: worker processes per cell, per-cell result files, and the
- * merge into results.csv / timings.csv / run.json / plan.csv (bench/harness.h).
- *
- * Why a process per cell: each cell gets exactly its own thread budget (OpenBLAS,
- * XGBoost's OpenMP), a crashing model cannot take the sweep down, and cells are
- * independent of how many run at once, so --jobs never changes a byte. */
+/* Executing a plan: each cell in a worker of the pool (bench/pool.h, which says
+ * why a process per cell), per-cell result files, and the merge into
+ * results.csv / timings.csv / run.json / plan.csv (bench/harness.h). */
 #include <cblas.h>
 #include <errno.h>
 #include <dirent.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -24,7 +18,6 @@
 
 #include "core/dir_lock.h"
 #include "bench/escape.h"
-#include "bench/external.h"
 #include "core/files.h"
 #include "bench/harness.h"
 #include "bench/metrics.h"

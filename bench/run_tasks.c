@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@ typedef struct hcsc_context {
     const char *out_dir;
     int resume;
     const hcsc_progress *progress;
+    unsigned char *done;           /* (cell_count) resume keeps these; read once */
     bench_image_set train, test;   /* loaded once; the workers share them copy-on-write */
 } hcsc_context;
 
@@ -25,7 +27,7 @@ static int hcsc_want(void *context_, size_t item)
     hcsc_context *context = context_;
     const hcsc_cell *cell = &context->plan->cells[item];
     if (context->resume)
-        return !hcsc_cell_done(cell, context->out_dir);
+        return !context->done[item];
     char path[4096];
     snprintf(path, sizeof path, "%s/cells/%s.csv", context->out_dir, cell->id);
     unlink(path);
@@ -71,15 +73,26 @@ static int hcsc_run_locked(hcsc_context *context, size_t *failed_cells, bench_er
                                 plan->validation, error);
     if (status != BENCH_OK)
         return status;
+    /* Each cell file is validated once, for the count said here and for the pool. */
     size_t to_run = 0;
-    for (size_t c = 0; c < plan->cell_count; c++)
-        to_run += !context->resume || !hcsc_cell_done(&plan->cells[c], context->out_dir);
+    context->done = calloc(plan->cell_count + 1, 1);
+    if (context->done == NULL) {
+        bench_image_set_free(&context->train);
+        bench_image_set_free(&context->test);
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "%zu cells", plan->cell_count);
+    }
+    for (size_t c = 0; c < plan->cell_count; c++) {
+        context->done[c] = context->resume && hcsc_cell_done(&plan->cells[c], context->out_dir);
+        to_run += !context->done[c];
+    }
     hcsc_progress_say(context->progress, "%zu cells, %zu done before, %zu to run with %u job%s", plan->cell_count,
              plan->cell_count - to_run, to_run, plan->jobs, plan->jobs == 1 ? "" : "s");
     nn_set_threads(plan->threads);
     bench_pool pool = {.count = plan->cell_count, .jobs = plan->jobs, .want = hcsc_want, .work = hcsc_work,
                        .finished = hcsc_finished, .context = context};
     status = bench_pool_run(&pool, NULL, error);
+    free(context->done);
+    context->done = NULL;
     bench_image_set_free(&context->train);
     bench_image_set_free(&context->test);
     if (status != BENCH_OK)
