@@ -142,14 +142,33 @@ void hcsc_augment_image(float *out, const float *in, size_t height, size_t width
             out[i] = clamp01(out[i] + (float)(config->noise_std * bench_rng_normal(rng)));
 }
 
+typedef struct two_views {
+    float *view_q, *view_k;
+    const float *images;
+    const size_t *indices;
+    size_t height, width;
+    const hcsc_augment_config *config;
+    uint64_t step_seed;
+} two_views;
+
+static void two_views_task(void *context, size_t b, size_t worker)
+{
+    (void)worker;
+    const two_views *t = context;
+    size_t pixels = t->height * t->width;
+    uint64_t position = (uint64_t)b;
+    bench_rng rng;
+    bench_rng_seed(&rng, bench_hash64(&position, sizeof position, t->step_seed));
+    const float *image = t->images + t->indices[b] * pixels;
+    hcsc_augment_image(t->view_q + b * pixels, image, t->height, t->width, t->config, &rng);
+    hcsc_augment_image(t->view_k + b * pixels, image, t->height, t->width, t->config, &rng);
+}
+
 void hcsc_augment_two_views(float *view_q, float *view_k, const float *images, const size_t *indices,
                             size_t batch, size_t height, size_t width, const hcsc_augment_config *config,
-                            bench_rng *rng)
+                            bench_rng *rng, nn_team *team)
 {
-    size_t pixels = height * width;
-    for (size_t b = 0; b < batch; b++) {
-        const float *image = images + indices[b] * pixels;
-        hcsc_augment_image(view_q + b * pixels, image, height, width, config, rng);
-        hcsc_augment_image(view_k + b * pixels, image, height, width, config, rng);
-    }
+    two_views t = {.view_q = view_q, .view_k = view_k, .images = images, .indices = indices, .height = height,
+                   .width = width, .config = config, .step_seed = bench_rng_next(rng)};
+    nn_team_run(team, batch, two_views_task, &t);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "bench/rng.h"
+#include "nn/team.h"
 
 typedef struct hcsc_augment_config {
     double crop_scale_min, crop_scale_max; /* crop area / image area; 0.2, 1 */
@@ -29,10 +30,12 @@ void hcsc_augment_image(float *out, const float *in, size_t height, size_t width
 
 /* Two independent views of each image of a batch: images is (count, height, width);
  * indices (batch) picks the images; view_q and view_k are (batch, height, width).
- * The draws alternate q, k per image. */
+ * One draw from rng seeds the step; image b's two views (q, then k) draw from
+ * their own stream, hashed from that seed and b, so the images can be augmented
+ * on the team (NULL: in order) and the views do not depend on its size. */
 void hcsc_augment_two_views(float *view_q, float *view_k, const float *images, const size_t *indices,
                             size_t batch, size_t height, size_t width, const hcsc_augment_config *config,
-                            bench_rng *rng);
+                            bench_rng *rng, nn_team *team);
 
 /* Bilinear resize of the window rows [top, top + crop_h), cols [left, left + crop_w)
  * of in (height, width) to out (out_h, out_w), with pixel centres aligned as

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/gemm.h"
 #include "nn/layers.h"
+#include "nn/team.h"
 
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
@@ -118,30 +120,50 @@ static nn_conv2d_dims block_conv(const hcsc_encoder_config *config, size_t block
     return nn_conv2d_make(batch, block_in_channels(config, block), config->channels[block], side, side, 3, 1, 1);
 }
 
+/* Images processed together through the conv blocks when batch-norm does not
+ * dictate the grouping (evaluation mode): small enough that a block's
+ * activations stay in cache between conv, BN, ReLU and pooling, and the unit of
+ * work the team shares out. */
+#define EVAL_CHUNK 32
+
+/* Floats of one BN group's weight gradients: every conv weight, BN weight and
+ * BN bias, in block order. */
+static size_t group_gradient_size(const hcsc_encoder_config *config)
+{
+    size_t size = 0;
+    for (size_t l = 0; l < HCSC_BLOCKS; l++)
+        size += config->channels[l] * block_in_channels(config, l) * 9 + 2 * config->channels[l];
+    return size;
+}
+
 int hcsc_activations_create(hcsc_activations *a, const hcsc_encoder_config *config, size_t capacity,
-                            size_t max_groups, bench_error *error)
+                            size_t max_groups, nn_team *team, bench_error *error)
 {
     memset(a, 0, sizeof *a);
     a->capacity = capacity;
+    /* Evaluation mode writes one set of statistics per chunk. */
+    size_t chunks = (capacity + EVAL_CHUNK - 1) / EVAL_CHUNK;
     a->max_groups = max_groups;
+    a->team = team;
+    a->workers = nn_team_size(team);
+    size_t statistics = max_groups > chunks ? max_groups : chunks;
     size_t sizes[64], count = 0, largest = 0, workspace = 0;
     for (size_t l = 0; l < HCSC_BLOCKS; l++) {
         size_t side = block_side(config, l), plane = capacity * config->channels[l] * side * side;
         sizes[count++] = plane; /* conv_out */
-        sizes[count++] = plane; /* bn_out */
         largest = plane > largest ? plane : largest;
+        /* A worker's convolutions see at most one group or one chunk at a time. */
         nn_conv2d_dims dims = block_conv(config, l, capacity);
-        size_t need = nn_conv2d_workspace(&dims);
+        size_t need = nn_conv2d_cm_workspace(&dims);
         workspace = need > workspace ? need : workspace;
     }
     for (size_t l = 0; l < 2; l++) {
         size_t side = block_side(config, l + 1);
         sizes[count++] = capacity * config->channels[l] * side * side; /* pool_out */
-        sizes[count++] = capacity * config->channels[l] * side * side; /* pool_argmax (int32 = float size) */
     }
     for (size_t l = 0; l < HCSC_BLOCKS; l++) {
-        sizes[count++] = max_groups * config->channels[l];
-        sizes[count++] = max_groups * config->channels[l];
+        sizes[count++] = statistics * config->channels[l];
+        sizes[count++] = statistics * config->channels[l];
     }
     size_t feature = config->channels[HCSC_BLOCKS - 1];
     size_t small = feature;
@@ -152,11 +174,13 @@ int hcsc_activations_create(hcsc_activations *a, const hcsc_encoder_config *conf
     sizes[count++] = capacity * config->head_hidden;
     sizes[count++] = capacity * config->projection_dim;
     sizes[count++] = capacity * config->projection_dim;
-    sizes[count++] = workspace;
+    a->workspace_size = workspace;
+    sizes[count++] = a->workers * workspace;
     sizes[count++] = largest;
     sizes[count++] = largest;
     sizes[count++] = capacity * small;
     sizes[count++] = capacity * small;
+    sizes[count++] = max_groups * group_gradient_size(config);
     size_t total = 0;
     for (size_t i = 0; i < count; i++)
         total += sizes[i];
@@ -168,12 +192,9 @@ int hcsc_activations_create(hcsc_activations *a, const hcsc_encoder_config *conf
 #define TAKE(pointer) (pointer = (void *)cursor, cursor += sizes[i++])
     for (size_t l = 0; l < HCSC_BLOCKS; l++) {
         TAKE(a->conv_out[l]);
-        TAKE(a->bn_out[l]);
     }
-    for (size_t l = 0; l < 2; l++) {
+    for (size_t l = 0; l < 2; l++)
         TAKE(a->pool_out[l]);
-        TAKE(a->pool_argmax[l]);
-    }
     for (size_t l = 0; l < HCSC_BLOCKS; l++) {
         TAKE(a->bn_mean[l]);
         TAKE(a->bn_rstd[l]);
@@ -188,6 +209,7 @@ int hcsc_activations_create(hcsc_activations *a, const hcsc_encoder_config *conf
     TAKE(a->grad_big[1]);
     TAKE(a->grad_small[0]);
     TAKE(a->grad_small[1]);
+    TAKE(a->group_grads);
 #undef TAKE
     return BENCH_OK;
 }
@@ -213,43 +235,55 @@ static void l2_normalize(float *out, const float *in, size_t rows, size_t d)
     }
 }
 
-/* Images processed together through the conv blocks when batch-norm does not
- * dictate the grouping (evaluation mode): small enough that a block's
- * activations stay in cache between conv, BN, ReLU and pooling. */
-#define EVAL_CHUNK 32
-
-/* Conv blocks for images [first, first + count) of the batch: every buffer is
- * batch-major, so the group's slice is contiguous.  Pool argmax indices are
- * relative to the slice. */
-static void blocks_forward(hcsc_encoder *encoder, hcsc_activations *a, const float *images, size_t first,
-                           size_t count, size_t group_index, int training)
+/* Conv blocks for images [first, first + count) of the batch.  Each group's
+ * slice of conv_out and pool_out is channel-major (C, count, S, S), which the
+ * convolution's GEMM writes directly and batch-norm reduces in contiguous runs;
+ * BN, ReLU and the pool are one fused pass (nn_bn_relu_pool_forward).  `slot`
+ * indexes the batch-norm statistics (the BN group in training, the chunk in
+ * evaluation); `workspace` is the calling worker's. */
+static void blocks_forward(hcsc_encoder *encoder, hcsc_activations *a, float *workspace, const float *images,
+                           size_t first, size_t count, size_t slot, int training)
 {
     const hcsc_encoder_config *config = &encoder->config;
     nn_params *p = &encoder->params;
     const float *input = images + first * config->image_size * config->image_size;
     for (size_t l = 0; l < HCSC_BLOCKS; l++) {
         size_t c = config->channels[l], side = block_side(config, l), spatial = side * side;
-        size_t offset = first * c * spatial;
+        float *conv_out = a->conv_out[l] + first * c * spatial;
         nn_conv2d_dims dims = block_conv(config, l, count);
-        nn_conv2d_forward(a->conv_out[l] + offset, a->workspace, input, nn_params_value(p, encoder->conv_weight[l]),
-                          NULL, &dims);
+        nn_conv2d_cm_forward(conv_out, workspace, input, nn_params_value(p, encoder->conv_weight[l]), &dims);
         /* Only the first group updates the running statistics (rank 0's copy). */
-        int updates = !training || group_index == 0;
-        nn_batchnorm_forward(a->bn_out[l] + offset, a->bn_mean[l] + group_index * c, a->bn_rstd[l] + group_index * c,
-                             updates ? nn_params_value(p, encoder->bn_running_mean[l]) : NULL,
-                             updates ? nn_params_value(p, encoder->bn_running_var[l]) : NULL, a->conv_out[l] + offset,
-                             nn_params_value(p, encoder->bn_weight[l]), nn_params_value(p, encoder->bn_bias[l]), count, c,
-                             spatial, BN_EPS, BN_MOMENTUM, training);
-        nn_relu_forward(a->bn_out[l] + offset, a->bn_out[l] + offset, count * c * spatial);
-        if (l + 1 < HCSC_BLOCKS) {
-            size_t pooled = first * c * spatial / 4;
-            nn_maxpool2d_forward(a->pool_out[l] + pooled, a->pool_argmax[l] + pooled, a->bn_out[l] + offset, count, c,
-                                 side, side, 2, 2, 0);
-            input = a->pool_out[l] + pooled;
-        } else {
-            nn_global_avgpool_forward(a->feature + first * c, a->bn_out[l] + offset, count, c, spatial);
-        }
+        int running = !training || slot == 0;
+        int pooled = l + 1 < HCSC_BLOCKS;
+        float *out = pooled ? a->pool_out[l] + first * c * spatial / 4 : a->feature + first * c;
+        nn_bn_relu_pool_forward(out, a->bn_mean[l] + slot * c, a->bn_rstd[l] + slot * c,
+                                running ? nn_params_value(p, encoder->bn_running_mean[l]) : NULL,
+                                running ? nn_params_value(p, encoder->bn_running_var[l]) : NULL, conv_out,
+                                nn_params_value(p, encoder->bn_weight[l]), nn_params_value(p, encoder->bn_bias[l]), c,
+                                count, side, side, pooled ? NN_POOL_MAX2 : NN_POOL_GLOBAL_AVG, BN_EPS, BN_MOMENTUM,
+                                training);
+        input = out;
     }
+}
+
+/* One pass of the conv blocks shared out over the team: `group` images per
+ * task (a BN group in training, an evaluation chunk otherwise). */
+typedef struct blocks_pass {
+    hcsc_encoder *encoder;
+    hcsc_activations *a;
+    const float *images;
+    const float *dfeature; /* backward only: (batch, C3) */
+    size_t batch, group;
+    int training;
+} blocks_pass;
+
+static void forward_task(void *context, size_t index, size_t worker)
+{
+    const blocks_pass *pass = context;
+    size_t first = index * pass->group;
+    size_t count = pass->batch - first < pass->group ? pass->batch - first : pass->group;
+    blocks_forward(pass->encoder, pass->a, pass->a->workspace + worker * pass->a->workspace_size, pass->images, first,
+                   count, index, pass->training);
 }
 
 void hcsc_encoder_forward(hcsc_encoder *encoder, hcsc_activations *a, const float *images, size_t batch,
@@ -259,14 +293,9 @@ void hcsc_encoder_forward(hcsc_encoder *encoder, hcsc_activations *a, const floa
     nn_params *p = &encoder->params;
     if (!training || bn_groups == 0)
         bn_groups = 1;
-    if (training) {
-        size_t group = batch / bn_groups;
-        for (size_t g = 0; g < bn_groups; g++)
-            blocks_forward(encoder, a, images, g * group, group, g, 1);
-    } else {
-        for (size_t first = 0; first < batch; first += EVAL_CHUNK)
-            blocks_forward(encoder, a, images, first, batch - first < EVAL_CHUNK ? batch - first : EVAL_CHUNK, 0, 0);
-    }
+    blocks_pass pass = {.encoder = encoder, .a = a, .images = images, .batch = batch,
+                        .group = training ? batch / bn_groups : EVAL_CHUNK, .training = training};
+    nn_team_run(a->team, (batch + pass.group - 1) / pass.group, forward_task, &pass);
     size_t feature = config->channels[HCSC_BLOCKS - 1];
     nn_linear_forward(a->hidden, a->feature, nn_params_value(p, encoder->head_weight[0]),
                       nn_params_value(p, encoder->head_bias[0]), batch, feature, config->head_hidden);
@@ -276,51 +305,59 @@ void hcsc_encoder_forward(hcsc_encoder *encoder, hcsc_activations *a, const floa
     l2_normalize(a->output, a->projection, batch, config->projection_dim);
 }
 
-/* Backward through the conv blocks of one BN group, from dfeature (count, C3)
- * of that group; gradients accumulate into the parameter grads. */
-static void blocks_backward(hcsc_encoder *encoder, hcsc_activations *a, const float *images, const float *dfeature,
-                            size_t first, size_t count, size_t group_index)
+/* Backward through the conv blocks of BN group `group_index` (images [first,
+ * first + count)), from dfeature (count, C3) of that group.  The weight
+ * gradients go to the group's own slice of a->group_grads (zeroed here), so
+ * groups can run on any worker; hcsc_encoder_backward sums the slices. */
+static void blocks_backward(hcsc_encoder *encoder, hcsc_activations *a, float *workspace, const float *images,
+                            const float *dfeature, size_t first, size_t count, size_t group_index)
 {
     const hcsc_encoder_config *config = &encoder->config;
     nn_params *p = &encoder->params;
-    size_t feature = config->channels[HCSC_BLOCKS - 1];
-    /* Ping-pong between the two large scratch buffers (group-sized use). */
-    float *dactivation = a->grad_big[0], *other = a->grad_big[1];
-    {
-        size_t side = block_side(config, HCSC_BLOCKS - 1);
-        memset(dactivation, 0, count * feature * side * side * sizeof(float));
-        nn_global_avgpool_backward(dactivation, dfeature, count, feature, side * side);
+    float *grads = a->group_grads + group_index * group_gradient_size(config);
+    memset(grads, 0, group_gradient_size(config) * sizeof(float));
+    float *conv_grad[HCSC_BLOCKS], *bn_weight_grad[HCSC_BLOCKS], *bn_bias_grad[HCSC_BLOCKS];
+    for (size_t l = 0; l < HCSC_BLOCKS; l++) {
+        conv_grad[l] = grads, grads += config->channels[l] * block_in_channels(config, l) * 9;
+        bn_weight_grad[l] = grads, grads += config->channels[l];
+        bn_bias_grad[l] = grads, grads += config->channels[l];
     }
+    /* The group's slices of the two scratch buffers: d(BN input) of block l, and
+     * d(pooled output) of block l − 1, which the convolution's backward fills. */
+    size_t per_image = 0;
+    for (size_t l = 0; l < HCSC_BLOCKS; l++) {
+        size_t side = block_side(config, l), size = config->channels[l] * side * side;
+        per_image = size > per_image ? size : per_image;
+    }
+    float *dconv_out = a->grad_big[0] + first * per_image, *dpooled = a->grad_big[1] + first * per_image;
+    const float *dout = dfeature;
     for (size_t l = HCSC_BLOCKS; l-- > 0;) {
         size_t c = config->channels[l], side = block_side(config, l), spatial = side * side;
-        size_t elements = count * c * spatial, offset = first * c * spatial;
-        /* ReLU was applied in place on bn_out: output > 0 exactly where input > 0. */
-        memset(other, 0, elements * sizeof(float));
-        nn_relu_backward(other, dactivation, a->bn_out[l] + offset, elements);
-        float *dbn_out = other, *dconv_out = dactivation;
-        memset(dconv_out, 0, elements * sizeof(float));
-        nn_batchnorm_backward(dconv_out, nn_params_grad(p, encoder->bn_weight[l]), nn_params_grad(p, encoder->bn_bias[l]),
-                              dbn_out, a->conv_out[l] + offset, nn_params_value(p, encoder->bn_weight[l]),
-                              a->bn_mean[l] + group_index * c, a->bn_rstd[l] + group_index * c, count, c, spatial, 1);
+        const float *conv_out = a->conv_out[l] + first * c * spatial;
+        nn_bn_relu_pool_backward(dconv_out, bn_weight_grad[l], bn_bias_grad[l], dout, conv_out,
+                                 nn_params_value(p, encoder->bn_weight[l]), nn_params_value(p, encoder->bn_bias[l]),
+                                 a->bn_mean[l] + group_index * c, a->bn_rstd[l] + group_index * c, c, count, side,
+                                 side, l + 1 < HCSC_BLOCKS ? NN_POOL_MAX2 : NN_POOL_GLOBAL_AVG, 1);
         nn_conv2d_dims dims = block_conv(config, l, count);
         const float *input = l == 0 ? images + first * config->image_size * config->image_size
                                     : a->pool_out[l - 1] + first * config->channels[l - 1] * spatial;
         float *dinput = NULL;
         if (l > 0) {
-            dinput = other;
+            dinput = dpooled;
             memset(dinput, 0, count * config->channels[l - 1] * spatial * sizeof(float));
         }
-        nn_conv2d_backward(dinput, nn_params_grad(p, encoder->conv_weight[l]), NULL, a->workspace, dconv_out, input,
-                           nn_params_value(p, encoder->conv_weight[l]), &dims);
-        if (l > 0) {
-            /* Max-pool of block l−1 (argmax relative to the group's slice). */
-            size_t previous_side = block_side(config, l - 1);
-            memset(dactivation, 0, count * config->channels[l - 1] * previous_side * previous_side * sizeof(float));
-            nn_maxpool2d_backward(dactivation, dinput,
-                                  a->pool_argmax[l - 1] + first * config->channels[l - 1] * spatial, count,
-                                  config->channels[l - 1], side, side);
-        }
+        nn_conv2d_cm_backward(dinput, conv_grad[l], workspace, dconv_out, input,
+                              nn_params_value(p, encoder->conv_weight[l]), &dims);
+        dout = dpooled;
     }
+}
+
+static void backward_task(void *context, size_t index, size_t worker)
+{
+    const blocks_pass *pass = context;
+    size_t feature = pass->encoder->config.channels[HCSC_BLOCKS - 1];
+    blocks_backward(pass->encoder, pass->a, pass->a->workspace + worker * pass->a->workspace_size, pass->images,
+                    pass->dfeature + index * pass->group * feature, index * pass->group, pass->group, index);
 }
 
 void hcsc_encoder_backward(hcsc_encoder *encoder, hcsc_activations *a, const float *images,
@@ -358,8 +395,24 @@ void hcsc_encoder_backward(hcsc_encoder *encoder, hcsc_activations *a, const flo
     memset(dfeature, 0, batch * feature * sizeof(float));
     nn_linear_backward(dfeature, nn_params_grad(p, encoder->head_weight[0]), nn_params_grad(p, encoder->head_bias[0]),
                        dhidden, a->feature, nn_params_value(p, encoder->head_weight[0]), batch, feature, hidden);
-    for (size_t g = 0; g < bn_groups; g++)
-        blocks_backward(encoder, a, images, dfeature + g * group * feature, g * group, group, g);
+    blocks_pass pass = {.encoder = encoder, .a = a, .images = images, .dfeature = dfeature, .batch = batch,
+                        .group = group, .training = 1};
+    nn_team_run(a->team, bn_groups, backward_task, &pass);
+    /* The groups' gradients, summed in group order whatever ran them. */
+    size_t size = group_gradient_size(config);
+    for (size_t g = 0; g < bn_groups; g++) {
+        const float *grads = a->group_grads + g * size;
+        for (size_t l = 0; l < HCSC_BLOCKS; l++) {
+            size_t tensors[3] = {encoder->conv_weight[l], encoder->bn_weight[l], encoder->bn_bias[l]};
+            for (size_t t = 0; t < 3; t++) {
+                float *target = nn_params_grad(p, tensors[t]);
+                size_t count = nn_params_count(p, tensors[t]);
+                for (size_t i = 0; i < count; i++)
+                    target[i] += grads[i];
+                grads += count;
+            }
+        }
+    }
 }
 
 void hcsc_encoder_features(hcsc_encoder *encoder, hcsc_activations *a, const float *images, size_t count,
@@ -367,6 +420,10 @@ void hcsc_encoder_features(hcsc_encoder *encoder, hcsc_activations *a, const flo
 {
     size_t pixels = encoder->config.image_size * encoder->config.image_size;
     size_t feature = hcsc_encoder_feature_dim(encoder), dim = encoder->config.projection_dim;
+    /* One OpenBLAS thread throughout, the head's GEMMs too: its workers would
+     * otherwise spin on the cores the team uses for the next chunk. */
+    unsigned blas_threads = nn_get_threads();
+    nn_set_threads(1);
     for (size_t start = 0; start < count; start += a->capacity) {
         size_t rows = count - start < a->capacity ? count - start : a->capacity;
         hcsc_encoder_forward(encoder, a, images + start * pixels, rows, 1, 0);
@@ -378,7 +435,7 @@ void hcsc_encoder_features(hcsc_encoder *encoder, hcsc_activations *a, const flo
         }
         if (projection != NULL)
             memcpy(projection + start * dim, normalize ? a->output : a->projection, rows * dim * sizeof(float));
-    }
+    }    nn_set_threads(blas_threads);
 }
 
 void hcsc_encoder_momentum_update(hcsc_encoder *key, const hcsc_encoder *query, double momentum)

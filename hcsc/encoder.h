@@ -19,6 +19,7 @@
 #include "bench/error.h"
 #include "bench/rng.h"
 #include "nn/params.h"
+#include "nn/team.h"
 
 #define HCSC_BLOCKS 3
 
@@ -49,27 +50,32 @@ void hcsc_encoder_free(hcsc_encoder *encoder);
 size_t hcsc_encoder_feature_dim(const hcsc_encoder *encoder);
 
 /* Forward caches and backward scratch for batches of up to `capacity` images,
- * in one allocation (freed by hcsc_activations_free). */
+ * in one allocation (freed by hcsc_activations_free).  The conv blocks of the
+ * BN groups (in evaluation, of chunks of 32 images) run on `team`, borrowed
+ * (NULL runs them in order); each worker has its own im2col workspace and each
+ * group its own weight gradients, summed in group order, so the results do not
+ * depend on the team's size. */
 typedef struct hcsc_activations {
     size_t capacity, max_groups;
-    float *conv_out[HCSC_BLOCKS];   /* (B, C_l, S_l, S_l) BN inputs */
-    float *bn_out[HCSC_BLOCKS];     /* (B, C_l, S_l, S_l) BN outputs, ReLU applied in place */
-    float *pool_out[2];             /* (B, C_l, S_l/2, S_l/2) */
-    int32_t *pool_argmax[2];
+    nn_team *team;                  /* borrowed */
+    size_t workers, workspace_size; /* workspace holds workers × workspace_size floats */
+    float *conv_out[HCSC_BLOCKS];   /* BN inputs, per group (C_l, group, S_l, S_l) */
+    float *pool_out[2];             /* per group (C_l, group, S_l/2, S_l/2) */
     float *bn_mean[HCSC_BLOCKS], *bn_rstd[HCSC_BLOCKS]; /* (groups, C_l) */
     float *feature;                 /* (B, C3) backbone output */
     float *hidden;                  /* (B, hidden) head pre-activation */
     float *hidden_relu;             /* (B, hidden) */
     float *projection;              /* (B, dim) before normalisation */
     float *output;                  /* (B, dim) L2-normalised */
-    float *workspace;               /* conv im2col scratch */
+    float *workspace;               /* conv im2col scratch, one slice per worker */
     float *grad_big[2];             /* backward ping-pong, largest activation size */
     float *grad_small[2];           /* (B, max(C3, hidden, dim)) */
+    float *group_grads;             /* (max_groups, conv + BN weight gradients) */
     float *memory;
 } hcsc_activations;
 
 int hcsc_activations_create(hcsc_activations *activations, const hcsc_encoder_config *config, size_t capacity,
-                            size_t max_groups, bench_error *error);
+                            size_t max_groups, nn_team *team, bench_error *error);
 void hcsc_activations_free(hcsc_activations *activations);
 
 /* images (batch, 1, S, S) → activations->output (batch, dim) normalised and

@@ -462,13 +462,17 @@ static float *encode_set(hcsc_encoder *encoder, const bench_image_set *set, size
     size_t f = hcsc_encoder_feature_dim(encoder);
     float *features = malloc(set->count * f * sizeof *features);
     hcsc_activations activations;
-    if (features == NULL || hcsc_activations_create(&activations, &encoder->config, chunk, 1, error) != BENCH_OK) {
+    nn_team *team = NULL;
+    if (features == NULL || nn_team_create(&team, nn_get_threads(), error) != BENCH_OK ||
+        hcsc_activations_create(&activations, &encoder->config, chunk, 1, team, error) != BENCH_OK) {
         free(features);
+        nn_team_free(team);
         BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot allocate features of %zu images", set->count);
         return NULL;
     }
     hcsc_encoder_features(encoder, &activations, set->images, set->count, features, NULL, 1);
     hcsc_activations_free(&activations);
+    nn_team_free(team);
     return features;
 }
 

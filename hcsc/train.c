@@ -74,6 +74,7 @@ void hcsc_trainer_free(hcsc_trainer *trainer)
     hcsc_encoder_free(&trainer->key);
     hcsc_activations_free(&trainer->query_activations);
     hcsc_activations_free(&trainer->key_activations);
+    nn_team_free(trainer->team);
     hcsc_hierarchy_free(&trainer->hierarchy);
     free(trainer->queue);
     free(trainer->buffers);
@@ -132,15 +133,19 @@ int hcsc_trainer_create(hcsc_trainer *trainer, const hcsc_train_config *config, 
     bench_rng_derive(&trainer->mask_rng, seed, "hcsc-masks");
     bench_rng_derive(&trainer->data_rng, seed, "hcsc-data");
     bench_rng_derive(&trainer->monitor_rng, seed, "hcsc-monitor");
-    int status = hcsc_encoder_create(&trainer->query, &config->encoder, &init_rng, error);
+    /* The cell's thread budget, as the harness set it for OpenBLAS, becomes the
+     * team that shares out BN groups and images (nn/team.h). */
+    int status = nn_team_create(&trainer->team, nn_get_threads(), error);
+    if (status == BENCH_OK)
+        status = hcsc_encoder_create(&trainer->query, &config->encoder, &init_rng, error);
     if (status == BENCH_OK)
         status = hcsc_encoder_create(&trainer->key, &config->encoder, &init_rng, error);
     if (status == BENCH_OK)
         status = hcsc_activations_create(&trainer->query_activations, &config->encoder, config->batch,
-                                         trainer->bn_groups, error);
+                                         trainer->bn_groups, trainer->team, error);
     if (status == BENCH_OK)
         status = hcsc_activations_create(&trainer->key_activations, &config->encoder, config->batch,
-                                         trainer->bn_groups, error);
+                                         trainer->bn_groups, trainer->team, error);
     if (status != BENCH_OK) {
         hcsc_trainer_free(trainer);
         return status;
@@ -202,7 +207,7 @@ int hcsc_step_loss(hcsc_trainer *trainer, const float *view_q, const float *keys
         trainer->positive[i] = (float)dot;
     }
     /* negative (batch, K) = q (batch, d) · queueᵀ (d, K) */
-    nn_gemm(0, 1, batch, k, d, 1.0f, q, d, trainer->queue, d, 0.0f, trainer->negative, k);
+    nn_team_gemm(trainer->team, 0, 1, batch, k, d, 1.0f, q, d, trainer->queue, d, 0.0f, trainer->negative, k);
     float *dpositive = backward ? trainer->dpositive : NULL, *dnegative = backward ? trainer->dnegative : NULL;
     float *dq = backward ? trainer->dq : NULL;
     if (backward) {
@@ -268,19 +273,19 @@ int hcsc_step_loss(hcsc_trainer *trainer, const float *view_q, const float *keys
             for (size_t j = 0; j < d; j++)
                 dq[i * d + j] += trainer->dpositive[i] * keys[i * d + j];
         /* dq (batch, d) += dnegative (batch, K) · queue (K, d) */
-        nn_gemm(0, 0, batch, d, k, 1.0f, trainer->dnegative, k, trainer->queue, d, 1.0f, dq, d);
+        nn_team_gemm(trainer->team, 0, 0, batch, d, k, 1.0f, trainer->dnegative, k, trainer->queue, d, 1.0f, dq, d);
         hcsc_encoder_backward(&trainer->query, qa, view_q, dq, batch, groups);
     }
     return BENCH_OK;
 }
 
-int hcsc_train_step(hcsc_trainer *trainer, const float *images, const size_t *indices, hcsc_step_losses *out,
+static int train_step(hcsc_trainer *trainer, const float *images, const size_t *indices, hcsc_step_losses *out,
                     bench_error *error)
 {
     const hcsc_train_config *config = &trainer->config;
     size_t b = config->batch, d = trainer->dim, pixels = trainer->pixels, side = config->encoder.image_size;
     hcsc_augment_two_views(trainer->view_q, trainer->view_k, images, indices, b, side, side, &config->augment,
-                           &trainer->augment_rng);
+                           &trainer->augment_rng, trainer->team);
     /* MoCo updates the key encoder before computing keys. */
     hcsc_encoder_momentum_update(&trainer->key, &trainer->query, config->key_momentum);
     /* Shuffle-BN: keys are computed on a permuted batch, so the key branch's BN
@@ -305,6 +310,18 @@ int hcsc_train_step(hcsc_trainer *trainer, const float *images, const size_t *in
     memcpy(trainer->queue + trainer->queue_pointer * d, trainer->keys, b * d * sizeof(float));
     trainer->queue_pointer = (trainer->queue_pointer + b) % config->queue_size;
     return BENCH_OK;
+}
+
+int hcsc_train_step(hcsc_trainer *trainer, const float *images, const size_t *indices, hcsc_step_losses *out,
+                    bench_error *error)
+{
+    /* Every GEMM of the step runs on one thread (the team shares out the wide
+     * ones): OpenBLAS's own workers would spin on the cores the team uses. */
+    unsigned blas_threads = nn_get_threads();
+    nn_set_threads(1);
+    int status = train_step(trainer, images, indices, out, error);
+    nn_set_threads(blas_threads);
+    return status;
 }
 
 int hcsc_trainer_cluster(hcsc_trainer *trainer, const float *images, size_t count, size_t epoch, bench_error *error)

@@ -66,6 +66,7 @@ typedef struct hcsc_trainer {
     hcsc_encoder query, key;
     nn_optimizer optimizer;
     hcsc_activations query_activations, key_activations;
+    nn_team *team;           /* the cell's threads (nn/team.h), shared by both activations */
     size_t pixels, dim, bn_groups;
     float *queue;            /* (queue_size, dim) keys, rows L2-normalised */
     size_t queue_pointer;

@@ -146,14 +146,16 @@ static void zero_border_columns(float *row, const tap_block *t, size_t out_w)
 }
 
 /* One sample's columns into col, whose rows r = (ch, ky, kx) are `stride` floats
- * apart (the chunk's width); this sample's out_h·out_w columns start at col. */
-static void im2col(float *col, size_t stride, const float *image, const nn_conv2d_dims *dims, size_t out_h,
-                   size_t out_w)
+ * apart (the chunk's width); this sample's out_h·out_w columns start at col.
+ * The sample's channel planes are `planes` floats apart (h·w in NCHW, batch·h·w
+ * channel-major). */
+static void im2col(float *col, size_t stride, const float *image, size_t planes, const nn_conv2d_dims *dims,
+                   size_t out_h, size_t out_w)
 {
     size_t dh = dilation(dims->dilation_h), dw = dilation(dims->dilation_w);
     int same = is_same_unit_stride(dims, out_w);
     for (size_t ch = 0; ch < dims->in_channels; ch++) {
-        const float *plane = image + ch * dims->height * dims->width;
+        const float *plane = image + ch * planes;
         for (size_t ky = 0; ky < dims->kernel_h; ky++)
             for (size_t kx = 0; kx < dims->kernel_w; kx++) {
                 float *row = col + ((ch * dims->kernel_h + ky) * dims->kernel_w + kx) * stride;
@@ -191,13 +193,13 @@ static void im2col(float *col, size_t stride, const float *image, const nn_conv2
 /* The adjoint of im2col: adds one sample's column gradients (rows `stride` apart)
  * into its image.  col is scratch: the "same" path zeroes its border columns so
  * each tap adds as one contiguous block. */
-static void col2im_add(float *image, float *col, size_t stride, const nn_conv2d_dims *dims, size_t out_h,
-                       size_t out_w)
+static void col2im_add(float *image, float *col, size_t stride, size_t planes, const nn_conv2d_dims *dims,
+                       size_t out_h, size_t out_w)
 {
     size_t dh = dilation(dims->dilation_h), dw = dilation(dims->dilation_w);
     int same = is_same_unit_stride(dims, out_w);
     for (size_t ch = 0; ch < dims->in_channels; ch++) {
-        float *plane = image + ch * dims->height * dims->width;
+        float *plane = image + ch * planes;
         for (size_t ky = 0; ky < dims->kernel_h; ky++)
             for (size_t kx = 0; kx < dims->kernel_w; kx++) {
                 float *row = col + ((ch * dims->kernel_h + ky) * dims->kernel_w + kx) * stride;
@@ -245,13 +247,14 @@ static void unpack_samples(float *samples, const float *matrix, size_t count, si
                    plane * sizeof(float));
 }
 
-/* The columns of samples [0, count) of `in` into col (ckk, count·out_hw). */
-static void chunk_columns(float *col, const float *in, size_t count, const nn_conv2d_dims *dims, size_t out_h,
-                          size_t out_w)
+/* The columns of samples [0, count) of `in` into col (ckk, count·out_hw):
+ * sample j starts at in + j·sample_stride, its channel planes `planes` apart. */
+static void chunk_columns(float *col, const float *in, size_t count, size_t sample_stride, size_t planes,
+                          const nn_conv2d_dims *dims, size_t out_h, size_t out_w)
 {
-    size_t out_hw = out_h * out_w, in_size = dims->in_channels * dims->height * dims->width;
+    size_t out_hw = out_h * out_w;
     for (size_t j = 0; j < count; j++)
-        im2col(col + j * out_hw, count * out_hw, in + j * in_size, dims, out_h, out_w);
+        im2col(col + j * out_hw, count * out_hw, in + j * sample_stride, planes, dims, out_h, out_w);
 }
 
 /* dbias[o] += Σ_p dy[o][p] over a (channels, width) gradient block. */
@@ -313,7 +316,7 @@ void nn_conv2d_forward(float *out, float *workspace, const float *in, const floa
     float *col = workspace, *product = workspace + chunk * out_hw * ckk;
     for (size_t b = 0; b < dims->batch; b += chunk) {
         size_t count = dims->batch - b < chunk ? dims->batch - b : chunk, width = count * out_hw;
-        chunk_columns(col, in + b * in_size, count, dims, out_h, out_w);
+        chunk_columns(col, in + b * in_size, count, in_size, dims->height * dims->width, dims, out_h, out_w);
         nn_gemm(0, 0, dims->out_channels, width, ckk, 1.0f, weight, ckk, col, width, 0.0f, product, width);
         if (bias != NULL)
             for (size_t o = 0; o < dims->out_channels; o++)
@@ -341,13 +344,61 @@ void nn_conv2d_backward(float *din, float *dweight, float *dbias, float *workspa
         if (dbias != NULL)
             add_bias_gradient(dbias, dy, dims->out_channels, width);
         if (dweight != NULL) {
-            chunk_columns(col, in + b * in_size, count, dims, out_h, out_w);
+            chunk_columns(col, in + b * in_size, count, in_size, dims->height * dims->width, dims, out_h, out_w);
             nn_gemm(0, 1, dims->out_channels, ckk, width, 1.0f, dy, width, col, width, 1.0f, dweight, ckk);
         }
         if (din != NULL) {
             nn_gemm(1, 0, ckk, width, dims->out_channels, 1.0f, weight, ckk, dy, width, 0.0f, col, width);
             for (size_t j = 0; j < count; j++)
-                col2im_add(din + (b + j) * in_size, col + j * out_hw, width, dims, out_h, out_w);
+                col2im_add(din + (b + j) * in_size, col + j * out_hw, width, dims->height * dims->width, dims, out_h,
+                           out_w);
+        }
+    }
+}
+
+/* ---- channel-major: in (in_channels, batch, h, w), out (out_channels, batch,
+ * out_h, out_w).  The GEMM writes a chunk's product (O, count·out_hw) straight
+ * into out with leading dimension batch·out_hw, and reads the output gradient
+ * the same way, so nothing is scattered or gathered. */
+
+size_t nn_conv2d_cm_workspace(const nn_conv2d_dims *dims)
+{
+    size_t out_hw = nn_conv2d_out_h(dims) * nn_conv2d_out_w(dims);
+    size_t ckk = dims->in_channels * dims->kernel_h * dims->kernel_w;
+    return samples_per_chunk(dims, out_hw) * out_hw * ckk;
+}
+
+void nn_conv2d_cm_forward(float *out, float *workspace, const float *in, const float *weight,
+                          const nn_conv2d_dims *dims)
+{
+    size_t out_h = nn_conv2d_out_h(dims), out_w = nn_conv2d_out_w(dims), out_hw = out_h * out_w;
+    size_t ckk = dims->in_channels * dims->kernel_h * dims->kernel_w, hw = dims->height * dims->width;
+    size_t chunk = samples_per_chunk(dims, out_hw);
+    for (size_t b = 0; b < dims->batch; b += chunk) {
+        size_t count = dims->batch - b < chunk ? dims->batch - b : chunk, width = count * out_hw;
+        chunk_columns(workspace, in + b * hw, count, hw, dims->batch * hw, dims, out_h, out_w);
+        nn_gemm(0, 0, dims->out_channels, width, ckk, 1.0f, weight, ckk, workspace, width, 0.0f, out + b * out_hw,
+                dims->batch * out_hw);
+    }
+}
+
+void nn_conv2d_cm_backward(float *din, float *dweight, float *workspace, const float *dout, const float *in,
+                           const float *weight, const nn_conv2d_dims *dims)
+{
+    size_t out_h = nn_conv2d_out_h(dims), out_w = nn_conv2d_out_w(dims), out_hw = out_h * out_w;
+    size_t ckk = dims->in_channels * dims->kernel_h * dims->kernel_w, hw = dims->height * dims->width;
+    size_t chunk = samples_per_chunk(dims, out_hw), ld = dims->batch * out_hw;
+    for (size_t b = 0; b < dims->batch; b += chunk) {
+        size_t count = dims->batch - b < chunk ? dims->batch - b : chunk, width = count * out_hw;
+        const float *dy = dout + b * out_hw;
+        if (dweight != NULL) {
+            chunk_columns(workspace, in + b * hw, count, hw, dims->batch * hw, dims, out_h, out_w);
+            nn_gemm(0, 1, dims->out_channels, ckk, width, 1.0f, dy, ld, workspace, width, 1.0f, dweight, ckk);
+        }
+        if (din != NULL) {
+            nn_gemm(1, 0, ckk, width, dims->out_channels, 1.0f, weight, ckk, dy, ld, 0.0f, workspace, width);
+            for (size_t j = 0; j < count; j++)
+                col2im_add(din + (b + j) * hw, workspace + j * out_hw, width, dims->batch * hw, dims, out_h, out_w);
         }
     }
 }

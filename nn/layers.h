@@ -86,6 +86,39 @@ void nn_conv2d_forward(float *out, float *workspace, const float *in, const floa
 void nn_conv2d_backward(float *din, float *dweight, float *dbias, float *workspace, const float *dout,
                         const float *in, const float *weight, const nn_conv2d_dims *dims);
 
+/* Channel-major 2-D convolution without bias: in (in_channels, batch, h, w),
+ * out (out_channels, batch, out_h, out_w), weight as above.  The layout of a
+ * conv → batch-norm block: batch-norm reduces each channel over one contiguous
+ * run, and the GEMMs read and write it in place.  workspace:
+ * nn_conv2d_cm_workspace(dims) floats (scratch, owned by the caller).  Backward
+ * ADDS into din and dweight (either may be NULL).  nn_conv2d_forward/backward on
+ * NCHW are the reference the tests compare with. */
+size_t nn_conv2d_cm_workspace(const nn_conv2d_dims *dims);
+void nn_conv2d_cm_forward(float *out, float *workspace, const float *in, const float *weight,
+                          const nn_conv2d_dims *dims);
+void nn_conv2d_cm_backward(float *din, float *dweight, float *workspace, const float *dout, const float *in,
+                           const float *weight, const nn_conv2d_dims *dims);
+
+/* ---- batch-norm → ReLU → pooling, fused, on channel-major activations: in
+ * (c, n, h, w) is the BN input (a channel-major convolution's output); weight,
+ * bias, mean, rstd, running_* (c) as nn_batchnorm_* (running_* may be NULL in
+ * training; mean/rstd are written in training and taken from running_* otherwise).
+ * The pool after the ReLU:
+ *   NN_POOL_NONE        out (c, n, h, w)
+ *   NN_POOL_MAX2        2×2 stride 2, h and w even: out (c, n, h/2, w/2)
+ *   NN_POOL_GLOBAL_AVG  out (n, c), the mean over h·w
+ * Backward takes dout shaped like out and WRITES din (c, n, h, w), ADDING to
+ * dweight and dbias; it recomputes the BN output from `in` rather than reading a
+ * cache.  The composition nn_batchnorm → nn_relu → nn_maxpool2d /
+ * nn_global_avgpool on NCHW is the reference the tests compare with. */
+typedef enum nn_pool { NN_POOL_NONE, NN_POOL_MAX2, NN_POOL_GLOBAL_AVG } nn_pool;
+void nn_bn_relu_pool_forward(float *out, float *mean, float *rstd, float *running_mean, float *running_var,
+                             const float *in, const float *weight, const float *bias, size_t c, size_t n, size_t h,
+                             size_t w, nn_pool pool, float eps, float momentum, int training);
+void nn_bn_relu_pool_backward(float *din, float *dweight, float *dbias, const float *dout, const float *in,
+                              const float *weight, const float *bias, const float *mean, const float *rstd, size_t c,
+                              size_t n, size_t h, size_t w, nn_pool pool, int training);
+
 /* ---- 1-D convolution: in (batch, in_channels, length); weight (out_channels,
  * in_channels, kernel); dilation; causal pads (kernel-1)·dilation on the left
  * only so output t sees inputs <= t and out length == length; otherwise

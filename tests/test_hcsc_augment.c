@@ -33,9 +33,9 @@ static void same_seed_same_views_and_values_in_range(void **state)
     const size_t indices[] = {2, 1};
     bench_rng rng;
     bench_rng_seed(&rng, 4);
-    hcsc_augment_two_views(q, k, images, indices, 2, SIDE, SIDE, &config, &rng);
+    hcsc_augment_two_views(q, k, images, indices, 2, SIDE, SIDE, &config, &rng, NULL);
     bench_rng_seed(&rng, 4);
-    hcsc_augment_two_views(q2, k2, images, indices, 2, SIDE, SIDE, &config, &rng);
+    hcsc_augment_two_views(q2, k2, images, indices, 2, SIDE, SIDE, &config, &rng, NULL);
     assert_memory_equal(q, q2, sizeof q);
     assert_memory_equal(k, k2, sizeof k);
     assert_memory_not_equal(q, k, PIXELS * sizeof *q); /* two views differ */

@@ -41,7 +41,7 @@ static void encoder_matches_pytorch(void **state)
     bench_rng_seed(&rng, 1);
     bench_error error = {0};
     assert_int_equal(hcsc_encoder_create(&encoder, &config, &rng, &error), BENCH_OK);
-    assert_int_equal(hcsc_activations_create(&activations, &config, BATCH, GROUPS, &error), BENCH_OK);
+    assert_int_equal(hcsc_activations_create(&activations, &config, BATCH, GROUPS, NULL, &error), BENCH_OK);
     /* The script's tensor order. */
     size_t order[3 * HCSC_BLOCKS + 4], count = 0;
     for (size_t l = 0; l < HCSC_BLOCKS; l++) {
