@@ -14,6 +14,7 @@
 #include "nn/loss.h"
 #include "nn/optim.h"
 #include "nn/params.h"
+#include "nn/team.h"
 
 static const char *const method_names[SHIFT_METHOD_COUNT] = {"source_only",    "oracle",         "psn",
                                                              "psn_global_only", "psn_local_only",
@@ -60,6 +61,9 @@ shift_train_config shift_train_config_default(size_t steps)
 
 /* ---- Network description ---------------------------------------------------- */
 
+/* Parts a batch is cut into for the team (see layer_pass). */
+#define DETECTOR_PARTS 4
+
 enum { LAYER_COUNT = 7, STAGE_COUNT = 3, DISC_HIDDEN1 = 64, DISC_HIDDEN2 = 32, PROTO_HIDDEN1 = 64,
        PROTO_HIDDEN2 = 32 };
 static const int stage_layer[STAGE_COUNT] = {1, 3, 4}; /* outputs feeding the pixel discriminators */
@@ -101,7 +105,11 @@ struct shift_detector {
     pixel_discriminator pixel[STAGE_COUNT];
     size_t proto_l1_w, proto_l1_b, proto_l2_w, proto_l2_b, proto_l3_w, proto_l3_b;
     float *input;            /* (max_n, 3, S, S) */
-    float *workspace;        /* im2col, largest layer, one image */
+    nn_team *team;           /* the cell's threads: batch parts run on it (nn/team.h) */
+    size_t workspace_size;   /* floats of im2col scratch per worker */
+    float *workspace;        /* im2col, largest layer, one part of the batch; one per worker */
+    size_t part_grad_size;   /* floats of one part's weight + bias gradient, largest layer */
+    float *part_grads;       /* (DETECTOR_PARTS, part_grad_size) */
     float *decode_scratch;
     int32_t *decode_argmax;
     /* PSN prototype state */
@@ -136,7 +144,8 @@ void shift_detector_free(shift_detector *m)
     }
     nn_params_free(&m->params);
     nn_params_free(&m->disc_params);
-    free(m->input), free(m->workspace), free(m->decode_scratch), free(m->decode_argmax);
+    free(m->input), free(m->workspace), free(m->decode_scratch), free(m->decode_argmax), free(m->part_grads);
+    nn_team_free(m->team);
     free(m->running_source), free(m->running_target);
     free(m);
 }
@@ -199,10 +208,13 @@ static int create_model(shift_detector **out, size_t image_size, size_t width, s
                 code = add_tensor(&m->params, name, 1, l->out_c, 0, 0, 0, k < 2, handle[k], error);
             }
         }
-        nn_conv2d_dims d = layer_dims(l, max_n);
+        nn_conv2d_dims d = layer_dims(l, (max_n + DETECTOR_PARTS - 1) / DETECTOR_PARTS);
         size_t need = nn_conv2d_workspace(&d);
         if (need > workspace)
             workspace = need;
+        size_t grads = l->out_c * l->in_c * l->kernel * l->kernel + l->out_c;
+        if (grads > m->part_grad_size)
+            m->part_grad_size = grads;
         size_t act = max_n * l->out_c * l->conv_size * l->conv_size;
         size_t outn = max_n * l->out_c * l->out_size * l->out_size;
         l->act = alloc_floats(act);
@@ -223,13 +235,16 @@ static int create_model(shift_detector **out, size_t image_size, size_t width, s
     size_t classes_cells = SHIFT_CLASS_COUNT * m->cells;
     if (code == BENCH_OK) {
         m->input = alloc_floats(max_n * 3 * image_size * image_size);
-        m->workspace = alloc_floats(workspace < 1024 ? 1024 : workspace);
+        /* The cell's thread budget, as the harness set it for OpenBLAS. */
+        code = nn_team_create(&m->team, nn_get_threads(), error);
+        m->workspace_size = workspace < 1024 ? 1024 : workspace;
+        m->workspace = alloc_floats(nn_team_size(m->team) * m->workspace_size);
         m->decode_scratch = alloc_floats(4 * classes_cells);
         m->decode_argmax = calloc(classes_cells, sizeof(int32_t));
         m->running_source = alloc_floats(SHIFT_CLASS_COUNT * c4);
         m->running_target = alloc_floats(SHIFT_CLASS_COUNT * c4);
-        if (!m->input || !m->workspace || !m->decode_scratch || !m->decode_argmax || !m->running_source ||
-            !m->running_target)
+        if (code == BENCH_OK && (!m->input || !m->workspace || !m->decode_scratch ||
+                                 !m->decode_argmax || !m->running_source || !m->running_target))
             code = BENCH_FAIL(error, BENCH_NO_MEMORY, "detector buffers");
     }
     if (code == BENCH_OK) {
@@ -300,6 +315,14 @@ static int create_model(shift_detector **out, size_t image_size, size_t width, s
             }
         }
     }
+    if (code == BENCH_OK) {
+        /* A part's gradients: the largest layer's, or every discriminator tensor. */
+        if (m->has_discriminators && m->disc_params.total > m->part_grad_size)
+            m->part_grad_size = m->disc_params.total;
+        m->part_grads = alloc_floats(DETECTOR_PARTS * m->part_grad_size);
+        if (m->part_grads == NULL)
+            code = BENCH_FAIL(error, BENCH_NO_MEMORY, "detector gradient parts");
+    }
     if (code != BENCH_OK) {
         shift_detector_free(m);
         return code;
@@ -332,28 +355,90 @@ static void forward(shift_detector *m, size_t n, int training)
     forward_with_momentum(m, n, training, 0.1f);
 }
 
+/* A step's batch is cut into DETECTOR_PARTS contiguous parts that run on the
+ * team: convolutions, ReLU and pooling per part, batch-norm over the whole batch
+ * between them (its statistics need every image).  The cut depends on n only,
+ * and each part's weight gradients are summed in part order, so the results do
+ * not depend on the team's size. */
+typedef struct layer_pass {
+    shift_detector *m;
+    layer *l;
+    size_t n, index;
+    const float *in;
+    int training;
+} layer_pass;
+
+static size_t part_count(size_t n)
+{
+    return n < DETECTOR_PARTS ? n : DETECTOR_PARTS;
+}
+
+static void part_range(size_t n, size_t part, size_t *first, size_t *count)
+{
+    size_t parts = part_count(n);
+    *first = part * n / parts;
+    *count = (part + 1) * n / parts - *first;
+}
+
+static float *worker_workspace(const shift_detector *m, size_t worker)
+{
+    return m->workspace + worker * m->workspace_size;
+}
+
+/* ReLU and pooling of images [first, first + count) of a layer's activations. */
+static void activate_part(layer *l, size_t first, size_t count)
+{
+    size_t spatial = l->conv_size * l->conv_size, plane = l->out_c * spatial;
+    float *act = l->act + first * plane;
+    if (l->relu)
+        nn_relu_forward(act, act, count * plane);
+    if (l->pool) {
+        size_t pooled = l->out_c * l->out_size * l->out_size;
+        nn_maxpool2d_forward(l->pooled + first * pooled, l->argmax + first * pooled, act, count, l->out_c,
+                             l->conv_size, l->conv_size, 2, 2, 0);
+    }
+}
+
+static void conv_forward_part(void *context, size_t part, size_t worker)
+{
+    const layer_pass *pass = context;
+    const shift_detector *m = pass->m;
+    layer *l = pass->l;
+    size_t first, count;
+    part_range(pass->n, part, &first, &count);
+    nn_conv2d_dims d = layer_dims(l, count);
+    size_t plane = l->out_c * l->conv_size * l->conv_size, in_plane = l->in_c * l->in_size * l->in_size;
+    const float *b = l->bias ? nn_params_value(&m->params, l->bias_index) : NULL;
+    nn_conv2d_forward((l->batchnorm ? l->conv_out : l->act) + first * plane, worker_workspace(m, worker),
+                      pass->in + first * in_plane, nn_params_value(&m->params, l->weight), b, &d);
+    if (!l->batchnorm)
+        activate_part(l, first, count);
+}
+
+static void activate_task(void *context, size_t part, size_t worker)
+{
+    (void)worker;
+    const layer_pass *pass = context;
+    size_t first, count;
+    part_range(pass->n, part, &first, &count);
+    activate_part(pass->l, first, count);
+}
+
 static void forward_with_momentum(shift_detector *m, size_t n, int training, float momentum)
 {
     const float *in = m->input;
     for (int i = 0; i < LAYER_COUNT; i++) {
         layer *l = &m->layers[i];
-        nn_conv2d_dims d = layer_dims(l, n);
-        const float *w = nn_params_value(&m->params, l->weight);
-        const float *b = l->bias ? nn_params_value(&m->params, l->bias_index) : NULL;
-        size_t spatial = l->conv_size * l->conv_size, count = n * l->out_c * spatial;
+        size_t spatial = l->conv_size * l->conv_size;
+        layer_pass pass = {.m = m, .l = l, .n = n, .in = in, .training = training};
+        nn_team_run(m->team, part_count(n), conv_forward_part, &pass);
         if (l->batchnorm) {
-            nn_conv2d_forward(l->conv_out, m->workspace, in, w, b, &d);
             nn_batchnorm_forward(l->act, l->mean, l->rstd, nn_params_value(&m->params, l->running_mean),
                                  nn_params_value(&m->params, l->running_var), l->conv_out,
                                  nn_params_value(&m->params, l->gamma), nn_params_value(&m->params, l->beta), n,
                                  l->out_c, spatial, 1e-5f, momentum, training);
-        } else {
-            nn_conv2d_forward(l->act, m->workspace, in, w, b, &d);
+            nn_team_run(m->team, part_count(n), activate_task, &pass);
         }
-        if (l->relu)
-            nn_relu_forward(l->act, l->act, count);
-        if (l->pool)
-            nn_maxpool2d_forward(l->pooled, l->argmax, l->act, n, l->out_c, l->conv_size, l->conv_size, 2, 2, 0);
         in = layer_output(l);
     }
 }
@@ -366,40 +451,98 @@ static void zero_output_gradients(shift_detector *m, size_t n)
     }
 }
 
+/* d(layer output) → d(pre-activation) of images [first, first + count): through
+ * the pool and the ReLU; returns where it is (d_out itself without either). */
+static float *deactivate_part(layer *l, size_t first, size_t count)
+{
+    size_t spatial = l->conv_size * l->conv_size, plane = l->out_c * spatial;
+    float *d_act = l->d_out;
+    if (l->pool) {
+        size_t pooled = l->out_c * l->out_size * l->out_size;
+        memset(l->d_work2 + first * plane, 0, count * plane * sizeof(float));
+        /* argmax indices are relative to the part, as activate_part pooled it */
+        nn_maxpool2d_backward(l->d_work2 + first * plane, l->d_out + first * pooled, l->argmax + first * pooled, count,
+                              l->out_c, l->out_size, l->out_size);
+        d_act = l->d_work2;
+    }
+    if (l->relu) {
+        memset(l->d_work + first * plane, 0, count * plane * sizeof(float));
+        nn_relu_backward(l->d_work + first * plane, d_act + first * plane, l->act + first * plane, count * plane);
+        return l->d_work;
+    }
+    return d_act;
+}
+
+typedef struct backward_pass {
+    shift_detector *m;
+    layer *l;
+    size_t n;
+    int index;
+    const float *d_conv; /* d(conv output), whole batch; NULL until the layer's deactivation ran */
+    float *d_pre;        /* where deactivate_part put d(pre-activation) */
+} backward_pass;
+
+static void deactivate_task(void *context, size_t part, size_t worker)
+{
+    (void)worker;
+    backward_pass *pass = context;
+    size_t first, count;
+    part_range(pass->n, part, &first, &count);
+    float *d_pre = deactivate_part(pass->l, first, count);
+    if (part == 0)
+        pass->d_pre = d_pre; /* the same buffer for every part */
+}
+
+static void conv_backward_part(void *context, size_t part, size_t worker)
+{
+    const backward_pass *pass = context;
+    shift_detector *m = pass->m;
+    const layer *l = pass->l;
+    size_t first, count;
+    part_range(pass->n, part, &first, &count);
+    nn_conv2d_dims d = layer_dims(l, count);
+    size_t plane = l->out_c * l->conv_size * l->conv_size, in_plane = l->in_c * l->in_size * l->in_size;
+    size_t weights = l->out_c * l->in_c * l->kernel * l->kernel;
+    float *grads = m->part_grads + part * m->part_grad_size;
+    memset(grads, 0, (weights + l->out_c) * sizeof(float));
+    const float *in = pass->index == 0 ? m->input : layer_output(&m->layers[pass->index - 1]);
+    float *d_in = pass->index == 0 ? NULL : m->layers[pass->index - 1].d_out + first * in_plane;
+    nn_conv2d_backward(d_in, grads, l->bias ? grads + weights : NULL, worker_workspace(m, worker),
+                       pass->d_conv + first * plane, in + first * in_plane, nn_params_value(&m->params, l->weight),
+                       &d);
+}
+
 /* Backpropagates the gradients accumulated in every layer's d_out (the head's
  * and any injected at discriminator stages) down to the first layer. */
 static void backward(shift_detector *m, size_t n, int training)
 {
     for (int i = LAYER_COUNT - 1; i >= 0; i--) {
         layer *l = &m->layers[i];
-        nn_conv2d_dims d = layer_dims(l, n);
         size_t spatial = l->conv_size * l->conv_size, count = n * l->out_c * spatial;
-        float *d_act = l->d_out;
-        if (l->pool) {
-            memset(l->d_work2, 0, count * sizeof(float));
-            nn_maxpool2d_backward(l->d_work2, l->d_out, l->argmax, n, l->out_c, l->out_size, l->out_size);
-            d_act = l->d_work2;
-        }
-        float *d_pre = d_act;
-        if (l->relu) {
-            memset(l->d_work, 0, count * sizeof(float));
-            nn_relu_backward(l->d_work, d_act, l->act, count);
-            d_pre = l->d_work;
-        }
-        float *d_conv = d_pre;
+        backward_pass pass = {.m = m, .l = l, .n = n, .index = i};
+        nn_team_run(m->team, part_count(n), deactivate_task, &pass);
+        float *d_conv = pass.d_pre;
         if (l->batchnorm) {
-            float *target = d_pre == l->d_work ? l->d_work2 : l->d_work;
+            float *target = pass.d_pre == l->d_work ? l->d_work2 : l->d_work;
             memset(target, 0, count * sizeof(float));
             nn_batchnorm_backward(target, nn_params_grad(&m->params, l->gamma), nn_params_grad(&m->params, l->beta),
-                                  d_pre, l->conv_out, nn_params_value(&m->params, l->gamma), l->mean, l->rstd, n,
-                                  l->out_c, spatial, training);
+                                  pass.d_pre, l->conv_out, nn_params_value(&m->params, l->gamma), l->mean, l->rstd,
+                                  n, l->out_c, spatial, training);
             d_conv = target;
         }
-        const float *in = i == 0 ? m->input : layer_output(&m->layers[i - 1]);
-        float *d_in = i == 0 ? NULL : m->layers[i - 1].d_out;
-        nn_conv2d_backward(d_in, nn_params_grad(&m->params, l->weight),
-                           l->bias ? nn_params_grad(&m->params, l->bias_index) : NULL, m->workspace, d_conv, in,
-                           nn_params_value(&m->params, l->weight), &d);
+        pass.d_conv = d_conv;
+        nn_team_run(m->team, part_count(n), conv_backward_part, &pass);
+        size_t weights = l->out_c * l->in_c * l->kernel * l->kernel;
+        float *dw = nn_params_grad(&m->params, l->weight);
+        float *db = l->bias ? nn_params_grad(&m->params, l->bias_index) : NULL;
+        for (size_t part = 0; part < part_count(n); part++) {
+            const float *grads = m->part_grads + part * m->part_grad_size;
+            for (size_t k = 0; k < weights; k++)
+                dw[k] += grads[k];
+            if (db != NULL)
+                for (size_t o = 0; o < l->out_c; o++)
+                    db[o] += grads[weights + o];
+        }
     }
 }
 
@@ -477,46 +620,98 @@ static void mask_relu_gradient(float *gradient, const float *output, size_t coun
  * source domain (label 1), the rest target (label 0).  Adds discriminator
  * gradients to disc grads and reversed gradients into the backbone stages.
  * Returns the mean BCE; *accuracy the pixel accuracy. */
-static double pixel_adversarial(shift_detector *m, size_t n, size_t n_source, double lambda, float *targets,
-                                double *accuracy)
+typedef struct pixel_pass {
+    shift_detector *m;
+    size_t n, n_source;
+    double lambda;
+    float *targets;                   /* (n, cells) */
+    double loss[DETECTOR_PARTS], correct[DETECTOR_PARTS];
+} pixel_pass;
+
+/* The three pixel discriminators on images [first, first + count): forward,
+ * BCE against the domain label, backward into the part's own slice of
+ * part_grads (discriminator tensors at their nn_params offsets) and, through the
+ * GRL, into the stage layers' d_out. */
+static void pixel_part(void *context, size_t part, size_t worker)
 {
+    (void)worker;
+    pixel_pass *pass = context;
+    shift_detector *m = pass->m;
+    size_t first, n;
+    part_range(pass->n, part, &first, &n);
     size_t cells = m->cells;
-    double loss = 0, correct = 0;
+    nn_params *dp = &m->disc_params;
+    float *grads = m->part_grads + part * m->part_grad_size;
+    memset(grads, 0, dp->total * sizeof(float));
+    float *targets = pass->targets + first * cells;
     for (size_t i = 0; i < n * cells; i++)
-        targets[i] = i < n_source * cells ? 1.0f : 0.0f;
+        targets[i] = first * cells + i < pass->n_source * cells ? 1.0f : 0.0f;
+    double loss = 0.0, correct = 0.0;
     for (int s = 0; s < STAGE_COUNT; s++) {
         pixel_discriminator *p = &m->pixel[s];
         layer *l = &m->layers[stage_layer[s]];
         size_t dim = l->out_c;
-        const float *features = layer_output(l); /* GRL forward: identity */
+        const float *features = layer_output(l) + first * dim * cells; /* GRL forward: identity */
+        float *h1 = p->h1 + first * DISC_HIDDEN1 * cells, *h2 = p->h2 + first * DISC_HIDDEN2 * cells;
+        float *logits = p->logits + first * cells, *d_logits = p->d_logits + first * cells;
+        float *d_h1 = p->d_h1 + first * DISC_HIDDEN1 * cells, *d_h2 = p->d_h2 + first * DISC_HIDDEN2 * cells;
+        float *d_in = p->d_in + first * dim * cells;
         nn_conv2d_dims d1 = nn_conv2d_make(n, dim, DISC_HIDDEN1, m->out_side, m->out_side, 1, 1, 0);
         nn_conv2d_dims d2 = nn_conv2d_make(n, DISC_HIDDEN1, DISC_HIDDEN2, m->out_side, m->out_side, 1, 1, 0);
         nn_conv2d_dims d3 = nn_conv2d_make(n, DISC_HIDDEN2, 1, m->out_side, m->out_side, 1, 1, 0);
-        nn_params *dp = &m->disc_params;
-        nn_conv2d_forward(p->h1, m->workspace, features, nn_params_value(dp, p->w1), nn_params_value(dp, p->b1), &d1);
-        nn_relu_forward(p->h1, p->h1, n * DISC_HIDDEN1 * cells);
-        nn_conv2d_forward(p->h2, m->workspace, p->h1, nn_params_value(dp, p->w2), nn_params_value(dp, p->b2), &d2);
-        nn_relu_forward(p->h2, p->h2, n * DISC_HIDDEN2 * cells);
-        nn_conv2d_forward(p->logits, m->workspace, p->h2, nn_params_value(dp, p->w3), nn_params_value(dp, p->b3), &d3);
-        memset(p->d_logits, 0, n * cells * sizeof(float));
-        loss += nn_bce_with_logits_loss(p->d_logits, p->logits, targets, NULL, n * cells,
-                                        (double)(n * cells) * STAGE_COUNT);
+        /* 1×1 convolutions: no im2col, so no workspace */
+        nn_conv2d_forward(h1, NULL, features, nn_params_value(dp, p->w1), nn_params_value(dp, p->b1), &d1);
+        nn_relu_forward(h1, h1, n * DISC_HIDDEN1 * cells);
+        nn_conv2d_forward(h2, NULL, h1, nn_params_value(dp, p->w2), nn_params_value(dp, p->b2), &d2);
+        nn_relu_forward(h2, h2, n * DISC_HIDDEN2 * cells);
+        nn_conv2d_forward(logits, NULL, h2, nn_params_value(dp, p->w3), nn_params_value(dp, p->b3), &d3);
+        memset(d_logits, 0, n * cells * sizeof(float));
+        loss += nn_bce_with_logits_loss(d_logits, logits, targets, NULL, n * cells,
+                                        (double)(pass->n * cells) * STAGE_COUNT);
         for (size_t i = 0; i < n * cells; i++)
-            correct += (p->logits[i] > 0) == (targets[i] > 0.5f);
-        memset(p->d_h2, 0, n * DISC_HIDDEN2 * cells * sizeof(float));
-        memset(p->d_h1, 0, n * DISC_HIDDEN1 * cells * sizeof(float));
-        memset(p->d_in, 0, n * dim * cells * sizeof(float));
-        nn_conv2d_backward(p->d_h2, nn_params_grad(dp, p->w3), nn_params_grad(dp, p->b3), m->workspace, p->d_logits,
-                           p->h2, nn_params_value(dp, p->w3), &d3);
-        mask_relu_gradient(p->d_h2, p->h2, n * DISC_HIDDEN2 * cells);
-        nn_conv2d_backward(p->d_h1, nn_params_grad(dp, p->w2), nn_params_grad(dp, p->b2), m->workspace, p->d_h2,
-                           p->h1, nn_params_value(dp, p->w2), &d2);
-        mask_relu_gradient(p->d_h1, p->h1, n * DISC_HIDDEN1 * cells);
-        nn_conv2d_backward(p->d_in, nn_params_grad(dp, p->w1), nn_params_grad(dp, p->b1), m->workspace, p->d_h1,
-                           features, nn_params_value(dp, p->w1), &d1);
-        shift_grl_backward(l->d_out, p->d_in, lambda, n * dim * cells);
+            correct += (logits[i] > 0) == (targets[i] > 0.5f);
+        memset(d_h2, 0, n * DISC_HIDDEN2 * cells * sizeof(float));
+        memset(d_h1, 0, n * DISC_HIDDEN1 * cells * sizeof(float));
+        memset(d_in, 0, n * dim * cells * sizeof(float));
+#define PART_GRAD(handle) (grads + dp->tensors[handle].offset)
+        nn_conv2d_backward(d_h2, PART_GRAD(p->w3), PART_GRAD(p->b3), NULL, d_logits, h2, nn_params_value(dp, p->w3),
+                           &d3);
+        mask_relu_gradient(d_h2, h2, n * DISC_HIDDEN2 * cells);
+        nn_conv2d_backward(d_h1, PART_GRAD(p->w2), PART_GRAD(p->b2), NULL, d_h2, h1, nn_params_value(dp, p->w2), &d2);
+        mask_relu_gradient(d_h1, h1, n * DISC_HIDDEN1 * cells);
+        nn_conv2d_backward(d_in, PART_GRAD(p->w1), PART_GRAD(p->b1), NULL, d_h1, features, nn_params_value(dp, p->w1),
+                           &d1);
+#undef PART_GRAD
+        shift_grl_backward(l->d_out + first * dim * cells, d_in, pass->lambda, n * dim * cells);
     }
-    *accuracy = correct / (double)(STAGE_COUNT * n * cells);
+    pass->loss[part] = loss;
+    pass->correct[part] = correct;
+}
+
+static double pixel_adversarial(shift_detector *m, size_t n, size_t n_source, double lambda, float *targets,
+                                double *accuracy)
+{
+    pixel_pass pass = {.m = m, .n = n, .n_source = n_source, .lambda = lambda, .targets = targets};
+    nn_team_run(m->team, part_count(n), pixel_part, &pass);
+    /* Parts in order: the same sums whatever ran them. */
+    double loss = 0.0, correct = 0.0;
+    nn_params *dp = &m->disc_params;
+    for (size_t part = 0; part < part_count(n); part++) {
+        loss += pass.loss[part];
+        correct += pass.correct[part];
+        const float *grads = m->part_grads + part * m->part_grad_size;
+        for (int s = 0; s < STAGE_COUNT; s++) {
+            const pixel_discriminator *p = &m->pixel[s];
+            size_t handles[6] = {p->w1, p->b1, p->w2, p->b2, p->w3, p->b3};
+            for (int h = 0; h < 6; h++) {
+                float *target = nn_params_grad(dp, handles[h]);
+                const float *source = grads + dp->tensors[handles[h]].offset;
+                for (size_t i = 0; i < nn_params_count(dp, handles[h]); i++)
+                    target[i] += source[i];
+            }
+        }
+    }
+    *accuracy = correct / (double)(STAGE_COUNT * n * m->cells);
     return loss;
 }
 
@@ -637,6 +832,11 @@ float *shift_detector_copy_state(const shift_detector *m)
     if (state != NULL)
         memcpy(state, m->params.values, m->params.total * sizeof *state);
     return state;
+}
+
+size_t shift_detector_state_size(const shift_detector *m)
+{
+    return m->params.total;
 }
 
 void shift_detector_set_state(shift_detector *m, const float *state)
@@ -764,6 +964,9 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
                             is_adaptive(method), &init_rng, error);
     if (code != BENCH_OK)
         return code;
+    /* The model's team holds the thread budget now; every GEMM of training runs
+     * on one OpenBLAS thread, whose own workers would spin on the team's cores. */
+    nn_set_threads(1);
     size_t cells = m->cells, k = SHIFT_CLASS_COUNT, dim = m->layers[NECK_LAYER].out_c;
     batch_targets *t = calloc(1, sizeof *t);
     float *best = malloc(m->params.total * sizeof(float));
@@ -858,6 +1061,7 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
     report->train_images_per_second = report->train_seconds > 0 ? images_seen / report->train_seconds : 0;
     memcpy(m->params.values, best, m->params.total * sizeof(float));
 done:
+    nn_set_threads(config->threads);
     if (t != NULL)
         free(t->heatmap), free(t->logits), free(t->d_logits);
     free(t), free(best), free(pixel_targets), free(probabilities), free(z), free(dz), free(sums), free(blended);

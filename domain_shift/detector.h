@@ -121,6 +121,8 @@ int shift_detector_adapt_batchnorm(shift_detector *detector, const shift_dataset
 /* A copy of every value (weights and batch-norm statistics), malloc'ed, freed
  * by the caller; NULL when out of memory.  set_state copies one back. */
 float *shift_detector_copy_state(const shift_detector *detector);
+/* Floats in a state from shift_detector_copy_state. */
+size_t shift_detector_state_size(const shift_detector *detector);
 void shift_detector_set_state(shift_detector *detector, const float *state);
 
 /* Multiply-accumulates of one forward pass of one image (for GFLOP/s). */
