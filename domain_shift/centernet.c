@@ -75,15 +75,19 @@ void shift_build_targets(shift_targets *t, const shift_object *objects, size_t o
     }
 }
 
-double shift_focal_loss(float *dlogits, const float *logits, const float *target, size_t count, double alpha,
-                        double beta)
+size_t shift_focal_positives(const float *target, size_t count)
 {
-    const double low = 1e-4, high = 1 - 1e-4;
-    double positive_loss = 0, negative_loss = 0;
     size_t positives = 0;
     for (size_t i = 0; i < count; i++)
         positives += target[i] == 1.0f;
-    double scale = positives > 0 ? 1.0 / (double)positives : 1.0;
+    return positives;
+}
+
+void shift_focal_loss_range(float *dlogits, const float *logits, const float *target, size_t count, double alpha,
+                            double beta, double scale, double *positive_sum, double *negative_sum)
+{
+    const double low = 1e-4, high = 1 - 1e-4;
+    double positive_loss = 0, negative_loss = 0;
     for (size_t i = 0; i < count; i++) {
         double raw = 1.0 / (1.0 + exp(-(double)logits[i]));
         int clamped = raw < low || raw > high;
@@ -102,6 +106,16 @@ double shift_focal_loss(float *dlogits, const float *logits, const float *target
         if (dlogits != NULL && !clamped)
             dlogits[i] += (float)(gradient * scale);
     }
+    *positive_sum = positive_loss;
+    *negative_sum = negative_loss;
+}
+
+double shift_focal_loss(float *dlogits, const float *logits, const float *target, size_t count, double alpha,
+                        double beta)
+{
+    size_t positives = shift_focal_positives(target, count);
+    double scale = positives > 0 ? 1.0 / (double)positives : 1.0, positive_loss = 0, negative_loss = 0;
+    shift_focal_loss_range(dlogits, logits, target, count, alpha, beta, scale, &positive_loss, &negative_loss);
     return -(positive_loss + negative_loss) * scale;
 }
 

@@ -46,6 +46,13 @@ void shift_build_targets(shift_targets *targets, const shift_object *objects, si
  * Returns L; when dlogits != NULL adds dL/dx (0 where the clamp is active). */
 double shift_focal_loss(float *dlogits, const float *logits, const float *target, size_t count, double alpha,
                         double beta);
+/* The same loss in pieces, so a team can share a batch's elements: the number
+ * of Y == 1 over the whole batch fixes scale = 1/N_pos (1 when 0); each range
+ * then adds its gradient (times scale) into dlogits and returns its two sums,
+ * Σ(1-p)^a log p and Σ(1-Y)^b p^a log(1-p); L = -(Σ positive + Σ negative)·scale. */
+size_t shift_focal_positives(const float *target, size_t count);
+void shift_focal_loss_range(float *dlogits, const float *logits, const float *target, size_t count, double alpha,
+                            double beta, double scale, double *positive_sum, double *negative_sum);
 
 /* L1 on regression maps at object centres, CenterNet RegL1Loss:
  * sum |pred[c, index[k]] - target[k, c]| / (2·objects + 1e-4), two channels.

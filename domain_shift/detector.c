@@ -110,6 +110,7 @@ struct shift_detector {
     float *workspace;        /* im2col, largest layer, one part of the batch; one per worker */
     size_t part_grad_size;   /* floats of one part's weight + bias gradient, largest layer */
     float *part_grads;       /* (DETECTOR_PARTS, part_grad_size) */
+    double *image_sums;      /* (2, max_n): per-image loss sums, added in image order */
     float *decode_scratch;
     int32_t *decode_argmax;
     /* PSN prototype state */
@@ -145,6 +146,7 @@ void shift_detector_free(shift_detector *m)
     nn_params_free(&m->params);
     nn_params_free(&m->disc_params);
     free(m->input), free(m->workspace), free(m->decode_scratch), free(m->decode_argmax), free(m->part_grads);
+    free(m->image_sums);
     nn_team_free(m->team);
     free(m->running_source), free(m->running_target);
     free(m);
@@ -320,7 +322,8 @@ static int create_model(shift_detector **out, size_t image_size, size_t width, s
         if (m->has_discriminators && m->disc_params.total > m->part_grad_size)
             m->part_grad_size = m->disc_params.total;
         m->part_grads = alloc_floats(DETECTOR_PARTS * m->part_grad_size);
-        if (m->part_grads == NULL)
+        m->image_sums = calloc(2 * max_n, sizeof *m->image_sums);
+        if (m->part_grads == NULL || m->image_sums == NULL)
             code = BENCH_FAIL(error, BENCH_NO_MEMORY, "detector gradient parts");
     }
     if (code != BENCH_OK) {
@@ -366,6 +369,7 @@ typedef struct layer_pass {
     size_t n, index;
     const float *in;
     int training;
+    float momentum;
 } layer_pass;
 
 static size_t part_count(size_t n)
@@ -424,19 +428,38 @@ static void activate_task(void *context, size_t part, size_t worker)
     activate_part(pass->l, first, count);
 }
 
+/* Batch-norm splits by channel instead (channels are independent, so any split
+ * gives the bits of one call): blocks of BN_CHANNELS. */
+#define BN_CHANNELS 4
+
+static size_t channel_blocks(const layer *l)
+{
+    return (l->out_c + BN_CHANNELS - 1) / BN_CHANNELS;
+}
+
+static void batchnorm_forward_task(void *context, size_t block, size_t worker)
+{
+    (void)worker;
+    const layer_pass *pass = context;
+    shift_detector *m = pass->m;
+    layer *l = pass->l;
+    size_t first = block * BN_CHANNELS, count = l->out_c - first < BN_CHANNELS ? l->out_c - first : BN_CHANNELS;
+    nn_batchnorm_forward_channels(l->act, l->mean, l->rstd, nn_params_value(&m->params, l->running_mean),
+                                  nn_params_value(&m->params, l->running_var), l->conv_out,
+                                  nn_params_value(&m->params, l->gamma), nn_params_value(&m->params, l->beta), pass->n,
+                                  l->out_c, l->conv_size * l->conv_size, 1e-5f, pass->momentum, pass->training, first,
+                                  count);
+}
+
 static void forward_with_momentum(shift_detector *m, size_t n, int training, float momentum)
 {
     const float *in = m->input;
     for (int i = 0; i < LAYER_COUNT; i++) {
         layer *l = &m->layers[i];
-        size_t spatial = l->conv_size * l->conv_size;
-        layer_pass pass = {.m = m, .l = l, .n = n, .in = in, .training = training};
+        layer_pass pass = {.m = m, .l = l, .n = n, .in = in, .training = training, .momentum = momentum};
         nn_team_run(m->team, part_count(n), conv_forward_part, &pass);
         if (l->batchnorm) {
-            nn_batchnorm_forward(l->act, l->mean, l->rstd, nn_params_value(&m->params, l->running_mean),
-                                 nn_params_value(&m->params, l->running_var), l->conv_out,
-                                 nn_params_value(&m->params, l->gamma), nn_params_value(&m->params, l->beta), n,
-                                 l->out_c, spatial, 1e-5f, momentum, training);
+            nn_team_run(m->team, channel_blocks(l), batchnorm_forward_task, &pass);
             nn_team_run(m->team, part_count(n), activate_task, &pass);
         }
         in = layer_output(l);
@@ -480,7 +503,26 @@ typedef struct backward_pass {
     int index;
     const float *d_conv; /* d(conv output), whole batch; NULL until the layer's deactivation ran */
     float *d_pre;        /* where deactivate_part put d(pre-activation) */
+    float *d_bn;         /* d(BN input): batch-norm's backward writes it */
+    int training;
 } backward_pass;
+
+static void batchnorm_backward_task(void *context, size_t block, size_t worker)
+{
+    (void)worker;
+    const backward_pass *pass = context;
+    shift_detector *m = pass->m;
+    const layer *l = pass->l;
+    size_t first = block * BN_CHANNELS, count = l->out_c - first < BN_CHANNELS ? l->out_c - first : BN_CHANNELS;
+    size_t spatial = l->conv_size * l->conv_size;
+    /* zero this block's channels of d(BN input): the kernel adds */
+    for (size_t s = 0; s < pass->n; s++)
+        memset(pass->d_bn + (s * l->out_c + first) * spatial, 0, count * spatial * sizeof(float));
+    nn_batchnorm_backward_channels(pass->d_bn, nn_params_grad(&m->params, l->gamma),
+                                   nn_params_grad(&m->params, l->beta), pass->d_pre, l->conv_out,
+                                   nn_params_value(&m->params, l->gamma), l->mean, l->rstd, pass->n, l->out_c, spatial,
+                                   pass->training, first, count);
+}
 
 static void deactivate_task(void *context, size_t part, size_t worker)
 {
@@ -518,17 +560,14 @@ static void backward(shift_detector *m, size_t n, int training)
 {
     for (int i = LAYER_COUNT - 1; i >= 0; i--) {
         layer *l = &m->layers[i];
-        size_t spatial = l->conv_size * l->conv_size, count = n * l->out_c * spatial;
         backward_pass pass = {.m = m, .l = l, .n = n, .index = i};
         nn_team_run(m->team, part_count(n), deactivate_task, &pass);
         float *d_conv = pass.d_pre;
         if (l->batchnorm) {
-            float *target = pass.d_pre == l->d_work ? l->d_work2 : l->d_work;
-            memset(target, 0, count * sizeof(float));
-            nn_batchnorm_backward(target, nn_params_grad(&m->params, l->gamma), nn_params_grad(&m->params, l->beta),
-                                  pass.d_pre, l->conv_out, nn_params_value(&m->params, l->gamma), l->mean, l->rstd,
-                                  n, l->out_c, spatial, training);
-            d_conv = target;
+            pass.d_bn = pass.d_pre == l->d_work ? l->d_work2 : l->d_work;
+            pass.training = training;
+            nn_team_run(m->team, channel_blocks(l), batchnorm_backward_task, &pass);
+            d_conv = pass.d_bn;
         }
         pass.d_conv = d_conv;
         nn_team_run(m->team, part_count(n), conv_backward_part, &pass);
@@ -574,6 +613,33 @@ typedef struct batch_targets {
     size_t objects[64];
 } batch_targets;
 
+/* The heatmap focal loss of one labelled image (its exp/pow/log per cell are
+ * most of the loss's time): its gradient into d_head, its two sums kept for
+ * detection_loss to add in image order. */
+typedef struct focal_pass {
+    shift_detector *m;
+    batch_targets *t;
+    double scale;
+    double *positive, *negative; /* (labelled) each: m->image_sums */
+} focal_pass;
+
+static void focal_task(void *context, size_t i, size_t worker)
+{
+    (void)worker;
+    focal_pass *pass = context;
+    batch_targets *t = pass->t;
+    size_t cells = pass->m->cells, hc = SHIFT_HEAD_CHANNELS, k = SHIFT_CLASS_COUNT;
+    const float *head = pass->m->layers[OUTPUT_LAYER].act + i * hc * cells;
+    float *d_head = pass->m->layers[OUTPUT_LAYER].d_out + i * hc * cells;
+    float *logits = t->logits + i * k * cells, *d_logits = t->d_logits + i * k * cells;
+    memcpy(logits, head, k * cells * sizeof(float));
+    memset(d_logits, 0, k * cells * sizeof(float));
+    shift_focal_loss_range(d_logits, logits, t->heatmap + i * k * cells, k * cells, 2.0, 4.0, pass->scale,
+                           &pass->positive[i], &pass->negative[i]);
+    for (size_t j = 0; j < k * cells; j++)
+        d_head[j] += d_logits[j];
+}
+
 /* L_det on the first `labelled` images of the batch; adds gradients into the
  * output layer's d_out. */
 static double detection_loss(shift_detector *m, batch_targets *t, size_t labelled)
@@ -581,13 +647,16 @@ static double detection_loss(shift_detector *m, batch_targets *t, size_t labelle
     size_t cells = m->cells, hc = SHIFT_HEAD_CHANNELS, k = SHIFT_CLASS_COUNT;
     const float *head = m->layers[OUTPUT_LAYER].act;
     float *d_head = m->layers[OUTPUT_LAYER].d_out;
-    for (size_t i = 0; i < labelled; i++)
-        memcpy(t->logits + i * k * cells, head + i * hc * cells, k * cells * sizeof(float));
-    memset(t->d_logits, 0, labelled * k * cells * sizeof(float));
-    double loss = shift_focal_loss(t->d_logits, t->logits, t->heatmap, labelled * k * cells, 2.0, 4.0);
-    for (size_t i = 0; i < labelled; i++)
-        for (size_t j = 0; j < k * cells; j++)
-            d_head[i * hc * cells + j] += t->d_logits[i * k * cells + j];
+    size_t positives = shift_focal_positives(t->heatmap, labelled * k * cells);
+    focal_pass focal = {.m = m, .t = t, .scale = positives > 0 ? 1.0 / (double)positives : 1.0,
+                        .positive = m->image_sums, .negative = m->image_sums + m->max_n};
+    nn_team_run(m->team, labelled, focal_task, &focal);
+    double positive_loss = 0.0, negative_loss = 0.0;
+    for (size_t i = 0; i < labelled; i++) {
+        positive_loss += focal.positive[i];
+        negative_loss += focal.negative[i];
+    }
+    double loss = -(positive_loss + negative_loss) * focal.scale;
     size_t total = 0;
     for (size_t i = 0; i < labelled; i++)
         total += t->objects[i];

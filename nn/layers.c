@@ -306,8 +306,17 @@ void nn_batchnorm_forward(float *out, float *mean, float *rstd, float *running_m
                           const float *in, const float *weight, const float *bias, size_t n, size_t c,
                           size_t spatial, float eps, float momentum, int training)
 {
+    nn_batchnorm_forward_channels(out, mean, rstd, running_mean, running_var, in, weight, bias, n, c, spatial, eps,
+                                  momentum, training, 0, c);
+}
+
+void nn_batchnorm_forward_channels(float *out, float *mean, float *rstd, float *running_mean, float *running_var,
+                                   const float *in, const float *weight, const float *bias, size_t n, size_t c,
+                                   size_t spatial, float eps, float momentum, int training, size_t first,
+                                   size_t count)
+{
     size_t m = n * spatial;
-    for (size_t ch = 0; ch < c; ch++) {
+    for (size_t ch = first; ch < first + count; ch++) {
         if (training) {
             /* Two passes (mean, then squares about it): one-pass Σx² cancels badly
              * when |mean| ≫ std. */
@@ -350,8 +359,15 @@ void nn_batchnorm_backward(float *din, float *dweight, float *dbias, const float
                            const float *weight, const float *mean, const float *rstd, size_t n, size_t c,
                            size_t spatial, int training)
 {
+    nn_batchnorm_backward_channels(din, dweight, dbias, dout, in, weight, mean, rstd, n, c, spatial, training, 0, c);
+}
+
+void nn_batchnorm_backward_channels(float *din, float *dweight, float *dbias, const float *dout, const float *in,
+                                    const float *weight, const float *mean, const float *rstd, size_t n, size_t c,
+                                    size_t spatial, int training, size_t first, size_t count)
+{
     size_t m = n * spatial;
-    for (size_t ch = 0; ch < c; ch++) {
+    for (size_t ch = first; ch < first + count; ch++) {
         double sum_dy = 0.0, sum_dy_centred = 0.0;
         for (size_t i = 0; i < n; i++)
             plane_gradient_sums(&sum_dy, &sum_dy_centred, dout + (i * c + ch) * spatial, in + (i * c + ch) * spatial,

@@ -60,6 +60,16 @@ void nn_batchnorm_forward(float *out, float *mean, float *rstd, float *running_m
 void nn_batchnorm_backward(float *din, float *dweight, float *dbias, const float *dout, const float *in,
                            const float *weight, const float *mean, const float *rstd, size_t n, size_t c,
                            size_t spatial, int training);
+/* The same for channels [first, first + count) of c only (every array keeps its
+ * full shape): channels are independent, so a team can split them and get the
+ * bits of the whole call. */
+void nn_batchnorm_forward_channels(float *out, float *mean, float *rstd, float *running_mean, float *running_var,
+                                   const float *in, const float *weight, const float *bias, size_t n, size_t c,
+                                   size_t spatial, float eps, float momentum, int training, size_t first,
+                                   size_t count);
+void nn_batchnorm_backward_channels(float *din, float *dweight, float *dbias, const float *dout, const float *in,
+                                    const float *weight, const float *mean, const float *rstd, size_t n, size_t c,
+                                    size_t spatial, int training, size_t first, size_t count);
 
 /* ---- 2-D convolution by im2col + GEMM ---------------------------------------
  * in (batch, in_channels, height, width); weight (out_channels, in_channels,
