@@ -29,30 +29,61 @@ static double row_cross_entropy(double *grad_first, float *grad_rest, double fir
     return log_sum - first;
 }
 
+/* Rows of the batch a task takes: fixed, so the order losses are added in does
+ * not depend on the team. */
+#define LOSS_ROWS 32
+
+typedef struct instance_pass {
+    float *dpositive, *dnegative;
+    const float *positive, *negative, *mask;
+    size_t batch, queue_count;
+    double inverse_t, scale;
+    hcsc_selection_mode mode;
+    float *scratch;   /* (workers, 2 · queue_count) */
+    double *sums;     /* (blocks) */
+} instance_pass;
+
+static void instance_rows(void *context, size_t block, size_t worker)
+{
+    const instance_pass *p = context;
+    size_t k = p->queue_count, end = (block + 1) * LOSS_ROWS < p->batch ? (block + 1) * LOSS_ROWS : p->batch;
+    float *logits = p->scratch + worker * 2 * k, *grad = logits + k;
+    double total = 0.0;
+    for (size_t i = block * LOSS_ROWS; i < end; i++) {
+        const float *row = p->negative + i * k, *row_mask = p->mask ? p->mask + i * k : NULL;
+        for (size_t j = 0; j < k; j++)
+            logits[j] = (float)((row_mask ? row_mask[j] : 1.0f) * row[j] * p->inverse_t);
+        double grad_first;
+        total += row_cross_entropy(&grad_first, grad, p->positive[i] * p->inverse_t, logits,
+                                   p->mode == HCSC_SELECTION_REMOVE ? row_mask : NULL, k);
+        if (p->dpositive != NULL)
+            p->dpositive[i] += (float)(p->scale * grad_first * p->inverse_t);
+        if (p->dnegative != NULL)
+            for (size_t j = 0; j < k; j++)
+                p->dnegative[i * k + j] += (float)(p->scale * grad[j] * (row_mask ? row_mask[j] : 1.0f) * p->inverse_t);
+    }
+    p->sums[block] = total;
+}
+
 double hcsc_instance_loss(float *dpositive, float *dnegative, const float *positive, const float *negative,
                           const float *mask, size_t batch, size_t queue_count, double temperature,
-                          hcsc_selection_mode mode, double weight)
+                          hcsc_selection_mode mode, double weight, nn_team *team)
 {
-    float *logits = malloc(2 * queue_count * sizeof *logits);
-    if (logits == NULL)
+    size_t blocks = (batch + LOSS_ROWS - 1) / LOSS_ROWS, workers = nn_team_size(team);
+    float *scratch = malloc(workers * 2 * queue_count * sizeof *scratch);
+    double *sums = malloc((blocks ? blocks : 1) * sizeof *sums);
+    if (scratch == NULL || sums == NULL) {
+        free(scratch), free(sums);
         return NAN;
-    float *grad = logits + queue_count;
-    double total = 0.0, inverse_t = 1.0 / temperature, scale = weight / (double)batch;
-    for (size_t i = 0; i < batch; i++) {
-        const float *row = negative + i * queue_count, *row_mask = mask ? mask + i * queue_count : NULL;
-        for (size_t j = 0; j < queue_count; j++)
-            logits[j] = (float)((row_mask ? row_mask[j] : 1.0f) * row[j] * inverse_t);
-        double grad_first;
-        total += row_cross_entropy(&grad_first, grad, positive[i] * inverse_t, logits,
-                                   mode == HCSC_SELECTION_REMOVE ? row_mask : NULL, queue_count);
-        if (dpositive != NULL)
-            dpositive[i] += (float)(scale * grad_first * inverse_t);
-        if (dnegative != NULL)
-            for (size_t j = 0; j < queue_count; j++)
-                dnegative[i * queue_count + j] +=
-                    (float)(scale * grad[j] * (row_mask ? row_mask[j] : 1.0f) * inverse_t);
     }
-    free(logits);
+    instance_pass pass = {.dpositive = dpositive, .dnegative = dnegative, .positive = positive, .negative = negative,
+                          .mask = mask, .batch = batch, .queue_count = queue_count, .inverse_t = 1.0 / temperature,
+                          .scale = weight / (double)batch, .mode = mode, .scratch = scratch, .sums = sums};
+    nn_team_run(team, blocks, instance_rows, &pass);
+    double total = 0.0;
+    for (size_t b = 0; b < blocks; b++)
+        total += sums[b];
+    free(scratch), free(sums);
     return total / (double)batch;
 }
 

@@ -14,15 +14,18 @@
 
 #include "bench/error.h"
 #include "hcsc/cluster.h"
+#include "nn/team.h"
 
 typedef enum { HCSC_SELECTION_ZERO, HCSC_SELECTION_REMOVE } hcsc_selection_mode;
 
 /* positive (batch) = q_i·k_i; negative (batch, K) = q_i·queue_j; mask (batch, K)
  * of 0/1 or NULL (all kept).  Returns mean_i CE; ADDS weight·dL/dpositive and
- * weight·dL/dnegative into dpositive, dnegative when not NULL. */
+ * weight·dL/dnegative into dpositive, dnegative when not NULL.  Rows run on
+ * team (NULL: in order) in fixed blocks, whose losses are added in order, so
+ * the result does not depend on the team's size; NaN when out of memory. */
 double hcsc_instance_loss(float *dpositive, float *dnegative, const float *positive, const float *negative,
                           const float *mask, size_t batch, size_t queue_count, double temperature,
-                          hcsc_selection_mode mode, double weight);
+                          hcsc_selection_mode mode, double weight, nn_team *team);
 
 /* ProtoNCE of one level: q (batch, d) normalised queries, labels (batch) their
  * clusters, candidates (candidate_count) the negative prototype ids, mask

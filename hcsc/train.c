@@ -232,11 +232,11 @@ int hcsc_step_loss(hcsc_trainer *trainer, const float *view_q, const float *keys
             hcsc_bernoulli_mask(trainer->mask, trainer->keep, batch * k, mask_rng);
             out->instance += hcsc_instance_loss(dpositive, dnegative, trainer->positive, trainer->negative,
                                                 trainer->mask, batch, k, config->temperature, config->selection_mode,
-                                                1.0);
+                                                1.0, trainer->team);
         }
     } else {
         out->instance = hcsc_instance_loss(dpositive, dnegative, trainer->positive, trainer->negative, NULL, batch, k,
-                                           config->temperature, config->selection_mode, 1.0);
+                                           config->temperature, config->selection_mode, 1.0, trainer->team);
     }
     if (isnan(out->instance))
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot allocate the instance loss scratch");

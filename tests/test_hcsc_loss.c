@@ -62,7 +62,7 @@ static void instance_loss_matches_pytorch(void **state)
     }
     float dpositive[B] = {0}, dnegative[B * K] = {0}, dq[B * D] = {0};
     double loss = hcsc_instance_loss(dpositive, dnegative, positive, negative, mask, B, K, TEMPERATURE,
-                                     HCSC_SELECTION_ZERO, 1.0);
+                                     HCSC_SELECTION_ZERO, 1.0, NULL);
     assert_float_equal(loss, reference_instance_loss, 1e-5);
     for (size_t i = 0; i < B; i++)
         for (size_t d = 0; d < D; d++) {
@@ -74,7 +74,7 @@ static void instance_loss_matches_pytorch(void **state)
 
     /* Remove mode: dropped negatives leave the softmax; check row 0 by definition. */
     double removed = hcsc_instance_loss(NULL, NULL, positive, negative, mask, B, K, TEMPERATURE,
-                                        HCSC_SELECTION_REMOVE, 1.0);
+                                        HCSC_SELECTION_REMOVE, 1.0, NULL);
     double expected = 0;
     for (size_t i = 0; i < B; i++) {
         double sum = exp(positive[i] / TEMPERATURE);
@@ -85,6 +85,37 @@ static void instance_loss_matches_pytorch(void **state)
     }
     assert_float_equal(removed, expected / B, 1e-5);
     assert_true(removed < loss); /* each dropped negative took exp(0) = 1 out of the denominator */
+}
+
+/* Rows are shared out over a team in fixed blocks: 70 rows (three blocks, the
+ * last short) give the same loss and gradients, bit for bit, for any team. */
+static void instance_loss_is_the_same_on_any_team(void **state)
+{
+    (void)state;
+    enum { ROWS = 70, QUEUE = 9 };
+    static float positive[ROWS], negative[ROWS * QUEUE], mask[ROWS * QUEUE];
+    static float dpositive[3][ROWS], dnegative[3][ROWS * QUEUE];
+    table(positive, ROWS, 1, 0.3, 0.1);
+    table(negative, ROWS, QUEUE, 0.7, 0.2);
+    for (size_t i = 0; i < ROWS * QUEUE; i++)
+        mask[i] = (float)(i % 3 != 0);
+    double losses[3];
+    for (unsigned threads = 1; threads <= 3; threads++) {
+        nn_team *team = NULL;
+        bench_error error = {0};
+        assert_int_equal(nn_team_create(&team, threads, &error), BENCH_OK);
+        memset(dpositive[threads - 1], 0, sizeof dpositive[0]);
+        memset(dnegative[threads - 1], 0, sizeof dnegative[0]);
+        losses[threads - 1] = hcsc_instance_loss(dpositive[threads - 1], dnegative[threads - 1], positive, negative,
+                                                 mask, ROWS, QUEUE, 0.2, HCSC_SELECTION_REMOVE, 0.5, team);
+        nn_team_free(team);
+    }
+    assert_true(isfinite(losses[0]));
+    for (int t = 1; t < 3; t++) {
+        assert_memory_equal(&losses[t], &losses[0], sizeof losses[0]);
+        assert_memory_equal(dpositive[t], dpositive[0], sizeof dpositive[0]);
+        assert_memory_equal(dnegative[t], dnegative[0], sizeof dnegative[0]);
+    }
 }
 
 static void prototype_loss_matches_pytorch(void **state)
@@ -121,6 +152,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(instance_loss_matches_pytorch),
+        cmocka_unit_test(instance_loss_is_the_same_on_any_team),
         cmocka_unit_test(prototype_loss_matches_pytorch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
