@@ -194,6 +194,33 @@ static void gbrt_naive_is_one_pointwise_booster(void **state)
     bench_forecaster_gbrt_naive.destroy(model);
 }
 
+/* With 2 threads, parallel = boosters trains the h boosters side by side on a
+ * team, each with one XGBoost thread and its own matrices; the trees (and so
+ * the forecasts) are those of the boosters trained one after another, for both
+ * tree methods, with early stopping on. */
+static void boosters_side_by_side_equal_boosters_in_turn(void **state)
+{
+    (void)state;
+    task.threads = 2;
+    const char *methods[] = {"tree_method=exact", "tree_method=hist"};
+    for (int m = 0; m < 2; m++) {
+        const char *trees[] = {"n_estimators=40", "max_depth=3", "eta=0.3", "early_stopping_rounds=5", methods[m],
+                               "parallel=trees"};
+        const char *boosters[] = {"n_estimators=40", "max_depth=3", "eta=0.3", "early_stopping_rounds=5", methods[m],
+                                  "parallel=boosters"};
+        bench_model *one = fitted(&bench_forecaster_gbrt, trees, 6), *other = fitted(&bench_forecaster_gbrt, boosters, 6);
+        double a[SERIES * HORIZON], b[SERIES * HORIZON];
+        predict_at_200(&bench_forecaster_gbrt, one, a);
+        predict_at_200(&bench_forecaster_gbrt, other, b);
+        for (size_t k = 0; k < HORIZON; k++)
+            assert_int_equal(bench_gbrt_booster_rounds(one, k), bench_gbrt_booster_rounds(other, k));
+        assert_memory_equal(a, b, sizeof a);
+        bench_forecaster_gbrt.destroy(one);
+        bench_forecaster_gbrt.destroy(other);
+    }
+    task.threads = 1;
+}
+
 static void early_stopping_keeps_the_best_round(void **state)
 {
     (void)state;
@@ -325,6 +352,7 @@ int main(void)
         cmocka_unit_test(saved_and_loaded_predictions_equal_the_original),
         cmocka_unit_test(gbrt_naive_is_one_pointwise_booster),
         cmocka_unit_test(early_stopping_keeps_the_best_round),
+        cmocka_unit_test(boosters_side_by_side_equal_boosters_in_turn),
         cmocka_unit_test(bad_parameters_fail_before_any_output),
         cmocka_unit_test(window_longer_than_a_series_fails_in_fit),
         cmocka_unit_test(damaged_model_files_are_refused),
