@@ -194,21 +194,22 @@ static void gbrt_naive_is_one_pointwise_booster(void **state)
     bench_forecaster_gbrt_naive.destroy(model);
 }
 
-/* With 2 threads, parallel = boosters trains the h boosters side by side on a
- * team, each with one XGBoost thread and its own matrices; the trees (and so
- * the forecasts) are those of the boosters trained one after another, for both
- * tree methods, with early stopping on. */
+/* With 2 threads, hist trains the h boosters side by side on a team, each with
+ * one XGBoost thread and its own matrices; the boosters (rounds kept by early
+ * stopping, forecasts) are those trained one after another with 1 thread, and
+ * exact, which keeps one booster at a time, agrees across thread counts too. */
 static void boosters_side_by_side_equal_boosters_in_turn(void **state)
 {
     (void)state;
-    task.threads = 2;
-    const char *methods[] = {"tree_method=exact", "tree_method=hist"};
+    const char *methods[] = {"tree_method=hist", "tree_method=exact"};
     for (int m = 0; m < 2; m++) {
-        const char *trees[] = {"n_estimators=40", "max_depth=3", "eta=0.3", "early_stopping_rounds=5", methods[m],
-                               "parallel=trees"};
-        const char *boosters[] = {"n_estimators=40", "max_depth=3", "eta=0.3", "early_stopping_rounds=5", methods[m],
-                                  "parallel=boosters"};
-        bench_model *one = fitted(&bench_forecaster_gbrt, trees, 6), *other = fitted(&bench_forecaster_gbrt, boosters, 6);
+        const char *settings[] = {"n_estimators=40", "max_depth=3", "eta=0.3", "early_stopping_rounds=5",
+                                  methods[m]};
+        task.threads = 1;
+        bench_model *one = fitted(&bench_forecaster_gbrt, settings, 5);
+        task.threads = 2;
+        bench_model *other = fitted(&bench_forecaster_gbrt, settings, 5);
+        task.threads = 1;
         double a[SERIES * HORIZON], b[SERIES * HORIZON];
         predict_at_200(&bench_forecaster_gbrt, one, a);
         predict_at_200(&bench_forecaster_gbrt, other, b);
@@ -218,7 +219,6 @@ static void boosters_side_by_side_equal_boosters_in_turn(void **state)
         bench_forecaster_gbrt.destroy(one);
         bench_forecaster_gbrt.destroy(other);
     }
-    task.threads = 1;
 }
 
 static void early_stopping_keeps_the_best_round(void **state)
