@@ -576,6 +576,23 @@ static int plan_dmatrix(DMatrixHandle *out, const bench_model *model, const benc
     return status;
 }
 
+/* Step `step`'s labels into dtrain and, when not NULL, dval; labels is scratch
+ * for the larger of the two plans. */
+static int set_step_labels(DMatrixHandle dtrain, DMatrixHandle dval, float *labels, const bench_model *model,
+                           const bench_train_view *train, const bench_window_plan *plan,
+                           const bench_window_plan *validation, size_t step, bench_error *error)
+{
+    bench_window_fill_labels(labels, &model->layout, train, plan, step);
+    if (XGDMatrixSetFloatInfo(dtrain, "label", labels, (bst_ulong)plan->count) != 0)
+        return xgb_failed(error, BENCH_MODEL, "could not set labels");
+    if (dval == NULL)
+        return BENCH_OK;
+    bench_window_fill_labels(labels, &model->layout, train, validation, step);
+    if (XGDMatrixSetFloatInfo(dval, "label", labels, (bst_ulong)validation->count) != 0)
+        return xgb_failed(error, BENCH_MODEL, "could not set validation labels");
+    return BENCH_OK;
+}
+
 /* hist with threads > 1: the h boosters are tasks on a team of the cell's threads.
  * Labels are per step, so each worker trains on its own copy of the matrices
  * (XGBoost reads a matrix's labels while it trains); every booster uses one
@@ -599,17 +616,9 @@ static void booster_task(void *context, size_t step, size_t worker)
     if (atomic_load(&w->failed))
         return;
     bench_model *model = w->model;
-    float *labels = w->labels + worker * w->label_rows;
     bench_error *error = &w->errors[worker];
-    int status = BENCH_OK;
-    bench_window_fill_labels(labels, &model->layout, w->train, w->plan, step);
-    if (XGDMatrixSetFloatInfo(w->dtrain[worker], "label", labels, (bst_ulong)w->plan->count) != 0)
-        status = xgb_failed(error, BENCH_MODEL, "could not set labels");
-    if (status == BENCH_OK && w->dval[worker] != NULL) {
-        bench_window_fill_labels(labels, &model->layout, w->train, w->validation, step);
-        if (XGDMatrixSetFloatInfo(w->dval[worker], "label", labels, (bst_ulong)w->validation->count) != 0)
-            status = xgb_failed(error, BENCH_MODEL, "could not set validation labels");
-    }
+    int status = set_step_labels(w->dtrain[worker], w->dval[worker], w->labels + worker * w->label_rows, model,
+                                 w->train, w->plan, w->validation, step, error);
     if (status == BENCH_OK)
         status = train_booster(model, step, w->dtrain[worker], w->dval[worker], 1, error);
     if (status != BENCH_OK) {
@@ -669,6 +678,32 @@ static int train_boosters_concurrently(bench_model *model, const bench_train_vie
     return status;
 }
 
+/* The h boosters one after another on one pair of matrices, every tree on the
+ * cell's threads. */
+static int train_boosters_in_turn(bench_model *model, const bench_train_view *train, const bench_window_plan *plan,
+                                  const bench_window_plan *validation, int quantile, bench_error *error)
+{
+    DMatrixHandle dtrain = NULL, dval = NULL;
+    int status = plan_dmatrix(&dtrain, model, train, plan, quantile, error);
+    if (status == BENCH_OK && validation->count > 0)
+        status = plan_dmatrix(&dval, model, train, validation, 0, error);
+    size_t label_rows = plan->count > validation->count ? plan->count : validation->count;
+    float *labels = status == BENCH_OK ? malloc((label_rows > 0 ? label_rows : 1) * sizeof *labels) : NULL;
+    if (status == BENCH_OK && labels == NULL)
+        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for labels");
+    for (size_t step = 0; status == BENCH_OK && step < model->booster_count; step++) {
+        status = set_step_labels(dtrain, dval, labels, model, train, plan, validation, step, error);
+        if (status == BENCH_OK)
+            status = train_booster(model, step, dtrain, dval, model->threads, error);
+    }
+    free(labels);
+    if (dtrain != NULL)
+        XGDMatrixFree(dtrain);
+    if (dval != NULL)
+        XGDMatrixFree(dval);
+    return status;
+}
+
 /* One fit with the layout's current window normalisation. */
 static int fit_layout(bench_model *model, const bench_train_view *train, bench_rng *rng, bench_error *error)
 {
@@ -681,55 +716,16 @@ static int fit_layout(bench_model *model, const bench_train_view *train, bench_r
         return bench_error_prefix(error, "%s: ", who);
     if (model->settings.early_stopping_rounds > 0)
         status = bench_window_plan_validation(&validation, &model->layout, train, error);
-    DMatrixHandle dtrain = NULL, dval = NULL;
     int quantile = strcmp(model->settings.tree_method, "hist") == 0;
-    if (status == BENCH_OK && model->settings.concurrent_boosters && model->threads > 1) {
-        model->booster_count = model->layout.horizon;
-        model->boosters = calloc(model->booster_count, sizeof *model->boosters);
-        model->rounds = calloc(model->booster_count, sizeof *model->rounds);
-        if (model->boosters == NULL || model->rounds == NULL)
-            status = BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for boosters");
-        if (status == BENCH_OK)
-            status = train_boosters_concurrently(model, train, &plan, &validation, quantile, error);
-        bench_window_plan_free(&plan);
-        bench_window_plan_free(&validation);
-        if (status != BENCH_OK) {
-            release_boosters(model);
-            return bench_error_prefix(error, "%s: ", who);
-        }
-        return BENCH_OK;
-    }
-    if (status == BENCH_OK)
-        status = plan_dmatrix(&dtrain, model, train, &plan, quantile, error);
-    if (status == BENCH_OK && validation.count > 0)
-        status = plan_dmatrix(&dval, model, train, &validation, 0, error);
-    size_t label_rows = plan.count > validation.count ? plan.count : validation.count;
-    float *labels = status == BENCH_OK ? malloc((label_rows > 0 ? label_rows : 1) * sizeof *labels) : NULL;
     model->booster_count = model->layout.horizon;
     model->boosters = calloc(model->booster_count, sizeof *model->boosters);
     model->rounds = calloc(model->booster_count, sizeof *model->rounds);
-    if (status == BENCH_OK && (labels == NULL || model->boosters == NULL || model->rounds == NULL))
-        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for labels and boosters");
-    for (size_t step = 0; status == BENCH_OK && step < model->booster_count; step++) {
-        bench_window_fill_labels(labels, &model->layout, train, &plan, step);
-        if (XGDMatrixSetFloatInfo(dtrain, "label", labels, (bst_ulong)plan.count) != 0) {
-            status = xgb_failed(error, BENCH_MODEL, "could not set labels");
-            break;
-        }
-        if (dval != NULL) {
-            bench_window_fill_labels(labels, &model->layout, train, &validation, step);
-            if (XGDMatrixSetFloatInfo(dval, "label", labels, (bst_ulong)validation.count) != 0) {
-                status = xgb_failed(error, BENCH_MODEL, "could not set validation labels");
-                break;
-            }
-        }
-        status = train_booster(model, step, dtrain, dval, model->threads, error);
-    }
-    free(labels);
-    if (dtrain != NULL)
-        XGDMatrixFree(dtrain);
-    if (dval != NULL)
-        XGDMatrixFree(dval);
+    if (status == BENCH_OK && (model->boosters == NULL || model->rounds == NULL))
+        status = BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for %zu boosters", model->booster_count);
+    if (status == BENCH_OK && model->settings.concurrent_boosters && model->threads > 1)
+        status = train_boosters_concurrently(model, train, &plan, &validation, quantile, error);
+    else if (status == BENCH_OK)
+        status = train_boosters_in_turn(model, train, &plan, &validation, quantile, error);
     bench_window_plan_free(&plan);
     bench_window_plan_free(&validation);
     if (status != BENCH_OK) {

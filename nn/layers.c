@@ -6,11 +6,8 @@
 #include <string.h>
 
 #include "nn/gemm.h"
-
-/* Four-lane vectors (GCC/Clang extensions; SSE2 on x86-64, NEON on arm64) for
- * the loops the compiler leaves scalar at -O2. */
-typedef float v4sf __attribute__((vector_size(16)));
-typedef int32_t v4si __attribute__((vector_size(16)));
+/* Four-lane vectors for the loops the compiler leaves scalar at -O2. */
+#include "nn/vec4.h"
 
 /* ---- linear ------------------------------------------------------------------ */
 

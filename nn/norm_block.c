@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "nn/vec4.h"
+
 /* Sums go through LANES independent float accumulators per stretch of at most
  * STRETCH values, and stretches are added in double: the inner loops vectorise
  * without reassociating anything (each lane is its own sequential sum), a run
@@ -152,26 +154,6 @@ void nn_bn_relu_pool_forward(float *out, float *mean, float *rstd, float *runnin
     }
 }
 
-typedef float v4sf __attribute__((vector_size(16)));
-typedef int32_t v4si __attribute__((vector_size(16)));
-
-static inline v4sf load4(const float *p)
-{
-    v4sf v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void store4(float *p, v4sf v)
-{
-    memcpy(p, &v, sizeof v);
-}
-
-static inline v4sf select4(v4si mask, v4sf yes, v4sf no)
-{
-    return (v4sf)(((v4si)yes & mask) | ((v4si)no & ~mask));
-}
-
 static inline v4sf relu4(v4sf v)
 {
     return (v4sf)((v4si)v & (v > (v4sf){0}));
@@ -179,7 +161,7 @@ static inline v4sf relu4(v4sf v)
 
 static inline v4sf larger4(v4sf a, v4sf b)
 {
-    return select4(a > b, a, b);
+    return v_select(a > b, a, b);
 }
 
 /* dy for four 2×2 windows: top and bottom hold each row's 8 values, g the four
@@ -189,21 +171,21 @@ static inline void four_windows(float *dtop, float *dbottom, v4sf *totals, v4sf 
                                 const float *bottom, const float *g, float scale, float shift, float mu)
 {
     const v4si evens = {0, 2, 4, 6}, odds = {1, 3, 5, 7};
-    v4sf ta = load4(top), tb = load4(top + 4), ba = load4(bottom), bb = load4(bottom + 4);
+    v4sf ta = v_load(top), tb = v_load(top + 4), ba = v_load(bottom), bb = v_load(bottom + 4);
     v4sf x0 = __builtin_shuffle(ta, tb, evens), x1 = __builtin_shuffle(ta, tb, odds);
     v4sf x2 = __builtin_shuffle(ba, bb, evens), x3 = __builtin_shuffle(ba, bb, odds);
     v4sf r0 = relu4(x0 * scale + shift), r1 = relu4(x1 * scale + shift);
     v4sf r2 = relu4(x2 * scale + shift), r3 = relu4(x3 * scale + shift);
     v4sf best = larger4(larger4(r0, r1), larger4(r2, r3));
-    v4sf gate = (v4sf)((v4si)load4(g) & (best > (v4sf){0}));
+    v4sf gate = (v4sf)((v4si)v_load(g) & (best > (v4sf){0}));
     /* The first element equal to the maximum takes the gradient. */
     v4si k0 = r0 == best, k1 = ~k0 & (r1 == best), k2 = ~k0 & ~k1 & (r2 == best), k3 = ~k0 & ~k1 & ~k2;
     v4sf d0 = (v4sf)((v4si)gate & k0), d1 = (v4sf)((v4si)gate & k1);
     v4sf d2 = (v4sf)((v4si)gate & k2), d3 = (v4sf)((v4si)gate & k3);
-    store4(dtop, __builtin_shuffle(d0, d1, (v4si){0, 4, 1, 5}));
-    store4(dtop + 4, __builtin_shuffle(d0, d1, (v4si){2, 6, 3, 7}));
-    store4(dbottom, __builtin_shuffle(d2, d3, (v4si){0, 4, 1, 5}));
-    store4(dbottom + 4, __builtin_shuffle(d2, d3, (v4si){2, 6, 3, 7}));
+    v_store(dtop, __builtin_shuffle(d0, d1, (v4si){0, 4, 1, 5}));
+    v_store(dtop + 4, __builtin_shuffle(d0, d1, (v4si){2, 6, 3, 7}));
+    v_store(dbottom, __builtin_shuffle(d2, d3, (v4si){0, 4, 1, 5}));
+    v_store(dbottom + 4, __builtin_shuffle(d2, d3, (v4si){2, 6, 3, 7}));
     *totals += gate;
     *centred += d0 * (x0 - mu) + d1 * (x1 - mu) + d2 * (x2 - mu) + d3 * (x3 - mu);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nn/gemm.h"
+#include "nn/vec4.h"
 
 static float sigmoid(float x)
 {
@@ -28,28 +29,8 @@ static inline float tanh_fast(float x)
     return (e - 1.0f) / (e + 1.0f);
 }
 
-/* Four lanes at a time through GCC/Clang vector extensions (plain SSE2 on
- * x86-64, NEON on arm64): the gate loops are most of an LSTM's time and the
- * compiler does not vectorise them at -O2 by itself, nor calls to expf. */
-typedef float v4sf __attribute__((vector_size(16)));
-typedef int32_t v4si __attribute__((vector_size(16)));
-
-static inline v4sf v_load(const float *p)
-{
-    v4sf v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void v_store(float *p, v4sf v)
-{
-    memcpy(p, &v, sizeof v);
-}
-
-static inline v4sf v_splat(float x)
-{
-    return (v4sf){x, x, x, x};
-}
+/* Four lanes at a time (nn/vec4.h): the gate loops are most of an LSTM's time
+ * and the compiler does not vectorise them at -O2 by itself, nor calls to expf. */
 
 /* Cephes' expf in four lanes: x = n·ln2 + r (ln2 in two parts), a degree-6
  * polynomial in r, 2^n from exponent bits; about 1 ulp on [−87, 88]. */
