@@ -34,6 +34,14 @@ static int remove_temp_dir(void **state)
     return system(command) == 0 ? 0 : -1;
 }
 
+static size_t count_lines_in(const char *text)
+{
+    size_t lines = 0;
+    for (; *text != '\0'; text++)
+        lines += *text == '\n';
+    return lines;
+}
+
 static void write_config(const char *name, const char *text, char *path, size_t size)
 {
     snprintf(path, size, "%s/%s", temp_dir, name);
@@ -338,6 +346,48 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
     close(lock);
 }
 
+/* Cells train on a team of `threads` (BN groups, augmentation, the loss rows):
+ * with threads = 2, a run with one job and a run with two write the same
+ * results.csv, byte for byte. */
+static void two_threads_give_the_same_bytes_with_one_or_two_jobs(void **state)
+{
+    (void)state;
+    if (access(BENCH_FASHION_MNIST_DEFAULT_DIR "/t10k-labels-idx1-ubyte.gz", R_OK) != 0 &&
+        getenv("BENCH_FASHION_MNIST_DIR") == NULL) {
+        printf("SKIPPED: Fashion-MNIST is not installed (dataset-fashion-mnist)\n");
+        skip();
+    }
+    char text[2][1024], bytes[2][16384];
+    for (int run = 0; run < 2; run++) {
+        snprintf(text[run], sizeof text[run],
+                 "[run]\nseeds = 1\njobs = %d\nthreads = 2\ntrain_limit = 256\ntest_limit = 100\n"
+                 "[hcsc]\nepochs = 2\nwarmup_epochs = 1\nbatch = 64\nbn_group_size = 16\nqueue = 128\n"
+                 "clusters = 8,4\nchannels = 2,3,4\nhead_hidden = 8\nprojection_dim = 8\nlinear_epochs = 2\n"
+                 "linear_holdout = 50\neval_kmeans_restarts = 1\nkmeans_restarts = 1\n[model moco]\n[model hcsc]\n",
+                 run + 1);
+        char path[512], name[32], directory[512], file[600];
+        snprintf(name, sizeof name, "jobs%d.ini", run + 1);
+        write_config(name, text[run], path, sizeof path);
+        static hcsc_plan plan;
+        bench_error error = {0};
+        assert_int_equal(hcsc_plan_load(&plan, path, &error), BENCH_OK);
+        assert_int_equal(plan.threads, 2);
+        snprintf(directory, sizeof directory, "%s/jobs%d", temp_dir, run + 1);
+        size_t failed = 99;
+        assert_int_equal(bench_hcsc_run(&plan, directory, 0, NULL, &failed, &error), BENCH_OK);
+        assert_int_equal(failed, 0);
+        snprintf(file, sizeof file, "%s/results.csv", directory);
+        FILE *results = fopen(file, "r");
+        assert_non_null(results);
+        size_t length = fread(bytes[run], 1, sizeof bytes[run] - 1, results);
+        fclose(results);
+        bytes[run][length] = '\0';
+        assert_true(length > 0);
+    }
+    assert_int_equal(count_lines_in(bytes[0]), 1 + 2 * HCSC_RESULT_COUNT);
+    assert_string_equal(bytes[0], bytes[1]);
+}
+
 /* The shipped configurations must load and give the documented cell counts. */
 static void shipped_configs_load(void **state)
 {
@@ -383,6 +433,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_a_plan_with_stable_ids),
         cmocka_unit_test(refuses_bad_configs),
+        cmocka_unit_test(two_threads_give_the_same_bytes_with_one_or_two_jobs),
         cmocka_unit_test(runs_one_cell_and_writes_rows),
         cmocka_unit_test(shipped_configs_load),
         cmocka_unit_test(checkpoint_evaluation_reproduces_the_run),
