@@ -16,9 +16,8 @@
 #include "nn/params.h"
 #include "nn/team.h"
 
-static const char *const method_names[SHIFT_METHOD_COUNT] = {"source_only",    "oracle",         "psn",
-                                                             "psn_global_only", "psn_local_only",
-                                                             "source_only_target_bn"};
+static const char *const method_names[SHIFT_METHOD_COUNT] = {
+    "source_only", "oracle", "psn", "psn_global_only", "psn_local_only", "psn_grl_schedule", "source_only_target_bn"};
 
 int shift_method_parse(const char *text, shift_method *out, bench_error *error)
 {
@@ -29,7 +28,7 @@ int shift_method_parse(const char *text, shift_method *out, bench_error *error)
         }
     return BENCH_FAIL(error, BENCH_BAD_INPUT,
                       "unknown method '%s'; methods are source_only, oracle, psn, psn_global_only, psn_local_only, "
-                      "source_only_target_bn",
+                      "psn_grl_schedule, source_only_target_bn",
                       text);
 }
 
@@ -992,17 +991,32 @@ int shift_detector_evaluate(shift_detector *m, const shift_dataset *data, shift_
 
 /* ---- Training ----------------------------------------------------------------------- */
 
+static int full_psn(shift_method method)
+{
+    return method == SHIFT_METHOD_PSN || method == SHIFT_METHOD_PSN_GRL_SCHEDULE;
+}
 static int uses_pixel(shift_method method)
 {
-    return method == SHIFT_METHOD_PSN || method == SHIFT_METHOD_PSN_GLOBAL_ONLY;
+    return full_psn(method) || method == SHIFT_METHOD_PSN_GLOBAL_ONLY;
 }
 static int uses_prototypes(shift_method method)
 {
-    return method == SHIFT_METHOD_PSN || method == SHIFT_METHOD_PSN_LOCAL_ONLY;
+    return full_psn(method) || method == SHIFT_METHOD_PSN_LOCAL_ONLY;
 }
 static int uses_prototype_discriminator(shift_method method)
 {
-    return method == SHIFT_METHOD_PSN || method == SHIFT_METHOD_PSN_GLOBAL_ONLY;
+    return full_psn(method) || method == SHIFT_METHOD_PSN_GLOBAL_ONLY;
+}
+
+/* The GRL coefficient at a step: grl_lambda throughout, or on the
+ * domain-adversarial schedule 2/(1 + exp(-10 p)) - 1 of training progress p,
+ * which is exactly 0 at the first step. */
+static double grl_coefficient(shift_method method, const shift_train_config *config, size_t step)
+{
+    if (method != SHIFT_METHOD_PSN_GRL_SCHEDULE)
+        return config->grl_lambda;
+    double progress = (double)step / (double)config->steps;
+    return config->grl_lambda * (2.0 / (1.0 + exp(-10.0 * progress)) - 1.0);
 }
 static int is_adaptive(shift_method method)
 {
@@ -1092,13 +1106,14 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
         double det_loss = detection_loss(m, t, b);
         if (uses_pixel(method)) {
             double accuracy;
-            pixel_adversarial(m, n, b, config->grl_lambda, pixel_targets, &accuracy);
+            pixel_adversarial(m, n, b, grl_coefficient(method, config, step), pixel_targets, &accuracy);
             report->final_disc_accuracy = accuracy;
         }
         int local = uses_prototypes(method) && warm, global2 = uses_prototype_discriminator(method) && warm;
         if (local || global2) {
             double l_p, l_g2;
-            prototype_terms(m, b, &work, local, global2, config->prototype_margin, config->grl_lambda, 0, &l_p, &l_g2);
+            prototype_terms(m, b, &work, local, global2, config->prototype_margin,
+                            grl_coefficient(method, config, step), 0, &l_p, &l_g2);
             if (local) { /* running prototypes carry no gradient into the next step */
                 memcpy(m->running_source, work.blended, k * dim * sizeof(float));
                 memcpy(m->running_target, work.blended + k * dim, k * dim * sizeof(float));

@@ -20,6 +20,10 @@
  *   psn:             L_det + L_g1 + [step >= warmup] (L_p + 0.1 L_g2)
  *   psn_global_only: L_det + L_g1 + [step >= warmup] 0.1 L_g2
  *   psn_local_only:  L_det + [step >= warmup] L_p
+ *   psn_grl_schedule: psn with every gradient-reversal coefficient on the
+ *                    schedule of the domain-adversarial literature (Ganin &
+ *                    Lempitsky): lambda_p = grl_lambda (2 / (1 + exp(-10 p)) - 1),
+ *                    p = step / steps, from 0 up to about grl_lambda
  * Discriminators: Adam (default lr 5e-5, wd 5e-4).  Source and target halves
  * go through the network as one batch (shared batch-norm statistics).
  * Checkpoint selection: the step with the best mAP on the validation split of
@@ -41,6 +45,9 @@ typedef enum {
     SHIFT_METHOD_PSN,
     SHIFT_METHOD_PSN_GLOBAL_ONLY,
     SHIFT_METHOD_PSN_LOCAL_ONLY,
+    /* psn with the GRL coefficient rising from 0 (issue 23): the paper's psn
+     * keeps it at 1 from the first step. */
+    SHIFT_METHOD_PSN_GRL_SCHEDULE,
     /* Not in issue 8's list: the source_only model with its batch-norm
      * statistics re-estimated on unlabelled target images (AdaBN).  It
      * separates how much of an adaptive method's gain comes from shared
@@ -49,7 +56,7 @@ typedef enum {
     SHIFT_METHOD_COUNT
 } shift_method;
 
-/* "source_only", "oracle", "psn", "psn_global_only", "psn_local_only",
+/* "source_only", "oracle", "psn", "psn_global_only", "psn_local_only", "psn_grl_schedule",
  * "source_only_target_bn"; BENCH_BAD_INPUT listing the names when unknown. */
 int shift_method_parse(const char *text, shift_method *out, bench_error *error);
 const char *shift_method_name(shift_method method);

@@ -335,7 +335,7 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
                     if (shift_method_parse(name, &method, NULL) != BENCH_OK)
                         code = entry_error(config, entry, error,
                                            "methods are source_only, oracle, psn, psn_global_only, psn_local_only, "
-                                           "source_only_target_bn");
+                                           "psn_grl_schedule, source_only_target_bn");
                     else
                         plan->method_enabled[method] = 1;
                 }
@@ -418,8 +418,9 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
 
 /* Rows of results.csv: the AdaBN baseline next to source_only. */
 static const int row_order[SHIFT_METHOD_COUNT] = {
-    SHIFT_METHOD_SOURCE_ONLY, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, SHIFT_METHOD_ORACLE,
-    SHIFT_METHOD_PSN,         SHIFT_METHOD_PSN_GLOBAL_ONLY,       SHIFT_METHOD_PSN_LOCAL_ONLY,
+    SHIFT_METHOD_SOURCE_ONLY,     SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, SHIFT_METHOD_ORACLE,
+    SHIFT_METHOD_PSN,             SHIFT_METHOD_PSN_GRL_SCHEDULE,      SHIFT_METHOD_PSN_GLOBAL_ONLY,
+    SHIFT_METHOD_PSN_LOCAL_ONLY,
 };
 
 typedef struct model_result {
@@ -547,7 +548,9 @@ static void unit_name(const run_plan *plan, const run_unit *unit, char *out, siz
 static int plan_units(const run_plan *plan, const uint64_t *all_seeds, size_t all_seed_count, run_unit **units,
                       size_t *count, bench_error *error)
 {
-    size_t capacity = all_seed_count * (plan->device_count + plan->pair_count * 3) + 1;
+    /* a supervised unit per device, an adaptive one per pair and PSN variant */
+    size_t variants = SHIFT_METHOD_PSN_GRL_SCHEDULE - SHIFT_METHOD_PSN + 1;
+    size_t capacity = all_seed_count * (plan->device_count + plan->pair_count * variants) + 1;
     run_unit *list = calloc(capacity, sizeof *list);
     if (list == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "%zu training units", capacity);
@@ -559,7 +562,7 @@ static int plan_units(const run_plan *plan, const uint64_t *all_seeds, size_t al
             if (supervised_needed(plan, d, seed))
                 list[n++] = (run_unit){.supervised = 1, .device = d, .seed = seed};
         for (size_t p = 0; p < plan->pair_count; p++)
-            for (int method = SHIFT_METHOD_PSN; method <= SHIFT_METHOD_PSN_LOCAL_ONLY; method++)
+            for (int method = SHIFT_METHOD_PSN; method <= SHIFT_METHOD_PSN_GRL_SCHEDULE; method++)
                 if (plan->method_enabled[method] && seed_used(plan, (shift_method)method, seed))
                     list[n++] = (run_unit){.pair = p, .method = (shift_method)method, .seed = seed};
     }

@@ -327,6 +327,47 @@ static void training_is_the_same_for_any_thread_count(void **state)
     shift_dataset_free(&target);
 }
 
+/* psn_grl_schedule's coefficient is exactly 0 at the first step: one step of
+ * it trains the detector as psn with grl_lambda = 0 does, and unlike psn with
+ * the paper's constant 1. */
+static void grl_schedule_starts_at_zero(void **state)
+{
+    (void)state;
+    shift_dataset source, target;
+    tiny_scenes(&source, 4, 41);
+    tiny_scenes(&target, 4, 42);
+    shift_train_config config = shift_train_config_default(1);
+    config.batch = 2;
+    config.width = 4;
+    config.warmup = 0; /* prototype terms from the first step too */
+    float *states[3];
+    size_t total = 0;
+    const shift_method methods[3] = {SHIFT_METHOD_PSN_GRL_SCHEDULE, SHIFT_METHOD_PSN, SHIFT_METHOD_PSN};
+    const double lambdas[3] = {1.0, 0.0, 1.0};
+    for (int run = 0; run < 3; run++) {
+        config.grl_lambda = lambdas[run];
+        shift_detector *detector = NULL;
+        shift_train_report report;
+        bench_error error = {0};
+        assert_int_equal(shift_train(&detector, methods[run], &source, &source, &target, &config, 3, &report, &error),
+                         BENCH_OK);
+        /* the last step's weights, not the selected checkpoint: one step, both the same */
+        states[run] = shift_detector_copy_state(detector);
+        total = shift_detector_state_size(detector);
+        shift_detector_free(detector);
+    }
+    assert_memory_equal(states[0], states[1], total * sizeof(float));
+    assert_memory_not_equal(states[0], states[2], total * sizeof(float));
+    shift_method parsed;
+    assert_int_equal(shift_method_parse("psn_grl_schedule", &parsed, NULL), BENCH_OK);
+    assert_int_equal(parsed, SHIFT_METHOD_PSN_GRL_SCHEDULE);
+    assert_string_equal(shift_method_name(SHIFT_METHOD_PSN_GRL_SCHEDULE), "psn_grl_schedule");
+    for (int run = 0; run < 3; run++)
+        free(states[run]);
+    shift_dataset_free(&source);
+    shift_dataset_free(&target);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +379,7 @@ int main(void)
         cmocka_unit_test(targets_and_decoding_round_trip),
         cmocka_unit_test(detector_gradients_through_every_tensor),
         cmocka_unit_test(training_is_the_same_for_any_thread_count),
+        cmocka_unit_test(grl_schedule_starts_at_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

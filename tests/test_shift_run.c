@@ -65,7 +65,7 @@ static char *read_file(const char *path)
 static const char *tiny_config =
     "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
     "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n"
-    "[run]\nmethods = source_only,oracle,psn,psn_global_only,psn_local_only,source_only_target_bn\n"
+    "[run]\nmethods = source_only,oracle,psn,psn_global_only,psn_local_only,psn_grl_schedule,source_only_target_bn\n"
     "pairs = D1>D2\nseeds = 1\n";
 
 static void tiny_run_follows_contract_and_repeats(void **state)
@@ -92,8 +92,9 @@ static void tiny_run_follows_contract_and_repeats(void **state)
     size_t rows = 0;
     for (const char *c = first; *c; c++)
         rows += *c == '\n';
-    assert_int_equal(rows, 1 + 6 * 11); /* header + 6 methods x (map + 10 classes) */
-    /* plan order: source_only, its target-BN variant, oracle, psn, ablations; all detect on xray_D1_to_D2 */
+    assert_int_equal(rows, 1 + 7 * 11); /* header + 7 methods x (map + 10 classes) */
+    /* plan order: source_only, its target-BN variant, oracle, psn, psn_grl_schedule, ablations; all detect on
+     * xray_D1_to_D2 */
     const char *second_line = strchr(first, '\n') + 1;
     assert_non_null(strstr(second_line, ",detect,xray_D1_to_D2,transfer,source_only,source_only,,1,map,"));
     const char *adabn = strstr(first, ",source_only_target_bn,source_only_target_bn,,1,map,");
@@ -103,6 +104,12 @@ static void tiny_run_follows_contract_and_repeats(void **state)
     assert_true(adabn < oracle);
     assert_non_null(strstr(adabn, ",ok\n")); /* trained and evaluated, not an error row */
     assert_non_null(strstr(first, ",psn_local_only,psn_local_only,,1,ap_laptop,"));
+    const char *psn = strstr(first, ",psn,psn,,1,map,");
+    const char *scheduled = strstr(first, ",psn_grl_schedule,psn_grl_schedule,,1,map,");
+    const char *global = strstr(first, ",psn_global_only,psn_global_only,,1,map,");
+    assert_non_null(scheduled);
+    assert_true(psn < scheduled && scheduled < global);
+    assert_non_null(strstr(scheduled, ",ok\n"));
     free(first), free(second);
     /* Detection examples for the figures: the first (up to) four target test
      * images (32 px, zoomed 3 times, 6 px apart) under each method. */
