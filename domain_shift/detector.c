@@ -17,7 +17,8 @@
 #include "nn/team.h"
 
 static const char *const method_names[SHIFT_METHOD_COUNT] = {
-    "source_only", "oracle", "psn", "psn_global_only", "psn_local_only", "psn_grl_schedule", "source_only_target_bn"};
+    "source_only",      "oracle",        "psn",  "psn_global_only", "psn_local_only",
+    "psn_grl_schedule", "psn_target_bn", "source_only_target_bn"};
 
 int shift_method_parse(const char *text, shift_method *out, bench_error *error)
 {
@@ -28,7 +29,7 @@ int shift_method_parse(const char *text, shift_method *out, bench_error *error)
         }
     return BENCH_FAIL(error, BENCH_BAD_INPUT,
                       "unknown method '%s'; methods are source_only, oracle, psn, psn_global_only, psn_local_only, "
-                      "psn_grl_schedule, source_only_target_bn",
+                      "psn_grl_schedule, psn_target_bn, source_only_target_bn",
                       text);
 }
 
@@ -1032,6 +1033,10 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
     report->final_disc_accuracy = NAN;
     if (config->batch == 0 || config->batch > 64 || config->steps == 0)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "batch must be 1..64 and steps >= 1");
+    if (method == SHIFT_METHOD_SOURCE_ONLY_TARGET_BN || method == SHIFT_METHOD_PSN_TARGET_BN)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT,
+                          "%s is not trained as such: train %s, then shift_detector_adapt_batchnorm on the target",
+                          shift_method_name(method), method == SHIFT_METHOD_PSN_TARGET_BN ? "psn" : "source_only");
     if (is_adaptive(method) && unlabelled == NULL)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "method %s needs unlabelled target images", shift_method_name(method));
     if (is_adaptive(method) && unlabelled->size != labelled->size)

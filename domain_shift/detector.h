@@ -48,6 +48,9 @@ typedef enum {
     /* psn with the GRL coefficient rising from 0 (issue 23): the paper's psn
      * keeps it at 1 from the first step. */
     SHIFT_METHOD_PSN_GRL_SCHEDULE,
+    /* psn, then its batch-norm statistics re-estimated on the unlabelled target
+     * images (issue 23): PSN aligns features, AdaBN statistics; together? */
+    SHIFT_METHOD_PSN_TARGET_BN,
     /* Not in issue 8's list: the source_only model with its batch-norm
      * statistics re-estimated on unlabelled target images (AdaBN).  It
      * separates how much of an adaptive method's gain comes from shared
@@ -56,7 +59,7 @@ typedef enum {
     SHIFT_METHOD_COUNT
 } shift_method;
 
-/* "source_only", "oracle", "psn", "psn_global_only", "psn_local_only", "psn_grl_schedule",
+/* "source_only", "oracle", "psn", "psn_global_only", "psn_local_only", "psn_grl_schedule", "psn_target_bn",
  * "source_only_target_bn"; BENCH_BAD_INPUT listing the names when unknown. */
 int shift_method_parse(const char *text, shift_method *out, bench_error *error);
 const char *shift_method_name(shift_method method);

@@ -44,8 +44,13 @@ int shift_run_cell(const char *data_dir, const char *source, const char *target,
                           protocol);
     const char *train_split = transductive ? "all" : "train", *test_split = transductive ? "all" : "test";
     const char *labelled_device = method == SHIFT_METHOD_ORACLE ? target : source;
-    int target_bn = method == SHIFT_METHOD_SOURCE_ONLY_TARGET_BN;
-    int adaptive = method != SHIFT_METHOD_SOURCE_ONLY && method != SHIFT_METHOD_ORACLE && !target_bn;
+    /* The two AdaBN methods train as their base method, then re-estimate the
+     * batch-norm statistics on the target's unlabelled images. */
+    int target_bn = method == SHIFT_METHOD_SOURCE_ONLY_TARGET_BN || method == SHIFT_METHOD_PSN_TARGET_BN;
+    shift_method trained = method == SHIFT_METHOD_SOURCE_ONLY_TARGET_BN ? SHIFT_METHOD_SOURCE_ONLY
+                           : method == SHIFT_METHOD_PSN_TARGET_BN      ? SHIFT_METHOD_PSN
+                                                                       : method;
+    int adaptive = trained != SHIFT_METHOD_SOURCE_ONLY && trained != SHIFT_METHOD_ORACLE;
     shift_dataset labelled = {0}, validation = {0}, unlabelled = {0}, test = {0};
     shift_detector *detector = NULL;
     int code = load(data_dir, labelled_device, train_split, config->image_size, &labelled, error);
@@ -56,7 +61,7 @@ int shift_run_cell(const char *data_dir, const char *source, const char *target,
     if (code == BENCH_OK)
         code = load(data_dir, target, test_split, config->image_size, &test, error);
     if (code == BENCH_OK)
-        code = shift_train(&detector, target_bn ? SHIFT_METHOD_SOURCE_ONLY : method, &labelled, &validation,
+        code = shift_train(&detector, trained, &labelled, &validation,
                            adaptive ? &unlabelled : NULL, config, seed, &result->train, error);
     if (code == BENCH_OK && target_bn)
         code = shift_detector_adapt_batchnorm(detector, &unlabelled, error);
@@ -335,7 +340,7 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
                     if (shift_method_parse(name, &method, NULL) != BENCH_OK)
                         code = entry_error(config, entry, error,
                                            "methods are source_only, oracle, psn, psn_global_only, psn_local_only, "
-                                           "psn_grl_schedule, source_only_target_bn");
+                                           "psn_grl_schedule, psn_target_bn, source_only_target_bn");
                     else
                         plan->method_enabled[method] = 1;
                 }
@@ -418,9 +423,9 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
 
 /* Rows of results.csv: the AdaBN baseline next to source_only. */
 static const int row_order[SHIFT_METHOD_COUNT] = {
-    SHIFT_METHOD_SOURCE_ONLY,     SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, SHIFT_METHOD_ORACLE,
-    SHIFT_METHOD_PSN,             SHIFT_METHOD_PSN_GRL_SCHEDULE,      SHIFT_METHOD_PSN_GLOBAL_ONLY,
-    SHIFT_METHOD_PSN_LOCAL_ONLY,
+    SHIFT_METHOD_SOURCE_ONLY,      SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, SHIFT_METHOD_ORACLE,
+    SHIFT_METHOD_PSN,              SHIFT_METHOD_PSN_TARGET_BN,         SHIFT_METHOD_PSN_GRL_SCHEDULE,
+    SHIFT_METHOD_PSN_GLOBAL_ONLY,  SHIFT_METHOD_PSN_LOCAL_ONLY,
 };
 
 typedef struct model_result {
@@ -549,7 +554,7 @@ static int plan_units(const run_plan *plan, const uint64_t *all_seeds, size_t al
                       size_t *count, bench_error *error)
 {
     /* a supervised unit per device, an adaptive one per pair and PSN variant */
-    size_t variants = SHIFT_METHOD_PSN_GRL_SCHEDULE - SHIFT_METHOD_PSN + 1;
+    size_t variants = SHIFT_METHOD_PSN_TARGET_BN - SHIFT_METHOD_PSN + 1;
     size_t capacity = all_seed_count * (plan->device_count + plan->pair_count * variants) + 1;
     run_unit *list = calloc(capacity, sizeof *list);
     if (list == NULL)
@@ -562,7 +567,7 @@ static int plan_units(const run_plan *plan, const uint64_t *all_seeds, size_t al
             if (supervised_needed(plan, d, seed))
                 list[n++] = (run_unit){.supervised = 1, .device = d, .seed = seed};
         for (size_t p = 0; p < plan->pair_count; p++)
-            for (int method = SHIFT_METHOD_PSN; method <= SHIFT_METHOD_PSN_GRL_SCHEDULE; method++)
+            for (int method = SHIFT_METHOD_PSN; method <= SHIFT_METHOD_PSN_TARGET_BN; method++)
                 if (plan->method_enabled[method] && seed_used(plan, (shift_method)method, seed))
                     list[n++] = (run_unit){.pair = p, .method = (shift_method)method, .seed = seed};
     }

@@ -65,8 +65,8 @@ static char *read_file(const char *path)
 static const char *tiny_config =
     "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
     "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n"
-    "[run]\nmethods = source_only,oracle,psn,psn_global_only,psn_local_only,psn_grl_schedule,source_only_target_bn\n"
-    "pairs = D1>D2\nseeds = 1\n";
+    "[run]\nmethods = source_only,oracle,psn,psn_global_only,psn_local_only,psn_grl_schedule,psn_target_bn,"
+    "source_only_target_bn\npairs = D1>D2\nseeds = 1\n";
 
 static void tiny_run_follows_contract_and_repeats(void **state)
 {
@@ -92,9 +92,9 @@ static void tiny_run_follows_contract_and_repeats(void **state)
     size_t rows = 0;
     for (const char *c = first; *c; c++)
         rows += *c == '\n';
-    assert_int_equal(rows, 1 + 7 * 11); /* header + 7 methods x (map + 10 classes) */
-    /* plan order: source_only, its target-BN variant, oracle, psn, psn_grl_schedule, ablations; all detect on
-     * xray_D1_to_D2 */
+    assert_int_equal(rows, 1 + 8 * 11); /* header + 8 methods x (map + 10 classes) */
+    /* plan order: source_only, its target-BN variant, oracle, psn, its target-BN variant, psn_grl_schedule,
+     * ablations; all detect on xray_D1_to_D2 */
     const char *second_line = strchr(first, '\n') + 1;
     assert_non_null(strstr(second_line, ",detect,xray_D1_to_D2,transfer,source_only,source_only,,1,map,"));
     const char *adabn = strstr(first, ",source_only_target_bn,source_only_target_bn,,1,map,");
@@ -107,9 +107,31 @@ static void tiny_run_follows_contract_and_repeats(void **state)
     const char *psn = strstr(first, ",psn,psn,,1,map,");
     const char *scheduled = strstr(first, ",psn_grl_schedule,psn_grl_schedule,,1,map,");
     const char *global = strstr(first, ",psn_global_only,psn_global_only,,1,map,");
+    const char *psn_bn = strstr(first, ",psn_target_bn,psn_target_bn,,1,map,");
     assert_non_null(scheduled);
-    assert_true(psn < scheduled && scheduled < global);
+    assert_non_null(psn_bn);
+    assert_true(psn < psn_bn && psn_bn < scheduled && scheduled < global);
     assert_non_null(strstr(scheduled, ",ok\n"));
+    assert_non_null(strstr(psn_bn, ",ok\n"));
+    /* psn_target_bn trains psn itself (same seed: the same model) before
+     * re-estimating batch-norm on the target: its unit reports psn's last
+     * detection loss and discriminator accuracy, to the bit. */
+    const char *const trained[2] = {"psn", "psn_target_bn"};
+    char reported[2][2][128];
+    for (int k = 0; k < 2; k++) {
+        const char *const keys[2] = {"final_det_loss", "disc_accuracy"};
+        for (int j = 0; j < 2; j++) {
+            char command[512];
+            snprintf(command, sizeof command, "grep -l '\"method\": \"%s\"' %s/units/*.json | xargs grep -h '\"%s\"'",
+                     trained[k], out[0], keys[j]);
+            FILE *pipe = popen(command, "r");
+            assert_non_null(pipe);
+            assert_non_null(fgets(reported[k][j], sizeof reported[k][j], pipe));
+            pclose(pipe);
+        }
+    }
+    assert_string_equal(reported[0][0], reported[1][0]);
+    assert_string_equal(reported[0][1], reported[1][1]);
     free(first), free(second);
     /* Detection examples for the figures: the first (up to) four target test
      * images (32 px, zoomed 3 times, 6 px apart) under each method. */
