@@ -694,7 +694,7 @@ typedef struct pixel_pass {
     size_t n, n_source;
     double lambda;
     float *targets;                   /* (n, cells) */
-    double loss[DETECTOR_PARTS], correct[DETECTOR_PARTS];
+    double loss[DETECTOR_PARTS], correct[DETECTOR_PARTS][STAGE_COUNT];
 } pixel_pass;
 
 /* The three pixel discriminators on images [first, first + count): forward,
@@ -715,9 +715,10 @@ static void pixel_part(void *context, size_t part, size_t worker)
     float *targets = pass->targets + first * cells;
     for (size_t i = 0; i < n * cells; i++)
         targets[i] = first * cells + i < pass->n_source * cells ? 1.0f : 0.0f;
-    double loss = 0.0, correct = 0.0;
+    double loss = 0.0;
     for (int s = 0; s < STAGE_COUNT; s++) {
         pixel_discriminator *p = &m->pixel[s];
+        double correct = 0.0;
         layer *l = &m->layers[stage_layer[s]];
         size_t dim = l->out_c;
         const float *features = layer_output(l) + first * dim * cells; /* GRL forward: identity */
@@ -739,6 +740,7 @@ static void pixel_part(void *context, size_t part, size_t worker)
                                         (double)(pass->n * cells) * STAGE_COUNT);
         for (size_t i = 0; i < n * cells; i++)
             correct += (logits[i] > 0) == (targets[i] > 0.5f);
+        pass->correct[part][s] = correct;
         memset(d_h2, 0, n * DISC_HIDDEN2 * cells * sizeof(float));
         memset(d_h1, 0, n * DISC_HIDDEN1 * cells * sizeof(float));
         memset(d_in, 0, n * dim * cells * sizeof(float));
@@ -754,20 +756,23 @@ static void pixel_part(void *context, size_t part, size_t worker)
         shift_grl_backward(l->d_out + first * dim * cells, d_in, pass->lambda, n * dim * cells);
     }
     pass->loss[part] = loss;
-    pass->correct[part] = correct;
 }
 
+/* accuracy: all stages together; stage_accuracy (STAGE_COUNT): each stage's. */
 static double pixel_adversarial(shift_detector *m, size_t n, size_t n_source, double lambda, float *targets,
-                                double *accuracy)
+                                double *accuracy, double *stage_accuracy)
 {
     pixel_pass pass = {.m = m, .n = n, .n_source = n_source, .lambda = lambda, .targets = targets};
     nn_team_run(m->team, part_count(n), pixel_part, &pass);
     /* Parts in order: the same sums whatever ran them. */
-    double loss = 0.0, correct = 0.0;
+    double loss = 0.0, correct = 0.0, stage_correct[STAGE_COUNT] = {0};
     nn_params *dp = &m->disc_params;
     for (size_t part = 0; part < part_count(n); part++) {
         loss += pass.loss[part];
-        correct += pass.correct[part];
+        for (int s = 0; s < STAGE_COUNT; s++) {
+            correct += pass.correct[part][s];
+            stage_correct[s] += pass.correct[part][s];
+        }
         const float *grads = m->part_grads + part * m->part_grad_size;
         for (int s = 0; s < STAGE_COUNT; s++) {
             const pixel_discriminator *p = &m->pixel[s];
@@ -781,6 +786,8 @@ static double pixel_adversarial(shift_detector *m, size_t n, size_t n_source, do
         }
     }
     *accuracy = correct / (double)(STAGE_COUNT * n * m->cells);
+    for (int s = 0; s < STAGE_COUNT; s++)
+        stage_accuracy[s] = stage_correct[s] / (double)(n * m->cells);
     return loss;
 }
 
@@ -1009,6 +1016,13 @@ static int uses_prototype_discriminator(shift_method method)
     return full_psn(method) || method == SHIFT_METHOD_PSN_GLOBAL_ONLY;
 }
 
+static void record(const shift_train_config *config, size_t step, const char *split, const char *metric,
+                   double value)
+{
+    if (config->record != NULL)
+        config->record(config->record_data, step, split, metric, value);
+}
+
 /* The GRL coefficient at a step: grl_lambda throughout, or on the
  * domain-adversarial schedule 2/(1 + exp(-10 p)) - 1 of training progress p,
  * which is exactly 0 at the first step. */
@@ -1108,17 +1122,28 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
         if (m->has_discriminators)
             nn_params_zero_grad(&m->disc_params);
         zero_output_gradients(m, n);
-        double det_loss = detection_loss(m, t, b);
+        double det_loss = detection_loss(m, t, b), lambda = grl_coefficient(method, config, step);
+        record(config, step + 1, "train", "loss_detection", det_loss);
         if (uses_pixel(method)) {
-            double accuracy;
-            pixel_adversarial(m, n, b, grl_coefficient(method, config, step), pixel_targets, &accuracy);
+            double accuracy, stage_accuracy[STAGE_COUNT];
+            pixel_adversarial(m, n, b, lambda, pixel_targets, &accuracy, stage_accuracy);
             report->final_disc_accuracy = accuracy;
+            for (int s = 0; s < STAGE_COUNT; s++) {
+                char metric[32];
+                snprintf(metric, sizeof metric, "disc_accuracy_stage%d", s + 1);
+                record(config, step + 1, "train", metric, stage_accuracy[s]);
+            }
         }
+        if (is_adaptive(method))
+            record(config, step + 1, "train", "grl_lambda", lambda);
         int local = uses_prototypes(method) && warm, global2 = uses_prototype_discriminator(method) && warm;
         if (local || global2) {
             double l_p, l_g2;
-            prototype_terms(m, b, &work, local, global2, config->prototype_margin,
-                            grl_coefficient(method, config, step), 0, &l_p, &l_g2);
+            prototype_terms(m, b, &work, local, global2, config->prototype_margin, lambda, 0, &l_p, &l_g2);
+            if (local)
+                record(config, step + 1, "train", "loss_prototype", l_p);
+            if (global2)
+                record(config, step + 1, "train", "loss_prototype_disc", l_g2);
             if (local) { /* running prototypes carry no gradient into the next step */
                 memcpy(m->running_source, work.blended, k * dim * sizeof(float));
                 memcpy(m->running_target, work.blended + k * dim, k * dim * sizeof(float));
@@ -1135,6 +1160,7 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
             if ((code = shift_detector_evaluate(m, validation, SHIFT_AP_ALL_POINT, ap, &val_map, NULL, error)) !=
                 BENCH_OK)
                 goto done;
+            record(config, step + 1, "val", "map", val_map);
             if (!isnan(val_map) && val_map > report->best_val_map) {
                 report->best_val_map = val_map;
                 report->best_step = step + 1;
@@ -1185,7 +1211,8 @@ static void check_losses(check_context *c, int frozen, double *det, double *g1, 
     *g1 = *l_p = *g2 = 0;
     if (c->terms & SHIFT_CHECK_PIXEL) {
         double accuracy;
-        *g1 = pixel_adversarial(c->m, c->n, c->b, c->lambda, c->pixel_targets, &accuracy);
+        double stage_accuracy[STAGE_COUNT];
+        *g1 = pixel_adversarial(c->m, c->n, c->b, c->lambda, c->pixel_targets, &accuracy, stage_accuracy);
     }
     if (c->terms & SHIFT_CHECK_PROTOTYPES)
         prototype_terms(c->m, c->b, c->work, 1, 1, 1.0, c->lambda, frozen, l_p, g2);

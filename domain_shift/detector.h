@@ -84,6 +84,15 @@ typedef struct shift_train_config {
     void (*progress)(void *data, size_t step, size_t steps, double det_loss, double disc_accuracy,
                      double val_map);
     void *progress_data;
+    /* Optional training curves (issue 23): called after every step with the
+     * step (1-based), a split ("train" or "val") and one metric each --
+     * loss_detection; with pixel discriminators disc_accuracy_stage1..3 (their
+     * accuracy on the step's source and target pixels) and grl_lambda; with
+     * prototypes loss_prototype (the alignment distance L_p) and
+     * loss_prototype_disc (L_g2) once past the warm-up; and val/map at each
+     * evaluation. */
+    void (*record)(void *data, size_t step, const char *split, const char *metric, double value);
+    void *record_data;
 } shift_train_config;
 
 /* Defaults above, with warmup and eval_every derived from steps. */

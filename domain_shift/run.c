@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "bench/rng.h"
 #include "core/files.h"
+#include "bench/escape.h"
 #include "bench/results.h"
 #include "core/suggest.h"
 #include "domain_shift/benchmark.h"
@@ -832,6 +833,25 @@ static int run_supervised_unit(const run_plan *plan, const run_unit *unit, const
     return code;
 }
 
+/* Training curves (issue 23): OUT/curves/<unit id>.csv in the layout `bench
+ * plot` draws (model,variant,seed,step,split,metric,value), a row per step
+ * and metric. */
+typedef struct curve_writer {
+    FILE *stream;
+    const char *model;
+    char variant[96];
+    uint64_t seed;
+} curve_writer;
+
+static void write_curve_row(void *data, size_t step, const char *split, const char *metric, double value)
+{
+    const curve_writer *w = data;
+    bench_escape_csv(w->stream, w->model);
+    fputc(',', w->stream);
+    bench_escape_csv(w->stream, w->variant);
+    fprintf(w->stream, ",%" PRIu64 ",%zu,%s,%s,%.9g\n", w->seed, step, split, metric, value);
+}
+
 /* Trains and evaluates one unit, then records it (or its failure) in its file;
  * returns a failure only when that file cannot be written. */
 static int execute_unit(const run_plan *plan, const run_unit *unit, size_t index, size_t total, const char *out_dir,
@@ -840,11 +860,29 @@ static int execute_unit(const run_plan *plan, const run_unit *unit, size_t index
     unit_outcome *outcome = calloc(1, sizeof *outcome);
     if (outcome == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "unit %s", unit->id);
+    char curve_path[4200];
+    snprintf(curve_path, sizeof curve_path, "%s/curves/%s.csv", out_dir, unit->id);
+    bench_atomic_file curve;
+    if (bench_atomic_open(&curve, curve_path, error) != BENCH_OK) {
+        free(outcome);
+        return error->code;
+    }
+    fputs("model,variant,seed,step,split,metric,value\n", curve.stream);
+    curve_writer writer = {.stream = curve.stream, .seed = unit->seed};
+    run_plan recorded = *plan; /* the plan's recipe with this unit's curve writer */
+    recorded.train.record = write_curve_row;
+    recorded.train.record_data = &writer;
+    plan = &recorded;
     bench_error unit_error = {0};
     int unit_code;
     if (unit->supervised) {
+        writer.model = "supervised";
+        snprintf(writer.variant, sizeof writer.variant, "supervised %s", plan->devices[unit->device]->name);
         unit_code = run_supervised_unit(plan, unit, out_dir, outcome, &unit_error);
     } else {
+        writer.model = shift_method_name(unit->method);
+        snprintf(writer.variant, sizeof writer.variant, "%s %s>%s", shift_method_name(unit->method),
+                 plan->devices[plan->pair_source[unit->pair]]->name, plan->devices[plan->pair_target[unit->pair]]->name);
         const char *source = plan->devices[plan->pair_source[unit->pair]]->name;
         const char *target = plan->devices[plan->pair_target[unit->pair]]->name;
         char examples[4200];
@@ -856,7 +894,10 @@ static int execute_unit(const run_plan *plan, const run_unit *unit, size_t index
     }
     if (unit_code != BENCH_OK && unit_error.message[0] == '\0')
         snprintf(unit_error.message, sizeof unit_error.message, "failed with status %d", unit_code);
-    int code = write_unit_file(plan, unit, outcome, unit_code == BENCH_OK ? NULL : unit_error.message, out_dir, error);
+    /* The curves before the unit file, so a unit that counts as done has them. */
+    int code = bench_atomic_commit(&curve, error);
+    if (code == BENCH_OK)
+        code = write_unit_file(plan, unit, outcome, unit_code == BENCH_OK ? NULL : unit_error.message, out_dir, error);
     if (code == BENCH_OK && options->progress != NULL) {
         char name[128], line[1400];
         unit_name(plan, unit, name, sizeof name);
@@ -1155,6 +1196,9 @@ int shift_run_prepare(shift_run **out, const char *config_path, const char *out_
     bench_config_free(config);
     char path[4200];
     snprintf(path, sizeof path, "%s/units", out_dir);
+    if (code == BENCH_OK)
+        code = bench_make_directories(path, error);
+    snprintf(path, sizeof path, "%s/curves", out_dir);
     if (code == BENCH_OK)
         code = bench_make_directories(path, error);
     /* Generated once, before any worker starts; an existing benchmark is reused. */

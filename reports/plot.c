@@ -1210,7 +1210,7 @@ static void add_curve_event(curve_event *events, size_t *count, double x, const 
  *     in which it moved by less than 1 %.  Piecewise-constant schedules are
  *     steps; a cosine or warm-up ramp moves every epoch and is drawn by its own
  *     curves_learning_rate figure instead. */
-static size_t find_curve_events(curve_event *events, const curve_point *points, size_t used)
+static size_t find_curve_events(curve_event *events, const curve_point *points, size_t used, const char *unit)
 {
     size_t count = 0;
     for (size_t a = 0; a < used;) {
@@ -1225,7 +1225,7 @@ static size_t find_curve_events(curve_event *events, const curve_point *points, 
                     first_any = points[q].epoch;
             if (points[a].epoch > first_any) {
                 char what[96];
-                snprintf(what, sizeof what, "prototypes from epoch %ld", points[a].epoch);
+                snprintf(what, sizeof what, "prototypes from %s %ld", unit, points[a].epoch);
                 add_curve_event(events, &count, (double)points[a].epoch - 0.5, what, variant);
             }
         } else if (!strcmp(points[a].metric, "learning_rate")) {
@@ -1240,7 +1240,7 @@ static size_t find_curve_events(curve_event *events, const curve_point *points, 
                 if (!isnan(before) && previous > 0 && before > 0 && fabs(previous / before - 1) < 0.01 &&
                     fabs(rate / previous - 1) > 0.2) {
                     char what[96];
-                    snprintf(what, sizeof what, "lr x%.3g at epoch %ld", rate / previous, points[e].epoch);
+                    snprintf(what, sizeof what, "lr x%.3g at %s %ld", rate / previous, unit, points[e].epoch);
                     add_curve_event(events, &count, 0.5 * (double)(previous_epoch + points[e].epoch), what, variant);
                 }
                 before = previous;
@@ -1261,8 +1261,11 @@ static int plot_curves(plot_context *context, bench_error *error)
     int status = report_list_files(&files, &file_count, context->dir, "curves", ".csv", error);
     if (status != BENCH_OK || file_count == 0)
         return status;
-    static const char *const names[] = {"model", "variant", "seed", "epoch", "split", "metric", "value"};
-    enum { MODEL, VARIANT, SEED, EPOCH, SPLIT, METRIC, VALUE, COLUMNS };
+    /* The x column is "epoch" (HCSC) or "step" (the X-ray detector's per-step
+     * curves); the figures say which. */
+    static const char *const names[] = {"model", "variant", "seed", "split", "metric", "value"};
+    enum { MODEL, VARIANT, SEED, SPLIT, METRIC, VALUE, EPOCH, COLUMNS };
+    const char *unit = "epoch";
     report_csv *csvs = calloc(file_count, sizeof *csvs);
     size_t total = 0, used = 0;
     curve_point *points = NULL;
@@ -1272,9 +1275,16 @@ static int plot_curves(plot_context *context, bench_error *error)
         long columns[COLUMNS];
         status = report_csv_read(&csvs[i], files[i], error);
         if (status == BENCH_OK)
-            status = report_csv_require(&csvs[i], names, columns, COLUMNS, error);
+            status = report_csv_require(&csvs[i], names, columns, EPOCH, error);
         if (status != BENCH_OK)
             break;
+        columns[EPOCH] = report_csv_column(&csvs[i], "epoch");
+        if (columns[EPOCH] < 0 && (columns[EPOCH] = report_csv_column(&csvs[i], "step")) >= 0)
+            unit = "step";
+        if (columns[EPOCH] < 0) {
+            status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: no column 'epoch' or 'step'", csvs[i].path);
+            break;
+        }
         total += csvs[i].rows;
         curve_point *bigger = realloc(points, (total ? total : 1) * sizeof *points);
         if (bigger == NULL) {
@@ -1289,8 +1299,9 @@ static int plot_curves(plot_context *context, bench_error *error)
             p->split = report_csv_cell(csv, r, (size_t)columns[SPLIT]);
             p->metric = report_csv_cell(csv, r, (size_t)columns[METRIC]);
             if (report_parse_long(report_csv_cell(csv, r, (size_t)columns[EPOCH]), &p->epoch) != 0)
-                status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: epoch '%s' is not an integer", csv->path,
-                                    csv->lines[r], report_csv_cell(csv, r, (size_t)columns[EPOCH]));
+                status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s '%s' is not an integer", csv->path,
+                                    csv->lines[r], csv->header[columns[EPOCH]],
+                                    report_csv_cell(csv, r, (size_t)columns[EPOCH]));
             else
                 status = report_csv_number(csv, r, columns[VALUE], &p->value, 0, error);
             used++;
@@ -1299,7 +1310,7 @@ static int plot_curves(plot_context *context, bench_error *error)
     if (status == BENCH_OK && used > 0)
         qsort(points, used, sizeof *points, compare_curve_points);
     curve_event events[CURVE_EVENTS_MAX];
-    size_t event_count = status == BENCH_OK ? find_curve_events(events, points, used) : 0;
+    size_t event_count = status == BENCH_OK ? find_curve_events(events, points, used, unit) : 0;
     /* One figure per metric; one line per (variant, split), mean over seeds per epoch. */
     for (size_t start = 0; start < used && status == BENCH_OK;) {
         size_t end = start;
@@ -1320,7 +1331,7 @@ static int plot_curves(plot_context *context, bench_error *error)
             most_seeds = r - q > most_seeds ? r - q : most_seeds;
             q = r;
         }
-        snprintf(title, sizeof title, "Training curves: %s per epoch, %s", label,
+        snprintf(title, sizeof title, "Training curves: %s per %s, %s", label, unit,
                  most_seeds > 1 ? "mean over seeds" : "one seed");
         text_file data, script;
         status = text_open(&data, error);
@@ -1384,7 +1395,7 @@ static int plot_curves(plot_context *context, bench_error *error)
         for (size_t q = start; q < end; q++)
             if (points[q].epoch > last_epoch)
                 last_epoch = points[q].epoch;
-        fprintf(f, "\nset xlabel \"epoch\"\nset xtics %ld\nset format x \"%%.0f\"\nset ylabel ",
+        fprintf(f, "\nset xlabel \"%s\"\nset xtics %ld\nset format x \"%%.0f\"\nset ylabel ", unit,
                 last_epoch <= 10 ? 1 : (last_epoch + 9) / 10);
         char ylabel[200];
         int direction = bench_metric_direction(metric);

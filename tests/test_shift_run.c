@@ -132,6 +132,39 @@ static void tiny_run_follows_contract_and_repeats(void **state)
     }
     assert_string_equal(reported[0][0], reported[1][0]);
     assert_string_equal(reported[0][1], reported[1][1]);
+    /* Training curves, a file per unit (2 supervised, 5 adaptive), a row per
+     * step and metric: the scheduled GRL starts at exactly 0, psn's at 1, and
+     * each unit's validation mAP sits at its evaluation step (3). */
+    char command[512], text[256];
+    snprintf(command, sizeof command, "ls %s/curves/*.csv | wc -l", out[0]);
+    FILE *pipe = popen(command, "r");
+    assert_non_null(pipe);
+    assert_non_null(fgets(text, sizeof text, pipe));
+    pclose(pipe);
+    assert_int_equal(atoi(text), 7);
+    static const struct {
+        const char *text;
+        int whole_line; /* else the line starts with it */
+    } curve_rows[] = {
+        {"model,variant,seed,step,split,metric,value", 1},
+        {"psn_grl_schedule,psn_grl_schedule D1>D2,1,1,train,grl_lambda,0", 1},
+        {"psn,psn D1>D2,1,1,train,grl_lambda,1", 1},
+        {"psn,psn D1>D2,1,3,train,disc_accuracy_stage3,", 0},
+        {"psn_local_only,psn_local_only D1>D2,1,2,train,loss_prototype,", 0},
+        {"supervised,supervised D1,1,3,val,map,", 0},
+        {"supervised,supervised D2,1,1,train,loss_detection,", 0},
+    };
+    for (size_t r = 0; r < sizeof curve_rows / sizeof curve_rows[0]; r++) {
+        snprintf(command, sizeof command, "cat %s/curves/*.csv | grep -c %s '%s%s'", out[0],
+                 curve_rows[r].whole_line ? "-x -F" : "", curve_rows[r].whole_line ? "" : "^",
+                 curve_rows[r].text);
+        pipe = popen(command, "r");
+        assert_non_null(pipe);
+        assert_non_null(fgets(text, sizeof text, pipe));
+        pclose(pipe);
+        if (atoi(text) < 1)
+            fail_msg("no curve row %s %s", curve_rows[r].whole_line ? "equal to" : "starting", curve_rows[r].text);
+    }
     free(first), free(second);
     /* Detection examples for the figures: the first (up to) four target test
      * images (32 px, zoomed 3 times, 6 px apart) under each method. */
