@@ -227,12 +227,9 @@ static size_t first_repeat(const uint64_t *values, size_t count)
 static int parse_threads(const bench_plan *plan, const bench_config_entry *entry, unsigned *threads,
                          bench_error *error)
 {
-    uint64_t value;
-    size_t count;
-    if (parse_number_list(entry->value, &value, 1, &count, 1, 256) != 0)
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: threads = %s: expected an integer from 1 to 256",
-                          plan->config_path, entry->line, entry->value);
-    *threads = (unsigned)value;
+    if (bench_parse_threads(entry->value, threads) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: threads = %s: expected an integer from 1 to %d",
+                          plan->config_path, entry->line, entry->value, BENCH_MAX_THREADS);
     return BENCH_OK;
 }
 

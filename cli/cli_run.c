@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "cli/cli.h"
 #include "bench/harness.h"
 
@@ -168,11 +169,11 @@ int cli_run(int argc, char **argv)
             options.jobs = (unsigned)value;
             break;
         case 't':
-            if (cli_parse_count(optarg, 1, 256, &value)) {
-                fprintf(stderr, "bench run: --threads %s: expected an integer from 1 to 256\n", optarg);
+            if (bench_parse_threads(optarg, &options.threads) != 0) {
+                fprintf(stderr, "bench run: --threads %s: expected an integer from 1 to %d\n", optarg,
+                        BENCH_MAX_THREADS);
                 return 2;
             }
-            options.threads = (unsigned)value;
             break;
         case 'q':
             options.quiet = 1;

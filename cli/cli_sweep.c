@@ -31,7 +31,6 @@ enum { OPTION_TIMEOUT = 1000, OPTION_MEMORY_LIMIT, OPTION_ALLOW_MODIFIED_DATA };
 static int plan_option(plan_arguments *arguments, const char *command, int option, char *value)
 {
     bench_run_options *options = &arguments->options;
-    unsigned long long number;
     switch (option) {
     case 's': {
         options->seed_count = 0;
@@ -57,11 +56,11 @@ static int plan_option(plan_arguments *arguments, const char *command, int optio
         return 1;
     }
     case 't':
-        if (cli_parse_count(value, 1, 256, &number)) {
-            fprintf(stderr, "bench %s: --threads %s: expected an integer from 1 to 256\n", command, value);
+        if (bench_parse_threads(value, &options->threads) != 0) {
+            fprintf(stderr, "bench %s: --threads %s: expected an integer from 1 to %d\n", command, value,
+                    BENCH_MAX_THREADS);
             return -1;
         }
-        options->threads = (unsigned)number;
         arguments->passed[arguments->passed_count++] = "--threads";
         arguments->passed[arguments->passed_count++] = value;
         return 1;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "cli/cli.h"
 #include "bench/tune.h"
 
@@ -83,11 +84,11 @@ int cli_tune(int argc, char **argv)
             options.seed = number;
             break;
         case 't':
-            if (cli_parse_count(optarg, 0, 256, &number) != 0 || number == 0) {
-                fprintf(stderr, "bench: error: --threads %s: expected an integer from 1 to 256\n", optarg);
+            if (bench_parse_threads(optarg, &options.threads) != 0) {
+                fprintf(stderr, "bench: error: --threads %s: expected an integer from 1 to %d\n", optarg,
+                        BENCH_MAX_THREADS);
                 return 2;
             }
-            options.threads = (unsigned)number;
             break;
         default: tune_usage(stderr); return 2;
         }

@@ -236,3 +236,14 @@ int bench_parse_memory_limit(const char *text, unsigned long long *megabytes)
     *megabytes = value;
     return 0;
 }
+
+int bench_parse_threads(const char *text, unsigned *threads)
+{
+    if (text[0] == '\0' || strspn(text, "0123456789") != strlen(text) || strlen(text) > 3)
+        return -1;
+    unsigned long value = strtoul(text, NULL, 10);
+    if (value == 0 || value > BENCH_MAX_THREADS)
+        return -1;
+    *threads = (unsigned)value;
+    return 0;
+}

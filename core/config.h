@@ -62,4 +62,11 @@ int bench_parse_timeout(const char *text, double *seconds);
  * only; 0 with *megabytes set, or -1. */
 int bench_parse_memory_limit(const char *text, unsigned long long *megabytes);
 
+/* A cell's thread budget: `[run] threads` of a forecasting, HCSC or X-ray
+ * config, `[train] threads` of an X-ray config, and `--threads` all take a
+ * whole number from 1 to BENCH_MAX_THREADS, digits only; 0 with *threads set,
+ * or -1 (the callers' messages say "an integer from 1 to BENCH_MAX_THREADS"). */
+#define BENCH_MAX_THREADS 256
+int bench_parse_threads(const char *text, unsigned *threads);
+
 #endif

@@ -316,8 +316,11 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
                 plan->train.eval_every = u;
                 explicit_eval = 1;
             } else if (!strcmp(kind, "train") && !strcmp(key, "threads")) {
-                code = parse_unsigned(config, entry, 1, 64, &u, error);
-                plan->train.threads = (unsigned)u;
+                if (bench_parse_threads(entry->value, &plan->train.threads) != 0) {
+                    char problem[64];
+                    snprintf(problem, sizeof problem, "expected an integer from 1 to %d", BENCH_MAX_THREADS);
+                    code = entry_error(config, entry, error, problem);
+                }
             } else if (!strcmp(kind, "train") && !strcmp(key, "learning_rate")) {
                 code = parse_real(config, entry, 1e-7, 1.0, &plan->train.learning_rate, error);
             } else if (!strcmp(kind, "train") && !strcmp(key, "weight_decay")) {

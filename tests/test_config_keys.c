@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "support_process.h"
 
 static char work[4096];
@@ -156,6 +157,47 @@ static void ambiguous_keys_are_refused_with_the_line(void **state)
     }
 }
 
+/* A cell's thread budget is one bound everywhere: the forecasting, HCSC and
+ * X-ray configs and --threads take 1..256 and refuse the rest alike, naming the
+ * line. */
+static void threads_are_read_one_way(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *command, *name, *text, *expect;
+    } cases[] = {
+        {"plan", "threads-forecast", "[run]\nthreads = 257\n" HOURLY "[model naive]\n",
+         "threads-forecast.ini:2: threads = 257: expected an integer from 1 to 256"},
+        {"hcsc", "threads-hcsc", "[run]\nthreads = 0\n[hcsc]\n[model moco]\n",
+         "threads-hcsc.ini:2: threads = 0: expected an integer from 1 to 256"},
+        {"shift", "threads-shift", "[train]\nthreads = 2x\n",
+         "threads-shift.ini:2: threads = '2x': expected an integer from 1 to 256"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char config[4300], out[4300], relative[256];
+        snprintf(config, sizeof config, "%s/configs/%s.ini", work, cases[i].name);
+        snprintf(out, sizeof out, "%s/out-%s", work, cases[i].name);
+        snprintf(relative, sizeof relative, "configs/%s.ini", cases[i].name);
+        assert_int_equal(test_write_file(config, cases[i].text), 0);
+        const char *plan[] = {test_bench_binary(), "plan", relative, "--out", out, NULL};
+        const char *task[] = {test_bench_binary(), cases[i].command, "run", relative, "--out", out, NULL};
+        test_process_result result;
+        assert_int_equal(test_process_run(&result, !strcmp(cases[i].command, "plan") ? plan : task, work, NULL), 0);
+        if (result.exit_code != 2 || strstr(result.err, cases[i].expect) == NULL)
+            fail_msg("%s: exit %d, stderr: %s", cases[i].name, result.exit_code, result.err);
+        test_process_free(&result);
+    }
+    static const char *const bad[] = {"0", "257", "", "2x", " 2", "-1", "1000", "+3"};
+    unsigned threads = 7;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(bench_parse_threads(bad[i], &threads), -1);
+    assert_int_equal(threads, 7);
+    assert_int_equal(bench_parse_threads("256", &threads), 0);
+    assert_int_equal(threads, 256);
+    assert_int_equal(bench_parse_threads("1", &threads), 0);
+    assert_int_equal(threads, 1);
+}
+
 /* What the docs promise for each dataset key works as written. */
 static void documented_keys_work(void **state)
 {
@@ -263,6 +305,7 @@ int main(void)
         cmocka_unit_test(config_relative_paths),
         cmocka_unit_test(task_config_paths),
         cmocka_unit_test(ambiguous_keys_are_refused_with_the_line),
+        cmocka_unit_test(threads_are_read_one_way),
         cmocka_unit_test(documented_keys_work),
         cmocka_unit_test(registered_file_not_found_names_upstream),
         cmocka_unit_test(resolved_borders_in_run_json),
