@@ -224,15 +224,6 @@ static size_t first_repeat(const uint64_t *values, size_t count)
     return count;
 }
 
-static int parse_threads(const bench_plan *plan, const bench_config_entry *entry, unsigned *threads,
-                         bench_error *error)
-{
-    if (bench_parse_threads(entry->value, threads) != 0)
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: threads = %s: expected an integer from 1 to %d",
-                          plan->config_path, entry->line, entry->value, BENCH_MAX_THREADS);
-    return BENCH_OK;
-}
-
 /* The keys each section accepts besides a protocol's or a model's parameters.
  * Every "unknown key" message lists all of them, so a user sees every key the
  * section takes in one place, with the nearest one suggested. */
@@ -327,7 +318,8 @@ static int parse_run_section(bench_plan *plan, bench_config_section *section, un
             return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: seeds = %s: seed %llu is given twice",
                               plan->config_path, entry->line, entry->value, (unsigned long long)plan->seeds[repeat]);
     }
-    if ((entry = bench_config_take(section, "threads")) != NULL && parse_threads(plan, entry, threads, error))
+    if ((entry = bench_config_take(section, "threads")) != NULL &&
+        bench_config_threads(plan->config_path, entry, threads, error))
         return error->code;
     if ((entry = bench_config_take(section, "predictions")) != NULL) {
         if (!strcasecmp(entry->value, "true") || !strcasecmp(entry->value, "yes") || !strcmp(entry->value, "1"))
@@ -815,7 +807,8 @@ static int add_model(bench_plan *plan, bench_config_section *section, unsigned d
         parse_dataset_filter(plan, entry, &item->dataset_filter, error) != BENCH_OK)
         return error->code;
     item->threads = default_threads;
-    if ((entry = bench_config_take(section, "threads")) != NULL && parse_threads(plan, entry, &item->threads, error))
+    if ((entry = bench_config_take(section, "threads")) != NULL &&
+        bench_config_threads(plan->config_path, entry, &item->threads, error))
         return error->code;
     if ((entry = bench_config_take(section, "seeds")) != NULL) {
         if (parse_number_list(entry->value, item->seeds, BENCH_MAX_SEEDS, &item->seed_count, 0, UINT64_MAX) != 0)

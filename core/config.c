@@ -247,3 +247,11 @@ int bench_parse_threads(const char *text, unsigned *threads)
     *threads = (unsigned)value;
     return 0;
 }
+
+int bench_config_threads(const char *path, const bench_config_entry *entry, unsigned *threads, bench_error *error)
+{
+    if (bench_parse_threads(entry->value, threads) != 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = %s: expected an integer from 1 to %d", path,
+                          entry->line, entry->key, entry->value, BENCH_MAX_THREADS);
+    return BENCH_OK;
+}

@@ -68,5 +68,8 @@ int bench_parse_memory_limit(const char *text, unsigned long long *megabytes);
  * or -1 (the callers' messages say "an integer from 1 to BENCH_MAX_THREADS"). */
 #define BENCH_MAX_THREADS 256
 int bench_parse_threads(const char *text, unsigned *threads);
+/* The same for a config entry: BENCH_BAD_INPUT "PATH:LINE: threads = VALUE:
+ * expected an integer from 1 to 256" when it is not one. */
+int bench_config_threads(const char *path, const bench_config_entry *entry, unsigned *threads, bench_error *error);
 
 #endif

@@ -366,7 +366,7 @@ static void forward(shift_detector *m, size_t n, int training)
 typedef struct layer_pass {
     shift_detector *m;
     layer *l;
-    size_t n, index;
+    size_t n;
     const float *in;
     int training;
     float momentum;

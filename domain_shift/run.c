@@ -782,8 +782,8 @@ static int write_examples(const run_plan *plan, const run_unit *unit, const char
  * and on every other device again after re-estimating its batch-norm statistics
  * on that device's unlabelled training images (AdaBN), so the unit does not
  * depend on which pairs a configuration lists. */
-static int run_supervised_unit(const run_plan *plan, const run_unit *unit, const char *out_dir, unit_outcome *outcome,
-                               bench_error *error)
+static int run_supervised_unit(const run_plan *plan, const shift_train_config *train, const run_unit *unit,
+                               const char *out_dir, unit_outcome *outcome, bench_error *error)
 {
     const char *device = plan->devices[unit->device]->name;
     const char *train_split = strcmp(plan->protocol, "transductive") ? "train" : "all";
@@ -794,8 +794,8 @@ static int run_supervised_unit(const run_plan *plan, const run_unit *unit, const
     if (code == BENCH_OK)
         code = load(plan->data_dir, device, "val", plan->size, &validation, error);
     if (code == BENCH_OK)
-        code = shift_train(&detector, SHIFT_METHOD_SOURCE_ONLY, &labelled, &validation, NULL, &plan->train,
-                           unit->seed, &outcome->train, error);
+        code = shift_train(&detector, SHIFT_METHOD_SOURCE_ONLY, &labelled, &validation, NULL, train, unit->seed,
+                           &outcome->train, error);
     shift_dataset_free(&labelled), shift_dataset_free(&validation);
     for (size_t t = 0; t < plan->device_count && code == BENCH_OK; t++) {
         const char *target = plan->devices[t]->name;
@@ -872,16 +872,15 @@ static int execute_unit(const run_plan *plan, const run_unit *unit, size_t index
     }
     fputs("model,variant,seed,step,split,metric,value\n", curve.stream);
     curve_writer writer = {.stream = curve.stream, .seed = unit->seed};
-    run_plan recorded = *plan; /* the plan's recipe with this unit's curve writer */
-    recorded.train.record = write_curve_row;
-    recorded.train.record_data = &writer;
-    plan = &recorded;
+    shift_train_config train = plan->train; /* the plan's recipe with this unit's curve writer */
+    train.record = write_curve_row;
+    train.record_data = &writer;
     bench_error unit_error = {0};
     int unit_code;
     if (unit->supervised) {
         writer.model = "supervised";
         snprintf(writer.variant, sizeof writer.variant, "supervised %s", plan->devices[unit->device]->name);
-        unit_code = run_supervised_unit(plan, unit, out_dir, outcome, &unit_error);
+        unit_code = run_supervised_unit(plan, &train, unit, out_dir, outcome, &unit_error);
     } else {
         writer.model = shift_method_name(unit->method);
         snprintf(writer.variant, sizeof writer.variant, "%s %s>%s", shift_method_name(unit->method),
@@ -890,7 +889,7 @@ static int execute_unit(const run_plan *plan, const run_unit *unit, size_t index
         const char *target = plan->devices[plan->pair_target[unit->pair]]->name;
         char examples[4200];
         int drawn = examples_path(examples, sizeof examples, plan, unit, out_dir, source, target, unit->method);
-        unit_code = shift_run_cell(plan->data_dir, source, target, unit->method, plan->protocol, &plan->train,
+        unit_code = shift_run_cell(plan->data_dir, source, target, unit->method, plan->protocol, &train,
                                    unit->seed, plan->mode, drawn ? examples : NULL, &outcome->cell.result,
                                    &unit_error);
         outcome->train = outcome->cell.result.train;

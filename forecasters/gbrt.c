@@ -551,14 +551,14 @@ static void release_boosters(bench_model *model)
     model->booster_count = 0;
 }
 
-/* Builds the feature matrix of a plan and hands it to XGBoost.  exact: one
- * contiguous float matrix, freed as soon as XGBoost holds its copy; hist: streamed
- * in chunks into the quantile matrix. */
+/* Builds the feature matrix of a plan and hands it to XGBoost with `threads`
+ * threads.  exact: one contiguous float matrix, freed as soon as XGBoost holds
+ * its copy; hist: streamed in chunks into the quantile matrix. */
 static int plan_dmatrix(DMatrixHandle *out, const bench_model *model, const bench_train_view *train,
-                        const bench_window_plan *plan, int quantile, bench_error *error)
+                        const bench_window_plan *plan, int quantile, unsigned threads, bench_error *error)
 {
     if (quantile)
-        return quantile_dmatrix(out, &model->layout, train, plan, model->threads, model->settings.max_bin, error);
+        return quantile_dmatrix(out, &model->layout, train, plan, threads, model->settings.max_bin, error);
     *out = NULL;
     size_t cells = plan->count * model->layout.feature_count;
     if (plan->count != 0 && cells / plan->count != model->layout.feature_count)
@@ -570,7 +570,7 @@ static int plan_dmatrix(DMatrixHandle *out, const bench_model *model, const benc
     bench_window_fill_features(features, &model->layout, train, plan);
     int status = BENCH_OK;
     if (XGDMatrixCreateFromMat_omp(features, (bst_ulong)plan->count, (bst_ulong)model->layout.feature_count, NAN,
-                                   out, (int)model->threads) != 0)
+                                   out, (int)threads) != 0)
         status = xgb_failed(error, BENCH_MODEL, "could not build the training matrix");
     free(features);
     return status;
@@ -649,12 +649,10 @@ static int train_boosters_concurrently(bench_model *model, const bench_train_vie
     if (!w.dtrain || !w.dval || !w.labels || !w.status || !w.failed_step || !w.errors)
         status = BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for %zu booster workers", workers);
     /* Each worker's matrices, built with one thread as it trains with one. */
-    bench_model single = *model;
-    single.threads = 1;
     for (size_t k = 0; status == BENCH_OK && k < workers; k++) {
-        status = plan_dmatrix(&w.dtrain[k], &single, train, plan, quantile, error);
+        status = plan_dmatrix(&w.dtrain[k], model, train, plan, quantile, 1, error);
         if (status == BENCH_OK && validation->count > 0)
-            status = plan_dmatrix(&w.dval[k], &single, train, validation, 0, error);
+            status = plan_dmatrix(&w.dval[k], model, train, validation, 0, 1, error);
     }
     if (status == BENCH_OK) {
         nn_team_run(team, model->booster_count, booster_task, &w);
@@ -684,9 +682,9 @@ static int train_boosters_in_turn(bench_model *model, const bench_train_view *tr
                                   const bench_window_plan *validation, int quantile, bench_error *error)
 {
     DMatrixHandle dtrain = NULL, dval = NULL;
-    int status = plan_dmatrix(&dtrain, model, train, plan, quantile, error);
+    int status = plan_dmatrix(&dtrain, model, train, plan, quantile, model->threads, error);
     if (status == BENCH_OK && validation->count > 0)
-        status = plan_dmatrix(&dval, model, train, validation, 0, error);
+        status = plan_dmatrix(&dval, model, train, validation, 0, model->threads, error);
     size_t label_rows = plan->count > validation->count ? plan->count : validation->count;
     float *labels = status == BENCH_OK ? malloc((label_rows > 0 ? label_rows : 1) * sizeof *labels) : NULL;
     if (status == BENCH_OK && labels == NULL)

@@ -152,6 +152,8 @@ int hcsc_activations_create(hcsc_activations *a, const hcsc_encoder_config *conf
         size_t side = block_side(config, l), plane = capacity * config->channels[l] * side * side;
         sizes[count++] = plane; /* conv_out */
         largest = plane > largest ? plane : largest;
+        size_t image = config->channels[l] * side * side;
+        a->grad_per_image = image > a->grad_per_image ? image : a->grad_per_image;
         /* A worker's convolutions see at most one group or one chunk at a time. */
         nn_conv2d_dims dims = block_conv(config, l, capacity);
         size_t need = nn_conv2d_cm_workspace(&dims);
@@ -324,12 +326,8 @@ static void blocks_backward(hcsc_encoder *encoder, hcsc_activations *a, float *w
     }
     /* The group's slices of the two scratch buffers: d(BN input) of block l, and
      * d(pooled output) of block l − 1, which the convolution's backward fills. */
-    size_t per_image = 0;
-    for (size_t l = 0; l < HCSC_BLOCKS; l++) {
-        size_t side = block_side(config, l), size = config->channels[l] * side * side;
-        per_image = size > per_image ? size : per_image;
-    }
-    float *dconv_out = a->grad_big[0] + first * per_image, *dpooled = a->grad_big[1] + first * per_image;
+    float *dconv_out = a->grad_big[0] + first * a->grad_per_image;
+    float *dpooled = a->grad_big[1] + first * a->grad_per_image;
     const float *dout = dfeature;
     for (size_t l = HCSC_BLOCKS; l-- > 0;) {
         size_t c = config->channels[l], side = block_side(config, l), spatial = side * side;

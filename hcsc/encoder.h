@@ -69,6 +69,7 @@ typedef struct hcsc_activations {
     float *output;                  /* (B, dim) L2-normalised */
     float *workspace;               /* conv im2col scratch, one slice per worker */
     float *grad_big[2];             /* backward ping-pong, largest activation size */
+    size_t grad_per_image;          /* floats of grad_big per image: the largest block's activations */
     float *grad_small[2];           /* (B, max(C3, hidden, dim)) */
     float *group_grads;             /* (max_groups, conv + BN weight gradients) */
     float *memory;

@@ -232,9 +232,7 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
                     status = parse_size(path, entry, 1, 64, &value, error);
                     plan->jobs = (unsigned)value;
                 } else if (!strcmp(entry->key, "threads")) {
-                    if (bench_parse_threads(entry->value, &plan->threads) != 0)
-                        status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: threads = %s: expected an integer from "
-                                            "1 to %d", path, entry->line, entry->value, BENCH_MAX_THREADS);
+                    status = bench_config_threads(path, entry, &plan->threads, error);
                 } else if (!strcmp(entry->key, "train_limit")) {
                     status = parse_size(path, entry, 0, 60000, &plan->train_limit, error);
                 } else if (!strcmp(entry->key, "test_limit")) {

@@ -34,6 +34,16 @@ static int remove_temp_dir(void **state)
     return system(command) == 0 ? 0 : -1;
 }
 
+/* The tests that train on the real Fashion-MNIST skip loudly without it. */
+static void skip_without_fashion_mnist(void)
+{
+    if (access(BENCH_FASHION_MNIST_DEFAULT_DIR "/t10k-labels-idx1-ubyte.gz", R_OK) != 0 &&
+        getenv("BENCH_FASHION_MNIST_DIR") == NULL) {
+        printf("SKIPPED: Fashion-MNIST is not installed (dataset-fashion-mnist)\n");
+        skip();
+    }
+}
+
 static size_t count_lines_in(const char *text)
 {
     size_t lines = 0;
@@ -241,11 +251,7 @@ static void runs_one_cell_and_writes_rows(void **state)
 static void checkpoint_evaluation_reproduces_the_run(void **state)
 {
     (void)state;
-    if (access(BENCH_FASHION_MNIST_DEFAULT_DIR "/t10k-labels-idx1-ubyte.gz", R_OK) != 0 &&
-        getenv("BENCH_FASHION_MNIST_DIR") == NULL) {
-        printf("SKIPPED: Fashion-MNIST is not installed (dataset-fashion-mnist)\n");
-        skip();
-    }
+    skip_without_fashion_mnist();
     char path[512];
     write_config("real.ini",
                  "[run]\nseeds = 2\ntrain_limit = 256\ntest_limit = 100\n[hcsc]\nepochs = 2\nwarmup_epochs = 1\n"
@@ -352,11 +358,7 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
 static void two_threads_give_the_same_bytes_with_one_or_two_jobs(void **state)
 {
     (void)state;
-    if (access(BENCH_FASHION_MNIST_DEFAULT_DIR "/t10k-labels-idx1-ubyte.gz", R_OK) != 0 &&
-        getenv("BENCH_FASHION_MNIST_DIR") == NULL) {
-        printf("SKIPPED: Fashion-MNIST is not installed (dataset-fashion-mnist)\n");
-        skip();
-    }
+    skip_without_fashion_mnist();
     char text[2][1024], bytes[2][16384];
     for (int run = 0; run < 2; run++) {
         snprintf(text[run], sizeof text[run],

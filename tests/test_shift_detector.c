@@ -284,6 +284,24 @@ static void detector_gradients_through_every_tensor(void **state)
     shift_dataset_free(&data);
 }
 
+/* Trains `method` on source (labelled, also the validation split) and target;
+ * returns the trained values (the caller frees them) and their count. */
+static float *trained_state(shift_method method, const shift_dataset *source, const shift_dataset *target,
+                            const shift_train_config *config, uint64_t seed, size_t *total)
+{
+    shift_detector *detector = NULL;
+    shift_train_report report;
+    bench_error error = {0};
+    if (shift_train(&detector, method, source, source, target, config, seed, &report, &error) != BENCH_OK)
+        fail_msg("%s: %s", shift_method_name(method), error.message);
+    assert_true(isfinite(report.final_det_loss));
+    float *state = shift_detector_copy_state(detector);
+    assert_non_null(state);
+    *total = shift_detector_state_size(detector);
+    shift_detector_free(detector);
+    return state;
+}
+
 /* The batch is cut into parts that run on the cell's team of threads; the cut
  * and the order the parts' gradients are summed in do not depend on the team,
  * so PSN trained with 1, 2 or 3 threads ends with the same bits. */
@@ -298,29 +316,15 @@ static void training_is_the_same_for_any_thread_count(void **state)
     config.width = 4;
     config.warmup = 2;
     config.eval_every = 3;
-    float *first = NULL;
-    size_t total = 0;
-    const unsigned threads[] = {1, 2, 3};
-    for (size_t run = 0; run < 3; run++) {
-        config.threads = threads[run];
-        shift_detector *detector = NULL;
-        shift_train_report report;
-        bench_error error = {0};
-        assert_int_equal(shift_train(&detector, SHIFT_METHOD_PSN, &source, &source, &target, &config, 7, &report,
-                                     &error),
-                         BENCH_OK);
-        assert_true(isfinite(report.final_det_loss));
-        float *state = shift_detector_copy_state(detector);
-        assert_non_null(state);
-        if (run == 0) {
-            first = state;
-            total = shift_detector_state_size(detector);
-        } else {
-            assert_int_equal(shift_detector_state_size(detector), total);
-            assert_memory_equal(first, state, total * sizeof *state);
-            free(state);
-        }
-        shift_detector_free(detector);
+    size_t total = 0, count = 0;
+    config.threads = 1;
+    float *first = trained_state(SHIFT_METHOD_PSN, &source, &target, &config, 7, &total);
+    for (unsigned threads = 2; threads <= 3; threads++) {
+        config.threads = threads;
+        float *state = trained_state(SHIFT_METHOD_PSN, &source, &target, &config, 7, &count);
+        assert_int_equal(count, total);
+        assert_memory_equal(first, state, total * sizeof *state);
+        free(state);
     }
     free(first);
     shift_dataset_free(&source);
@@ -346,15 +350,8 @@ static void grl_schedule_starts_at_zero(void **state)
     const double lambdas[3] = {1.0, 0.0, 1.0};
     for (int run = 0; run < 3; run++) {
         config.grl_lambda = lambdas[run];
-        shift_detector *detector = NULL;
-        shift_train_report report;
-        bench_error error = {0};
-        assert_int_equal(shift_train(&detector, methods[run], &source, &source, &target, &config, 3, &report, &error),
-                         BENCH_OK);
-        /* the last step's weights, not the selected checkpoint: one step, both the same */
-        states[run] = shift_detector_copy_state(detector);
-        total = shift_detector_state_size(detector);
-        shift_detector_free(detector);
+        /* the last step's weights, not a checkpoint from before it: one step, both the same */
+        states[run] = trained_state(methods[run], &source, &target, &config, 3, &total);
     }
     assert_memory_equal(states[0], states[1], total * sizeof(float));
     assert_memory_not_equal(states[0], states[2], total * sizeof(float));

@@ -62,6 +62,15 @@ static char *read_file(const char *path)
     return text;
 }
 
+/* The first line a shell command prints, into out. */
+static void shell_line(const char *command, char *out, size_t size)
+{
+    FILE *pipe = popen(command, "r");
+    assert_non_null(pipe);
+    assert_non_null(fgets(out, (int)size, pipe));
+    pclose(pipe);
+}
+
 static const char *tiny_config =
     "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
     "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n"
@@ -124,10 +133,7 @@ static void tiny_run_follows_contract_and_repeats(void **state)
             char command[512];
             snprintf(command, sizeof command, "grep -l '\"method\": \"%s\"' %s/units/*.json | xargs grep -h '\"%s\"'",
                      trained[k], out[0], keys[j]);
-            FILE *pipe = popen(command, "r");
-            assert_non_null(pipe);
-            assert_non_null(fgets(reported[k][j], sizeof reported[k][j], pipe));
-            pclose(pipe);
+            shell_line(command, reported[k][j], sizeof reported[k][j]);
         }
     }
     assert_string_equal(reported[0][0], reported[1][0]);
@@ -137,10 +143,7 @@ static void tiny_run_follows_contract_and_repeats(void **state)
      * each unit's validation mAP sits at its evaluation step (3). */
     char command[512], text[256];
     snprintf(command, sizeof command, "ls %s/curves/*.csv | wc -l", out[0]);
-    FILE *pipe = popen(command, "r");
-    assert_non_null(pipe);
-    assert_non_null(fgets(text, sizeof text, pipe));
-    pclose(pipe);
+    shell_line(command, text, sizeof text);
     assert_int_equal(atoi(text), 7);
     static const struct {
         const char *text;
@@ -158,10 +161,7 @@ static void tiny_run_follows_contract_and_repeats(void **state)
         snprintf(command, sizeof command, "cat %s/curves/*.csv | grep -c %s '%s%s'", out[0],
                  curve_rows[r].whole_line ? "-x -F" : "", curve_rows[r].whole_line ? "" : "^",
                  curve_rows[r].text);
-        pipe = popen(command, "r");
-        assert_non_null(pipe);
-        assert_non_null(fgets(text, sizeof text, pipe));
-        pclose(pipe);
+        shell_line(command, text, sizeof text);
         if (atoi(text) < 1)
             fail_msg("no curve row %s %s", curve_rows[r].whole_line ? "equal to" : "starting", curve_rows[r].text);
     }
