@@ -435,6 +435,7 @@ static const int row_order[SHIFT_METHOD_COUNT] = {
 typedef struct model_result {
     int done;
     shift_cell_result result;
+    double target_val_map; /* PSN variants: for the rule that chooses between them */
 } model_result;
 
 /* FNV-1a barely changes when only the last character does (seed 1, 2, 3): a
@@ -485,6 +486,7 @@ typedef enum { UNIT_MISSING, UNIT_OK, UNIT_FAILED } unit_state;
 typedef struct unit_evaluation {
     int present;
     shift_cell_result result; /* ap, mean_ap, inference speed; train comes from the unit */
+    double target_val_map;    /* adaptive: mAP on the target's validation split, for the variant rule */
 } unit_evaluation;
 
 typedef struct unit_outcome {
@@ -494,6 +496,7 @@ typedef struct unit_outcome {
     unit_evaluation plain[SHIFT_MAX_DEVICES];   /* supervised: tested on device t */
     unit_evaluation adapted[SHIFT_MAX_DEVICES]; /* supervised: BN statistics of t's training images, tested on t */
     unit_evaluation cell;                       /* adaptive: tested on the pair's target */
+    unit_evaluation cell_adapted;               /* psn: the same model with the target's BN statistics */
 } unit_outcome;
 
 /* Today's rule for training a per-device model: some pair has d as source
@@ -510,6 +513,17 @@ static int supervised_needed(const run_plan *plan, size_t d, uint64_t seed)
     return needed;
 }
 
+/* An adaptive unit per PSN variant; psn_target_bn has none of its own: the psn
+ * unit re-estimates its model's batch-norm statistics on the target as well. */
+static int adaptive_needed(const run_plan *plan, shift_method method, uint64_t seed)
+{
+    int needed = plan->method_enabled[method] && seed_used(plan, method, seed);
+    if (method == SHIFT_METHOD_PSN)
+        needed |= plan->method_enabled[SHIFT_METHOD_PSN_TARGET_BN] &&
+                  seed_used(plan, SHIFT_METHOD_PSN_TARGET_BN, seed);
+    return needed;
+}
+
 /* Everything that changes a unit's numbers apart from what the unit is: the data
  * (generated: seed, scenes, size, devices and every knob of theirs; else the
  * directory), protocol, AP mode, the training recipe and the BLAS threads. */
@@ -518,7 +532,7 @@ static uint64_t recipe_hash(const run_plan *plan)
     char text[8192];
     int length = snprintf(
         text, sizeof text,
-        "shift-unit/1|data=%s|seed=%" PRIu64 "|scenes=%zu|size=%d|protocol=%s|ap=%s|steps=%zu|batch=%zu|width=%zu|"
+        "shift-unit/2|data=%s|seed=%" PRIu64 "|scenes=%zu|size=%d|protocol=%s|ap=%s|steps=%zu|batch=%zu|width=%zu|"
         "warmup=%zu|eval=%zu|lr=%.17g|wd=%.17g|dlr=%.17g|dwd=%.17g|grl=%.17g|margin=%.17g|top_k=%zu|flip=%d|"
         "threads=%u|image=%d",
         plan->generate ? "generated" : plan->data_dir, plan->data_seed, plan->scenes, plan->size, plan->protocol,
@@ -571,8 +585,8 @@ static int plan_units(const run_plan *plan, const uint64_t *all_seeds, size_t al
             if (supervised_needed(plan, d, seed))
                 list[n++] = (run_unit){.supervised = 1, .device = d, .seed = seed};
         for (size_t p = 0; p < plan->pair_count; p++)
-            for (int method = SHIFT_METHOD_PSN; method <= SHIFT_METHOD_PSN_TARGET_BN; method++)
-                if (plan->method_enabled[method] && seed_used(plan, (shift_method)method, seed))
+            for (int method = SHIFT_METHOD_PSN; method < SHIFT_METHOD_PSN_TARGET_BN; method++)
+                if (adaptive_needed(plan, (shift_method)method, seed))
                     list[n++] = (run_unit){.pair = p, .method = (shift_method)method, .seed = seed};
     }
     for (size_t u = 0; u < n; u++) {
@@ -609,14 +623,16 @@ static double number_or_nan(const json_t *object, const char *key)
     return json_is_number(value) ? json_number_value(value) : NAN;
 }
 
-static json_t *evaluation_json(const char *device, int adapted, const shift_cell_result *result)
+static json_t *evaluation_json(const char *device, int adapted, const unit_evaluation *evaluation)
 {
+    const shift_cell_result *result = &evaluation->result;
     json_t *ap = json_array();
     for (int c = 0; c < SHIFT_CLASS_COUNT && ap != NULL; c++)
         json_array_append_new(ap, number_or_null(result->ap[c]));
-    return json_pack("{s:s, s:b, s:o, s:o*, s:o}", "device", device, "adapted", adapted, "map",
+    return json_pack("{s:s, s:b, s:o, s:o*, s:o, s:o}", "device", device, "adapted", adapted, "map",
                      number_or_null(result->mean_ap), "ap", ap, "inference_images_per_second",
-                     number_or_null(result->inference_images_per_second));
+                     number_or_null(result->inference_images_per_second), "target_val_map",
+                     number_or_null(evaluation->target_val_map));
 }
 
 /* Writes OUT/units/<id>.json: the unit's evaluations and model diagnostics, or
@@ -650,15 +666,15 @@ static int write_unit_file(const run_plan *plan, const run_unit *unit, const uni
         if (unit->supervised) {
             for (size_t t = 0; t < plan->device_count; t++) {
                 if (outcome->plain[t].present)
-                    json_array_append_new(evaluations,
-                                          evaluation_json(plan->devices[t]->name, 0, &outcome->plain[t].result));
+                    json_array_append_new(evaluations, evaluation_json(plan->devices[t]->name, 0, &outcome->plain[t]));
                 if (outcome->adapted[t].present)
-                    json_array_append_new(evaluations,
-                                          evaluation_json(plan->devices[t]->name, 1, &outcome->adapted[t].result));
+                    json_array_append_new(evaluations, evaluation_json(plan->devices[t]->name, 1, &outcome->adapted[t]));
             }
         } else {
-            json_array_append_new(evaluations, evaluation_json(plan->devices[plan->pair_target[unit->pair]]->name, 0,
-                                                               &outcome->cell.result));
+            const char *target = plan->devices[plan->pair_target[unit->pair]]->name;
+            json_array_append_new(evaluations, evaluation_json(target, 0, &outcome->cell));
+            if (outcome->cell_adapted.present)
+                json_array_append_new(evaluations, evaluation_json(target, 1, &outcome->cell_adapted));
         }
         json_object_set_new(root, "evaluations", evaluations);
     }
@@ -734,10 +750,12 @@ static void read_unit_file(const run_plan *plan, const run_unit *unit, const cha
                 unit_failed(outcome, unit, "malformed evaluation");
                 break;
             }
-            unit_evaluation *slot = !unit->supervised                                   ? &outcome->cell
-                                    : json_is_true(json_object_get(evaluation, "adapted")) ? &outcome->adapted[t]
-                                                                                           : &outcome->plain[t];
+            int adapted = json_is_true(json_object_get(evaluation, "adapted"));
+            unit_evaluation *slot = !unit->supervised ? (adapted ? &outcome->cell_adapted : &outcome->cell)
+                                    : adapted         ? &outcome->adapted[t]
+                                                      : &outcome->plain[t];
             slot->present = 1;
+            slot->target_val_map = number_or_nan(evaluation, "target_val_map");
             slot->result.train = outcome->train;
             slot->result.mean_ap = number_or_nan(evaluation, "map");
             slot->result.inference_images_per_second = number_or_nan(evaluation, "inference_images_per_second");
@@ -836,6 +854,65 @@ static int run_supervised_unit(const run_plan *plan, const shift_train_config *t
     return code;
 }
 
+/* Tests a trained adaptive model on the target's test split, and on its
+ * validation split for the rule that chooses between PSN variants. */
+static int evaluate_on_target(const run_plan *plan, shift_detector *detector, const shift_dataset *test,
+                              const shift_dataset *validation, unit_evaluation *out, bench_error *error)
+{
+    double val_ap[SHIFT_CLASS_COUNT], val_speed;
+    int code = shift_detector_evaluate(detector, test, plan->mode, out->result.ap, &out->result.mean_ap,
+                                       &out->result.inference_images_per_second, error);
+    if (code == BENCH_OK)
+        code = shift_detector_evaluate(detector, validation, plan->mode, val_ap, &out->target_val_map, &val_speed,
+                                       error);
+    out->present = code == BENCH_OK;
+    return code;
+}
+
+/* A PSN variant trained on one pair and tested on its target.  The psn unit
+ * also tests its model after re-estimating the batch-norm statistics on the
+ * target's unlabelled training images: that is psn_target_bn, which therefore
+ * costs no training of its own. */
+static int run_adaptive_unit(const run_plan *plan, const shift_train_config *train, const run_unit *unit,
+                             const char *out_dir, unit_outcome *outcome, bench_error *error)
+{
+    const char *source = plan->devices[plan->pair_source[unit->pair]]->name;
+    const char *target = plan->devices[plan->pair_target[unit->pair]]->name;
+    int transductive = strcmp(plan->protocol, "transductive") == 0;
+    const char *train_split = transductive ? "all" : "train", *test_split = transductive ? "all" : "test";
+    shift_dataset labelled = {0}, validation = {0}, unlabelled = {0}, test = {0}, target_validation = {0};
+    shift_detector *detector = NULL;
+    int code = load(plan->data_dir, source, train_split, plan->size, &labelled, error);
+    if (code == BENCH_OK)
+        code = load(plan->data_dir, source, "val", plan->size, &validation, error);
+    if (code == BENCH_OK)
+        code = load(plan->data_dir, target, train_split, plan->size, &unlabelled, error);
+    if (code == BENCH_OK) /* before training, so that a missing split fails at once */
+        code = load(plan->data_dir, target, "val", plan->size, &target_validation, error);
+    if (code == BENCH_OK)
+        code = load(plan->data_dir, target, test_split, plan->size, &test, error);
+    if (code == BENCH_OK)
+        code = shift_train(&detector, unit->method, &labelled, &validation, &unlabelled, train, unit->seed,
+                           &outcome->train, error);
+    shift_dataset_free(&labelled), shift_dataset_free(&validation);
+    if (code == BENCH_OK)
+        code = evaluate_on_target(plan, detector, &test, &target_validation, &outcome->cell, error);
+    if (code == BENCH_OK)
+        code = write_examples(plan, unit, out_dir, source, target, unit->method, detector, &test, error);
+    if (code == BENCH_OK && unit->method == SHIFT_METHOD_PSN) {
+        code = shift_detector_adapt_batchnorm(detector, &unlabelled, error);
+        if (code == BENCH_OK)
+            code = evaluate_on_target(plan, detector, &test, &target_validation, &outcome->cell_adapted, error);
+        if (code == BENCH_OK)
+            code = write_examples(plan, unit, out_dir, source, target, SHIFT_METHOD_PSN_TARGET_BN, detector, &test,
+                                  error);
+    }
+    outcome->cell.result.train = outcome->cell_adapted.result.train = outcome->train;
+    shift_detector_free(detector);
+    shift_dataset_free(&unlabelled), shift_dataset_free(&test), shift_dataset_free(&target_validation);
+    return code;
+}
+
 /* Training curves (issue 23): OUT/curves/<unit id>.csv in the layout `bench
  * plot` draws (model,variant,seed,step,split,metric,value), a row per step
  * and metric. */
@@ -885,14 +962,7 @@ static int execute_unit(const run_plan *plan, const run_unit *unit, size_t index
         writer.model = shift_method_name(unit->method);
         snprintf(writer.variant, sizeof writer.variant, "%s %s>%s", shift_method_name(unit->method),
                  plan->devices[plan->pair_source[unit->pair]]->name, plan->devices[plan->pair_target[unit->pair]]->name);
-        const char *source = plan->devices[plan->pair_source[unit->pair]]->name;
-        const char *target = plan->devices[plan->pair_target[unit->pair]]->name;
-        char examples[4200];
-        int drawn = examples_path(examples, sizeof examples, plan, unit, out_dir, source, target, unit->method);
-        unit_code = shift_run_cell(plan->data_dir, source, target, unit->method, plan->protocol, &train,
-                                   unit->seed, plan->mode, drawn ? examples : NULL, &outcome->cell.result,
-                                   &unit_error);
-        outcome->train = outcome->cell.result.train;
+        unit_code = run_adaptive_unit(plan, &train, unit, out_dir, outcome, &unit_error);
     }
     if (unit_code != BENCH_OK && unit_error.message[0] == '\0')
         snprintf(unit_error.message, sizeof unit_error.message, "failed with status %d", unit_code);
@@ -964,6 +1034,60 @@ static int check_generated(const run_plan *plan, const char *path, bench_error *
     return code;
 }
 
+/* The rule that chooses between the PSN variants (issue 23), fixed before any
+ * target test number was seen: for the pairs into device T, the variant with
+ * the highest mean target-validation mAP over the pairs into the other devices
+ * (every main seed; ties go to the first of psn, psn_grl_schedule,
+ * psn_target_bn).  T's own labels are never used, and no test split is: the
+ * choice for a new device rests on evidence from the others, as a user's would.
+ * NULL when fewer than two variants ran; the caller owns the result. */
+static json_t *psn_variant_choice(const run_plan *plan, const model_result *results, const uint64_t *all_seeds,
+                                  size_t all_seed_count)
+{
+    static const shift_method variants[] = {SHIFT_METHOD_PSN, SHIFT_METHOD_PSN_GRL_SCHEDULE,
+                                            SHIFT_METHOD_PSN_TARGET_BN};
+    size_t enabled = 0;
+    for (size_t v = 0; v < 3; v++)
+        enabled += plan->method_enabled[variants[v]];
+    if (enabled < 2)
+        return NULL;
+    json_t *list = json_array();
+    for (size_t t = 0; t < plan->device_count && list != NULL; t++) {
+        int is_target = 0;
+        for (size_t p = 0; p < plan->pair_count; p++)
+            is_target |= plan->pair_target[p] == (int)t;
+        if (!is_target)
+            continue;
+        json_t *scores = json_object();
+        int best = -1;
+        double best_score = -INFINITY;
+        for (size_t v = 0; v < 3; v++) {
+            double sum = 0;
+            size_t n = 0;
+            for (size_t p = 0; p < plan->pair_count; p++)
+                for (size_t si = 0; si < all_seed_count; si++) {
+                    const model_result *slot =
+                        &results[((size_t)variants[v] * MAX_PAIRS + p) * 2 * MAX_SEEDS + si];
+                    if (plan->pair_target[p] != (int)t && plan->method_enabled[variants[v]] &&
+                        seed_used(plan, variants[v], all_seeds[si]) && slot->done &&
+                        isfinite(slot->target_val_map))
+                        sum += slot->target_val_map, n++;
+                }
+            if (n == 0)
+                continue;
+            json_object_set_new(scores, shift_method_name(variants[v]), json_real(sum / (double)n));
+            if (sum / (double)n > best_score)
+                best_score = sum / (double)n, best = (int)v;
+        }
+        if (best >= 0)
+            json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "target", plan->devices[t]->name, "chosen",
+                                                  shift_method_name(variants[best]), "other_targets_val_map", scores));
+        else
+            json_decref(scores);
+    }
+    return list;
+}
+
 /* results.csv (plan order: pair, method, seed, metric), timings.csv and run.json
  * from the unit files; results.csv last, so its presence means a complete merge. */
 static int merge_units(const run_plan *plan, const char *config_path, const char *out_dir, const run_unit *units,
@@ -1001,18 +1125,27 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
         }
         const shift_train_report *report = &outcome->train;
         if (!unit->supervised) {
-            model_result *slot = &RESULT(unit->method, unit->pair, si);
-            slot->done = outcome->cell.present;
-            slot->result = outcome->cell.result;
-            double accuracy = report->final_disc_accuracy;
-            json_array_append_new(
-                models_json,
-                json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "kind", "adaptive", "method",
-                          shift_method_name(unit->method), "pair", pair_name, "unit", unit->id, "seed",
-                          (json_int_t)unit->seed, "best_step", (json_int_t)report->best_step, "best_val_map",
-                          report->best_val_map, "disc_accuracy", isnan(accuracy) ? -1.0 : accuracy, "train_seconds",
-                          report->train_seconds, "train_images_per_second", report->train_images_per_second,
-                          "test_map", slot->result.mean_ap));
+            /* the psn unit gives psn_target_bn's rows too (run_adaptive_unit) */
+            for (int adapted = 0; adapted < 2; adapted++) {
+                const unit_evaluation *evaluation = adapted ? &outcome->cell_adapted : &outcome->cell;
+                shift_method method = adapted ? SHIFT_METHOD_PSN_TARGET_BN : unit->method;
+                if (!evaluation->present || !plan->method_enabled[method] || !seed_used(plan, method, unit->seed))
+                    continue;
+                model_result *slot = &RESULT(method, unit->pair, si);
+                slot->done = 1;
+                slot->result = evaluation->result;
+                slot->target_val_map = evaluation->target_val_map;
+                double accuracy = report->final_disc_accuracy;
+                json_array_append_new(
+                    models_json,
+                    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "kind", "adaptive",
+                              "method", shift_method_name(method), "pair", pair_name, "unit", unit->id, "seed",
+                              (json_int_t)unit->seed, "best_step", (json_int_t)report->best_step, "best_val_map",
+                              report->best_val_map, "disc_accuracy", isnan(accuracy) ? -1.0 : accuracy,
+                              "train_seconds", report->train_seconds, "train_images_per_second",
+                              report->train_images_per_second, "test_map", slot->result.mean_ap, "target_val_map",
+                              isfinite(evaluation->target_val_map) ? evaluation->target_val_map : -1.0));
+            }
             continue;
         }
         size_t d = unit->device;
@@ -1106,6 +1239,7 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
         if (code != BENCH_OK)
             bench_atomic_abort(&csv);
     }
+    json_t *choice = code == BENCH_OK ? psn_variant_choice(plan, results, all_seeds, all_seed_count) : NULL;
 #undef RESULT
     free(results);
     if (code == BENCH_OK) {
@@ -1119,6 +1253,8 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
             plan->train.weight_decay, "disc_learning_rate", plan->train.disc_learning_rate, "disc_weight_decay",
             plan->train.disc_weight_decay, "grl_lambda", plan->train.grl_lambda, "models", models_json);
         models_json = NULL;
+        if (root != NULL && choice != NULL)
+            json_object_set(root, "psn_variant_choice", choice);
         snprintf(path, sizeof path, "%s/run.json", out_dir);
         char *text = root != NULL ? json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
         bench_atomic_file file;
@@ -1137,6 +1273,7 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
             bench_atomic_abort(&csv);
     }
     json_decref(models_json);
+    json_decref(choice);
     return code;
 }
 
