@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "forecasters/calendar.h"
+#include "support_cmocka.h"
 
 static const char *const all_names[] = {"month", "day", "hour", "minute", "day_of_week", "day_of_year",
                                         "week_of_year"};
@@ -123,14 +124,9 @@ static void dataset_subsets_follow_the_official_scripts(void **state)
     assert_int_equal(bench_calendar_dataset_subset("ETTh1", &names, &count, &error), BENCH_NOT_FOUND);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(features_are_pandas_values_min_max_scaled),
-        cmocka_unit_test(constant_feature_becomes_minus_half_and_order_follows_names),
-        cmocka_unit_test(iso_week_matches_strftime_over_a_century),
-        cmocka_unit_test(names_are_validated),
-        cmocka_unit_test(dataset_subsets_follow_the_official_scripts),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("calendar", NULL, NULL,
+          cmocka_unit_test(features_are_pandas_values_min_max_scaled),
+          cmocka_unit_test(constant_feature_becomes_minus_half_and_order_follows_names),
+          cmocka_unit_test(iso_week_matches_strftime_over_a_century),
+          cmocka_unit_test(names_are_validated),
+          cmocka_unit_test(dataset_subsets_follow_the_official_scripts))

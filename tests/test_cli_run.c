@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static char tiny_csv[4096];
 
@@ -543,20 +544,15 @@ static void bad_command_line_usage(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(m4_hourly_matches_published_benchmarks),
-        cmocka_unit_test(reruns_and_jobs_are_byte_identical),
-        cmocka_unit_test(resume_keeps_finished_cells),
-        cmocka_unit_test(paper_protocol_window_counts),
-        cmocka_unit_test(predictions_are_self_describing),
-        cmocka_unit_test(probabilistic_predictions_carry_the_scored_quantiles),
-        cmocka_unit_test(ltsf_etth1_reference_baselines),
-        cmocka_unit_test(probabilistic_models_get_crps_and_quantile_losses),
-        cmocka_unit_test(dlinear_etth1_matches_published),
-        cmocka_unit_test(malformed_inputs_exit_2_with_location_and_no_results),
-        cmocka_unit_test(bad_command_line_usage),
-    };
-    return cmocka_run_group_tests_name("cli_run", tests, setup, NULL);
-}
+TEST_MAIN("cli_run", setup, NULL,
+          cmocka_unit_test(m4_hourly_matches_published_benchmarks),
+          cmocka_unit_test(reruns_and_jobs_are_byte_identical),
+          cmocka_unit_test(resume_keeps_finished_cells),
+          cmocka_unit_test(paper_protocol_window_counts),
+          cmocka_unit_test(predictions_are_self_describing),
+          cmocka_unit_test(probabilistic_predictions_carry_the_scored_quantiles),
+          cmocka_unit_test(ltsf_etth1_reference_baselines),
+          cmocka_unit_test(probabilistic_models_get_crps_and_quantile_losses),
+          cmocka_unit_test(dlinear_etth1_matches_published),
+          cmocka_unit_test(malformed_inputs_exit_2_with_location_and_no_results),
+          cmocka_unit_test(bad_command_line_usage))

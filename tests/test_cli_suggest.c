@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static int setup(void **state)
 {
@@ -155,14 +156,9 @@ static void failed_cell_shows_its_reason(void **state)
     free(json);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(misspelt_command),
-        cmocka_unit_test(misspelt_model_dataset_and_subcommands),
-        cmocka_unit_test(misspelt_hcsc_config_key),
-        cmocka_unit_test(misspelt_shift_config_key),
-        cmocka_unit_test(failed_cell_shows_its_reason),
-    };
-    return cmocka_run_group_tests_name("cli_suggest", tests, setup, NULL);
-}
+TEST_MAIN("cli_suggest", setup, NULL,
+          cmocka_unit_test(misspelt_command),
+          cmocka_unit_test(misspelt_model_dataset_and_subcommands),
+          cmocka_unit_test(misspelt_hcsc_config_key),
+          cmocka_unit_test(misspelt_shift_config_key),
+          cmocka_unit_test(failed_cell_shows_its_reason))

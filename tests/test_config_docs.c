@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "support_process.h"
+#include "support_cmocka.h"
 
 #define SKIP_MARKER "<!-- config-test: skip"
 
@@ -94,10 +95,5 @@ static void every_ini_block_of_the_readmes_loads(void **state)
     assert_true(checked >= 4);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_ini_block_of_the_readmes_loads),
-    };
-    return cmocka_run_group_tests_name("config_docs", tests, NULL, NULL);
-}
+TEST_MAIN("config_docs", NULL, NULL,
+          cmocka_unit_test(every_ini_block_of_the_readmes_loads))

@@ -12,6 +12,7 @@
 #include "bench/rng.h"
 #include "bench/scaling.h"
 #include "forecasters/baselines.h"
+#include "support_cmocka.h"
 
 /* P = (1, 2, 3, 5), Y = (2, 2, 4, 4): errors (−1, 0, −1, 1). */
 static const double prediction[] = {1, 2, 3, 5};
@@ -147,15 +148,10 @@ static void standard_and_minmax_scalers(void **state)
     assert_float_equal(scaled[0], 0.0, 1e-15);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(pointwise_metrics),
-        cmocka_unit_test(masked_and_degenerate_cases),
-        cmocka_unit_test(correlation_by_columns),
-        cmocka_unit_test(mase_owa_quantile_crps),
-        cmocka_unit_test(naive2_reseasonalizes_a_seasonal_series),
-        cmocka_unit_test(standard_and_minmax_scalers),
-    };
-    return cmocka_run_group_tests_name("core_metrics", tests, NULL, NULL);
-}
+TEST_MAIN("core_metrics", NULL, NULL,
+          cmocka_unit_test(pointwise_metrics),
+          cmocka_unit_test(masked_and_degenerate_cases),
+          cmocka_unit_test(correlation_by_columns),
+          cmocka_unit_test(mase_owa_quantile_crps),
+          cmocka_unit_test(naive2_reseasonalizes_a_seasonal_series),
+          cmocka_unit_test(standard_and_minmax_scalers))

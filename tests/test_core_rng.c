@@ -9,6 +9,7 @@
 
 #include "bench/forecaster.h"
 #include "bench/rng.h"
+#include "support_cmocka.h"
 
 static void same_seed_same_stream(void **state)
 {
@@ -113,14 +114,9 @@ static void params_getters(void **state)
     assert_int_equal(bench_status_exit_code(BENCH_MODEL), 1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(same_seed_same_stream),
-        cmocka_unit_test(uniform_and_normal_moments),
-        cmocka_unit_test(below_is_in_range_and_shuffle_is_a_permutation),
-        cmocka_unit_test(derived_streams_differ_by_purpose),
-        cmocka_unit_test(params_getters),
-    };
-    return cmocka_run_group_tests_name("core_rng", tests, NULL, NULL);
-}
+TEST_MAIN("core_rng", NULL, NULL,
+          cmocka_unit_test(same_seed_same_stream),
+          cmocka_unit_test(uniform_and_normal_moments),
+          cmocka_unit_test(below_is_in_range_and_shuffle_is_a_permutation),
+          cmocka_unit_test(derived_streams_differ_by_purpose),
+          cmocka_unit_test(params_getters))

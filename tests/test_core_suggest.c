@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/suggest.h"
+#include "support_cmocka.h"
 
 static void nearest_name_for_typos(void **state)
 {
@@ -36,11 +37,6 @@ static void phrase_from_a_comma_list(void **state)
     assert_int_equal(strlen(tiny), 7); /* truncated, still terminated */
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(nearest_name_for_typos),
-        cmocka_unit_test(phrase_from_a_comma_list),
-    };
-    return cmocka_run_group_tests_name("core_suggest", tests, NULL, NULL);
-}
+TEST_MAIN("core_suggest", NULL, NULL,
+          cmocka_unit_test(nearest_name_for_typos),
+          cmocka_unit_test(phrase_from_a_comma_list))

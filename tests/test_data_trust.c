@@ -20,6 +20,7 @@
 #include "bench/scaling.h"
 #include "datasets/dataset.h"
 #include "support_process.h"
+#include "support_cmocka.h"
 
 #define NILE_SHA256 "88e97bea7249e5832a85e41aec6ce4b8f7b1b14aae930c8363da7f193286b598"
 
@@ -323,16 +324,11 @@ static void fetched_file_passes(void **state)
     test_process_free(&result);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(values_whose_square_overflows_are_refused),
-        cmocka_unit_test(columns_whose_variance_overflows_are_refused),
-        cmocka_unit_test(huge_holdout_names_the_test_file),
-        cmocka_unit_test(scaler_keeps_huge_values_apart),
-        cmocka_unit_test(modified_pinned_dataset_is_refused_unless_allowed),
-        cmocka_unit_test(pinned_copy_passes),
-        cmocka_unit_test(fetched_file_passes),
-    };
-    return cmocka_run_group_tests_name("data_trust", tests, setup, teardown);
-}
+TEST_MAIN("data_trust", setup, teardown,
+          cmocka_unit_test(values_whose_square_overflows_are_refused),
+          cmocka_unit_test(columns_whose_variance_overflows_are_refused),
+          cmocka_unit_test(huge_holdout_names_the_test_file),
+          cmocka_unit_test(scaler_keeps_huge_values_apart),
+          cmocka_unit_test(modified_pinned_dataset_is_refused_unless_allowed),
+          cmocka_unit_test(pinned_copy_passes),
+          cmocka_unit_test(fetched_file_passes))

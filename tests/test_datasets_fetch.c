@@ -29,6 +29,7 @@
 
 #include "datasets/dataset.h"
 #include "support_process.h"
+#include "support_cmocka.h"
 
 extern char **environ;
 
@@ -548,19 +549,14 @@ static void real_debian_packages(void **state)
     bench_dataset_free(d);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(good_file_is_fetched_verified_and_loadable),
-        cmocka_unit_test(wrong_checksum_deletes_the_download),
-        cmocka_unit_test(http_404_fails_and_leaves_nothing),
-        cmocka_unit_test(truncated_transfer_fails_and_leaves_nothing),
-        cmocka_unit_test(unpinned_file_reports_its_checksum),
-        cmocka_unit_test(stale_cache_copy_is_replaced),
-        cmocka_unit_test(two_files_and_file_urls),
-        cmocka_unit_test(cli_fetch_through_a_mirror),
-        cmocka_unit_test(deb_source_with_fake_apt_get),
-        cmocka_unit_test(real_debian_packages),
-    };
-    return cmocka_run_group_tests(tests, start_server, stop_server);
-}
+TEST_MAIN("datasets_fetch", start_server, stop_server,
+          cmocka_unit_test(good_file_is_fetched_verified_and_loadable),
+          cmocka_unit_test(wrong_checksum_deletes_the_download),
+          cmocka_unit_test(http_404_fails_and_leaves_nothing),
+          cmocka_unit_test(truncated_transfer_fails_and_leaves_nothing),
+          cmocka_unit_test(unpinned_file_reports_its_checksum),
+          cmocka_unit_test(stale_cache_copy_is_replaced),
+          cmocka_unit_test(two_files_and_file_urls),
+          cmocka_unit_test(cli_fetch_through_a_mirror),
+          cmocka_unit_test(deb_source_with_fake_apt_get),
+          cmocka_unit_test(real_debian_packages))

@@ -17,6 +17,7 @@
 #include "datasets/dataset.h"
 #include "datasets/format.h"
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static const char *fixture(const char *name)
 {
@@ -525,23 +526,18 @@ static void sha256_of_known_bytes(void **state)
     remove_tree(dir);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(csv_dated_exact_values),
-        cmocka_unit_test(csv_dated_other_delimiter),
-        cmocka_unit_test(lstnet_plain_and_gzip),
-        cmocka_unit_test(m4_ragged_rows_with_holdouts),
-        cmocka_unit_test(long_format_groups_interleaved_rows),
-        cmocka_unit_test(co2_like_empty_cells_interpolated),
-        cmocka_unit_test(seattle_like_dst_hour_filled_on_grid),
-        cmocka_unit_test(sf_like_date_second_column),
-        cmocka_unit_test(calendar_grid_fills_missing_months),
-        cmocka_unit_test(line_numbers_survive_multiline_fields),
-        cmocka_unit_test(bom_and_crlf),
-        cmocka_unit_test(registry_rows_are_consistent),
-        cmocka_unit_test(lookup_order_path_then_cache),
-        cmocka_unit_test(sha256_of_known_bytes),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("datasets_formats", NULL, NULL,
+          cmocka_unit_test(csv_dated_exact_values),
+          cmocka_unit_test(csv_dated_other_delimiter),
+          cmocka_unit_test(lstnet_plain_and_gzip),
+          cmocka_unit_test(m4_ragged_rows_with_holdouts),
+          cmocka_unit_test(long_format_groups_interleaved_rows),
+          cmocka_unit_test(co2_like_empty_cells_interpolated),
+          cmocka_unit_test(seattle_like_dst_hour_filled_on_grid),
+          cmocka_unit_test(sf_like_date_second_column),
+          cmocka_unit_test(calendar_grid_fills_missing_months),
+          cmocka_unit_test(line_numbers_survive_multiline_fields),
+          cmocka_unit_test(bom_and_crlf),
+          cmocka_unit_test(registry_rows_are_consistent),
+          cmocka_unit_test(lookup_order_path_then_cache),
+          cmocka_unit_test(sha256_of_known_bytes))

@@ -18,6 +18,7 @@
 #include "bench/rng.h"
 #include "datasets/dataset.h"
 #include "support_process.h"
+#include "support_cmocka.h"
 
 enum { PLAIN, GZ_TRUNCATED, GZ_CORRUPT };
 
@@ -355,12 +356,7 @@ static void verify_command_reports_bad_file(void **state)
     nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_malformed_input_is_named),
-        cmocka_unit_test(mutated_fixtures_fail_cleanly),
-        cmocka_unit_test(verify_command_reports_bad_file),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("datasets_malformed", NULL, NULL,
+          cmocka_unit_test(every_malformed_input_is_named),
+          cmocka_unit_test(mutated_fixtures_fail_cleanly),
+          cmocka_unit_test(verify_command_reports_bad_file))

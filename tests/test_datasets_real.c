@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "datasets/dataset.h"
+#include "support_cmocka.h"
 
 /* Load a registered dataset, or print why not and skip. */
 static bench_dataset *load_or_skip(const char *name)
@@ -149,14 +150,9 @@ static void debian_series(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(etth1),
-        cmocka_unit_test(exchange_rate),
-        cmocka_unit_test(m4_hourly),
-        cmocka_unit_test(national_illness),
-        cmocka_unit_test(debian_series),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("datasets_real", NULL, NULL,
+          cmocka_unit_test(etth1),
+          cmocka_unit_test(exchange_rate),
+          cmocka_unit_test(m4_hourly),
+          cmocka_unit_test(national_illness),
+          cmocka_unit_test(debian_series))

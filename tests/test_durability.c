@@ -24,6 +24,7 @@
 #include "datasets/dataset.h"
 #include "nn/params.h"
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static char work[1024];
 
@@ -259,13 +260,8 @@ static void failed_fetch_leaves_no_temporary(void **state)
     assert_int_equal(list_dir(cache, names, sizeof names), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(atomic_writes_leave_only_the_file),
-        cmocka_unit_test(checkpoints_use_a_unique_temporary),
-        cmocka_unit_test(next_fetch_removes_only_stale_leftovers),
-        cmocka_unit_test(failed_fetch_leaves_no_temporary),
-    };
-    return cmocka_run_group_tests_name("durability", tests, setup, teardown);
-}
+TEST_MAIN("durability", setup, teardown,
+          cmocka_unit_test(atomic_writes_leave_only_the_file),
+          cmocka_unit_test(checkpoints_use_a_unique_temporary),
+          cmocka_unit_test(next_fetch_removes_only_stale_leftovers),
+          cmocka_unit_test(failed_fetch_leaves_no_temporary))

@@ -19,6 +19,7 @@
 #include "bench/escape.h"
 #include "reports/csv_file.h"
 #include "support_process.h"
+#include "support_cmocka.h"
 
 /* Escaped text through the FILE variant; the buffer variant must give the same.
  * Returns a static buffer (the tests compare it before the next call). */
@@ -673,22 +674,17 @@ static void report_with_hostile_names(void **state)
     remove_run(&run);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(csv_quotes_only_what_needs_it),
-        cmocka_unit_test(gnuplot_strings_are_single_quoted),
-        cmocka_unit_test(gnuplot_comments_and_data_fields),
-        cmocka_unit_test(html_escapes_five_characters),
-        cmocka_unit_test(latex_prints_every_special_character),
-        cmocka_unit_test(markdown_keeps_one_cell_one_line),
-        cmocka_unit_test(url_paths_are_percent_encoded),
-        cmocka_unit_test(buffer_never_truncates_an_escape),
-        cmocka_unit_test(csv_fields_round_trip_through_libcsv),
-        cmocka_unit_test(gnuplot_reads_literals_back_and_runs_nothing),
-        cmocka_unit_test(plot_with_hostile_names_runs_nothing),
-        cmocka_unit_test(tables_with_hostile_names),
-        cmocka_unit_test(report_with_hostile_names),
-    };
-    return cmocka_run_group_tests_name("escape", tests, NULL, NULL);
-}
+TEST_MAIN("escape", NULL, NULL,
+          cmocka_unit_test(csv_quotes_only_what_needs_it),
+          cmocka_unit_test(gnuplot_strings_are_single_quoted),
+          cmocka_unit_test(gnuplot_comments_and_data_fields),
+          cmocka_unit_test(html_escapes_five_characters),
+          cmocka_unit_test(latex_prints_every_special_character),
+          cmocka_unit_test(markdown_keeps_one_cell_one_line),
+          cmocka_unit_test(url_paths_are_percent_encoded),
+          cmocka_unit_test(buffer_never_truncates_an_escape),
+          cmocka_unit_test(csv_fields_round_trip_through_libcsv),
+          cmocka_unit_test(gnuplot_reads_literals_back_and_runs_nothing),
+          cmocka_unit_test(plot_with_hostile_names_runs_nothing),
+          cmocka_unit_test(tables_with_hostile_names),
+          cmocka_unit_test(report_with_hostile_names))

@@ -17,6 +17,7 @@
 
 #include "support_process.h"
 #include "support_sweep.h"
+#include "support_cmocka.h"
 
 static char work[4200], exported[4800], ridge_id[17];
 
@@ -225,12 +226,7 @@ static void the_cell_id_follows_the_file(void **state)
     free(a), free(b);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(exported_predictions_score_back_identically),
-        cmocka_unit_test(files_that_do_not_fit_are_refused),
-        cmocka_unit_test(the_cell_id_follows_the_file),
-    };
-    return cmocka_run_group_tests(tests, setup, NULL);
-}
+TEST_MAIN("external_forecasts", setup, NULL,
+          cmocka_unit_test(exported_predictions_score_back_identically),
+          cmocka_unit_test(files_that_do_not_fit_are_refused),
+          cmocka_unit_test(the_cell_id_follows_the_file))

@@ -24,6 +24,7 @@
 #include "bench/protocol.h"
 #include "datasets/dataset.h"
 #include "forecasters/gbrt.h"
+#include "support_cmocka.h"
 
 static bench_dataset *exchange;
 
@@ -237,12 +238,7 @@ static void paper_exchange_config_through_the_binary(void **state)
     free(results);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(table3_with_time_covariates_exact),
-        cmocka_unit_test(table2_without_covariates),
-        cmocka_unit_test(paper_exchange_config_through_the_binary),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+TEST_MAIN("gbrt_exchange", setup, teardown,
+          cmocka_unit_test(table3_with_time_covariates_exact),
+          cmocka_unit_test(table2_without_covariates),
+          cmocka_unit_test(paper_exchange_config_through_the_binary))

@@ -18,6 +18,7 @@
 
 #include "bench/harness.h"
 #include "forecasters/gbrt.h"
+#include "support_cmocka.h"
 
 #define SERIES 3
 #define LENGTH 240
@@ -345,17 +346,12 @@ static void damaged_model_files_are_refused(void **state)
     bench_forecaster_gbrt.destroy(model);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(h_boosters_and_sane_forecasts),
-        cmocka_unit_test(saved_and_loaded_predictions_equal_the_original),
-        cmocka_unit_test(gbrt_naive_is_one_pointwise_booster),
-        cmocka_unit_test(early_stopping_keeps_the_best_round),
-        cmocka_unit_test(boosters_side_by_side_equal_boosters_in_turn),
-        cmocka_unit_test(bad_parameters_fail_before_any_output),
-        cmocka_unit_test(window_longer_than_a_series_fails_in_fit),
-        cmocka_unit_test(damaged_model_files_are_refused),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+TEST_MAIN("gbrt_model", setup, teardown,
+          cmocka_unit_test(h_boosters_and_sane_forecasts),
+          cmocka_unit_test(saved_and_loaded_predictions_equal_the_original),
+          cmocka_unit_test(gbrt_naive_is_one_pointwise_booster),
+          cmocka_unit_test(early_stopping_keeps_the_best_round),
+          cmocka_unit_test(boosters_side_by_side_equal_boosters_in_turn),
+          cmocka_unit_test(bad_parameters_fail_before_any_output),
+          cmocka_unit_test(window_longer_than_a_series_fails_in_fit),
+          cmocka_unit_test(damaged_model_files_are_refused))

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tests/support_process.h"
+#include "support_cmocka.h"
 
 static char config[4200];
 
@@ -146,12 +147,7 @@ static void bad_input_writes_nothing(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(trials_refit_and_contract),
-        cmocka_unit_test(gbrt_grid_search),
-        cmocka_unit_test(bad_input_writes_nothing),
-    };
-    return cmocka_run_group_tests(tests, setup, NULL);
-}
+TEST_MAIN("gbrt_tune", setup, NULL,
+          cmocka_unit_test(trials_refit_and_contract),
+          cmocka_unit_test(gbrt_grid_search),
+          cmocka_unit_test(bad_input_writes_nothing))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "forecasters/window_features.h"
+#include "support_cmocka.h"
 
 /* Series A: 10..16 (7 steps), covariates (100 + t, 200 + t); series B: 20..25
  * (6 steps), covariates (300 + t, 400 + t). */
@@ -231,17 +232,12 @@ static void bad_inputs_are_named(void **state)
     assert_int_equal(bench_window_plan_training(&plan, &layout, &empty, NULL, &error), BENCH_BAD_INPUT);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(covariates_last_is_the_papers_layout),
-        cmocka_unit_test(covariates_all_appends_every_step_oldest_first),
-        cmocka_unit_test(covariates_none_keeps_only_targets),
-        cmocka_unit_test(shuffle_is_a_seeded_permutation),
-        cmocka_unit_test(validation_windows_have_labels_past_the_training_part),
-        cmocka_unit_test(pointwise_rows_are_concurrent_covariates),
-        cmocka_unit_test(prediction_rows_end_at_the_last_history_step),
-        cmocka_unit_test(bad_inputs_are_named),
-    };
-    return cmocka_run_group_tests(tests, setup, NULL);
-}
+TEST_MAIN("gbrt_windows", setup, NULL,
+          cmocka_unit_test(covariates_last_is_the_papers_layout),
+          cmocka_unit_test(covariates_all_appends_every_step_oldest_first),
+          cmocka_unit_test(covariates_none_keeps_only_targets),
+          cmocka_unit_test(shuffle_is_a_seeded_permutation),
+          cmocka_unit_test(validation_windows_have_labels_past_the_training_part),
+          cmocka_unit_test(pointwise_rows_are_concurrent_covariates),
+          cmocka_unit_test(prediction_rows_end_at_the_last_history_step),
+          cmocka_unit_test(bad_inputs_are_named))

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "datasets/idx.h"
+#include "support_cmocka.h"
 
 static char temp_dir[256];
 
@@ -240,13 +241,8 @@ static void loads_fashion_mnist_when_installed(void **state)
     assert_int_equal(fashion_mnist(&test, NULL, "validation", &error), BENCH_BAD_INPUT);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reads_plain_and_gzip),
-        cmocka_unit_test(refuses_malformed_files),
-        cmocka_unit_test(image_set_checks_pairing_and_labels),
-        cmocka_unit_test(loads_fashion_mnist_when_installed),
-    };
-    return cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir);
-}
+TEST_MAIN("idx", make_temp_dir, remove_temp_dir,
+          cmocka_unit_test(reads_plain_and_gzip),
+          cmocka_unit_test(refuses_malformed_files),
+          cmocka_unit_test(image_set_checks_pairing_and_labels),
+          cmocka_unit_test(loads_fashion_mnist_when_installed))

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "nn/layers.h"
+#include "support_cmocka.h"
 
 /* (batch, channels, plane) ⇄ (channels, batch, plane). */
 static void to_channel_major(float *out, const float *in, size_t n, size_t c, size_t plane)
@@ -296,13 +297,8 @@ static void fused_block_gradients(void **unused)
         }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(channel_major_conv_matches_nchw),
-        cmocka_unit_test(channel_major_conv_gradients),
-        cmocka_unit_test(fused_block_matches_composition),
-        cmocka_unit_test(fused_block_gradients),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("nn_channel_major", NULL, NULL,
+          cmocka_unit_test(channel_major_conv_matches_nchw),
+          cmocka_unit_test(channel_major_conv_gradients),
+          cmocka_unit_test(fused_block_matches_composition),
+          cmocka_unit_test(fused_block_gradients))

@@ -9,6 +9,7 @@
 #include "nn/gemm.h"
 #include "nn/optim.h"
 #include "nn/params.h"
+#include "support_cmocka.h"
 
 static void gemm_matches_reference_on_odd_shapes(void **unused)
 {
@@ -261,16 +262,11 @@ static void kaiming_init_has_the_stated_spread(void **unused)
     free(again);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gemm_matches_reference_on_odd_shapes),
-        cmocka_unit_test(parameter_block_views_and_errors),
-        cmocka_unit_test(checkpoint_round_trip_and_bad_files),
-        cmocka_unit_test(optimizers_follow_pytorch_rules),
-        cmocka_unit_test(adam_on_a_long_tensor_matches_the_formula),
-        cmocka_unit_test(clipping_and_schedules),
-        cmocka_unit_test(kaiming_init_has_the_stated_spread),
-    };
-    return cmocka_run_group_tests_name("nn_core", tests, NULL, NULL);
-}
+TEST_MAIN("nn_core", NULL, NULL,
+          cmocka_unit_test(gemm_matches_reference_on_odd_shapes),
+          cmocka_unit_test(parameter_block_views_and_errors),
+          cmocka_unit_test(checkpoint_round_trip_and_bad_files),
+          cmocka_unit_test(optimizers_follow_pytorch_rules),
+          cmocka_unit_test(adam_on_a_long_tensor_matches_the_formula),
+          cmocka_unit_test(clipping_and_schedules),
+          cmocka_unit_test(kaiming_init_has_the_stated_spread))

@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "nn/layers.h"
+#include "support_cmocka.h"
 
 /* y[b][o][oy][ox] = bias[o] + Σ_{c,ky,kx} w[o][c][ky][kx] · x[b][c][oy·s + ky·d − pad][ox·s + kx·d − pad]. */
 static float direct_conv_at(const nn_conv2d_dims *d, const float *x, const float *w, const float *bias, size_t b,
@@ -196,12 +197,7 @@ static void batchnorm_statistics_far_from_zero(void **unused)
     free(x), free(y);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(convolutions_over_chunks_match_the_direct_sum),
-        cmocka_unit_test(maxpool_2x2_keeps_first_maximum_and_nan),
-        cmocka_unit_test(batchnorm_statistics_far_from_zero),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("nn_fastpaths", NULL, NULL,
+          cmocka_unit_test(convolutions_over_chunks_match_the_direct_sum),
+          cmocka_unit_test(maxpool_2x2_keeps_first_maximum_and_nan),
+          cmocka_unit_test(batchnorm_statistics_far_from_zero))

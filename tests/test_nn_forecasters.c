@@ -18,6 +18,7 @@
 #include "forecasters/deep_nbeats.c"
 #include "forecasters/deep_lstnet.c"
 #include "forecasters/deep_deepar.c"
+#include "support_cmocka.h"
 
 #define SERIES_LENGTH 1400
 #define VIEW_LENGTH 1100 /* train 900, validation 200, test windows after */
@@ -427,20 +428,15 @@ static void checkpoint_round_trip_and_foreign_file(void **unused)
     free(s);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(dlinear_learns_a_sine),
-        cmocka_unit_test(nlinear_learns_a_sine),
-        cmocka_unit_test(mlp_learns_a_sine),
-        cmocka_unit_test(patchtst_learns_a_sine),
-        cmocka_unit_test(nbeats_learns_a_sine),
-        cmocka_unit_test(lstnet_learns_a_sine),
-        cmocka_unit_test(deepar_learns_a_sine_and_samples),
-        cmocka_unit_test(deepar_likelihood_gradients),
-        cmocka_unit_test(architecture_gradients),
-        cmocka_unit_test(bad_inputs_fail_clearly),
-        cmocka_unit_test(checkpoint_round_trip_and_foreign_file),
-    };
-    return cmocka_run_group_tests_name("nn_forecasters", tests, NULL, NULL);
-}
+TEST_MAIN("nn_forecasters", NULL, NULL,
+          cmocka_unit_test(dlinear_learns_a_sine),
+          cmocka_unit_test(nlinear_learns_a_sine),
+          cmocka_unit_test(mlp_learns_a_sine),
+          cmocka_unit_test(patchtst_learns_a_sine),
+          cmocka_unit_test(nbeats_learns_a_sine),
+          cmocka_unit_test(lstnet_learns_a_sine),
+          cmocka_unit_test(deepar_learns_a_sine_and_samples),
+          cmocka_unit_test(deepar_likelihood_gradients),
+          cmocka_unit_test(architecture_gradients),
+          cmocka_unit_test(bad_inputs_fail_clearly),
+          cmocka_unit_test(checkpoint_round_trip_and_foreign_file))

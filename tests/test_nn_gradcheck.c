@@ -8,6 +8,7 @@
 
 #include "nn/layers.h"
 #include "nn/loss.h"
+#include "support_cmocka.h"
 
 /* ---- linear ------------------------------------------------------------------ */
 typedef struct { size_t n, in, out; float *x, *w, *b, *y, *dx, *dw, *db; } linear_state;
@@ -389,21 +390,16 @@ static void loss_values_match_closed_forms(void **unused)
     assert_float_equal(nn_bce_with_logits_loss(NULL, &big, &one, NULL, 1, 0), 0.0, 1e-12); /* no overflow */
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(linear_gradients),
-        cmocka_unit_test(activation_gradients),
-        cmocka_unit_test(dropout_gradients_and_rate),
-        cmocka_unit_test(layernorm_gradients),
-        cmocka_unit_test(batchnorm_gradients),
-        cmocka_unit_test(batchnorm_running_statistics_follow_pytorch),
-        cmocka_unit_test(conv_gradients),
-        cmocka_unit_test(conv1d_causal_sees_only_the_past),
-        cmocka_unit_test(pool_gradients),
-        cmocka_unit_test(embedding_and_patch_gradients),
-        cmocka_unit_test(loss_gradients),
-        cmocka_unit_test(loss_values_match_closed_forms),
-    };
-    return cmocka_run_group_tests_name("nn_gradcheck", tests, NULL, NULL);
-}
+TEST_MAIN("nn_gradcheck", NULL, NULL,
+          cmocka_unit_test(linear_gradients),
+          cmocka_unit_test(activation_gradients),
+          cmocka_unit_test(dropout_gradients_and_rate),
+          cmocka_unit_test(layernorm_gradients),
+          cmocka_unit_test(batchnorm_gradients),
+          cmocka_unit_test(batchnorm_running_statistics_follow_pytorch),
+          cmocka_unit_test(conv_gradients),
+          cmocka_unit_test(conv1d_causal_sees_only_the_past),
+          cmocka_unit_test(pool_gradients),
+          cmocka_unit_test(embedding_and_patch_gradients),
+          cmocka_unit_test(loss_gradients),
+          cmocka_unit_test(loss_values_match_closed_forms))

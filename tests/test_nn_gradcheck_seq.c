@@ -5,6 +5,7 @@
 
 #include "nn/attention.h"
 #include "nn/rnn.h"
+#include "support_cmocka.h"
 
 typedef struct {
     int gru;
@@ -146,12 +147,7 @@ static void attention_gradients(void **unused)
     check_attention(1, 6);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(lstm_gradients),
-        cmocka_unit_test(gru_gradients),
-        cmocka_unit_test(attention_gradients),
-    };
-    return cmocka_run_group_tests_name("nn_gradcheck_seq", tests, NULL, NULL);
-}
+TEST_MAIN("nn_gradcheck_seq", NULL, NULL,
+          cmocka_unit_test(lstm_gradients),
+          cmocka_unit_test(gru_gradients),
+          cmocka_unit_test(attention_gradients))

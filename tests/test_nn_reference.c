@@ -13,6 +13,7 @@
 #include "nn/attention.h"
 #include "nn/layers.h"
 #include "nn/rnn.h"
+#include "support_cmocka.h"
 
 #define REF_ATOL 1e-5
 #define REF_RTOL 1e-3
@@ -283,14 +284,9 @@ static void encoder_block_matches_pytorch(void **unused)
     assert_int_equal(bad, 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(mlp_matches_pytorch),
-        cmocka_unit_test(convnet_matches_pytorch),
-        cmocka_unit_test(lstm_matches_pytorch),
-        cmocka_unit_test(gru_matches_pytorch),
-        cmocka_unit_test(encoder_block_matches_pytorch),
-    };
-    return cmocka_run_group_tests_name("nn_reference", tests, NULL, NULL);
-}
+TEST_MAIN("nn_reference", NULL, NULL,
+          cmocka_unit_test(mlp_matches_pytorch),
+          cmocka_unit_test(convnet_matches_pytorch),
+          cmocka_unit_test(lstm_matches_pytorch),
+          cmocka_unit_test(gru_matches_pytorch),
+          cmocka_unit_test(encoder_block_matches_pytorch))

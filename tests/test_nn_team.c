@@ -14,6 +14,7 @@
 #include "nn/check.h"
 #include "nn/gemm.h"
 #include "nn/team.h"
+#include "support_cmocka.h"
 
 typedef struct {
     atomic_int runs[200];
@@ -89,11 +90,6 @@ static void team_gemm_is_the_same_for_every_size(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_index_runs_once),
-        cmocka_unit_test(team_gemm_is_the_same_for_every_size),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("nn_team", NULL, NULL,
+          cmocka_unit_test(every_index_runs_once),
+          cmocka_unit_test(team_gemm_is_the_same_for_every_size))

@@ -15,6 +15,7 @@
 
 #include "bench/harness.h"
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static char work[4096];
 
@@ -299,14 +300,9 @@ static void model_seeds_replace_run_seeds(void **state)
     bench_plan_free(plan);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(duplicate_cells_and_bad_limits_are_refused),
-        cmocka_unit_test(valid_lists_and_limits_run),
-        cmocka_unit_test(limits_resolve_command_line_over_config),
-        cmocka_unit_test(plan_ids_are_distinct),
-        cmocka_unit_test(model_seeds_replace_run_seeds),
-    };
-    return cmocka_run_group_tests_name("plan_refusals", tests, setup, teardown);
-}
+TEST_MAIN("plan_refusals", setup, teardown,
+          cmocka_unit_test(duplicate_cells_and_bad_limits_are_refused),
+          cmocka_unit_test(valid_lists_and_limits_run),
+          cmocka_unit_test(limits_resolve_command_line_over_config),
+          cmocka_unit_test(plan_ids_are_distinct),
+          cmocka_unit_test(model_seeds_replace_run_seeds))

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static char tiny_csv[4096];
 
@@ -455,16 +456,11 @@ static void fit_failure_gives_error_rows_and_the_sweep_continues(void **state)
     free(run_json);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(examples_pass_check_plugin),
-        cmocka_unit_test(theta_reproduces_m4_hourly),
-        cmocka_unit_test(readme_commands_scaffold_build_run_table),
-        cmocka_unit_test(new_forecaster_refuses_bad_input),
-        cmocka_unit_test(scaffold_builds_and_runs_after_a_move),
-        cmocka_unit_test(load_errors_exit_2_before_the_run),
-        cmocka_unit_test(fit_failure_gives_error_rows_and_the_sweep_continues),
-    };
-    return cmocka_run_group_tests_name("plugins", tests, setup, NULL);
-}
+TEST_MAIN("plugins", setup, NULL,
+          cmocka_unit_test(examples_pass_check_plugin),
+          cmocka_unit_test(theta_reproduces_m4_hourly),
+          cmocka_unit_test(readme_commands_scaffold_build_run_table),
+          cmocka_unit_test(new_forecaster_refuses_bad_input),
+          cmocka_unit_test(scaffold_builds_and_runs_after_a_move),
+          cmocka_unit_test(load_errors_exit_2_before_the_run),
+          cmocka_unit_test(fit_failure_gives_error_rows_and_the_sweep_continues))

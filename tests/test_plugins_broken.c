@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static int setup(void **state)
 {
@@ -324,13 +325,8 @@ static void a_crashing_fit_is_a_failed_check(void **state)
     test_process_free(&result);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(contract_catches_broken_plugins),
-        cmocka_unit_test(crashing_exiting_or_hanging_plugins_are_refused_at_load),
-        cmocka_unit_test(a_sound_plugin_passes_the_probe),
-        cmocka_unit_test(a_crashing_fit_is_a_failed_check),
-    };
-    return cmocka_run_group_tests_name("plugins_broken", tests, setup, NULL);
-}
+TEST_MAIN("plugins_broken", setup, NULL,
+          cmocka_unit_test(contract_catches_broken_plugins),
+          cmocka_unit_test(crashing_exiting_or_hanging_plugins_are_refused_at_load),
+          cmocka_unit_test(a_sound_plugin_passes_the_probe),
+          cmocka_unit_test(a_crashing_fit_is_a_failed_check))

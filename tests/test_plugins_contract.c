@@ -14,6 +14,7 @@
 
 #include "bench/contract.h"
 #include "forecasters/registry.h"
+#include "support_cmocka.h"
 
 /* ---- The contract on every built-in --------------------------------------------------- */
 
@@ -68,10 +69,5 @@ static void builtins_satisfy_the_contract(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(builtins_satisfy_the_contract),
-    };
-    return cmocka_run_group_tests_name("plugins_contract", tests, NULL, NULL);
-}
+TEST_MAIN("plugins_contract", NULL, NULL,
+          cmocka_unit_test(builtins_satisfy_the_contract))

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static int setup(void **state)
 {
@@ -105,11 +106,6 @@ static void install_then_build_with_pkg_config(void **state)
     assert_int_equal(access(path, R_OK), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(helpers_resolve_from_the_executable),
-        cmocka_unit_test(install_then_build_with_pkg_config),
-    };
-    return cmocka_run_group_tests_name("plugins_install", tests, setup, NULL);
-}
+TEST_MAIN("plugins_install", setup, NULL,
+          cmocka_unit_test(helpers_resolve_from_the_executable),
+          cmocka_unit_test(install_then_build_with_pkg_config))

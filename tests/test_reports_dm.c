@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "reports/dm.h"
+#include "support_cmocka.h"
 
 static void close_to(double actual, double expected, double rtol, const char *what)
 {
@@ -80,10 +81,5 @@ static void matches_numpy_reference(void **state)
     json_decref(expected);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(matches_numpy_reference),
-    };
-    return cmocka_run_group_tests_name("reports_dm", tests, NULL, NULL);
-}
+TEST_MAIN("reports_dm", NULL, NULL,
+          cmocka_unit_test(matches_numpy_reference))

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "reports/html.h"
+#include "support_cmocka.h"
 
 static char scratch[64];
 
@@ -296,16 +297,11 @@ static void header_only_results_still_give_a_page(void **state)
     free(page);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(page_has_tables_figures_and_failures),
-        cmocka_unit_test(page_without_gnuplot_still_written),
-        cmocka_unit_test(bad_run_json_is_reported),
-        cmocka_unit_test(filled_gaps_and_modified_files_are_shown),
-        cmocka_unit_test(header_only_results_still_give_a_page),
-        cmocka_unit_test(renders_in_headless_chromium),
-        cmocka_unit_test(commands_exit_codes),
-    };
-    return cmocka_run_group_tests_name("reports_html", tests, make_scratch, remove_scratch);
-}
+TEST_MAIN("reports_html", make_scratch, remove_scratch,
+          cmocka_unit_test(page_has_tables_figures_and_failures),
+          cmocka_unit_test(page_without_gnuplot_still_written),
+          cmocka_unit_test(bad_run_json_is_reported),
+          cmocka_unit_test(filled_gaps_and_modified_files_are_shown),
+          cmocka_unit_test(header_only_results_still_give_a_page),
+          cmocka_unit_test(renders_in_headless_chromium),
+          cmocka_unit_test(commands_exit_codes))

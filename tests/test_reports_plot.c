@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "reports/plot.h"
+#include "support_cmocka.h"
 
 static char scratch[64];
 
@@ -660,24 +661,19 @@ static void curves_mark_schedule_changes(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(scripts_and_data_for_every_kind),
-        cmocka_unit_test(demsar_cd_diagram_data),
-        cmocka_unit_test(renders_every_kind_with_gnuplot),
-        cmocka_unit_test(single_seed_horizon_plots_render),
-        cmocka_unit_test(horizon_error_bars_only_where_a_std_exists),
-        cmocka_unit_test(eleven_variants_get_a_cd_diagram),
-        cmocka_unit_test(skipped_cd_diagrams_say_why),
-        cmocka_unit_test(paper_sizes_and_log_axes),
-        cmocka_unit_test(a_variant_keeps_its_style_across_figures),
-        cmocka_unit_test(eleven_variants_have_distinct_styles),
-        cmocka_unit_test(single_seed_ap_title),
-        cmocka_unit_test(gnuplot_problems_are_reported),
-        cmocka_unit_test(malformed_inputs_name_file_and_line),
-        cmocka_unit_test(curves_without_results),
-        cmocka_unit_test(curves_mark_schedule_changes),
-    };
-    return cmocka_run_group_tests_name("reports_plot", tests, make_scratch, remove_scratch);
-}
+TEST_MAIN("reports_plot", make_scratch, remove_scratch,
+          cmocka_unit_test(scripts_and_data_for_every_kind),
+          cmocka_unit_test(demsar_cd_diagram_data),
+          cmocka_unit_test(renders_every_kind_with_gnuplot),
+          cmocka_unit_test(single_seed_horizon_plots_render),
+          cmocka_unit_test(horizon_error_bars_only_where_a_std_exists),
+          cmocka_unit_test(eleven_variants_get_a_cd_diagram),
+          cmocka_unit_test(skipped_cd_diagrams_say_why),
+          cmocka_unit_test(paper_sizes_and_log_axes),
+          cmocka_unit_test(a_variant_keeps_its_style_across_figures),
+          cmocka_unit_test(eleven_variants_have_distinct_styles),
+          cmocka_unit_test(single_seed_ap_title),
+          cmocka_unit_test(gnuplot_problems_are_reported),
+          cmocka_unit_test(malformed_inputs_name_file_and_line),
+          cmocka_unit_test(curves_without_results),
+          cmocka_unit_test(curves_mark_schedule_changes))

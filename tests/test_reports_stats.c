@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "reports/stats.h"
+#include "support_cmocka.h"
 
 #ifndef SOURCE_ROOT
 #define SOURCE_ROOT "."
@@ -326,19 +327,14 @@ static void diebold_mariano_matches_reference(void **state)
     assert_int_equal(bench_stats_diebold_mariano(&dm, a, a, 3, 3, 0, NULL), BENCH_BAD_INPUT);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(demsar_worked_example),
-        cmocka_unit_test(nemenyi_table_and_limits),
-        cmocka_unit_test(nemenyi_beyond_ten_models),
-        cmocka_unit_test(iman_davenport_undefined_when_rankings_agree),
-        cmocka_unit_test(rankdata_matches_scipy),
-        cmocka_unit_test(summary_matches_scipy),
-        cmocka_unit_test(friedman_matches_scipy),
-        cmocka_unit_test(wilcoxon_matches_scipy),
-        cmocka_unit_test(wilcoxon_zsplit_matches_scipy_and_demsar),
-        cmocka_unit_test(diebold_mariano_matches_reference),
-    };
-    return cmocka_run_group_tests_name("reports_stats", tests, load_vectors, free_vectors);
-}
+TEST_MAIN("reports_stats", load_vectors, free_vectors,
+          cmocka_unit_test(demsar_worked_example),
+          cmocka_unit_test(nemenyi_table_and_limits),
+          cmocka_unit_test(nemenyi_beyond_ten_models),
+          cmocka_unit_test(iman_davenport_undefined_when_rankings_agree),
+          cmocka_unit_test(rankdata_matches_scipy),
+          cmocka_unit_test(summary_matches_scipy),
+          cmocka_unit_test(friedman_matches_scipy),
+          cmocka_unit_test(wilcoxon_matches_scipy),
+          cmocka_unit_test(wilcoxon_zsplit_matches_scipy_and_demsar),
+          cmocka_unit_test(diebold_mariano_matches_reference))

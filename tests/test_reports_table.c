@@ -15,6 +15,7 @@
 #include "reports/dm.h"
 #include "reports/results.h"
 #include "reports/table.h"
+#include "support_cmocka.h"
 
 #define FORECAST "tests/data/reports/forecast/results.csv"
 
@@ -753,22 +754,17 @@ static void datasets_across_turns_the_table_around(void **state)
     assert_int_not_equal(bench_table_columns_parse("rows", &columns), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(forecast_tables_keep_failed_cells),
-        cmocka_unit_test(latex_compiles_with_pdflatex),
-        cmocka_unit_test(malformed_results_are_rejected_with_their_line),
-        cmocka_unit_test(all_failed_results_still_render),
-        cmocka_unit_test(unknown_selections_list_what_exists),
-        cmocka_unit_test(hcsc_and_detect_rows_are_dataset_by_protocol),
-        cmocka_unit_test(fewer_seeds_by_design_are_marked),
-        cmocka_unit_test(deterministic_cells_have_no_plus_minus),
-        cmocka_unit_test(two_models_no_second_place_and_no_inf),
-        cmocka_unit_test(eleven_models_have_a_nemenyi_cd),
-        cmocka_unit_test(metric_directions),
-        cmocka_unit_test(ci_cells_use_the_t_interval),
-        cmocka_unit_test(datasets_across_turns_the_table_around),
-    };
-    return cmocka_run_group_tests_name("reports_table", tests, NULL, NULL);
-}
+TEST_MAIN("reports_table", NULL, NULL,
+          cmocka_unit_test(forecast_tables_keep_failed_cells),
+          cmocka_unit_test(latex_compiles_with_pdflatex),
+          cmocka_unit_test(malformed_results_are_rejected_with_their_line),
+          cmocka_unit_test(all_failed_results_still_render),
+          cmocka_unit_test(unknown_selections_list_what_exists),
+          cmocka_unit_test(hcsc_and_detect_rows_are_dataset_by_protocol),
+          cmocka_unit_test(fewer_seeds_by_design_are_marked),
+          cmocka_unit_test(deterministic_cells_have_no_plus_minus),
+          cmocka_unit_test(two_models_no_second_place_and_no_inf),
+          cmocka_unit_test(eleven_models_have_a_nemenyi_cd),
+          cmocka_unit_test(metric_directions),
+          cmocka_unit_test(ci_cells_use_the_t_interval),
+          cmocka_unit_test(datasets_across_turns_the_table_around))

@@ -24,6 +24,7 @@
 
 #include "support_process.h"
 #include "support_sweep.h"
+#include "support_cmocka.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -642,12 +643,7 @@ static void two_runs_into_one_directory(void **state)
     sweep_assert_same_file(env.out, env.faulty_plain, "results.csv");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(table_of_bad_inputs_and_faults),
-        cmocka_unit_test(worker_killed_from_outside_then_resume),
-        cmocka_unit_test(two_runs_into_one_directory),
-    };
-    return cmocka_run_group_tests(tests, group_setup, NULL);
-}
+TEST_MAIN("results_trust", group_setup, NULL,
+          cmocka_unit_test(table_of_bad_inputs_and_faults),
+          cmocka_unit_test(worker_killed_from_outside_then_resume),
+          cmocka_unit_test(two_runs_into_one_directory))

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bench/harness.h"
+#include "support_cmocka.h"
 
 extern const bench_forecaster bench_forecaster_ridge;
 
@@ -122,11 +123,6 @@ static void bad_inputs(void **state)
     bench_forecaster_ridge.destroy(model);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(recovers_an_exact_ar2_process),
-        cmocka_unit_test(bad_inputs),
-    };
-    return cmocka_run_group_tests(tests, setup, NULL);
-}
+TEST_MAIN("ridge", setup, NULL,
+          cmocka_unit_test(recovers_an_exact_ar2_process),
+          cmocka_unit_test(bad_inputs))

@@ -14,6 +14,7 @@
 
 #include "domain_shift/gap.h"
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static char results_path[600];
 
@@ -171,12 +172,7 @@ static void command_reads_a_run_directory(void **state)
     unlink(path);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(computes_shifts_gains_and_verdicts),
-        cmocka_unit_test(rejects_files_without_detection_rows),
-        cmocka_unit_test(command_reads_a_run_directory),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("shift_gap", NULL, NULL,
+          cmocka_unit_test(computes_shifts_gains_and_verdicts),
+          cmocka_unit_test(rejects_files_without_detection_rows),
+          cmocka_unit_test(command_reads_a_run_directory))

@@ -19,6 +19,7 @@
 #include "bench/rng.h"
 #include "support_process.h"
 #include "support_sweep.h"
+#include "support_cmocka.h"
 
 #define KILLS 20
 #define CELLS 96
@@ -181,10 +182,5 @@ static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
     free(expected);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sigkill_at_random_points_then_resume_is_byte_identical),
-    };
-    return cmocka_run_group_tests_name("sweep_crash", tests, setup, NULL);
-}
+TEST_MAIN("sweep_crash", setup, NULL,
+          cmocka_unit_test(sigkill_at_random_points_then_resume_is_byte_identical))

@@ -58,6 +58,7 @@
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_plan
 #include "fuzz/fuzz_plan.c"
+#include "support_cmocka.h"
 #undef LLVMFuzzerTestOneInput
 
 typedef struct harness {
@@ -152,11 +153,6 @@ static int cleanup(void **state)
     return 0;
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(seeds_and_past_crashes_run_clean),
-        cmocka_unit_test(voc_nesting_deeper_than_the_path_table),
-    };
-    return cmocka_run_group_tests_name("sweep_fuzz_regressions", tests, NULL, cleanup);
-}
+TEST_MAIN("sweep_fuzz_regressions", NULL, cleanup,
+          cmocka_unit_test(seeds_and_past_crashes_run_clean),
+          cmocka_unit_test(voc_nesting_deeper_than_the_path_table))

@@ -22,6 +22,7 @@
 
 #include "support_process.h"
 #include "support_sweep.h"
+#include "support_cmocka.h"
 
 
 static void plan_matches_run_and_shards_merge_to_plain_bytes(void **state)
@@ -289,13 +290,8 @@ static void bad_usage_exits_2(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(plan_matches_run_and_shards_merge_to_plain_bytes),
-        cmocka_unit_test(shards_from_separate_directories_merge),
-        cmocka_unit_test(merge_refuses_conflicts_and_contradictions),
-        cmocka_unit_test(bad_usage_exits_2),
-    };
-    return cmocka_run_group_tests_name("sweep_merge", tests, sweep_setup, NULL);
-}
+TEST_MAIN("sweep_merge", sweep_setup, NULL,
+          cmocka_unit_test(plan_matches_run_and_shards_merge_to_plain_bytes),
+          cmocka_unit_test(shards_from_separate_directories_merge),
+          cmocka_unit_test(merge_refuses_conflicts_and_contradictions),
+          cmocka_unit_test(bad_usage_exits_2))

@@ -20,6 +20,7 @@
 
 #include "support_process.h"
 #include "support_sweep.h"
+#include "support_cmocka.h"
 
 /* Start bench in the background; returns its pid.  stderr goes to err_path. */
 static pid_t spawn_bench(const char *const arguments[], const char *err_path)
@@ -222,12 +223,7 @@ static void slurm_scripts_match_the_thread_budget(void **state)
     free(err);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(interrupt_signals_exit_130_143_and_resume),
-        cmocka_unit_test(unwritable_or_full_output_fails_cleanly),
-        cmocka_unit_test(slurm_scripts_match_the_thread_budget),
-    };
-    return cmocka_run_group_tests_name("sweep_signals", tests, sweep_setup, NULL);
-}
+TEST_MAIN("sweep_signals", sweep_setup, NULL,
+          cmocka_unit_test(interrupt_signals_exit_130_143_and_resume),
+          cmocka_unit_test(unwritable_or_full_output_fails_cleanly),
+          cmocka_unit_test(slurm_scripts_match_the_thread_budget))

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static char cluster_dir[4200];
 static char slurm_conf_env[4400];
@@ -144,10 +145,5 @@ static void job_array_and_merge_job_equal_a_local_run(void **state)
             merge_job);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(job_array_and_merge_job_equal_a_local_run),
-    };
-    return cmocka_run_group_tests_name("sweep_slurm", tests, start_cluster, stop_cluster);
-}
+TEST_MAIN("sweep_slurm", start_cluster, stop_cluster,
+          cmocka_unit_test(job_array_and_merge_job_equal_a_local_run))

@@ -18,6 +18,7 @@
 #include "bench/rng.h"
 #include "forecasters/registry.h"
 #include "forecasters/window_features.h"
+#include "support_cmocka.h"
 
 static double series_a[7] = {10, 11, 12, 13, 14, 15, 16};
 
@@ -315,14 +316,9 @@ static void auto_equals_the_explicit_choice(void **state)
     bench_owned_params_free(&params);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(frames_by_hand),
-        cmocka_unit_test(inverse_on_random_windows),
-        cmocka_unit_test(flat_windows_and_refusals),
-        cmocka_unit_test(gbrt_follows_a_trend_out_of_range),
-        cmocka_unit_test(auto_equals_the_explicit_choice),
-    };
-    return cmocka_run_group_tests_name("window_norm", tests, NULL, NULL);
-}
+TEST_MAIN("window_norm", NULL, NULL,
+          cmocka_unit_test(frames_by_hand),
+          cmocka_unit_test(inverse_on_random_windows),
+          cmocka_unit_test(flat_windows_and_refusals),
+          cmocka_unit_test(gbrt_follows_a_trend_out_of_range),
+          cmocka_unit_test(auto_equals_the_explicit_choice))
