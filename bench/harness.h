@@ -11,18 +11,13 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/params.h"
 #include "bench/forecaster.h"
 #include "bench/protocol.h"
 
 #define BENCH_MAX_HORIZONS 16
 #define BENCH_MAX_SEEDS 64
 
-/* Parameters resolved against a schema; arrays owned (freed by bench_owned_params_free). */
-typedef struct bench_owned_params {
-    bench_params view;      /* what forecasters and protocols read */
-    char **names;
-    char **values;
-} bench_owned_params;
 
 typedef struct bench_plan_dataset {
     char *label;                    /* section label: the results' `dataset` column */
@@ -127,11 +122,5 @@ int bench_plan_run(bench_plan *plan, const bench_run_options *options, bench_run
  * cell validator demands. */
 void bench_cell_metric_list(const bench_plan *plan, const bench_cell *cell, char *out, size_t size);
 
-/* Check config entries against a schema and fill *out with every schema name
- * (given value or default).  Reserved keys are skipped (the caller consumes them). */
-int bench_resolve_params(bench_owned_params *out, const bench_param_spec *spec, size_t spec_count,
-                         bench_config_section *section, const char *config_path, const char *owner,
-                         bench_error *error);
-void bench_owned_params_free(bench_owned_params *params);
 
 #endif

@@ -210,12 +210,13 @@ static int shift_devices_command(int argc, char **argv)
     size_t device_count, knob_count;
     const shift_device *devices = shift_devices(&device_count);
     const shift_knob_range *knobs = shift_knob_ranges(&knob_count);
-    printf("%-22s %8s %8s", "knob", "min", "max");
+    printf("%-22s %-9s %8s %8s", "knob", "group", "min", "max");
     for (size_t d = 0; d < device_count; d++)
         printf(" %8s", devices[d].name);
     printf("  meaning\n");
     for (size_t k = 0; k < knob_count; k++) {
-        printf("%-22s %8g %8g", knobs[k].name, knobs[k].minimum, knobs[k].maximum);
+        printf("%-22s %-9s %8g %8g", knobs[k].name, shift_knob_group_name(knobs[k].group), knobs[k].minimum,
+               knobs[k].maximum);
         for (size_t d = 0; d < device_count; d++) {
             double value;
             memcpy(&value, (const char *)&devices[d] + knobs[k].offset, sizeof value);

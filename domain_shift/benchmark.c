@@ -144,6 +144,10 @@ int shift_generate(const shift_generate_options *o, bench_error *error)
     for (size_t d = 0; d < o->device_count; d++)
         fprintf(file.stream, "%s%s", d ? "," : "", o->devices[d]->name);
     fprintf(file.stream, "\ntrain = %zu\nval = %zu\ntest = %zu\n", split_sizes[0], split_sizes[1], split_sizes[2]);
+    /* each device's knobs, so a benchmark of other knob values is not taken for this one */
+    for (size_t d = 0; d < o->device_count; d++)
+        fprintf(file.stream, "knobs_%s = %016llx\n", o->devices[d]->name,
+                (unsigned long long)shift_devices_hash(&o->devices[d], 1));
     return bench_atomic_commit(&file, error);
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/params.h"
 #include "bench/rng.h"
 #include "core/files.h"
 #include "bench/escape.h"
@@ -90,7 +91,9 @@ typedef struct run_plan {
     size_t scenes;
     int size;
     size_t device_count;
-    const shift_device *devices[SHIFT_MAX_DEVICES];
+    const shift_device *devices[SHIFT_MAX_DEVICES]; /* into device_storage once read_plan is done */
+    shift_knob_group knobs;                          /* [benchmark] knobs */
+    shift_device device_storage[SHIFT_MAX_DEVICES];  /* the devices, restricted to knobs' group */
     char protocol[32];
     shift_ap_mode mode;
     shift_train_config train;
@@ -110,37 +113,6 @@ static int entry_error(const bench_config *config, const bench_config_entry *ent
 {
     return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = '%s': %s", config->path, entry->line, entry->key,
                       entry->value, problem);
-}
-
-static int parse_unsigned(const bench_config *config, const bench_config_entry *entry, uint64_t minimum,
-                          uint64_t maximum, uint64_t *out, bench_error *error)
-{
-    char *end;
-    errno = 0;
-    unsigned long long value = strtoull(entry->value, &end, 10);
-    if (errno != 0 || end == entry->value || *end != '\0' || entry->value[0] == '-' || value < minimum ||
-        value > maximum) {
-        char problem[128];
-        snprintf(problem, sizeof problem, "expected an integer in %" PRIu64 "..%" PRIu64, minimum, maximum);
-        return entry_error(config, entry, error, problem);
-    }
-    *out = value;
-    return BENCH_OK;
-}
-
-static int parse_real(const bench_config *config, const bench_config_entry *entry, double minimum, double maximum,
-                      double *out, bench_error *error)
-{
-    char *end;
-    errno = 0;
-    double value = strtod(entry->value, &end);
-    if (errno != 0 || end == entry->value || *end != '\0' || !(value >= minimum && value <= maximum)) {
-        char problem[128];
-        snprintf(problem, sizeof problem, "expected a number in [%g, %g]", minimum, maximum);
-        return entry_error(config, entry, error, problem);
-    }
-    *out = value;
-    return BENCH_OK;
 }
 
 static int parse_seed_list(const bench_config *config, const bench_config_entry *entry, uint64_t *seeds,
@@ -170,48 +142,169 @@ static int device_index(const run_plan *plan, const char *name)
     return -1;
 }
 
-/* Every key each section accepts.  read_plan checks a key here before reading
- * it, so an unknown-key message lists exactly what exists and suggests the
- * nearest; a key read below but missing here is rejected, so the list cannot
- * fall behind the reader (tests/test_cli_help.c misspells one per section). */
-static const struct {
-    const char *section, *keys;
-} section_keys[] = {
-    {"benchmark", "data, generate, seed, scenes, size, devices"},
-    {"protocol", "name, ap"},
-    {"train", "steps, batch, width, warmup, eval_every, threads, learning_rate, weight_decay, disc_learning_rate, "
-              "disc_weight_decay, grl_lambda, flip"},
-    {"run", "methods, seeds, ablation_seeds, jobs, pairs"},
+/* The four sections of an X-ray config, in the one schema every config uses
+ * (core/params.h): unknown keys, ranges and suggestions behave as they do for a
+ * forecaster's parameters.  Defaults are those of configs/shift-xray.ini's
+ * comments; lists and paths are checked by read_plan, which the schema cannot. */
+static const bench_param_spec benchmark_spec[] = {
+    {"data", BENCH_PARAM_STRING, "", "an existing benchmark directory (relative to the config); default OUT/data", 0,
+     0, NULL},
+    {"generate", BENCH_PARAM_BOOL, "yes", "generate the benchmark into OUT/data (or data) when it is not there", 0, 0,
+     NULL},
+    {"seed", BENCH_PARAM_INT, "2022", "seed of the generated scenes and device noise", 0, 9.2e18, NULL},
+    {"scenes", BENCH_PARAM_INT, "3000", "scenes per device", 10, 1000000, NULL},
+    {"size", BENCH_PARAM_INT, "96", "image side in pixels, a multiple of 4", 32, 512, NULL},
+    {"devices", BENCH_PARAM_STRING, "D1,D2,D3", "comma list of built-in devices", 0, 0, NULL},
+    {"knobs", BENCH_PARAM_STRING, "all",
+     "the devices differ in every knob, or only in one group (the rest from the first device)", 0, 0,
+     "all|colour|noise|artefacts"},
+};
+static const bench_param_spec protocol_spec[] = {
+    {"name", BENCH_PARAM_STRING, "transfer", "transfer (splits per device) or transductive (EDS's own mode)", 0, 0,
+     "transfer|transductive"},
+    {"ap", BENCH_PARAM_STRING, "all_point", "AP interpolation", 0, 0, "all_point|voc07|coco101"},
+};
+static const bench_param_spec train_spec[] = {
+    {"steps", BENCH_PARAM_INT, "1500", "training steps", 1, 10000000, NULL},
+    {"batch", BENCH_PARAM_INT, "8", "labelled images per step (adaptive methods add as many target images)", 1, 64,
+     NULL},
+    {"width", BENCH_PARAM_INT, "16", "channels of the first convolution", 2, 128, NULL},
+    {"warmup", BENCH_PARAM_INT, "0", "steps before PSN's prototype terms; default 14% of steps", 0, 10000000, NULL},
+    {"eval_every", BENCH_PARAM_INT, "1", "steps between validations; default steps/6", 1, 10000000, NULL},
+    {"threads", BENCH_PARAM_STRING, "1", "threads of a unit (1..256)", 0, 0, NULL},
+    {"learning_rate", BENCH_PARAM_REAL, "1e-3", "Adam learning rate of the detector", 1e-7, 1.0, NULL},
+    {"weight_decay", BENCH_PARAM_REAL, "1e-4", "detector weight decay", 0, 1.0, NULL},
+    {"disc_learning_rate", BENCH_PARAM_REAL, "5e-5", "Adam learning rate of the discriminators", 1e-8, 1.0, NULL},
+    {"disc_weight_decay", BENCH_PARAM_REAL, "5e-4", "discriminator weight decay", 0, 1.0, NULL},
+    {"grl_lambda", BENCH_PARAM_REAL, "1", "gradient-reversal coefficient", 0, 10.0, NULL},
+    {"flip", BENCH_PARAM_INT, "1", "random horizontal flips of training images", 0, 1, NULL},
+};
+static const bench_param_spec run_spec[] = {
+    {"methods", BENCH_PARAM_STRING, "", "comma list of methods; default all", 0, 0, NULL},
+    {"seeds", BENCH_PARAM_STRING, "1", "comma list of seeds", 0, 0, NULL},
+    {"ablation_seeds", BENCH_PARAM_STRING, "", "seeds of psn_global_only and psn_local_only; default seeds", 0, 0,
+     NULL},
+    {"jobs", BENCH_PARAM_INT, "1", "training units at once", 1, 64, NULL},
+    {"pairs", BENCH_PARAM_STRING, "all", "all, or a comma list of SOURCE>TARGET", 0, 0, NULL},
 };
 
-/* 1 when key is one of the comma-separated names of list. */
-static int list_has(const char *list, const char *key)
+static const struct {
+    const char *kind;
+    const bench_param_spec *spec;
+    size_t count;
+} plan_sections[] = {
+    {"benchmark", benchmark_spec, sizeof benchmark_spec / sizeof benchmark_spec[0]},
+    {"protocol", protocol_spec, sizeof protocol_spec / sizeof protocol_spec[0]},
+    {"train", train_spec, sizeof train_spec / sizeof train_spec[0]},
+    {"run", run_spec, sizeof run_spec / sizeof run_spec[0]},
+};
+
+/* One value of a resolved section; the schema has already checked its type
+ * and range, so a getter cannot fail on a name of the table above. */
+static long int_value(const bench_owned_params *p, const char *name)
 {
-    size_t length = strlen(key);
-    for (const char *p = list; *p;) {
-        size_t item = strcspn(p, ",");
-        if (item == length && strncmp(p, key, length) == 0)
-            return 1;
-        p += item;
-        p += strspn(p, ", ");
-    }
-    return 0;
+    long value = 0;
+    bench_params_get_int(&p->view, name, &value, NULL);
+    return value;
 }
 
-static int check_key(const bench_config *config, const char *kind, const bench_config_entry *entry, bench_error *error)
+static double real_value(const bench_owned_params *p, const char *name)
 {
-    for (size_t s = 0; s < sizeof section_keys / sizeof section_keys[0]; s++) {
-        if (strcmp(section_keys[s].section, kind) != 0)
-            continue;
-        if (list_has(section_keys[s].keys, entry->key))
-            return BENCH_OK;
-        char hint[128];
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown key '%s' in [%s]%s; known keys: %s", config->path,
-                          entry->line, entry->key, kind,
-                          bench_suggest_phrase(hint, sizeof hint, entry->key, section_keys[s].keys),
-                          section_keys[s].keys);
+    double value = 0;
+    bench_params_get_real(&p->view, name, &value, NULL);
+    return value;
+}
+
+static const char *text_value(const bench_owned_params *p, const char *name)
+{
+    const char *value = "";
+    bench_params_get_string(&p->view, name, &value, NULL);
+    return value;
+}
+
+/* Reads one resolved section into the plan.  given(section, key) says whether
+ * the config set a key (warmup and eval_every default from steps). */
+static int read_section(const bench_config *config, const bench_config_section *section,
+                        const bench_owned_params *p, run_plan *plan, const char **pairs_text, size_t *pairs_line,
+                        size_t *data_line, bench_error *error)
+{
+    const bench_config_entry *entry;
+    const char *kind = section->kind;
+    int code = BENCH_OK;
+    if (!strcmp(kind, "benchmark")) {
+        if ((entry = bench_section_entry(section, "data")) != NULL) {
+            if (bench_config_path(plan->data_dir, sizeof plan->data_dir, config->path, entry->value) != 0)
+                return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: data = %s: path too long", config->path,
+                                  entry->line, entry->value);
+            *data_line = entry->line;
+        }
+        int generate = 1;
+        bench_params_get_bool(&p->view, "generate", &generate, NULL);
+        plan->generate = generate;
+        plan->data_seed = (uint64_t)int_value(p, "seed");
+        plan->scenes = (size_t)int_value(p, "scenes");
+        plan->size = (int)int_value(p, "size");
+        if (plan->size % 4 != 0)
+            return entry_error(config, bench_section_entry(section, "size"), error,
+                               "must be a multiple of 4 (detector stride)");
+        shift_knob_group_parse(text_value(p, "knobs"), &plan->knobs);
+        if ((entry = bench_section_entry(section, "devices")) != NULL) {
+            char buffer[256];
+            snprintf(buffer, sizeof buffer, "%s", entry->value);
+            plan->device_count = 0;
+            for (char *save = NULL, *name = strtok_r(buffer, ", ", &save); name && code == BENCH_OK;
+                 name = strtok_r(NULL, ", ", &save)) {
+                const shift_device *device = shift_device_find(name, NULL);
+                if (device == NULL || plan->device_count == SHIFT_MAX_DEVICES)
+                    code = entry_error(config, entry, error, "unknown device or too many; devices are D1, D2, D3");
+                else
+                    plan->devices[plan->device_count++] = device;
+            }
+            if (code == BENCH_OK && plan->device_count < 2)
+                code = entry_error(config, entry, error, "need at least two devices");
+        }
+    } else if (!strcmp(kind, "protocol")) {
+        snprintf(plan->protocol, sizeof plan->protocol, "%s", text_value(p, "name"));
+        shift_ap_mode_parse(text_value(p, "ap"), &plan->mode, NULL);
+    } else if (!strcmp(kind, "train")) {
+        plan->train.steps = (size_t)int_value(p, "steps");
+        plan->train.batch = (size_t)int_value(p, "batch");
+        plan->train.width = (size_t)int_value(p, "width");
+        plan->train.warmup = (size_t)int_value(p, "warmup");
+        plan->train.eval_every = (size_t)int_value(p, "eval_every");
+        plan->train.learning_rate = real_value(p, "learning_rate");
+        plan->train.weight_decay = real_value(p, "weight_decay");
+        plan->train.disc_learning_rate = real_value(p, "disc_learning_rate");
+        plan->train.disc_weight_decay = real_value(p, "disc_weight_decay");
+        plan->train.grl_lambda = real_value(p, "grl_lambda");
+        plan->train.flip = (int)int_value(p, "flip");
+        if ((entry = bench_section_entry(section, "threads")) != NULL)
+            code = bench_config_threads(config->path, entry, &plan->train.threads, error);
+    } else {
+        plan->jobs = (unsigned)int_value(p, "jobs");
+        if ((entry = bench_section_entry(section, "methods")) != NULL) {
+            char buffer[256];
+            snprintf(buffer, sizeof buffer, "%s", entry->value);
+            memset(plan->method_enabled, 0, sizeof plan->method_enabled);
+            for (char *save = NULL, *name = strtok_r(buffer, ", ", &save); name && code == BENCH_OK;
+                 name = strtok_r(NULL, ", ", &save)) {
+                shift_method method;
+                if (shift_method_parse(name, &method, NULL) != BENCH_OK)
+                    code = entry_error(config, entry, error,
+                                       "methods are source_only, oracle, psn, psn_global_only, psn_local_only, "
+                                       "psn_grl_schedule, psn_target_bn, source_only_target_bn");
+                else
+                    plan->method_enabled[method] = 1;
+            }
+        }
+        if (code == BENCH_OK && (entry = bench_section_entry(section, "seeds")) != NULL)
+            code = parse_seed_list(config, entry, plan->seeds, &plan->seed_count, error);
+        if (code == BENCH_OK && (entry = bench_section_entry(section, "ablation_seeds")) != NULL)
+            code = parse_seed_list(config, entry, plan->ablation_seeds, &plan->ablation_seed_count, error);
+        if ((entry = bench_section_entry(section, "pairs")) != NULL)
+            *pairs_text = entry->value, *pairs_line = entry->line;
     }
-    return BENCH_FAIL(error, BENCH_INTERNAL, "%s:%zu: no key list for section [%s]", config->path, entry->line, kind);
+    return code;
 }
 
 static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, bench_error *error)
@@ -240,128 +333,25 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
     int code = BENCH_OK;
     for (size_t s = 0; s < config->section_count && code == BENCH_OK; s++) {
         bench_config_section *section = &config->sections[s];
-        const char *kind = section->kind;
-        if (strcmp(kind, "benchmark") && strcmp(kind, "protocol") && strcmp(kind, "train") && strcmp(kind, "run")) {
+        size_t k = 0;
+        while (k < sizeof plan_sections / sizeof plan_sections[0] && strcmp(plan_sections[k].kind, section->kind))
+            k++;
+        if (k == sizeof plan_sections / sizeof plan_sections[0]) {
             char hint[128];
             return BENCH_FAIL(error, BENCH_BAD_INPUT,
                               "%s:%zu: unknown section [%s]%s; sections are [benchmark], [protocol], [train], [run]",
-                              config->path, section->line, kind,
-                              bench_suggest_phrase(hint, sizeof hint, kind, "benchmark, protocol, train, run"));
+                              config->path, section->line, section->kind,
+                              bench_suggest_phrase(hint, sizeof hint, section->kind, "benchmark, protocol, train, run"));
         }
-        for (size_t e = 0; e < section->entry_count && code == BENCH_OK; e++) {
-            bench_config_entry *entry = &section->entries[e];
-            const char *key = entry->key;
-            uint64_t u;
-            entry->used = 1;
-            if ((code = check_key(config, kind, entry, error)) != BENCH_OK) {
-                break;
-            } else if (!strcmp(kind, "benchmark") && !strcmp(key, "data")) {
-                if (bench_config_path(plan->data_dir, sizeof plan->data_dir, config->path, entry->value) != 0)
-                    code = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: data = %s: path too long", config->path,
-                                      entry->line, entry->value);
-                data_line = entry->line;
-            } else if (!strcmp(kind, "benchmark") && !strcmp(key, "generate")) {
-                if (!strcmp(entry->value, "yes") || !strcmp(entry->value, "true"))
-                    plan->generate = 1;
-                else if (!strcmp(entry->value, "no") || !strcmp(entry->value, "false"))
-                    plan->generate = 0;
-                else
-                    code = entry_error(config, entry, error, "expected yes or no");
-            } else if (!strcmp(kind, "benchmark") && !strcmp(key, "seed")) {
-                code = parse_unsigned(config, entry, 0, UINT64_MAX, &plan->data_seed, error);
-            } else if (!strcmp(kind, "benchmark") && !strcmp(key, "scenes")) {
-                code = parse_unsigned(config, entry, 10, 1000000, &u, error);
-                plan->scenes = u;
-            } else if (!strcmp(kind, "benchmark") && !strcmp(key, "size")) {
-                code = parse_unsigned(config, entry, 32, 512, &u, error);
-                if (code == BENCH_OK && u % 4 != 0)
-                    code = entry_error(config, entry, error, "must be a multiple of 4 (detector stride)");
-                plan->size = (int)u;
-            } else if (!strcmp(kind, "benchmark") && !strcmp(key, "devices")) {
-                char buffer[256];
-                snprintf(buffer, sizeof buffer, "%s", entry->value);
-                plan->device_count = 0;
-                for (char *save = NULL, *name = strtok_r(buffer, ", ", &save); name && code == BENCH_OK;
-                     name = strtok_r(NULL, ", ", &save)) {
-                    const shift_device *device = shift_device_find(name, NULL);
-                    if (device == NULL || plan->device_count == SHIFT_MAX_DEVICES)
-                        code = entry_error(config, entry, error, "unknown device or too many; devices are D1, D2, D3");
-                    else
-                        plan->devices[plan->device_count++] = device;
-                }
-                if (code == BENCH_OK && plan->device_count < 2)
-                    code = entry_error(config, entry, error, "need at least two devices");
-            } else if (!strcmp(kind, "protocol") && !strcmp(key, "name")) {
-                if (strcmp(entry->value, "transfer") && strcmp(entry->value, "transductive"))
-                    code = entry_error(config, entry, error, "protocols are transfer, transductive");
-                snprintf(plan->protocol, sizeof plan->protocol, "%s", entry->value);
-            } else if (!strcmp(kind, "protocol") && !strcmp(key, "ap")) {
-                if (shift_ap_mode_parse(entry->value, &plan->mode, NULL) != BENCH_OK)
-                    code = entry_error(config, entry, error, "choose all_point, voc07 or coco101");
-            } else if (!strcmp(kind, "train") && !strcmp(key, "steps")) {
-                code = parse_unsigned(config, entry, 1, 10000000, &u, error);
-                plan->train.steps = u;
-            } else if (!strcmp(kind, "train") && !strcmp(key, "batch")) {
-                code = parse_unsigned(config, entry, 1, 64, &u, error);
-                plan->train.batch = u;
-            } else if (!strcmp(kind, "train") && !strcmp(key, "width")) {
-                code = parse_unsigned(config, entry, 2, 128, &u, error);
-                plan->train.width = u;
-            } else if (!strcmp(kind, "train") && !strcmp(key, "warmup")) {
-                code = parse_unsigned(config, entry, 0, 10000000, &u, error);
-                plan->train.warmup = u;
-                explicit_warmup = 1;
-            } else if (!strcmp(kind, "train") && !strcmp(key, "eval_every")) {
-                code = parse_unsigned(config, entry, 1, 10000000, &u, error);
-                plan->train.eval_every = u;
-                explicit_eval = 1;
-            } else if (!strcmp(kind, "train") && !strcmp(key, "threads")) {
-                if (bench_parse_threads(entry->value, &plan->train.threads) != 0) {
-                    char problem[64];
-                    snprintf(problem, sizeof problem, "expected an integer from 1 to %d", BENCH_MAX_THREADS);
-                    code = entry_error(config, entry, error, problem);
-                }
-            } else if (!strcmp(kind, "train") && !strcmp(key, "learning_rate")) {
-                code = parse_real(config, entry, 1e-7, 1.0, &plan->train.learning_rate, error);
-            } else if (!strcmp(kind, "train") && !strcmp(key, "weight_decay")) {
-                code = parse_real(config, entry, 0, 1.0, &plan->train.weight_decay, error);
-            } else if (!strcmp(kind, "train") && !strcmp(key, "disc_learning_rate")) {
-                code = parse_real(config, entry, 1e-8, 1.0, &plan->train.disc_learning_rate, error);
-            } else if (!strcmp(kind, "train") && !strcmp(key, "disc_weight_decay")) {
-                code = parse_real(config, entry, 0, 1.0, &plan->train.disc_weight_decay, error);
-            } else if (!strcmp(kind, "train") && !strcmp(key, "grl_lambda")) {
-                code = parse_real(config, entry, 0, 10.0, &plan->train.grl_lambda, error);
-            } else if (!strcmp(kind, "train") && !strcmp(key, "flip")) {
-                code = parse_unsigned(config, entry, 0, 1, &u, error);
-                plan->train.flip = (int)u;
-            } else if (!strcmp(kind, "run") && !strcmp(key, "methods")) {
-                char buffer[256];
-                snprintf(buffer, sizeof buffer, "%s", entry->value);
-                memset(plan->method_enabled, 0, sizeof plan->method_enabled);
-                for (char *save = NULL, *name = strtok_r(buffer, ", ", &save); name && code == BENCH_OK;
-                     name = strtok_r(NULL, ", ", &save)) {
-                    shift_method method;
-                    if (shift_method_parse(name, &method, NULL) != BENCH_OK)
-                        code = entry_error(config, entry, error,
-                                           "methods are source_only, oracle, psn, psn_global_only, psn_local_only, "
-                                           "psn_grl_schedule, psn_target_bn, source_only_target_bn");
-                    else
-                        plan->method_enabled[method] = 1;
-                }
-            } else if (!strcmp(kind, "run") && !strcmp(key, "seeds")) {
-                code = parse_seed_list(config, entry, plan->seeds, &plan->seed_count, error);
-            } else if (!strcmp(kind, "run") && !strcmp(key, "ablation_seeds")) {
-                code = parse_seed_list(config, entry, plan->ablation_seeds, &plan->ablation_seed_count, error);
-            } else if (!strcmp(kind, "run") && !strcmp(key, "jobs")) {
-                code = parse_unsigned(config, entry, 1, 64, &u, error);
-                plan->jobs = (unsigned)u;
-            } else if (!strcmp(kind, "run") && !strcmp(key, "pairs")) {
-                pairs_text = entry->value;
-                pairs_line = entry->line;
-            } else {
-                code = BENCH_FAIL(error, BENCH_INTERNAL, "%s:%zu: key '%s' of [%s] is listed but never read",
-                                  config->path, entry->line, key, kind);
-            }
+        bench_owned_params resolved;
+        code = bench_resolve_section(&resolved, plan_sections[k].spec, plan_sections[k].count, section, config->path,
+                                     error);
+        if (code == BENCH_OK)
+            code = read_section(config, section, &resolved, plan, &pairs_text, &pairs_line, &data_line, error);
+        bench_owned_params_free(&resolved);
+        if (!strcmp(section->kind, "train")) {
+            explicit_warmup = bench_section_entry(section, "warmup") != NULL;
+            explicit_eval = bench_section_entry(section, "eval_every") != NULL;
         }
     }
     if (code != BENCH_OK)
@@ -375,6 +365,13 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
                           "file's folder; generate = yes makes one)",
                           config->path, data_line, plan->data_dir);
     plan->train.image_size = plan->size;
+    /* knobs = GROUP: every device takes the first device's value of each knob
+     * outside the group, so the devices differ in that group alone. */
+    const shift_device *reference = plan->devices[0];
+    for (size_t d = 0; d < plan->device_count; d++) {
+        shift_device_only_group(&plan->device_storage[d], plan->devices[d], reference, plan->knobs);
+        plan->devices[d] = &plan->device_storage[d];
+    }
     if (!explicit_warmup)
         plan->train.warmup = plan->train.steps * 14 / 100;
     if (!explicit_eval)
@@ -420,7 +417,20 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
                           plan->train.weight_decay, plan->train.disc_learning_rate, plan->train.disc_weight_decay,
                           plan->train.grl_lambda, plan->train.flip);
     plan->fingerprint = bench_hash64(text, (size_t)length, 0);
+    if (plan->knobs != SHIFT_KNOBS_ALL) { /* so that the whole benchmark's cell ids stay as they were */
+        length = snprintf(text, sizeof text, "|knobs=%s", shift_knob_group_name(plan->knobs));
+        plan->fingerprint = bench_hash64(text, (size_t)length, plan->fingerprint);
+    }
     return BENCH_OK;
+}
+
+/* The results' dataset name of pair p: xray_D1_to_D2, or xray_colour_D1_to_D2
+ * on a benchmark whose devices differ in one group of knobs. */
+static void pair_dataset(const run_plan *plan, size_t p, char *out, size_t size)
+{
+    snprintf(out, size, "xray_%s%s%s_to_%s", plan->knobs == SHIFT_KNOBS_ALL ? "" : shift_knob_group_name(plan->knobs),
+             plan->knobs == SHIFT_KNOBS_ALL ? "" : "_", plan->devices[plan->pair_source[p]]->name,
+             plan->devices[plan->pair_target[p]]->name);
 }
 
 /* ---- running ------------------------------------------------------------------------ */
@@ -997,6 +1007,7 @@ static int check_generated(const run_plan *plan, const char *path, bench_error *
     if (code != BENCH_OK)
         return code;
     const char *seed = NULL, *scenes = NULL, *size = NULL, *devices = NULL;
+    const char *knobs[SHIFT_MAX_DEVICES] = {NULL}; /* knobs_<device> of each plan device */
     for (size_t s = 0; s < ini->section_count; s++) {
         if (strcmp(ini->sections[s].kind, "benchmark") != 0)
             continue;
@@ -1009,13 +1020,27 @@ static int check_generated(const run_plan *plan, const char *path, bench_error *
             size = entry->value;
         if ((entry = bench_config_take(&ini->sections[s], "devices")) != NULL)
             devices = entry->value;
+        for (size_t d = 0; d < plan->device_count; d++) {
+            char key[64];
+            snprintf(key, sizeof key, "knobs_%s", plan->devices[d]->name);
+            if ((entry = bench_config_take(&ini->sections[s], key)) != NULL)
+                knobs[d] = entry->value;
+        }
     }
     char wanted_seed[32], wanted_scenes[32], wanted_size[32];
     snprintf(wanted_seed, sizeof wanted_seed, "%" PRIu64, plan->data_seed);
     snprintf(wanted_scenes, sizeof wanted_scenes, "%zu", plan->scenes);
     snprintf(wanted_size, sizeof wanted_size, "%d", plan->size);
+    /* Every plan device's knobs as the benchmark on disk rendered them (knobs = GROUP changes them). */
+    const char *other_knobs = NULL;
+    for (size_t d = 0; d < plan->device_count; d++) {
+        char wanted[32];
+        snprintf(wanted, sizeof wanted, "%016llx", (unsigned long long)shift_devices_hash(&plan->devices[d], 1));
+        if (knobs[d] == NULL || strcmp(knobs[d], wanted) != 0)
+            other_knobs = plan->devices[d]->name;
+    }
     int same = seed && scenes && size && devices && !strcmp(seed, wanted_seed) && !strcmp(scenes, wanted_scenes) &&
-               !strcmp(size, wanted_size);
+               !strcmp(size, wanted_size) && other_knobs == NULL;
     for (size_t d = 0; d < plan->device_count && same; d++) {
         char list[256];
         snprintf(list, sizeof list, "%s", devices);
@@ -1027,9 +1052,11 @@ static int check_generated(const run_plan *plan, const char *path, bench_error *
     if (!same)
         code = BENCH_FAIL(error, BENCH_BAD_INPUT,
                           "%s: this benchmark (seed %s, scenes %s, size %s, devices %s) is not the one the "
-                          "configuration asks for (seed %s, scenes %s, size %s); use another --out or remove %s",
+                          "configuration asks for (seed %s, scenes %s, size %s%s%s, knobs = %s); use another "
+                          "--out or remove %s",
                           path, seed ? seed : "?", scenes ? scenes : "?", size ? size : "?", devices ? devices : "?",
-                          wanted_seed, wanted_scenes, wanted_size, plan->data_dir);
+                          wanted_seed, wanted_scenes, wanted_size, other_knobs ? ", other knob values of " : "",
+                          other_knobs ? other_knobs : "", shift_knob_group_name(plan->knobs), plan->data_dir);
     bench_config_free(ini);
     return code;
 }
@@ -1206,8 +1233,7 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                         continue;
                     const model_result *slot = &RESULT(method, p, si);
                     char dataset[64], id[17];
-                    snprintf(dataset, sizeof dataset, "xray_%s_to_%s", plan->devices[plan->pair_source[p]]->name,
-                             plan->devices[plan->pair_target[p]]->name);
+                    pair_dataset(plan, p, dataset, sizeof dataset);
                     const char *name = shift_method_name((shift_method)method);
                     cell_id(id, plan, dataset, name, seed);
                     for (int metric = -1; metric < SHIFT_CLASS_COUNT; metric++) {

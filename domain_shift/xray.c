@@ -339,43 +339,47 @@ static const shift_device devices[] = {
     },
 };
 
-#define KNOB(field, low, high, text) {#field, offsetof(shift_device, field), low, high, text}
-#define KNOB3(field, i, low, high, text) \
-    {#field "[" #i "]", offsetof(shift_device, field) + (i) * sizeof(double), low, high, text}
+/* Each knob belongs to one group (issue 23's per-knob benchmarks): the display's
+ * colour table, tone curve, saturation, tint and gains (with the spectrum and
+ * the detector's gain and offset, which move colours too); photon and read noise
+ * with blur; banding, weak and leaky rows and belt stretch. */
+#define KNOB(group, field, low, high, text) {#field, offsetof(shift_device, field), low, high, text, group}
+#define KNOB3(group, field, i, low, high, text) \
+    {#field "[" #i "]", offsetof(shift_device, field) + (i) * sizeof(double), low, high, text, group}
 static const shift_knob_range knob_ranges[] = {
-    KNOB(photons_low, 2000, 12000, "low-energy I0, counts (below 2000 noise hides thin organics)"),
-    KNOB(photons_high, 2000, 12000, "high-energy I0, counts"),
-    KNOB(spectrum_hardness, 0.90, 1.10, "factor on mu(low): tube voltage and filtration"),
-    KNOB(read_noise, 0, 12, "Gaussian read noise sigma, counts"),
-    KNOB(detector_gain_low, 0.95, 1.05, "residual gain miscalibration, low channel"),
-    KNOB(detector_gain_high, 0.95, 1.05, "residual gain miscalibration, high channel"),
-    KNOB(detector_offset_low, -20, 20, "residual dark offset, counts, low channel"),
-    KNOB(detector_offset_high, -20, 20, "residual dark offset, counts, high channel"),
-    KNOB(psf_sigma, 0, 1.2, "detector blur, pixels (above ~1.2 lighter details merge)"),
-    KNOB(dead_rows, 0, 3, "weak detector elements (60% gain): faint dark lines along the belt"),
-    KNOB(hot_rows, 0, 2, "leaky elements (half-way to full scale): faint bright lines"),
-    KNOB(banding_amplitude, 0, 0.04, "relative source flicker across belt positions"),
-    KNOB(banding_period, 8, 48, "pixels per flicker cycle"),
-    KNOB(belt_stretch, 0.90, 1.10, "horizontal scale from belt speed vs line rate"),
-    KNOB(zeff_organic, 1.55, 1.95, "R at/below which colour is the organic hue"),
-    KNOB(zeff_mixed, 2.00, 2.50, "R of the pure mixed (green) hue"),
-    KNOB(zeff_metal, 2.50, 3.00, "R at/above which colour is the metal hue"),
-    KNOB(hue_organic, 15, 45, "organic hue, degrees (orange)"),
-    KNOB(hue_mixed, 70, 130, "mixed hue, degrees (olive to green)"),
-    KNOB(hue_metal, 185, 240, "metal hue, degrees (light to navy blue)"),
-    KNOB(saturation, 0.45, 1.0, "maximum saturation"),
-    KNOB(saturation_scale, 0.5, 1.2, "high-energy attenuation at 63% of max saturation"),
-    KNOB(darkness, 0.35, 0.80, "value = exp(-darkness*A_high)^gamma"),
-    KNOB(gamma, 0.80, 1.25, "tone curve exponent"),
-    KNOB3(channel_gain, 0, 0.85, 1.15, "display red gain"),
-    KNOB3(channel_gain, 1, 0.85, 1.15, "display green gain"),
-    KNOB3(channel_gain, 2, 0.85, 1.15, "display blue gain"),
-    KNOB3(channel_offset, 0, -0.05, 0.05, "display red offset"),
-    KNOB3(channel_offset, 1, -0.05, 0.05, "display green offset"),
-    KNOB3(channel_offset, 2, -0.05, 0.05, "display blue offset"),
-    KNOB3(tint, 0, 0.85, 1.0, "empty-belt red"),
-    KNOB3(tint, 1, 0.85, 1.0, "empty-belt green"),
-    KNOB3(tint, 2, 0.85, 1.0, "empty-belt blue"),
+    KNOB(SHIFT_KNOBS_NOISE, photons_low, 2000, 12000, "low-energy I0, counts (below 2000 noise hides thin organics)"),
+    KNOB(SHIFT_KNOBS_NOISE, photons_high, 2000, 12000, "high-energy I0, counts"),
+    KNOB(SHIFT_KNOBS_COLOUR, spectrum_hardness, 0.90, 1.10, "factor on mu(low): tube voltage and filtration"),
+    KNOB(SHIFT_KNOBS_NOISE, read_noise, 0, 12, "Gaussian read noise sigma, counts"),
+    KNOB(SHIFT_KNOBS_COLOUR, detector_gain_low, 0.95, 1.05, "residual gain miscalibration, low channel"),
+    KNOB(SHIFT_KNOBS_COLOUR, detector_gain_high, 0.95, 1.05, "residual gain miscalibration, high channel"),
+    KNOB(SHIFT_KNOBS_COLOUR, detector_offset_low, -20, 20, "residual dark offset, counts, low channel"),
+    KNOB(SHIFT_KNOBS_COLOUR, detector_offset_high, -20, 20, "residual dark offset, counts, high channel"),
+    KNOB(SHIFT_KNOBS_NOISE, psf_sigma, 0, 1.2, "detector blur, pixels (above ~1.2 lighter details merge)"),
+    KNOB(SHIFT_KNOBS_ARTEFACTS, dead_rows, 0, 3, "weak detector elements (60% gain): faint dark lines along the belt"),
+    KNOB(SHIFT_KNOBS_ARTEFACTS, hot_rows, 0, 2, "leaky elements (half-way to full scale): faint bright lines"),
+    KNOB(SHIFT_KNOBS_ARTEFACTS, banding_amplitude, 0, 0.04, "relative source flicker across belt positions"),
+    KNOB(SHIFT_KNOBS_ARTEFACTS, banding_period, 8, 48, "pixels per flicker cycle"),
+    KNOB(SHIFT_KNOBS_ARTEFACTS, belt_stretch, 0.90, 1.10, "horizontal scale from belt speed vs line rate"),
+    KNOB(SHIFT_KNOBS_COLOUR, zeff_organic, 1.55, 1.95, "R at/below which colour is the organic hue"),
+    KNOB(SHIFT_KNOBS_COLOUR, zeff_mixed, 2.00, 2.50, "R of the pure mixed (green) hue"),
+    KNOB(SHIFT_KNOBS_COLOUR, zeff_metal, 2.50, 3.00, "R at/above which colour is the metal hue"),
+    KNOB(SHIFT_KNOBS_COLOUR, hue_organic, 15, 45, "organic hue, degrees (orange)"),
+    KNOB(SHIFT_KNOBS_COLOUR, hue_mixed, 70, 130, "mixed hue, degrees (olive to green)"),
+    KNOB(SHIFT_KNOBS_COLOUR, hue_metal, 185, 240, "metal hue, degrees (light to navy blue)"),
+    KNOB(SHIFT_KNOBS_COLOUR, saturation, 0.45, 1.0, "maximum saturation"),
+    KNOB(SHIFT_KNOBS_COLOUR, saturation_scale, 0.5, 1.2, "high-energy attenuation at 63% of max saturation"),
+    KNOB(SHIFT_KNOBS_COLOUR, darkness, 0.35, 0.80, "value = exp(-darkness*A_high)^gamma"),
+    KNOB(SHIFT_KNOBS_COLOUR, gamma, 0.80, 1.25, "tone curve exponent"),
+    KNOB3(SHIFT_KNOBS_COLOUR, channel_gain, 0, 0.85, 1.15, "display red gain"),
+    KNOB3(SHIFT_KNOBS_COLOUR, channel_gain, 1, 0.85, 1.15, "display green gain"),
+    KNOB3(SHIFT_KNOBS_COLOUR, channel_gain, 2, 0.85, 1.15, "display blue gain"),
+    KNOB3(SHIFT_KNOBS_COLOUR, channel_offset, 0, -0.05, 0.05, "display red offset"),
+    KNOB3(SHIFT_KNOBS_COLOUR, channel_offset, 1, -0.05, 0.05, "display green offset"),
+    KNOB3(SHIFT_KNOBS_COLOUR, channel_offset, 2, -0.05, 0.05, "display blue offset"),
+    KNOB3(SHIFT_KNOBS_COLOUR, tint, 0, 0.85, 1.0, "empty-belt red"),
+    KNOB3(SHIFT_KNOBS_COLOUR, tint, 1, 0.85, 1.0, "empty-belt green"),
+    KNOB3(SHIFT_KNOBS_COLOUR, tint, 2, 0.85, 1.0, "empty-belt blue"),
 };
 
 const shift_device *shift_devices(size_t *count)
@@ -397,6 +401,48 @@ const shift_knob_range *shift_knob_ranges(size_t *count)
 {
     *count = sizeof knob_ranges / sizeof knob_ranges[0];
     return knob_ranges;
+}
+
+static const char *const group_names[] = {"all", "colour", "noise", "artefacts"};
+
+const char *shift_knob_group_name(shift_knob_group group) { return group_names[group]; }
+
+int shift_knob_group_parse(const char *text, shift_knob_group *out)
+{
+    for (size_t g = 0; g < sizeof group_names / sizeof group_names[0]; g++)
+        if (strcmp(group_names[g], text) == 0) {
+            *out = (shift_knob_group)g;
+            return 0;
+        }
+    return -1;
+}
+
+uint64_t shift_devices_hash(const shift_device *const *devices, size_t count)
+{
+    uint64_t hash = 0;
+    for (size_t d = 0; d < count; d++) {
+        hash = bench_hash64(devices[d]->name, strlen(devices[d]->name), hash);
+        for (size_t k = 0; k < sizeof knob_ranges / sizeof knob_ranges[0]; k++) {
+            char text[64];
+            double value;
+            memcpy(&value, (const char *)devices[d] + knob_ranges[k].offset, sizeof value);
+            int length = snprintf(text, sizeof text, "|%.17g", value);
+            hash = bench_hash64(text, (size_t)length, hash);
+        }
+    }
+    return hash;
+}
+
+void shift_device_only_group(shift_device *out, const shift_device *device, const shift_device *reference,
+                             shift_knob_group group)
+{
+    *out = *device;
+    if (group == SHIFT_KNOBS_ALL)
+        return;
+    for (size_t k = 0; k < sizeof knob_ranges / sizeof knob_ranges[0]; k++)
+        if (knob_ranges[k].group != group)
+            memcpy((char *)out + knob_ranges[k].offset, (const char *)reference + knob_ranges[k].offset,
+                   sizeof(double));
 }
 
 int shift_device_check(const shift_device *device, bench_error *error)

@@ -107,11 +107,20 @@ typedef struct shift_device {
     double tint[3];              /* R, G, B of the empty belt (white balance) */
 } shift_device;
 
+/* Groups of knobs, for benchmarks whose devices differ in one group only. */
+typedef enum {
+    SHIFT_KNOBS_ALL,       /* every knob: the devices as they are */
+    SHIFT_KNOBS_COLOUR,    /* colour table, tone curve, saturation, tint and gains, spectrum */
+    SHIFT_KNOBS_NOISE,     /* photon and read noise, blur */
+    SHIFT_KNOBS_ARTEFACTS, /* banding, weak and leaky rows, belt stretch */
+} shift_knob_group;
+
 typedef struct shift_knob_range {
     const char *name;
     size_t offset;               /* offsetof(shift_device, field) (+ element) */
     double minimum, maximum;
     const char *meaning;
+    shift_knob_group group;      /* never SHIFT_KNOBS_ALL */
 } shift_knob_range;
 
 /* The built-in devices D1, D2, D3 (static, never NULL). */
@@ -120,6 +129,16 @@ const shift_device *shift_devices(size_t *count);
 const shift_device *shift_device_find(const char *name, bench_error *error);
 /* Static table of every knob's documented range. */
 const shift_knob_range *shift_knob_ranges(size_t *count);
+/* "all", "colour", "noise", "artefacts"; parse returns -1 for anything else. */
+const char *shift_knob_group_name(shift_knob_group group);
+int shift_knob_group_parse(const char *text, shift_knob_group *out);
+/* A hash of the devices' names and every knob value: a generated benchmark
+ * records it, so a benchmark of other knobs is not taken for this one. */
+uint64_t shift_devices_hash(const shift_device *const *devices, size_t count);
+/* out = device with every knob outside group taken from reference (name and
+ * summary stay device's); group SHIFT_KNOBS_ALL copies device unchanged. */
+void shift_device_only_group(shift_device *out, const shift_device *device, const shift_device *reference,
+                             shift_knob_group group);
 /* BENCH_BAD_INPUT naming the first knob outside its range (or breakpoints out of order). */
 int shift_device_check(const shift_device *device, bench_error *error);
 

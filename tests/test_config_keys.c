@@ -171,7 +171,7 @@ static void threads_are_read_one_way(void **state)
         {"hcsc", "threads-hcsc", "[run]\nthreads = 0\n[hcsc]\n[model moco]\n",
          "threads-hcsc.ini:2: threads = 0: expected an integer from 1 to 256"},
         {"shift", "threads-shift", "[train]\nthreads = 2x\n",
-         "threads-shift.ini:2: threads = '2x': expected an integer from 1 to 256"},
+         "threads-shift.ini:2: threads = 2x: expected an integer from 1 to 256"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char config[4300], out[4300], relative[256];

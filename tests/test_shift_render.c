@@ -126,6 +126,50 @@ static void devices_are_inside_documented_ranges(void **state)
     assert_non_null(strstr(error.message, "D1, D2, D3"));
 }
 
+/* knobs = GROUP (issue 23): a device keeps its own value of every knob of the
+ * group and takes the reference's for the rest; every knob is in exactly one
+ * of the three groups, so the three restrictions together rebuild the device. */
+static void knob_groups_split_the_device(void **state)
+{
+    (void)state;
+    size_t count, knob_count;
+    const shift_device *devices = shift_devices(&count);
+    const shift_knob_range *knobs = shift_knob_ranges(&knob_count);
+    const shift_device *device = &devices[2], *reference = &devices[0];
+    size_t own[4] = {0};
+    for (int g = SHIFT_KNOBS_COLOUR; g <= SHIFT_KNOBS_ARTEFACTS; g++) {
+        shift_device only;
+        shift_device_only_group(&only, device, reference, (shift_knob_group)g);
+        assert_string_equal(only.name, device->name);
+        for (size_t k = 0; k < knob_count; k++) {
+            double value, mine, theirs;
+            memcpy(&value, (const char *)&only + knobs[k].offset, sizeof value);
+            memcpy(&mine, (const char *)device + knobs[k].offset, sizeof mine);
+            memcpy(&theirs, (const char *)reference + knobs[k].offset, sizeof theirs);
+            assert_true(knobs[k].group >= SHIFT_KNOBS_COLOUR && knobs[k].group <= SHIFT_KNOBS_ARTEFACTS);
+            if (knobs[k].group == (shift_knob_group)g)
+                assert_true(value == mine), own[g]++;
+            else
+                assert_true(value == theirs);
+        }
+        assert_int_equal(shift_device_check(&only, NULL), BENCH_OK);
+        /* another group's device is another benchmark */
+        const shift_device *pointer = &only;
+        assert_true(shift_devices_hash(&pointer, 1) != shift_devices_hash(&device, 1));
+    }
+    assert_int_equal(own[1] + own[2] + own[3], knob_count);
+    assert_int_equal(own[SHIFT_KNOBS_NOISE], 4);     /* photons low/high, read noise, blur */
+    assert_int_equal(own[SHIFT_KNOBS_ARTEFACTS], 5); /* weak and leaky rows, banding, its period, stretch */
+    shift_device all;
+    shift_device_only_group(&all, device, reference, SHIFT_KNOBS_ALL);
+    assert_memory_equal(&all, device, sizeof all);
+    shift_knob_group parsed;
+    assert_int_equal(shift_knob_group_parse("noise", &parsed), 0);
+    assert_int_equal(parsed, SHIFT_KNOBS_NOISE);
+    assert_string_equal(shift_knob_group_name(SHIFT_KNOBS_ARTEFACTS), "artefacts");
+    assert_int_equal(shift_knob_group_parse("color", &parsed), -1);
+}
+
 /* Only the device differs: the same classes in the same places (boxes move
  * only by the belt stretch about the image centre), different pixels. */
 static void same_layout_under_every_device(void **state)
@@ -203,6 +247,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_seed_same_bytes),
         cmocka_unit_test(devices_are_inside_documented_ranges),
+        cmocka_unit_test(knob_groups_split_the_device),
         cmocka_unit_test(same_layout_under_every_device),
         cmocka_unit_test(splits_partition_scenes_and_load),
     };

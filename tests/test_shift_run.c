@@ -481,6 +481,44 @@ static void psn_variant_rule_uses_only_other_targets(void **state)
     json_decref(root);
 }
 
+/* knobs = GROUP: a benchmark whose devices differ in one group of knobs only,
+ * with its own dataset names and cell ids; its generated data is not taken for
+ * another group's (nor for the whole benchmark's). */
+static void knob_group_benchmark_is_its_own(void **state)
+{
+    (void)state;
+    char config[128], out[128];
+    snprintf(config, sizeof config, "%s/noise.ini", scratch);
+    snprintf(out, sizeof out, "%s/noise", scratch);
+    static const char text[] = "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\nknobs = %s\n"
+                               "[train]\nsteps = 2\nbatch = 2\nwidth = 4\neval_every = 2\n"
+                               "[run]\nmethods = source_only\npairs = D1>D2\nseeds = 1\n";
+    char buffer[512];
+    snprintf(buffer, sizeof buffer, text, "noise");
+    write_file(config, buffer);
+    char *results = run_into(config, out, 1, 0, NULL, NULL);
+    assert_non_null(strstr(results, ",detect,xray_noise_D1_to_D2,transfer,source_only,source_only,,1,map,"));
+    char *first_id = strndup(strchr(results, '\n') + 1, 16);
+    free(results);
+    snprintf(buffer, sizeof buffer, text, "colour");
+    write_file(config, buffer);
+    bench_error error = {0};
+    assert_int_equal(bench_shift_run(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "other knob values of D2"));
+    assert_non_null(strstr(error.message, "knobs = colour"));
+    /* the whole benchmark (knobs = all) in a fresh directory: other names, other ids */
+    snprintf(buffer, sizeof buffer, text, "all");
+    write_file(config, buffer);
+    snprintf(out, sizeof out, "%s/all-knobs", scratch);
+    results = run_into(config, out, 1, 0, NULL, NULL);
+    assert_non_null(strstr(results, ",detect,xray_D1_to_D2,transfer,source_only,"));
+    assert_true(strncmp(strchr(results, '\n') + 1, first_id, 16) != 0);
+    free(results), free(first_id);
+    write_file(config, "[benchmark]\nknobs = color\n");
+    assert_int_equal(bench_shift_run(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
+    assert_non_null(strstr(error.message, "noise.ini:2: knobs = color: 'color' is not one of all|colour|noise|artefacts"));
+}
+
 static void a_held_directory_is_refused(void **state)
 {
     (void)state;
@@ -549,6 +587,7 @@ int main(void)
         cmocka_unit_test(failing_unit_gives_error_rows_and_reruns_on_resume),
         cmocka_unit_test(psn_only_run_draws_its_examples),
         cmocka_unit_test(psn_variant_rule_uses_only_other_targets),
+        cmocka_unit_test(knob_group_benchmark_is_its_own),
         cmocka_unit_test(a_held_directory_is_refused),
         cmocka_unit_test(configuration_errors_name_file_and_line),
     };
