@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/params.h"
 #include "core/files.h"
 #include "bench/escape.h"
 #include "bench/results.h"
@@ -34,19 +35,6 @@ static int parse_size(const char *path, const bench_config_entry *entry, size_t 
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = '%s' is not an integer in [%zu, %zu]", path,
                           entry->line, entry->key, entry->value, minimum, maximum);
     *out = (size_t)value;
-    return BENCH_OK;
-}
-
-static int parse_real(const char *path, const bench_config_entry *entry, double minimum, double maximum, double *out,
-                      bench_error *error)
-{
-    char *end;
-    errno = 0;
-    double value = strtod(entry->value, &end);
-    if (errno || end == entry->value || *end != '\0' || !isfinite(value) || value < minimum || value > maximum)
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: %s = '%s' is not a number in [%g, %g]", path, entry->line,
-                          entry->key, entry->value, minimum, maximum);
-    *out = value;
     return BENCH_OK;
 }
 
@@ -87,63 +75,103 @@ static int parse_bool(const char *path, const bench_config_entry *entry, int *ou
     return BENCH_OK;
 }
 
-/* Every key of [hcsc] with how to read it: one table, so the list of known keys
- * in error messages and the parser cannot drift. */
-typedef enum { KEY_SIZE, KEY_REAL, KEY_LIST, KEY_MODE } key_kind;
+/* Every key of [hcsc] (and of [model NAME]) in the one schema every config uses
+ * (core/params.h), with where it lands in the recipe: core/params checks names,
+ * types, ranges and choices with the same messages as everywhere in bench, and
+ * read_recipe_key then stores a value already known to be good. */
 typedef struct recipe_key {
-    const char *name;
-    key_kind kind;
-    double minimum, maximum;
-    size_t offset;             /* into hcsc_recipe */
-    size_t list_capacity;
+    bench_param_spec spec;
+    size_t offset;        /* into hcsc_recipe */
+    size_t list_capacity; /* BENCH_PARAM_INT_LIST */
 } recipe_key;
 
 #define PLAN_FIELD(field) offsetof(hcsc_recipe, field)
+#define SIZE_KEY(name, low, high, field) {{name, BENCH_PARAM_INT, NULL, NULL, low, high, NULL}, PLAN_FIELD(field), 0}
+#define REAL_KEY(name, low, high, field) {{name, BENCH_PARAM_REAL, NULL, NULL, low, high, NULL}, PLAN_FIELD(field), 0}
+#define LIST_KEY(name, low, high, field, capacity) \
+    {{name, BENCH_PARAM_INT_LIST, NULL, NULL, low, high, NULL}, PLAN_FIELD(field), capacity}
 static const recipe_key recipe_keys[] = {
-    {"epochs", KEY_SIZE, 1, 10000, PLAN_FIELD(train.epochs), 0},
-    {"batch", KEY_SIZE, 2, 65536, PLAN_FIELD(train.batch), 0},
-    {"queue", KEY_SIZE, 2, 1 << 20, PLAN_FIELD(train.queue_size), 0},
-    {"warmup_epochs", KEY_SIZE, 0, 10000, PLAN_FIELD(train.warmup_epochs), 0},
-    {"bn_group_size", KEY_SIZE, 1, 65536, PLAN_FIELD(train.bn_group_size), 0},
-    {"learning_rate", KEY_REAL, 1e-8, 100, PLAN_FIELD(train.learning_rate), 0},
-    {"lr_final", KEY_REAL, 0, 100, PLAN_FIELD(train.lr_final), 0},
-    {"momentum", KEY_REAL, 0, 0.9999, PLAN_FIELD(train.sgd_momentum), 0},
-    {"weight_decay", KEY_REAL, 0, 1, PLAN_FIELD(train.weight_decay), 0},
-    {"key_momentum", KEY_REAL, 0, 1, PLAN_FIELD(train.key_momentum), 0},
-    {"temperature", KEY_REAL, 1e-4, 100, PLAN_FIELD(train.temperature), 0},
-    {"clusters", KEY_LIST, 2, 1 << 20, PLAN_FIELD(train.cluster_counts), HCSC_MAX_LEVELS},
-    {"kmeans_iterations", KEY_SIZE, 1, 10000, PLAN_FIELD(train.kmeans_iterations), 0},
-    {"kmeans_restarts", KEY_SIZE, 1, 1000, PLAN_FIELD(train.kmeans_restarts), 0},
-    {"selection_mode", KEY_MODE, 0, 0, PLAN_FIELD(train.selection_mode), 0},
-    {"channels", KEY_LIST, 1, 4096, PLAN_FIELD(train.encoder.channels), HCSC_BLOCKS},
-    {"head_hidden", KEY_SIZE, 1, 65536, PLAN_FIELD(train.encoder.head_hidden), 0},
-    {"projection_dim", KEY_SIZE, 2, 65536, PLAN_FIELD(train.encoder.projection_dim), 0},
-    {"crop_scale_min", KEY_REAL, 0.01, 1, PLAN_FIELD(train.augment.crop_scale_min), 0},
-    {"flip_probability", KEY_REAL, 0, 1, PLAN_FIELD(train.augment.flip_probability), 0},
-    {"jitter_probability", KEY_REAL, 0, 1, PLAN_FIELD(train.augment.jitter_probability), 0},
-    {"brightness", KEY_REAL, 0, 1, PLAN_FIELD(train.augment.brightness), 0},
-    {"contrast", KEY_REAL, 0, 1, PLAN_FIELD(train.augment.contrast), 0},
-    {"noise_std", KEY_REAL, 0, 1, PLAN_FIELD(train.augment.noise_std), 0},
-    {"monitor_every", KEY_SIZE, 0, 10000, PLAN_FIELD(train.monitor_every), 0},
-    {"linear_epochs", KEY_SIZE, 1, 10000, PLAN_FIELD(eval.linear_epochs), 0},
-    {"linear_holdout", KEY_SIZE, 1, 1000000, PLAN_FIELD(eval.linear_holdout), 0},
-    {"linear_learning_rate", KEY_REAL, 1e-8, 100, PLAN_FIELD(eval.linear_learning_rate), 0},
-    {"eval_kmeans_restarts", KEY_SIZE, 1, 1000, PLAN_FIELD(eval.kmeans_restarts), 0},
+    SIZE_KEY("epochs", 1, 10000, train.epochs),
+    SIZE_KEY("batch", 2, 65536, train.batch),
+    SIZE_KEY("queue", 2, 1 << 20, train.queue_size),
+    SIZE_KEY("warmup_epochs", 0, 10000, train.warmup_epochs),
+    SIZE_KEY("bn_group_size", 1, 65536, train.bn_group_size),
+    REAL_KEY("learning_rate", 1e-8, 100, train.learning_rate),
+    REAL_KEY("lr_final", 0, 100, train.lr_final),
+    REAL_KEY("momentum", 0, 0.9999, train.sgd_momentum),
+    REAL_KEY("weight_decay", 0, 1, train.weight_decay),
+    REAL_KEY("key_momentum", 0, 1, train.key_momentum),
+    REAL_KEY("temperature", 1e-4, 100, train.temperature),
+    LIST_KEY("clusters", 2, 1 << 20, train.cluster_counts, HCSC_MAX_LEVELS),
+    SIZE_KEY("kmeans_iterations", 1, 10000, train.kmeans_iterations),
+    SIZE_KEY("kmeans_restarts", 1, 1000, train.kmeans_restarts),
+    {{"selection_mode", BENCH_PARAM_STRING, NULL, NULL, 0, 0, "zero|remove"}, PLAN_FIELD(train.selection_mode), 0},
+    LIST_KEY("channels", 1, 4096, train.encoder.channels, HCSC_BLOCKS),
+    SIZE_KEY("head_hidden", 1, 65536, train.encoder.head_hidden),
+    SIZE_KEY("projection_dim", 2, 65536, train.encoder.projection_dim),
+    REAL_KEY("crop_scale_min", 0.01, 1, train.augment.crop_scale_min),
+    REAL_KEY("flip_probability", 0, 1, train.augment.flip_probability),
+    REAL_KEY("jitter_probability", 0, 1, train.augment.jitter_probability),
+    REAL_KEY("brightness", 0, 1, train.augment.brightness),
+    REAL_KEY("contrast", 0, 1, train.augment.contrast),
+    REAL_KEY("noise_std", 0, 1, train.augment.noise_std),
+    SIZE_KEY("monitor_every", 0, 10000, train.monitor_every),
+    SIZE_KEY("linear_epochs", 1, 10000, eval.linear_epochs),
+    SIZE_KEY("linear_holdout", 1, 1000000, eval.linear_holdout),
+    REAL_KEY("linear_learning_rate", 1e-8, 100, eval.linear_learning_rate),
+    SIZE_KEY("eval_kmeans_restarts", 1, 1000, eval.kmeans_restarts),
+};
+#define RECIPE_KEYS (sizeof recipe_keys / sizeof recipe_keys[0])
+
+static const bench_param_spec run_spec[] = {
+    {"seeds", BENCH_PARAM_INT_LIST, "1,2,3", "seeds of every model", 0, 4.6e18, NULL},
+    {"jobs", BENCH_PARAM_INT, "1", "cells at once", 1, 64, NULL},
+    {"threads", BENCH_PARAM_STRING, "1", "threads of a cell (1..256)", 0, 0, NULL},
+    {"train_limit", BENCH_PARAM_INT, "0", "first N training images (0: all)", 0, 60000, NULL},
+    {"test_limit", BENCH_PARAM_INT, "0", "first N test images (0: all)", 0, 10000, NULL},
+    {"checkpoints", BENCH_PARAM_BOOL, "true", "keep each trained encoder", 0, 0, NULL},
+    {"data_dir", BENCH_PARAM_STRING, "", "Fashion-MNIST folder; default Debian's dataset-fashion-mnist", 0, 0, NULL},
+    {"split", BENCH_PARAM_STRING, "test", "evaluate on the test split or a held-out validation split", 0, 0,
+     "test|validation"},
 };
 
+/* The schema of a section: [model NAME] takes method and seeds before the
+ * recipe's keys, [hcsc] the recipe's keys alone.  Checks every entry of it. */
+static int check_section(const char *path, bench_config_section *section, int model, bench_error *error)
+{
+    bench_param_spec spec[RECIPE_KEYS + 2];
+    size_t count = 0;
+    if (model) {
+        spec[count++] = (bench_param_spec){"method", BENCH_PARAM_STRING, NULL, "the method; default the name", 0, 0,
+                                           NULL};
+        spec[count++] = run_spec[0];
+    }
+    for (size_t k = 0; k < RECIPE_KEYS; k++)
+        spec[count++] = recipe_keys[k].spec;
+    bench_owned_params resolved;
+    int status = bench_resolve_section(&resolved, spec, count, section, path, error);
+    bench_owned_params_free(&resolved);
+    return status;
+}
+
+/* Stores a value the schema has checked; lists are checked once more for
+ * their capacity, which the schema does not know. */
 static int read_recipe_key(hcsc_recipe *recipe, const char *path, const recipe_key *key,
                            const bench_config_entry *entry, bench_error *error)
 {
     char *field = (char *)recipe + key->offset;
-    switch (key->kind) {
-    case KEY_SIZE:
-        return parse_size(path, entry, (size_t)key->minimum, (size_t)key->maximum, (size_t *)field, error);
-    case KEY_REAL:
-        return parse_real(path, entry, key->minimum, key->maximum, (double *)field, error);
-    case KEY_LIST: {
+    switch (key->spec.type) {
+    case BENCH_PARAM_INT:
+        *(size_t *)field = (size_t)strtoull(entry->value, NULL, 10);
+        return BENCH_OK;
+    case BENCH_PARAM_REAL:
+        *(double *)field = strtod(entry->value, NULL);
+        return BENCH_OK;
+    case BENCH_PARAM_INT_LIST: {
         size_t count = key->list_capacity;
         size_t values[HCSC_MAX_LEVELS];
-        int status = parse_size_list(path, entry, (size_t)key->minimum, (size_t)key->maximum, values, &count, error);
+        int status = parse_size_list(path, entry, (size_t)key->spec.minimum, (size_t)key->spec.maximum, values,
+                                     &count, error);
         if (status != BENCH_OK)
             return status;
         if (key->offset == PLAN_FIELD(train.encoder.channels) && count != HCSC_BLOCKS)
@@ -154,27 +182,21 @@ static int read_recipe_key(hcsc_recipe *recipe, const char *path, const recipe_k
             recipe->train.level_count = count;
         return BENCH_OK;
     }
-    case KEY_MODE:
-        if (!strcmp(entry->value, "zero"))
-            recipe->train.selection_mode = HCSC_SELECTION_ZERO;
-        else if (!strcmp(entry->value, "remove"))
-            recipe->train.selection_mode = HCSC_SELECTION_REMOVE;
-        else
-            return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: selection_mode = '%s' (choices: zero, remove)", path,
-                              entry->line, entry->value);
+    case BENCH_PARAM_STRING: /* selection_mode, one of its choices */
+        recipe->train.selection_mode = strcmp(entry->value, "zero") == 0 ? HCSC_SELECTION_ZERO : HCSC_SELECTION_REMOVE;
         return BENCH_OK;
+    case BENCH_PARAM_BOOL:
+        break;
     }
     return BENCH_INTERNAL;
 }
 
-/* known: every key the section accepts, comma-separated; a typo gets the nearest. */
-static int unknown_key(const char *path, const bench_config_section *section, const bench_config_entry *entry,
-                       const char *known, bench_error *error)
+static const recipe_key *find_recipe_key(const char *name)
 {
-    char hint[128];
-    return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: unknown key '%s' in [%s%s%s]%s; known keys: %s", path,
-                      entry->line, entry->key, section->kind, section->label[0] ? " " : "", section->label,
-                      bench_suggest_phrase(hint, sizeof hint, entry->key, known), known);
+    for (size_t k = 0; k < RECIPE_KEYS; k++)
+        if (!strcmp(recipe_keys[k].spec.name, name))
+            return &recipe_keys[k];
+    return NULL;
 }
 
 /* A canonical text of everything that changes a cell's numbers, hashed into its id. */
@@ -212,15 +234,14 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
     if (status != BENCH_OK)
         return status;
     size_t seeds[HCSC_MAX_SEEDS] = {1, 2, 3}, seed_count = 3;
-    /* The keys of [hcsc], and of [model NAME]: method, seeds and every [hcsc] key. */
-    char known[1024] = "", model_known[1100];
-    for (size_t k = 0, used = 0; k < sizeof recipe_keys / sizeof recipe_keys[0] && used < sizeof known; k++)
-        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", k ? ", " : "", recipe_keys[k].name);
-    snprintf(model_known, sizeof model_known, "method, seeds, %s", known);
     /* [run] and [hcsc] first, so models see the final seeds. */
     for (size_t s = 0; s < config->section_count && status == BENCH_OK; s++) {
         bench_config_section *section = &config->sections[s];
         if (!strcmp(section->kind, "run")) {
+            bench_owned_params resolved;
+            status = bench_resolve_section(&resolved, run_spec, sizeof run_spec / sizeof run_spec[0], section, path,
+                                           error);
+            bench_owned_params_free(&resolved);
             for (size_t e = 0; e < section->entry_count && status == BENCH_OK; e++) {
                 bench_config_entry *entry = &section->entries[e];
                 size_t value;
@@ -246,29 +267,16 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
                         bench_config_path(plan->data_dir, sizeof plan->data_dir, path, entry->value) != 0)
                         status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: data_dir = %s: path too long", path,
                                             entry->line, entry->value);
-                } else if (!strcmp(entry->key, "split")) {
-                    if (!strcmp(entry->value, "test") || !strcmp(entry->value, "validation"))
-                        plan->validation = !strcmp(entry->value, "validation");
-                    else
-                        status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s:%zu: split = '%s' (choices: test, validation)",
-                                            path, entry->line, entry->value);
-                } else {
-                    status = unknown_key(path, section, entry,
-                                         "seeds, jobs, threads, train_limit, test_limit, checkpoints, data_dir, split",
-                                         error);
+                } else { /* split: test or validation, checked by the schema */
+                    plan->validation = !strcmp(entry->value, "validation");
                 }
             }
         } else if (!strcmp(section->kind, "hcsc")) {
+            status = check_section(path, section, 0, error);
             for (size_t e = 0; e < section->entry_count && status == BENCH_OK; e++) {
-                bench_config_entry *entry = &section->entries[e];
-                const recipe_key *key = NULL;
-                for (size_t k = 0; k < sizeof recipe_keys / sizeof recipe_keys[0]; k++)
-                    if (!strcmp(recipe_keys[k].name, entry->key))
-                        key = &recipe_keys[k];
-                entry->used = 1;
                 hcsc_recipe recipe = {.train = plan->train, .eval = plan->eval};
-                status = key ? read_recipe_key(&recipe, path, key, entry, error)
-                             : unknown_key(path, section, entry, known, error);
+                status = read_recipe_key(&recipe, path, find_recipe_key(section->entries[e].key),
+                                         &section->entries[e], error);
                 plan->train = recipe.train;
                 plan->eval = recipe.eval;
             }
@@ -290,22 +298,16 @@ int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
         size_t model_seeds[HCSC_MAX_SEEDS], model_seed_count = seed_count;
         memcpy(model_seeds, seeds, sizeof seeds);
         hcsc_recipe model_recipe = {.train = plan->train, .eval = plan->eval};
+        status = check_section(path, section, 1, error);
         for (size_t e = 0; e < section->entry_count && status == BENCH_OK; e++) {
             bench_config_entry *entry = &section->entries[e];
-            entry->used = 1;
-            const recipe_key *key = NULL;
-            for (size_t k = 0; k < sizeof recipe_keys / sizeof recipe_keys[0]; k++)
-                if (!strcmp(recipe_keys[k].name, entry->key))
-                    key = &recipe_keys[k];
             if (!strcmp(entry->key, "method"))
                 method_name = entry->value;
             else if (!strcmp(entry->key, "seeds")) {
                 model_seed_count = HCSC_MAX_SEEDS;
                 status = parse_size_list(path, entry, 0, (size_t)1 << 62, model_seeds, &model_seed_count, error);
-            } else if (key != NULL)
-                status = read_recipe_key(&model_recipe, path, key, entry, error);
-            else
-                status = unknown_key(path, section, entry, model_known, error);
+            } else
+                status = read_recipe_key(&model_recipe, path, find_recipe_key(entry->key), entry, error);
         }
         char recipe[2048];
         recipe_text(plan, &model_recipe, recipe, sizeof recipe);

@@ -128,13 +128,13 @@ static void refuses_bad_configs(void **state)
     expect_bad_config("[hcsc]\nepoch = 3\n[model hcsc]\n", "bad.ini:2: unknown key 'epoch'");
     expect_bad_config("[model simclr]\n", "unknown method 'simclr'");
     expect_bad_config("[hcsc]\nbatch = 100\nqueue = 250\n[model moco]\n", "multiple of batch");
-    expect_bad_config("[hcsc]\nlearning_rate = fast\n[model moco]\n", "bad.ini:2: learning_rate = 'fast'");
+    expect_bad_config("[hcsc]\nlearning_rate = fast\n[model moco]\n", "bad.ini:2: learning_rate = fast: 'fast' is not a finite number");
     expect_bad_config("[hcsc]\nclusters = 10,20\n[model hcsc]\n", "shrink");
-    expect_bad_config("[hcsc]\nselection_mode = drop\n[model hcsc]\n", "choices: zero, remove");
+    expect_bad_config("[hcsc]\nselection_mode = drop\n[model hcsc]\n", "selection_mode = drop: 'drop' is not one of zero|remove");
     expect_bad_config("[hcsc]\nchannels = 8,16\n[model hcsc]\n", "exactly 3");
     expect_bad_config("[run]\nseeds = 1\n", "nothing to run");
     expect_bad_config("[datasets]\n", "unknown section");
-    expect_bad_config("[run]\nsplit = val\n[model raw]\n", "choices: test, validation");
+    expect_bad_config("[run]\nsplit = val\n[model raw]\n", "split = val: 'val' is not one of test|validation");
     expect_bad_config("[model moco]\nbatch = 100\n", "[model moco] queue (4096) must be a multiple of batch (100)");
 }
 
