@@ -128,13 +128,23 @@ const char *test_temp_dir(void)
     return slot;
 }
 
-int test_write_file(const char *path, const char *text)
+static int put_file(const char *path, const char *mode, const char *text)
 {
-    FILE *file = fopen(path, "w");
+    FILE *file = fopen(path, mode);
     if (file == NULL)
         return -1;
     fputs(text, file);
     return fclose(file) == 0 ? 0 : -1;
+}
+
+int test_write_file(const char *path, const char *text)
+{
+    return put_file(path, "w", text);
+}
+
+int test_append_file(const char *path, const char *text)
+{
+    return put_file(path, "a", text);
 }
 
 char *test_read_file(const char *path, size_t *length)

@@ -24,6 +24,8 @@ const char *test_source_dir(void);
 const char *test_temp_dir(void);
 /* Write text to path (whole file); returns 0 on success. */
 int test_write_file(const char *path, const char *text);
+/* Append text to path (created when missing); returns 0 on success. */
+int test_append_file(const char *path, const char *text);
 /* Read a whole file (NUL-terminated); NULL when it does not exist.  Caller frees. */
 char *test_read_file(const char *path, size_t *length);
 /* First directory of BENCH_DATA_PATH containing name, or NULL (static buffer). */

@@ -13,7 +13,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "support_process.h"
+#include "support_bench.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 static char tiny_csv[4096];
@@ -22,17 +23,7 @@ static int setup(void **state)
 {
     (void)state;
     snprintf(tiny_csv, sizeof tiny_csv, "%s/tests/data/harness/hourly.csv", test_source_dir());
-    return access(test_bench_binary(), X_OK) == 0 ? 0 : -1;
-}
-
-static int run_bench(test_process_result *result, const char *const arguments[])
-{
-    const char *argv[32] = {test_bench_binary()};
-    size_t count = 1;
-    for (size_t i = 0; arguments[i] != NULL && count < 31; i++)
-        argv[count++] = arguments[i];
-    argv[count] = NULL;
-    return test_process_run(result, argv, test_source_dir(), NULL);
+    return test_bench_built();
 }
 
 /* Value of (variant, metric) in a results.csv text; NAN when absent. */
@@ -58,14 +49,11 @@ static double result_value(const char *results, const char *variant, const char 
 static void m4_hourly_matches_published_benchmarks(void **state)
 {
     (void)state;
-    if (test_find_data("M4-Hourly-train.csv") == NULL) {
-        fprintf(stderr, "SKIPPED: M4 Hourly files not in BENCH_DATA_PATH (../shared/data); published values not checked\n");
-        skip();
-    }
+    test_need_data("M4-Hourly-train.csv", "published values");
     const char *out = test_temp_dir();
     test_process_result result;
     const char *arguments[] = {"run", "configs/m4-hourly.ini", "--out", out, "--quiet", NULL};
-    assert_int_equal(run_bench(&result, arguments), 0);
+    assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
     assert_int_equal(result.exit_code, 0);
     char path[4200];
     snprintf(path, sizeof path, "%s/results.csv", out);
@@ -113,10 +101,8 @@ static void reruns_and_jobs_are_byte_identical(void **state)
     size_t lengths[3];
     for (int i = 0; i < 3; i++) {
         test_process_result result;
-        assert_int_equal(run_bench(&result, runs[i]), 0);
-        if (result.exit_code != 0)
-            fprintf(stderr, "%s", result.err);
-        assert_int_equal(result.exit_code, 0);
+        assert_int_equal(test_bench_run_in(&result, test_source_dir(), runs[i], NULL), 0);
+        test_assert_exit(&result, 0);
         test_process_free(&result);
         snprintf(path, sizeof path, "%s/results.csv", runs[i][3]);
         texts[i] = test_read_file(path, &lengths[i]);
@@ -149,14 +135,14 @@ static void resume_keeps_finished_cells(void **state)
     snprintf(out, sizeof out, "%s/run", work);
     const char *first[] = {"run", config, "--out", out, "--quiet", NULL};
     test_process_result result;
-    assert_int_equal(run_bench(&result, first), 0);
+    assert_int_equal(test_bench_run_in(&result, test_source_dir(), first, NULL), 0);
     assert_int_equal(result.exit_code, 0);
     test_process_free(&result);
     snprintf(path, sizeof path, "%s/results.csv", out);
     size_t before_length, after_length;
     char *before = test_read_file(path, &before_length);
     const char *again[] = {"run", config, "--out", out, "--resume", NULL};
-    assert_int_equal(run_bench(&result, again), 0);
+    assert_int_equal(test_bench_run_in(&result, test_source_dir(), again, NULL), 0);
     assert_int_equal(result.exit_code, 0);
     assert_non_null(strstr(result.err, "0 cells run, 12 resumed"));
     test_process_free(&result);
@@ -169,10 +155,7 @@ static void resume_keeps_finished_cells(void **state)
 static void paper_protocol_window_counts(void **state)
 {
     (void)state;
-    if (test_find_data("exchange_rate.txt.gz") == NULL) {
-        fprintf(stderr, "SKIPPED: exchange_rate.txt.gz not in BENCH_DATA_PATH; paper split not checked\n");
-        skip();
-    }
+    test_need_data("exchange_rate.txt.gz", "paper split");
     const char *work = test_temp_dir();
     char config[4200], out[4200], path[4300];
     snprintf(config, sizeof config, "%s/exchange.ini", work);
@@ -180,7 +163,7 @@ static void paper_protocol_window_counts(void **state)
     snprintf(out, sizeof out, "%s/run", work);
     const char *arguments[] = {"run", config, "--out", out, "--quiet", "--predictions", NULL};
     test_process_result result;
-    assert_int_equal(run_bench(&result, arguments), 0);
+    assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
     assert_int_equal(result.exit_code, 0);
     test_process_free(&result);
     /* t' = 6,048, tau = 1,488 → 62 non-overlapping windows × 8 series × 24 steps. */
@@ -218,7 +201,7 @@ static void predictions_are_self_describing(void **state)
     assert_int_equal(test_write_file(config, text), 0);
     const char *arguments[] = {"run", config, "--out", out, "--quiet", "--predictions", NULL};
     test_process_result result;
-    assert_int_equal(run_bench(&result, arguments), 0);
+    assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
     assert_int_equal(result.exit_code, 0);
     test_process_free(&result);
     snprintf(command, sizeof command, "cat %s/predictions/*.csv", out);
@@ -287,10 +270,8 @@ static char *run_config_text(const char *config_text)
     snprintf(out, sizeof out, "%s/run", work);
     const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
     test_process_result result;
-    assert_int_equal(run_bench(&result, arguments), 0);
-    if (result.exit_code != 0)
-        fprintf(stderr, "%s", result.err);
-    assert_int_equal(result.exit_code, 0);
+    assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
+    test_assert_exit(&result, 0);
     test_process_free(&result);
     snprintf(path, sizeof path, "%s/results.csv", out);
     char *results = test_read_file(path, NULL);
@@ -301,10 +282,7 @@ static char *run_config_text(const char *config_text)
 static void ltsf_etth1_reference_baselines(void **state)
 {
     (void)state;
-    if (test_find_data("ETTh1.csv") == NULL) {
-        fprintf(stderr, "SKIPPED: ETTh1.csv not in BENCH_DATA_PATH; ltsf baselines not checked\n");
-        skip();
-    }
+    test_need_data("ETTh1.csv", "ltsf baselines");
     char *results = run_config_text("[dataset ETTh1]\nprotocol = ltsf\nhorizons = 96\n[model naive]\n[model mean]\n");
     /* Repeat-last-value on z-scored ETTh1, look-back 96, H = 96, all 2,785 × 7 windows. */
     assert_float_equal(result_value(results, "naive", "mse"), 1.2944, 0.0005);
@@ -319,10 +297,7 @@ static void ltsf_etth1_reference_baselines(void **state)
 static void dlinear_etth1_matches_published(void **state)
 {
     (void)state;
-    if (test_find_data("ETTh1.csv") == NULL) {
-        fprintf(stderr, "SKIPPED: ETTh1.csv not in BENCH_DATA_PATH; DLinear's published row not checked\n");
-        skip();
-    }
+    test_need_data("ETTh1.csv", "DLinear's published row");
     char *results = run_config_text("[dataset ETTh1]\nprotocol = ltsf\nhorizons = 96\n[model dlinear]\n");
     double mse = result_value(results, "dlinear", "mse"), mae = result_value(results, "dlinear", "mae");
     fprintf(stderr, "DLinear ETTh1 H=96: MSE %.4f (published 0.386), MAE %.4f (0.400)\n", mse, mae);
@@ -369,7 +344,7 @@ static void probabilistic_predictions_carry_the_scored_quantiles(void **state)
     assert_int_equal(test_write_file(config, text), 0);
     const char *arguments[] = {"run", config, "--out", out, "--quiet", "--predictions", NULL};
     test_process_result result;
-    assert_int_equal(run_bench(&result, arguments), 0);
+    assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
     assert_int_equal(result.exit_code, 0);
     test_process_free(&result);
     snprintf(command, sizeof command, "%s/results.csv", out);
@@ -407,7 +382,7 @@ static void probabilistic_predictions_carry_the_scored_quantiles(void **state)
     assert_true(scored > 0 && scored % 12 == 0);
     assert_true(fabs(pinball / (double)scored - ql_50) <= 1e-9 * fabs(ql_50) + 1e-12);
     const char *plot[] = {"plot", out, "--kind", "forecast", NULL};
-    assert_int_equal(run_bench(&result, plot), 0);
+    assert_int_equal(test_bench_run_in(&result, test_source_dir(), plot, NULL), 0);
     assert_int_equal(result.exit_code, 0);
     test_process_free(&result);
     snprintf(command, sizeof command, "grep -l 'filledcurves' %s/figures/forecast_*.gp | wc -l", out);
@@ -511,7 +486,7 @@ static void malformed_inputs_exit_2_with_location_and_no_results(void **state)
         snprintf(out, sizeof out, "%s/out", work);
         const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
         test_process_result result;
-        assert_int_equal(run_bench(&result, arguments), 0);
+        assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
         snprintf(results, sizeof results, "%s/results.csv", out);
         int ok = result.exit_code == 2 && strstr(result.err, c->expect_file) != NULL &&
                  strstr(result.err, c->expect_text) != NULL && access(results, F_OK) != 0;
@@ -535,7 +510,7 @@ static void bad_command_line_usage(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         test_process_result result;
-        assert_int_equal(run_bench(&result, cases[i]), 0);
+        assert_int_equal(test_bench_run_in(&result, test_source_dir(), cases[i], NULL), 0);
         if (result.exit_code != 2)
             fprintf(stderr, "case %zu: exit %d: %s", i, result.exit_code, result.err);
         assert_int_equal(result.exit_code, 2);

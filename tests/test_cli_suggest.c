@@ -12,18 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support_process.h"
+#include "support_bench.h"
 #include "support_cmocka.h"
-
-static int setup(void **state)
-{
-    (void)state;
-    if (access(test_bench_binary(), X_OK) != 0) {
-        fprintf(stderr, "test_cli_suggest: %s is not built\n", test_bench_binary());
-        return -1;
-    }
-    return 0;
-}
 
 /* Runs bench with up to five arguments (NULL-terminated) and expects exit code
  * `code` and each of the NULL-terminated `expected` strings on stderr. */
@@ -150,13 +140,10 @@ static void failed_cell_shows_its_reason(void **state)
     test_process_free(&result);
     char path[4300];
     snprintf(path, sizeof path, "%s/run.json", out);
-    char *json = test_read_file(path, NULL);
-    assert_non_null(json);
-    assert_non_null(strstr(json, "picky: refuses dataset bad"));
-    free(json);
+    test_assert_file_contains(path, "picky: refuses dataset bad");
 }
 
-TEST_MAIN("cli_suggest", setup, NULL,
+TEST_MAIN("cli_suggest", test_bench_setup, NULL,
           cmocka_unit_test(misspelt_command),
           cmocka_unit_test(misspelt_model_dataset_and_subcommands),
           cmocka_unit_test(misspelt_hcsc_config_key),

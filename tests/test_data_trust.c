@@ -19,67 +19,52 @@
 
 #include "bench/scaling.h"
 #include "datasets/dataset.h"
-#include "support_process.h"
+#include "support_bench.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 #define NILE_SHA256 "88e97bea7249e5832a85e41aec6ce4b8f7b1b14aae930c8363da7f193286b598"
 
-static char work[4096];
 static char data_env[4200], cache_env[4200];   /* BENCH_DATA_PATH / BENCH_DATA_DIR of the bench runs */
 
 static int setup(void **state)
 {
-    (void)state;
-    if (access(test_bench_binary(), X_OK) != 0) {
-        fprintf(stderr, "test_data_trust: %s is not built\n", test_bench_binary());
+    if (test_bench_scratch_setup(state) != 0)
         return -1;
-    }
-    const char *dir = test_temp_dir();
-    if (dir == NULL)
-        return -1;
-    snprintf(work, sizeof work, "%s", dir);
     char command[9000];
-    snprintf(command, sizeof command, "mkdir -p '%s/data' '%s/cache'", work, work);
+    snprintf(command, sizeof command, "mkdir -p '%s/data' '%s/cache'", test_scratch, test_scratch);
     if (system(command) != 0)
         return -1;
-    /* Only the files a test puts in work/data are found: no shared data, no
+    /* Only the files a test puts in SCRATCH/data are found: no shared data, no
      * user cache. */
-    snprintf(data_env, sizeof data_env, "BENCH_DATA_PATH=%s/data", work);
-    snprintf(cache_env, sizeof cache_env, "BENCH_DATA_DIR=%s/cache", work);
+    snprintf(data_env, sizeof data_env, "BENCH_DATA_PATH=%s/data", test_scratch);
+    snprintf(cache_env, sizeof cache_env, "BENCH_DATA_DIR=%s/cache", test_scratch);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char command[4200];
-    snprintf(command, sizeof command, "rm -rf '%s'", work);
-    return system(command) == 0 ? 0 : -1;
 }
 
 static void write_in(const char *name, const char *text)
 {
     char path[4400];
-    snprintf(path, sizeof path, "%s/%s", work, name);
+    snprintf(path, sizeof path, "%s/%s", test_scratch, name);
     assert_int_equal(test_write_file(path, text), 0);
 }
 
-/* `bench run work/NAME.ini --out work/out-NAME --quiet [extra]` from work, with
+/* `bench run SCRATCH/NAME.ini --out SCRATCH/out-NAME --quiet [extra]` from SCRATCH (test_scratch), with
  * the data environment above. */
 static void run_bench(test_process_result *result, const char *name, const char *extra)
 {
     char config[4300], out[4300];
-    snprintf(config, sizeof config, "%s/%s.ini", work, name);
-    snprintf(out, sizeof out, "%s/out-%s", work, name);
+    snprintf(config, sizeof config, "%s/%s.ini", test_scratch, name);
+    snprintf(out, sizeof out, "%s/out-%s", test_scratch, name);
     const char *argv[] = {test_bench_binary(), "run", config, "--out", out, "--quiet", extra, NULL};
     const char *env[] = {data_env, cache_env, NULL};
-    assert_int_equal(test_process_run(result, argv, work, env), 0);
+    assert_int_equal(test_process_run(result, argv, test_scratch, env), 0);
 }
 
 static int has_results(const char *name)
 {
     char path[4400];
-    snprintf(path, sizeof path, "%s/out-%s/results.csv", work, name);
+    snprintf(path, sizeof path, "%s/out-%s/results.csv", test_scratch, name);
     return access(path, F_OK) == 0;
 }
 
@@ -147,7 +132,7 @@ static void columns_whose_variance_overflows_are_refused(void **state)
     bench_dataset_info info = {.name = "spread", .format = "csv_dated", .date_column = "date",
                                .timestamp_format = "%Y-%m-%d %H:%M:%S", .step_seconds = 3600};
     char path[4400];
-    snprintf(path, sizeof path, "%s/spread.csv", work);
+    snprintf(path, sizeof path, "%s/spread.csv", test_scratch);
     bench_dataset *dataset = NULL;
     bench_error error = {0};
     assert_int_equal(bench_dataset_load_path(&dataset, &info, (const char *const[2]){path, NULL}, &error),
@@ -211,7 +196,7 @@ static void modified_pinned_dataset_is_refused_unless_allowed(void **state)
     write_fake_nile();
     write_in("modified.ini", "[dataset nile]\nlookback = 8\nhorizons = 4\n[model naive]\n");
     char expected_file[4400];
-    snprintf(expected_file, sizeof expected_file, "%s/data/nile.csv has sha256 ", work);
+    snprintf(expected_file, sizeof expected_file, "%s/data/nile.csv has sha256 ", test_scratch);
     const char *expect[] = {"modified.ini:1: dataset nile: ", expected_file, "expected " NILE_SHA256,
                             "--allow-modified-data", NULL};
     assert_refused("modified", expect);
@@ -219,22 +204,17 @@ static void modified_pinned_dataset_is_refused_unless_allowed(void **state)
     /* With the override it runs, and the dataset says it was modified. */
     test_process_result result;
     run_bench(&result, "modified", "--allow-modified-data");
-    if (result.exit_code != 0)
-        fprintf(stderr, "%s", result.err);
-    assert_int_equal(result.exit_code, 0);
+    test_assert_exit(&result, 0);
     assert_true(has_results("modified"));
     test_process_free(&result);
     /* run.json says which file was used against its pin. */
     char run_json[4400];
-    snprintf(run_json, sizeof run_json, "%s/out-modified/run.json", work);
-    char *description = test_read_file(run_json, NULL);
-    assert_non_null(description);
-    assert_non_null(strstr(description, "\"modified_from_pinned\": true"));
-    free(description);
+    snprintf(run_json, sizeof run_json, "%s/out-modified/run.json", test_scratch);
+    test_assert_file_contains(run_json, "\"modified_from_pinned\": true");
 
     char path[4400], cache[4400];
-    snprintf(path, sizeof path, "%s/data", work);
-    snprintf(cache, sizeof cache, "%s/cache", work);
+    snprintf(path, sizeof path, "%s/data", test_scratch);
+    snprintf(cache, sizeof cache, "%s/cache", test_scratch);
     char *saved_path = getenv("BENCH_DATA_PATH") ? strdup(getenv("BENCH_DATA_PATH")) : NULL;
     setenv("BENCH_DATA_PATH", path, 1);
     setenv("BENCH_DATA_DIR", cache, 1);
@@ -248,7 +228,7 @@ static void modified_pinned_dataset_is_refused_unless_allowed(void **state)
     /* A file of your own is not checked against any pin, whatever its name. */
     bench_dataset_info own = {.name = "mine", .format = "csv_dated", .date_column = "year",
                               .timestamp_format = "%Y", .frequency = "yearly"};
-    snprintf(path, sizeof path, "%s/data/nile.csv", work);
+    snprintf(path, sizeof path, "%s/data/nile.csv", test_scratch);
     assert_int_equal(bench_dataset_load_path(&dataset, &own, (const char *const[2]){path, NULL}, &error), BENCH_OK);
     assert_int_equal(dataset->modified[0], 0);
     bench_dataset_free(dataset);
@@ -261,7 +241,7 @@ static void modified_pinned_dataset_is_refused_unless_allowed(void **state)
 }
 
 /* The pinned file itself passes: the real nile.csv from wherever the user's
- * cache or data path holds it, copied (never touched) into work/data. */
+ * cache or data path holds it, copied (never touched) into test_scratch/data. */
 static void pinned_copy_passes(void **state)
 {
     (void)state;
@@ -278,14 +258,13 @@ static void pinned_copy_passes(void **state)
         skip();
     }
     char command[3 * PATH_MAX + 4096];
-    snprintf(command, sizeof command, "cp '%s' '%s/data/nile.csv' && chmod u+w '%s/data/nile.csv'", real, work, work);
+    snprintf(command, sizeof command, "cp '%s' '%s/data/nile.csv' && chmod u+w '%s/data/nile.csv'", real,
+             test_scratch, test_scratch);
     assert_int_equal(system(command), 0);
     write_in("pinned.ini", "[dataset nile]\nlookback = 8\nhorizons = 4\n[model naive]\n");
     test_process_result result;
     run_bench(&result, "pinned", NULL);
-    if (result.exit_code != 0)
-        fprintf(stderr, "%s", result.err);
-    assert_int_equal(result.exit_code, 0);
+    test_assert_exit(&result, 0);
     assert_true(has_results("pinned"));
     test_process_free(&result);
 }
@@ -295,36 +274,29 @@ static void pinned_copy_passes(void **state)
 static void fetched_file_passes(void **state)
 {
     (void)state;
+    test_need_data("exchange_rate.txt.gz", "fetch + run");
     const char *shared = test_find_data("exchange_rate.txt.gz");
-    if (shared == NULL) {
-        printf("SKIPPED: exchange_rate.txt.gz not in BENCH_DATA_PATH; fetch + run not checked\n");
-        skip();
-    }
     char mirror_env[4400], fetch_cache_env[4400], empty_path_env[4400];
     snprintf(mirror_env, sizeof mirror_env, "BENCH_DATA_MIRROR=file://%s", shared);
-    snprintf(fetch_cache_env, sizeof fetch_cache_env, "BENCH_DATA_DIR=%s/fetched", work);
-    snprintf(empty_path_env, sizeof empty_path_env, "BENCH_DATA_PATH=%s/cache", work); /* empty */
+    snprintf(fetch_cache_env, sizeof fetch_cache_env, "BENCH_DATA_DIR=%s/fetched", test_scratch);
+    snprintf(empty_path_env, sizeof empty_path_env, "BENCH_DATA_PATH=%s/cache", test_scratch); /* empty */
     const char *env[] = {mirror_env, fetch_cache_env, empty_path_env, NULL};
     const char *fetch[] = {test_bench_binary(), "data", "fetch", "exchange_rate", NULL};
     test_process_result result;
-    assert_int_equal(test_process_run(&result, fetch, work, env), 0);
-    if (result.exit_code != 0)
-        fprintf(stderr, "%s", result.err);
-    assert_int_equal(result.exit_code, 0);
+    assert_int_equal(test_process_run(&result, fetch, test_scratch, env), 0);
+    test_assert_exit(&result, 0);
     test_process_free(&result);
     char config[4400], out[4400];
-    snprintf(config, sizeof config, "%s/fetched.ini", work);
-    snprintf(out, sizeof out, "%s/out-fetched", work);
+    snprintf(config, sizeof config, "%s/fetched.ini", test_scratch);
+    snprintf(out, sizeof out, "%s/out-fetched", test_scratch);
     write_in("fetched.ini", "[dataset exchange_rate]\nprotocol = paper\nhorizons = 24\n[model naive]\n");
     const char *plan[] = {test_bench_binary(), "plan", config, "--out", out, NULL};
-    assert_int_equal(test_process_run(&result, plan, work, env), 0);
-    if (result.exit_code != 0)
-        fprintf(stderr, "%s", result.err);
-    assert_int_equal(result.exit_code, 0);
+    assert_int_equal(test_process_run(&result, plan, test_scratch, env), 0);
+    test_assert_exit(&result, 0);
     test_process_free(&result);
 }
 
-TEST_MAIN("data_trust", setup, teardown,
+TEST_MAIN("data_trust", setup, test_scratch_teardown,
           cmocka_unit_test(values_whose_square_overflows_are_refused),
           cmocka_unit_test(columns_whose_variance_overflows_are_refused),
           cmocka_unit_test(huge_holdout_names_the_test_file),

@@ -29,6 +29,7 @@
 
 #include "datasets/dataset.h"
 #include "support_process.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 extern char **environ;
@@ -43,24 +44,6 @@ static struct {
     char *fixture_text;
     size_t fixture_length;
 } fx;
-
-static const char *fixture(const char *name)
-{
-    static char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/tests/data/datasets/%s", test_source_dir(), name);
-    return path;
-}
-
-static int remove_entry(const char *path, const struct stat *status, int type, struct FTW *walk)
-{
-    (void)status, (void)type, (void)walk;
-    return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-    nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Ask the kernel for a free port (a tiny race with other processes is fine). */
 static int free_port(void)
@@ -95,7 +78,7 @@ static int start_server(void **state)
     (void)state;
     snprintf(fx.serve_dir, sizeof fx.serve_dir, "%s", test_temp_dir());
     snprintf(fx.cache_dir, sizeof fx.cache_dir, "%s", test_temp_dir());
-    fx.fixture_text = test_read_file(fixture("ett_tiny.csv"), &fx.fixture_length);
+    fx.fixture_text = test_read_file(test_dataset_fixture("ett_tiny.csv"), &fx.fixture_length);
     if (fx.fixture_text == NULL)
         return -1;
     char path[PATH_MAX];
@@ -118,7 +101,7 @@ static int start_server(void **state)
     fx.port = free_port();
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%d", fx.port);
-    char *argv[] = {"python3", (char *)fixture("http_server.py"), port_text, fx.serve_dir, NULL};
+    char *argv[] = {"python3", (char *)test_dataset_fixture("http_server.py"), port_text, fx.serve_dir, NULL};
     char script[PATH_MAX];
     snprintf(script, sizeof script, "%s", argv[1]);
     argv[1] = script;
@@ -153,8 +136,8 @@ static int stop_server(void **state)
         kill(fx.server, SIGTERM);
         waitpid(fx.server, NULL, 0);
     }
-    remove_tree(fx.serve_dir);
-    remove_tree(fx.cache_dir);
+    test_remove_tree(fx.serve_dir);
+    test_remove_tree(fx.cache_dir);
     free(fx.fixture_text);
     return 0;
 }
@@ -181,7 +164,7 @@ static int cache_entries(const char *prefix)
 
 static void clear_cache(void)
 {
-    remove_tree(fx.cache_dir);
+    test_remove_tree(fx.cache_dir);
     mkdir(fx.cache_dir, 0755);
 }
 
@@ -317,11 +300,11 @@ static void two_files_and_file_urls(void **state)
     (void)state;
     clear_cache();
     char train_url[PATH_MAX + 16], test_url[PATH_MAX + 16], train_sha[65], test_sha[65];
-    snprintf(train_url, sizeof train_url, "file://%s", fixture("m4_train.csv"));
-    snprintf(test_url, sizeof test_url, "file://%s", fixture("m4_test.csv"));
+    snprintf(train_url, sizeof train_url, "file://%s", test_dataset_fixture("m4_train.csv"));
+    snprintf(test_url, sizeof test_url, "file://%s", test_dataset_fixture("m4_test.csv"));
     bench_error error = {0};
-    assert_int_equal(bench_sha256_file(fixture("m4_train.csv"), train_sha, &error), BENCH_OK);
-    assert_int_equal(bench_sha256_file(fixture("m4_test.csv"), test_sha, &error), BENCH_OK);
+    assert_int_equal(bench_sha256_file(test_dataset_fixture("m4_train.csv"), train_sha, &error), BENCH_OK);
+    assert_int_equal(bench_sha256_file(test_dataset_fixture("m4_test.csv"), test_sha, &error), BENCH_OK);
     bench_dataset_info info = {
         .name = "m4_local", .format = "m4", .files = {"m4-train.csv", "m4-test.csv"},
         .urls = {train_url, test_url}, .sha256 = {train_sha, test_sha}, .source = "http",
@@ -429,7 +412,7 @@ static void build_fake_deb(const char *work, char *deb_path, size_t size)
                                            "Description: fixture package for test_datasets_fetch\n"),
                      0);
     size_t length;
-    char *text = test_read_file(fixture("co2_like.csv"), &length);
+    char *text = test_read_file(test_dataset_fixture("co2_like.csv"), &length);
     assert_non_null(text);
     snprintf(file, sizeof file, "%s/co2_like.csv", dir);
     assert_int_equal(test_write_file(file, text), 0);
@@ -471,7 +454,7 @@ static void deb_source_with_fake_apt_get(void **state)
 
     char sha[65];
     bench_error error = {0};
-    assert_int_equal(bench_sha256_file(fixture("co2_like.csv"), sha, &error), BENCH_OK);
+    assert_int_equal(bench_sha256_file(test_dataset_fixture("co2_like.csv"), sha, &error), BENCH_OK);
     bench_dataset_info info = {
         .name = "fake_co2", .format = "csv_dated", .files = {"fake-co2.csv"}, .sha256 = {sha},
         .source = "deb:bench-fake-data:/usr/share/bench-fake/co2_like.csv", .date_column = "date",
@@ -517,7 +500,7 @@ static void deb_source_with_fake_apt_get(void **state)
     assert_non_null(strstr(error.message, "deb:PACKAGE:PATH"));
 
     setenv("PATH", saved_path, 1);
-    remove_tree(work);
+    test_remove_tree(work);
 }
 
 /* The real Debian archive: slow (downloads ~4.6 MB), so only with BENCH_SLOW=1. */

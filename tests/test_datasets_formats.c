@@ -17,33 +17,16 @@
 #include "datasets/dataset.h"
 #include "datasets/format.h"
 #include "support_process.h"
+#include "support_files.h"
 #include "support_cmocka.h"
-
-static const char *fixture(const char *name)
-{
-    static char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/tests/data/datasets/%s", test_source_dir(), name);
-    return path;
-}
-
-static int remove_entry(const char *path, const struct stat *status, int type, struct FTW *walk)
-{
-    (void)status, (void)type, (void)walk;
-    return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-    nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Load one fixture file with an ad-hoc registry row; fails the test on error. */
 static bench_dataset *load_fixture(const bench_dataset_info *info, const char *first, const char *second)
 {
     char paths_buffer[2][PATH_MAX];
-    snprintf(paths_buffer[0], PATH_MAX, "%s", fixture(first));
+    snprintf(paths_buffer[0], PATH_MAX, "%s", test_dataset_fixture(first));
     if (second)
-        snprintf(paths_buffer[1], PATH_MAX, "%s", fixture(second));
+        snprintf(paths_buffer[1], PATH_MAX, "%s", test_dataset_fixture(second));
     const char *paths[2] = {paths_buffer[0], second ? paths_buffer[1] : NULL};
     bench_dataset *dataset = NULL;
     bench_error error = {0};
@@ -142,7 +125,7 @@ static void lstnet_plain_and_gzip(void **state)
     char gz_path[PATH_MAX];
     snprintf(gz_path, sizeof gz_path, "%s/tiny.txt.gz", dir);
     size_t length = 0;
-    char *text = test_read_file(fixture("lstnet_tiny.txt"), &length);
+    char *text = test_read_file(test_dataset_fixture("lstnet_tiny.txt"), &length);
     assert_non_null(text);
     gzFile out = gzopen(gz_path, "wb9");
     assert_non_null(out);
@@ -164,7 +147,7 @@ static void lstnet_plain_and_gzip(void **state)
     assert_int_equal(d->timestamps[1] - d->timestamps[0], 3600);
     assert_float_equal(d->step_seconds, 600, 0);
     bench_dataset_free(d);
-    remove_tree(dir);
+    test_remove_tree(dir);
 }
 
 static void m4_ragged_rows_with_holdouts(void **state)
@@ -229,7 +212,7 @@ static void long_format_groups_interleaved_rows(void **state)
     assert_ptr_equal(d->series[1].timestamps, d->timestamps);
     assert_true(d->series[1].values[1] == 6.0);
     bench_dataset_free(d);
-    remove_tree(dir);
+    test_remove_tree(dir);
 }
 
 /* statsmodels co2.csv: YYYYMMDD dates and empty cells, filled linearly in time. */
@@ -255,7 +238,7 @@ static void co2_like_empty_cells_interpolated(void **state)
 
     /* Without a declared policy the same file is malformed input. */
     info.missing_policy = NULL;
-    const char *paths[2] = {fixture("co2_like.csv"), NULL};
+    const char *paths[2] = {test_dataset_fixture("co2_like.csv"), NULL};
     bench_error error = {0};
     assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "co2_like.csv:4:2: missing value"));
@@ -281,7 +264,7 @@ static void seattle_like_dst_hour_filled_on_grid(void **state)
     bench_dataset_free(d);
 
     info.missing_policy = NULL;
-    const char *paths[2] = {fixture("seattle_like.csv"), NULL};
+    const char *paths[2] = {test_dataset_fixture("seattle_like.csv"), NULL};
     bench_error error = {0};
     assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "seattle_like.csv:5: 1 missing timestamp(s)"));
@@ -341,7 +324,7 @@ static void calendar_grid_fills_missing_months(void **state)
     assert_float_equal(d->series[0].values[1], 20.0, 1e-12);
     assert_int_equal(d->timestamps[1], -3124137600 + 365 * 86400); /* 1872-01-01 */
     bench_dataset_free(d);
-    remove_tree(dir);
+    test_remove_tree(dir);
 }
 
 /* A quoted field spanning two lines must not shift later line numbers. */
@@ -352,7 +335,7 @@ static void line_numbers_survive_multiline_fields(void **state)
         .name = "multiline", .format = "csv_dated", .date_column = "date", .timestamp_format = "%Y-%m-%d",
         .columns = "value",
     };
-    const char *paths[2] = {fixture("multiline.csv"), NULL};
+    const char *paths[2] = {test_dataset_fixture("multiline.csv"), NULL};
     bench_dataset *d = NULL;
     bench_error error = {0};
     assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_BAD_INPUT);
@@ -382,7 +365,7 @@ static void bom_and_crlf(void **state)
     assert_int_equal(test_write_file(path, "date,a\r\n2020-01-01,1.5\r\n2020-01-02,2.5\r\n2020-01-03,?\r\n"), 0);
     assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "excel.csv:4:2: non-numeric cell '?'"));
-    remove_tree(dir);
+    test_remove_tree(dir);
 }
 
 static void registry_rows_are_consistent(void **state)
@@ -500,9 +483,9 @@ static void lookup_order_path_then_cache(void **state)
     assert_int_equal(bench_dataset_cache_dir(found, sizeof found, &error), BENCH_OK);
     assert_non_null(strstr(found, "/.cache/bench"));
 
-    remove_tree(first);
-    remove_tree(second);
-    remove_tree(cache);
+    test_remove_tree(first);
+    test_remove_tree(second);
+    test_remove_tree(cache);
     if (had_path)
         setenv("BENCH_DATA_PATH", saved_path, 1);
     else
@@ -523,7 +506,7 @@ static void sha256_of_known_bytes(void **state)
     assert_int_equal(bench_sha256_file(path, hex, &error), BENCH_OK);
     /* FIPS 180-2 test vector. */
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    remove_tree(dir);
+    test_remove_tree(dir);
 }
 
 TEST_MAIN("datasets_formats", NULL, NULL,

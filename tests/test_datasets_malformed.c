@@ -18,6 +18,7 @@
 #include "bench/rng.h"
 #include "datasets/dataset.h"
 #include "support_process.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 enum { PLAIN, GZ_TRUNCATED, GZ_CORRUPT };
@@ -134,12 +135,6 @@ static const malformed_case cases[] = {
      .where = "longid.csv:2:1:", .problem = "empty series id"},
 };
 
-static int remove_entry(const char *path, const struct stat *status, int type, struct FTW *walk)
-{
-    (void)status, (void)type, (void)walk;
-    return remove(path);
-}
-
 /* A gzip of a few thousand LSTNet rows, then damaged as the case asks. */
 static void write_damaged_gzip(const char *path, int special)
 {
@@ -210,7 +205,7 @@ static void every_malformed_input_is_named(void **state)
                 bench_dataset_free(dataset);
         }
     }
-    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(dir);
     assert_int_equal(failures, 0);
 }
 
@@ -297,7 +292,7 @@ static void mutated_fixtures_fail_cleanly(void **state)
     }
     printf("mutants: %zu accepted, %zu rejected with a message naming the file\n", accepted, rejected);
     assert_true(rejected > 0);
-    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(dir);
 }
 
 /* The CLI turns a malformed registered file into exit 2 with the message. */
@@ -353,7 +348,7 @@ static void verify_command_reports_bad_file(void **state)
     assert_int_equal(result.exit_code, 2);
     assert_non_null(strstr(result.err, "unknown dataset 'no_such_data'"));
     test_process_free(&result);
-    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(dir);
 }
 
 TEST_MAIN("datasets_malformed", NULL, NULL,

@@ -24,32 +24,13 @@
 #include "datasets/dataset.h"
 #include "nn/params.h"
 #include "support_process.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
-static char work[1024];
-
-static int setup(void **state)
-{
-    (void)state;
-    const char *dir = test_temp_dir();
-    if (dir == NULL)
-        return -1;
-    snprintf(work, sizeof work, "%s", dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char command[4200];
-    snprintf(command, sizeof command, "rm -rf '%s'", work);
-    return system(command) == 0 ? 0 : -1;
-}
-
-/* A fresh directory work/NAME. */
+/* A fresh directory test_scratch/NAME. */
 static void make_dir(char *out, size_t size, const char *name)
 {
-    snprintf(out, size, "%s/%s", work, name);
+    snprintf(out, size, "%s/%s", test_scratch, name);
     assert_int_equal(mkdir(out, 0755), 0);
 }
 
@@ -197,7 +178,7 @@ static void next_fetch_removes_only_stale_leftovers(void **state)
     (void)state;
     char cache[2048], source[2048], names[2048];
     make_dir(cache, sizeof cache, "cache");
-    snprintf(source, sizeof source, "%s/source.csv", work);
+    snprintf(source, sizeof source, "%s/source.csv", test_scratch);
     assert_int_equal(test_write_file(source, "date,v\n2024-01-01 00:00:00,1\n"), 0);
 
     /* What interrupted fetches of x.csv left: removed. */
@@ -254,13 +235,13 @@ static void failed_fetch_leaves_no_temporary(void **state)
     (void)state;
     char cache[2048], source[2048], names[1024];
     make_dir(cache, sizeof cache, "failing-cache");
-    snprintf(source, sizeof source, "%s/no-such-source.csv", work);
+    snprintf(source, sizeof source, "%s/no-such-source.csv", test_scratch);
     bench_error error = {0};
     assert_int_not_equal(fetch_x(source, cache, &error), BENCH_OK);
     assert_int_equal(list_dir(cache, names, sizeof names), 0);
 }
 
-TEST_MAIN("durability", setup, teardown,
+TEST_MAIN("durability", test_scratch_setup, test_scratch_teardown,
           cmocka_unit_test(atomic_writes_leave_only_the_file),
           cmocka_unit_test(checkpoints_use_a_unique_temporary),
           cmocka_unit_test(next_fetch_removes_only_stale_leftovers),

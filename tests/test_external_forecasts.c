@@ -17,20 +17,10 @@
 
 #include "support_process.h"
 #include "support_sweep.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 static char work[4200], exported[4800], ridge_id[17];
-
-static void shell(const char *format, ...)
-{
-    char command[20000];
-    va_list list;
-    va_start(list, format);
-    vsnprintf(command, sizeof command, format, list);
-    va_end(list);
-    if (system(command) != 0)
-        fail_msg("command failed: %s", command);
-}
 
 /* tiny.ini beside the data: ridge, and optionally an external section. */
 static void write_config(const char *name, int horizon, const char *external_section)
@@ -105,7 +95,7 @@ static void run_external(const char *name, const char *section, int expected_exi
     char config[4600], out[4600];
     snprintf(config, sizeof config, "%s/%s", work, name);
     snprintf(out, sizeof out, "%s/out-%s", work, name);
-    shell("rm -rf '%s'", out);
+    test_shell("rm -rf '%s'", out);
     char *err = NULL;
     int code = sweep_bench(&err, "run", config, "--out", out, "--quiet", NULL);
     if (code != expected_exit || (expect != NULL && strstr(err, expect) == NULL))
@@ -139,8 +129,8 @@ static void exported_predictions_score_back_identically(void **state)
     char by_time[4600], scaled[4600];
     snprintf(by_time, sizeof by_time, "%s/by_time.csv", work);
     snprintf(scaled, sizeof scaled, "%s/scaled.csv", work);
-    shell("cut -d, -f2,4,7,8,11 '%s' > '%s'", exported, by_time); /* series,step,dataset,origin_time,prediction_original */
-    shell("cut -d, -f2,3,4,6 '%s' > '%s'", exported, scaled);     /* series,origin,step,prediction */
+    test_shell("cut -d, -f2,4,7,8,11 '%s' > '%s'", exported, by_time); /* series,step,dataset,origin_time,prediction_original */
+    test_shell("cut -d, -f2,3,4,6 '%s' > '%s'", exported, scaled);     /* series,origin,step,prediction */
     snprintf(section, sizeof section, "[model exported]\nforecasts = %s\n", by_time);
     run_external("by_time.ini", section, 0, NULL, NULL);
     snprintf(out, sizeof out, "%s/out-by_time.ini", work);
@@ -156,7 +146,7 @@ static const char *variant_file(const char *name, const char *awk_program)
 {
     static char path[4600];
     snprintf(path, sizeof path, "%s/%s.csv", work, name);
-    shell("awk -F, -v OFS=, '%s' '%s' > '%s'", awk_program, exported, path);
+    test_shell("awk -F, -v OFS=, '%s' '%s' > '%s'", awk_program, exported, path);
     return path;
 }
 
@@ -185,7 +175,7 @@ static void files_that_do_not_fit_are_refused(void **state)
         char target[4700];
         if (strcmp(cases[i].name, "misaligned_time") == 0) {
             snprintf(target, sizeof target, "%s/misaligned_time_by_time.csv", work);
-            shell("cut -d, -f2,4,7,8,11 '%s' > '%s'", path, target);
+            test_shell("cut -d, -f2,4,7,8,11 '%s' > '%s'", path, target);
             path = target;
         }
         char section[5200], name[128];

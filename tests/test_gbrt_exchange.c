@@ -24,6 +24,7 @@
 #include "bench/protocol.h"
 #include "datasets/dataset.h"
 #include "forecasters/gbrt.h"
+#include "support_params.h"
 #include "support_cmocka.h"
 
 static bench_dataset *exchange;
@@ -45,21 +46,6 @@ static int teardown(void **state)
     (void)state;
     bench_dataset_free(exchange);
     return 0;
-}
-
-static int resolve(bench_owned_params *out, const bench_param_spec *spec, size_t spec_count,
-                   const char *const *settings, size_t count, bench_error *error)
-{
-    bench_config_entry entries[16];
-    char keys[16][64], texts[16][128];
-    for (size_t i = 0; i < count; i++) {
-        const char *equals = strchr(settings[i], '=');
-        snprintf(keys[i], sizeof keys[i], "%.*s", (int)(equals - settings[i]), settings[i]);
-        snprintf(texts[i], sizeof texts[i], "%s", equals + 1);
-        entries[i] = (bench_config_entry){.key = keys[i], .value = texts[i], .line = i + 2};
-    }
-    bench_config_section section = {.kind = "test", .label = "", .line = 1, .entries = entries, .entry_count = count};
-    return bench_resolve_params(out, spec, spec_count, &section, "test.ini", "test", error);
 }
 
 static double metric(const bench_task *task, const double *values, const char *name)
@@ -88,8 +74,8 @@ static void run_exchange(const char *covariates, const char *tree_method, const 
     bench_owned_params protocol_settings, model_params;
     bench_error error = {0};
     bench_task *task = NULL;
-    if (resolve(&protocol_settings, bench_protocol_paper.params, bench_protocol_paper.param_count, settings, 3,
-                &error) != BENCH_OK ||
+    if (test_resolve_settings(&protocol_settings, bench_protocol_paper.params, bench_protocol_paper.param_count,
+                              "paper", settings, 3, &error) != BENCH_OK ||
         bench_protocol_paper.prepare(&task, exchange, &protocol_settings.view, 24, BENCH_STAGE_TEST, &error) !=
             BENCH_OK)
         fail_msg("paper protocol: %s", error.message);
@@ -98,8 +84,8 @@ static void run_exchange(const char *covariates, const char *tree_method, const 
     task->info.threads = 1;
     const char *const model_settings[] = {"preset=exchange", tree_method, max_bin};
     bench_model *model = NULL;
-    if (resolve(&model_params, bench_forecaster_gbrt.params, bench_forecaster_gbrt.param_count, model_settings,
-                max_bin ? 3 : 2, &error) != BENCH_OK ||
+    if (test_resolve_settings(&model_params, bench_forecaster_gbrt.params, bench_forecaster_gbrt.param_count, "gbrt",
+                              model_settings, max_bin ? 3 : 2, &error) != BENCH_OK ||
         bench_forecaster_gbrt.create(&model, &model_params.view, &task->info, &error) != BENCH_OK)
         fail_msg("gbrt: %s", error.message);
     bench_rng rng;

@@ -18,6 +18,8 @@
 
 #include "bench/harness.h"
 #include "forecasters/gbrt.h"
+#include "support_files.h"
+#include "support_params.h"
 #include "support_cmocka.h"
 
 #define SERIES 3
@@ -33,7 +35,6 @@ static const char *const covariate_names[COVARIATES] = {"hour", "day"};
 static bench_task_info task = {.dataset = "synthetic", .protocol = "paper", .horizon = HORIZON, .lookback = 12,
                                .seasonal_period = 24, .covariate_count = COVARIATES,
                                .covariate_names = covariate_names, .threads = 1, .seed = 5};
-static char directory[64];
 
 static int setup(void **state)
 {
@@ -49,16 +50,7 @@ static int setup(void **state)
         views[s] = (bench_series_view){.name = s == 0 ? "a" : s == 1 ? "b" : "c", .length = LENGTH,
                                        .train_length = 200, .values = values[s], .covariates = covariates[s]};
     }
-    snprintf(directory, sizeof directory, "/tmp/bench-gbrt-test-XXXXXX");
-    return mkdtemp(directory) == NULL;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", directory);
-    return system(command) != 0;
+    return test_scratch_setup(state);
 }
 
 /* Resolves "key=value" overrides against a forecaster's schema the way the
@@ -66,18 +58,8 @@ static int teardown(void **state)
 static int resolve(bench_owned_params *out, const bench_forecaster *forecaster, const char *const *settings,
                    size_t count, bench_error *error)
 {
-    bench_config_entry entries[16];
-    char keys[16][64], texts[16][64];
-    for (size_t i = 0; i < count; i++) {
-        const char *equals = strchr(settings[i], '=');
-        snprintf(keys[i], sizeof keys[i], "%.*s", (int)(equals - settings[i]), settings[i]);
-        snprintf(texts[i], sizeof texts[i], "%s", equals + 1);
-        entries[i] = (bench_config_entry){.key = keys[i], .value = texts[i], .line = i + 2};
-    }
-    bench_config_section section = {.kind = "model", .label = "test", .line = 1, .entries = entries,
-                                    .entry_count = count};
-    return bench_resolve_params(out, forecaster->params, forecaster->param_count, &section, "test.ini",
-                                forecaster->name, error);
+    return test_resolve_settings(out, forecaster->params, forecaster->param_count, forecaster->name, settings, count,
+                                 error);
 }
 
 /* Creates and fits a model; fails the test on any error. */
@@ -150,8 +132,8 @@ static void round_trip(const bench_forecaster *forecaster, const char *const *se
     bench_model *model = fitted(forecaster, settings, count);
     double before[SERIES * HORIZON], after[SERIES * HORIZON];
     predict_at_200(forecaster, model, before);
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", directory, name);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", test_scratch, name);
     bench_error error = {0};
     if (forecaster->save(model, path, &error) != BENCH_OK)
         fail_msg("save: %s", error.message);
@@ -305,8 +287,8 @@ static void damaged_model_files_are_refused(void **state)
 {
     (void)state;
     bench_model *model = fitted(&bench_forecaster_gbrt, small, 3);
-    char path[128], file[192];
-    snprintf(path, sizeof path, "%s/damaged", directory);
+    char path[512], file[576];
+    snprintf(path, sizeof path, "%s/damaged", test_scratch);
     bench_error error = {0};
     assert_int_equal(bench_forecaster_gbrt.save(model, path, &error), BENCH_OK);
     bench_forecaster_gbrt.destroy(model);
@@ -341,12 +323,12 @@ static void damaged_model_files_are_refused(void **state)
 
     /* A directory that is not a saved model is never replaced. */
     model = fitted(&bench_forecaster_gbrt, small, 3);
-    assert_int_equal(bench_forecaster_gbrt.save(model, directory, &error), BENCH_BAD_INPUT);
+    assert_int_equal(bench_forecaster_gbrt.save(model, test_scratch, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "not a saved bench model"));
     bench_forecaster_gbrt.destroy(model);
 }
 
-TEST_MAIN("gbrt_model", setup, teardown,
+TEST_MAIN("gbrt_model", setup, test_scratch_teardown,
           cmocka_unit_test(h_boosters_and_sane_forecasts),
           cmocka_unit_test(saved_and_loaded_predictions_equal_the_original),
           cmocka_unit_test(gbrt_naive_is_one_pointwise_booster),

@@ -12,24 +12,8 @@
 #include <zlib.h>
 
 #include "datasets/idx.h"
+#include "support_files.h"
 #include "support_cmocka.h"
-
-static char temp_dir[256];
-
-static int make_temp_dir(void **state)
-{
-    (void)state;
-    snprintf(temp_dir, sizeof temp_dir, "/tmp/bench-test-idx-XXXXXX");
-    return mkdtemp(temp_dir) == NULL ? -1 : 0;
-}
-
-static int remove_temp_dir(void **state)
-{
-    (void)state;
-    char command[512];
-    snprintf(command, sizeof command, "rm -rf '%s'", temp_dir);
-    return system(command) == 0 ? 0 : -1;
-}
 
 static void write_bytes(const char *path, const unsigned char *bytes, size_t length, int compress)
 {
@@ -67,7 +51,7 @@ static size_t build_idx(unsigned char *buffer, const size_t *dims, size_t rank, 
 
 static void path_of(char *path, size_t size, const char *name)
 {
-    snprintf(path, size, "%s/%s", temp_dir, name);
+    snprintf(path, size, "%s/%s", test_scratch, name);
 }
 
 static void reads_plain_and_gzip(void **state)
@@ -241,7 +225,7 @@ static void loads_fashion_mnist_when_installed(void **state)
     assert_int_equal(fashion_mnist(&test, NULL, "validation", &error), BENCH_BAD_INPUT);
 }
 
-TEST_MAIN("idx", make_temp_dir, remove_temp_dir,
+TEST_MAIN("idx", test_scratch_setup, test_scratch_teardown,
           cmocka_unit_test(reads_plain_and_gzip),
           cmocka_unit_test(refuses_malformed_files),
           cmocka_unit_test(image_set_checks_pairing_and_labels),

@@ -14,32 +14,17 @@
 #include <unistd.h>
 
 #include "bench/harness.h"
-#include "support_process.h"
+#include "support_bench.h"
+#include "support_files.h"
 #include "support_cmocka.h"
-
-static char work[4096];
 
 static int setup(void **state)
 {
-    (void)state;
-    if (access(test_bench_binary(), X_OK) != 0) {
-        fprintf(stderr, "test_plan_refusals: %s is not built\n", test_bench_binary());
+    if (test_bench_scratch_setup(state) != 0)
         return -1;
-    }
-    const char *dir = test_temp_dir();
-    if (dir == NULL)
-        return -1;
-    snprintf(work, sizeof work, "%s", dir);
     char command[12000];
-    snprintf(command, sizeof command, "cp '%s/tests/data/harness/hourly.csv' '%s/hourly.csv'", test_source_dir(), work);
-    return system(command) == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char command[4200];
-    snprintf(command, sizeof command, "rm -rf '%s'", work);
+    snprintf(command, sizeof command, "cp '%s/tests/data/harness/hourly.csv' '%s/hourly.csv'", test_source_dir(),
+             test_scratch);
     return system(command) == 0 ? 0 : -1;
 }
 
@@ -116,13 +101,13 @@ static const refusal refusals[] = {
     {"cli_memory_negative", "run", HOURLY "[model naive]\n", {"--memory-limit", "-1"}, {"--memory-limit -1"}},
 };
 
-/* Run `bench COMMAND work/NAME.ini --out work/out-NAME [options]` from work. */
+/* Run `bench COMMAND SCRATCH/NAME.ini --out SCRATCH/out-NAME [options]` from SCRATCH (test_scratch). */
 static void run_case(test_process_result *result, const char *command, const char *name, const char *text,
                      const char *const options[])
 {
     char config[4300], out[4300];
-    snprintf(config, sizeof config, "%s/%s.ini", work, name);
-    snprintf(out, sizeof out, "%s/out-%s", work, name);
+    snprintf(config, sizeof config, "%s/%s.ini", test_scratch, name);
+    snprintf(out, sizeof out, "%s/out-%s", test_scratch, name);
     assert_int_equal(test_write_file(config, text), 0);
     const char *argv[16] = {test_bench_binary(), command, config, "--out", out};
     size_t argc = 5;
@@ -131,13 +116,13 @@ static void run_case(test_process_result *result, const char *command, const cha
     for (size_t i = 0; options != NULL && options[i] != NULL && argc < 15; i++)
         argv[argc++] = options[i];
     argv[argc] = NULL;
-    assert_int_equal(test_process_run(result, argv, work, NULL), 0);
+    assert_int_equal(test_process_run(result, argv, test_scratch, NULL), 0);
 }
 
 static int exists_in_out(const char *name, const char *file)
 {
     char path[4400];
-    snprintf(path, sizeof path, "%s/out-%s/%s", work, name, file);
+    snprintf(path, sizeof path, "%s/out-%s/%s", test_scratch, name, file);
     return access(path, F_OK) == 0;
 }
 
@@ -185,14 +170,12 @@ static void valid_lists_and_limits_run(void **state)
              "[dataset other]\npath = hourly.csv\nstep_seconds = 3600\nlookback = 24\nhorizons = 12\n"
              "[model naive]\ndatasets = tiny , other\n[model mean]\ndatasets = other\n",
              options);
-    if (result.exit_code != 0)
-        fprintf(stderr, "%s", result.err);
-    assert_int_equal(result.exit_code, 0);
+    test_assert_exit(&result, 0);
     test_process_free(&result);
     assert_true(exists_in_out("accepted", "results.csv"));
     /* tiny: 2 horizons x naive x 2 seeds; other: 1 horizon x 2 models x 2 seeds. */
     char path[4400];
-    snprintf(path, sizeof path, "%s/out-accepted/plan.csv", work);
+    snprintf(path, sizeof path, "%s/out-accepted/plan.csv", test_scratch);
     char *plan = test_read_file(path, NULL);
     assert_non_null(plan);
     size_t lines = 0;
@@ -208,10 +191,10 @@ static void limits_resolve_command_line_over_config(void **state)
 {
     (void)state;
     char config[4300];
-    snprintf(config, sizeof config, "%s/limits.ini", work);
+    snprintf(config, sizeof config, "%s/limits.ini", test_scratch);
     assert_int_equal(test_write_file(config, "[run]\ntimeout = 30\nmemory_limit = 1024\n" HOURLY "[model naive]\n"), 0);
     char bare[4300];
-    snprintf(bare, sizeof bare, "%s/nolimits.ini", work);
+    snprintf(bare, sizeof bare, "%s/nolimits.ini", test_scratch);
     assert_int_equal(test_write_file(bare, HOURLY "[model naive]\n"), 0);
 
     bench_error error = {0};
@@ -255,7 +238,7 @@ static void plan_ids_are_distinct(void **state)
 {
     (void)state;
     char config[4300];
-    snprintf(config, sizeof config, "%s/ids.ini", work);
+    snprintf(config, sizeof config, "%s/ids.ini", test_scratch);
     assert_int_equal(test_write_file(config, "[run]\nseeds = 1,2,3\n" HOURLY_NO_H "horizons = 6,12\n"
                                              "[model naive]\n[model seasonal_naive]\ndatasets = tiny \n[model mean]\n"),
                      0);
@@ -277,7 +260,7 @@ static void model_seeds_replace_run_seeds(void **state)
 {
     (void)state;
     char config[4300];
-    snprintf(config, sizeof config, "%s/model-seeds.ini", work);
+    snprintf(config, sizeof config, "%s/model-seeds.ini", test_scratch);
     assert_int_equal(test_write_file(config, "[run]\nseeds = 1,2,3\n" HOURLY_NO_H "horizons = 6,12\n"
                                              "[model naive]\n[model slow]\nmodel = mean\nseeds = 7\n"),
                      0);
@@ -300,7 +283,7 @@ static void model_seeds_replace_run_seeds(void **state)
     bench_plan_free(plan);
 }
 
-TEST_MAIN("plan_refusals", setup, teardown,
+TEST_MAIN("plan_refusals", setup, test_scratch_teardown,
           cmocka_unit_test(duplicate_cells_and_bad_limits_are_refused),
           cmocka_unit_test(valid_lists_and_limits_run),
           cmocka_unit_test(limits_resolve_command_line_over_config),

@@ -15,7 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support_process.h"
+#include "support_bench.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 static char tiny_csv[4096];
@@ -24,37 +25,7 @@ static int setup(void **state)
 {
     (void)state;
     snprintf(tiny_csv, sizeof tiny_csv, "%s/tests/data/harness/hourly.csv", test_source_dir());
-    if (access(test_bench_binary(), X_OK) != 0) {
-        fprintf(stderr, "test_plugins: %s is not built\n", test_bench_binary());
-        return -1;
-    }
-    return 0;
-}
-
-static int run_bench_in(test_process_result *result, const char *cwd, const char *const arguments[],
-                        const char *const environment[])
-{
-    const char *argv[32] = {test_bench_binary()};
-    size_t count = 1;
-    for (size_t i = 0; arguments[i] != NULL && count < 31; i++)
-        argv[count++] = arguments[i];
-    argv[count] = NULL;
-    return test_process_run(result, argv, cwd, environment);
-}
-
-/* cc -shared -fPIC against the source tree, exactly as a user would (plus -D flags). */
-static void compile_plugin(const char *source, const char *output, const char *define)
-{
-    char include[4200];
-    snprintf(include, sizeof include, "-I%s/include", test_source_dir());
-    const char *argv[] = {"cc", "-std=c11", "-shared", "-fPIC", include, define ? define : "-DUNUSED_DEFINE",
-                          source, "-o", output, "-lm", NULL};
-    test_process_result result;
-    assert_int_equal(test_process_run(&result, argv, NULL, NULL), 0);
-    if (result.exit_code != 0)
-        fprintf(stderr, "compiling %s (%s) failed:\n%s", source, define ? define : "", result.err);
-    assert_int_equal(result.exit_code, 0);
-    test_process_free(&result);
+    return test_bench_built();
 }
 
 /* Value of (dataset, variant, metric) in a results.csv text, and its status. */
@@ -99,7 +70,7 @@ static const char *examples_dir(void)
             char source[4300], output[4300];
             snprintf(source, sizeof source, "%s/examples/plugins/%s.c", test_source_dir(), names[i]);
             snprintf(output, sizeof output, "%s/%s.so", directory, names[i]);
-            compile_plugin(source, output, "-O2");
+            test_compile_plugin(source, output, "-O2");
         }
     }
     return directory;
@@ -124,7 +95,7 @@ static void examples_pass_check_plugin(void **state)
         }
         const char *arguments[] = {"check-plugin", path, NULL};
         test_process_result result;
-        assert_int_equal(run_bench_in(&result, NULL, arguments, NULL), 0);
+        assert_int_equal(test_bench_run_in(&result, NULL, arguments, NULL), 0);
         if (result.exit_code != 0)
             fprintf(stderr, "%s%s", result.out, result.err);
         assert_int_equal(result.exit_code, 0);
@@ -136,10 +107,7 @@ static void examples_pass_check_plugin(void **state)
 static void theta_reproduces_m4_hourly(void **state)
 {
     (void)state;
-    if (test_find_data("M4-Hourly-train.csv") == NULL) {
-        fprintf(stderr, "SKIPPED: M4 Hourly files not in BENCH_DATA_PATH; Theta's published values not checked\n");
-        skip();
-    }
+    test_need_data("M4-Hourly-train.csv", "Theta's published values");
     const char *work = test_temp_dir();
     char config[4200], out[4200], text[16384], path[4300];
     snprintf(config, sizeof config, "%s/m4.ini", work);
@@ -151,10 +119,8 @@ static void theta_reproduces_m4_hourly(void **state)
     assert_int_equal(test_write_file(config, text), 0);
     const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
     test_process_result result;
-    assert_int_equal(run_bench_in(&result, NULL, arguments, NULL), 0);
-    if (result.exit_code != 0)
-        fprintf(stderr, "%s", result.err);
-    assert_int_equal(result.exit_code, 0);
+    assert_int_equal(test_bench_run_in(&result, NULL, arguments, NULL), 0);
+    test_assert_exit(&result, 0);
     test_process_free(&result);
     snprintf(path, sizeof path, "%s/results.csv", out);
     char *results = test_read_file(path, NULL);
@@ -244,7 +210,7 @@ static void new_forecaster_refuses_bad_input(void **state)
     for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
         const char *arguments[] = {"new-forecaster", bad_names[i], NULL};
         test_process_result result;
-        assert_int_equal(run_bench_in(&result, work, arguments, NULL), 0);
+        assert_int_equal(test_bench_run_in(&result, work, arguments, NULL), 0);
         if (result.exit_code != 2)
             fprintf(stderr, "name '%s': exit %d\n", bad_names[i], result.exit_code);
         assert_int_equal(result.exit_code, 2);
@@ -254,13 +220,13 @@ static void new_forecaster_refuses_bad_input(void **state)
     /* Existing files are never overwritten. */
     const char *arguments[] = {"new-forecaster", "mine", "here", NULL};
     test_process_result result;
-    assert_int_equal(run_bench_in(&result, work, arguments, NULL), 0);
+    assert_int_equal(test_bench_run_in(&result, work, arguments, NULL), 0);
     assert_int_equal(result.exit_code, 0);
     test_process_free(&result);
     char path[4300];
     snprintf(path, sizeof path, "%s/here/mine.c", work);
     assert_int_equal(test_write_file(path, "/* my edits */\n"), 0);
-    assert_int_equal(run_bench_in(&result, work, arguments, NULL), 0);
+    assert_int_equal(test_bench_run_in(&result, work, arguments, NULL), 0);
     assert_int_equal(result.exit_code, 2);
     assert_non_null(strstr(result.err, "exists"));
     test_process_free(&result);
@@ -340,7 +306,7 @@ static void expect_refused(const char *const arguments[], const char *const envi
                            const char *expect, const char *label)
 {
     test_process_result result;
-    assert_int_equal(run_bench_in(&result, NULL, arguments, environment), 0);
+    assert_int_equal(test_bench_run_in(&result, NULL, arguments, environment), 0);
     int ok = result.exit_code == 2 && strstr(result.err, expect) != NULL && access(out, F_OK) != 0;
     if (!ok)
         fprintf(stderr, "case '%s': exit %d, output dir %s, stderr: %s", label, result.exit_code,
@@ -365,12 +331,12 @@ static void load_errors_exit_2_before_the_run(void **state)
     for (size_t i = 0; i < sizeof load_cases / sizeof load_cases[0]; i++) {
         char plugin[4300];
         snprintf(plugin, sizeof plugin, "%s/case%zu.so", work, i);
-        compile_plugin(source, plugin, load_cases[i].defines);
+        test_compile_plugin(source, plugin, load_cases[i].defines);
         const char *arguments[] = {"run", config, "--out", out, "--quiet", "--plugin", plugin, NULL};
         expect_refused(arguments, NULL, out, load_cases[i].expect, load_cases[i].label);
         const char *check[] = {"check-plugin", plugin, NULL};
         test_process_result result;
-        assert_int_equal(run_bench_in(&result, NULL, check, NULL), 0);
+        assert_int_equal(test_bench_run_in(&result, NULL, check, NULL), 0);
         if (result.exit_code != 2)
             fprintf(stderr, "check-plugin, case '%s': exit %d: %s", load_cases[i].label, result.exit_code, result.err);
         assert_int_equal(result.exit_code, 2);
@@ -409,8 +375,8 @@ static void load_errors_exit_2_before_the_run(void **state)
     char twin_a[4300], twin_b[4300];
     snprintf(twin_a, sizeof twin_a, "%s/twin_a.so", work);
     snprintf(twin_b, sizeof twin_b, "%s/twin_b.so", work);
-    compile_plugin(source, twin_a, "-DNAME=\"twin\"");
-    compile_plugin(source, twin_b, "-DNAME=\"twin\"");
+    test_compile_plugin(source, twin_a, "-DNAME=\"twin\"");
+    test_compile_plugin(source, twin_b, "-DNAME=\"twin\"");
     const char *twins[] = {"run", config, "--out", out, "--quiet", "--plugin", twin_a, "--plugin", twin_b, NULL};
     expect_refused(twins, NULL, out, "already provided by plugin", "duplicate plugin name");
 }
@@ -424,7 +390,7 @@ static void fit_failure_gives_error_rows_and_the_sweep_continues(void **state)
     char source[4300], plugin[4300], config[4300], out[4300], text[20000], path[4400];
     broken_source(source, sizeof source);
     snprintf(plugin, sizeof plugin, "%s/picky.so", work);
-    compile_plugin(source, plugin, "-DNAME=\"picky\"");
+    test_compile_plugin(source, plugin, "-DNAME=\"picky\"");
     snprintf(config, sizeof config, "%s/run.ini", work);
     snprintf(out, sizeof out, "%s/out", work);
     snprintf(text, sizeof text,
@@ -435,7 +401,7 @@ static void fit_failure_gives_error_rows_and_the_sweep_continues(void **state)
     assert_int_equal(test_write_file(config, text), 0);
     const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
     test_process_result result;
-    assert_int_equal(run_bench_in(&result, NULL, arguments, NULL), 0);
+    assert_int_equal(test_bench_run_in(&result, NULL, arguments, NULL), 0);
     assert_int_equal(result.exit_code, 1);
     test_process_free(&result);
     snprintf(path, sizeof path, "%s/results.csv", out);
@@ -450,10 +416,7 @@ static void fit_failure_gives_error_rows_and_the_sweep_continues(void **state)
     assert_string_equal(status, "ok");
     free(results);
     snprintf(path, sizeof path, "%s/run.json", out);
-    char *run_json = test_read_file(path, NULL);
-    assert_non_null(run_json);
-    assert_non_null(strstr(run_json, "picky: refuses dataset bad"));
-    free(run_json);
+    test_assert_file_contains(path, "picky: refuses dataset bad");
 }
 
 TEST_MAIN("plugins", setup, NULL,

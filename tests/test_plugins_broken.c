@@ -20,44 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "support_process.h"
+#include "support_bench.h"
 #include "support_cmocka.h"
-
-static int setup(void **state)
-{
-    (void)state;
-    if (access(test_bench_binary(), X_OK) != 0) {
-        fprintf(stderr, "test_plugins: %s is not built\n", test_bench_binary());
-        return -1;
-    }
-    return 0;
-}
-
-static int run_bench_in(test_process_result *result, const char *cwd, const char *const arguments[],
-                        const char *const environment[])
-{
-    const char *argv[32] = {test_bench_binary()};
-    size_t count = 1;
-    for (size_t i = 0; arguments[i] != NULL && count < 31; i++)
-        argv[count++] = arguments[i];
-    argv[count] = NULL;
-    return test_process_run(result, argv, cwd, environment);
-}
-
-/* cc -shared -fPIC against the source tree, exactly as a user would (plus -D flags). */
-static void compile_plugin(const char *source, const char *output, const char *define)
-{
-    char include[4200];
-    snprintf(include, sizeof include, "-I%s/include", test_source_dir());
-    const char *argv[] = {"cc", "-std=c11", "-shared", "-fPIC", include, define ? define : "-DUNUSED_DEFINE",
-                          source, "-o", output, "-lm", NULL};
-    test_process_result result;
-    assert_int_equal(test_process_run(&result, argv, NULL, NULL), 0);
-    if (result.exit_code != 0)
-        fprintf(stderr, "compiling %s (%s) failed:\n%s", source, define ? define : "", result.err);
-    assert_int_equal(result.exit_code, 0);
-    test_process_free(&result);
-}
 
 /* ---- The contract catches broken plugins --------------------------------------------------- */
 
@@ -88,10 +52,10 @@ static void contract_catches_broken_plugins(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char plugin[4300], line[256];
         snprintf(plugin, sizeof plugin, "%s/broken%zu.so", work, i);
-        compile_plugin(source, plugin, cases[i].defines);
+        test_compile_plugin(source, plugin, cases[i].defines);
         const char *arguments[] = {"check-plugin", plugin, NULL};
         test_process_result result;
-        assert_int_equal(run_bench_in(&result, NULL, arguments, environment), 0);
+        assert_int_equal(test_bench_run_in(&result, NULL, arguments, environment), 0);
         snprintf(line, sizeof line, "FAIL  %-18s", cases[i].failing_check);
         const char *found = strstr(result.out, line);
         int ok = result.exit_code == 1 && found != NULL && strstr(found, cases[i].expect) != NULL;
@@ -217,7 +181,7 @@ static void crashing_exiting_or_hanging_plugins_are_refused_at_load(void **state
         int hangs = strcmp(c->define, "-DHOSTILE=4") == 0;
         char plugin[4300];
         snprintf(plugin, sizeof plugin, "%s/hostile%zu.so", work, i);
-        compile_plugin(source, plugin, c->define);
+        test_compile_plugin(source, plugin, c->define);
 
         /* check-plugin: --timeout bounds loading too, so the hang costs 2 s here. */
         const char *check[] = {"check-plugin", plugin, "--timeout", "2", NULL};
@@ -267,7 +231,7 @@ static void a_sound_plugin_passes_the_probe(void **state)
     char source[4300], plugin[4300], config[4300], out[4300], results[4400], text[8192];
     snprintf(source, sizeof source, "%s/tests/data/plugins/hostile.c", test_source_dir());
     snprintf(plugin, sizeof plugin, "%s/sound.so", work);
-    compile_plugin(source, plugin, "-DHOSTILE=0");
+    test_compile_plugin(source, plugin, "-DHOSTILE=0");
     const char *check[] = {"check-plugin", plugin, NULL};
     test_process_result result;
     double seconds;
@@ -304,7 +268,7 @@ static void a_crashing_fit_is_a_failed_check(void **state)
     char source[4300], plugin[4300];
     snprintf(source, sizeof source, "%s/tests/data/plugins/hostile.c", test_source_dir());
     snprintf(plugin, sizeof plugin, "%s/fit_crash.so", work);
-    compile_plugin(source, plugin, "-DHOSTILE=6");
+    test_compile_plugin(source, plugin, "-DHOSTILE=6");
     char asan[1024];
     const char *inherited = getenv("ASAN_OPTIONS");
     snprintf(asan, sizeof asan, "ASAN_OPTIONS=%s%ssymbolize=0", inherited ? inherited : "",
@@ -325,7 +289,7 @@ static void a_crashing_fit_is_a_failed_check(void **state)
     test_process_free(&result);
 }
 
-TEST_MAIN("plugins_broken", setup, NULL,
+TEST_MAIN("plugins_broken", test_bench_setup, NULL,
           cmocka_unit_test(contract_catches_broken_plugins),
           cmocka_unit_test(crashing_exiting_or_hanging_plugins_are_refused_at_load),
           cmocka_unit_test(a_sound_plugin_passes_the_probe),

@@ -14,18 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "support_process.h"
+#include "support_bench.h"
 #include "support_cmocka.h"
-
-static int setup(void **state)
-{
-    (void)state;
-    if (access(test_bench_binary(), X_OK) != 0) {
-        fprintf(stderr, "test_plugins_install: %s is not built\n", test_bench_binary());
-        return -1;
-    }
-    return 0;
-}
 
 /* Run a shell script in cwd with extra environment; fails the test on a non-zero exit. */
 static void shell(test_process_result *result, const char *cwd, const char *script, const char *const environment[])
@@ -106,6 +96,6 @@ static void install_then_build_with_pkg_config(void **state)
     assert_int_equal(access(path, R_OK), 0);
 }
 
-TEST_MAIN("plugins_install", setup, NULL,
+TEST_MAIN("plugins_install", test_bench_setup, NULL,
           cmocka_unit_test(helpers_resolve_from_the_executable),
           cmocka_unit_test(install_then_build_with_pkg_config))

@@ -14,34 +14,9 @@
 #include <unistd.h>
 
 #include "reports/html.h"
+#include "support_files.h"
+#include "support_process.h"
 #include "support_cmocka.h"
-
-static char scratch[64];
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    snprintf(scratch, sizeof scratch, "/tmp/bench-report-test-XXXXXX");
-    return mkdtemp(scratch) ? 0 : -1;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf %s", scratch);
-    return system(command) == 0 ? 0 : -1;
-}
-
-static const char *copy_fixture(const char *name)
-{
-    static char path[256];
-    char command[1024];
-    snprintf(path, sizeof path, "%s/%s", scratch, name);
-    snprintf(command, sizeof command, "rm -rf %s && cp -r tests/data/reports/%s %s", path, name, path);
-    assert_int_equal(system(command), 0);
-    return path;
-}
 
 static char *slurp(const char *path)
 {
@@ -76,7 +51,7 @@ static int have_gnuplot(void)
 static void page_has_tables_figures_and_failures(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("forecast");
+    const char *dir = test_copy_report_fixture("forecast", "forecast");
     bench_error error = {0};
     bench_report_summary summary;
     assert_int_equal(bench_report_write(dir, NULL, &summary, &error), BENCH_OK);
@@ -121,7 +96,7 @@ static void page_has_tables_figures_and_failures(void **state)
 static void page_without_gnuplot_still_written(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("hcsc");
+    const char *dir = test_copy_report_fixture("hcsc", "hcsc");
     bench_error error = {0};
     bench_report_summary summary;
     bench_report_options options = {.gnuplot = "/nonexistent/gnuplot"};
@@ -140,13 +115,10 @@ static void page_without_gnuplot_still_written(void **state)
 static void bad_run_json_is_reported(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("detect");
+    const char *dir = test_copy_report_fixture("detect", "detect");
     char path[512];
     snprintf(path, sizeof path, "%s/run.json", dir);
-    FILE *file = fopen(path, "w");
-    assert_non_null(file);
-    fputs("{\"config\": [1, 2,\n", file);
-    fclose(file);
+    assert_int_equal(test_write_file(path, "{\"config\": [1, 2,\n"), 0);
     bench_error error = {0};
     bench_report_summary summary;
     bench_report_options options = {.no_figures = 1};
@@ -161,16 +133,14 @@ static void bad_run_json_is_reported(void **state)
 static void filled_gaps_and_modified_files_are_shown(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("detect");
+    const char *dir = test_copy_report_fixture("detect", "detect");
     char path[512];
     snprintf(path, sizeof path, "%s/run.json", dir);
-    FILE *file = fopen(path, "w");
-    assert_non_null(file);
-    fputs("{\"config\": {\"datasets\": [{\"label\": \"co2<b>\", \"missing_filled\": 59, \"files\": "
-          "[{\"path\": \"/data/co2.csv\", \"sha256\": \"00\", \"modified_from_pinned\": true}]},"
-          " {\"label\": \"clean\", \"missing_filled\": 0, \"files\": []}]}}\n",
-          file);
-    fclose(file);
+    assert_int_equal(test_write_file(path, "{\"config\": {\"datasets\": [{\"label\": \"co2<b>\", \"missing_filled\": 59, "
+                                           "\"files\": [{\"path\": \"/data/co2.csv\", \"sha256\": \"00\", "
+                                           "\"modified_from_pinned\": true}]},"
+                                           " {\"label\": \"clean\", \"missing_filled\": 0, \"files\": []}]}}\n"),
+                     0);
     bench_error error = {0};
     bench_report_summary summary;
     bench_report_options options = {.no_figures = 1};
@@ -197,15 +167,15 @@ static void renders_in_headless_chromium(void **state)
         printf("SKIPPED: chromium not installed (apt-get install chromium); the page was checked as text only\n");
         skip();
     }
-    const char *dir = copy_fixture("detect");
+    const char *dir = test_copy_report_fixture("detect", "detect");
     bench_error error = {0};
     bench_report_summary summary;
     assert_int_equal(bench_report_write(dir, NULL, &summary, &error), BENCH_OK);
     char profile[300], command[2048], dom[300], log[300], shot[300];
-    snprintf(profile, sizeof profile, "%s/chromium-profile", scratch);
-    snprintf(dom, sizeof dom, "%s/dom.html", scratch);
-    snprintf(log, sizeof log, "%s/chromium.log", scratch);
-    snprintf(shot, sizeof shot, "%s/page.png", scratch);
+    snprintf(profile, sizeof profile, "%s/chromium-profile", test_scratch);
+    snprintf(dom, sizeof dom, "%s/dom.html", test_scratch);
+    snprintf(log, sizeof log, "%s/chromium.log", test_scratch);
+    snprintf(shot, sizeof shot, "%s/page.png", test_scratch);
     const char *flags = "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
                         "--disable-component-update --disable-dev-shm-usage";
     snprintf(command, sizeof command,
@@ -250,9 +220,9 @@ static void commands_exit_codes(void **state)
                binary ? binary : "unset");
         skip();
     }
-    const char *dir = copy_fixture("forecast");
+    const char *dir = test_copy_report_fixture("forecast", "forecast");
     char command[2048], out[512];
-    snprintf(out, sizeof out, "%s/t.tex", scratch);
+    snprintf(out, sizeof out, "%s/t.tex", test_scratch);
     snprintf(command, sizeof command, "%s table %s --format tex --metric mse --versus ridge --out %s", binary, dir, out);
     assert_int_equal(system(command), 0);
     char *tex = slurp(out);
@@ -262,7 +232,7 @@ static void commands_exit_codes(void **state)
     assert_int_equal(WEXITSTATUS(system(command)), 2);
     snprintf(command, sizeof command, "%s table %s --metric accuracy 2>/dev/null", binary, dir);
     assert_int_equal(WEXITSTATUS(system(command)), 2);
-    snprintf(command, sizeof command, "%s table %s/nowhere 2>/dev/null", binary, scratch);
+    snprintf(command, sizeof command, "%s table %s/nowhere 2>/dev/null", binary, test_scratch);
     assert_int_equal(WEXITSTATUS(system(command)), 2);
     snprintf(command, sizeof command, "%s plot %s --kind nonsense 2>/dev/null", binary, dir);
     assert_int_equal(WEXITSTATUS(system(command)), 2);
@@ -278,14 +248,12 @@ static void commands_exit_codes(void **state)
 static void header_only_results_still_give_a_page(void **state)
 {
     (void)state;
-    char dir[128], path[256];
-    snprintf(dir, sizeof dir, "%s/empty", scratch);
+    char dir[512], path[640];
+    snprintf(dir, sizeof dir, "%s/empty", test_scratch);
     assert_int_equal(mkdir(dir, 0755), 0);
     snprintf(path, sizeof path, "%s/results.csv", dir);
-    FILE *file = fopen(path, "w");
-    assert_non_null(file);
-    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", file);
-    fclose(file);
+    assert_int_equal(
+        test_write_file(path, "cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n"), 0);
     bench_error error = {0};
     bench_report_summary summary;
     assert_int_equal(bench_report_write(dir, NULL, &summary, &error), BENCH_OK);
@@ -297,7 +265,7 @@ static void header_only_results_still_give_a_page(void **state)
     free(page);
 }
 
-TEST_MAIN("reports_html", make_scratch, remove_scratch,
+TEST_MAIN("reports_html", test_scratch_setup, test_scratch_teardown,
           cmocka_unit_test(page_has_tables_figures_and_failures),
           cmocka_unit_test(page_without_gnuplot_still_written),
           cmocka_unit_test(bad_run_json_is_reported),

@@ -17,35 +17,9 @@
 #include <unistd.h>
 
 #include "reports/plot.h"
+#include "support_files.h"
+#include "support_process.h"
 #include "support_cmocka.h"
-
-static char scratch[64];
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    snprintf(scratch, sizeof scratch, "/tmp/bench-plot-test-XXXXXX");
-    return mkdtemp(scratch) ? 0 : -1;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf %s", scratch);
-    return system(command) == 0 ? 0 : -1;
-}
-
-/* A fresh copy of a fixture run directory; returns its path (static buffer). */
-static const char *copy_fixture(const char *name, const char *as)
-{
-    static char path[256];
-    char command[1024];
-    snprintf(path, sizeof path, "%s/%s", scratch, as);
-    snprintf(command, sizeof command, "rm -rf %s && cp -r tests/data/reports/%s %s", path, name, path);
-    assert_int_equal(system(command), 0);
-    return path;
-}
 
 static char *read_file(const char *dir, const char *name)
 {
@@ -77,7 +51,7 @@ static void scripts_and_data_for_every_kind(void **state)
     bench_error error = {0};
     bench_figure_list list;
     bench_plot_options options = {.scripts_only = 1};
-    const char *dir = copy_fixture("forecast", "forecast-scripts");
+    const char *dir = test_copy_report_fixture("forecast", "forecast-scripts");
     assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
     assert_int_equal(count_kind(&list, BENCH_PLOT_HORIZON), 6); /* mse, mae × 3 datasets with >1 horizon */
     assert_int_equal(count_kind(&list, BENCH_PLOT_CD), 2);      /* the m4 tables have a single row */
@@ -111,7 +85,7 @@ static void scripts_and_data_for_every_kind(void **state)
     free(script);
     bench_figure_list_free(&list);
 
-    dir = copy_fixture("hcsc", "hcsc-scripts");
+    dir = test_copy_report_fixture("hcsc", "hcsc-scripts");
     assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
     assert_int_equal(count_kind(&list, BENCH_PLOT_CURVES), 2); /* knn_acc, loss */
     assert_int_equal(count_kind(&list, BENCH_PLOT_EMBEDDING), 1);
@@ -120,7 +94,7 @@ static void scripts_and_data_for_every_kind(void **state)
     free(script);
     bench_figure_list_free(&list);
 
-    dir = copy_fixture("detect", "detect-scripts");
+    dir = test_copy_report_fixture("detect", "detect-scripts");
     assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
     assert_int_equal(count_kind(&list, BENCH_PLOT_AP), 2);
     assert_int_equal(count_kind(&list, BENCH_PLOT_EXAMPLES), 2);
@@ -152,8 +126,8 @@ static void demsar_cd_diagram_data(void **state)
         {0.972, 0.981, 0.97501, 0.975}, {0.957, 0.978, 0.946, 0.970},
     };
     static const char *variants[4] = {"C4.5", "C4.5+m", "C4.5+cf", "C4.5+m+cf"};
-    char dir[128], path[256];
-    snprintf(dir, sizeof dir, "%s/demsar", scratch);
+    char dir[512], path[640];
+    snprintf(dir, sizeof dir, "%s/demsar", test_scratch);
     assert_int_equal(mkdir(dir, 0755), 0);
     snprintf(path, sizeof path, "%s/results.csv", dir);
     FILE *file = fopen(path, "w");
@@ -195,7 +169,7 @@ static void renders_every_kind_with_gnuplot(void **state)
     }
     static const char *const fixtures[] = {"forecast", "hcsc", "detect"};
     for (size_t f = 0; f < 3; f++) {
-        const char *dir = copy_fixture(fixtures[f], fixtures[f]);
+        const char *dir = test_copy_report_fixture(fixtures[f], fixtures[f]);
         bench_error error = {0};
         bench_figure_list list;
         bench_plot_options options = {.format = f == 2 ? BENCH_PLOT_SVG : BENCH_PLOT_PNG};
@@ -242,7 +216,7 @@ static int style_of_variant(const char *script, const char *variant)
 static void single_seed_horizon_plots_render(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("forecast", "one-seed");
+    const char *dir = test_copy_report_fixture("forecast", "one-seed");
     char command[1024];
     snprintf(command, sizeof command,
              "cd %s && rm -r predictions && awk -F, 'NR == 1 || $8 == 1' results.csv > r && mv r results.csv", dir);
@@ -270,11 +244,11 @@ static void single_seed_horizon_plots_render(void **state)
                binary ? binary : "unset");
         return;
     }
-    snprintf(command, sizeof command, "%s plot %s --kind horizon > %s/plot.out 2>&1", binary, dir, scratch);
+    snprintf(command, sizeof command, "%s plot %s --kind horizon > %s/plot.out 2>&1", binary, dir, test_scratch);
     int status = system(command);
     if (status != 0) {
-        char out[256];
-        snprintf(out, sizeof out, "%s/plot.out", scratch);
+        char out[512];
+        snprintf(out, sizeof out, "%s/plot.out", test_scratch);
         FILE *file = fopen(out, "r");
         char line[512] = "";
         if (file != NULL) {
@@ -294,7 +268,7 @@ static void single_seed_horizon_plots_render(void **state)
 static void horizon_error_bars_only_where_a_std_exists(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("forecast", "mixed-seeds");
+    const char *dir = test_copy_report_fixture("forecast", "mixed-seeds");
     char command[1024];
     /* ridge keeps only seed 1 everywhere. */
     snprintf(command, sizeof command,
@@ -321,7 +295,7 @@ static void horizon_error_bars_only_where_a_std_exists(void **state)
 static void paper_sizes_and_log_axes(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("forecast", "paper-size");
+    const char *dir = test_copy_report_fixture("forecast", "paper-size");
     bench_error error = {0};
     bench_figure_list list;
     bench_plot_options options = {.kinds = BENCH_PLOT_HORIZON | BENCH_PLOT_CD, .size = BENCH_PLOT_SIZE_SINGLE,
@@ -375,8 +349,8 @@ static void paper_sizes_and_log_axes(void **state)
 static void eleven_variants_get_a_cd_diagram(void **state)
 {
     (void)state;
-    char dir[128], path[256];
-    snprintf(dir, sizeof dir, "%s/eleven", scratch);
+    char dir[512], path[640];
+    snprintf(dir, sizeof dir, "%s/eleven", test_scratch);
     assert_int_equal(mkdir(dir, 0755), 0);
     snprintf(path, sizeof path, "%s/results.csv", dir);
     FILE *file = fopen(path, "w");
@@ -414,7 +388,7 @@ static void eleven_variants_get_a_cd_diagram(void **state)
 static void skipped_cd_diagrams_say_why(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("detect", "detect-notes");
+    const char *dir = test_copy_report_fixture("detect", "detect-notes");
     bench_error error = {0};
     bench_figure_list list;
     bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CD};
@@ -435,7 +409,7 @@ static void skipped_cd_diagrams_say_why(void **state)
 static void a_variant_keeps_its_style_across_figures(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("forecast", "styles");
+    const char *dir = test_copy_report_fixture("forecast", "styles");
     bench_error error = {0};
     bench_figure_list list;
     bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_HORIZON | BENCH_PLOT_FORECAST};
@@ -475,7 +449,7 @@ static void a_variant_keeps_its_style_across_figures(void **state)
 static void eleven_variants_have_distinct_styles(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("forecast", "eleven-styles");
+    const char *dir = test_copy_report_fixture("forecast", "eleven-styles");
     char command[1024];
     snprintf(command, sizeof command,
              "cd %s && for v in a b c d e f; do grep ',ETTh1,ltsf,naive,naive,' results.csv | "
@@ -501,7 +475,7 @@ static void eleven_variants_have_distinct_styles(void **state)
 static void single_seed_ap_title(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("detect", "detect-one-seed");
+    const char *dir = test_copy_report_fixture("detect", "detect-one-seed");
     char command[1024];
     snprintf(command, sizeof command, "cd %s && awk -F, 'NR == 1 || $8 == 1' results.csv > r && mv r results.csv", dir);
     assert_int_equal(system(command), 0);
@@ -530,7 +504,7 @@ static void write_program(const char *path, const char *body)
 static void gnuplot_problems_are_reported(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("detect", "detect-failures");
+    const char *dir = test_copy_report_fixture("detect", "detect-failures");
     bench_error error = {0};
     bench_figure_list list;
     bench_plot_options options = {.gnuplot = "/nonexistent/gnuplot", .kinds = BENCH_PLOT_AP};
@@ -541,15 +515,15 @@ static void gnuplot_problems_are_reported(void **state)
     bench_figure_list_free(&list);
     free(read_file(dir, "ap_cityscapes_foggy_shift.gp"));
 
-    char program[256];
-    snprintf(program, sizeof program, "%s/failing-gnuplot", scratch);
+    char program[512];
+    snprintf(program, sizeof program, "%s/failing-gnuplot", test_scratch);
     write_program(program, "echo '\"x.gp\" line 3: unknown command' >&2; exit 1");
     options.gnuplot = program;
     assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_IO);
     assert_non_null(strstr(error.message, "line 3: unknown command"));
     bench_figure_list_free(&list);
 
-    snprintf(program, sizeof program, "%s/hanging-gnuplot", scratch);
+    snprintf(program, sizeof program, "%s/hanging-gnuplot", test_scratch);
     write_program(program, "exec sleep 20");
     options = (bench_plot_options){.gnuplot = program, .kinds = BENCH_PLOT_AP, .timeout_seconds = 0.3};
     struct timespec start, end;
@@ -564,13 +538,10 @@ static void gnuplot_problems_are_reported(void **state)
 static void malformed_inputs_name_file_and_line(void **state)
 {
     (void)state;
-    const char *dir = copy_fixture("hcsc", "hcsc-bad");
+    const char *dir = test_copy_report_fixture("hcsc", "hcsc-bad");
     char path[512];
     snprintf(path, sizeof path, "%s/curves/training.csv", dir);
-    FILE *file = fopen(path, "a");
-    assert_non_null(file);
-    fputs("hcsc,hcsc,1,twenty,train,loss,0.5\n", file);
-    fclose(file);
+    assert_int_equal(test_append_file(path, "hcsc,hcsc,1,twenty,train,loss,0.5\n"), 0);
     bench_error error = {0};
     bench_figure_list list;
     bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CURVES};
@@ -579,10 +550,7 @@ static void malformed_inputs_name_file_and_line(void **state)
     bench_figure_list_free(&list);
 
     snprintf(path, sizeof path, "%s/embeddings/bad.csv", dir);
-    file = fopen(path, "w");
-    assert_non_null(file);
-    fputs("dataset,variant,seed,f0,f1\nx,y,1,0.1,0.2\n", file);
-    fclose(file);
+    assert_int_equal(test_write_file(path, "dataset,variant,seed,f0,f1\nx,y,1,0.1,0.2\n"), 0);
     options.kinds = BENCH_PLOT_EMBEDDING;
     assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "bad.csv:1: no column 'label'"));
@@ -595,8 +563,8 @@ static void malformed_inputs_name_file_and_line(void **state)
 static void curves_without_results(void **state)
 {
     (void)state;
-    char dir[128], command[512];
-    snprintf(dir, sizeof dir, "%s/curves-only", scratch);
+    char dir[512], command[1200];
+    snprintf(dir, sizeof dir, "%s/curves-only", test_scratch);
     snprintf(command, sizeof command, "mkdir -p %s && cp -r tests/data/reports/hcsc/curves %s/", dir, dir);
     assert_int_equal(system(command), 0);
     bench_error error = {0};
@@ -617,8 +585,8 @@ static void curves_without_results(void **state)
 static void curves_mark_schedule_changes(void **state)
 {
     (void)state;
-    char dir[128], path[256];
-    snprintf(dir, sizeof dir, "%s/schedule", scratch);
+    char dir[512], path[640];
+    snprintf(dir, sizeof dir, "%s/schedule", test_scratch);
     snprintf(path, sizeof path, "%s/curves", dir);
     assert_int_equal(mkdir(dir, 0755), 0);
     assert_int_equal(mkdir(path, 0755), 0);
@@ -661,7 +629,7 @@ static void curves_mark_schedule_changes(void **state)
     }
 }
 
-TEST_MAIN("reports_plot", make_scratch, remove_scratch,
+TEST_MAIN("reports_plot", test_scratch_setup, test_scratch_teardown,
           cmocka_unit_test(scripts_and_data_for_every_kind),
           cmocka_unit_test(demsar_cd_diagram_data),
           cmocka_unit_test(renders_every_kind_with_gnuplot),

@@ -24,6 +24,7 @@
 
 #include "support_process.h"
 #include "support_sweep.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -55,16 +56,6 @@ static struct {
     char out[4400];             /* the case's directory */
     int lock_fd;                /* a lock the test holds on {out}, or -1 */
 } env = {.lock_fd = -1};
-
-static void shell(const char *format, ...)
-{
-    char command[20000];
-    va_list list;
-    va_start(list, format);
-    vsnprintf(command, sizeof command, format, list);
-    va_end(list);
-    assert_int_equal(system(command), 0);
-}
 
 static void compile_plugin(int fault)
 {
@@ -121,7 +112,7 @@ static char *first_cell_id(const char *dir)
     return id;
 }
 
-static void copy_plain(void) { shell("rm -rf '%s' && cp -r '%s' '%s'", env.out, env.plain, env.out); }
+static void copy_plain(void) { test_shell("rm -rf '%s' && cp -r '%s' '%s'", env.out, env.plain, env.out); }
 
 static void write_cell(const char *suffix, const char *text)
 {
@@ -163,7 +154,7 @@ static void drop_metric_row(const char *metric)
 
 static void hold_lock(int exclusive)
 {
-    shell("mkdir -p '%s'", env.out);
+    test_shell("mkdir -p '%s'", env.out);
     char path[8800];
     snprintf(path, sizeof path, "%s/.bench.lock", env.out);
     env.lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -246,11 +237,11 @@ static void prep_truncated_row(void)
 static void prep_missing_cell(void)
 {
     copy_plain();
-    shell("rm '%s/cells/%s.json'", env.out, first_cell_id(env.out));
+    test_shell("rm '%s/cells/%s.json'", env.out, first_cell_id(env.out));
 }
 static void prep_foreign_files(void)
 {
-    shell("mkdir -p '%s/cells/keep.d' && echo mine > '%s/cells/notes.txt' && echo 0 > '%s/cells/0123456789abcdef.txt'",
+    test_shell("mkdir -p '%s/cells/keep.d' && echo mine > '%s/cells/notes.txt' && echo 0 > '%s/cells/0123456789abcdef.txt'",
           env.out, env.out, env.out);
 }
 
@@ -475,7 +466,7 @@ static const char *substitute(const char *argument)
 static void run_case(const trust_case *c, size_t index)
 {
     snprintf(env.out, sizeof env.out, "%s/case%zu", work_dir, index);
-    shell("rm -rf '%s'", env.out);
+    test_shell("rm -rf '%s'", env.out);
     c->prepare();
     if (c->config != NULL) {
         char text[4096];

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "bench/rng.h"
-#include "support_process.h"
+#include "support_bench.h"
 #include "support_sweep.h"
 #include "support_cmocka.h"
 
@@ -167,9 +167,7 @@ static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
     const char *argv[] = {test_bench_binary(), "merge", killed, "--quiet", NULL};
     test_process_result merged;
     assert_int_equal(test_process_run(&merged, argv, NULL, NULL), 0);
-    if (merged.exit_code != 0)
-        fprintf(stderr, "%s", merged.err);
-    assert_int_equal(merged.exit_code, 0);
+    test_assert_exit(&merged, 0);
     test_process_free(&merged);
     results = test_read_file(path, &length);
     assert_int_equal(length, reference_length);

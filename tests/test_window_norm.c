@@ -18,6 +18,7 @@
 #include "bench/rng.h"
 #include "forecasters/registry.h"
 #include "forecasters/window_features.h"
+#include "support_params.h"
 #include "support_cmocka.h"
 
 static double series_a[7] = {10, 11, 12, 13, 14, 15, 16};
@@ -174,23 +175,13 @@ static bench_model *fit_model(const char *name, const char *const *settings, siz
 {
     const bench_forecaster *forecaster = bench_forecaster_find(name);
     assert_non_null(forecaster);
-    bench_config_entry entries[8];
-    char keys[8][64], texts[8][64];
-    for (size_t i = 0; i < count; i++) {
-        const char *equals = strchr(settings[i], '=');
-        snprintf(keys[i], sizeof keys[i], "%.*s", (int)(equals - settings[i]), settings[i]);
-        snprintf(texts[i], sizeof texts[i], "%s", equals + 1);
-        entries[i] = (bench_config_entry){.key = keys[i], .value = texts[i], .line = i + 2};
-    }
-    bench_config_section section = {.kind = "model", .label = "t", .line = 1, .entries = entries,
-                                    .entry_count = count};
     bench_owned_params params;
     bench_error error = {0};
     bench_task_info task = {.dataset = "trend", .protocol = "ltsf", .horizon = H, .lookback = W,
                             .seasonal_period = 24, .threads = 1, .seed = 1};
     bench_model *model = NULL;
-    if (bench_resolve_params(&params, forecaster->params, forecaster->param_count, &section, "t.ini", name,
-                             &error) != BENCH_OK ||
+    if (test_resolve_settings(&params, forecaster->params, forecaster->param_count, name, settings, count, &error) !=
+            BENCH_OK ||
         forecaster->create(&model, &params.view, &task, &error) != BENCH_OK)
         fail_msg("%s create: %s", name, error.message);
     bench_owned_params_free(&params);

@@ -1,0 +1,83 @@
+#include "support_bench.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h> /* program_invocation_short_name */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support_files.h"
+
+int test_bench_built(void)
+{
+    if (access(test_bench_binary(), X_OK) == 0)
+        return 0;
+    fprintf(stderr, "%s: %s is not built\n", program_invocation_short_name, test_bench_binary());
+    return -1;
+}
+
+int test_bench_setup(void **state)
+{
+    (void)state;
+    return test_bench_built();
+}
+
+int test_bench_scratch_setup(void **state)
+{
+    return test_bench_built() == 0 ? test_scratch_setup(state) : -1;
+}
+
+int test_bench_run_in(test_process_result *result, const char *cwd, const char *const arguments[],
+                      const char *const environment[])
+{
+    const char *argv[32] = {test_bench_binary()};
+    size_t count = 1;
+    for (size_t i = 0; arguments[i] != NULL && count < 31; i++)
+        argv[count++] = arguments[i];
+    argv[count] = NULL;
+    return test_process_run(result, argv, cwd, environment);
+}
+
+void test_assert_exit(const test_process_result *result, int code)
+{
+    if (result->exit_code != code)
+        fprintf(stderr, "%s", result->err);
+    assert_int_equal(result->exit_code, code);
+}
+
+void test_expect_exit(const char *const argv[], const char *cwd, const char *const environment[], int code)
+{
+    test_process_result result;
+    assert_int_equal(test_process_run(&result, argv, cwd, environment), 0);
+    test_assert_exit(&result, code);
+    test_process_free(&result);
+}
+
+void test_assert_file_contains(const char *path, const char *needle)
+{
+    char *text = test_read_file(path, NULL);
+    if (text == NULL)
+        fail_msg("%s is missing", path);
+    if (strstr(text, needle) == NULL)
+        fail_msg("%s lacks \"%s\"", path, needle);
+    free(text);
+}
+
+void test_compile_plugin(const char *source, const char *output, const char *define)
+{
+    char include[4200];
+    snprintf(include, sizeof include, "-I%s/include", test_source_dir());
+    const char *argv[] = {"cc", "-std=c11", "-shared", "-fPIC", include, define ? define : "-DUNUSED_DEFINE",
+                          source, "-o", output, "-lm", NULL};
+    test_process_result result;
+    assert_int_equal(test_process_run(&result, argv, NULL, NULL), 0);
+    if (result.exit_code != 0)
+        fprintf(stderr, "compiling %s (%s) failed:\n%s", source, define ? define : "", result.err);
+    assert_int_equal(result.exit_code, 0);
+    test_process_free(&result);
+}

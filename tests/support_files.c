@@ -1,0 +1,81 @@
+#include "support_files.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "support_process.h"
+
+char test_scratch[256];
+
+int test_scratch_setup(void **state)
+{
+    (void)state;
+    const char *dir = test_temp_dir();
+    if (dir == NULL)
+        return -1;
+    if ((size_t)snprintf(test_scratch, sizeof test_scratch, "%s", dir) >= sizeof test_scratch) {
+        fprintf(stderr, "scratch directory %s: path longer than %zu bytes\n", dir, sizeof test_scratch - 1);
+        test_remove_tree(dir);
+        return -1;
+    }
+    return 0;
+}
+
+int test_scratch_teardown(void **state)
+{
+    (void)state;
+    return test_remove_tree(test_scratch);
+}
+
+static int remove_entry(const char *path, const struct stat *status, int type, struct FTW *walk)
+{
+    (void)status, (void)type, (void)walk;
+    return remove(path);
+}
+
+int test_remove_tree(const char *path)
+{
+    return nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+void test_shell(const char *format, ...)
+{
+    char command[20000];
+    va_list list;
+    va_start(list, format);
+    vsnprintf(command, sizeof command, format, list);
+    va_end(list);
+    if (system(command) != 0)
+        fail_msg("command failed: %s", command);
+}
+
+void test_need_data(const char *file, const char *unchecked)
+{
+    if (test_find_data(file) != NULL)
+        return;
+    printf("SKIPPED: %s not in BENCH_DATA_PATH (%s); %s not checked\n", file,
+           getenv("BENCH_DATA_PATH") ? getenv("BENCH_DATA_PATH") : "unset", unchecked);
+    skip();
+}
+
+const char *test_dataset_fixture(const char *name)
+{
+    static char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/tests/data/datasets/%s", test_source_dir(), name);
+    return path;
+}
+
+const char *test_copy_report_fixture(const char *name, const char *as)
+{
+    static char path[sizeof test_scratch + 256];
+    snprintf(path, sizeof path, "%s/%s", test_scratch, as);
+    test_shell("rm -rf '%s' && cp -r 'tests/data/reports/%s' '%s'", path, name, path);
+    return path;
+}

@@ -1,0 +1,36 @@
+/* Test support for files and directories: the group's scratch directory,
+ * removing a tree, fixture paths and copies, shell commands that must succeed.
+ * Failures are cmocka assertions; needs only cmocka, libc and support_process,
+ * so any test binary may link it. */
+#ifndef BENCH_TEST_SUPPORT_FILES_H
+#define BENCH_TEST_SUPPORT_FILES_H
+
+/* The group's scratch directory: made under $TMPDIR by test_scratch_setup,
+ * removed with everything in it by test_scratch_teardown.  Short, so tests
+ * may build paths in it with small buffers. */
+extern char test_scratch[256];
+
+/* cmocka group setup and teardown for test_scratch. */
+int test_scratch_setup(void **state);
+int test_scratch_teardown(void **state);
+
+/* Removes path and everything below it (no links followed); 0 on success. */
+int test_remove_tree(const char *path);
+
+/* Runs a printf-formatted command with sh and fails the test, naming the
+ * command, unless it exits 0. */
+void test_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Skips the calling test, saying so on stdout, unless a directory of
+ * BENCH_DATA_PATH holds `file`; `unchecked` names what then goes unchecked. */
+void test_need_data(const char *file, const char *unchecked);
+
+/* SOURCE_DIR/tests/data/datasets/NAME, in a static buffer the next call overwrites. */
+const char *test_dataset_fixture(const char *name);
+
+/* A fresh copy of the fixture run directory tests/data/reports/NAME (relative
+ * to the current directory) at test_scratch/AS; returns its path, in a static
+ * buffer the next call overwrites. */
+const char *test_copy_report_fixture(const char *name, const char *as);
+
+#endif
