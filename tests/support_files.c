@@ -56,6 +56,16 @@ void test_shell(const char *format, ...)
         fail_msg("command failed: %s", command);
 }
 
+const char *test_temp_file(char *path, size_t size, const char *name, const char *text)
+{
+    const char *dir = test_temp_dir();
+    assert_non_null(dir);
+    snprintf(path, size, "%s/%s", dir, name);
+    if (test_write_file(path, text) != 0)
+        fail_msg("cannot write %s", path);
+    return dir;
+}
+
 void test_need_data(const char *file, const char *unchecked)
 {
     if (test_find_data(file) != NULL)

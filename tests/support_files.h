@@ -5,6 +5,8 @@
 #ifndef BENCH_TEST_SUPPORT_FILES_H
 #define BENCH_TEST_SUPPORT_FILES_H
 
+#include <stddef.h>
+
 /* The group's scratch directory: made under $TMPDIR by test_scratch_setup,
  * removed with everything in it by test_scratch_teardown.  Short, so tests
  * may build paths in it with small buffers. */
@@ -20,6 +22,11 @@ int test_remove_tree(const char *path);
 /* Runs a printf-formatted command with sh and fails the test, naming the
  * command, unless it exits 0. */
 void test_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Makes a fresh directory under $TMPDIR holding NAME with text; leaves the
+ * file's path in path and returns the directory (a test_temp_dir slot).
+ * Fails the test when it cannot. */
+const char *test_temp_file(char *path, size_t size, const char *name, const char *text);
 
 /* Skips the calling test, saying so on stdout, unless a directory of
  * BENCH_DATA_PATH holds `file`; `unchecked` names what then goes unchecked. */

@@ -61,48 +61,47 @@ static void misspelt_model_dataset_and_subcommands(void **state)
                   (const char *[]){"unknown kind 'horizn' (did you mean 'horizon'?)", NULL});
 }
 
-static void misspelt_hcsc_config_key(void **state)
+/* Writes text to a fresh WORK/bad.ini and expects `bench COMMAND run bad.ini
+ * --out WORK/out` to exit 2 with each of the NULL-terminated expected strings. */
+static void expect_config_refused(const char *command, const char *text, const char *const expected[])
 {
-    (void)state;
     const char *work = test_temp_dir();
     char config[4200], out[4200];
     snprintf(config, sizeof config, "%s/bad.ini", work);
     snprintf(out, sizeof out, "%s/out", work);
-    assert_int_equal(test_write_file(config, "[run]\nseeds = 1\n[hcsc]\nepoch = 3\n[model moco]\n"), 0);
-    expect_stderr(2, (const char *[]){"hcsc", "run", config, "--out", out, NULL},
-                  (const char *[]){"bad.ini:4: unknown key 'epoch' in [hcsc] (did you mean 'epochs'?)",
-                                   "known keys: epochs, batch, queue,", "eval_kmeans_restarts", NULL});
+    assert_int_equal(test_write_file(config, text), 0);
+    expect_stderr(2, (const char *[]){command, "run", config, "--out", out, NULL}, expected);
+}
+
+static void misspelt_hcsc_config_key(void **state)
+{
+    (void)state;
+    expect_config_refused("hcsc", "[run]\nseeds = 1\n[hcsc]\nepoch = 3\n[model moco]\n",
+                          (const char *[]){"bad.ini:4: unknown key 'epoch' in [hcsc] (did you mean 'epochs'?)",
+                                           "known keys: epochs, batch, queue,", "eval_kmeans_restarts", NULL});
     /* [model NAME] accepts method and seeds besides the [hcsc] keys, and says so. */
-    assert_int_equal(test_write_file(config, "[model moco]\nmethdo = moco\n"), 0);
-    expect_stderr(2, (const char *[]){"hcsc", "run", config, "--out", out, NULL},
-                  (const char *[]){"unknown key 'methdo' in [model moco] (did you mean 'method'?)",
-                                   "known keys: method, seeds, epochs,", NULL});
-    assert_int_equal(test_write_file(config, "[run]\ntrian_limit = 5\n"), 0);
-    expect_stderr(2, (const char *[]){"hcsc", "run", config, "--out", out, NULL},
-                  (const char *[]){"(did you mean 'train_limit'?)",
-                                   "known keys: seeds, jobs, threads, train_limit, test_limit, checkpoints, "
-                                   "data_dir, split", NULL});
+    expect_config_refused("hcsc", "[model moco]\nmethdo = moco\n",
+                          (const char *[]){"unknown key 'methdo' in [model moco] (did you mean 'method'?)",
+                                           "known keys: method, seeds, epochs,", NULL});
+    expect_config_refused("hcsc", "[run]\ntrian_limit = 5\n",
+                          (const char *[]){"(did you mean 'train_limit'?)",
+                                           "known keys: seeds, jobs, threads, train_limit, test_limit, checkpoints, "
+                                           "data_dir, split", NULL});
 }
 
 static void misspelt_shift_config_key(void **state)
 {
     (void)state;
-    const char *work = test_temp_dir();
-    char config[4200], out[4200];
-    snprintf(config, sizeof config, "%s/bad.ini", work);
-    snprintf(out, sizeof out, "%s/out", work);
-    assert_int_equal(test_write_file(config, "[train]\nsteps = 3\nstpes = 3\n"), 0);
-    expect_stderr(2, (const char *[]){"shift", "run", config, "--out", out, NULL},
-                  (const char *[]){"bad.ini:3: unknown key 'stpes' in [train] (did you mean 'steps'?)",
-                                   "known keys: steps, batch, width, warmup, eval_every, threads, learning_rate, "
-                                   "weight_decay, disc_learning_rate, disc_weight_decay, grl_lambda, flip", NULL});
-    assert_int_equal(test_write_file(config, "[benchmark]\nscene = 10\n"), 0);
-    expect_stderr(2, (const char *[]){"shift", "run", config, "--out", out, NULL},
-                  (const char *[]){"(did you mean 'scenes'?)", "known keys: data, generate, seed, scenes, size, devices",
-                                   NULL});
-    assert_int_equal(test_write_file(config, "[protocl]\n"), 0);
-    expect_stderr(2, (const char *[]){"shift", "run", config, "--out", out, NULL},
-                  (const char *[]){"unknown section [protocl] (did you mean 'protocol'?)", NULL});
+    expect_config_refused("shift", "[train]\nsteps = 3\nstpes = 3\n",
+                          (const char *[]){"bad.ini:3: unknown key 'stpes' in [train] (did you mean 'steps'?)",
+                                           "known keys: steps, batch, width, warmup, eval_every, threads, "
+                                           "learning_rate, weight_decay, disc_learning_rate, disc_weight_decay, "
+                                           "grl_lambda, flip", NULL});
+    expect_config_refused("shift", "[benchmark]\nscene = 10\n",
+                          (const char *[]){"(did you mean 'scenes'?)",
+                                           "known keys: data, generate, seed, scenes, size, devices", NULL});
+    expect_config_refused("shift", "[protocl]\n",
+                          (const char *[]){"unknown section [protocl] (did you mean 'protocol'?)", NULL});
 }
 
 /* A plugin that refuses the dataset labelled "bad" fails its cell: the progress
@@ -116,11 +115,10 @@ static void failed_cell_shows_its_reason(void **state)
         skip();
     }
     const char *work = test_temp_dir();
-    char script[8192], config[4200], out[4200], plugin[4200];
+    char script[8192], config[4200], out[4200], plugin[4200], source[4200];
     snprintf(plugin, sizeof plugin, "%s/picky.so", work);
-    snprintf(script, sizeof script, "cc -std=c11 -shared -fPIC -I%s/include -DNAME='\"picky\"' %s/tests/data/plugins/broken.c -o %s",
-             test_source_dir(), test_source_dir(), plugin);
-    assert_int_equal(system(script), 0);
+    snprintf(source, sizeof source, "%s/tests/data/plugins/broken.c", test_source_dir());
+    test_compile_plugin(source, plugin, "-DNAME=\"picky\"");
     snprintf(config, sizeof config, "%s/bad.ini", work);
     snprintf(out, sizeof out, "%s/out", work);
     snprintf(script, sizeof script,

@@ -99,16 +99,28 @@ static char *alternating_csv(size_t rows, const char *big)
     return text;
 }
 
+/* NAME.csv from alternating_csv(200, big) and NAME.ini running naive on it
+ * (the dataset on line 2 of the config). */
+static void write_alternating(const char *name, const char *big)
+{
+    char file[256], text[512];
+    char *csv = alternating_csv(200, big);
+    snprintf(file, sizeof file, "%s.csv", name);
+    write_in(file, csv);
+    free(csv);
+    snprintf(text, sizeof text,
+             "[dataset %s]\npath = %s.csv\nstep_seconds = 3600\nlookback = 24\nhorizons = 12\n[model naive]\n", name,
+             name);
+    snprintf(file, sizeof file, "%s.ini", name);
+    write_in(file, text);
+}
+
 /* ±1e200 once gave a z-score scale of inf, all-zero inputs and MSE 0 with status
  * ok: now the reader refuses the value with its file, line and column. */
 static void values_whose_square_overflows_are_refused(void **state)
 {
     (void)state;
-    char *csv = alternating_csv(200, "1e200");
-    write_in("huge.csv", csv);
-    free(csv);
-    write_in("huge.ini", "[dataset huge]\npath = huge.csv\nstep_seconds = 3600\nlookback = 24\nhorizons = 12\n"
-                         "[model naive]\n");
+    write_alternating("huge", "1e200");
     const char *expect[] = {"huge.ini:2: dataset huge", "huge.csv:2:2: value '-1e200' in column 'a' is too large",
                             "overflows a double", NULL};
     assert_refused("huge", expect);
@@ -119,11 +131,7 @@ static void values_whose_square_overflows_are_refused(void **state)
 static void columns_whose_variance_overflows_are_refused(void **state)
 {
     (void)state;
-    char *csv = alternating_csv(200, "1e153");
-    write_in("spread.csv", csv);
-    free(csv);
-    write_in("spread.ini", "[dataset spread]\npath = spread.csv\nstep_seconds = 3600\nlookback = 24\nhorizons = 12\n"
-                           "[model naive]\n");
+    write_alternating("spread", "1e153");
     const char *expect[] = {"spread.ini:2: dataset spread", "spread.csv: column 'a': its sum of squared deviations "
                                                             "overflows a double",
                             NULL};

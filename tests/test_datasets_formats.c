@@ -20,20 +20,37 @@
 #include "support_files.h"
 #include "support_cmocka.h"
 
-/* Load one fixture file with an ad-hoc registry row; fails the test on error. */
+/* Loads the files (the second may be NULL) with an ad-hoc registry row; fails
+ * the test on error.  The caller frees the dataset. */
+static bench_dataset *load_paths(const bench_dataset_info *info, const char *const paths[2])
+{
+    bench_dataset *dataset = NULL;
+    bench_error error = {0};
+    int status = bench_dataset_load_path(&dataset, info, paths, &error);
+    if (status != BENCH_OK)
+        fail_msg("loading %s failed: %s", paths[0], error.message);
+    return dataset;
+}
+
+/* Load one fixture file (and a second, or NULL) with an ad-hoc registry row;
+ * fails the test on error. */
 static bench_dataset *load_fixture(const bench_dataset_info *info, const char *first, const char *second)
 {
     char paths_buffer[2][PATH_MAX];
     snprintf(paths_buffer[0], PATH_MAX, "%s", test_dataset_fixture(first));
     if (second)
         snprintf(paths_buffer[1], PATH_MAX, "%s", test_dataset_fixture(second));
-    const char *paths[2] = {paths_buffer[0], second ? paths_buffer[1] : NULL};
-    bench_dataset *dataset = NULL;
+    return load_paths(info, (const char *const[2]){paths_buffer[0], second ? paths_buffer[1] : NULL});
+}
+
+/* Loading the file at path into *out must fail as malformed input with a
+ * message containing expect. */
+static void refused_path(bench_dataset **out, const bench_dataset_info *info, const char *path, const char *expect)
+{
     bench_error error = {0};
-    int status = bench_dataset_load_path(&dataset, info, paths, &error);
-    if (status != BENCH_OK)
-        fail_msg("loading %s failed: %s", first, error.message);
-    return dataset;
+    assert_int_equal(bench_dataset_load_path(out, info, (const char *const[2]){path, NULL}, &error), BENCH_BAD_INPUT);
+    if (strstr(error.message, expect) == NULL)
+        fail_msg("loading %s: message '%s' lacks '%s'", path, error.message, expect);
 }
 
 static void csv_dated_exact_values(void **state)
@@ -196,10 +213,9 @@ static void long_format_groups_interleaved_rows(void **state)
     bench_dataset_free(d);
 
     /* Equal axes become one aligned dataset sharing its time axis. */
-    const char *dir = test_temp_dir();
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/aligned.csv", dir);
-    assert_int_equal(test_write_file(path, "id,t,v\nx,2021-01-01,1\ny,2021-01-01,5\nx,2021-01-02,2\ny,2021-01-02,6\n"), 0);
+    const char *dir = test_temp_file(path, sizeof path, "aligned.csv",
+                                     "id,t,v\nx,2021-01-01,1\ny,2021-01-01,5\nx,2021-01-02,2\ny,2021-01-02,6\n");
     bench_dataset_info named = {
         .name = "aligned", .format = "long", .series_column = "id", .date_column = "t", .columns = "v",
         .timestamp_format = "%Y-%m-%d", .step_seconds = 86400,
@@ -238,10 +254,7 @@ static void co2_like_empty_cells_interpolated(void **state)
 
     /* Without a declared policy the same file is malformed input. */
     info.missing_policy = NULL;
-    const char *paths[2] = {test_dataset_fixture("co2_like.csv"), NULL};
-    bench_error error = {0};
-    assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_BAD_INPUT);
-    assert_non_null(strstr(error.message, "co2_like.csv:4:2: missing value"));
+    refused_path(&d, &info, test_dataset_fixture("co2_like.csv"), "co2_like.csv:4:2: missing value");
     assert_null(d);
 }
 
@@ -264,10 +277,7 @@ static void seattle_like_dst_hour_filled_on_grid(void **state)
     bench_dataset_free(d);
 
     info.missing_policy = NULL;
-    const char *paths[2] = {test_dataset_fixture("seattle_like.csv"), NULL};
-    bench_error error = {0};
-    assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_BAD_INPUT);
-    assert_non_null(strstr(error.message, "seattle_like.csv:5: 1 missing timestamp(s)"));
+    refused_path(&d, &info, test_dataset_fixture("seattle_like.csv"), "seattle_like.csv:5: 1 missing timestamp(s)");
 }
 
 /* vega sf-temps.csv: the date is the second column and has seconds. */
@@ -292,19 +302,15 @@ static void sf_like_date_second_column(void **state)
 static void calendar_grid_fills_missing_months(void **state)
 {
     (void)state;
-    const char *dir = test_temp_dir();
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/monthly.csv", dir);
-    assert_int_equal(test_write_file(path, "month,v\n2019-11-01,1\n2019-12-01,2\n2020-03-01,5\n2020-04-01,6\n"), 0);
+    const char *dir = test_temp_file(path, sizeof path, "monthly.csv",
+                                     "month,v\n2019-11-01,1\n2019-12-01,2\n2020-03-01,5\n2020-04-01,6\n");
     const bench_dataset_info info = {
         .name = "monthly", .format = "csv_dated", .date_column = "month", .timestamp_format = "%Y-%m-%d",
         .frequency = "monthly", .missing_policy = "interpolate",
     };
     const char *paths[2] = {path, NULL};
-    bench_dataset *d;
-    bench_error error = {0};
-    if (bench_dataset_load_path(&d, &info, paths, &error) != BENCH_OK)
-        fail_msg("%s", error.message);
+    bench_dataset *d = load_paths(&info, paths);
     assert_int_equal(d->series[0].length, 6);
     assert_int_equal(d->missing_timestamps, 2);
     assert_float_equal(d->series[0].values[2], 3.0, 1e-12);
@@ -319,7 +325,7 @@ static void calendar_grid_fills_missing_months(void **state)
     yearly.date_column = "year";
     yearly.timestamp_format = "%Y";
     yearly.frequency = "yearly";
-    assert_int_equal(bench_dataset_load_path(&d, &yearly, paths, &error), BENCH_OK);
+    d = load_paths(&yearly, paths);
     assert_int_equal(d->series[0].length, 3);
     assert_float_equal(d->series[0].values[1], 20.0, 1e-12);
     assert_int_equal(d->timestamps[1], -3124137600 + 365 * 86400); /* 1872-01-01 */
@@ -335,36 +341,27 @@ static void line_numbers_survive_multiline_fields(void **state)
         .name = "multiline", .format = "csv_dated", .date_column = "date", .timestamp_format = "%Y-%m-%d",
         .columns = "value",
     };
-    const char *paths[2] = {test_dataset_fixture("multiline.csv"), NULL};
     bench_dataset *d = NULL;
-    bench_error error = {0};
-    assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_BAD_INPUT);
-    assert_non_null(strstr(error.message, "multiline.csv:5:2: non-numeric cell 'x'"));
+    refused_path(&d, &info, test_dataset_fixture("multiline.csv"), "multiline.csv:5:2: non-numeric cell 'x'");
 }
 
 /* Files saved by spreadsheet tools: a UTF-8 byte-order mark and CRLF line ends. */
 static void bom_and_crlf(void **state)
 {
     (void)state;
-    const char *dir = test_temp_dir();
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/excel.csv", dir);
-    assert_int_equal(test_write_file(path, "\xEF\xBB\xBF" "date,a\r\n2020-01-01,1.5\r\n2020-01-02,2.5\r\n"), 0);
+    const char *dir = test_temp_file(path, sizeof path, "excel.csv",
+                                     "\xEF\xBB\xBF" "date,a\r\n2020-01-01,1.5\r\n2020-01-02,2.5\r\n");
     const bench_dataset_info info = {
         .name = "excel", .format = "csv_dated", .date_column = "date", .timestamp_format = "%Y-%m-%d",
         .step_seconds = 86400,
     };
-    const char *paths[2] = {path, NULL};
-    bench_dataset *d;
-    bench_error error = {0};
-    if (bench_dataset_load_path(&d, &info, paths, &error) != BENCH_OK)
-        fail_msg("%s", error.message);
+    bench_dataset *d = load_paths(&info, (const char *const[2]){path, NULL});
     assert_int_equal(d->series[0].length, 2);
     assert_true(d->series[0].values[1] == 2.5);
     bench_dataset_free(d);
     assert_int_equal(test_write_file(path, "date,a\r\n2020-01-01,1.5\r\n2020-01-02,2.5\r\n2020-01-03,?\r\n"), 0);
-    assert_int_equal(bench_dataset_load_path(&d, &info, paths, &error), BENCH_BAD_INPUT);
-    assert_non_null(strstr(error.message, "excel.csv:4:2: non-numeric cell '?'"));
+    refused_path(&d, &info, path, "excel.csv:4:2: non-numeric cell '?'");
     test_remove_tree(dir);
 }
 
@@ -497,10 +494,8 @@ static void lookup_order_path_then_cache(void **state)
 static void sha256_of_known_bytes(void **state)
 {
     (void)state;
-    const char *dir = test_temp_dir();
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/abc", dir);
-    assert_int_equal(test_write_file(path, "abc"), 0);
+    const char *dir = test_temp_file(path, sizeof path, "abc", "abc");
     char hex[65];
     bench_error error = {0};
     assert_int_equal(bench_sha256_file(path, hex, &error), BENCH_OK);

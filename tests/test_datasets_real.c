@@ -13,8 +13,9 @@
 #include "datasets/dataset.h"
 #include "support_cmocka.h"
 
-/* Load a registered dataset, or print why not and skip. */
-static bench_dataset *load_or_skip(const char *name)
+/* Load a registered dataset, or print why not and skip; fails the test unless
+ * it has `series_count` series, the first `first_length` values long. */
+static bench_dataset *load_or_skip(const char *name, size_t series_count, size_t first_length)
 {
     const bench_dataset_info *info = bench_dataset_find(name);
     assert_non_null(info);
@@ -32,16 +33,16 @@ static bench_dataset *load_or_skip(const char *name)
     for (int i = 0; i < bench_dataset_file_count(info); i++)
         if (info->sha256[i] != NULL)
             assert_string_equal(dataset->sha256[i], info->sha256[i]);
+    assert_int_equal(dataset->series_count, series_count);
+    assert_int_equal(dataset->series[0].length, first_length);
     return dataset;
 }
 
 static void etth1(void **state)
 {
     (void)state;
-    bench_dataset *d = load_or_skip("ETTh1");
-    assert_int_equal(d->series_count, 7);
+    bench_dataset *d = load_or_skip("ETTh1", 7, 17420);
     assert_true(d->aligned);
-    assert_int_equal(d->series[0].length, 17420);
     assert_string_equal(d->series[0].name, "HUFL");
     assert_string_equal(d->series[6].name, "OT");
     assert_int_equal(d->timestamps[0], 1467331200);          /* 2016-07-01 00:00 */
@@ -56,9 +57,7 @@ static void etth1(void **state)
 static void exchange_rate(void **state)
 {
     (void)state;
-    bench_dataset *d = load_or_skip("exchange_rate");
-    assert_int_equal(d->series_count, 8);
-    assert_int_equal(d->series[0].length, 7588);
+    bench_dataset *d = load_or_skip("exchange_rate", 8, 7588);
     assert_true(d->series[0].values[0] == 0.7855);
     assert_true(d->series[7].values[0] == 0.525486);
     assert_true(d->series[0].values[1] == 0.7818);
@@ -71,8 +70,7 @@ static void exchange_rate(void **state)
 static void m4_hourly(void **state)
 {
     (void)state;
-    bench_dataset *d = load_or_skip("m4_hourly");
-    assert_int_equal(d->series_count, 414);
+    bench_dataset *d = load_or_skip("m4_hourly", 414, 700);
     assert_false(d->aligned);
     size_t shortest = (size_t)-1, longest = 0;
     for (size_t s = 0; s < d->series_count; s++) {
@@ -83,7 +81,6 @@ static void m4_hourly(void **state)
     assert_int_equal(shortest, 700);
     assert_int_equal(longest, 960);
     assert_string_equal(d->series[0].name, "H1");
-    assert_int_equal(d->series[0].length, 700);
     assert_true(d->series[0].values[0] == 605.0);
     assert_true(d->series[0].values[1] == 586.0);
     assert_true(d->series[0].holdout[0] == 619.0);
@@ -94,9 +91,7 @@ static void m4_hourly(void **state)
 static void national_illness(void **state)
 {
     (void)state;
-    bench_dataset *d = load_or_skip("national_illness");
-    assert_int_equal(d->series_count, 7);
-    assert_int_equal(d->series[0].length, 966);
+    bench_dataset *d = load_or_skip("national_illness", 7, 966);
     assert_string_equal(d->series[0].name, "% WEIGHTED ILI");
     assert_string_equal(d->series[6].name, "OT");
     assert_true(d->series[0].values[0] == 1.22262);

@@ -49,6 +49,13 @@ static size_t build_idx(unsigned char *buffer, const size_t *dims, size_t rank, 
     return n;
 }
 
+/* The 3 × 4 × 5 file both the reader and the refusal tests start from. */
+static size_t build_cube(unsigned char *buffer)
+{
+    static const size_t dims[3] = {3, 4, 5};
+    return build_idx(buffer, dims, 3, 60);
+}
+
 static void path_of(char *path, size_t size, const char *name)
 {
     snprintf(path, size, "%s/%s", test_scratch, name);
@@ -58,8 +65,7 @@ static void reads_plain_and_gzip(void **state)
 {
     (void)state;
     unsigned char buffer[256];
-    size_t dims[3] = {3, 4, 5};
-    size_t length = build_idx(buffer, dims, 3, 60);
+    size_t length = build_cube(buffer);
     for (int compress = 0; compress <= 1; compress++) {
         char path[512];
         path_of(path, sizeof path, compress ? "good.gz" : "good");
@@ -97,8 +103,7 @@ static void refuses_malformed_files(void **state)
 {
     (void)state;
     unsigned char buffer[256];
-    size_t dims[3] = {3, 4, 5};
-    size_t length = build_idx(buffer, dims, 3, 60);
+    size_t length = build_cube(buffer);
     for (int compress = 0; compress <= 1; compress++) {
         expect_bad(buffer, length - 1, compress, 3, compress ? "short.gz" : "short", compress ? "bytes" : "holds");
         expect_bad(buffer, 10, compress, 3, compress ? "cut-dims.gz" : "cut-dims", compress ? "truncated" : "truncated");

@@ -232,19 +232,28 @@ static void limits_resolve_command_line_over_config(void **state)
     assert_non_null(strstr(error.message, "--seeds: seed 5 is given twice"));
 }
 
+/* Writes text to SCRATCH/NAME (its path left in config) and builds its plan,
+ * failing the test unless it builds; the caller frees it with bench_plan_free. */
+static bench_plan *planned(char *config, size_t size, const char *name, const char *text)
+{
+    snprintf(config, size, "%s/%s", test_scratch, name);
+    assert_int_equal(test_write_file(config, text), 0);
+    bench_error error = {0};
+    bench_plan *plan = NULL;
+    if (bench_plan_build(&plan, config, NULL, &error) != BENCH_OK)
+        fail_msg("%s: %s", name, error.message);
+    return plan;
+}
+
 /* Every plan's cell ids are distinct (the defensive check passes on a real
  * sweep), and the dataset filter is stored trimmed. */
 static void plan_ids_are_distinct(void **state)
 {
     (void)state;
     char config[4300];
-    snprintf(config, sizeof config, "%s/ids.ini", test_scratch);
-    assert_int_equal(test_write_file(config, "[run]\nseeds = 1,2,3\n" HOURLY_NO_H "horizons = 6,12\n"
-                                             "[model naive]\n[model seasonal_naive]\ndatasets = tiny \n[model mean]\n"),
-                     0);
-    bench_error error = {0};
-    bench_plan *plan = NULL;
-    assert_int_equal(bench_plan_build(&plan, config, NULL, &error), BENCH_OK);
+    bench_plan *plan = planned(config, sizeof config, "ids.ini",
+                               "[run]\nseeds = 1,2,3\n" HOURLY_NO_H "horizons = 6,12\n"
+                               "[model naive]\n[model seasonal_naive]\ndatasets = tiny \n[model mean]\n");
     assert_int_equal(plan->cell_count, 2 * 3 * 3);
     for (size_t i = 0; i < plan->cell_count; i++)
         for (size_t j = 0; j < i; j++)
@@ -260,13 +269,9 @@ static void model_seeds_replace_run_seeds(void **state)
 {
     (void)state;
     char config[4300];
-    snprintf(config, sizeof config, "%s/model-seeds.ini", test_scratch);
-    assert_int_equal(test_write_file(config, "[run]\nseeds = 1,2,3\n" HOURLY_NO_H "horizons = 6,12\n"
-                                             "[model naive]\n[model slow]\nmodel = mean\nseeds = 7\n"),
-                     0);
-    bench_error error = {0};
-    bench_plan *plan = NULL;
-    assert_int_equal(bench_plan_build(&plan, config, NULL, &error), BENCH_OK);
+    bench_plan *plan = planned(config, sizeof config, "model-seeds.ini",
+                               "[run]\nseeds = 1,2,3\n" HOURLY_NO_H "horizons = 6,12\n"
+                               "[model naive]\n[model slow]\nmodel = mean\nseeds = 7\n");
     assert_int_equal(plan->cell_count, 2 * (3 + 1));
     static const uint64_t order[] = {1, 2, 3, 7, 1, 2, 3, 7};
     for (size_t i = 0; i < plan->cell_count; i++) {
@@ -276,6 +281,7 @@ static void model_seeds_replace_run_seeds(void **state)
     bench_plan_free(plan);
     uint64_t seeds[] = {5};
     bench_run_options options = {.jobs = 1, .seeds = seeds, .seed_count = 1};
+    bench_error error = {0};
     assert_int_equal(bench_plan_build(&plan, config, &options, &error), BENCH_OK);
     assert_int_equal(plan->cell_count, 2 * 2);
     for (size_t i = 0; i < plan->cell_count; i++)

@@ -23,17 +23,25 @@
 
 static double series_a[7] = {10, 11, 12, 13, 14, 15, 16};
 
+/* Windows of w inputs and 2 outputs (no covariates) under norm, and the
+ * training rows of train; fails the test on any error. */
+static void plan_training(bench_window_plan *plan, bench_window_layout *layout, bench_train_view *train, size_t w,
+                          bench_window_norm norm)
+{
+    bench_error error = {0};
+    assert_int_equal(bench_window_layout_init(layout, w, 2, 0, BENCH_WINDOW_COVARIATES_NONE, &error), BENCH_OK);
+    assert_int_equal(bench_window_layout_set_norm(layout, norm, &error), BENCH_OK);
+    assert_int_equal(bench_window_plan_training(plan, layout, train, NULL, &error), BENCH_OK);
+}
+
 /* Training rows (w = 3, h = 2, no covariates) of series A in time order under norm. */
 static void frame_of(bench_window_norm norm, float *features /* (3 × 3) */, float *labels /* (2 × 3) */)
 {
     bench_series_view view = {.name = "A", .length = 7, .train_length = 7, .values = series_a};
     bench_train_view train = {.series_count = 1, .series = &view};
     bench_window_layout layout;
-    bench_error error = {0};
-    assert_int_equal(bench_window_layout_init(&layout, 3, 2, 0, BENCH_WINDOW_COVARIATES_NONE, &error), BENCH_OK);
-    assert_int_equal(bench_window_layout_set_norm(&layout, norm, &error), BENCH_OK);
     bench_window_plan plan;
-    assert_int_equal(bench_window_plan_training(&plan, &layout, &train, NULL, &error), BENCH_OK);
+    plan_training(&plan, &layout, &train, 3, norm);
     assert_int_equal(plan.count, 3);
     bench_window_fill_features(features, &layout, &train, &plan);
     for (size_t k = 0; k < 2; k++)
@@ -129,17 +137,15 @@ static void flat_windows_and_refusals(void **state)
     bench_series_view view = {.name = "flat", .length = 6, .train_length = 6, .values = flat};
     bench_train_view train = {.series_count = 1, .series = &view};
     bench_window_layout layout;
-    bench_error error = {0};
-    assert_int_equal(bench_window_layout_init(&layout, 4, 2, 0, BENCH_WINDOW_COVARIATES_NONE, &error), BENCH_OK);
-    assert_int_equal(bench_window_layout_set_norm(&layout, BENCH_WINDOW_NORM_STANDARD, &error), BENCH_OK);
     bench_window_plan plan;
-    assert_int_equal(bench_window_plan_training(&plan, &layout, &train, NULL, &error), BENCH_OK);
+    plan_training(&plan, &layout, &train, 4, BENCH_WINDOW_NORM_STANDARD);
     float features[4], label;
     bench_window_fill_features(features, &layout, &train, &plan);
     bench_window_fill_labels(&label, &layout, &train, &plan, 1);
     assert_true(features[0] == 0 && features[3] == 0 && label == 4); /* centred only: s = 1 */
     bench_window_plan_free(&plan);
     double forecast[2] = {1, 2};
+    bench_error error = {0};
     bench_forecast_window short_window = {.history_length = 3, .history = flat};
     bench_forecast_request request = {.horizon = 2, .window_count = 1, .windows = &short_window};
     assert_int_equal(bench_window_restore(forecast, &layout, &request, &error), BENCH_BAD_INPUT);
