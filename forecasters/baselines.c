@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bench/forecaster.h"
+#include "forecasters/registry.h"
 
 /* The model state every baseline needs: its parameters and the task's period. */
 struct bench_model {
@@ -23,20 +24,18 @@ static int baseline_create(bench_model **out, const bench_params *params, const 
     long value = 0;
     model->period = task->seasonal_period > 0 ? task->seasonal_period : 1;
     for (size_t i = 0; params != NULL && i < params->count; i++) {
-        if (strcmp(params->names[i], "period") == 0) {
-            if (bench_params_get_int(params, "period", &value, error) != BENCH_OK) {
-                free(model);
-                return error->code;
-            }
-            if (value > 0)
-                model->period = (size_t)value;
-        } else if (strcmp(params->names[i], "window") == 0) {
-            if (bench_params_get_int(params, "window", &value, error) != BENCH_OK) {
-                free(model);
-                return error->code;
-            }
-            model->window = value > 0 ? (size_t)value : task->lookback;
+        const char *name = params->names[i];
+        int is_period = strcmp(name, "period") == 0;
+        if (!is_period && strcmp(name, "window") != 0)
+            continue;
+        if (bench_params_get_int(params, name, &value, error) != BENCH_OK) {
+            free(model);
+            return error->code;
         }
+        if (!is_period)
+            model->window = value > 0 ? (size_t)value : task->lookback;
+        else if (value > 0)
+            model->period = (size_t)value;
     }
     *out = model;
     return BENCH_OK;
@@ -59,35 +58,33 @@ static int require_history(const bench_forecast_window *window, size_t needed, c
     return BENCH_OK;
 }
 
-static int naive_predict(bench_model *model, const bench_forecast_request *request, bench_rng *rng,
-                         double *out, bench_error *error)
+/* Each window's last m values repeated over the horizon; m = 1 is naive. */
+static int repeat_last_cycle(size_t m, const char *name, const bench_forecast_request *request, double *out,
+                             bench_error *error)
 {
-    (void)model, (void)rng;
     for (size_t w = 0; w < request->window_count; w++) {
         const bench_forecast_window *window = &request->windows[w];
-        if (require_history(window, 1, "naive", error) != BENCH_OK)
-            return error->code;
-        double last = window->history[window->history_length - 1];
-        for (size_t k = 0; k < request->horizon; k++)
-            out[w * request->horizon + k] = last;
-    }
-    return BENCH_OK;
-}
-
-static int seasonal_naive_predict(bench_model *model, const bench_forecast_request *request, bench_rng *rng,
-                                  double *out, bench_error *error)
-{
-    (void)rng;
-    size_t m = model->period;
-    for (size_t w = 0; w < request->window_count; w++) {
-        const bench_forecast_window *window = &request->windows[w];
-        if (require_history(window, m, "seasonal_naive", error) != BENCH_OK)
+        if (require_history(window, m, name, error) != BENCH_OK)
             return error->code;
         const double *last_cycle = window->history + window->history_length - m;
         for (size_t k = 0; k < request->horizon; k++)
             out[w * request->horizon + k] = last_cycle[k % m];
     }
     return BENCH_OK;
+}
+
+static int naive_predict(bench_model *model, const bench_forecast_request *request, bench_rng *rng,
+                         double *out, bench_error *error)
+{
+    (void)model, (void)rng;
+    return repeat_last_cycle(1, "naive", request, out, error);
+}
+
+static int seasonal_naive_predict(bench_model *model, const bench_forecast_request *request, bench_rng *rng,
+                                  double *out, bench_error *error)
+{
+    (void)rng;
+    return repeat_last_cycle(model->period, "seasonal_naive", request, out, error);
 }
 
 /* Autocorrelation at lag k with the full-sample mean and variance, as R's acf(). */
@@ -221,48 +218,13 @@ static const bench_param_spec mean_params[] = {
      .minimum = 0, .maximum = 100000000},
 };
 
-const bench_forecaster bench_forecaster_naive = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "naive",
-    .description = "repeat the last observed value (M4 Naive 1)",
-    .create = baseline_create,
-    .fit = baseline_fit,
-    .predict = naive_predict,
-    .destroy = baseline_destroy,
-};
+/* A baseline's vtable: the shared create/fit/destroy around <symbol>_predict. */
+#define BASELINE(symbol, text, param_table, count)                                                                \
+    BENCH_BUILTIN(symbol, text, param_table, count, .create = baseline_create, .fit = baseline_fit,               \
+                  .predict = symbol##_predict, .destroy = baseline_destroy)
 
-const bench_forecaster bench_forecaster_seasonal_naive = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "seasonal_naive",
-    .description = "repeat the last seasonal cycle (M4 Naive S)",
-    .params = period_params,
-    .param_count = 1,
-    .create = baseline_create,
-    .fit = baseline_fit,
-    .predict = seasonal_naive_predict,
-    .destroy = baseline_destroy,
-};
-
-const bench_forecaster bench_forecaster_naive2 = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "naive2",
-    .description = "M4 Naive 2: naive on the seasonally adjusted series (multiplicative decomposition)",
-    .params = period_params,
-    .param_count = 1,
-    .create = baseline_create,
-    .fit = baseline_fit,
-    .predict = naive2_predict,
-    .destroy = baseline_destroy,
-};
-
-const bench_forecaster bench_forecaster_mean = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "mean",
-    .description = "mean of the trailing window (the look-back) repeated over the horizon",
-    .params = mean_params,
-    .param_count = 1,
-    .create = baseline_create,
-    .fit = baseline_fit,
-    .predict = mean_predict,
-    .destroy = baseline_destroy,
-};
+BASELINE(naive, "repeat the last observed value (M4 Naive 1)", NULL, 0);
+BASELINE(seasonal_naive, "repeat the last seasonal cycle (M4 Naive S)", period_params, 1);
+BASELINE(naive2, "M4 Naive 2: naive on the seasonally adjusted series (multiplicative decomposition)", period_params,
+         1);
+BASELINE(mean, "mean of the trailing window (the look-back) repeated over the horizon", mean_params, 1);

@@ -41,6 +41,7 @@
 #include <xgboost/c_api.h>
 
 #include "forecasters/gbrt_model_io.h"
+#include "forecasters/registry.h"
 #include "forecasters/window_features.h"
 #include "nn/team.h"
 
@@ -135,10 +136,11 @@ struct bench_model {
 
 /* ---- parameters ------------------------------------------------------------- */
 
-/* An "auto"-able real: preset_value when the text is "auto", else a finite number
- * in [low, high] (excluding low when low_open). */
-static int auto_real(const bench_params *params, const char *name, double preset_value, double low, int low_open,
-                     double high, double *out, bench_error *error)
+/* An "auto"-able number: preset_value when the text is "auto", else a finite
+ * number in [low, high] (excluding low when low_open); with `integer`, a decimal
+ * integer (read as a long; its range message prints it as one). */
+static int auto_number(const bench_params *params, const char *name, int integer, double preset_value, double low,
+                       int low_open, double high, double *out, bench_error *error)
 {
     const char *text;
     int status = bench_params_get_string(params, name, &text, error);
@@ -149,36 +151,36 @@ static int auto_real(const bench_params *params, const char *name, double preset
         return BENCH_OK;
     }
     char *end;
-    double value = strtod(text, &end);
+    long whole = integer ? strtol(text, &end, 10) : 0;
+    double value = integer ? (double)whole : strtod(text, &end);
     if (end == text || *end != '\0' || !isfinite(value))
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "parameter '%s': '%s' is neither auto nor a number", name, text);
-    if (value > high || value < low || (low_open && value == low))
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "parameter '%s': '%s' is neither auto nor %s", name, text,
+                          integer ? "an integer" : "a number");
+    if (value > high || value < low || (low_open && value == low)) {
+        if (integer)
+            return BENCH_FAIL(error, BENCH_BAD_INPUT, "parameter '%s': %ld is outside [%ld, %ld]", name, whole,
+                              (long)low, (long)high);
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "parameter '%s': %s is outside %s%g, %g]", name, text,
                           low_open ? "(" : "[", low, high);
+    }
     *out = value;
     return BENCH_OK;
+}
+
+static int auto_real(const bench_params *params, const char *name, double preset_value, double low, int low_open,
+                     double high, double *out, bench_error *error)
+{
+    return auto_number(params, name, 0, preset_value, low, low_open, high, out, error);
 }
 
 static int auto_int(const bench_params *params, const char *name, long preset_value, long low, long high,
                     long *out, bench_error *error)
 {
-    const char *text;
-    int status = bench_params_get_string(params, name, &text, error);
-    if (status != BENCH_OK)
-        return status;
-    if (strcmp(text, "auto") == 0) {
-        *out = preset_value;
-        return BENCH_OK;
-    }
-    char *end;
-    long value = strtol(text, &end, 10);
-    if (end == text || *end != '\0')
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "parameter '%s': '%s' is neither auto nor an integer", name, text);
-    if (value < low || value > high)
-        return BENCH_FAIL(error, BENCH_BAD_INPUT, "parameter '%s': %ld is outside [%ld, %ld]", name, value, low,
-                          high);
-    *out = value;
-    return BENCH_OK;
+    double value;
+    int status = auto_number(params, name, 1, (double)preset_value, (double)low, 0, (double)high, &value, error);
+    if (status == BENCH_OK)
+        *out = (long)value;
+    return status;
 }
 
 static int read_settings(gbrt_settings *settings, const bench_params *params, int naive, const bench_task_info *task,
@@ -754,15 +756,8 @@ static int predict_request(void *opaque, const bench_forecast_request *request, 
  * so the result equals an explicit window_norm of that choice. */
 static int gbrt_fit(bench_model *model, const bench_train_view *train, bench_rng *rng, bench_error *error)
 {
-    bench_window_norm norm = model->settings.window_norm;
-    if (norm != BENCH_WINDOW_NORM_AUTO)
-        return fit_layout(model, train, rng, error);
-    double scores[4];
-    int status = bench_window_choose_norm(&norm, scores, model, fit_with_norm, predict_request, &model->layout, train,
-                                          rng, error);
-    if (status != BENCH_OK)
-        return bench_error_prefix(error, "gbrt: ");
-    return fit_with_norm(model, norm, train, rng, error);
+    return bench_window_fit_norm(model, model->settings.window_norm, fit_with_norm, predict_request, &model->layout,
+                                 train, rng, "gbrt", error);
 }
 
 static int gbrt_predict(bench_model *model, const bench_forecast_request *request, bench_rng *rng, double *out,
@@ -955,30 +950,11 @@ size_t bench_gbrt_feature_count(const bench_model *model)
     return model != NULL ? model->layout.feature_count : 0;
 }
 
-const bench_forecaster bench_forecaster_gbrt = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "gbrt",
-    .description = "window-based gradient-boosted trees, h direct boosters (Elsayed et al. 2021, XGBoost)",
-    .params = gbrt_params,
-    .param_count = sizeof gbrt_params / sizeof gbrt_params[0],
-    .create = gbrt_create,
-    .fit = gbrt_fit,
-    .predict = gbrt_predict,
-    .destroy = gbrt_destroy,
-    .save = gbrt_save,
-    .load = gbrt_load,
-};
+/* gbrt and gbrt_naive share all but their parameters, create and load. */
+#define GBRT_BUILTIN(symbol, text)                                                                                \
+    BENCH_BUILTIN(symbol, text, symbol##_params, sizeof symbol##_params / sizeof symbol##_params[0],              \
+                  .create = symbol##_create, .fit = gbrt_fit, .predict = gbrt_predict, .destroy = gbrt_destroy,   \
+                  .save = gbrt_save, .load = symbol##_load)
 
-const bench_forecaster bench_forecaster_gbrt_naive = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "gbrt_naive",
-    .description = "GBRT(Naive): point-wise boosted trees from the concurrent covariates, no lags",
-    .params = gbrt_naive_params,
-    .param_count = sizeof gbrt_naive_params / sizeof gbrt_naive_params[0],
-    .create = gbrt_naive_create,
-    .fit = gbrt_fit,
-    .predict = gbrt_predict,
-    .destroy = gbrt_destroy,
-    .save = gbrt_save,
-    .load = gbrt_naive_load,
-};
+GBRT_BUILTIN(gbrt, "window-based gradient-boosted trees, h direct boosters (Elsayed et al. 2021, XGBoost)");
+GBRT_BUILTIN(gbrt_naive, "GBRT(Naive): point-wise boosted trees from the concurrent covariates, no lags");

@@ -6,6 +6,18 @@
 
 #include "bench/forecaster.h"
 
+/* Defines `const bench_forecaster bench_forecaster_<symbol>`, the vtable of the
+ * built-in named <symbol>, from its description and parameter table (`count`
+ * specs); its functions follow as designated initializers.  (Plugins, on the
+ * public header alone, write their vtable out.) */
+#define BENCH_BUILTIN(symbol, text, param_table, count, ...)                                                      \
+    const bench_forecaster bench_forecaster_##symbol = {.abi_version = BENCH_FORECASTER_ABI_VERSION,              \
+                                                        .name = #symbol,                                          \
+                                                        .description = text,                                      \
+                                                        .params = param_table,                                    \
+                                                        .param_count = count,                                     \
+                                                        __VA_ARGS__}
+
 /* NULL when no forecaster has that name. */
 const bench_forecaster *bench_forecaster_find(const char *name);
 /* All built-ins, in display order; the array is static. */

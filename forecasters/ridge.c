@@ -20,6 +20,7 @@
 #include <lapacke.h>
 
 #include "bench/forecaster.h"
+#include "forecasters/registry.h"
 #include "forecasters/window_features.h"
 
 #define RIDGE_CHUNK_ROWS 4096
@@ -200,15 +201,8 @@ static int fit_with_norm(void *opaque, bench_window_norm norm, const bench_train
 
 static int ridge_fit(bench_model *model, const bench_train_view *train, bench_rng *rng, bench_error *error)
 {
-    bench_window_norm norm = model->norm;
-    if (norm == BENCH_WINDOW_NORM_AUTO) {
-        double scores[4];
-        int status = bench_window_choose_norm(&norm, scores, model, fit_with_norm, predict_request, &model->layout,
-                                              train, rng, error);
-        if (status != BENCH_OK)
-            return bench_error_prefix(error, "ridge: ");
-    }
-    return fit_with_norm(model, norm, train, rng, error);
+    return bench_window_fit_norm(model, model->norm, fit_with_norm, predict_request, &model->layout, train, rng,
+                                 "ridge", error);
 }
 
 static int ridge_predict(bench_model *model, const bench_forecast_request *request, bench_rng *rng, double *out,
@@ -242,14 +236,6 @@ static int predict_request(void *opaque, const bench_forecast_request *request, 
     return status == BENCH_OK ? BENCH_OK : bench_error_prefix(error, "ridge: ");
 }
 
-const bench_forecaster bench_forecaster_ridge = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "ridge",
-    .description = "linear autoregression on the gbrt window features, closed-form ridge (LAPACK)",
-    .params = ridge_params,
-    .param_count = sizeof ridge_params / sizeof ridge_params[0],
-    .create = ridge_create,
-    .fit = ridge_fit,
-    .predict = ridge_predict,
-    .destroy = ridge_destroy,
-};
+BENCH_BUILTIN(ridge, "linear autoregression on the gbrt window features, closed-form ridge (LAPACK)", ridge_params,
+              sizeof ridge_params / sizeof ridge_params[0], .create = ridge_create, .fit = ridge_fit,
+              .predict = ridge_predict, .destroy = ridge_destroy);

@@ -493,3 +493,16 @@ int bench_window_choose_norm(bench_window_norm *chosen, double scores[4], void *
     }
     return BENCH_OK;
 }
+
+int bench_window_fit_norm(void *model, bench_window_norm norm, bench_window_fit_fn fit, bench_window_predict_fn predict,
+                          const bench_window_layout *layout, const bench_train_view *train, bench_rng *rng,
+                          const char *who, bench_error *error)
+{
+    if (norm == BENCH_WINDOW_NORM_AUTO) {
+        double scores[4];
+        int status = bench_window_choose_norm(&norm, scores, model, fit, predict, layout, train, rng, error);
+        if (status != BENCH_OK)
+            return bench_error_prefix(error, "%s: ", who);
+    }
+    return fit(model, norm, train, rng, error);
+}

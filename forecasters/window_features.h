@@ -168,5 +168,11 @@ typedef int (*bench_window_predict_fn)(void *model, const bench_forecast_request
 int bench_window_choose_norm(bench_window_norm *chosen, double scores[4], void *model, bench_window_fit_fn fit,
                              bench_window_predict_fn predict, const bench_window_layout *layout,
                              const bench_train_view *train, const bench_rng *rng, bench_error *error);
+/* fit(model, norm, train, rng), norm = auto first resolved by
+ * bench_window_choose_norm (its error then prefixed with "<who>: "): the
+ * fit() of gbrt and ridge. */
+int bench_window_fit_norm(void *model, bench_window_norm norm, bench_window_fit_fn fit, bench_window_predict_fn predict,
+                          const bench_window_layout *layout, const bench_train_view *train, bench_rng *rng,
+                          const char *who, bench_error *error);
 
 #endif
