@@ -32,8 +32,6 @@ typedef struct deepar_net {
     size_t L, H, hidden, layer_count, samples, T;
     size_t head_w, head_b;
     deepar_layer layer[DEEPAR_MAX_LAYERS];
-    size_t rows;
-    float *block;
     float *seq;        /* (R, T) teacher-forced inputs z'_{t} */
     float *target;     /* (R, T) z'_{t+1} */
     float *mean, *std; /* (R) */
@@ -79,19 +77,15 @@ static int deepar_create(void *net_, bench_model *model, const bench_params *par
 
 static int deepar_reserve(void *net_, bench_model *model, size_t rows, bench_error *error)
 {
-    (void)model;
     deepar_net *net = net_;
     size_t T = net->T, Hd = net->hidden, S = net->samples, RT = rows * T, RS = rows * S;
     nn_rnn_dims dims = {.batch = rows, .steps = T, .input_size = Hd, .hidden = Hd};
     size_t per_layer = RT * Hd * 6 + RS * Hd * 8;
     size_t floats = net->layer_count * per_layer + 2 * RT + 2 * rows + 2 * RT + 4 * RT + 2 * RT + 2 * RT * Hd +
                     nn_lstm_workspace(&dims) + RS + 2 * RS + RS * net->H + S;
-    float *block = malloc(floats * sizeof(float));
-    if (block == NULL)
+    float *p = deep_activations(model, floats);
+    if (p == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for %zu windows × %zu samples", rows, S);
-    free(net->block);
-    net->block = block;
-    float *p = block;
 #define TAKE(ptr, count) (ptr) = p, p += (count)
     for (size_t l = 0; l < net->layer_count; l++) {
         deepar_layer *k = &net->layer[l];
@@ -122,7 +116,6 @@ static int deepar_reserve(void *net_, bench_model *model, size_t rows, bench_err
     TAKE(net->paths, RS * net->H);
     TAKE(net->sort_buffer, S);
 #undef TAKE
-    net->rows = rows;
     return BENCH_OK;
 }
 
@@ -151,13 +144,8 @@ static void scale_rows(deepar_net *net, const float *inputs, const float *target
     size_t L = net->L, T = net->T;
     for (size_t r = 0; r < rows; r++) {
         const float *x = inputs + r * L;
-        double sum = 0.0, squares = 0.0;
-        for (size_t t = 0; t < L; t++)
-            sum += x[t];
-        double m = sum / (double)L;
-        for (size_t t = 0; t < L; t++)
-            squares += (x[t] - m) * (x[t] - m);
-        double s = sqrt(squares / (double)L + 1e-5);
+        double m, s;
+        deep_row_stats(x, L, &m, &s);
         net->mean[r] = (float)m;
         net->std[r] = (float)s;
         if (targets == NULL)
@@ -172,6 +160,22 @@ static void scale_rows(deepar_net *net, const float *inputs, const float *target
                 net->target[r * T + t - 1] = scaled;
         }
     }
+}
+
+/* The LSTM layers over net->seq (rows, steps), each layer's outputs, gates and
+ * cells kept for backward and sampling; returns the top layer's outputs. */
+static const float *lstm_layers_forward(deepar_net *net, bench_model *model, size_t rows, size_t steps)
+{
+    const float *x = net->seq;
+    size_t in = 1;
+    for (size_t l = 0; l < net->layer_count; l++) {
+        deepar_layer *k = &net->layer[l];
+        nn_rnn_dims dims = {.batch = rows, .steps = steps, .input_size = in, .hidden = net->hidden};
+        nn_lstm_forward(k->out, k->gates, k->cells, x, NULL, NULL, V(k->wih), V(k->whh), V(k->bih), V(k->bhh), &dims);
+        x = k->out;
+        in = net->hidden;
+    }
+    return x;
 }
 
 static void head_to_distribution(float *mu, float *sigma, const float *head, size_t count)
@@ -190,15 +194,7 @@ static double deepar_loss(void *net_, bench_model *model, const float *inputs, c
     deepar_net *net = net_;
     size_t T = net->T, Hd = net->hidden, RT = rows * T;
     scale_rows(net, inputs, targets, rows);
-    const float *x = net->seq;
-    size_t in = 1;
-    for (size_t l = 0; l < net->layer_count; l++) {
-        deepar_layer *k = &net->layer[l];
-        nn_rnn_dims dims = {.batch = rows, .steps = T, .input_size = in, .hidden = Hd};
-        nn_lstm_forward(k->out, k->gates, k->cells, x, NULL, NULL, V(k->wih), V(k->whh), V(k->bih), V(k->bhh), &dims);
-        x = k->out;
-        in = Hd;
-    }
+    const float *x = lstm_layers_forward(net, model, rows, T);
     nn_linear_forward(net->head, x, V(net->head_w), V(net->head_b), RT, Hd, 2);
     head_to_distribution(net->mu, net->sigma, net->head, RT);
     if (!training)
@@ -242,20 +238,15 @@ static void sample_paths(void *net_, bench_model *model, const float *inputs, si
     for (size_t r = 0; r < rows; r++)
         for (size_t t = 0; t < L; t++)
             net->seq[r * L + t] = (inputs[r * L + t] - net->mean[r]) / net->std[r];
-    const float *x = net->seq;
-    size_t in = 1;
+    lstm_layers_forward(net, model, rows, L);
+    /* Each path starts from its window's last state. */
     for (size_t l = 0; l < net->layer_count; l++) {
         deepar_layer *k = &net->layer[l];
-        nn_rnn_dims dims = {.batch = rows, .steps = L, .input_size = in, .hidden = Hd};
-        nn_lstm_forward(k->out, k->gates, k->cells, x, NULL, NULL, V(k->wih), V(k->whh), V(k->bih), V(k->bhh), &dims);
-        /* Each path starts from its window's last state. */
         for (size_t r = 0; r < rows; r++)
             for (size_t s = 0; s < S; s++) {
                 memcpy(k->h + (r * S + s) * Hd, k->out + (r * L + L - 1) * Hd, Hd * sizeof(float));
                 memcpy(k->c + (r * S + s) * Hd, k->cells + (r * L + L - 1) * Hd, Hd * sizeof(float));
             }
-        x = k->out;
-        in = Hd;
     }
     /* First draw from the last conditioning output, then one LSTM step per draw. */
     const float *top = net->layer[net->layer_count - 1].h;
@@ -292,7 +283,7 @@ static void deepar_sample(void *net_, bench_model *model, const float *inputs, s
                           bench_rng *rng, float *samples)
 {
     deepar_net *net = net_;
-    size_t capacity = net->rows * net->samples;
+    size_t capacity = model->max_batch * net->samples;
     if (rows * sample_count <= capacity || rows != 1) {
         sample_paths(net, model, inputs, rows, sample_count, rng, samples);
         return;
@@ -332,19 +323,6 @@ static void deepar_backward(void *net_, bench_model *model, const float *doutput
     (void)net_, (void)model, (void)doutputs, (void)rows;
 }
 
-static void deepar_release(void *net_)
-{
-    deepar_net *net = net_;
-    free(net->block);
-}
-
-static const deep_arch deepar_arch = {
-    .name = "deepar", .net_size = sizeof(deepar_net),
-    .create = deepar_create, .reserve = deepar_reserve, .init = deepar_init,
-    .forward = deepar_forward, .backward = deepar_backward, .release = deepar_release, .loss = deepar_loss,
-    .sample = deepar_sample,
-};
-
 static const bench_param_spec deepar_params[] = {
     DEEP_TRAIN_PARAMS("20", "64", "0.001", "3", "constant"),
     {.name = "hidden", .type = BENCH_PARAM_INT, .default_value = "40", .doc = "LSTM units per layer (paper: 40)",
@@ -355,6 +333,7 @@ static const bench_param_spec deepar_params[] = {
      .doc = "sample paths per window; the point forecast is their median", .minimum = 1, .maximum = 100000},
 };
 
-DEEP_FORECASTER(deepar, deepar_arch, deepar_params,
+DEEP_FORECASTER(deepar, deepar_net, deepar_params, deep_forecaster_predict_samples,
                 "DeepAR: autoregressive LSTM with Gaussian likelihood, ancestral sampling, median forecast",
-                deep_forecaster_predict_samples);
+                .create = deepar_create, .reserve = deepar_reserve, .init = deepar_init, .forward = deepar_forward,
+                .backward = deepar_backward, .loss = deepar_loss, .sample = deepar_sample);

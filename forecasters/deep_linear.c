@@ -60,10 +60,9 @@ static int linear_reserve(void *net_, bench_model *model, size_t rows, bench_err
 {
     linear_net *net = net_;
     size_t L = model->config.input_length;
-    float *block = malloc((2 * rows * L + rows) * sizeof(float));
+    float *block = deep_activations(model, 2 * rows * L + rows);
     if (block == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for %zu windows", rows);
-    free(net->seasonal);
     net->seasonal = block;
     net->trend = block + rows * L;
     net->last = net->trend + rows * L;
@@ -150,24 +149,6 @@ static void linear_backward(void *net_, bench_model *model, const float *doutput
                            net->trend, nn_params_value(p, net->w_trend), rows, L, H);
 }
 
-static void linear_release(void *net_)
-{
-    linear_net *net = net_;
-    free(net->seasonal);
-}
-
-static const deep_arch dlinear_arch = {
-    .name = "dlinear", .net_size = sizeof(linear_net),
-    .create = dlinear_create, .reserve = linear_reserve, .init = linear_init,
-    .forward = linear_forward, .backward = linear_backward, .release = linear_release,
-};
-
-static const deep_arch nlinear_arch = {
-    .name = "nlinear", .net_size = sizeof(linear_net),
-    .create = nlinear_create, .reserve = linear_reserve, .init = linear_init,
-    .forward = linear_forward, .backward = linear_backward, .release = linear_release,
-};
-
 static const bench_param_spec dlinear_params[] = {
     DEEP_TRAIN_PARAMS("10", "32", "0.005", "3", "halve"),
     {.name = "kernel", .type = BENCH_PARAM_INT, .default_value = "25",
@@ -178,8 +159,12 @@ static const bench_param_spec nlinear_params[] = {
     DEEP_TRAIN_PARAMS("10", "32", "0.005", "3", "halve"),
 };
 
-DEEP_FORECASTER(dlinear, dlinear_arch, dlinear_params,
-                "DLinear: moving-average decomposition + linear layers shared across channels (LTSF-Linear)", NULL);
+DEEP_FORECASTER(dlinear, linear_net, dlinear_params, NULL,
+                "DLinear: moving-average decomposition + linear layers shared across channels (LTSF-Linear)",
+                .create = dlinear_create, .reserve = linear_reserve, .init = linear_init, .forward = linear_forward,
+                .backward = linear_backward);
 
-DEEP_FORECASTER(nlinear, nlinear_arch, nlinear_params,
-                "NLinear: last-value normalisation + one linear layer shared across channels (LTSF-Linear)", NULL);
+DEEP_FORECASTER(nlinear, linear_net, nlinear_params, NULL,
+                "NLinear: last-value normalisation + one linear layer shared across channels (LTSF-Linear)",
+                .create = nlinear_create, .reserve = linear_reserve, .init = linear_init, .forward = linear_forward,
+                .backward = linear_backward);

@@ -28,8 +28,7 @@ typedef struct lstnet_net {
     size_t skip_wih, skip_whh, skip_bih, skip_bhh, out_w, out_b, hw_w, hw_b;
     nn_conv2d_dims conv;
     nn_rnn_dims gru, skip_gru;
-    size_t rows, concat;
-    float *block;
+    size_t concat;
     float *norm, *mean, *std;
     float *conv_ws, *conv_pre, *conv_act, *conv_mask;  /* (R, C, T) */
     float *gru_in, *gru_out, *gru_gates, *gru_hn, *gru_ws;
@@ -87,7 +86,6 @@ static int lstnet_create(void *net_, bench_model *model, const bench_params *par
 
 static int lstnet_reserve(void *net_, bench_model *model, size_t rows, bench_error *error)
 {
-    (void)model;
     lstnet_net *net = net_;
     size_t C = net->C, T = net->T, R = net->hid_r, S = net->hid_s, H = net->H, L = net->L;
     net->conv = nn_conv1d_make(rows, 1, C, L, net->K, 1, 0, 1, 0);
@@ -100,12 +98,9 @@ static int lstnet_reserve(void *net_, bench_model *model, size_t rows, bench_err
                     (net->skip ? skip_rows * pt * (C + S + 3 * S + S) + nn_gru_workspace(&net->skip_gru) : 0) +
                     3 * rows * net->concat + rows * H + rows * H + rows * net->concat + rows * T * R + rct +
                     (net->skip ? skip_rows * pt * (S + C) : 0) + rct;
-    float *block = malloc(floats * sizeof(float));
-    if (block == NULL)
+    float *p = deep_activations(model, floats);
+    if (p == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for %zu windows", rows);
-    free(net->block);
-    net->block = block;
-    float *p = block;
 #define TAKE(ptr, count) (ptr) = p, p += (count)
     TAKE(net->norm, rows * L);
     TAKE(net->mean, rows);
@@ -138,7 +133,6 @@ static int lstnet_reserve(void *net_, bench_model *model, size_t rows, bench_err
     TAKE(net->dgru_in, rct);
     TAKE(net->dconv, rct);
 #undef TAKE
-    net->rows = rows;
     return BENCH_OK;
 }
 
@@ -282,18 +276,6 @@ static void lstnet_backward(void *net_, bench_model *model, const float *doutput
                        &net->conv);
 }
 
-static void lstnet_release(void *net_)
-{
-    lstnet_net *net = net_;
-    free(net->block);
-}
-
-static const deep_arch lstnet_arch = {
-    .name = "lstnet", .net_size = sizeof(lstnet_net),
-    .create = lstnet_create, .reserve = lstnet_reserve, .init = lstnet_init,
-    .forward = lstnet_forward, .backward = lstnet_backward, .release = lstnet_release,
-};
-
 static const bench_param_spec lstnet_params[] = {
     DEEP_TRAIN_PARAMS("20", "128", "0.001", "3", "constant"),
     {.name = "kernel", .type = BENCH_PARAM_INT, .default_value = "6", .doc = "convolution width (time steps)",
@@ -312,5 +294,7 @@ static const bench_param_spec lstnet_params[] = {
      .minimum = 0, .maximum = 0.95},
 };
 
-DEEP_FORECASTER(lstnet, lstnet_arch, lstnet_params,
-                "LSTNet-Skip: conv + GRU + skip-GRU + autoregressive highway, per channel", NULL);
+DEEP_FORECASTER(lstnet, lstnet_net, lstnet_params, NULL,
+                "LSTNet-Skip: conv + GRU + skip-GRU + autoregressive highway, per channel",
+                .create = lstnet_create, .reserve = lstnet_reserve, .init = lstnet_init, .forward = lstnet_forward,
+                .backward = lstnet_backward);

@@ -19,8 +19,7 @@ typedef struct mlp_net {
     size_t weight[MLP_MAX_LAYERS + 1], bias[MLP_MAX_LAYERS + 1];
     float dropout;
     int normalization;                  /* 0 none, 1 revin, 2 last */
-    size_t rows;                        /* capacity */
-    float *block;                       /* all activations below, one allocation */
+    /* The buffers below point into the shell's activation block (deep_activations). */
     float *act[MLP_MAX_LAYERS + 2];     /* act[0] normalised input (rows, L); act[i] layer outputs after dropout */
     float *pre[MLP_MAX_LAYERS + 1];     /* pre-activations (rows, width[i]) */
     float *mask[MLP_MAX_LAYERS + 1];    /* dropout masks */
@@ -62,7 +61,6 @@ static int mlp_create(void *net_, bench_model *model, const bench_params *params
 
 static int mlp_reserve(void *net_, bench_model *model, size_t rows, bench_error *error)
 {
-    (void)model;
     mlp_net *net = net_;
     size_t n = net->layer_count, floats = 2 * rows, widest = 0;
     for (size_t i = 0; i <= n + 1; i++) {
@@ -72,12 +70,9 @@ static int mlp_reserve(void *net_, bench_model *model, size_t rows, bench_error 
             floats += 2 * rows * net->width[i];             /* pre, mask */
     }
     floats += 2 * rows * widest;
-    float *block = malloc(floats * sizeof(float));
-    if (block == NULL)
+    float *p = deep_activations(model, floats);
+    if (p == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for %zu windows", rows);
-    free(net->block);
-    net->block = block;
-    float *p = block;
     for (size_t i = 0; i <= n + 1; i++) {
         net->act[i] = p;
         p += rows * net->width[i];
@@ -94,7 +89,6 @@ static int mlp_reserve(void *net_, bench_model *model, size_t rows, bench_error 
     p += rows * widest;
     net->mean = p;
     net->std = p + rows;
-    net->rows = rows;
     return BENCH_OK;
 }
 
@@ -166,18 +160,6 @@ static void mlp_backward(void *net_, bench_model *model, const float *doutputs, 
     }
 }
 
-static void mlp_release(void *net_)
-{
-    mlp_net *net = net_;
-    free(net->block);
-}
-
-static const deep_arch mlp_arch = {
-    .name = "mlp", .net_size = sizeof(mlp_net),
-    .create = mlp_create, .reserve = mlp_reserve, .init = mlp_init,
-    .forward = mlp_forward, .backward = mlp_backward, .release = mlp_release,
-};
-
 static const bench_param_spec mlp_params[] = {
     DEEP_TRAIN_PARAMS("20", "32", "0.001", "3", "constant"),
     {.name = "hidden", .type = BENCH_PARAM_INT_LIST, .default_value = "256,256",
@@ -189,5 +171,7 @@ static const bench_param_spec mlp_params[] = {
      .choices = "revin|last|none"},
 };
 
-DEEP_FORECASTER(mlp, mlp_arch, mlp_params,
-                "MLP: window -> horizon, ReLU hidden layers with dropout, per-window normalisation", NULL);
+DEEP_FORECASTER(mlp, mlp_net, mlp_params, NULL,
+                "MLP: window -> horizon, ReLU hidden layers with dropout, per-window normalisation",
+                .create = mlp_create, .reserve = mlp_reserve, .init = mlp_init, .forward = mlp_forward,
+                .backward = mlp_backward);

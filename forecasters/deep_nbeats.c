@@ -37,7 +37,6 @@ typedef struct nbeats_net {
     int interpretable;
     nbeats_block block[NBEATS_MAX_BLOCKS];
     float *bases;             /* identity/trend/seasonality bases, one allocation */
-    float *block_memory;      /* activations, one allocation */
     float *norm, *mean, *std, *residual_out, *backcast;
     float *dres, *dact, *dact2, *dtb, *dtf, *dforecast;
 } nbeats_net;
@@ -133,7 +132,6 @@ static int nbeats_create(void *net_, bench_model *model, const bench_params *par
 
 static int nbeats_reserve(void *net_, bench_model *model, size_t rows, bench_error *error)
 {
-    (void)model;
     nbeats_net *net = net_;
     size_t L = net->L, H = net->H, W = net->width, B = net->block_count, max_nb = 1, max_nf = 1;
     size_t floats = 0;
@@ -145,12 +143,9 @@ static int nbeats_reserve(void *net_, bench_model *model, size_t rows, bench_err
     }
     size_t widest = W > L ? W : L;
     floats += 4 * rows * L + 2 * rows + 2 * rows * widest + rows * (max_nb + max_nf) + rows * H;
-    float *memory = malloc(floats * sizeof(float));
-    if (memory == NULL)
+    float *p = deep_activations(model, floats);
+    if (p == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for %zu windows", rows);
-    free(net->block_memory);
-    net->block_memory = memory;
-    float *p = memory;
     for (size_t b = 0; b < B; b++) {
         nbeats_block *k = &net->block[b];
         k->input = p, p += rows * L;
@@ -267,14 +262,7 @@ static void nbeats_release(void *net_)
 {
     nbeats_net *net = net_;
     free(net->bases);
-    free(net->block_memory);
 }
-
-static const deep_arch nbeats_arch = {
-    .name = "nbeats", .net_size = sizeof(nbeats_net),
-    .create = nbeats_create, .reserve = nbeats_reserve, .init = nbeats_init,
-    .forward = nbeats_forward, .backward = nbeats_backward, .release = nbeats_release,
-};
 
 static const bench_param_spec nbeats_params[] = {
     DEEP_TRAIN_PARAMS("20", "256", "0.001", "3", "constant"),
@@ -290,5 +278,7 @@ static const bench_param_spec nbeats_params[] = {
      .doc = "polynomial degree of the trend basis (interpretable)", .minimum = 0, .maximum = 10},
 };
 
-DEEP_FORECASTER(nbeats, nbeats_arch, nbeats_params,
-                "N-BEATS: doubly residual FC blocks, generic or interpretable (trend + seasonality) bases", NULL);
+DEEP_FORECASTER(nbeats, nbeats_net, nbeats_params, NULL,
+                "N-BEATS: doubly residual FC blocks, generic or interpretable (trend + seasonality) bases",
+                .create = nbeats_create, .reserve = nbeats_reserve, .init = nbeats_init, .forward = nbeats_forward,
+                .backward = nbeats_backward, .release = nbeats_release);

@@ -55,9 +55,7 @@ typedef struct patchtst_net {
     float dropout;
     size_t emb_w, emb_b, pos, head_w, head_b;
     encoder_layer layer[PATCHTST_MAX_LAYERS];
-    size_t rows;
     int training;
-    float *block;
     float *norm;      /* (rows, L) */
     float *mean, *std;/* (rows) */
     float *patch;     /* (rows, P, patch_len) */
@@ -130,7 +128,6 @@ static int patchtst_create(void *net_, bench_model *model, const bench_params *p
 
 static int patchtst_reserve(void *net_, bench_model *model, size_t rows, bench_error *error)
 {
-    (void)model;
     patchtst_net *net = net_;
     size_t P = net->patches, D = net->D, F = net->F, T = rows * P;
     nn_attention_dims ad = {.batch = rows, .steps = P, .model_dim = D, .heads = net->heads};
@@ -138,12 +135,9 @@ static int patchtst_reserve(void *net_, bench_model *model, size_t rows, bench_e
     size_t floats = rows * net->L + 2 * rows + T * net->patch_len + 3 * T * D + rows * net->H +
                     net->layers * per_layer + 3 * T * D + 2 * T * F + nn_attention_workspace(&ad) +
                     rows * P * D;
-    float *block = malloc(floats * sizeof(float));
-    if (block == NULL)
+    float *p = deep_activations(model, floats);
+    if (p == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "no memory for %zu windows", rows);
-    free(net->block);
-    net->block = block;
-    float *p = block;
 #define TAKE(ptr, count) (ptr) = p, p += (count)
     TAKE(net->norm, rows * net->L);
     TAKE(net->mean, rows);
@@ -181,7 +175,6 @@ static int patchtst_reserve(void *net_, bench_model *model, size_t rows, bench_e
     TAKE(net->dbig2, T * F);
     TAKE(net->attention_ws, nn_attention_workspace(&ad));
 #undef TAKE
-    net->rows = rows;
     return BENCH_OK;
 }
 
@@ -316,18 +309,6 @@ static void patchtst_backward(void *net_, bench_model *model, const float *doutp
     nn_linear_backward(NULL, G(net->emb_w), G(net->emb_b), demb, net->patch, V(net->emb_w), T, net->patch_len, D);
 }
 
-static void patchtst_release(void *net_)
-{
-    patchtst_net *net = net_;
-    free(net->block);
-}
-
-static const deep_arch patchtst_arch = {
-    .name = "patchtst", .net_size = sizeof(patchtst_net),
-    .create = patchtst_create, .reserve = patchtst_reserve, .init = patchtst_init,
-    .forward = patchtst_forward, .backward = patchtst_backward, .release = patchtst_release,
-};
-
 static const bench_param_spec patchtst_params[] = {
     DEEP_TRAIN_PARAMS("10", "128", "0.001", "3", "type3"),
     {.name = "patch_len", .type = BENCH_PARAM_INT, .default_value = "16", .doc = "values per patch", .minimum = 1,
@@ -346,5 +327,7 @@ static const bench_param_spec patchtst_params[] = {
      .doc = "dropout on embeddings, attention output and feed-forward", .minimum = 0, .maximum = 0.95},
 };
 
-DEEP_FORECASTER(patchtst, patchtst_arch, patchtst_params,
-                "PatchTST: RevIN, patching, transformer encoder with BatchNorm, channel independence", NULL);
+DEEP_FORECASTER(patchtst, patchtst_net, patchtst_params, NULL,
+                "PatchTST: RevIN, patching, transformer encoder with BatchNorm, channel independence",
+                .create = patchtst_create, .reserve = patchtst_reserve, .init = patchtst_init,
+                .forward = patchtst_forward, .backward = patchtst_backward);

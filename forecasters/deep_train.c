@@ -39,6 +39,16 @@ size_t deep_param(bench_model *model, const char *name, size_t d0, size_t d1, in
     return index;
 }
 
+float *deep_activations(bench_model *model, size_t floats)
+{
+    float *block = malloc(floats * sizeof(float));
+    if (block == NULL)
+        return NULL;
+    free(model->activations);
+    model->activations = block;
+    return block;
+}
+
 size_t deep_buffer(bench_model *model, const char *name, size_t d0, int *status, bench_error *error)
 {
     size_t index = 0;
@@ -61,17 +71,24 @@ void deep_copy_history(float *out, const double *history, size_t history_length,
         out[pad + i] = (float)history[i];
 }
 
+void deep_row_stats(const float *x, size_t length, double *mean, double *std)
+{
+    double sum = 0.0, squares = 0.0;
+    for (size_t t = 0; t < length; t++)
+        sum += x[t];
+    double m = sum / (double)length;
+    for (size_t t = 0; t < length; t++)
+        squares += (x[t] - m) * (x[t] - m);
+    *mean = m;
+    *std = sqrt(squares / (double)length + 1e-5);
+}
+
 void deep_revin_normalize(float *x, float *mean, float *std, size_t rows, size_t length)
 {
     for (size_t r = 0; r < rows; r++) {
         float *row = x + r * length;
-        double sum = 0.0, squares = 0.0;
-        for (size_t t = 0; t < length; t++)
-            sum += row[t];
-        double m = sum / (double)length;
-        for (size_t t = 0; t < length; t++)
-            squares += (row[t] - m) * (row[t] - m);
-        double s = sqrt(squares / (double)length + 1e-5);
+        double m, s;
+        deep_row_stats(row, length, &m, &s);
         mean[r] = (float)m;
         std[r] = (float)s;
         for (size_t t = 0; t < length; t++)
@@ -190,12 +207,12 @@ void deep_forecaster_destroy(bench_model *model)
 {
     if (model == NULL)
         return;
-    if (model->net != NULL) {
+    if (model->net != NULL && model->arch->release != NULL)
         model->arch->release(model->net);
-        free(model->net);
-    }
+    free(model->net);
     nn_params_free(&model->params);
     free(model->batch_inputs);
+    free(model->activations);
     free(model);
 }
 

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "bench/forecaster.h"
+#include "forecasters/registry.h"
 #include "nn/params.h"
 
 /* Settings every deep forecaster reads (from its params, see DEEP_TRAIN_PARAMS). */
@@ -56,6 +57,7 @@ struct bench_model {
     float *batch_targets;        /* (max_batch, horizon) */
     float *batch_outputs;        /* (max_batch, horizon) */
     float *batch_doutputs;       /* (max_batch, horizon) */
+    float *activations;          /* the architecture's buffers, one block (deep_activations) */
     bench_rng dropout_rng;       /* stream for dropout/sampling during fit */
 };
 
@@ -66,8 +68,9 @@ struct deep_arch {
      * fill net; model->config already holds input_length and horizon.
      * Parameters are the resolved forecaster params. */
     int (*create)(void *net, bench_model *model, const bench_params *params, bench_error *error);
-    /* Make the activation buffers hold `rows` windows (called before the first
-     * forward with more rows than model->max_batch; the shell then updates max_batch). */
+    /* Make the activation buffers hold `rows` windows, in one block from
+     * deep_activations (called before the first forward with more rows than
+     * model->max_batch; the shell then updates max_batch). */
     int (*reserve)(void *net, bench_model *model, size_t rows, bench_error *error);
     /* Draw initial weights (called at the start of fit). */
     void (*init)(void *net, bench_model *model, bench_rng *rng);
@@ -77,8 +80,9 @@ struct deep_arch {
                     float *outputs);
     /* Adds parameter gradients for d(loss)/d(outputs) of the last training forward. */
     void (*backward)(void *net, bench_model *model, const float *doutputs, size_t batch);
-    /* Frees what net owns (its buffers), not net itself, which the shell frees;
-     * called after a failed create too, so it must accept a partly filled net. */
+    /* Optional: frees what net owns besides its activations, not net itself,
+     * which the shell frees; called after a failed create too, so it must accept
+     * a partly filled net. */
     void (*release)(void *net);
     /* Optional: the model's own training loss (e.g. DeepAR's likelihood); when
      * NULL the loss is the MSE of forward() against the targets.  With training,
@@ -130,37 +134,34 @@ int deep_forecaster_save(const bench_model *model, const char *path, bench_error
 int deep_forecaster_load(bench_model **out, const deep_arch *arch, const char *path, const bench_params *params,
                          const bench_task_info *task, bench_error *error);
 
-/* Defines bench_forecaster_<symbol>, the vtable of a deep forecaster, and its
- * create/load bound to `arch` (a deep_arch object), so the seven model files
- * keep only their network: the shared functions above do the rest.
- * `samples` is deep_forecaster_predict_samples for a probabilistic model (its
- * arch has .sample), else NULL. */
-#define DEEP_FORECASTER(symbol, arch, param_table, text, samples)                                                  \
-    static int symbol##_new(bench_model **out, const bench_params *params, const bench_task_info *task,          \
-                            bench_error *error)                                                                  \
-    {                                                                                                            \
-        return deep_forecaster_create(out, &(arch), params, task, error);                                        \
-    }                                                                                                            \
-    static int symbol##_load(bench_model **out, const char *path, const bench_params *params,                    \
-                             const bench_task_info *task, bench_error *error)                                    \
-    {                                                                                                            \
-        return deep_forecaster_load(out, &(arch), path, params, task, error);                                    \
-    }                                                                                                            \
-    const bench_forecaster bench_forecaster_##symbol = {                                                         \
-        .abi_version = BENCH_FORECASTER_ABI_VERSION,                                                             \
-        .name = #symbol,                                                                                         \
-        .description = text,                                                                                     \
-        .params = param_table,                                                                                   \
-        .param_count = sizeof param_table / sizeof param_table[0],                                               \
-        .create = symbol##_new,                                                                                  \
-        .fit = deep_forecaster_fit,                                                                              \
-        .predict = deep_forecaster_predict,                                                                      \
-        .destroy = deep_forecaster_destroy,                                                                      \
-        .save = deep_forecaster_save,                                                                            \
-        .load = symbol##_load,                                                                                   \
-        .predict_samples = samples}
+/* Defines bench_forecaster_<symbol>, the vtable of a deep forecaster, with its
+ * deep_arch (named <symbol>, state `net_type`, functions given as the arch's
+ * designated initializers after the description) and create/load bound to that
+ * arch, so the seven model files keep only their network: the shared functions
+ * above do the rest.  `samples` is deep_forecaster_predict_samples for a
+ * probabilistic model (its arch has .sample), else NULL. */
+#define DEEP_FORECASTER(symbol, net_type, param_table, samples, text, ...)                                        \
+    static const deep_arch symbol##_arch = {.name = #symbol, .net_size = sizeof(net_type), __VA_ARGS__};          \
+    static int symbol##_new(bench_model **out, const bench_params *params, const bench_task_info *task,           \
+                            bench_error *error)                                                                   \
+    {                                                                                                             \
+        return deep_forecaster_create(out, &symbol##_arch, params, task, error);                                  \
+    }                                                                                                             \
+    static int symbol##_load(bench_model **out, const char *path, const bench_params *params,                     \
+                             const bench_task_info *task, bench_error *error)                                     \
+    {                                                                                                             \
+        return deep_forecaster_load(out, &symbol##_arch, path, params, task, error);                              \
+    }                                                                                                             \
+    BENCH_BUILTIN(symbol, text, param_table, sizeof param_table / sizeof param_table[0], .create = symbol##_new,  \
+                  .fit = deep_forecaster_fit, .predict = deep_forecaster_predict,                                 \
+                  .destroy = deep_forecaster_destroy, .save = deep_forecaster_save, .load = symbol##_load,        \
+                  .predict_samples = samples)
 
 /* Helpers for architectures. */
+/* A block of `floats` floats for the architecture's buffers, replacing the
+ * previous one; the shell owns and frees it.  NULL when out of memory (the
+ * previous block is then kept), for the caller's message. */
+float *deep_activations(bench_model *model, size_t floats);
 /* Declares a tensor; returns its index (errors are programming errors, kept in *status). */
 size_t deep_param(bench_model *model, const char *name, size_t d0, size_t d1, int *status, bench_error *error);
 /* Declares a non-trainable tensor (running statistics): saved, never optimised. */
@@ -172,6 +173,9 @@ double deep_get_real(const bench_params *params, const char *name, int *status, 
  * with the first value when the history is shorter. */
 void deep_copy_history(float *out, const double *history, size_t history_length, size_t length);
 
+/* Mean and std = sqrt(biased variance + 1e-5) of x[0, length), in double: the
+ * statistics of deep_revin_normalize, kept apart for DeepAR's scaling. */
+void deep_row_stats(const float *x, size_t length, double *mean, double *std);
 /* Instance normalisation (RevIN without affine weights, as PatchTST's default):
  * each row of x (rows, length) is replaced by (x − mean)/std, std = sqrt(var + 1e-5)
  * (biased variance); mean, std (rows) are kept for deep_revin_restore. */
