@@ -43,19 +43,13 @@
 #define WINDOW 24
 #define HORIZON 24
 
-static double now(void)
+/* Seconds on `clock`: CLOCK_MONOTONIC for wall time, CLOCK_PROCESS_CPUTIME_ID for
+ * this process's CPU time (on a shared machine wall time mostly measures the
+ * neighbours). */
+static double now(clockid_t clock)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* CPU seconds of this process: on a shared machine wall time mostly measures the
- * neighbours. */
-static double cpu_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    clock_gettime(clock, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -129,7 +123,7 @@ static int bench_windows(void)
         return fprintf(stderr, "%s\n", error.message), 1;
     long baseline_kb = status_kb("VmRSS");
     int reset = reset_peak();
-    double start = now(), cpu_start = cpu_now();
+    double start = now(CLOCK_MONOTONIC), cpu_start = now(CLOCK_PROCESS_CPUTIME_ID);
     if (bench_window_plan_training(&plan, &layout, &panel.train, &rng, &error) != BENCH_OK)
         return fprintf(stderr, "%s\n", error.message), 1;
     size_t bytes = plan.count * layout.feature_count * sizeof(float);
@@ -137,7 +131,7 @@ static int bench_windows(void)
     if (features == NULL)
         return 1;
     bench_window_fill_features(features, &layout, &panel.train, &plan);
-    double seconds = now() - start, cpu_seconds = cpu_now() - cpu_start;
+    double seconds = now(CLOCK_MONOTONIC) - start, cpu_seconds = now(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
     /* Validate before reporting: row 0 is its origin's window. */
     size_t origin = plan.origins[0] % SOLAR_LENGTH, series = plan.origins[0] / SOLAR_LENGTH;
     if (features[WINDOW - 1] != (float)panel.values[series * SOLAR_LENGTH + origin])
@@ -198,10 +192,10 @@ static int bench_fit(const char *tree_method, size_t series_count)
     bench_rng_seed(&rng, 7);
     long baseline_kb = status_kb("VmRSS");
     reset_peak();
-    double start = now(), cpu_start = cpu_now();
+    double start = now(CLOCK_MONOTONIC), cpu_start = now(CLOCK_PROCESS_CPUTIME_ID);
     if (bench_forecaster_gbrt.fit(model, &panel.train, &rng, &error) != BENCH_OK)
         return fprintf(stderr, "%s\n", error.message), 1;
-    double seconds = now() - start, cpu_seconds = cpu_now() - cpu_start;
+    double seconds = now(CLOCK_MONOTONIC) - start, cpu_seconds = now(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
     long peak_kb = status_kb("VmHWM");
     double matrix_mb = (double)(SOLAR_TRAIN - WINDOW - HORIZON + 1) * (double)series_count *
                        (WINDOW + SOLAR_COVARIATES) * 4 / 1048576.0;
@@ -231,7 +225,7 @@ static int bench_exchange(int hist)
     bench_owned_params protocol_settings, params;
     bench_task *task = NULL;
     bench_model *model = NULL;
-    double start = now();
+    double start = now(CLOCK_MONOTONIC);
     if (resolve(&protocol_settings, bench_protocol_paper.params, bench_protocol_paper.param_count, settings, 3,
                 &error) ||
         bench_protocol_paper.prepare(&task, exchange, &protocol_settings.view, 24, BENCH_STAGE_TEST, &error) ||
@@ -248,7 +242,7 @@ static int bench_exchange(int hist)
         bench_forecaster_gbrt.predict(model, &task->request, &rng, prediction, &error) ||
         bench_protocol_paper.evaluate(task, prediction, values, &error))
         return fprintf(stderr, "%s\n", error.message), 1;
-    double seconds = now() - start;
+    double seconds = now(CLOCK_MONOTONIC) - start;
     double rmse = values[0];
     if (strcmp(task->metric_names[0], "rmse") != 0 || fabs(rmse - 0.016) > 0.0016)
         return fprintf(stderr, "exchange: RMSE %.5f is not within 10 %% of 0.016\n", rmse), 1;
@@ -271,7 +265,7 @@ static child_figures run_child(const char *self, const char *mode)
 {
     child_figures figures = {0};
     fflush(stdout);
-    double start = now();
+    double start = now(CLOCK_MONOTONIC);
     pid_t pid = fork();
     if (pid == 0) {
         execl(self, self, mode, (char *)NULL);
@@ -281,7 +275,7 @@ static child_figures run_child(const char *self, const char *mode)
     struct rusage usage;
     if (pid < 0 || wait4(pid, &status, 0, &usage) != pid)
         return figures;
-    figures.wall = now() - start;
+    figures.wall = now(CLOCK_MONOTONIC) - start;
     figures.cpu = (double)usage.ru_utime.tv_sec + 1e-6 * (double)usage.ru_utime.tv_usec +
                   (double)usage.ru_stime.tv_sec + 1e-6 * (double)usage.ru_stime.tv_usec;
     figures.peak_mb = usage.ru_maxrss / 1024.0;
