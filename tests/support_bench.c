@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "support_files.h"
@@ -41,6 +42,47 @@ int test_bench_run_in(test_process_result *result, const char *cwd, const char *
         argv[count++] = arguments[i];
     argv[count] = NULL;
     return test_process_run(result, argv, cwd, environment);
+}
+
+pid_t test_bench_spawn(const char *const arguments[], const char *const environment[], const char *err_path)
+{
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        for (size_t i = 0; environment != NULL && environment[i] != NULL; i++)
+            putenv((char *)environment[i]);
+        if (freopen("/dev/null", "w", stdout) == NULL || freopen(err_path, "w", stderr) == NULL)
+            _exit(126);
+        const char *argv[32] = {test_bench_binary()};
+        size_t count = 1;
+        for (size_t i = 0; arguments[i] != NULL && count < 31; i++)
+            argv[count++] = arguments[i];
+        argv[count] = NULL;
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return child;
+}
+
+void test_sleep_ms(long ms)
+{
+    struct timespec pause = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&pause, NULL);
+}
+
+void test_expect_usage_error(const char *const arguments[])
+{
+    test_process_result result;
+    assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
+    if (result.exit_code != 2) {
+        fprintf(stderr, "bench");
+        for (size_t i = 0; arguments[i] != NULL; i++)
+            fprintf(stderr, " %s", arguments[i]);
+        fprintf(stderr, ": exit %d: %s", result.exit_code, result.err);
+    }
+    assert_int_equal(result.exit_code, 2);
+    assert_true(strlen(result.err) > 0);
+    test_process_free(&result);
 }
 
 void test_assert_exit(const test_process_result *result, int code)

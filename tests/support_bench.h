@@ -5,6 +5,8 @@
 #ifndef BENCH_TEST_SUPPORT_BENCH_H
 #define BENCH_TEST_SUPPORT_BENCH_H
 
+#include <sys/types.h>
+
 #include "support_process.h"
 
 /* 0 when the bench binary under test is executable; otherwise says so on
@@ -22,6 +24,19 @@ int test_bench_scratch_setup(void **state);
  * test_process_run's status.  The caller frees result with test_process_free. */
 int test_bench_run_in(test_process_result *result, const char *cwd, const char *const arguments[],
                       const char *const environment[]);
+
+/* Starts bench with the NULL-terminated arguments (at most 30) in the
+ * background with extra environment entries "NAME=VALUE" (may be NULL), stdout
+ * discarded and stderr written to err_path; returns its pid for the caller to
+ * wait for. */
+pid_t test_bench_spawn(const char *const arguments[], const char *const environment[], const char *err_path);
+
+/* Sleeps ms milliseconds (polling loops that wait for a child's progress). */
+void test_sleep_ms(long ms);
+
+/* Runs bench with the NULL-terminated arguments from the source directory and
+ * fails the test unless it exits 2 (a usage error) saying why on stderr. */
+void test_expect_usage_error(const char *const arguments[]);
 
 /* Runs argv in cwd with extra environment and fails the test, showing its
  * stderr, unless it exits with `code`. */

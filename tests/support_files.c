@@ -56,6 +56,27 @@ void test_shell(const char *format, ...)
         fail_msg("command failed: %s", command);
 }
 
+void test_write_textf(const char *path, const char *format, ...)
+{
+    va_list list;
+    va_start(list, format);
+    char *text = NULL;
+    int length = vasprintf(&text, format, list);
+    va_end(list);
+    assert_true(length >= 0);
+    if (test_write_file(path, text) != 0)
+        fail_msg("cannot write %s", path);
+    free(text);
+}
+
+char *test_slurp(const char *path)
+{
+    char *text = test_read_file(path, NULL);
+    if (text == NULL)
+        fail_msg("missing %s", path);
+    return text;
+}
+
 const char *test_temp_file(char *path, size_t size, const char *name, const char *text)
 {
     const char *dir = test_temp_dir();

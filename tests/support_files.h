@@ -23,6 +23,14 @@ int test_remove_tree(const char *path);
  * command, unless it exits 0. */
 void test_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
+/* Writes printf-formatted text to path (the whole file), failing the test
+ * when it cannot. */
+void test_write_textf(const char *path, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* The whole file at path, NUL-terminated; fails the test when it is missing.
+ * The caller frees it. */
+char *test_slurp(const char *path);
+
 /* Makes a fresh directory under $TMPDIR holding NAME with text; leaves the
  * file's path in path and returns the directory (a test_temp_dir slot).
  * Fails the test when it cannot. */

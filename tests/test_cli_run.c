@@ -57,8 +57,7 @@ static void m4_hourly_matches_published_benchmarks(void **state)
     assert_int_equal(result.exit_code, 0);
     char path[4200];
     snprintf(path, sizeof path, "%s/results.csv", out);
-    char *results = test_read_file(path, NULL);
-    assert_non_null(results);
+    char *results = test_slurp(path);
     /* M4 competition, Hourly, published benchmark table (to 3 decimals). */
     assert_float_equal(result_value(results, "naive", "smape"), 43.003, 0.0005);
     assert_float_equal(result_value(results, "naive", "mase"), 11.608, 0.0005);
@@ -73,13 +72,11 @@ static void m4_hourly_matches_published_benchmarks(void **state)
 
 static void write_tiny_config(const char *path, const char *extra_model)
 {
-    char text[8192];
-    snprintf(text, sizeof text,
-             "[run]\nseeds = 1,2\n\n[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\n"
-             "protocol = ltsf\nlookback = 48\nhorizons = 12,24\n\n[model naive]\n[model seasonal_naive]\n"
-             "[model mean]\nwindow = 24\n%s",
-             tiny_csv, extra_model);
-    assert_int_equal(test_write_file(path, text), 0);
+    test_write_textf(path,
+                     "[run]\nseeds = 1,2\n\n[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\n"
+                     "protocol = ltsf\nlookback = 48\nhorizons = 12,24\n\n[model naive]\n[model seasonal_naive]\n"
+                     "[model mean]\nwindow = 24\n%s",
+                     tiny_csv, extra_model);
 }
 
 static void reruns_and_jobs_are_byte_identical(void **state)
@@ -152,20 +149,28 @@ static void resume_keeps_finished_cells(void **state)
     free(before), free(after);
 }
 
-static void paper_protocol_window_counts(void **state)
+/* Writes text to WORK/NAME in a fresh WORK and runs it with --predictions into
+ * WORK/run (its path left in out); fails the test unless bench exits 0. */
+static void run_with_predictions(char *out, size_t size, const char *name, const char *text)
 {
-    (void)state;
-    test_need_data("exchange_rate.txt.gz", "paper split");
     const char *work = test_temp_dir();
-    char config[4200], out[4200], path[4300];
-    snprintf(config, sizeof config, "%s/exchange.ini", work);
-    assert_int_equal(test_write_file(config, "[dataset exchange_rate]\nprotocol = paper\n[model naive]\n"), 0);
-    snprintf(out, sizeof out, "%s/run", work);
+    char config[4200];
+    snprintf(config, sizeof config, "%s/%s", work, name);
+    assert_int_equal(test_write_file(config, text), 0);
+    snprintf(out, size, "%s/run", work);
     const char *arguments[] = {"run", config, "--out", out, "--quiet", "--predictions", NULL};
     test_process_result result;
     assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
     assert_int_equal(result.exit_code, 0);
     test_process_free(&result);
+}
+
+static void paper_protocol_window_counts(void **state)
+{
+    (void)state;
+    test_need_data("exchange_rate.txt.gz", "paper split");
+    char out[4200], path[4300];
+    run_with_predictions(out, sizeof out, "exchange.ini", "[dataset exchange_rate]\nprotocol = paper\n[model naive]\n");
     /* t' = 6,048, tau = 1,488 → 62 non-overlapping windows × 8 series × 24 steps. */
     char command[4400];
     snprintf(command, sizeof command, "cat %s/predictions/*.csv | wc -l", out);
@@ -189,21 +194,12 @@ static void paper_protocol_window_counts(void **state)
 static void predictions_are_self_describing(void **state)
 {
     (void)state;
-    const char *work = test_temp_dir();
-    char config[4200], out[4200], command[9000];
-    snprintf(config, sizeof config, "%s/tiny.ini", work);
-    snprintf(out, sizeof out, "%s/run", work);
-    char text[8192];
+    char out[4200], command[9000], text[8192];
     snprintf(text, sizeof text,
              "[run]\nseeds = 1\n\n[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\n"
              "protocol = ltsf\nlookback = 48\nhorizons = 12\n\n[model naive]\n",
              tiny_csv);
-    assert_int_equal(test_write_file(config, text), 0);
-    const char *arguments[] = {"run", config, "--out", out, "--quiet", "--predictions", NULL};
-    test_process_result result;
-    assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
-    assert_int_equal(result.exit_code, 0);
-    test_process_free(&result);
+    run_with_predictions(out, sizeof out, "tiny.ini", text);
     snprintf(command, sizeof command, "cat %s/predictions/*.csv", out);
     FILE *pipe = popen(command, "r");
     assert_non_null(pipe);
@@ -274,8 +270,7 @@ static char *run_config_text(const char *config_text)
     test_assert_exit(&result, 0);
     test_process_free(&result);
     snprintf(path, sizeof path, "%s/results.csv", out);
-    char *results = test_read_file(path, NULL);
-    assert_non_null(results);
+    char *results = test_slurp(path);
     return results;
 }
 
@@ -333,23 +328,14 @@ static void probabilistic_models_get_crps_and_quantile_losses(void **state)
 static void probabilistic_predictions_carry_the_scored_quantiles(void **state)
 {
     (void)state;
-    const char *work = test_temp_dir();
-    char config[4200], out[4200], command[9000], text[8192];
-    snprintf(config, sizeof config, "%s/deepar.ini", work);
-    snprintf(out, sizeof out, "%s/run", work);
+    char out[4200], command[9000], text[8192];
     snprintf(text, sizeof text,
              "[run]\nseeds = 1\n[dataset tiny]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 48\n"
              "horizons = 12\n[model deepar]\nepochs = 2\nsamples = 20\n",
              tiny_csv);
-    assert_int_equal(test_write_file(config, text), 0);
-    const char *arguments[] = {"run", config, "--out", out, "--quiet", "--predictions", NULL};
-    test_process_result result;
-    assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
-    assert_int_equal(result.exit_code, 0);
-    test_process_free(&result);
+    run_with_predictions(out, sizeof out, "deepar.ini", text);
     snprintf(command, sizeof command, "%s/results.csv", out);
-    char *results = test_read_file(command, NULL);
-    assert_non_null(results);
+    char *results = test_slurp(command);
     double ql_50 = result_value(results, "deepar", "ql_50");
     free(results);
     snprintf(command, sizeof command, "cat %s/predictions/*.csv", out);
@@ -382,6 +368,7 @@ static void probabilistic_predictions_carry_the_scored_quantiles(void **state)
     assert_true(scored > 0 && scored % 12 == 0);
     assert_true(fabs(pinball / (double)scored - ql_50) <= 1e-9 * fabs(ql_50) + 1e-12);
     const char *plot[] = {"plot", out, "--kind", "forecast", NULL};
+    test_process_result result;
     assert_int_equal(test_bench_run_in(&result, test_source_dir(), plot, NULL), 0);
     assert_int_equal(result.exit_code, 0);
     test_process_free(&result);
@@ -474,15 +461,14 @@ static void malformed_inputs_exit_2_with_location_and_no_results(void **state)
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         const bad_case *c = &bad_cases[i];
         const char *work = test_temp_dir();
-        char data[4200], config[4200], out[4200], text[8192], results[4300];
+        char data[4200], config[4200], out[4200], results[4300];
         snprintf(data, sizeof data, "%s/%s", work, c->gzip_truncated ? "data.txt.gz" : "data.csv");
         if (c->gzip_truncated)
             write_truncated_gzip(data, c->data);
         else if (c->data != NULL)
             assert_int_equal(test_write_file(data, c->data), 0);
         snprintf(config, sizeof config, "%s/bad.ini", work);
-        snprintf(text, sizeof text, c->config, data, data);
-        assert_int_equal(test_write_file(config, text), 0);
+        test_write_textf(config, c->config, data, data);
         snprintf(out, sizeof out, "%s/out", work);
         const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
         test_process_result result;
@@ -508,15 +494,8 @@ static void bad_command_line_usage(void **state)
         {"run", "/nonexistent/config.ini", NULL},
         {"nosuchcommand", NULL},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        test_process_result result;
-        assert_int_equal(test_bench_run_in(&result, test_source_dir(), cases[i], NULL), 0);
-        if (result.exit_code != 2)
-            fprintf(stderr, "case %zu: exit %d: %s", i, result.exit_code, result.err);
-        assert_int_equal(result.exit_code, 2);
-        assert_true(strlen(result.err) > 0);
-        test_process_free(&result);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        test_expect_usage_error(cases[i]);
 }
 
 TEST_MAIN("cli_run", setup, NULL,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "support_bench.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 /* Runs bench with up to five arguments (NULL-terminated) and expects exit code
@@ -115,17 +116,16 @@ static void failed_cell_shows_its_reason(void **state)
         skip();
     }
     const char *work = test_temp_dir();
-    char script[8192], config[4200], out[4200], plugin[4200], source[4200];
+    char config[4200], out[4200], plugin[4200], source[4200];
     snprintf(plugin, sizeof plugin, "%s/picky.so", work);
     snprintf(source, sizeof source, "%s/tests/data/plugins/broken.c", test_source_dir());
     test_compile_plugin(source, plugin, "-DNAME=\"picky\"");
     snprintf(config, sizeof config, "%s/bad.ini", work);
     snprintf(out, sizeof out, "%s/out", work);
-    snprintf(script, sizeof script,
-             "[run]\nseeds = 1\n[dataset bad]\npath = %s/tests/data/harness/hourly.csv\nstep_seconds = 3600\n"
-             "seasonal_period = 24\nprotocol = ltsf\nlookback = 48\nhorizons = 12\n[model naive]\n[model picky]\n",
-             test_source_dir());
-    assert_int_equal(test_write_file(config, script), 0);
+    test_write_textf(config,
+                     "[run]\nseeds = 1\n[dataset bad]\npath = %s/tests/data/harness/hourly.csv\nstep_seconds = 3600\n"
+                     "seasonal_period = 24\nprotocol = ltsf\nlookback = 48\nhorizons = 12\n[model naive]\n[model picky]\n",
+                     test_source_dir());
     const char *argv[] = {test_bench_binary(), "run", config, "--out", out, "--plugin", plugin, NULL};
     test_process_result result;
     assert_int_equal(test_process_run(&result, argv, NULL, NULL), 0);

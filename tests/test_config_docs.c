@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "support_process.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 #define SKIP_MARKER "<!-- config-test: skip"
@@ -24,8 +25,7 @@
 /* Check every ini block of one markdown file; counts into *checked / *skipped. */
 static void check_file(const char *markdown, const char *work, size_t *checked, size_t *skipped)
 {
-    char *text = test_read_file(markdown, NULL);
-    assert_non_null(text);
+    char *text = test_slurp(markdown);
     size_t index = 0;
     for (const char *open = strstr(text, "```ini\n"); open != NULL; open = strstr(open, "```ini\n")) {
         const char *body = open + strlen("```ini\n");

@@ -437,14 +437,12 @@ static void deb_source_with_fake_apt_get(void **state)
     snprintf(bin, sizeof bin, "%s/bin", work);
     mkdir(bin, 0755);
     snprintf(script, sizeof script, "%s/apt-get", bin);
-    char script_text[PATH_MAX + 512];
-    snprintf(script_text, sizeof script_text,
-             "#!/bin/sh\n# fake apt-get: `apt-get download bench-fake-data` copies a local .deb\n"
-             "[ \"$1\" = download ] || exit 100\n"
-             "[ \"$2\" = bench-fake-data ] || { echo \"E: Unable to locate package $2\"; exit 100; }\n"
-             "cp '%s' .\n",
-             deb);
-    assert_int_equal(test_write_file(script, script_text), 0);
+    test_write_textf(script,
+                     "#!/bin/sh\n# fake apt-get: `apt-get download bench-fake-data` copies a local .deb\n"
+                     "[ \"$1\" = download ] || exit 100\n"
+                     "[ \"$2\" = bench-fake-data ] || { echo \"E: Unable to locate package $2\"; exit 100; }\n"
+                     "cp '%s' .\n",
+                     deb);
     assert_int_equal(chmod(script, 0755), 0);
     const char *old_path = getenv("PATH");
     char saved_path[4096];

@@ -19,6 +19,7 @@
 #include "bench/escape.h"
 #include "reports/csv_file.h"
 #include "support_process.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 /* Escaped text through the FILE variant; the buffer variant must give the same.
@@ -251,8 +252,7 @@ static void gnuplot_reads_literals_back_and_runs_nothing(void **state)
     if (run.exit_code != 0)
         fail_msg("gnuplot failed: %s", run.err);
     test_process_free(&run);
-    char *printed = test_read_file(printed_path, NULL);
-    assert_non_null(printed);
+    char *printed = test_slurp(printed_path);
     char expected[4096] = "";
     for (size_t i = 0; i < 6; i++) {
         for (char *c = names[i]; *c; c++)

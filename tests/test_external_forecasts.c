@@ -25,13 +25,12 @@ static char work[4200], exported[4800], ridge_id[17];
 /* tiny.ini beside the data: ridge, and optionally an external section. */
 static void write_config(const char *name, int horizon, const char *external_section)
 {
-    char path[4600], text[8192];
+    char path[4600];
     snprintf(path, sizeof path, "%s/%s", work, name);
-    snprintf(text, sizeof text,
-             "[run]\nseeds = 1\n\n[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\n"
-             "protocol = ltsf\nlookback = 48\nhorizons = %d\n\n[model ridge]\n%s",
-             sweep_hourly_csv, horizon, external_section ? external_section : "");
-    assert_int_equal(test_write_file(path, text), 0);
+    test_write_textf(path,
+                     "[run]\nseeds = 1\n\n[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\n"
+                     "protocol = ltsf\nlookback = 48\nhorizons = %d\n\n[model ridge]\n%s",
+                     sweep_hourly_csv, horizon, external_section ? external_section : "");
 }
 
 static int setup(void **state)

@@ -25,6 +25,7 @@
 #include "datasets/dataset.h"
 #include "forecasters/gbrt.h"
 #include "support_params.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 static bench_dataset *exchange;
@@ -218,8 +219,7 @@ static void paper_exchange_config_through_the_binary(void **state)
     test_process_free(&result);
     char path[4300];
     snprintf(path, sizeof path, "%s/results.csv", out);
-    char *results = test_read_file(path, NULL);
-    assert_non_null(results);
+    char *results = test_slurp(path);
     check_paper_results(results);
     free(results);
 }

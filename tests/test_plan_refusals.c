@@ -176,8 +176,7 @@ static void valid_lists_and_limits_run(void **state)
     /* tiny: 2 horizons x naive x 2 seeds; other: 1 horizon x 2 models x 2 seeds. */
     char path[4400];
     snprintf(path, sizeof path, "%s/out-accepted/plan.csv", test_scratch);
-    char *plan = test_read_file(path, NULL);
-    assert_non_null(plan);
+    char *plan = test_slurp(path);
     size_t lines = 0;
     for (const char *c = plan; *c; c++)
         lines += *c == '\n';
@@ -232,15 +231,17 @@ static void limits_resolve_command_line_over_config(void **state)
     assert_non_null(strstr(error.message, "--seeds: seed 5 is given twice"));
 }
 
-/* Writes text to SCRATCH/NAME (its path left in config) and builds its plan,
- * failing the test unless it builds; the caller frees it with bench_plan_free. */
-static bench_plan *planned(char *config, size_t size, const char *name, const char *text)
+/* Writes text to SCRATCH/NAME and builds its plan with options (NULL for
+ * none), failing the test unless it builds; the caller frees it with
+ * bench_plan_free. */
+static bench_plan *planned(const char *name, const char *text, const bench_run_options *options)
 {
-    snprintf(config, size, "%s/%s", test_scratch, name);
+    char config[4300];
+    snprintf(config, sizeof config, "%s/%s", test_scratch, name);
     assert_int_equal(test_write_file(config, text), 0);
     bench_error error = {0};
     bench_plan *plan = NULL;
-    if (bench_plan_build(&plan, config, NULL, &error) != BENCH_OK)
+    if (bench_plan_build(&plan, config, options, &error) != BENCH_OK)
         fail_msg("%s: %s", name, error.message);
     return plan;
 }
@@ -250,10 +251,8 @@ static bench_plan *planned(char *config, size_t size, const char *name, const ch
 static void plan_ids_are_distinct(void **state)
 {
     (void)state;
-    char config[4300];
-    bench_plan *plan = planned(config, sizeof config, "ids.ini",
-                               "[run]\nseeds = 1,2,3\n" HOURLY_NO_H "horizons = 6,12\n"
-                               "[model naive]\n[model seasonal_naive]\ndatasets = tiny \n[model mean]\n");
+    bench_plan *plan = planned("ids.ini", "[run]\nseeds = 1,2,3\n" HOURLY_NO_H "horizons = 6,12\n[model naive]\n"
+                                          "[model seasonal_naive]\ndatasets = tiny \n[model mean]\n", NULL);
     assert_int_equal(plan->cell_count, 2 * 3 * 3);
     for (size_t i = 0; i < plan->cell_count; i++)
         for (size_t j = 0; j < i; j++)
@@ -268,10 +267,9 @@ static void plan_ids_are_distinct(void **state)
 static void model_seeds_replace_run_seeds(void **state)
 {
     (void)state;
-    char config[4300];
-    bench_plan *plan = planned(config, sizeof config, "model-seeds.ini",
-                               "[run]\nseeds = 1,2,3\n" HOURLY_NO_H "horizons = 6,12\n"
-                               "[model naive]\n[model slow]\nmodel = mean\nseeds = 7\n");
+    const char *text = "[run]\nseeds = 1,2,3\n" HOURLY_NO_H "horizons = 6,12\n"
+                       "[model naive]\n[model slow]\nmodel = mean\nseeds = 7\n";
+    bench_plan *plan = planned("model-seeds.ini", text, NULL);
     assert_int_equal(plan->cell_count, 2 * (3 + 1));
     static const uint64_t order[] = {1, 2, 3, 7, 1, 2, 3, 7};
     for (size_t i = 0; i < plan->cell_count; i++) {
@@ -281,8 +279,7 @@ static void model_seeds_replace_run_seeds(void **state)
     bench_plan_free(plan);
     uint64_t seeds[] = {5};
     bench_run_options options = {.jobs = 1, .seeds = seeds, .seed_count = 1};
-    bench_error error = {0};
-    assert_int_equal(bench_plan_build(&plan, config, &options, &error), BENCH_OK);
+    plan = planned("model-seeds.ini", text, &options);
     assert_int_equal(plan->cell_count, 2 * 2);
     for (size_t i = 0; i < plan->cell_count; i++)
         assert_int_equal(plan->cells[i].seed, 5);

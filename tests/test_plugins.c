@@ -109,22 +109,20 @@ static void theta_reproduces_m4_hourly(void **state)
     (void)state;
     test_need_data("M4-Hourly-train.csv", "Theta's published values");
     const char *work = test_temp_dir();
-    char config[4200], out[4200], text[16384], path[4300];
+    char config[4200], out[4200], path[4300];
     snprintf(config, sizeof config, "%s/m4.ini", work);
     snprintf(out, sizeof out, "%s/run", work);
-    snprintf(text, sizeof text,
-             "[dataset m4_hourly]\nprotocol = m4\n[model theta]\nplugin = %s/theta.so\n"
-             "[model knn_analogue]\nplugin = %s/knn_analogue.so\n",
-             examples_dir(), examples_dir());
-    assert_int_equal(test_write_file(config, text), 0);
+    test_write_textf(config,
+                     "[dataset m4_hourly]\nprotocol = m4\n[model theta]\nplugin = %s/theta.so\n"
+                     "[model knn_analogue]\nplugin = %s/knn_analogue.so\n",
+                     examples_dir(), examples_dir());
     const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
     test_process_result result;
     assert_int_equal(test_bench_run_in(&result, NULL, arguments, NULL), 0);
     test_assert_exit(&result, 0);
     test_process_free(&result);
     snprintf(path, sizeof path, "%s/results.csv", out);
-    char *results = test_read_file(path, NULL);
-    assert_non_null(results);
+    char *results = test_slurp(path);
     /* M4 competition, Hourly, benchmark "Theta" (published to 3 decimals). */
     assert_float_equal(result_value(results, "m4_hourly", "theta", "smape", NULL, 0), 18.138, 0.0005);
     assert_float_equal(result_value(results, "m4_hourly", "theta", "mase", NULL, 0), 2.455, 0.0005);
@@ -141,8 +139,7 @@ static void readme_commands_scaffold_build_run_table(void **state)
     (void)state;
     char readme_path[4200];
     snprintf(readme_path, sizeof readme_path, "%s/README.md", test_source_dir());
-    char *readme = test_read_file(readme_path, NULL);
-    assert_non_null(readme);
+    char *readme = test_slurp(readme_path);
     const char *begin = strstr(readme, "<!-- readme-commands: begin -->");
     assert_non_null(begin);
     begin = strstr(begin, "```sh\n");
@@ -170,8 +167,7 @@ static void readme_commands_scaffold_build_run_table(void **state)
     assert_non_null(strstr(result.out, "| seasonal\\_naive | my\\_model |"));
     char path[4400];
     snprintf(path, sizeof path, "%s/runs/try/results.csv", work);
-    char *results = test_read_file(path, NULL);
-    assert_non_null(results);
+    char *results = test_slurp(path);
     char status[16];
     double mse = result_value(results, "synthetic", "my_model", "mse", status, sizeof status);
     assert_string_equal(status, "ok");
@@ -183,8 +179,7 @@ static void readme_commands_scaffold_build_run_table(void **state)
     char scaffold[4200];
     snprintf(scaffold, sizeof scaffold, "%s/my_model", work);
     snprintf(path, sizeof path, "%s/README.md", scaffold);
-    readme = test_read_file(path, NULL);
-    assert_non_null(readme);
+    readme = test_slurp(path);
     begin = strstr(readme, "```sh\n");
     assert_non_null(begin);
     begin += strlen("```sh\n");
@@ -268,8 +263,7 @@ static void scaffold_builds_and_runs_after_a_move(void **state)
     test_process_free(&result);
     char path[4400];
     snprintf(path, sizeof path, "%s/runs/moved/results.csv", work);
-    char *results = test_read_file(path, NULL);
-    assert_non_null(results);
+    char *results = test_slurp(path);
     char status[16];
     assert_true(isfinite(result_value(results, "synthetic", "moved_model", "mse", status, sizeof status)));
     assert_string_equal(status, "ok");
@@ -323,11 +317,10 @@ static void load_errors_exit_2_before_the_run(void **state)
     broken_source(source, sizeof source);
     snprintf(config, sizeof config, "%s/run.ini", work);
     snprintf(out, sizeof out, "%s/out", work);
-    snprintf(text, sizeof text,
-             "[dataset tiny]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 24\nhorizons = 12\n"
-             "[model naive]\n",
-             tiny_csv);
-    assert_int_equal(test_write_file(config, text), 0);
+    test_write_textf(config,
+                     "[dataset tiny]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 24\nhorizons = 12\n"
+                     "[model naive]\n",
+                     tiny_csv);
     for (size_t i = 0; i < sizeof load_cases / sizeof load_cases[0]; i++) {
         char plugin[4300];
         snprintf(plugin, sizeof plugin, "%s/case%zu.so", work, i);
@@ -353,11 +346,10 @@ static void load_errors_exit_2_before_the_run(void **state)
     char abi[4300], in_config[4300];
     snprintf(abi, sizeof abi, "%s/case0.so", work);
     snprintf(in_config, sizeof in_config, "%s/plugin_key.ini", work);
-    snprintf(text, sizeof text,
-             "[dataset tiny]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 24\nhorizons = 12\n"
-             "[model broken]\nplugin = %s\n",
-             tiny_csv, abi);
-    assert_int_equal(test_write_file(in_config, text), 0);
+    test_write_textf(in_config,
+                     "[dataset tiny]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 24\nhorizons = 12\n"
+                     "[model broken]\nplugin = %s\n",
+                     tiny_csv, abi);
     const char *by_key[] = {"run", in_config, "--out", out, "--quiet", NULL};
     expect_refused(by_key, NULL, out, "plugin_key.ini:8", "plugin = in a [model] section");
     char plugin_dir[4300], environment[4400];
@@ -387,26 +379,24 @@ static void fit_failure_gives_error_rows_and_the_sweep_continues(void **state)
 {
     (void)state;
     const char *work = test_temp_dir();
-    char source[4300], plugin[4300], config[4300], out[4300], text[20000], path[4400];
+    char source[4300], plugin[4300], config[4300], out[4300], path[4400];
     broken_source(source, sizeof source);
     snprintf(plugin, sizeof plugin, "%s/picky.so", work);
     test_compile_plugin(source, plugin, "-DNAME=\"picky\"");
     snprintf(config, sizeof config, "%s/run.ini", work);
     snprintf(out, sizeof out, "%s/out", work);
-    snprintf(text, sizeof text,
-             "[dataset good]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 24\nhorizons = 12\n"
-             "[dataset bad]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 24\nhorizons = 12\n"
-             "[model picky]\nplugin = %s\n[model naive]\n",
-             tiny_csv, tiny_csv, plugin);
-    assert_int_equal(test_write_file(config, text), 0);
+    test_write_textf(config,
+                     "[dataset good]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 24\nhorizons = 12\n"
+                     "[dataset bad]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 24\nhorizons = 12\n"
+                     "[model picky]\nplugin = %s\n[model naive]\n",
+                     tiny_csv, tiny_csv, plugin);
     const char *arguments[] = {"run", config, "--out", out, "--quiet", NULL};
     test_process_result result;
     assert_int_equal(test_bench_run_in(&result, NULL, arguments, NULL), 0);
     assert_int_equal(result.exit_code, 1);
     test_process_free(&result);
     snprintf(path, sizeof path, "%s/results.csv", out);
-    char *results = test_read_file(path, NULL);
-    assert_non_null(results);
+    char *results = test_slurp(path);
     char status[16];
     assert_true(isnan(result_value(results, "bad", "picky", "mse", status, sizeof status)));
     assert_string_equal(status, "error");

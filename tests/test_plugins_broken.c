@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "support_bench.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 /* ---- The contract catches broken plugins --------------------------------------------------- */
@@ -162,20 +163,31 @@ static void expect_load_refused(const test_process_result *result, double second
     assert_true(seconds < limit);
 }
 
+/* WORK/tiny.ini: tests/data/harness/hourly.csv with the given [model]
+ * sections, and the paths its run writes (WORK/out). */
+typedef struct tiny_run {
+    char config[4300], out[4300], results[4400];
+} tiny_run;
+
+static void tiny_run_write(tiny_run *run, const char *work, const char *models)
+{
+    snprintf(run->config, sizeof run->config, "%s/tiny.ini", work);
+    snprintf(run->out, sizeof run->out, "%s/out", work);
+    snprintf(run->results, sizeof run->results, "%s/results.csv", run->out);
+    test_write_textf(run->config,
+                     "[dataset tiny]\npath = %s/tests/data/harness/hourly.csv\nstep_seconds = 3600\nprotocol = ltsf\n"
+                     "lookback = 24\nhorizons = 12\n%s",
+                     test_source_dir(), models);
+}
+
 static void crashing_exiting_or_hanging_plugins_are_refused_at_load(void **state)
 {
     (void)state;
     const char *work = test_temp_dir();
-    char source[4300], config[4300], out[4300], results[4400], text[8192];
+    char source[4300];
     snprintf(source, sizeof source, "%s/tests/data/plugins/hostile.c", test_source_dir());
-    snprintf(config, sizeof config, "%s/tiny.ini", work);
-    snprintf(out, sizeof out, "%s/out", work);
-    snprintf(results, sizeof results, "%s/results.csv", out);
-    snprintf(text, sizeof text,
-             "[dataset tiny]\npath = %s/tests/data/harness/hourly.csv\nstep_seconds = 3600\nprotocol = ltsf\n"
-             "lookback = 24\nhorizons = 12\n[model naive]\n",
-             test_source_dir());
-    assert_int_equal(test_write_file(config, text), 0);
+    tiny_run tiny;
+    tiny_run_write(&tiny, work, "[model naive]\n");
     for (size_t i = 0; i < sizeof hostile_cases / sizeof hostile_cases[0]; i++) {
         const hostile_case *c = &hostile_cases[i];
         int hangs = strcmp(c->define, "-DHOSTILE=4") == 0;
@@ -194,12 +206,12 @@ static void crashing_exiting_or_hanging_plugins_are_refused_at_load(void **state
         test_process_free(&result);
 
         /* run --plugin: the default limit; the run never starts. */
-        const char *run[] = {"run", config, "--out", out, "--quiet", "--plugin", plugin, NULL};
+        const char *run[] = {"run", tiny.config, "--out", tiny.out, "--quiet", "--plugin", plugin, NULL};
         run_bounded(&result, run, NULL, &seconds);
         expect_load_refused(&result, seconds, hangs ? 40 : 20, plugin, c, "run --plugin");
         if (hangs)
             assert_non_null(strstr(result.err, "within 10 s"));
-        assert_int_not_equal(access(results, F_OK), 0);
+        assert_int_not_equal(access(tiny.results, F_OK), 0);
         test_process_free(&result);
         /* The probe is gone when bench returns: killed when it hung, never left behind. */
         assert_int_equal(processes_mentioning(plugin), 0);
@@ -213,12 +225,12 @@ static void crashing_exiting_or_hanging_plugins_are_refused_at_load(void **state
     assert_int_equal(system(command), 0);
     snprintf(environment, sizeof environment, "BENCH_PLUGIN_PATH=%s", scan);
     const char *const env[] = {environment, NULL};
-    const char *run[] = {"run", config, "--out", out, "--quiet", NULL};
+    const char *run[] = {"run", tiny.config, "--out", tiny.out, "--quiet", NULL};
     test_process_result result;
     double seconds;
     run_bounded(&result, run, env, &seconds);
     expect_load_refused(&result, seconds, 20, copy, &hostile_cases[1], "run with BENCH_PLUGIN_PATH");
-    assert_int_not_equal(access(results, F_OK), 0);
+    assert_int_not_equal(access(tiny.results, F_OK), 0);
     test_process_free(&result);
 }
 
@@ -228,7 +240,7 @@ static void a_sound_plugin_passes_the_probe(void **state)
 {
     (void)state;
     const char *work = test_temp_dir();
-    char source[4300], plugin[4300], config[4300], out[4300], results[4400], text[8192];
+    char source[4300], plugin[4300], models[4400];
     snprintf(source, sizeof source, "%s/tests/data/plugins/hostile.c", test_source_dir());
     snprintf(plugin, sizeof plugin, "%s/sound.so", work);
     test_compile_plugin(source, plugin, "-DHOSTILE=0");
@@ -241,20 +253,15 @@ static void a_sound_plugin_passes_the_probe(void **state)
     assert_int_equal(result.exit_code, 0);
     test_process_free(&result);
     /* Named twice (config and --plugin): loaded once, not refused as a clash. */
-    snprintf(config, sizeof config, "%s/tiny.ini", work);
-    snprintf(out, sizeof out, "%s/out", work);
-    snprintf(results, sizeof results, "%s/results.csv", out);
-    snprintf(text, sizeof text,
-             "[dataset tiny]\npath = %s/tests/data/harness/hourly.csv\nstep_seconds = 3600\nprotocol = ltsf\n"
-             "lookback = 24\nhorizons = 12\n[model hostile]\nplugin = %s\n",
-             test_source_dir(), plugin);
-    assert_int_equal(test_write_file(config, text), 0);
-    const char *run[] = {"run", config, "--out", out, "--quiet", "--plugin", plugin, NULL};
+    snprintf(models, sizeof models, "[model hostile]\nplugin = %s\n", plugin);
+    tiny_run tiny;
+    tiny_run_write(&tiny, work, models);
+    const char *run[] = {"run", tiny.config, "--out", tiny.out, "--quiet", "--plugin", plugin, NULL};
     run_bounded(&result, run, NULL, &seconds);
     if (result.exit_code != 0)
         fprintf(stderr, "run with a sound plugin: exit %d\n%s", result.exit_code, result.err);
     assert_int_equal(result.exit_code, 0);
-    assert_int_equal(access(results, F_OK), 0);
+    assert_int_equal(access(tiny.results, F_OK), 0);
     test_process_free(&result);
 }
 

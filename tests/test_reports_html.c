@@ -18,23 +18,6 @@
 #include "support_process.h"
 #include "support_cmocka.h"
 
-static char *slurp(const char *path)
-{
-    FILE *file = fopen(path, "rb");
-    if (file == NULL)
-        fail_msg("missing %s", path);
-    char *text = NULL;
-    size_t length = 0;
-    FILE *memory = open_memstream(&text, &length);
-    char buffer[8192];
-    size_t got;
-    while ((got = fread(buffer, 1, sizeof buffer, file)) > 0)
-        fwrite(buffer, 1, got, memory);
-    fclose(file);
-    fclose(memory);
-    return text;
-}
-
 static size_t count(const char *text, const char *needle)
 {
     size_t n = 0;
@@ -58,7 +41,7 @@ static void page_has_tables_figures_and_failures(void **state)
     assert_int_equal(summary.tables, 5);
     char path[512];
     snprintf(path, sizeof path, "%s/index.html", dir);
-    char *page = slurp(path);
+    char *page = test_slurp(path);
     assert_true(strncmp(page, "<!DOCTYPE html>", 15) == 0);
     assert_int_equal(count(page, "<table class=\"results\">"), 5 + 1); /* + the failed-cells table */
     /* Diebold-Mariano against the best-ranked variant, from the stored predictions. */
@@ -89,7 +72,7 @@ static void page_has_tables_figures_and_failures(void **state)
     for (int i = 0; i < 3; i++) {
         static const char *const names[] = {"tables.md", "tables.tex", "tables.csv"};
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        free(slurp(path));
+        free(test_slurp(path));
     }
 }
 
@@ -104,7 +87,7 @@ static void page_without_gnuplot_still_written(void **state)
     assert_int_equal(summary.figure_error.code, BENCH_NOT_FOUND);
     char path[512];
     snprintf(path, sizeof path, "%s/index.html", dir);
-    char *page = slurp(path);
+    char *page = test_slurp(path);
     assert_non_null(strstr(page, "class=\"warning\""));
     assert_non_null(strstr(page, "apt-get install gnuplot-nox"));
     assert_non_null(strstr(page, "(not rendered)"));
@@ -146,7 +129,7 @@ static void filled_gaps_and_modified_files_are_shown(void **state)
     bench_report_options options = {.no_figures = 1};
     assert_int_equal(bench_report_write(dir, &options, &summary, &error), BENCH_OK);
     snprintf(path, sizeof path, "%s/index.html", dir);
-    char *page = slurp(path);
+    char *page = test_slurp(path);
     assert_non_null(strstr(page, "<tr><th>co2&lt;b&gt;: missing values</th><td>59 filled"));
     assert_non_null(strstr(page, "<tr><th>co2&lt;b&gt;: data file</th><td>/data/co2.csv differs from its pinned sha256"));
     assert_null(strstr(page, "clean: missing values"));
@@ -183,7 +166,7 @@ static void renders_in_headless_chromium(void **state)
              ">%s 2>%s",
              browser, flags, profile, dir, dom, log);
     assert_int_equal(system(command), 0);
-    char *rendered = slurp(dom);
+    char *rendered = test_slurp(dom);
     assert_int_equal(count(rendered, "<table class=\"results\">"), (int)summary.tables);
     if (have_gnuplot()) {
         /* 2 AP bar charts; no CD diagram over 2 rows (Nemenyi needs 3), the page says why. */
@@ -192,7 +175,7 @@ static void renders_in_headless_chromium(void **state)
         assert_int_equal(count(rendered, "<img src=\"figures/examples/"), 2);
     }
     free(rendered);
-    char *messages = slurp(log);
+    char *messages = test_slurp(log);
     /* Console messages from the page are logged as "CONSOLE(...)"; network use would show as a failed load. */
     if (strstr(messages, "CONSOLE") != NULL || strstr(messages, "Uncaught") != NULL ||
         strstr(messages, "ERR_FILE_NOT_FOUND") != NULL)
@@ -203,7 +186,7 @@ static void renders_in_headless_chromium(void **state)
              ">/dev/null 2>&1",
              browser, flags, profile, shot, dir);
     assert_int_equal(system(command), 0);
-    char *png = slurp(shot);
+    char *png = test_slurp(shot);
     assert_memory_equal(png, "\x89PNG", 4);
     free(png);
     printf("chromium rendered %s/index.html (screenshot %s)\n", dir, shot);
@@ -225,7 +208,7 @@ static void commands_exit_codes(void **state)
     snprintf(out, sizeof out, "%s/t.tex", test_scratch);
     snprintf(command, sizeof command, "%s table %s --format tex --metric mse --versus ridge --out %s", binary, dir, out);
     assert_int_equal(system(command), 0);
-    char *tex = slurp(out);
+    char *tex = test_slurp(out);
     assert_non_null(strstr(tex, "W/T/L vs ridge"));
     free(tex);
     snprintf(command, sizeof command, "%s table %s --format xls 2>/dev/null", binary, dir);
@@ -260,7 +243,7 @@ static void header_only_results_still_give_a_page(void **state)
     assert_int_equal(summary.tables, 0);
     assert_int_equal(summary.figure_error.code, BENCH_OK);
     snprintf(path, sizeof path, "%s/index.html", dir);
-    char *page = slurp(path);
+    char *page = test_slurp(path);
     assert_non_null(strstr(page, "0 result rows"));
     free(page);
 }

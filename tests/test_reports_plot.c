@@ -23,18 +23,9 @@
 
 static char *read_file(const char *dir, const char *name)
 {
-    char path[512];
+    char path[1200];
     snprintf(path, sizeof path, "%s/figures/%s", dir, name);
-    FILE *file = fopen(path, "rb");
-    if (file == NULL)
-        fail_msg("missing %s", path);
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    char *text = calloc((size_t)size + 1, 1);
-    assert_int_equal(fread(text, 1, (size_t)size, file), (size_t)size);
-    fclose(file);
-    return text;
+    return test_slurp(path);
 }
 
 static size_t count_kind(const bench_figure_list *list, unsigned kind)

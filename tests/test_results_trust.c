@@ -25,6 +25,7 @@
 #include "support_process.h"
 #include "support_sweep.h"
 #include "support_files.h"
+#include "support_bench.h"
 #include "support_cmocka.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -172,7 +173,7 @@ static void prep_hostile_names(void)
 {
     snprintf(env.marker, sizeof env.marker, "%s/pwned", work_dir);
     unlink(env.marker);
-    char data[4600], text[16384];
+    char data[4600];
     snprintf(data, sizeof data, "%s/hostile.csv", work_dir);
     size_t length = 0;
     char *hourly = test_read_file(sweep_hourly_csv, &length);
@@ -187,12 +188,11 @@ static void prep_hostile_names(void)
     assert_int_equal(test_write_file(data, whole), 0);
     free(whole);
     snprintf(env.hostile_config, sizeof env.hostile_config, "%s/hostile.ini", work_dir);
-    snprintf(text, sizeof text,
-             "[run]\nseeds = 1\npredictions = true\n\n[dataset tiny]\npath = %s\nstep_seconds = 3600\n"
-             "seasonal_period = 24\nprotocol = ltsf\nlookback = 48\nhorizons = 12\n\n[model naive]\n"
-             "[model mean]\nwindow = 24\n",
-             data);
-    assert_int_equal(test_write_file(env.hostile_config, text), 0);
+    test_write_textf(env.hostile_config,
+                     "[run]\nseeds = 1\npredictions = true\n\n[dataset tiny]\npath = %s\nstep_seconds = 3600\n"
+                     "seasonal_period = 24\nprotocol = ltsf\nlookback = 48\nhorizons = 12\n\n[model naive]\n"
+                     "[model mean]\nwindow = 24\n",
+                     data);
 }
 
 static void prep_none(void) {}
@@ -241,8 +241,9 @@ static void prep_missing_cell(void)
 }
 static void prep_foreign_files(void)
 {
-    test_shell("mkdir -p '%s/cells/keep.d' && echo mine > '%s/cells/notes.txt' && echo 0 > '%s/cells/0123456789abcdef.txt'",
-          env.out, env.out, env.out);
+    test_shell("mkdir -p '%s/cells/keep.d' && echo mine > '%s/cells/notes.txt' && "
+               "echo 0 > '%s/cells/0123456789abcdef.txt'",
+               env.out, env.out, env.out);
 }
 
 /* ---- checks after a case ------------------------------------------------------ */
@@ -469,10 +470,8 @@ static void run_case(const trust_case *c, size_t index)
     test_shell("rm -rf '%s'", env.out);
     c->prepare();
     if (c->config != NULL) {
-        char text[4096];
         snprintf(env.case_config, sizeof env.case_config, "%s/case%zu.ini", work_dir, index);
-        snprintf(text, sizeof text, c->config, c->config_data ? c->config_data() : sweep_hourly_csv);
-        assert_int_equal(test_write_file(env.case_config, text), 0);
+        test_write_textf(env.case_config, c->config, c->config_data ? c->config_data() : sweep_hourly_csv);
     }
     const char *argv[20] = {test_bench_binary()};
     size_t count = 1;
@@ -519,38 +518,11 @@ static void table_of_bad_inputs_and_faults(void **state)
 
 /* ---- faults that need timing ------------------------------------------------------ */
 
-/* Start bench with arguments in the background; stderr to err_path. */
-static pid_t start_bench(const char *const *arguments, const char *sleep_seconds, const char *err_path)
-{
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        if (sleep_seconds != NULL)
-            setenv("FAULTY_SLEEP", sleep_seconds, 1);
-        if (freopen("/dev/null", "w", stdout) == NULL || freopen(err_path, "w", stderr) == NULL)
-            _exit(126);
-        const char *argv[20] = {test_bench_binary()};
-        size_t count = 1;
-        for (size_t i = 0; arguments[i] != NULL; i++)
-            argv[count++] = arguments[i];
-        argv[count] = NULL;
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return child;
-}
-
 static int wait_exit(pid_t child)
 {
     int status = 0;
     assert_int_equal(waitpid(child, &status, 0), child);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec pause = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&pause, NULL);
 }
 
 static long child_of(pid_t parent)
@@ -569,7 +541,7 @@ static pid_t worker_of(pid_t bench)
 {
     for (int tries = 0; tries < 100; tries++) {
         long pid = sweep_finished_cells(env.out) >= 1 ? child_of(bench) : 0;
-        sleep_ms(200);
+        test_sleep_ms(200);
         if (pid > 0 && child_of(bench) == pid)
             return (pid_t)pid;
     }
@@ -584,7 +556,7 @@ static void worker_killed_from_outside_then_resume(void **state)
     char err_path[4600];
     snprintf(err_path, sizeof err_path, "%s/killed.err", work_dir);
     const char *arguments[] = {"run", env.faulty_config, "--out", env.out, "--plugin", env.plugin[4], NULL};
-    pid_t bench = start_bench(arguments, "60", err_path);
+    pid_t bench = test_bench_spawn(arguments, (const char *[]){"FAULTY_SLEEP=60", NULL}, err_path);
     pid_t worker = worker_of(bench);
     /* Only the worker, as the OOM killer does: the sweep itself goes on. */
     assert_int_equal(kill(worker, SIGKILL), 0);
@@ -618,9 +590,9 @@ static void two_runs_into_one_directory(void **state)
     snprintf(err_first, sizeof err_first, "%s/race1.err", work_dir);
     snprintf(err_second, sizeof err_second, "%s/race2.err", work_dir);
     const char *arguments[] = {"run", env.faulty_config, "--out", env.out, "--plugin", env.plugin[4], NULL};
-    pid_t first = start_bench(arguments, "3", err_first);
+    pid_t first = test_bench_spawn(arguments, (const char *[]){"FAULTY_SLEEP=3", NULL}, err_first);
     (void)worker_of(first); /* the first run is inside its cells */
-    pid_t second = start_bench(arguments, NULL, err_second);
+    pid_t second = test_bench_spawn(arguments, NULL, err_second);
     assert_int_equal(wait_exit(second), 2);
     char *err = test_read_file(err_second, NULL);
     char holder[64];

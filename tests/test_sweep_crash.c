@@ -19,6 +19,7 @@
 #include "bench/rng.h"
 #include "support_bench.h"
 #include "support_sweep.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 #define KILLS 20
@@ -70,14 +71,13 @@ static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
     snprintf(config, sizeof config, "%s/crash.ini", work);
     snprintf(reference, sizeof reference, "%s/reference", work);
     snprintf(killed, sizeof killed, "%s/killed", work);
-    char text[8192];
     /* 16 seeds × 2 horizons × 3 models = 96 cells of a few milliseconds each. */
-    snprintf(text, sizeof text,
-             "[run]\nseeds = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\n\n"
-             "[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\nprotocol = ltsf\n"
-             "lookback = 48\nhorizons = 12,24\n\n[model naive]\n[model seasonal_naive]\n[model mean]\nwindow = 24\n",
-             hourly_csv);
-    assert_int_equal(test_write_file(config, text), 0);
+    test_write_textf(config,
+                     "[run]\nseeds = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\n\n"
+                     "[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\nprotocol = ltsf\n"
+                     "lookback = 48\nhorizons = 12,24\n\n[model naive]\n[model seasonal_naive]\n[model mean]\n"
+                     "window = 24\n",
+                     hourly_csv);
 
     double start = now_seconds();
     pid_t child = start_sweep(config, reference, 0, 1);

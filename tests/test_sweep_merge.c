@@ -22,6 +22,8 @@
 
 #include "support_process.h"
 #include "support_sweep.h"
+#include "support_bench.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 
@@ -237,9 +239,7 @@ static void merge_refuses_conflicts_and_contradictions(void **state)
     snprintf(path, sizeof path, "%s/cells/%s.csv", copy, id);
     char *rows = test_read_file(path, NULL);
     char *other = strdup(results + start);
-    char combined[8192];
-    snprintf(combined, sizeof combined, "%s%s", rows, other);
-    assert_int_equal(test_write_file(path, combined), 0);
+    test_write_textf(path, "%s%s", rows, other);
     assert_int_equal(sweep_bench(&err, "merge", copy, NULL), 2);
     assert_non_null(strstr(err, "in the file of cell"));
     free(err), free(rows), free(other), free(results);
@@ -268,7 +268,7 @@ static void merge_refuses_conflicts_and_contradictions(void **state)
 static void bad_usage_exits_2(void **state)
 {
     (void)state;
-    const char *cases[][6] = {
+    const char *cases[][7] = {
         {"plan", NULL},
         {"plan", "configs/m4-hourly.ini", NULL},
         {"merge", NULL},
@@ -276,18 +276,8 @@ static void bad_usage_exits_2(void **state)
         {"slurm", "configs/m4-hourly.ini", "--out", "/tmp/x", "--shards", "0"},
         {"plan", "/nonexistent.ini", "--out", "/tmp/nowhere-bench-plan", NULL},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *argv[8] = {test_bench_binary()};
-        for (size_t j = 0; j < 6 && cases[i][j] != NULL; j++)
-            argv[j + 1] = cases[i][j];
-        test_process_result result;
-        assert_int_equal(test_process_run(&result, argv, test_source_dir(), NULL), 0);
-        if (result.exit_code != 2)
-            fprintf(stderr, "case %zu: exit %d: %s", i, result.exit_code, result.err);
-        assert_int_equal(result.exit_code, 2);
-        assert_true(strlen(result.err) > 0);
-        test_process_free(&result);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        test_expect_usage_error(cases[i]);
 }
 
 TEST_MAIN("sweep_merge", sweep_setup, NULL,

@@ -18,37 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "support_process.h"
+#include "support_bench.h"
 #include "support_sweep.h"
 #include "support_cmocka.h"
-
-/* Start bench in the background; returns its pid.  stderr goes to err_path. */
-static pid_t spawn_bench(const char *const arguments[], const char *err_path)
-{
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        FILE *sink = freopen(err_path, "w", stderr);
-        (void)sink;
-        if (freopen("/dev/null", "w", stdout) == NULL)
-            _exit(126);
-        const char *argv[32] = {test_bench_binary()};
-        size_t count = 1;
-        for (size_t i = 0; arguments[i] != NULL && count < 31; i++)
-            argv[count++] = arguments[i];
-        argv[count] = NULL;
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return child;
-}
-
-
-static void sleep_ms(long ms)
-{
-    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&pause, NULL);
-}
 
 static void interrupt_signals_exit_130_143_and_resume(void **state)
 {
@@ -62,10 +34,10 @@ static void interrupt_signals_exit_130_143_and_resume(void **state)
         snprintf(out, sizeof out, "%s/stopped%d", s.work, i);
         snprintf(err_path, sizeof err_path, "%s/stderr%d.txt", s.work, i);
         const char *arguments[] = {"run", s.config, "--out", out, "--quiet", "--jobs", "2", NULL};
-        pid_t child = spawn_bench(arguments, err_path);
+        pid_t child = test_bench_spawn(arguments, NULL, err_path);
         /* Signal the sweep (its parent only, as `kill PID` does) once some cells are done. */
         for (int tries = 0; tries < 2000 && sweep_finished_cells(out) < 3; tries++)
-            sleep_ms(5);
+            test_sleep_ms(5);
         kill(child, signals[i]);
         int status = 0;
         waitpid(child, &status, 0);

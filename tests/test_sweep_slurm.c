@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "support_process.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 static char cluster_dir[4200];
@@ -77,12 +78,11 @@ static void job_array_and_merge_job_equal_a_local_run(void **state)
     snprintf(config, sizeof config, "%s/tiny.ini", work);
     snprintf(local, sizeof local, "%s/local", work);
     snprintf(cluster, sizeof cluster, "%s/cluster", work);
-    snprintf(text, sizeof text,
-             "[run]\nseeds = 1,2\n\n[dataset tiny]\npath = %s/tests/data/harness/hourly.csv\nstep_seconds = 3600\n"
-             "seasonal_period = 24\nprotocol = ltsf\nlookback = 48\nhorizons = 12,24\n\n[model naive]\n"
-             "[model seasonal_naive]\n[model mean]\nwindow = 24\n",
-             test_source_dir());
-    assert_int_equal(test_write_file(config, text), 0);
+    test_write_textf(config,
+                     "[run]\nseeds = 1,2\n\n[dataset tiny]\npath = %s/tests/data/harness/hourly.csv\n"
+                     "step_seconds = 3600\nseasonal_period = 24\nprotocol = ltsf\nlookback = 48\nhorizons = 12,24\n\n[model naive]\n"
+                     "[model seasonal_naive]\n[model mean]\nwindow = 24\n",
+                     test_source_dir());
     test_process_result result;
     const char *local_argv[] = {test_bench_binary(), "run", config, "--out", local, "--quiet", NULL};
     assert_int_equal(test_process_run(&result, local_argv, NULL, NULL), 0);
@@ -137,8 +137,7 @@ static void job_array_and_merge_job_equal_a_local_run(void **state)
         assert_int_equal(access(text, F_OK), 0);
     }
     snprintf(text, sizeof text, "%s/slurm/merge.out", cluster);
-    char *log = test_read_file(text, NULL);
-    assert_non_null(log);
+    char *log = test_slurp(text);
     assert_non_null(strstr(log, "bench merge: 12 cells (0 failed)"));
     free(log);
     fprintf(stderr, "note: Slurm array job %lu (2 tasks) and merge job %lu matched the local run\n", array_job,
