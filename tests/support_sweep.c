@@ -49,10 +49,10 @@ void sweep_write_config(const char *path, const char *seeds)
 {
     char text[8192];
     snprintf(text, sizeof text,
-             "[run]\nseeds = %s\n\n[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\n"
-             "protocol = ltsf\nlookback = 48\nhorizons = 12,24\n\n[model naive]\n[model seasonal_naive]\n"
-             "[model mean]\nwindow = 24\n",
-             seeds, sweep_hourly_csv);
+             "[run]\nseeds = %s\n\n[dataset tiny]\npath = %s/tests/data/harness/hourly.csv\nstep_seconds = 3600\n"
+             "seasonal_period = 24\nprotocol = ltsf\nlookback = 48\nhorizons = 12,24\n\n[model naive]\n"
+             "[model seasonal_naive]\n[model mean]\nwindow = 24\n",
+             seeds, test_source_dir());
     assert_int_equal(test_write_file(path, text), 0);
 }
 

@@ -16,8 +16,9 @@ int sweep_setup(void **state);
  * code.  When err is not NULL, *err receives stderr (the caller frees it). */
 int sweep_bench(char **err, const char *first, ...);
 
-/* A [run] seeds = SEEDS config: one dataset (hourly.csv, ltsf, horizons 12,24)
- * and naive, seasonal_naive, mean: 6 cells per seed. */
+/* A [run] seeds = SEEDS config: one dataset (tests/data/harness/hourly.csv,
+ * ltsf, horizons 12,24) and naive, seasonal_naive, mean: 6 cells per seed.
+ * Needs no sweep_setup. */
 void sweep_write_config(const char *path, const char *seeds);
 
 /* dir/name read whole (NUL-terminated; caller frees) or NULL; exists or not. */

@@ -19,6 +19,7 @@
 #include "reports/plot.h"
 #include "support_files.h"
 #include "support_process.h"
+#include "support_reports.h"
 #include "support_cmocka.h"
 
 static char *read_file(const char *dir, const char *name)
@@ -106,28 +107,11 @@ static void scripts_and_data_for_every_kind(void **state)
 static void demsar_cd_diagram_data(void **state)
 {
     (void)state;
-    static const char *datasets[14] = {"adult", "breast_cancer", "wisconsin", "cmc", "ionosphere", "iris", "liver",
-                                       "lung_cancer", "lymphography", "mushroom", "primary_tumor", "rheum", "voting",
-                                       "wine"};
-    static const double auc[14][4] = {
-        {0.763, 0.768, 0.771, 0.798}, {0.599, 0.591, 0.590, 0.569}, {0.954, 0.971, 0.968, 0.967},
-        {0.628, 0.661, 0.654, 0.657}, {0.882, 0.888, 0.886, 0.898}, {0.936, 0.931, 0.916, 0.931},
-        {0.661, 0.668, 0.609, 0.685}, {0.583, 0.583, 0.563, 0.625}, {0.775, 0.838, 0.866, 0.875},
-        {1.000, 1.000, 1.000, 1.000}, {0.940, 0.962, 0.965, 0.962}, {0.619, 0.666, 0.614, 0.669},
-        {0.972, 0.981, 0.97501, 0.975}, {0.957, 0.978, 0.946, 0.970},
-    };
-    static const char *variants[4] = {"C4.5", "C4.5+m", "C4.5+cf", "C4.5+m+cf"};
     char dir[512], path[640];
     snprintf(dir, sizeof dir, "%s/demsar", test_scratch);
     assert_int_equal(mkdir(dir, 0755), 0);
     snprintf(path, sizeof path, "%s/results.csv", dir);
-    FILE *file = fopen(path, "w");
-    assert_non_null(file);
-    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", file);
-    for (int d = 0; d < 14; d++)
-        for (int v = 0; v < 4; v++)
-            fprintf(file, "c%d%d,hcsc,%s,cv,c45,%s,,1,auc,%.5f,ok\n", d, v, datasets[d], variants[v], auc[d][v]);
-    fclose(file);
+    test_write_demsar_results(path);
     bench_error error = {0};
     bench_figure_list list;
     bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CD};
@@ -344,14 +328,7 @@ static void eleven_variants_get_a_cd_diagram(void **state)
     snprintf(dir, sizeof dir, "%s/eleven", test_scratch);
     assert_int_equal(mkdir(dir, 0755), 0);
     snprintf(path, sizeof path, "%s/results.csv", dir);
-    FILE *file = fopen(path, "w");
-    assert_non_null(file);
-    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", file);
-    for (int d = 0; d < 12; d++)
-        for (int v = 0; v < 11; v++)
-            fprintf(file, "c%d_%d,hcsc,data%d,knn,m,model%02d,,1,accuracy,%.4f,ok\n", d, v, d, v,
-                    0.5 + 0.01 * v + 0.003 * ((d * 7 + v * 3) % 11));
-    fclose(file);
+    test_write_eleven_variants(path);
     bench_error error = {0};
     bench_figure_list list;
     bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CD};

@@ -15,6 +15,7 @@
 #include "reports/dm.h"
 #include "reports/results.h"
 #include "reports/table.h"
+#include "support_reports.h"
 #include "support_cmocka.h"
 
 #define FORECAST "tests/data/reports/forecast/results.csv"
@@ -574,14 +575,8 @@ static void eleven_models_have_a_nemenyi_cd(void **state)
     char path[] = "/tmp/bench-table-eleven-XXXXXX";
     int descriptor = mkstemp(path);
     assert_true(descriptor >= 0);
-    FILE *f = fdopen(descriptor, "w");
-    assert_non_null(f);
-    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", f);
-    for (int d = 0; d < 12; d++)
-        for (int v = 0; v < 11; v++)
-            fprintf(f, "c%d_%d,hcsc,data%d,knn,m,model%02d,,1,accuracy,%.4f,ok\n", d, v, d, v,
-                    0.5 + 0.01 * v + 0.003 * ((d * 7 + v * 3) % 11));
-    fclose(f);
+    close(descriptor);
+    test_write_eleven_variants(path);
     bench_results results;
     bench_error error = {0};
     assert_int_equal(bench_results_load(&results, path, &error), BENCH_OK);

@@ -26,15 +26,6 @@
 #define CELLS 96
 #define KILL_SEED 20260901u
 
-static char hourly_csv[4096];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(hourly_csv, sizeof hourly_csv, "%s/tests/data/harness/hourly.csv", test_source_dir());
-    return access(test_bench_binary(), X_OK) == 0 ? 0 : -1;
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -72,12 +63,7 @@ static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
     snprintf(reference, sizeof reference, "%s/reference", work);
     snprintf(killed, sizeof killed, "%s/killed", work);
     /* 16 seeds × 2 horizons × 3 models = 96 cells of a few milliseconds each. */
-    test_write_textf(config,
-                     "[run]\nseeds = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\n\n"
-                     "[dataset tiny]\npath = %s\nstep_seconds = 3600\nseasonal_period = 24\nprotocol = ltsf\n"
-                     "lookback = 48\nhorizons = 12,24\n\n[model naive]\n[model seasonal_naive]\n[model mean]\n"
-                     "window = 24\n",
-                     hourly_csv);
+    sweep_write_config(config, "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16");
 
     double start = now_seconds();
     pid_t child = start_sweep(config, reference, 0, 1);
@@ -180,5 +166,5 @@ static void sigkill_at_random_points_then_resume_is_byte_identical(void **state)
     free(expected);
 }
 
-TEST_MAIN("sweep_crash", setup, NULL,
+TEST_MAIN("sweep_crash", test_bench_setup, NULL,
           cmocka_unit_test(sigkill_at_random_points_then_resume_is_byte_identical))

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "support_process.h"
+#include "support_sweep.h"
 #include "support_files.h"
 #include "support_cmocka.h"
 
@@ -78,11 +79,7 @@ static void job_array_and_merge_job_equal_a_local_run(void **state)
     snprintf(config, sizeof config, "%s/tiny.ini", work);
     snprintf(local, sizeof local, "%s/local", work);
     snprintf(cluster, sizeof cluster, "%s/cluster", work);
-    test_write_textf(config,
-                     "[run]\nseeds = 1,2\n\n[dataset tiny]\npath = %s/tests/data/harness/hourly.csv\n"
-                     "step_seconds = 3600\nseasonal_period = 24\nprotocol = ltsf\nlookback = 48\nhorizons = 12,24\n\n[model naive]\n"
-                     "[model seasonal_naive]\n[model mean]\nwindow = 24\n",
-                     test_source_dir());
+    sweep_write_config(config, "1,2");
     test_process_result result;
     const char *local_argv[] = {test_bench_binary(), "run", config, "--out", local, "--quiet", NULL};
     assert_int_equal(test_process_run(&result, local_argv, NULL, NULL), 0);
