@@ -310,7 +310,8 @@ static int shift_gap_command(int argc, char **argv)
     }
     char path[4096];
     struct stat info;
-    if (stat(argv[1], &info) == 0 && S_ISDIR(info.st_mode))
+    int directory = stat(argv[1], &info) == 0 && S_ISDIR(info.st_mode);
+    if (directory)
         snprintf(path, sizeof path, "%s/results.csv", argv[1]);
     else
         snprintf(path, sizeof path, "%s", argv[1]);
@@ -319,6 +320,10 @@ static int shift_gap_command(int argc, char **argv)
     int status = shift_gap_compute(&report, path, &error);
     if (status == BENCH_OK)
         status = shift_gap_write_markdown(stdout, &report, &error);
+    if (status == BENCH_OK && directory) {
+        snprintf(path, sizeof path, "%s/run.json", argv[1]);
+        status = shift_gap_write_choice(stdout, path, &error);
+    }
     shift_gap_report_free(&report);
     return status == BENCH_OK ? 0 : cli_report_error(&error);
 }

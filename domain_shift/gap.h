@@ -59,4 +59,9 @@ void shift_gap_report_free(shift_gap_report *report);
  * method's gain over source-only; then one line with the verdict over all pairs. */
 int shift_gap_write_markdown(FILE *stream, const shift_gap_report *report, bench_error *error);
 
+/* The PSN variant that run.json's psn_variant_choice records per target
+ * (domain_shift/run.c: the rule fixed before the study), as a Markdown table;
+ * nothing when the run has no such record or run_json_path does not exist. */
+int shift_gap_write_choice(FILE *stream, const char *run_json_path, bench_error *error);
+
 #endif

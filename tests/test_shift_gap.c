@@ -110,6 +110,11 @@ static void computes_shifts_gains_and_verdicts(void **state)
         "| xray\\_D2\\_to\\_D1 | 42.0 ± 2.0 | 47.0 ± 2.0 | 5.0 ± 2.8 | 1.8 | **no** | +13.0 ± 7.3 ‡ | – |\n",
         "| xray\\_D3\\_to\\_D1 | 30.0 ± 30.0 | 60.0 ± 10.0 | 30.0 ± 31.6 | 0.9 | **no** | – | – |\n",
         "| xray\\_D3\\_to\\_D2 | 10.0 | 60.0 | 50.0 | – | – | – | – |\n",
+        /* shares: D1->D2 psn 10 of 48 points (21 %), psn_global_only 16 of 48 (33 %); D2->D1 psn 13 of 5 */
+        "| pair | psn | psn\\_global\\_only |\n",
+        "| xray\\_D1\\_to\\_D2 | 21 % | 33 % |\n",
+        "| xray\\_D2\\_to\\_D1 | 260 % | – |\n",
+        "| xray\\_D3\\_to\\_D1 | – | – |\n",
         "The shift is real on 1 of 4 pairs (1 undecided: source-only or oracle missing, or one seed only). ‡ 1 "
         "error row left out of the means.\n",
     };

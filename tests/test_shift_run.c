@@ -22,6 +22,7 @@
 #include "bench/run_tasks.h"
 #include "domain_shift/png_io.h"
 #include "domain_shift/run.h"
+#include "support_process.h"
 
 static char scratch[64];
 
@@ -479,6 +480,12 @@ static void psn_variant_rule_uses_only_other_targets(void **state)
                 expected[c].scores[v], 1e-12);
     }
     json_decref(root);
+    /* bench shift gap shows the choice next to the table */
+    char command[512], line[256];
+    snprintf(command, sizeof command, "'%s' shift gap '%s' | grep -F '| D2 | psn\\_target\\_bn |'", test_bench_binary(),
+             out);
+    shell_line(command, line, sizeof line);
+    assert_non_null(strstr(line, "psn 10.0 psn\\_grl\\_schedule 40.0 psn\\_target\\_bn 70.0 |"));
 }
 
 /* knobs = GROUP: a benchmark whose devices differ in one group of knobs only,
