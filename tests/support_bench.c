@@ -22,6 +22,14 @@ int test_bench_built(void)
     return -1;
 }
 
+void test_need_bench(void)
+{
+    if (access(test_bench_binary(), X_OK) == 0)
+        return;
+    printf("SKIPPED: %s not built\n", test_bench_binary());
+    skip();
+}
+
 int test_bench_setup(void **state)
 {
     (void)state;
@@ -68,6 +76,26 @@ void test_sleep_ms(long ms)
 {
     struct timespec pause = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
     nanosleep(&pause, NULL);
+}
+
+static void expect_all(const char *stream, const char *text, const char *const expected[],
+                       const char *const arguments[])
+{
+    for (size_t i = 0; expected != NULL && expected[i] != NULL; i++)
+        if (strstr(text, expected[i]) == NULL)
+            fail_msg("bench %s %s: %s lacks \"%s\":\n%s", arguments[0], arguments[1] ? arguments[1] : "", stream,
+                     expected[i], text);
+}
+
+void test_expect_bench(const char *const arguments[], const char *const environment[], int code,
+                       const char *const out_expected[], const char *const err_expected[])
+{
+    test_process_result result;
+    assert_int_equal(test_bench_run_in(&result, NULL, arguments, environment), 0);
+    test_assert_exit(&result, code);
+    expect_all("stdout", result.out, out_expected, arguments);
+    expect_all("stderr", result.err, err_expected, arguments);
+    test_process_free(&result);
 }
 
 void test_expect_usage_error(const char *const arguments[])

@@ -13,6 +13,10 @@
  * stderr and returns -1, so a group setup can return it as is. */
 int test_bench_built(void);
 
+/* Skips the calling test, saying so on stdout, unless the bench binary under
+ * test is built. */
+void test_need_bench(void);
+
 /* cmocka group setup for tests that need only the built bench binary. */
 int test_bench_setup(void **state);
 
@@ -33,6 +37,13 @@ pid_t test_bench_spawn(const char *const arguments[], const char *const environm
 
 /* Sleeps ms milliseconds (polling loops that wait for a child's progress). */
 void test_sleep_ms(long ms);
+
+/* Runs bench with the NULL-terminated arguments and extra environment (may be
+ * NULL) and fails the test, showing its output, unless it exits with code, its
+ * stdout holds each of out_expected and its stderr each of err_expected
+ * (NULL-terminated lists; NULL for none). */
+void test_expect_bench(const char *const arguments[], const char *const environment[], int code,
+                       const char *const out_expected[], const char *const err_expected[]);
 
 /* Runs bench with the NULL-terminated arguments from the source directory and
  * fails the test unless it exits 2 (a usage error) saying why on stderr. */

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "datasets/dataset.h"
-#include "support_process.h"
+#include "support_bench.h"
 #include "support_files.h"
 #include "support_cmocka.h"
 
@@ -168,22 +168,39 @@ static void clear_cache(void)
     mkdir(fx.cache_dir, 0755);
 }
 
-static bench_dataset_info http_info(const char *local, const char *url, const char *sha256)
+/* An empty cache and a registry row for loop.csv served by the loopback
+ * server at SERVED (pinned to sha256, or unpinned when NULL).  The row's URL
+ * lives in a static buffer the next call overwrites. */
+static bench_dataset_info loopback_info(const char *served, const char *sha256)
 {
+    static char url[256];
+    clear_cache();
+    url_for(url, sizeof url, served);
     bench_dataset_info info = {
-        .name = "loopback", .format = "csv_dated", .files = {local}, .urls = {url}, .sha256 = {sha256},
+        .name = "loopback", .format = "csv_dated", .files = {"loop.csv"}, .urls = {url}, .sha256 = {sha256},
         .source = "http", .date_column = "date", .step_seconds = 3600,
     };
     return info;
 }
 
+/* Fetching SERVED (pinned to sha256) must fail with status, a message holding
+ * each of the NULL-terminated expected strings, and nothing left in the cache. */
+static void expect_failed_fetch(const char *label, const char *served, const char *sha256, int status,
+                                const char *const expected[])
+{
+    bench_dataset_info info = loopback_info(served, sha256);
+    bench_error error = {0};
+    assert_int_equal(bench_dataset_fetch_ex(&info, 0, NULL, &error), status);
+    printf("%s -> %s\n", label, error.message);
+    for (size_t i = 0; expected[i] != NULL; i++)
+        assert_non_null(strstr(error.message, expected[i]));
+    assert_int_equal(cache_entries(""), 0);
+}
+
 static void good_file_is_fetched_verified_and_loadable(void **state)
 {
     (void)state;
-    clear_cache();
-    char url[256];
-    url_for(url, sizeof url, "good.csv");
-    bench_dataset_info info = http_info("loop.csv", url, fx.fixture_sha);
+    bench_dataset_info info = loopback_info("good.csv", fx.fixture_sha);
     bench_fetch_report report;
     bench_error error = {0};
     if (bench_dataset_fetch_ex(&info, 0, &report, &error) != BENCH_OK)
@@ -218,57 +235,29 @@ static void good_file_is_fetched_verified_and_loadable(void **state)
 static void wrong_checksum_deletes_the_download(void **state)
 {
     (void)state;
-    clear_cache();
-    char url[256];
-    url_for(url, sizeof url, "good.csv");
     const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
-    bench_dataset_info info = http_info("loop.csv", url, wrong);
-    bench_error error = {0};
-    assert_int_equal(bench_dataset_fetch_ex(&info, 0, NULL, &error), BENCH_BAD_INPUT);
-    printf("wrong checksum -> %s\n", error.message);
-    assert_non_null(strstr(error.message, "checksum mismatch"));
-    assert_non_null(strstr(error.message, fx.fixture_sha));
-    assert_non_null(strstr(error.message, wrong));
-    assert_int_equal(cache_entries(""), 0);
+    expect_failed_fetch("wrong checksum", "good.csv", wrong, BENCH_BAD_INPUT,
+                        (const char *[]){"checksum mismatch", fx.fixture_sha, wrong, NULL});
 }
 
 static void http_404_fails_and_leaves_nothing(void **state)
 {
     (void)state;
-    clear_cache();
-    char url[256];
-    url_for(url, sizeof url, "missing.csv");
-    bench_dataset_info info = http_info("loop.csv", url, fx.fixture_sha);
-    bench_error error = {0};
-    assert_int_equal(bench_dataset_fetch_ex(&info, 0, NULL, &error), BENCH_IO);
-    printf("404 -> %s\n", error.message);
-    assert_non_null(strstr(error.message, "HTTP 404"));
-    assert_non_null(strstr(error.message, "missing.csv"));
-    assert_int_equal(cache_entries(""), 0);
+    expect_failed_fetch("404", "missing.csv", fx.fixture_sha, BENCH_IO,
+                        (const char *[]){"HTTP 404", "missing.csv", NULL});
 }
 
 static void truncated_transfer_fails_and_leaves_nothing(void **state)
 {
     (void)state;
-    clear_cache();
-    char url[256];
-    url_for(url, sizeof url, "truncated/good.csv");
     /* Unpinned, so only the transfer itself can catch the truncation. */
-    bench_dataset_info info = http_info("loop.csv", url, NULL);
-    bench_error error = {0};
-    assert_int_equal(bench_dataset_fetch_ex(&info, 0, NULL, &error), BENCH_IO);
-    printf("truncated -> %s\n", error.message);
-    assert_non_null(strstr(error.message, "failed"));
-    assert_int_equal(cache_entries(""), 0);
+    expect_failed_fetch("truncated", "truncated/good.csv", NULL, BENCH_IO, (const char *[]){"failed", NULL});
 }
 
 static void unpinned_file_reports_its_checksum(void **state)
 {
     (void)state;
-    clear_cache();
-    char url[256];
-    url_for(url, sizeof url, "good.csv");
-    bench_dataset_info info = http_info("loop.csv", url, NULL);
+    bench_dataset_info info = loopback_info("good.csv", NULL);
     bench_fetch_report report;
     bench_error error = {0};
     assert_int_equal(bench_dataset_fetch_ex(&info, 0, &report, &error), BENCH_OK);
@@ -280,12 +269,10 @@ static void unpinned_file_reports_its_checksum(void **state)
 static void stale_cache_copy_is_replaced(void **state)
 {
     (void)state;
-    clear_cache();
-    char path[PATH_MAX], url[256];
+    bench_dataset_info info = loopback_info("good.csv", fx.fixture_sha);
+    char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/loop.csv", fx.cache_dir);
     assert_int_equal(test_write_file(path, "date,a\n2020-01-01 00:00:00,damaged\n"), 0);
-    url_for(url, sizeof url, "good.csv");
-    bench_dataset_info info = http_info("loop.csv", url, fx.fixture_sha);
     bench_fetch_report report;
     bench_error error = {0};
     assert_int_equal(bench_dataset_fetch_ex(&info, 0, &report, &error), BENCH_OK);
@@ -328,11 +315,7 @@ static void two_files_and_file_urls(void **state)
 static void cli_fetch_through_a_mirror(void **state)
 {
     (void)state;
-    const char *binary = test_bench_binary();
-    if (access(binary, X_OK) != 0) {
-        printf("SKIPPED: %s not built\n", binary);
-        skip();
-    }
+    test_need_bench();
     char source[PATH_MAX] = "";
     for (const char *cursor = fx.shared_data; *cursor && source[0] == '\0';) {
         size_t length = strcspn(cursor, ":");
@@ -360,37 +343,19 @@ static void cli_fetch_through_a_mirror(void **state)
     snprintf(mirror, sizeof mirror, "http://127.0.0.1:%d/", fx.port);
     snprintf(mirror_env, sizeof mirror_env, "BENCH_DATA_MIRROR=%s", mirror);
     const char *env[] = {mirror_env, path_env, NULL};
-    test_process_result result;
-
-    const char *fetch_argv[] = {binary, "data", "fetch", "ETTh1", NULL};
-    assert_int_equal(test_process_run(&result, fetch_argv, NULL, env), 0);
-    if (result.exit_code != 0)
-        fail_msg("bench data fetch ETTh1: exit %d: %s", result.exit_code, result.err);
-    assert_non_null(strstr(result.out, "fetched"));
-    assert_non_null(strstr(result.out, "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066"));
-    test_process_free(&result);
-
-    const char *verify_argv[] = {binary, "data", "verify", "ETTh1", NULL};
-    assert_int_equal(test_process_run(&result, verify_argv, NULL, env), 0);
-    assert_int_equal(result.exit_code, 0);
-    assert_non_null(strstr(result.out, "sha256 ok"));
-    assert_non_null(strstr(result.out, "7 series, length 17420"));
-    test_process_free(&result);
-
-    const char *wrong_argv[] = {binary, "data", "fetch", "ETTh2", NULL};
-    assert_int_equal(test_process_run(&result, wrong_argv, NULL, env), 0);
-    assert_int_equal(result.exit_code, 2);
-    assert_non_null(strstr(result.err, "checksum mismatch"));
-    assert_non_null(strstr(result.err, "a3dc2c597b9218c7ce1cd55eb77b283fd459a1d09d753063f944967dd6b9218b"));
-    test_process_free(&result);
+    test_expect_bench((const char *[]){"data", "fetch", "ETTh1", NULL}, env, 0,
+                      (const char *[]){"fetched", "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066",
+                                       NULL},
+                      NULL);
+    test_expect_bench((const char *[]){"data", "verify", "ETTh1", NULL}, env, 0,
+                      (const char *[]){"sha256 ok", "7 series, length 17420", NULL}, NULL);
+    test_expect_bench((const char *[]){"data", "fetch", "ETTh2", NULL}, env, 2, NULL,
+                      (const char *[]){"checksum mismatch",
+                                       "a3dc2c597b9218c7ce1cd55eb77b283fd459a1d09d753063f944967dd6b9218b", NULL});
     assert_int_equal(cache_entries("ETTh2"), 0);
     assert_int_equal(cache_entries(".ETTh2"), 0);
-
-    const char *unpinned_argv[] = {binary, "data", "fetch", "electricity", NULL};
-    assert_int_equal(test_process_run(&result, unpinned_argv, NULL, env), 0);
-    assert_int_equal(result.exit_code, 0);
-    assert_non_null(strstr(result.err, "warning: electricity: electricity.txt.gz has no pinned checksum"));
-    test_process_free(&result);
+    test_expect_bench((const char *[]){"data", "fetch", "electricity", NULL}, env, 0, NULL,
+                      (const char *[]){"warning: electricity: electricity.txt.gz has no pinned checksum", NULL});
 }
 
 /* ---- Debian sources, offline: a fake apt-get that hands over a local .deb ---- */
