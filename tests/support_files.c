@@ -69,6 +69,16 @@ void test_write_textf(const char *path, const char *format, ...)
     free(text);
 }
 
+FILE *test_temp_stream(char *template)
+{
+    int descriptor = mkstemp(template);
+    if (descriptor < 0)
+        fail_msg("mkstemp %s failed", template);
+    FILE *stream = fdopen(descriptor, "w");
+    assert_non_null(stream);
+    return stream;
+}
+
 char *test_slurp(const char *path)
 {
     char *text = test_read_file(path, NULL);

@@ -6,6 +6,7 @@
 #define BENCH_TEST_SUPPORT_FILES_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* The group's scratch directory: made under $TMPDIR by test_scratch_setup,
  * removed with everything in it by test_scratch_teardown.  Short, so tests
@@ -26,6 +27,11 @@ void test_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
 /* Writes printf-formatted text to path (the whole file), failing the test
  * when it cannot. */
 void test_write_textf(const char *path, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* Creates a file from the mkstemp template (its XXXXXX replaced in place)
+ * and opens it for writing; fails the test when it cannot.  The caller closes
+ * the stream and removes the file. */
+FILE *test_temp_stream(char *template);
 
 /* The whole file at path, NUL-terminated; fails the test when it is missing.
  * The caller frees it. */

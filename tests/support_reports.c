@@ -21,26 +21,37 @@ const char *const test_demsar_datasets[14] = {"adult", "breast_cancer", "wiscons
 
 const char *const test_demsar_variants[4] = {"C4.5", "C4.5+m", "C4.5+cf", "C4.5+m+cf"};
 
-void test_write_demsar_results(const char *path)
+/* Writes path: the results.csv header, then row(file, d, v) for every
+ * dataset d and variant v. */
+static void write_grid(const char *path, int datasets, int variants, void (*row)(FILE *file, int d, int v))
 {
     FILE *file = fopen(path, "w");
     assert_non_null(file);
     fputs(TEST_RESULTS_HEADER, file);
-    for (int d = 0; d < 14; d++)
-        for (int v = 0; v < 4; v++)
-            fprintf(file, "c%d%d,hcsc,%s,cv,c45,%s,,1,auc,%.5f,ok\n", d, v, test_demsar_datasets[d],
-                    test_demsar_variants[v], test_demsar_auc[d][v]);
+    for (int d = 0; d < datasets; d++)
+        for (int v = 0; v < variants; v++)
+            row(file, d, v);
     assert_int_equal(fclose(file), 0);
+}
+
+static void demsar_row(FILE *file, int d, int v)
+{
+    fprintf(file, "c%d%d,hcsc,%s,cv,c45,%s,,1,auc,%.5f,ok\n", d, v, test_demsar_datasets[d], test_demsar_variants[v],
+            test_demsar_auc[d][v]);
+}
+
+static void eleven_variants_row(FILE *file, int d, int v)
+{
+    fprintf(file, "c%d_%d,hcsc,data%d,knn,m,model%02d,,1,accuracy,%.4f,ok\n", d, v, d, v,
+            0.5 + 0.01 * v + 0.003 * ((d * 7 + v * 3) % 11));
+}
+
+void test_write_demsar_results(const char *path)
+{
+    write_grid(path, 14, 4, demsar_row);
 }
 
 void test_write_eleven_variants(const char *path)
 {
-    FILE *file = fopen(path, "w");
-    assert_non_null(file);
-    fputs(TEST_RESULTS_HEADER, file);
-    for (int d = 0; d < 12; d++)
-        for (int v = 0; v < 11; v++)
-            fprintf(file, "c%d_%d,hcsc,data%d,knn,m,model%02d,,1,accuracy,%.4f,ok\n", d, v, d, v,
-                    0.5 + 0.01 * v + 0.003 * ((d * 7 + v * 3) % 11));
-    assert_int_equal(fclose(file), 0);
+    write_grid(path, 12, 11, eleven_variants_row);
 }

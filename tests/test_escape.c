@@ -184,10 +184,7 @@ static void csv_fields_round_trip_through_libcsv(void **state)
 {
     (void)state;
     char path[] = "/tmp/bench-escape-csv-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *file = fdopen(fd, "w");
-    assert_non_null(file);
+    FILE *file = test_temp_stream(path);
     fputs("index,name,after\n", file);
     for (size_t i = 0; i < HOSTILE; i++) {
         fprintf(file, "%zu,", i);

@@ -217,6 +217,14 @@ static void early_stopping_keeps_the_best_round(void **state)
     bench_forecaster_gbrt.destroy(model);
 }
 
+/* Fails the test unless status is BENCH_BAD_INPUT with a message mentioning needle. */
+static void expect_bad_input(int status, const bench_error *error, const char *needle)
+{
+    if (status != BENCH_BAD_INPUT || strstr(error->message, needle) == NULL)
+        fail_msg("expected BAD_INPUT mentioning \"%s\", got %s: %s", needle, bench_status_name(status),
+                 error->message);
+}
+
 static void expect_create_failure(const char *const *settings, size_t count, const bench_task_info *info,
                                   const char *needle)
 {
@@ -228,9 +236,7 @@ static void expect_create_failure(const char *const *settings, size_t count, con
         status = bench_forecaster_gbrt.create(&model, &params.view, info, &error);
     bench_owned_params_free(&params);
     assert_null(model);
-    if (status != BENCH_BAD_INPUT || strstr(error.message, needle) == NULL)
-        fail_msg("expected BAD_INPUT mentioning \"%s\", got %s: %s", needle, bench_status_name(status),
-                 error.message);
+    expect_bad_input(status, &error, needle);
 }
 
 static void bad_parameters_fail_before_any_output(void **state)
@@ -278,9 +284,7 @@ static void expect_load_failure(const char *path, const bench_task_info *info, c
     int status = bench_forecaster_gbrt.load(&model, path, &params.view, info, &error);
     bench_owned_params_free(&params);
     assert_null(model);
-    if (status != BENCH_BAD_INPUT || strstr(error.message, needle) == NULL)
-        fail_msg("expected BAD_INPUT mentioning \"%s\", got %s: %s", needle, bench_status_name(status),
-                 error.message);
+    expect_bad_input(status, &error, needle);
 }
 
 static void damaged_model_files_are_refused(void **state)

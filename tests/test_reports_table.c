@@ -16,6 +16,7 @@
 #include "reports/results.h"
 #include "reports/table.h"
 #include "support_reports.h"
+#include "support_files.h"
 #include "support_cmocka.h"
 
 #define FORECAST "tests/data/reports/forecast/results.csv"
@@ -246,10 +247,7 @@ static void latex_compiles_with_pdflatex(void **state)
     /* Eleven models over three datasets: a table far wider than a column. */
     {
         char wide_path[] = "/tmp/bench-table-wide-XXXXXX";
-        int descriptor = mkstemp(wide_path);
-        assert_true(descriptor >= 0);
-        FILE *wide = fdopen(descriptor, "w");
-        assert_non_null(wide);
+        FILE *wide = test_temp_stream(wide_path);
         fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", wide);
         for (int d = 0; d < 3; d++)
             for (int v = 0; v < 11; v++)
@@ -418,10 +416,7 @@ static void fewer_seeds_by_design_are_marked(void **state)
 {
     (void)state;
     char path[] = "/tmp/bench-table-seeds-XXXXXX";
-    int descriptor = mkstemp(path);
-    assert_true(descriptor >= 0);
-    FILE *f = fdopen(descriptor, "w");
-    assert_non_null(f);
+    FILE *f = test_temp_stream(path);
     fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", f);
     const char *variants[3] = {"raw", "hcsc", "hcsc_no_is"};
     for (int v = 0; v < 3; v++)
@@ -458,10 +453,7 @@ static void deterministic_cells_have_no_plus_minus(void **state)
 {
     (void)state;
     char path[] = "/tmp/bench-table-det-XXXXXX";
-    int descriptor = mkstemp(path);
-    assert_true(descriptor >= 0);
-    FILE *f = fdopen(descriptor, "w");
-    assert_non_null(f);
+    FILE *f = test_temp_stream(path);
     fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", f);
     for (int seed = 1; seed <= 3; seed++) {
         /* 0.09477090919 three times: its mean differs from it in the last bit. */
@@ -497,10 +489,7 @@ static void deterministic_cells_have_no_plus_minus(void **state)
 static void two_model_results(bench_results *results, int datasets)
 {
     char path[] = "/tmp/bench-table-two-XXXXXX";
-    int descriptor = mkstemp(path);
-    assert_true(descriptor >= 0);
-    FILE *f = fdopen(descriptor, "w");
-    assert_non_null(f);
+    FILE *f = test_temp_stream(path);
     fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", f);
     static const char *names[3] = {"ETTh1", "exchange_rate", "weather"};
     for (int d = 0; d < datasets; d++)
