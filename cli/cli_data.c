@@ -97,8 +97,10 @@ static int formats_list(void)
     return 0;
 }
 
-static int fetch_one(const bench_dataset_info *info)
+/* named: fetch treats named and listed datasets alike (each_dataset's callback shape). */
+static int fetch_one(const bench_dataset_info *info, int named)
 {
+    (void)named;
     bench_error error = {0};
     bench_fetch_report report;
     if (bench_dataset_fetch_ex(info, isatty(STDERR_FILENO), &report, &error) != BENCH_OK)
@@ -113,19 +115,19 @@ static int fetch_one(const bench_dataset_info *info)
     return 0;
 }
 
-static int data_fetch(int argc, char **argv)
+/* EACH on every dataset argv names (named = 1; an unknown name is reported),
+ * or with no names on every registered one that ONLY accepts (NULL: all;
+ * named = 0); returns the worst exit code. */
+static int each_dataset(int argc, char **argv, int (*only)(const bench_dataset_info *info),
+                        int (*each)(const bench_dataset_info *info, int named))
 {
-    if (argc < 1) {
-        usage(stderr);
-        return 2;
-    }
     int worst = 0;
-    if (argc == 1 && strcmp(argv[0], "--deb") == 0) {
+    if (argc == 0) {
         const bench_dataset_info *entries;
         size_t count = bench_dataset_registry(&entries);
         for (size_t i = 0; i < count; i++)
-            if (is_deb(&entries[i])) {
-                int code = fetch_one(&entries[i]);
+            if (only == NULL || only(&entries[i])) {
+                int code = each(&entries[i], 0);
                 worst = code > worst ? code : worst;
             }
         return worst;
@@ -138,10 +140,21 @@ static int data_fetch(int argc, char **argv)
             bench_dataset_fail_unknown(argv[a], &error);
             code = cli_report_error(&error);
         } else
-            code = fetch_one(info);
+            code = each(info, 1);
         worst = code > worst ? code : worst;
     }
     return worst;
+}
+
+static int data_fetch(int argc, char **argv)
+{
+    if (argc < 1) {
+        usage(stderr);
+        return 2;
+    }
+    if (argc == 1 && strcmp(argv[0], "--deb") == 0)
+        return each_dataset(0, NULL, is_deb, fetch_one);
+    return each_dataset(argc, argv, NULL, fetch_one);
 }
 
 /* Checksums, then a full parse; absent datasets are only an error when named. */
@@ -197,28 +210,7 @@ static int verify_one(const bench_dataset_info *info, int named)
 
 static int data_verify(int argc, char **argv)
 {
-    int worst = 0;
-    if (argc == 0) {
-        const bench_dataset_info *entries;
-        size_t count = bench_dataset_registry(&entries);
-        for (size_t i = 0; i < count; i++) {
-            int code = verify_one(&entries[i], 0);
-            worst = code > worst ? code : worst;
-        }
-        return worst;
-    }
-    for (int a = 0; a < argc; a++) {
-        const bench_dataset_info *info = bench_dataset_find(argv[a]);
-        int code;
-        if (info == NULL) {
-            bench_error error = {0};
-            bench_dataset_fail_unknown(argv[a], &error);
-            code = cli_report_error(&error);
-        } else
-            code = verify_one(info, 1);
-        worst = code > worst ? code : worst;
-    }
-    return worst;
+    return each_dataset(argc, argv, NULL, verify_one);
 }
 
 static int data_path(int argc, char **argv)

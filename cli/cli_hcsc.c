@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "core/suggest.h"
 #include "bench/run_tasks.h"
 #include "hcsc/run.h"
@@ -42,44 +43,12 @@ static void print_progress(void *context, const char *line)
 
 static int hcsc_run_command(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"out", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
-        {"resume", no_argument, NULL, 'r'},    {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
-    };
-    const char *out_dir = NULL;
-    unsigned long long jobs = 0;
-    int resume = 0, quiet = 0, option;
-    optind = 1;
-    while ((option = getopt_long(argc, argv, "o:j:rqh", options, NULL)) != -1) {
-        switch (option) {
-        case 'o':
-            out_dir = optarg;
-            break;
-        case 'j':
-            if (cli_parse_count(optarg, 0, 64, &jobs) != 0 || jobs == 0) {
-                fprintf(stderr, "bench hcsc run: --jobs wants an integer in 1..64, got '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'r':
-            resume = 1;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            hcsc_usage(stdout);
-            return 0;
-        default:
-            hcsc_usage(stderr);
-            return 2;
-        }
-    }
-    if (optind + 1 != argc) {
-        hcsc_usage(stderr);
-        return 2;
-    }
+    cli_task_run run;
+    int code = cli_parse_task_run(&run, "bench hcsc run", "o:j:rqh", 0, hcsc_usage, argc, argv);
+    if (code != CLI_GO_ON)
+        return code;
+    const char *out_dir = run.out_dir;
+    int quiet = run.quiet;
     const char *config_path = argv[optind];
     hcsc_plan *plan = malloc(sizeof *plan);
     if (plan == NULL) {
@@ -91,8 +60,8 @@ static int hcsc_run_command(int argc, char **argv)
         free(plan);
         return cli_report_error(&error);
     }
-    if (jobs > 0)
-        plan->jobs = (unsigned)jobs;
+    if (run.jobs > 0)
+        plan->jobs = run.jobs;
     char default_out[4096];
     if (out_dir == NULL) {
         const char *base = strrchr(config_path, '/');
@@ -104,7 +73,7 @@ static int hcsc_run_command(int argc, char **argv)
     double start = cli_now();
     hcsc_progress progress = {.line = quiet ? NULL : print_progress, .context = &start};
     size_t failed = 0;
-    int status = bench_hcsc_run(plan, out_dir, resume, &progress, &failed, &error);
+    int status = bench_hcsc_run(plan, out_dir, run.resume, &progress, &failed, &error);
     size_t cells = plan->cell_count;
     free(plan);
     if (status != BENCH_OK)
@@ -112,6 +81,18 @@ static int hcsc_run_command(int argc, char **argv)
     if (!quiet)
         fprintf(stderr, "bench hcsc: %zu cells, %zu failed; results in %s/results.csv\n", cells, failed, out_dir);
     return failed ? 1 : 0;
+}
+
+/* An eval option's whole number in 0..MAXIMUM from optarg: 1 and HAVE set, or
+ * 0 after printing "bench hcsc eval: WANTS, got 'TEXT'". */
+static int eval_count(unsigned long long *value, int *have, const char *wants, unsigned long long maximum)
+{
+    if (cli_parse_count(optarg, 0, maximum, value) != 0) {
+        fprintf(stderr, "bench hcsc eval: %s, got '%s'\n", wants, optarg);
+        return 0;
+    }
+    *have = 1;
+    return 1;
 }
 
 static int hcsc_eval_command(int argc, char **argv)
@@ -129,25 +110,16 @@ static int hcsc_eval_command(int argc, char **argv)
     while ((option = getopt_long(argc, argv, "s:t:T:d:h", options, NULL)) != -1) {
         switch (option) {
         case 's':
-            if (cli_parse_count(optarg, 0, (unsigned long)-1 >> 1, &seed) != 0) {
-                fprintf(stderr, "bench hcsc eval: --seed wants a non-negative integer, got '%s'\n", optarg);
+            if (!eval_count(&seed, &have_seed, "--seed wants a non-negative integer", (unsigned long)-1 >> 1))
                 return 2;
-            }
-            have_seed = 1;
             break;
         case 't':
-            if (cli_parse_count(optarg, 0, 60000, &train_limit) != 0) {
-                fprintf(stderr, "bench hcsc eval: --train-limit wants 0..60000, got '%s'\n", optarg);
+            if (!eval_count(&train_limit, &have_train_limit, "--train-limit wants 0..60000", 60000))
                 return 2;
-            }
-            have_train_limit = 1;
             break;
         case 'T':
-            if (cli_parse_count(optarg, 0, 10000, &test_limit) != 0) {
-                fprintf(stderr, "bench hcsc eval: --test-limit wants 0..10000, got '%s'\n", optarg);
+            if (!eval_count(&test_limit, &have_test_limit, "--test-limit wants 0..10000", 10000))
                 return 2;
-            }
-            have_test_limit = 1;
             break;
         case 'd':
             data_dir = optarg;

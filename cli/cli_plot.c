@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "core/dir_lock.h"
 #include "core/suggest.h"
 #include "reports/plot.h"
@@ -36,11 +37,17 @@ static void plot_usage(FILE *stream)
             "File formats: reports/README.md.  Needs gnuplot (apt-get install gnuplot-nox).\n");
 }
 
-/* "figures 3/40" on a terminal's stderr, overwritten in place. */
-static void show_progress(void *context, size_t done, size_t total)
+/* --size and --log-y: one of three words, *out its index; on another word
+ * prints "bench plot: OPTION must be A, B or C, not 'TEXT'" and returns -1. */
+static int plot_word_option(const char *option, const char *text, const char *const words[3], int *out)
 {
-    (void)context;
-    fprintf(stderr, "\rfigures %zu/%zu%s", done, total, done == total ? "\n" : "");
+    for (int i = 0; i < 3; i++)
+        if (strcmp(text, words[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    fprintf(stderr, "bench plot: %s must be %s, %s or %s, not '%s'\n", option, words[0], words[1], words[2], text);
+    return -1;
 }
 
 int cli_plot(int argc, char **argv)
@@ -58,29 +65,18 @@ int cli_plot(int argc, char **argv)
     while ((option = getopt_long(argc, argv, "f:k:t:g:shS:L:", long_options, NULL)) != -1) {
         switch (option) {
         case 'S':
-            if (strcmp(optarg, "screen") == 0)
-                options.size = BENCH_PLOT_SIZE_SCREEN;
-            else if (strcmp(optarg, "single") == 0)
-                options.size = BENCH_PLOT_SIZE_SINGLE;
-            else if (strcmp(optarg, "double") == 0)
-                options.size = BENCH_PLOT_SIZE_DOUBLE;
-            else {
-                fprintf(stderr, "bench plot: --size must be screen, single or double, not '%s'\n", optarg);
+        case 'L': {
+            /* In the order of bench_plot_size and bench_plot_log_y. */
+            static const char *const words[2][3] = {{"screen", "single", "double"}, {"auto", "on", "off"}};
+            int is_size = option == 'S', word;
+            if (plot_word_option(is_size ? "--size" : "--log-y", optarg, words[!is_size], &word) != 0)
                 bad = 1;
-            }
+            else if (is_size)
+                options.size = (bench_plot_size)word;
+            else
+                options.log_y = (bench_plot_log_y)word;
             break;
-        case 'L':
-            if (strcmp(optarg, "auto") == 0)
-                options.log_y = BENCH_PLOT_LOG_Y_AUTO;
-            else if (strcmp(optarg, "on") == 0)
-                options.log_y = BENCH_PLOT_LOG_Y_ON;
-            else if (strcmp(optarg, "off") == 0)
-                options.log_y = BENCH_PLOT_LOG_Y_OFF;
-            else {
-                fprintf(stderr, "bench plot: --log-y must be auto, on or off, not '%s'\n", optarg);
-                bad = 1;
-            }
-            break;
+        }
         case 'f':
             if (bench_plot_format_parse(optarg, &options.format) != 0) {
                 fprintf(stderr, "bench plot: --format must be png, svg or pdf, not '%s'\n", optarg);
@@ -100,32 +96,22 @@ int cli_plot(int argc, char **argv)
                 options.kinds |= kind;
             }
             break;
-        case 't': {
-            char *end;
-            options.timeout_seconds = strtod(optarg, &end);
-            if (*end != '\0' || !(options.timeout_seconds > 0 && options.timeout_seconds <= 3600)) {
-                fprintf(stderr, "bench plot: --timeout must be seconds in (0, 3600], not '%s'\n", optarg);
+        case 't':
+            if (cli_gnuplot_timeout("bench plot", optarg, &options.timeout_seconds) != 0)
                 bad = 1;
-            }
             break;
-        }
         case 'g': options.gnuplot = optarg; break;
         case 's': options.scripts_only = 1; break;
         case 'h': plot_usage(stdout); return 0;
         default: bad = 1;
         }
     }
-    if (!bad && optind != argc - 1) {
-        fprintf(stderr, "bench plot: expected one run directory\n");
-        bad = 1;
-    }
-    if (bad) {
-        plot_usage(stderr);
-        return 2;
-    }
+    int code = cli_one_run_directory("bench plot", bad, plot_usage, argc);
+    if (code != CLI_GO_ON)
+        return code;
     const char *dir = argv[optind];
     if (isatty(STDERR_FILENO))
-        options.progress = show_progress;
+        options.progress = cli_figure_progress;
     bench_error error = {0};
     bench_figure_list figures = {0};
     /* Figures are written into the run directory: one writer at a time. */

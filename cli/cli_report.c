@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "core/dir_lock.h"
 #include "reports/html.h"
 
@@ -20,13 +21,6 @@ static void report_usage(FILE *stream)
             "--format svg`; without gnuplot the page is still written, with a note.\n");
 }
 
-/* "figures 3/40" on a terminal's stderr, overwritten in place. */
-static void show_progress(void *context, size_t done, size_t total)
-{
-    (void)context;
-    fprintf(stderr, "\rfigures %zu/%zu%s", done, total, done == total ? "\n" : "");
-}
-
 int cli_report(int argc, char **argv)
 {
     static const struct option long_options[] = {
@@ -40,30 +34,20 @@ int cli_report(int argc, char **argv)
     while ((option = getopt_long(argc, argv, "nt:g:h", long_options, NULL)) != -1) {
         switch (option) {
         case 'n': options.no_figures = 1; break;
-        case 't': {
-            char *end;
-            options.timeout_seconds = strtod(optarg, &end);
-            if (*end != '\0' || !(options.timeout_seconds > 0 && options.timeout_seconds <= 3600)) {
-                fprintf(stderr, "bench report: --timeout must be seconds in (0, 3600], not '%s'\n", optarg);
+        case 't':
+            if (cli_gnuplot_timeout("bench report", optarg, &options.timeout_seconds) != 0)
                 bad = 1;
-            }
             break;
-        }
         case 'g': options.gnuplot = optarg; break;
         case 'h': report_usage(stdout); return 0;
         default: bad = 1;
         }
     }
-    if (!bad && optind != argc - 1) {
-        fprintf(stderr, "bench report: expected one run directory\n");
-        bad = 1;
-    }
-    if (bad) {
-        report_usage(stderr);
-        return 2;
-    }
+    int code = cli_one_run_directory("bench report", bad, report_usage, argc);
+    if (code != CLI_GO_ON)
+        return code;
     if (isatty(STDERR_FILENO))
-        options.progress = show_progress;
+        options.progress = cli_figure_progress;
     bench_error error = {0};
     bench_report_summary summary;
     /* The page is written into the run directory: one writer at a time. */

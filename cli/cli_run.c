@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "bench/harness.h"
 
 static void run_usage(FILE *stream)
@@ -162,18 +163,13 @@ int cli_run(int argc, char **argv)
             options.allow_modified_data = 1;
             break;
         case 'j':
-            if (cli_parse_count(optarg, 1, 256, &value)) {
-                fprintf(stderr, "bench run: --jobs %s: expected an integer from 1 to 256\n", optarg);
+            if (cli_count_option("bench run", "--jobs", optarg, 1, 256, &value) != 0)
                 return 2;
-            }
             options.jobs = (unsigned)value;
             break;
         case 't':
-            if (bench_parse_threads(optarg, &options.threads) != 0) {
-                fprintf(stderr, "bench run: --threads %s: expected an integer from 1 to %d\n", optarg,
-                        BENCH_MAX_THREADS);
-                return 2;
-            }
+            if (bench_parse_threads(optarg, &options.threads) != 0)
+                return cli_bad_count("bench run", "--threads", optarg, 1, BENCH_MAX_THREADS);
             break;
         case 'q':
             options.quiet = 1;

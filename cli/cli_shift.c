@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "core/files.h"
 #include "core/suggest.h"
 #include "domain_shift/benchmark.h"
@@ -255,36 +256,14 @@ static void shift_run_usage(FILE *stream)
 
 static int shift_run_command(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"out", required_argument, NULL, 'o'}, {"jobs", required_argument, NULL, 'j'},
-        {"resume", no_argument, NULL, 'r'},    {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
-    };
-    const char *out_dir = NULL;
-    unsigned long long jobs = 0;
-    int resume = 0, quiet = 0, option;
-    optind = 1;
-    while ((option = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        switch (option) {
-        case 'o': out_dir = optarg; break;
-        case 'j':
-            if (cli_parse_count(optarg, 1, 64, &jobs) != 0) {
-                fprintf(stderr, "bench shift run: --jobs wants an integer in 1..64, got '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'r': resume = 1; break;
-        case 'q': quiet = 1; break;
-        case 'h': shift_run_usage(stdout); return 0;
-        default: shift_run_usage(stderr); return 2;
-        }
-    }
-    if (optind != argc - 1 || out_dir == NULL) {
-        shift_run_usage(stderr);
-        return 2;
-    }
+    cli_task_run run;
+    int code = cli_parse_task_run(&run, "bench shift run", "", 1, shift_run_usage, argc, argv);
+    if (code != CLI_GO_ON)
+        return code;
+    const char *out_dir = run.out_dir;
+    int quiet = run.quiet;
     double start = cli_now();
-    shift_run_options run_options = {.jobs = (unsigned)jobs, .resume = resume,
+    shift_run_options run_options = {.jobs = run.jobs, .resume = run.resume,
                                      .progress = quiet ? NULL : progress_message, .progress_data = &start};
     shift_run_summary summary;
     bench_error error = {0};

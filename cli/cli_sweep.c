@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "core/config.h"
 #include "core/dir_lock.h"
 #include "core/files.h"
@@ -26,6 +27,14 @@ typedef struct plan_arguments {
 } plan_arguments;
 
 enum { OPTION_TIMEOUT = 1000, OPTION_MEMORY_LIMIT, OPTION_ALLOW_MODIFIED_DATA };
+
+/* Records OPTION (and VALUE, unless NULL) among the arguments slurm passes on. */
+static void pass(plan_arguments *arguments, const char *option, const char *value)
+{
+    arguments->passed[arguments->passed_count++] = option;
+    if (value != NULL)
+        arguments->passed[arguments->passed_count++] = value;
+}
 
 /* Handle one plan-shaping option; 1 when handled, 0 when not one, -1 on bad input. */
 static int plan_option(plan_arguments *arguments, const char *command, int option, char *value)
@@ -51,8 +60,7 @@ static int plan_option(plan_arguments *arguments, const char *command, int optio
         }
         free(copy);
         options->seeds = arguments->seeds;
-        arguments->passed[arguments->passed_count++] = "--seeds";
-        arguments->passed[arguments->passed_count++] = value;
+        pass(arguments, "--seeds", value);
         return 1;
     }
     case 't':
@@ -61,8 +69,7 @@ static int plan_option(plan_arguments *arguments, const char *command, int optio
                     BENCH_MAX_THREADS);
             return -1;
         }
-        arguments->passed[arguments->passed_count++] = "--threads";
-        arguments->passed[arguments->passed_count++] = value;
+        pass(arguments, "--threads", value);
         return 1;
     case 'P':
         if (options->plugin_count == sizeof arguments->plugins / sizeof arguments->plugins[0]) {
@@ -71,28 +78,25 @@ static int plan_option(plan_arguments *arguments, const char *command, int optio
         }
         arguments->plugins[options->plugin_count++] = value;
         options->plugins = arguments->plugins;
-        arguments->passed[arguments->passed_count++] = "--plugin";
-        arguments->passed[arguments->passed_count++] = value;
+        pass(arguments, "--plugin", value);
         return 1;
     case OPTION_TIMEOUT:
         if (bench_parse_timeout(value, &options->timeout_seconds) != 0) {
             fprintf(stderr, "bench %s: --timeout %s: expected seconds, a positive number\n", command, value);
             return -1;
         }
-        arguments->passed[arguments->passed_count++] = "--timeout";
-        arguments->passed[arguments->passed_count++] = value;
+        pass(arguments, "--timeout", value);
         return 1;
     case OPTION_MEMORY_LIMIT:
         if (bench_parse_memory_limit(value, &options->memory_limit_mb) != 0) {
             fprintf(stderr, "bench %s: --memory-limit %s: expected megabytes, a positive integer\n", command, value);
             return -1;
         }
-        arguments->passed[arguments->passed_count++] = "--memory-limit";
-        arguments->passed[arguments->passed_count++] = value;
+        pass(arguments, "--memory-limit", value);
         return 1;
     case OPTION_ALLOW_MODIFIED_DATA:
         options->allow_modified_data = 1;
-        arguments->passed[arguments->passed_count++] = "--allow-modified-data";
+        pass(arguments, "--allow-modified-data", NULL);
         return 1;
     }
     return 0;
@@ -299,17 +303,13 @@ int cli_slurm(int argc, char **argv)
             slurm.memory = optarg;
             break;
         case 'c':
-            if (cli_parse_count(optarg, 1, 4096, &number)) {
-                fprintf(stderr, "bench slurm: --cpus %s: expected an integer from 1 to 4096\n", optarg);
+            if (cli_count_option("bench slurm", "--cpus", optarg, 1, 4096, &number) != 0)
                 return 2;
-            }
             slurm.cpus = (unsigned)number;
             break;
         case 'n':
-            if (cli_parse_count(optarg, 1, 100000, &number)) {
-                fprintf(stderr, "bench slurm: --shards %s: expected an integer from 1 to 100000\n", optarg);
+            if (cli_count_option("bench slurm", "--shards", optarg, 1, 100000, &number) != 0)
                 return 2;
-            }
             slurm.shards = (unsigned)number;
             break;
         case 'S':

@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "bench/tune.h"
 
 static void tune_usage(FILE *stream)
@@ -63,10 +64,8 @@ int cli_tune(int argc, char **argv)
         case 'q': options.progress = NULL; break;
         case 'h': tune_usage(stdout); return 0;
         case 'b':
-            if (cli_parse_count(optarg, 0, 1000000, &number) != 0 || number == 0) {
-                fprintf(stderr, "bench: error: --budget %s: expected an integer from 1 to 1000000\n", optarg);
+            if (cli_count_option("bench: error", "--budget", optarg, 1, 1000000, &number) != 0)
                 return 2;
-            }
             options.budget = (size_t)number;
             break;
         case 's':
@@ -84,11 +83,8 @@ int cli_tune(int argc, char **argv)
             options.seed = number;
             break;
         case 't':
-            if (bench_parse_threads(optarg, &options.threads) != 0) {
-                fprintf(stderr, "bench: error: --threads %s: expected an integer from 1 to %d\n", optarg,
-                        BENCH_MAX_THREADS);
-                return 2;
-            }
+            if (bench_parse_threads(optarg, &options.threads) != 0)
+                return cli_bad_count("bench: error", "--threads", optarg, 1, BENCH_MAX_THREADS);
             break;
         default: tune_usage(stderr); return 2;
         }
