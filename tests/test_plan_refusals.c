@@ -106,17 +106,17 @@ static void run_case(test_process_result *result, const char *command, const cha
                      const char *const options[])
 {
     char config[4300], out[4300];
-    snprintf(config, sizeof config, "%s/%s.ini", test_scratch, name);
     snprintf(out, sizeof out, "%s/out-%s", test_scratch, name);
-    assert_int_equal(test_write_file(config, text), 0);
-    const char *argv[16] = {test_bench_binary(), command, config, "--out", out};
-    size_t argc = 5;
+    const char *arguments[16] = {command, config, "--out", out};
+    size_t count = 4;
     if (!strcmp(command, "run"))
-        argv[argc++] = "--quiet";
-    for (size_t i = 0; options != NULL && options[i] != NULL && argc < 15; i++)
-        argv[argc++] = options[i];
-    argv[argc] = NULL;
-    assert_int_equal(test_process_run(result, argv, test_scratch, NULL), 0);
+        arguments[count++] = "--quiet";
+    for (size_t i = 0; options != NULL && options[i] != NULL && count < 15; i++)
+        arguments[count++] = options[i];
+    arguments[count] = NULL;
+    snprintf(config, sizeof config, "%s/%s.ini", test_scratch, name);
+    assert_int_equal(test_write_file(config, text), 0);
+    assert_int_equal(test_bench_run_in(result, test_scratch, arguments, NULL), 0);
 }
 
 static int exists_in_out(const char *name, const char *file)

@@ -12,15 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 #include "bench/forecaster.h"
+#include "stateless_model.h"
 #ifndef FAULT
 #define FAULT 0
 #endif
 
-struct bench_model { int unused; };
-static int create(bench_model **out, const bench_params *p, const bench_task_info *task, bench_error *e) {
-    (void)p, (void)task; bench_model *m = calloc(1, sizeof *m);
-    if (!m) return BENCH_FAIL(e, BENCH_NO_MEMORY, "oom");
-    *out = m; return BENCH_OK; }
 static int fit(bench_model *m, const bench_train_view *t, bench_rng *r, bench_error *e) {
     (void)m, (void)t, (void)r, (void)e;
 #if FAULT == 1
@@ -48,14 +44,11 @@ static int predict(bench_model *m, const bench_forecast_request *q, bench_rng *r
 #if FAULT == 2
     for (;;) sleep(1);
 #endif
-    for (size_t w = 0; w < q->window_count; w++) for (size_t k = 0; k < q->horizon; k++)
+    repeat_last_value(q, out);
 #if FAULT == 3
-        out[w * q->horizon + k] = 1e308;
-#else
-        out[w * q->horizon + k] = q->windows[w].history[q->windows[w].history_length - 1];
+    for (size_t i = 0; i < q->window_count * q->horizon; i++) out[i] = 1e308;
 #endif
     return BENCH_OK; }
-static void destroy(bench_model *m) { free(m); }
 static bench_forecaster vtable = {
     .abi_version = BENCH_FORECASTER_ABI_VERSION, .name = "faulty", .description = "a test plugin that misbehaves",
     .create = create, .fit = fit, .predict = predict, .destroy = destroy };

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "bench/forecaster.h"
+#include "stateless_model.h"
 #ifndef HOSTILE
 #define HOSTILE 0
 #endif
@@ -26,11 +27,6 @@ __attribute__((constructor)) static void crash_on_load(void) { *nowhere = 1; }
 __attribute__((constructor)) static void hang_on_load(void) { for (;;) sleep(1); }
 #endif
 
-struct bench_model { int unused; };
-static int create(bench_model **out, const bench_params *p, const bench_task_info *task, bench_error *e) {
-    (void)p, (void)task; bench_model *m = calloc(1, sizeof *m);
-    if (!m) return BENCH_FAIL(e, BENCH_NO_MEMORY, "oom");
-    *out = m; return BENCH_OK; }
 static int fit(bench_model *m, const bench_train_view *t, bench_rng *r, bench_error *e) {
     (void)m, (void)t, (void)r, (void)e;
 #if HOSTILE == 6
@@ -39,10 +35,8 @@ static int fit(bench_model *m, const bench_train_view *t, bench_rng *r, bench_er
     return BENCH_OK; }
 static int predict(bench_model *m, const bench_forecast_request *q, bench_rng *r, double *out, bench_error *e) {
     (void)m, (void)r, (void)e;
-    for (size_t w = 0; w < q->window_count; w++) for (size_t k = 0; k < q->horizon; k++)
-        out[w * q->horizon + k] = q->windows[w].history[q->windows[w].history_length - 1];
+    repeat_last_value(q, out);
     return BENCH_OK; }
-static void destroy(bench_model *m) { free(m); }
 static bench_forecaster vtable = {
     .abi_version = BENCH_FORECASTER_ABI_VERSION, .name = "hostile", .description = "a test plugin",
     .create = create, .fit = fit, .predict = predict, .destroy = destroy };
