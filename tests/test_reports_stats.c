@@ -42,6 +42,24 @@ static size_t read_array(const json_t *array, double **out)
     return n;
 }
 
+/* The case list NAME of the reference vectors; fails the test unless it holds
+ * `count` cases. */
+static json_t *cases_of(const char *name, size_t count)
+{
+    json_t *cases = json_object_get(vectors, name);
+    assert_int_equal(json_array_size(cases), count);
+    return cases;
+}
+
+/* The paired samples "x" and "y" of case v (the caller frees both); fails the
+ * test unless they have the same length, which it returns. */
+static size_t read_pair(const json_t *v, double **x, double **y)
+{
+    size_t n = read_array(json_object_get(v, "x"), x);
+    assert_int_equal(read_array(json_object_get(v, "y"), y), n);
+    return n;
+}
+
 static double number(const json_t *object, const char *key)
 {
     json_t *value = json_object_get(object, key);
@@ -204,8 +222,7 @@ static void summary_matches_scipy(void **state)
 static void friedman_matches_scipy(void **state)
 {
     (void)state;
-    json_t *cases = json_object_get(vectors, "friedman");
-    assert_int_equal(json_array_size(cases), 3);
+    json_t *cases = cases_of("friedman", 3);
     for (size_t c = 0; c < json_array_size(cases); c++) {
         json_t *v = json_array_get(cases, c);
         json_t *rows = json_object_get(v, "scores");
@@ -232,26 +249,38 @@ static void friedman_matches_scipy(void **state)
     }
 }
 
+/* Runs test (bench_stats_wilcoxon or its zsplit variant) on the pair of case
+ * v into *w and checks the statistic and p against scipy; returns the pair's
+ * length. */
+static size_t check_wilcoxon(const json_t *v, int (*test)(bench_wilcoxon *, const double *, const double *, size_t,
+                                                          bench_error *),
+                             const char *label, bench_wilcoxon *w)
+{
+    double *x, *y;
+    size_t n = read_pair(v, &x, &y);
+    bench_error error = {0};
+    assert_int_equal(test(w, x, y, n, &error), BENCH_OK);
+    char what[64];
+    snprintf(what, sizeof what, "%s statistic", label);
+    assert_close(w->statistic, number(v, "statistic"), 1e-9, 0, what);
+    snprintf(what, sizeof what, "%s p", label);
+    assert_close(w->p, number(v, "p"), 1e-12, 1e-9, what);
+    free(x), free(y);
+    return n;
+}
+
 static void wilcoxon_matches_scipy(void **state)
 {
     (void)state;
-    json_t *cases = json_object_get(vectors, "wilcoxon");
-    assert_int_equal(json_array_size(cases), 5);
+    json_t *cases = cases_of("wilcoxon", 5);
     for (size_t c = 0; c < json_array_size(cases); c++) {
         json_t *v = json_array_get(cases, c);
-        double *x, *y;
-        size_t n = read_array(json_object_get(v, "x"), &x);
-        assert_int_equal(read_array(json_object_get(v, "y"), &y), n);
         bench_wilcoxon w;
-        bench_error error = {0};
-        assert_int_equal(bench_stats_wilcoxon(&w, x, y, n, &error), BENCH_OK);
-        assert_close(w.statistic, number(v, "statistic"), 1e-9, 0, "Wilcoxon statistic");
-        assert_close(w.p, number(v, "p"), 1e-12, 1e-9, "Wilcoxon p");
+        check_wilcoxon(v, bench_stats_wilcoxon, "Wilcoxon", &w);
         assert_int_equal(w.zeros, (size_t)number(v, "zeros"));
         const char *mode = json_string_value(json_object_get(v, "mode"));
         if (strcmp(mode, "approx") == 0)
             assert_false(w.exact);
-        free(x), free(y);
     }
     double same[3] = {1, 2, 3};
     bench_wilcoxon w;
@@ -266,18 +295,10 @@ static void wilcoxon_matches_scipy(void **state)
 static void wilcoxon_zsplit_matches_scipy_and_demsar(void **state)
 {
     (void)state;
-    json_t *cases = json_object_get(vectors, "wilcoxon_zsplit");
-    assert_int_equal(json_array_size(cases), 2);
+    json_t *cases = cases_of("wilcoxon_zsplit", 2);
     for (size_t c = 0; c < json_array_size(cases); c++) {
-        json_t *v = json_array_get(cases, c);
-        double *x, *y;
-        size_t n = read_array(json_object_get(v, "x"), &x);
-        assert_int_equal(read_array(json_object_get(v, "y"), &y), n);
         bench_wilcoxon w;
-        bench_error error = {0};
-        assert_int_equal(bench_stats_wilcoxon_zsplit(&w, x, y, n, &error), BENCH_OK);
-        assert_close(w.statistic, number(v, "statistic"), 1e-9, 0, "zsplit statistic");
-        assert_close(w.p, number(v, "p"), 1e-12, 1e-9, "zsplit p");
+        size_t n = check_wilcoxon(json_array_get(cases, c), bench_stats_wilcoxon_zsplit, "zsplit", &w);
         if (c == 0) {
             assert_int_equal(n, 14);
             assert_int_equal(w.zeros, 2);
@@ -285,15 +306,13 @@ static void wilcoxon_zsplit_matches_scipy_and_demsar(void **state)
             assert_close(w.r_minus, 12.0, 0, 0, "Demšar R-");
             assert_false(w.exact);
         }
-        free(x), free(y);
     }
 }
 
 static void diebold_mariano_matches_reference(void **state)
 {
     (void)state;
-    json_t *cases = json_object_get(vectors, "diebold_mariano");
-    assert_int_equal(json_array_size(cases), 4);
+    json_t *cases = cases_of("diebold_mariano", 4);
     for (size_t c = 0; c < json_array_size(cases); c++) {
         json_t *v = json_array_get(cases, c);
         double *l1, *l2;
