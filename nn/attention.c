@@ -5,6 +5,7 @@
 
 #include "nn/gemm.h"
 #include "nn/layers.h"
+#include "nn/loss.h"
 
 void nn_attention_forward(float *out, float *qkv, float *probs, float *context, const float *in,
                           const float *in_weight, const float *in_bias, const float *out_weight,
@@ -22,14 +23,7 @@ void nn_attention_forward(float *out, float *qkv, float *probs, float *context, 
             for (size_t i = 0; i < t; i++) {
                 float *row = p + i * t;
                 size_t visible = dims->causal ? i + 1 : t;
-                float maximum = -INFINITY;
-                for (size_t j = 0; j < visible; j++)
-                    maximum = row[j] > maximum ? row[j] : maximum;
-                double sum = 0.0;
-                for (size_t j = 0; j < visible; j++) {
-                    row[j] = expf(row[j] - maximum);
-                    sum += row[j];
-                }
+                double sum = nn_softmax_exp(row, row, visible);
                 for (size_t j = 0; j < visible; j++)
                     row[j] = (float)(row[j] / sum);
                 for (size_t j = visible; j < t; j++)

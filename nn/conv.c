@@ -98,6 +98,27 @@ static void valid_columns(size_t *first, size_t *last, long shift, size_t stride
  * of col is the image shifted by (ky·dilation − pad_top, kx·dilation − pad_left),
  * so it is one block copy plus zeroed border columns rather than a short copy
  * per image row. */
+/* The general (strided, dilated or padded) path of tap (ky, kx): output
+ * column ox reads input column ox·step + shift, inside the image for ox in
+ * [first, last); output row oy reads tap_row's input row. */
+typedef struct tap_columns {
+    long shift;
+    size_t first, last, step;
+} tap_columns;
+
+static tap_columns general_columns(const nn_conv2d_dims *dims, size_t kx, size_t out_w)
+{
+    tap_columns c = {.shift = (long)(kx * dilation(dims->dilation_w)) - (long)dims->pad_left, .step = dims->stride_w};
+    valid_columns(&c.first, &c.last, c.shift, c.step, dims->width, out_w);
+    return c;
+}
+
+/* The input row output row oy of tap ky reads; outside the image below 0 or at height and above. */
+static long tap_row(const nn_conv2d_dims *dims, size_t oy, size_t ky)
+{
+    return (long)(oy * dims->stride_h + ky * dilation(dims->dilation_h)) - (long)dims->pad_top;
+}
+
 static int is_same_unit_stride(const nn_conv2d_dims *dims, size_t out_w)
 {
     return dims->stride_h == 1 && dims->stride_w == 1 && out_w == dims->width;
@@ -152,7 +173,6 @@ static void zero_border_columns(float *row, const tap_block *t, size_t out_w)
 static void im2col(float *col, size_t stride, const float *image, size_t planes, const nn_conv2d_dims *dims,
                    size_t out_h, size_t out_w)
 {
-    size_t dh = dilation(dims->dilation_h), dw = dilation(dims->dilation_w);
     int same = is_same_unit_stride(dims, out_w);
     for (size_t ch = 0; ch < dims->in_channels; ch++) {
         const float *plane = image + ch * planes;
@@ -168,22 +188,20 @@ static void im2col(float *col, size_t stride, const float *image, size_t planes,
                     zero_border_columns(row, &t, out_w);
                     continue;
                 }
-                long shift = (long)(kx * dw) - (long)dims->pad_left;
-                size_t first = 0, last = 0, step = dims->stride_w;
-                valid_columns(&first, &last, shift, step, dims->width, out_w);
+                tap_columns c = general_columns(dims, kx, out_w);
                 for (size_t oy = 0; oy < out_h; oy++) {
-                    long y = (long)(oy * dims->stride_h + ky * dh) - (long)dims->pad_top;
+                    long y = tap_row(dims, oy, ky);
                     float *dst = row + oy * out_w;
                     if (y < 0 || y >= (long)dims->height) {
                         memset(dst, 0, out_w * sizeof(float));
                         continue;
                     }
                     const float *src = plane + (size_t)y * dims->width;
-                    for (size_t ox = 0; ox < first; ox++)
+                    for (size_t ox = 0; ox < c.first; ox++)
                         dst[ox] = 0.0f;
-                    for (size_t ox = first; ox < last; ox++)
-                        dst[ox] = src[(long)(ox * step) + shift];
-                    for (size_t ox = last; ox < out_w; ox++)
+                    for (size_t ox = c.first; ox < c.last; ox++)
+                        dst[ox] = src[(long)(ox * c.step) + c.shift];
+                    for (size_t ox = c.last; ox < out_w; ox++)
                         dst[ox] = 0.0f;
                 }
             }
@@ -196,7 +214,6 @@ static void im2col(float *col, size_t stride, const float *image, size_t planes,
 static void col2im_add(float *image, float *col, size_t stride, size_t planes, const nn_conv2d_dims *dims,
                        size_t out_h, size_t out_w)
 {
-    size_t dh = dilation(dims->dilation_h), dw = dilation(dims->dilation_w);
     int same = is_same_unit_stride(dims, out_w);
     for (size_t ch = 0; ch < dims->in_channels; ch++) {
         float *plane = image + ch * planes;
@@ -212,17 +229,15 @@ static void col2im_add(float *image, float *col, size_t stride, size_t planes, c
                         dst[i] += src[i];
                     continue;
                 }
-                long shift = (long)(kx * dw) - (long)dims->pad_left;
-                size_t first = 0, last = 0, step = dims->stride_w;
-                valid_columns(&first, &last, shift, step, dims->width, out_w);
+                tap_columns c = general_columns(dims, kx, out_w);
                 for (size_t oy = 0; oy < out_h; oy++) {
-                    long y = (long)(oy * dims->stride_h + ky * dh) - (long)dims->pad_top;
+                    long y = tap_row(dims, oy, ky);
                     if (y < 0 || y >= (long)dims->height)
                         continue;
                     float *dst = plane + (size_t)y * dims->width;
                     const float *src = row + oy * out_w;
-                    for (size_t ox = first; ox < last; ox++)
-                        dst[(long)(ox * step) + shift] += src[ox];
+                    for (size_t ox = c.first; ox < c.last; ox++)
+                        dst[(long)(ox * c.step) + c.shift] += src[ox];
                 }
             }
     }

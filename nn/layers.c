@@ -538,27 +538,33 @@ size_t nn_patch_count(size_t length, size_t patch_len, size_t stride, int pad_en
     return (padded - patch_len) / stride + 1;
 }
 
-void nn_patch_forward(float *out, const float *in, size_t n, size_t length, size_t patch_len, size_t stride,
-                      int pad_end)
+/* Patch p of sample i holds positions p·stride.. of its series; positions past
+ * the end repeat the last value (pad_end).  Forward copies series values into
+ * patches; BACKWARD adds patch gradients back onto the positions they came from. */
+static void patch_walk(float *out, const float *in, size_t n, size_t length, size_t patch_len, size_t stride,
+                       int pad_end, int backward)
 {
     size_t patches = nn_patch_count(length, patch_len, stride, pad_end);
     for (size_t i = 0; i < n; i++)
         for (size_t p = 0; p < patches; p++)
             for (size_t j = 0; j < patch_len; j++) {
                 size_t t = p * stride + j;
-                /* Positions past the end replicate the last value (pad_end). */
-                out[(i * patches + p) * patch_len + j] = in[i * length + (t < length ? t : length - 1)];
+                size_t patch = (i * patches + p) * patch_len + j, series = i * length + (t < length ? t : length - 1);
+                if (backward)
+                    out[series] += in[patch];
+                else
+                    out[patch] = in[series];
             }
+}
+
+void nn_patch_forward(float *out, const float *in, size_t n, size_t length, size_t patch_len, size_t stride,
+                      int pad_end)
+{
+    patch_walk(out, in, n, length, patch_len, stride, pad_end, 0);
 }
 
 void nn_patch_backward(float *din, const float *dout, size_t n, size_t length, size_t patch_len, size_t stride,
                        int pad_end)
 {
-    size_t patches = nn_patch_count(length, patch_len, stride, pad_end);
-    for (size_t i = 0; i < n; i++)
-        for (size_t p = 0; p < patches; p++)
-            for (size_t j = 0; j < patch_len; j++) {
-                size_t t = p * stride + j;
-                din[i * length + (t < length ? t : length - 1)] += dout[(i * patches + p) * patch_len + j];
-            }
+    patch_walk(din, dout, n, length, patch_len, stride, pad_end, 1);
 }

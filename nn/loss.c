@@ -14,46 +14,55 @@ static double weight_sum(const float *weights, size_t count)
     return sum;
 }
 
-double nn_mse_loss(float *dpred, const float *pred, const float *target, const float *weights, size_t count)
+/* The per-element terms of the losses that weigh pred - target alone. */
+typedef enum error_kind { ERROR_SQUARED, ERROR_ABSOLUTE, ERROR_PINBALL } error_kind;
+
+/* The weighted mean of one error term over the elements, adding its gradient
+ * into dpred: MSE, MAE and the pinball (QUANTILE) loss differ in the term only. */
+static double weighted_error(float *dpred, const float *pred, const float *target, const float *weights, size_t count,
+                             error_kind kind, float quantile)
 {
-    double total = weight_sum(weights, count);
+    double total = weight_sum(weights, count), sum = 0.0;
     if (total <= 0.0)
         return 0.0;
-    double sum = 0.0;
     for (size_t i = 0; i < count; i++) {
         double w = weights != NULL ? weights[i] : 1.0;
-        double d = (double)pred[i] - target[i];
-        sum += w * d * d;
+        double d = (double)pred[i] - target[i], r = -d; /* r: the pinball loss's target - pred, exactly */
+        double term, gradient;
+        if (kind == ERROR_SQUARED) {
+            term = w * d * d;
+            gradient = 2.0 * w * d / total;
+        } else if (kind == ERROR_ABSOLUTE) {
+            term = w * fabs(d);
+            gradient = w * (d > 0.0 ? 1.0 : d < 0.0 ? -1.0 : 0.0) / total;
+        } else {
+            term = w * (r >= 0.0 ? quantile * r : (quantile - 1.0) * r);
+            gradient = w * (r > 0.0 ? -quantile : r < 0.0 ? 1.0 - quantile : 0.0) / total;
+        }
+        sum += term;
         if (dpred != NULL)
-            dpred[i] += (float)(2.0 * w * d / total);
+            dpred[i] += (float)gradient;
     }
     return sum / total;
 }
 
+double nn_mse_loss(float *dpred, const float *pred, const float *target, const float *weights, size_t count)
+{
+    return weighted_error(dpred, pred, target, weights, count, ERROR_SQUARED, 0.0f);
+}
+
 double nn_mae_loss(float *dpred, const float *pred, const float *target, const float *weights, size_t count)
 {
-    double total = weight_sum(weights, count);
-    if (total <= 0.0)
-        return 0.0;
-    double sum = 0.0;
-    for (size_t i = 0; i < count; i++) {
-        double w = weights != NULL ? weights[i] : 1.0;
-        double d = (double)pred[i] - target[i];
-        sum += w * fabs(d);
-        if (dpred != NULL)
-            dpred[i] += (float)(w * (d > 0.0 ? 1.0 : d < 0.0 ? -1.0 : 0.0) / total);
-    }
-    return sum / total;
+    return weighted_error(dpred, pred, target, weights, count, ERROR_ABSOLUTE, 0.0f);
 }
 
 double nn_gaussian_nll_loss(float *dmu, float *dsigma, const float *mu, const float *sigma, const float *target,
                             const float *weights, size_t count)
 {
     const double half_log_2pi = 0.91893853320467274178;
-    double total = weight_sum(weights, count);
+    double total = weight_sum(weights, count), sum = 0.0;
     if (total <= 0.0)
         return 0.0;
-    double sum = 0.0;
     for (size_t i = 0; i < count; i++) {
         double w = weights != NULL ? weights[i] : 1.0;
         double s = sigma[i];
@@ -67,19 +76,24 @@ double nn_gaussian_nll_loss(float *dmu, float *dsigma, const float *mu, const fl
     return sum / total;
 }
 
+double nn_softmax_exp(float *out, const float *in, size_t k)
+{
+    float maximum = -INFINITY;
+    for (size_t j = 0; j < k; j++)
+        maximum = in[j] > maximum ? in[j] : maximum;
+    double sum = 0.0;
+    for (size_t j = 0; j < k; j++) {
+        out[j] = expf(in[j] - maximum);
+        sum += out[j];
+    }
+    return sum;
+}
+
 void nn_softmax_forward(float *out, const float *in, size_t n, size_t k)
 {
     for (size_t i = 0; i < n; i++) {
-        const float *x = in + i * k;
         float *y = out + i * k;
-        float maximum = -INFINITY;
-        for (size_t j = 0; j < k; j++)
-            maximum = x[j] > maximum ? x[j] : maximum;
-        double sum = 0.0;
-        for (size_t j = 0; j < k; j++) {
-            y[j] = expf(x[j] - maximum);
-            sum += y[j];
-        }
+        double sum = nn_softmax_exp(y, in + i * k, k);
         float inv = (float)(1.0 / sum);
         for (size_t j = 0; j < k; j++)
             y[j] *= inv;
@@ -170,18 +184,7 @@ double nn_bce_with_logits_loss(float *dlogits, const float *logits, const float 
 double nn_quantile_loss(float *dpred, const float *pred, const float *target, float quantile, const float *weights,
                         size_t count)
 {
-    double total = weight_sum(weights, count);
-    if (total <= 0.0)
-        return 0.0;
-    double sum = 0.0;
-    for (size_t i = 0; i < count; i++) {
-        double w = weights != NULL ? weights[i] : 1.0;
-        double d = (double)target[i] - pred[i];
-        sum += w * (d >= 0.0 ? quantile * d : (quantile - 1.0) * d);
-        if (dpred != NULL)
-            dpred[i] += (float)(w * (d > 0.0 ? -quantile : d < 0.0 ? 1.0 - quantile : 0.0) / total);
-    }
-    return sum / total;
+    return weighted_error(dpred, pred, target, weights, count, ERROR_PINBALL, quantile);
 }
 
 static int compare_doubles(const void *a, const void *b)

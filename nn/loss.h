@@ -43,6 +43,10 @@ double nn_quantile_loss(float *dpred, const float *pred, const float *target, fl
  * in scratch (count doubles, caller-owned). */
 double nn_crps_samples(const double *samples, size_t count, double observation, double *scratch);
 
+/* The first half of a softmax over one row of k: out[j] = exp(in[j] - max(in)),
+ * returning their sum (in double, for the caller to normalise by); out may equal in. */
+double nn_softmax_exp(float *out, const float *in, size_t k);
+
 /* Row-wise softmax: in, out (n, k); out may equal in. */
 void nn_softmax_forward(float *out, const float *in, size_t n, size_t k);
 

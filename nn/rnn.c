@@ -81,6 +81,36 @@ static void add_column_sums(float *bias_grad, const float *rows, size_t count, s
             bias_grad[j] += rows[r * width + j];
 }
 
+/* The end of both cells' backward passes, from the pre-activation gradients of
+ * every step (n, steps, G): dx_gates on the input side, dh_gates on the
+ * recurrent side (one array for the LSTM; the GRU's reset gate makes them
+ * differ).  Adds dh_next into dh0 and the weight, bias and input gradients. */
+static void add_step_gradients(float *din, float *dweight_ih, float *dweight_hh, float *dbias_ih, float *dbias_hh,
+                               float *dh0, const float *dh_next, const float *dx_gates, const float *dh_gates,
+                               const float *in, const float *h0, const float *weight_ih, const float *out,
+                               const nn_rnn_dims *dims, size_t G)
+{
+    const size_t n = dims->batch, steps = dims->steps, H = dims->hidden, I = dims->input_size;
+    if (dh0 != NULL)
+        for (size_t i = 0; i < n * H; i++)
+            dh0[i] += dh_next[i];
+    if (dweight_hh != NULL)
+        for (size_t b = 0; b < n; b++) {
+            /* Σ_s dgates_sᵀ · h_{s-1}: steps 1.. against outputs 0.., contiguous per sample. */
+            if (steps > 1)
+                nn_gemm(1, 0, G, H, steps - 1, 1.0f, dh_gates + (b * steps + 1) * G, G, out + b * steps * H, H, 1.0f,
+                        dweight_hh, H);
+            if (h0 != NULL)
+                nn_gemm(1, 0, G, H, 1, 1.0f, dh_gates + b * steps * G, G, h0 + b * H, H, 1.0f, dweight_hh, H);
+        }
+    if (dweight_ih != NULL)
+        nn_gemm(1, 0, G, I, n * steps, 1.0f, dx_gates, G, in, I, 1.0f, dweight_ih, I);
+    if (din != NULL)
+        nn_gemm(0, 0, n * steps, I, G, 1.0f, dx_gates, G, weight_ih, I, 1.0f, din, I);
+    add_column_sums(dbias_ih, dx_gates, n * steps, G);
+    add_column_sums(dbias_hh, dh_gates, n * steps, G);
+}
+
 /* ---- LSTM ------------------------------------------------------------------- */
 
 void nn_lstm_forward(float *out, float *gates, float *cells, const float *in, const float *h0, const float *c0,
@@ -138,7 +168,7 @@ void nn_lstm_backward(float *din, float *dweight_ih, float *dweight_hh, float *d
                       const float *c0, const float *weight_ih, const float *weight_hh, const float *out,
                       const float *gates, const float *cells, const nn_rnn_dims *dims)
 {
-    const size_t n = dims->batch, steps = dims->steps, H = dims->hidden, G = 4 * H, I = dims->input_size;
+    const size_t n = dims->batch, steps = dims->steps, H = dims->hidden, G = 4 * H;
     float *dgates = workspace;                  /* (n, steps, 4H) pre-activation gradients */
     float *dh_next = dgates + n * steps * G;     /* (n, H) gradient reaching h_{s-1} */
     float *dc_next = dh_next + n * H;            /* (n, H) gradient reaching c_{s-1} */
@@ -183,27 +213,11 @@ void nn_lstm_backward(float *din, float *dweight_ih, float *dweight_hh, float *d
         /* dh_{s-1} = dgates_s · W_hh */
         nn_gemm(0, 0, n, H, G, 1.0f, dgates + s * G, steps * G, weight_hh, H, 0.0f, dh_next, H);
     }
-    if (dh0 != NULL)
-        for (size_t i = 0; i < n * H; i++)
-            dh0[i] += dh_next[i];
     if (dc0 != NULL)
         for (size_t i = 0; i < n * H; i++)
             dc0[i] += dc_next[i];
-    if (dweight_hh != NULL)
-        for (size_t b = 0; b < n; b++) {
-            /* Σ_s dgates_sᵀ · h_{s-1}: steps 1.. against outputs 0.., contiguous per sample. */
-            if (steps > 1)
-                nn_gemm(1, 0, G, H, steps - 1, 1.0f, dgates + (b * steps + 1) * G, G, out + b * steps * H, H, 1.0f,
-                        dweight_hh, H);
-            if (h0 != NULL)
-                nn_gemm(1, 0, G, H, 1, 1.0f, dgates + b * steps * G, G, h0 + b * H, H, 1.0f, dweight_hh, H);
-        }
-    if (dweight_ih != NULL)
-        nn_gemm(1, 0, G, I, n * steps, 1.0f, dgates, G, in, I, 1.0f, dweight_ih, I);
-    if (din != NULL)
-        nn_gemm(0, 0, n * steps, I, G, 1.0f, dgates, G, weight_ih, I, 1.0f, din, I);
-    add_column_sums(dbias_ih, dgates, n * steps, G);
-    add_column_sums(dbias_hh, dgates, n * steps, G);
+    add_step_gradients(din, dweight_ih, dweight_hh, dbias_ih, dbias_hh, dh0, dh_next, dgates, dgates, in, h0, weight_ih,
+                       out, dims, G);
 }
 
 /* ---- GRU ------------------------------------------------------------------------ */
@@ -253,7 +267,7 @@ void nn_gru_backward(float *din, float *dweight_ih, float *dweight_hh, float *db
                      const float *weight_hh, const float *out, const float *gates, const float *hidden_n,
                      const nn_rnn_dims *dims)
 {
-    const size_t n = dims->batch, steps = dims->steps, H = dims->hidden, G = 3 * H, I = dims->input_size;
+    const size_t n = dims->batch, steps = dims->steps, H = dims->hidden, G = 3 * H;
     float *dx_gates = workspace;                 /* (n, steps, 3H) input-side pre-activation grads */
     float *dh_gates = dx_gates + n * steps * G;   /* (n, steps, 3H) recurrent-side grads */
     float *dh_next = dh_gates + n * steps * G;    /* (n, H) */
@@ -285,21 +299,6 @@ void nn_gru_backward(float *din, float *dweight_ih, float *dweight_hh, float *db
         memcpy(dh_next, dh_direct, n * H * sizeof(float));
         nn_gemm(0, 0, n, H, G, 1.0f, dh_gates + s * G, steps * G, weight_hh, H, 1.0f, dh_next, H);
     }
-    if (dh0 != NULL)
-        for (size_t i = 0; i < n * H; i++)
-            dh0[i] += dh_next[i];
-    if (dweight_hh != NULL)
-        for (size_t b = 0; b < n; b++) {
-            if (steps > 1)
-                nn_gemm(1, 0, G, H, steps - 1, 1.0f, dh_gates + (b * steps + 1) * G, G, out + b * steps * H, H, 1.0f,
-                        dweight_hh, H);
-            if (h0 != NULL)
-                nn_gemm(1, 0, G, H, 1, 1.0f, dh_gates + b * steps * G, G, h0 + b * H, H, 1.0f, dweight_hh, H);
-        }
-    if (dweight_ih != NULL)
-        nn_gemm(1, 0, G, I, n * steps, 1.0f, dx_gates, G, in, I, 1.0f, dweight_ih, I);
-    if (din != NULL)
-        nn_gemm(0, 0, n * steps, I, G, 1.0f, dx_gates, G, weight_ih, I, 1.0f, din, I);
-    add_column_sums(dbias_ih, dx_gates, n * steps, G);
-    add_column_sums(dbias_hh, dh_gates, n * steps, G);
+    add_step_gradients(din, dweight_ih, dweight_hh, dbias_ih, dbias_hh, dh0, dh_next, dx_gates, dh_gates, in, h0,
+                       weight_ih, out, dims, G);
 }
