@@ -102,14 +102,9 @@ static const gbrt_preset presets[] = {
 
 static const bench_param_spec gbrt_params[] = {
     GBRT_COMMON_PARAMS,
-    {.name = "window", .type = BENCH_PARAM_INT, .default_value = "0", .minimum = 0, .maximum = 100000,
-     .doc = "past target values per input window w; 0: the protocol's lookback"},
-    {.name = "covariates", .type = BENCH_PARAM_STRING, .default_value = "last", .choices = "last|all|none",
-     .doc = "covariates of the last window step (the paper), of all w steps, or none"},
-    {.name = "window_norm", .type = BENCH_PARAM_STRING, .default_value = "none",
-     .choices = "none|last|mean|standard|auto",
-     .doc = "each window and its labels relative to the window's last value, mean, or mean and std; none: the "
-            "paper's raw windows; auto: the best of the four on the validation part"},
+    BENCH_WINDOW_PARAMS("covariates of the last window step (the paper), of all w steps, or none",
+                        "each window and its labels relative to the window's last value, mean, or mean and std; "
+                        "none: the paper's raw windows; auto: the best of the four on the validation part"),
 };
 
 static const bench_param_spec gbrt_naive_params[] = {GBRT_COMMON_PARAMS};

@@ -28,14 +28,9 @@
 static const bench_param_spec ridge_params[] = {
     {.name = "alpha", .type = BENCH_PARAM_REAL, .default_value = "1", .minimum = 0, .maximum = 1e12,
      .doc = "L2 penalty on the coefficients (not the intercept), as sklearn's Ridge"},
-    {.name = "window", .type = BENCH_PARAM_INT, .default_value = "0", .minimum = 0, .maximum = 100000,
-     .doc = "past target values per input window w; 0: the protocol's lookback"},
-    {.name = "covariates", .type = BENCH_PARAM_STRING, .default_value = "last", .choices = "last|all|none",
-     .doc = "covariates of the last window step, of all w steps, or none"},
-    {.name = "window_norm", .type = BENCH_PARAM_STRING, .default_value = "none",
-     .choices = "none|last|mean|standard|auto",
-     .doc = "each window relative to its last value, its mean, or mean and std (window_features.h); none: raw; "
-            "auto: the best of the four on the validation part"},
+    BENCH_WINDOW_PARAMS("covariates of the last window step, of all w steps, or none",
+                        "each window relative to its last value, its mean, or mean and std (window_features.h); "
+                        "none: raw; auto: the best of the four on the validation part"),
 };
 
 struct bench_model {

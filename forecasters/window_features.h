@@ -59,6 +59,17 @@ typedef enum {
     BENCH_WINDOW_NORM_AUTO,    /* model setting only: chosen on the validation part */
 } bench_window_norm;
 
+/* The spec entries of a window model's window, covariates and window_norm
+ * parameters (read by the model into its layout), with its own texts for the
+ * last two. */
+#define BENCH_WINDOW_PARAMS(covariates_doc, window_norm_doc)                                                      \
+    {.name = "window", .type = BENCH_PARAM_INT, .default_value = "0", .minimum = 0, .maximum = 100000,            \
+     .doc = "past target values per input window w; 0: the protocol's lookback"},                                 \
+    {.name = "covariates", .type = BENCH_PARAM_STRING, .default_value = "last", .choices = "last|all|none",       \
+     .doc = covariates_doc},                                                                                      \
+    {.name = "window_norm", .type = BENCH_PARAM_STRING, .default_value = "none",                                  \
+     .choices = "none|last|mean|standard|auto", .doc = window_norm_doc}
+
 typedef struct bench_window_layout {
     int pointwise;                     /* 1: gbrt_naive rows (window = 0, horizon = 1 label) */
     size_t window;                     /* w, past targets per row */
