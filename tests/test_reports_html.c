@@ -154,18 +154,16 @@ static void renders_in_headless_chromium(void **state)
     bench_error error = {0};
     bench_report_summary summary;
     assert_int_equal(bench_report_write(dir, NULL, &summary, &error), BENCH_OK);
-    char profile[300], command[2048], dom[300], log[300], shot[300];
+    char profile[300], dom[300], log[300], shot[300];
     snprintf(profile, sizeof profile, "%s/chromium-profile", test_scratch);
     snprintf(dom, sizeof dom, "%s/dom.html", test_scratch);
     snprintf(log, sizeof log, "%s/chromium.log", test_scratch);
     snprintf(shot, sizeof shot, "%s/page.png", test_scratch);
     const char *flags = "--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking "
                         "--disable-component-update --disable-dev-shm-usage";
-    snprintf(command, sizeof command,
-             "timeout 60 %s %s --user-data-dir=%s --enable-logging=stderr --v=0 --dump-dom file://%s/index.html "
-             ">%s 2>%s",
-             browser, flags, profile, dir, dom, log);
-    assert_int_equal(system(command), 0);
+    test_shell("timeout 60 %s %s --user-data-dir=%s --enable-logging=stderr --v=0 --dump-dom file://%s/index.html "
+               ">%s 2>%s",
+               browser, flags, profile, dir, dom, log);
     char *rendered = test_slurp(dom);
     assert_int_equal(count(rendered, "<table class=\"results\">"), (int)summary.tables);
     if (have_gnuplot()) {
@@ -181,11 +179,9 @@ static void renders_in_headless_chromium(void **state)
         strstr(messages, "ERR_FILE_NOT_FOUND") != NULL)
         fail_msg("chromium console errors:\n%s", messages);
     free(messages);
-    snprintf(command, sizeof command,
-             "timeout 60 %s %s --user-data-dir=%s --window-size=1280,2000 --screenshot=%s file://%s/index.html "
-             ">/dev/null 2>&1",
-             browser, flags, profile, shot, dir);
-    assert_int_equal(system(command), 0);
+    test_shell("timeout 60 %s %s --user-data-dir=%s --window-size=1280,2000 --screenshot=%s file://%s/index.html "
+               ">/dev/null 2>&1",
+               browser, flags, profile, shot, dir);
     char *png = test_slurp(shot);
     assert_memory_equal(png, "\x89PNG", 4);
     free(png);
@@ -206,8 +202,7 @@ static void commands_exit_codes(void **state)
     const char *dir = test_copy_report_fixture("forecast", "forecast");
     char command[2048], out[512];
     snprintf(out, sizeof out, "%s/t.tex", test_scratch);
-    snprintf(command, sizeof command, "%s table %s --format tex --metric mse --versus ridge --out %s", binary, dir, out);
-    assert_int_equal(system(command), 0);
+    test_shell("%s table %s --format tex --metric mse --versus ridge --out %s", binary, dir, out);
     char *tex = test_slurp(out);
     assert_non_null(strstr(tex, "W/T/L vs ridge"));
     free(tex);
@@ -219,10 +214,8 @@ static void commands_exit_codes(void **state)
     assert_int_equal(WEXITSTATUS(system(command)), 2);
     snprintf(command, sizeof command, "%s plot %s --kind nonsense 2>/dev/null", binary, dir);
     assert_int_equal(WEXITSTATUS(system(command)), 2);
-    snprintf(command, sizeof command, "%s plot %s --scripts-only >/dev/null", binary, dir);
-    assert_int_equal(system(command), 0);
-    snprintf(command, sizeof command, "%s report %s --no-figures >/dev/null", binary, dir);
-    assert_int_equal(system(command), 0);
+    test_shell("%s plot %s --scripts-only >/dev/null", binary, dir);
+    test_shell("%s report %s --no-figures >/dev/null", binary, dir);
     snprintf(out, sizeof out, "%s/index.html", dir);
     assert_int_equal(access(out, R_OK), 0);
 }

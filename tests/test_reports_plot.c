@@ -29,6 +29,54 @@ static char *read_file(const char *dir, const char *name)
     return test_slurp(path);
 }
 
+/* Fails the test unless figures/NAME under dir holds each of the
+ * NULL-terminated present strings and none of the absent ones (NULL for none). */
+static void expect_figure(const char *dir, const char *name, const char *const present[], const char *const absent[])
+{
+    char *text = read_file(dir, name);
+    for (size_t i = 0; present[i] != NULL; i++)
+        if (strstr(text, present[i]) == NULL)
+            fail_msg("%s lacks \"%s\"", name, present[i]);
+    for (size_t i = 0; absent != NULL && absent[i] != NULL; i++)
+        if (strstr(text, absent[i]) != NULL)
+            fail_msg("%s has \"%s\"", name, absent[i]);
+    free(text);
+}
+
+/* Plots the figures of the given kinds (0 for every kind) of dir as scripts
+ * only into *list, failing the test unless that works; the caller frees the
+ * list. */
+static void plot_scripts(bench_figure_list *list, const char *dir, unsigned kinds)
+{
+    bench_error error = {0};
+    bench_plot_options options = {.scripts_only = 1, .kinds = kinds};
+    if (bench_plot(list, dir, &options, &error) != BENCH_OK)
+        fail_msg("plotting %s: %s", dir, error.message);
+}
+
+/* Plotting the given kinds of dir as scripts only must fail with status and a
+ * message containing expect. */
+static void expect_plot_failure(const char *dir, unsigned kinds, int status, const char *expect)
+{
+    bench_error error = {0};
+    bench_figure_list list;
+    bench_plot_options options = {.scripts_only = 1, .kinds = kinds};
+    assert_int_equal(bench_plot(&list, dir, &options, &error), status);
+    assert_non_null(strstr(error.message, expect));
+    bench_figure_list_free(&list);
+}
+
+/* Makes the run directory SCRATCH/NAME (its path left in dir) holding a
+ * results.csv written by write. */
+static void results_dir(char *dir, size_t size, const char *name, void (*write)(const char *path))
+{
+    snprintf(dir, size, "%s/%s", test_scratch, name);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char path[640];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    write(path);
+}
+
 static size_t count_kind(const bench_figure_list *list, unsigned kind)
 {
     size_t n = 0;
@@ -52,53 +100,42 @@ static void scripts_and_data_for_every_kind(void **state)
         assert_null(list.items[i].output);
     /* The CD diagram ranks datasets, each once (ETTh1's four horizons are one
      * sample, not four), over the three ltsf datasets of the fixture. */
-    char *cd = read_file(dir, "cd_forecast_mse.dat");
-    assert_non_null(strstr(cd, "over 3 datasets (each its complete horizons averaged)"));
-    free(cd);
-    char *style = read_file(dir, "style.gp");
-    assert_non_null(strstr(style, "pngcairo"));
-    assert_non_null(strstr(style, "pdfcairo"));
-    free(style);
-    char *script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
-    assert_non_null(strstr(script, "load \"style.gp\""));
-    assert_non_null(strstr(script, "set xlabel \"forecast horizon H (steps)\""));
-    assert_non_null(strstr(script, "set ylabel 'MSE (lower is better)' noenhanced"));
-    assert_non_null(strstr(script, "title 'gbrt_nocov' noenhanced"));
-    free(script);
-    char *data = read_file(dir, "horizon_mae_national_illness_ltsf.dat");
-    assert_non_null(strstr(data, "\n36 ")); /* horizon 36 row, gbrt_nocov failed: "?" */
-    assert_non_null(strstr(data, " ? ?\n"));
-    free(data);
+    expect_figure(dir, "cd_forecast_mse.dat",
+                  (const char *[]){"over 3 datasets (each its complete horizons averaged)", NULL},
+                  NULL);
+    expect_figure(dir, "style.gp", (const char *[]){"pngcairo", "pdfcairo", NULL}, NULL);
+    expect_figure(dir, "horizon_mse_ETTh1_ltsf.gp",
+                  (const char *[]){"load \"style.gp\"", "set xlabel \"forecast horizon H (steps)\"",
+                                   "set ylabel 'MSE (lower is better)' noenhanced", "title 'gbrt_nocov' noenhanced",
+                                   NULL},
+                  NULL);
+    expect_figure(dir, "horizon_mae_national_illness_ltsf.dat",
+                  (const char *[]){"\n36 ", /* horizon 36 row, gbrt_nocov failed: "?" */
+                                   " ? ?\n", NULL},
+                  NULL);
     /* Both prediction formats meet in one figure: the harness's per-cell file adds seasonal_naive. */
-    script = read_file(dir, "forecast_ETTh1_h96_s1_OT_w0.gp");
-    assert_non_null(strstr(script, "title 'seasonal_naive' noenhanced"));
-    assert_non_null(strstr(script, "title 'ridge interval' noenhanced"));
-    assert_non_null(strstr(script, "title \"truth\""));
-    free(script);
+    expect_figure(dir, "forecast_ETTh1_h96_s1_OT_w0.gp",
+                  (const char *[]){"title 'seasonal_naive' noenhanced", "title 'ridge interval' noenhanced",
+                                   "title \"truth\"", NULL},
+                  NULL);
     bench_figure_list_free(&list);
 
     dir = test_copy_report_fixture("hcsc", "hcsc-scripts");
     assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
     assert_int_equal(count_kind(&list, BENCH_PLOT_CURVES), 2); /* knn_acc, loss */
     assert_int_equal(count_kind(&list, BENCH_PLOT_EMBEDDING), 1);
-    script = read_file(dir, "embedding_fashion_mnist_hcsc_s1.gp");
-    assert_non_null(strstr(script, "% of variance)"));
-    free(script);
+    expect_figure(dir, "embedding_fashion_mnist_hcsc_s1.gp", (const char *[]){"% of variance)", NULL}, NULL);
     bench_figure_list_free(&list);
 
     dir = test_copy_report_fixture("detect", "detect-scripts");
     assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
     assert_int_equal(count_kind(&list, BENCH_PLOT_AP), 2);
     assert_int_equal(count_kind(&list, BENCH_PLOT_EXAMPLES), 2);
-    data = read_file(dir, "ap_cityscapes_foggy_shift.dat");
-    assert_non_null(strstr(data, "\nbicycle "));
-    free(data);
+    expect_figure(dir, "ap_cityscapes_foggy_shift.dat", (const char *[]){"\nbicycle ", NULL}, NULL);
     /* The bars are labelled from the script (exact names), not from the data file. */
-    script = read_file(dir, "ap_cityscapes_foggy_shift.gp");
-    assert_non_null(strstr(script, "set xtics ('"));
-    assert_non_null(strstr(script, "'bicycle' "));
-    assert_null(strstr(script, "xtic(1)"));
-    free(script);
+    expect_figure(dir, "ap_cityscapes_foggy_shift.gp",
+                  (const char *[]){"set xtics ('", "'bicycle' ", NULL},
+                  (const char *[]){"xtic(1)", NULL});
     bench_figure_list_free(&list);
 }
 
@@ -107,25 +144,20 @@ static void scripts_and_data_for_every_kind(void **state)
 static void demsar_cd_diagram_data(void **state)
 {
     (void)state;
-    char dir[512], path[640];
-    snprintf(dir, sizeof dir, "%s/demsar", test_scratch);
-    assert_int_equal(mkdir(dir, 0755), 0);
-    snprintf(path, sizeof path, "%s/results.csv", dir);
-    test_write_demsar_results(path);
-    bench_error error = {0};
+    char dir[512];
+    results_dir(dir, sizeof dir, "demsar", test_write_demsar_results);
     bench_figure_list list;
-    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CD};
-    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    plot_scripts(&list, dir, BENCH_PLOT_CD);
     assert_int_equal(list.count, 1);
-    char *data = read_file(dir, "cd_hcsc_auc.dat");
-    assert_non_null(strstr(data, "# cd = 1.253"));
-    assert_non_null(strstr(data, "C4.5+m+cf 1.964286\nC4.5+m 2.000000\nC4.5+cf 2.892857\nC4.5 3.142857\n"));
-    free(data);
-    char *script = read_file(dir, "cd_hcsc_auc.gp");
-    assert_non_null(strstr(script, "CD = 1.254")); /* 2.569·sqrt(20/84) = 1.2536 */
-    assert_non_null(strstr(script, "'(3.14) C4.5' noenhanced"));  /* worst half on the right */
-    assert_non_null(strstr(script, "'C4.5+m+cf (1.96)' noenhanced"));
-    free(script);
+    expect_figure(dir, "cd_hcsc_auc.dat",
+                  (const char *[]){"# cd = 1.253",
+                                   "C4.5+m+cf 1.964286\nC4.5+m 2.000000\nC4.5+cf 2.892857\nC4.5 3.142857\n", NULL},
+                  NULL);
+    expect_figure(dir, "cd_hcsc_auc.gp",
+                  (const char *[]){"CD = 1.254", /* 2.569·sqrt(20/84) = 1.2536 */
+                                   "'(3.14) C4.5' noenhanced", /* worst half on the right */
+                                   "'C4.5+m+cf (1.96)' noenhanced", NULL},
+                  NULL);
     bench_figure_list_free(&list);
 }
 
@@ -193,13 +225,9 @@ static void single_seed_horizon_plots_render(void **state)
     (void)state;
     const char *dir = test_copy_report_fixture("forecast", "one-seed");
     char command[1024];
-    snprintf(command, sizeof command,
-             "cd %s && rm -r predictions && awk -F, 'NR == 1 || $8 == 1' results.csv > r && mv r results.csv", dir);
-    assert_int_equal(system(command), 0);
-    bench_error error = {0};
+    test_shell("cd %s && rm -r predictions && awk -F, 'NR == 1 || $8 == 1' results.csv > r && mv r results.csv", dir);
     bench_figure_list list;
-    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_HORIZON};
-    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    plot_scripts(&list, dir, BENCH_PLOT_HORIZON);
     assert_int_equal(count_kind(&list, BENCH_PLOT_HORIZON), 6);
     bench_figure_list_free(&list);
     char *data = read_file(dir, "horizon_mse_ETTh1_ltsf.dat");
@@ -244,24 +272,17 @@ static void horizon_error_bars_only_where_a_std_exists(void **state)
 {
     (void)state;
     const char *dir = test_copy_report_fixture("forecast", "mixed-seeds");
-    char command[1024];
     /* ridge keeps only seed 1 everywhere. */
-    snprintf(command, sizeof command,
-             "cd %s && awk -F, 'NR == 1 || $6 != \"ridge\" || $8 == 1' results.csv > r && mv r results.csv", dir);
-    assert_int_equal(system(command), 0);
-    bench_error error = {0};
+    test_shell("cd %s && awk -F, 'NR == 1 || $6 != \"ridge\" || $8 == 1' results.csv > r && mv r results.csv", dir);
     bench_figure_list list;
-    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_HORIZON};
-    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    plot_scripts(&list, dir, BENCH_PLOT_HORIZON);
     bench_figure_list_free(&list);
-    char *script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
-    assert_non_null(strstr(script, "mean and std over seeds, bars where n > 1"));
-    assert_non_null(strstr(script, "using 1:6 with linespoints ls 3 title 'ridge' noenhanced"));
-    assert_non_null(strstr(script, "using 1:6:7 with yerrorbars ls 3 dt 1 lw 1 notitle"));
-    free(script);
-    char *data = read_file(dir, "horizon_mse_ETTh1_ltsf.dat");
-    assert_non_null(strstr(data, "ridge_mean ridge_sd"));
-    free(data);
+    expect_figure(dir, "horizon_mse_ETTh1_ltsf.gp",
+                  (const char *[]){"mean and std over seeds, bars where n > 1",
+                                   "using 1:6 with linespoints ls 3 title 'ridge' noenhanced",
+                                   "using 1:6:7 with yerrorbars ls 3 dt 1 lw 1 notitle", NULL},
+                  NULL);
+    expect_figure(dir, "horizon_mse_ETTh1_ltsf.dat", (const char *[]){"ridge_mean ridge_sd", NULL}, NULL);
 }
 
 /* Issue 19: figures at a paper's size (3.5 in, 8 pt, 300 dpi PNG, no title:
@@ -277,16 +298,11 @@ static void paper_sizes_and_log_axes(void **state)
                                   .log_y = BENCH_PLOT_LOG_Y_ON, .scripts_only = !have_gnuplot()};
     assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
     bench_figure_list_free(&list);
-    char *style = read_file(dir, "style.gp");
-    assert_non_null(strstr(style, "paper_width = 3.5\nfont_size = 8\ndpi = 300\n"));
-    free(style);
-    char *script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
-    assert_non_null(strstr(script, "if (!exists(\"paper_width\")) set title "));
-    assert_non_null(strstr(script, "set logscale y 10"));
-    free(script);
-    char *cd = read_file(dir, "cd_forecast_mse.gp");
-    assert_non_null(strstr(cd, "paper_min_width = 6.80"));
-    free(cd);
+    expect_figure(dir, "style.gp", (const char *[]){"paper_width = 3.5\nfont_size = 8\ndpi = 300\n", NULL}, NULL);
+    expect_figure(dir, "horizon_mse_ETTh1_ltsf.gp",
+                  (const char *[]){"if (!exists(\"paper_width\")) set title ", "set logscale y 10", NULL},
+                  NULL);
+    expect_figure(dir, "cd_forecast_mse.gp", (const char *[]){"paper_min_width = 6.80", NULL}, NULL);
     if (have_gnuplot()) {
         /* PNG width from its IHDR chunk: 3.5 in at 300 dpi, and the CD diagram 6.8 in. */
         static const struct {
@@ -310,10 +326,10 @@ static void paper_sizes_and_log_axes(void **state)
     options = (bench_plot_options){.kinds = BENCH_PLOT_HORIZON, .log_y = BENCH_PLOT_LOG_Y_OFF, .scripts_only = 1};
     assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
     bench_figure_list_free(&list);
-    style = read_file(dir, "style.gp");
+    char *style = read_file(dir, "style.gp");
     assert_null(strstr(style, "paper_width = "));
     free(style);
-    script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
+    char *script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
     assert_null(strstr(script, "set logscale y"));
     assert_non_null(strstr(script, "set yrange [0:*]"));
     free(script);
@@ -324,11 +340,8 @@ static void paper_sizes_and_log_axes(void **state)
 static void eleven_variants_get_a_cd_diagram(void **state)
 {
     (void)state;
-    char dir[512], path[640];
-    snprintf(dir, sizeof dir, "%s/eleven", test_scratch);
-    assert_int_equal(mkdir(dir, 0755), 0);
-    snprintf(path, sizeof path, "%s/results.csv", dir);
-    test_write_eleven_variants(path);
+    char dir[512];
+    results_dir(dir, sizeof dir, "eleven", test_write_eleven_variants);
     bench_error error = {0};
     bench_figure_list list;
     bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CD};
@@ -336,11 +349,10 @@ static void eleven_variants_get_a_cd_diagram(void **state)
     assert_int_equal(count_kind(&list, BENCH_PLOT_CD), 1);
     assert_int_equal(list.note_count, 0);
     bench_figure_list_free(&list);
-    char *data = read_file(dir, "cd_hcsc_accuracy.dat");
-    assert_non_null(strstr(data, "# cd = 4.358")); /* 3.218654·sqrt(11·12/72) = 4.3581 */
-    assert_non_null(strstr(data, "model00 "));
-    assert_non_null(strstr(data, "model10 "));
-    free(data);
+    expect_figure(dir, "cd_hcsc_accuracy.dat",
+                  (const char *[]){"# cd = 4.358", /* 3.218654·sqrt(11·12/72) = 4.3581 */
+                                   "model00 ", "model10 ", NULL},
+                  NULL);
     if (!have_gnuplot()) {
         printf("SKIPPED: gnuplot not installed; the CD script was checked\n");
         return;
@@ -357,10 +369,8 @@ static void skipped_cd_diagrams_say_why(void **state)
 {
     (void)state;
     const char *dir = test_copy_report_fixture("detect", "detect-notes");
-    bench_error error = {0};
     bench_figure_list list;
-    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CD};
-    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    plot_scripts(&list, dir, BENCH_PLOT_CD);
     assert_int_equal(list.count, 0);
     assert_true(list.note_count > 0);
     int found = 0;
@@ -399,11 +409,9 @@ static void a_variant_keeps_its_style_across_figures(void **state)
     free(forecast);
 
     /* A new method appended to the run: the others keep their styles. */
-    char command[1024];
-    snprintf(command, sizeof command,
-             "cd %s && grep ',ETTh1,ltsf,naive,naive,' results.csv | sed 's/,naive,naive,/,theta,theta,/' >> results.csv",
-             dir);
-    assert_int_equal(system(command), 0);
+    test_shell("cd %s && grep ',ETTh1,ltsf,naive,naive,' results.csv | "
+               "sed 's/,naive,naive,/,theta,theta,/' >> results.csv",
+               dir);
     assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
     bench_figure_list_free(&list);
     horizon = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
@@ -418,15 +426,10 @@ static void eleven_variants_have_distinct_styles(void **state)
 {
     (void)state;
     const char *dir = test_copy_report_fixture("forecast", "eleven-styles");
-    char command[1024];
-    snprintf(command, sizeof command,
-             "cd %s && for v in a b c d e f; do grep ',ETTh1,ltsf,naive,naive,' results.csv | "
-             "sed \"s/,naive,naive,/,naive,copy_$v,/\" >> results.csv; done", dir);
-    assert_int_equal(system(command), 0);
-    bench_error error = {0};
+    test_shell("cd %s && for v in a b c d e f; do grep ',ETTh1,ltsf,naive,naive,' results.csv | "
+               "sed \"s/,naive,naive,/,naive,copy_$v,/\" >> results.csv; done", dir);
     bench_figure_list list;
-    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_HORIZON};
-    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    plot_scripts(&list, dir, BENCH_PLOT_HORIZON);
     bench_figure_list_free(&list);
     char *script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
     static const char *const variants[] = {"naive", "seasonal_naive", "ridge", "gbrt_cov", "gbrt_nocov", "copy_a",
@@ -434,9 +437,7 @@ static void eleven_variants_have_distinct_styles(void **state)
     for (int v = 0; v < 11; v++)
         assert_int_equal(style_of_variant(script, variants[v]), v + 1);
     free(script);
-    char *style = read_file(dir, "style.gp");
-    assert_non_null(strstr(style, "set style line 16 "));
-    free(style);
+    expect_figure(dir, "style.gp", (const char *[]){"set style line 16 ", NULL}, NULL);
 }
 
 /* AP bars from one seed: no error bars, and the title does not promise a std. */
@@ -444,13 +445,9 @@ static void single_seed_ap_title(void **state)
 {
     (void)state;
     const char *dir = test_copy_report_fixture("detect", "detect-one-seed");
-    char command[1024];
-    snprintf(command, sizeof command, "cd %s && awk -F, 'NR == 1 || $8 == 1' results.csv > r && mv r results.csv", dir);
-    assert_int_equal(system(command), 0);
-    bench_error error = {0};
+    test_shell("cd %s && awk -F, 'NR == 1 || $8 == 1' results.csv > r && mv r results.csv", dir);
     bench_figure_list list;
-    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_AP};
-    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    plot_scripts(&list, dir, BENCH_PLOT_AP);
     assert_int_equal(list.count, 2);
     bench_figure_list_free(&list);
     char *script = read_file(dir, "ap_cityscapes_foggy_shift.gp");
@@ -510,19 +507,11 @@ static void malformed_inputs_name_file_and_line(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/curves/training.csv", dir);
     assert_int_equal(test_append_file(path, "hcsc,hcsc,1,twenty,train,loss,0.5\n"), 0);
-    bench_error error = {0};
-    bench_figure_list list;
-    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CURVES};
-    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_BAD_INPUT);
-    assert_non_null(strstr(error.message, "training.csv:362: epoch 'twenty'"));
-    bench_figure_list_free(&list);
+    expect_plot_failure(dir, BENCH_PLOT_CURVES, BENCH_BAD_INPUT, "training.csv:362: epoch 'twenty'");
 
     snprintf(path, sizeof path, "%s/embeddings/bad.csv", dir);
     assert_int_equal(test_write_file(path, "dataset,variant,seed,f0,f1\nx,y,1,0.1,0.2\n"), 0);
-    options.kinds = BENCH_PLOT_EMBEDDING;
-    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_BAD_INPUT);
-    assert_non_null(strstr(error.message, "bad.csv:1: no column 'label'"));
-    bench_figure_list_free(&list);
+    expect_plot_failure(dir, BENCH_PLOT_EMBEDDING, BENCH_BAD_INPUT, "bad.csv:1: no column 'label'");
 }
 
 
@@ -531,20 +520,14 @@ static void malformed_inputs_name_file_and_line(void **state)
 static void curves_without_results(void **state)
 {
     (void)state;
-    char dir[512], command[1200];
+    char dir[512];
     snprintf(dir, sizeof dir, "%s/curves-only", test_scratch);
-    snprintf(command, sizeof command, "mkdir -p %s && cp -r tests/data/reports/hcsc/curves %s/", dir, dir);
-    assert_int_equal(system(command), 0);
-    bench_error error = {0};
+    test_shell("mkdir -p %s && cp -r tests/data/reports/hcsc/curves %s/", dir, dir);
     bench_figure_list list;
-    bench_plot_options options = {.scripts_only = 1};
-    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    plot_scripts(&list, dir, 0);
     assert_int_equal(list.count, 2);
     bench_figure_list_free(&list);
-    options.kinds = BENCH_PLOT_CD;
-    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_NOT_FOUND);
-    assert_non_null(strstr(error.message, "results.csv"));
-    bench_figure_list_free(&list);
+    expect_plot_failure(dir, BENCH_PLOT_CD, BENCH_NOT_FOUND, "results.csv");
 }
 
 /* Training curves mark where the schedule changes: the epoch HCSC's prototype
@@ -575,10 +558,8 @@ static void curves_mark_schedule_changes(void **state)
             fprintf(file, "moco,moco,%d,%d,train,learning_rate,%g\n", seed, epoch, step);
         }
     fclose(file);
-    bench_error error = {0};
     bench_figure_list list;
-    bench_plot_options options = {.scripts_only = 1, .kinds = BENCH_PLOT_CURVES};
-    assert_int_equal(bench_plot(&list, dir, &options, &error), BENCH_OK);
+    plot_scripts(&list, dir, BENCH_PLOT_CURVES);
     bench_figure_list_free(&list);
     static const char *const figures[] = {"curves_loss.gp", "curves_learning_rate.gp", "curves_loss_prototype.gp"};
     for (size_t i = 0; i < 3; i++) {
