@@ -28,28 +28,31 @@ static float clamp01(float value)
     return value < 0.0f ? 0.0f : (value > 1.0f ? 1.0f : value);
 }
 
+/* Output pixel i of a crop starting at start with scale input pixels per output
+ * pixel, sampled at pixel centres and clamped to [0, size - 1]: the two input
+ * pixels *i0, *i1 to blend and the weight of *i1. */
+static float sample_position(size_t i, double start, double scale, size_t size, size_t *i0, size_t *i1)
+{
+    double source = start + ((double)i + 0.5) * scale - 0.5;
+    if (source < 0.0)
+        source = 0.0;
+    if (source > (double)(size - 1))
+        source = (double)(size - 1);
+    *i0 = (size_t)source;
+    *i1 = *i0 + 1 < size ? *i0 + 1 : *i0;
+    return (float)(source - (double)*i0);
+}
+
 void hcsc_resize_bilinear(float *out, size_t out_h, size_t out_w, const float *in, size_t height, size_t width,
                           double top, double left, double crop_h, double crop_w)
 {
     double scale_y = crop_h / (double)out_h, scale_x = crop_w / (double)out_w;
     for (size_t y = 0; y < out_h; y++) {
-        double source_y = top + ((double)y + 0.5) * scale_y - 0.5;
-        if (source_y < 0.0)
-            source_y = 0.0;
-        if (source_y > (double)(height - 1))
-            source_y = (double)(height - 1);
-        size_t y0 = (size_t)source_y;
-        size_t y1 = y0 + 1 < height ? y0 + 1 : y0;
-        float fy = (float)(source_y - (double)y0);
+        size_t y0, y1;
+        float fy = sample_position(y, top, scale_y, height, &y0, &y1);
         for (size_t x = 0; x < out_w; x++) {
-            double source_x = left + ((double)x + 0.5) * scale_x - 0.5;
-            if (source_x < 0.0)
-                source_x = 0.0;
-            if (source_x > (double)(width - 1))
-                source_x = (double)(width - 1);
-            size_t x0 = (size_t)source_x;
-            size_t x1 = x0 + 1 < width ? x0 + 1 : x0;
-            float fx = (float)(source_x - (double)x0);
+            size_t x0, x1;
+            float fx = sample_position(x, left, scale_x, width, &x0, &x1);
             float upper = in[y0 * width + x0] * (1.0f - fx) + in[y0 * width + x1] * fx;
             float lower = in[y1 * width + x0] * (1.0f - fx) + in[y1 * width + x1] * fx;
             out[y * out_w + x] = upper * (1.0f - fy) + lower * fy;
