@@ -29,26 +29,12 @@ static void hcsc_usage(FILE *stream)
             "      settings, so the run's rows are reproduced); flags override; prints protocol,metric,value.\n");
 }
 
-/* One stderr line per phase, epoch and finished cell, with the time since the
- * command started: the same on a terminal and in a log (`make bench`).  A
- * failed cell's message is cut to its first line; run.json-side files
- * (timings.csv, cells/<id>.info) keep it whole. */
-static void print_progress(void *context, const char *line)
-{
-    const double *start = context;
-    char text[300];
-    fprintf(stderr, "bench hcsc: %s [%.1f s]\n", cli_one_line(text, sizeof text, line), cli_now() - *start);
-    fflush(stderr);
-}
-
 static int hcsc_run_command(int argc, char **argv)
 {
     cli_task_run run;
-    int code = cli_parse_task_run(&run, "bench hcsc run", "o:j:rqh", 0, hcsc_usage, argc, argv);
+    int code = cli_parse_task_run(&run, "bench hcsc", "o:j:rqh", 0, hcsc_usage, argc, argv);
     if (code != CLI_GO_ON)
         return code;
-    const char *out_dir = run.out_dir;
-    int quiet = run.quiet;
     const char *config_path = argv[optind];
     hcsc_plan *plan = malloc(sizeof *plan);
     if (plan == NULL) {
@@ -63,23 +49,23 @@ static int hcsc_run_command(int argc, char **argv)
     if (run.jobs > 0)
         plan->jobs = run.jobs;
     char default_out[4096];
-    if (out_dir == NULL) {
+    if (run.out_dir == NULL) {
         const char *base = strrchr(config_path, '/');
         base = base ? base + 1 : config_path;
         size_t length = strcspn(base, ".");
         snprintf(default_out, sizeof default_out, "runs/%.*s", (int)length, base);
-        out_dir = default_out;
+        run.out_dir = default_out;
     }
-    double start = cli_now();
-    hcsc_progress progress = {.line = quiet ? NULL : print_progress, .context = &start};
+    run.start = cli_now();
+    hcsc_progress progress = {.line = run.quiet ? NULL : cli_task_progress, .context = &run};
     size_t failed = 0;
-    int status = bench_hcsc_run(plan, out_dir, run.resume, &progress, &failed, &error);
+    int status = bench_hcsc_run(plan, run.out_dir, run.resume, &progress, &failed, &error);
     size_t cells = plan->cell_count;
     free(plan);
     if (status != BENCH_OK)
         return cli_report_error(&error);
-    if (!quiet)
-        fprintf(stderr, "bench hcsc: %zu cells, %zu failed; results in %s/results.csv\n", cells, failed, out_dir);
+    if (!run.quiet)
+        fprintf(stderr, "bench hcsc: %zu cells, %zu failed; results in %s/results.csv\n", cells, failed, run.out_dir);
     return failed ? 1 : 0;
 }
 

@@ -230,17 +230,6 @@ static int shift_devices_command(int argc, char **argv)
     return 0;
 }
 
-/* One stderr line per phase and finished unit, with the time since the command
- * started, on a terminal and in a log alike; a failed unit's message is cut to
- * its first line (DIR/units/<id>.json keeps it whole). */
-static void progress_message(void *data, const char *line)
-{
-    const double *start = data;
-    char text[300];
-    fprintf(stderr, "bench shift: %s [%.1f s]\n", cli_one_line(text, sizeof text, line), cli_now() - *start);
-    fflush(stderr);
-}
-
 static void shift_run_usage(FILE *stream)
 {
     fprintf(stream,
@@ -257,21 +246,19 @@ static void shift_run_usage(FILE *stream)
 static int shift_run_command(int argc, char **argv)
 {
     cli_task_run run;
-    int code = cli_parse_task_run(&run, "bench shift run", "", 1, shift_run_usage, argc, argv);
+    int code = cli_parse_task_run(&run, "bench shift", "", 1, shift_run_usage, argc, argv);
     if (code != CLI_GO_ON)
         return code;
-    const char *out_dir = run.out_dir;
-    int quiet = run.quiet;
-    double start = cli_now();
+    run.start = cli_now();
     shift_run_options run_options = {.jobs = run.jobs, .resume = run.resume,
-                                     .progress = quiet ? NULL : progress_message, .progress_data = &start};
+                                     .progress = run.quiet ? NULL : cli_task_progress, .progress_data = &run};
     shift_run_summary summary;
     bench_error error = {0};
-    if (bench_shift_run(argv[optind], out_dir, &run_options, &summary, &error) != BENCH_OK)
+    if (bench_shift_run(argv[optind], run.out_dir, &run_options, &summary, &error) != BENCH_OK)
         return cli_report_error(&error);
-    if (!quiet || summary.failed > 0)
+    if (!run.quiet || summary.failed > 0)
         fprintf(stderr, "bench shift: %zu units (%zu kept from before), %zu failed; results in %s/results.csv\n",
-                summary.units, summary.reused, summary.failed, out_dir);
+                summary.units, summary.reused, summary.failed, run.out_dir);
     return summary.failed > 0 ? 1 : 0;
 }
 

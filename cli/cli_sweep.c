@@ -63,14 +63,6 @@ static int plan_option(plan_arguments *arguments, const char *command, int optio
         pass(arguments, "--seeds", value);
         return 1;
     }
-    case 't':
-        if (bench_parse_threads(value, &options->threads) != 0) {
-            fprintf(stderr, "bench %s: --threads %s: expected an integer from 1 to %d\n", command, value,
-                    BENCH_MAX_THREADS);
-            return -1;
-        }
-        pass(arguments, "--threads", value);
-        return 1;
     case 'P':
         if (options->plugin_count == sizeof arguments->plugins / sizeof arguments->plugins[0]) {
             fprintf(stderr, "bench %s: at most 64 --plugin options\n", command);
@@ -80,26 +72,41 @@ static int plan_option(plan_arguments *arguments, const char *command, int optio
         options->plugins = arguments->plugins;
         pass(arguments, "--plugin", value);
         return 1;
-    case OPTION_TIMEOUT:
-        if (bench_parse_timeout(value, &options->timeout_seconds) != 0) {
-            fprintf(stderr, "bench %s: --timeout %s: expected seconds, a positive number\n", command, value);
-            return -1;
-        }
-        pass(arguments, "--timeout", value);
-        return 1;
-    case OPTION_MEMORY_LIMIT:
-        if (bench_parse_memory_limit(value, &options->memory_limit_mb) != 0) {
-            fprintf(stderr, "bench %s: --memory-limit %s: expected megabytes, a positive integer\n", command, value);
-            return -1;
-        }
-        pass(arguments, "--memory-limit", value);
-        return 1;
     case OPTION_ALLOW_MODIFIED_DATA:
         options->allow_modified_data = 1;
         pass(arguments, "--allow-modified-data", NULL);
         return 1;
     }
-    return 0;
+    /* The options with a checked value: which, what it expects, whether it is one. */
+    const char *name, *expected;
+    char threads[64];
+    int bad;
+    switch (option) {
+    case 't':
+        name = "--threads";
+        snprintf(threads, sizeof threads, "an integer from 1 to %d", BENCH_MAX_THREADS);
+        expected = threads;
+        bad = bench_parse_threads(value, &options->threads) != 0;
+        break;
+    case OPTION_TIMEOUT:
+        name = "--timeout";
+        expected = "seconds, a positive number";
+        bad = bench_parse_timeout(value, &options->timeout_seconds) != 0;
+        break;
+    case OPTION_MEMORY_LIMIT:
+        name = "--memory-limit";
+        expected = "megabytes, a positive integer";
+        bad = bench_parse_memory_limit(value, &options->memory_limit_mb) != 0;
+        break;
+    default:
+        return 0;
+    }
+    if (bad) {
+        fprintf(stderr, "bench %s: %s %s: expected %s\n", command, name, value, expected);
+        return -1;
+    }
+    pass(arguments, name, value);
+    return 1;
 }
 
 /* The long options plan and slurm share with `bench run`. */

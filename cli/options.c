@@ -21,7 +21,7 @@ int cli_count_option(const char *prefix, const char *option, const char *text, u
     return 0;
 }
 
-int cli_parse_task_run(cli_task_run *out, const char *command, const char *short_options, int out_required,
+int cli_parse_task_run(cli_task_run *out, const char *program, const char *short_options, int out_required,
                        void (*usage)(FILE *stream), int argc, char **argv)
 {
     static const struct option options[] = {
@@ -29,7 +29,7 @@ int cli_parse_task_run(cli_task_run *out, const char *command, const char *short
         {"resume", no_argument, NULL, 'r'},    {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
-    *out = (cli_task_run){0};
+    *out = (cli_task_run){.program = program};
     unsigned long long jobs;
     int option;
     optind = 1;
@@ -38,7 +38,7 @@ int cli_parse_task_run(cli_task_run *out, const char *command, const char *short
         case 'o': out->out_dir = optarg; break;
         case 'j':
             if (cli_parse_count(optarg, 1, 64, &jobs) != 0) {
-                fprintf(stderr, "%s: --jobs wants an integer in 1..64, got '%s'\n", command, optarg);
+                fprintf(stderr, "%s run: --jobs wants an integer in 1..64, got '%s'\n", program, optarg);
                 return 2;
             }
             out->jobs = (unsigned)jobs;
@@ -54,6 +54,14 @@ int cli_parse_task_run(cli_task_run *out, const char *command, const char *short
         return 2;
     }
     return CLI_GO_ON;
+}
+
+void cli_task_progress(void *context, const char *line)
+{
+    const cli_task_run *run = context;
+    char text[300];
+    fprintf(stderr, "%s: %s [%.1f s]\n", run->program, cli_one_line(text, sizeof text, line), cli_now() - run->start);
+    fflush(stderr);
 }
 
 int cli_gnuplot_timeout(const char *command, const char *text, double *seconds)

@@ -19,20 +19,29 @@ int cli_bad_count(const char *prefix, const char *option, const char *text, unsi
 int cli_count_option(const char *prefix, const char *option, const char *text, unsigned long long minimum,
                      unsigned long long maximum, unsigned long long *out);
 
-/* The options of the task runners (`bench hcsc run`, `bench shift run`). */
+/* The options of the task runners (`bench hcsc run`, `bench shift run`), and
+ * what their progress lines need. */
 typedef struct cli_task_run {
     const char *out_dir; /* --out DIR; NULL when not given */
     unsigned jobs;       /* --jobs N in 1..64; 0 when not given (the config's) */
     int resume, quiet;   /* --resume, --quiet */
+    const char *program; /* "bench hcsc": the progress lines' prefix */
+    double start;        /* cli_now() when the run started, set by the caller */
 } cli_task_run;
 
 /* Parses `--out DIR --jobs N --resume --quiet --help` (and SHORT_OPTIONS, getopt's
  * string for their one-letter forms o j r q h) and one operand, argv[optind];
- * COMMAND ("bench hcsc run") starts the messages.  --help prints usage to stdout
- * (returns 0); a bad option, a missing operand or, with OUT_REQUIRED, a missing
- * --out prints it to stderr (returns 2).  Returns CLI_GO_ON otherwise. */
-int cli_parse_task_run(cli_task_run *out, const char *command, const char *short_options, int out_required,
+ * "PROGRAM run" starts the messages.  --help prints usage to stdout (returns 0);
+ * a bad option, a missing operand or, with OUT_REQUIRED, a missing --out prints
+ * it to stderr (returns 2).  Returns CLI_GO_ON otherwise. */
+int cli_parse_task_run(cli_task_run *out, const char *program, const char *short_options, int out_required,
                        void (*usage)(FILE *stream), int argc, char **argv);
+
+/* The task runners' progress callback, CONTEXT their cli_task_run: one stderr
+ * line per phase, epoch and finished unit with the seconds since start, the
+ * same on a terminal and in a log (`make bench`).  A failed unit's message is
+ * cut to its first line; the run's files keep it whole. */
+void cli_task_progress(void *context, const char *line);
 
 /* --timeout SECONDS of the commands that run gnuplot: in (0, 3600]; on bad
  * input prints "COMMAND: --timeout must be seconds in (0, 3600], not 'TEXT'"
