@@ -334,3 +334,22 @@ void report_strings_free(report_strings *pool)
     free(pool->slots);
     memset(pool, 0, sizeof *pool);
 }
+
+void *report_grow(void *items, size_t count, size_t *capacity, size_t size, size_t first)
+{
+    if (count < *capacity)
+        return items;
+    size_t grown = *capacity ? 2 * *capacity : first;
+    void *bigger = realloc(items, grown * size);
+    if (bigger != NULL)
+        *capacity = grown;
+    return bigger;
+}
+
+long report_find_string(const char *const *names, size_t count, const char *text)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(names[i], text) == 0)
+            return (long)i;
+    return -1;
+}

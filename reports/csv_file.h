@@ -62,4 +62,14 @@ typedef struct report_strings {
 const char *report_strings_intern(report_strings *pool, const char *text);
 void report_strings_free(report_strings *pool);
 
+/* The index of TEXT among NAMES[0..count), or -1 when it is not there. */
+long report_find_string(const char *const *names, size_t count, const char *text);
+
+/* Room for one more item in a growing array of COUNT items of SIZE bytes with
+ * room for *capacity: returns ITEMS as it is when there is room, else
+ * reallocated to twice *capacity (FIRST items when empty) and *capacity
+ * updated; NULL when out of memory, ITEMS then unchanged.  The caller owns and
+ * frees the array either way. */
+void *report_grow(void *items, size_t count, size_t *capacity, size_t size, size_t first);
+
 #endif

@@ -229,10 +229,7 @@ static void write_timings(FILE *f, const char *dir)
     size_t shown_count = 0;
     for (size_t r = 0; r < csv.rows && shown_count < 256; r++) {
         const char *name = report_csv_cell(&csv, r, (size_t)variant);
-        int earlier = 0;
-        for (size_t q = 0; q < shown_count && !earlier; q++)
-            earlier = strcmp(shown[q], name) == 0;
-        if (earlier)
+        if (report_find_string(shown, shown_count, name) >= 0)
             continue;
         shown[shown_count++] = name;
         fputs("<tr><td>", f);

@@ -131,14 +131,10 @@ static int add_figure(plot_context *context, unsigned kind, const char *title, c
                       const char *output, bench_error *error)
 {
     bench_figure_list *list = context->list;
-    if (list->count == context->capacity) {
-        size_t grown = context->capacity ? 2 * context->capacity : 16;
-        bench_figure *bigger = realloc(list->items, grown * sizeof *bigger);
-        if (bigger == NULL)
-            return BENCH_FAIL(error, BENCH_NO_MEMORY, "listing figures");
-        list->items = bigger;
-        context->capacity = grown;
-    }
+    bench_figure *items = report_grow(list->items, list->count, &context->capacity, sizeof *items, 16);
+    if (items == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "listing figures");
+    list->items = items;
     bench_figure *figure = &list->items[list->count];
     *figure = (bench_figure){.kind = kind};
     figure->title = strdup(title);
@@ -221,6 +217,16 @@ static int text_save(text_file *file, const plot_context *context, const char *n
 }
 
 
+/* Saves DATA, a figure's composed data, as NAME.dat (its name in FILE, SIZE
+ * bytes, for the plot command) and opens SCRIPT for its gnuplot script. */
+static int save_data_open_script(text_file *data, text_file *script, const plot_context *context, const char *name,
+                                 char *file, size_t size, bench_error *error)
+{
+    snprintf(file, size, "%s.dat", name);
+    int status = text_save(data, context, file, error);
+    return status == BENCH_OK ? text_open(script, error) : status;
+}
+
 /* Saves a figure's composed gnuplot script as NAME.gp and lists the figure. */
 static int save_figure(text_file *script, plot_context *context, const char *name, unsigned kind,
                        const char *title, bench_error *error)
@@ -262,9 +268,13 @@ static void gp_comment(FILE *f, const char *text)
 static void gp_header_min(FILE *f, const char *name, const char *what, double width, double height,
                           double paper_min_width);
 
-static void gp_header(FILE *f, const char *name, const char *what, double width, double height)
+/* The header of a figure with its title above the plot on screen (a paper
+ * has a caption instead). */
+static void gp_titled_header(FILE *f, const char *name, const char *title, double width, double height)
 {
-    gp_header_min(f, name, what, width, height, 0);
+    gp_header_min(f, name, title, width, height, 0);
+    fputs("if (!exists(\"paper_width\")) set title ", f);
+    gp_text(f, title);
 }
 
 /* paper_min_width > 0: with a paper size (bench plot --size) the figure is at
@@ -457,6 +467,22 @@ static int run_gnuplot(const plot_context *context, const char *gnuplot, const c
 
 /* ---- kind: metric vs horizon ------------------------------------------------------------ */
 
+/* What a figure's error bars show, for its title: WITH_SPREAD of the
+ * WITH_VALUE cells drawn have two or more seeds; MIXED says how bars are drawn
+ * when only some do. */
+static void seeds_phrase(char *out, size_t size, size_t with_spread, size_t with_value, size_t seed_count,
+                         const char *seeds, const char *mixed)
+{
+    if (with_spread == 0 && seed_count == 1)
+        snprintf(out, size, "one seed (%s), no error bars", seeds);
+    else if (with_spread == 0)
+        snprintf(out, size, "one seed per cell, no error bars");
+    else if (with_spread < with_value)
+        snprintf(out, size, "%s", mixed);
+    else
+        snprintf(out, size, "mean and std over %zu seeds", seed_count);
+}
+
 static int plot_horizon(plot_context *context, const bench_table_set *tables, bench_error *error)
 {
     for (size_t t = 0; t < tables->count; t++) {
@@ -496,14 +522,8 @@ static int plot_horizon(plot_context *context, const bench_table_set *tables, be
                 continue;
             }
             char what[160];
-            if (with_spread == 0 && table->seed_count == 1)
-                snprintf(what, sizeof what, "one seed (%s), no error bars", table->seeds);
-            else if (with_spread == 0)
-                snprintf(what, sizeof what, "one seed per cell, no error bars");
-            else if (with_spread < with_value)
-                snprintf(what, sizeof what, "mean and std over seeds, bars where n > 1");
-            else
-                snprintf(what, sizeof what, "mean and std over %zu seeds", table->seed_count);
+            seeds_phrase(what, sizeof what, with_spread, with_value, table->seed_count, table->seeds,
+                         "mean and std over seeds, bars where n > 1");
             snprintf(title, sizeof title, "%s vs horizon on %s (%s), %s", label, row->dataset, row->protocol, what);
             text_file data, script;
             int status = text_open(&data, error);
@@ -529,16 +549,11 @@ static int plot_horizon(plot_context *context, const bench_table_set *tables, be
                 fputc('\n', data.stream);
             }
             char file[450];
-            snprintf(file, sizeof file, "%s.dat", name);
-            status = text_save(&data, context, file, error);
-            if (status == BENCH_OK)
-                status = text_open(&script, error);
+            status = save_data_open_script(&data, &script, context, name, file, sizeof file, error);
             if (status != BENCH_OK)
                 return status;
             FILE *f = script.stream;
-            gp_header(f, name, title, 6.4, 4.0);
-            fputs("if (!exists(\"paper_width\")) set title ", f); /* a paper has a caption */
-            gp_text(f, title);
+            gp_titled_header(f, name, title, 6.4, 4.0);
             fputs("\nset xlabel \"forecast horizon H (steps)\"\nset ylabel ", f);
             char ylabel[200];
             snprintf(ylabel, sizeof ylabel, "%s (%s)", label, bench_metric_direction(table->metric) < 0 ?
@@ -648,10 +663,7 @@ static int plot_cd(plot_context *context, const bench_table_set *tables, bench_e
             fprintf(data.stream, " %.6f\n", table->avg_ranks[order[i]]);
         }
         char file[350];
-        snprintf(file, sizeof file, "%s.dat", name);
-        status = text_save(&data, context, file, error);
-        if (status == BENCH_OK)
-            status = text_open(&script, error);
+        status = save_data_open_script(&data, &script, context, name, file, sizeof file, error);
         if (status != BENCH_OK) {
             free(order);
             return status;
@@ -793,14 +805,8 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
                         }
             }
             char what[160];
-            if (with_spread == 0 && seed_count == 1)
-                snprintf(what, sizeof what, "one seed (%s), no error bars", table->seeds);
-            else if (with_spread == 0)
-                snprintf(what, sizeof what, "one seed per cell, no error bars");
-            else if (with_spread < with_value)
-                snprintf(what, sizeof what, "mean and std over seeds (one-seed cells: bar without spread)");
-            else
-                snprintf(what, sizeof what, "mean and std over %zu seeds", seed_count);
+            seeds_phrase(what, sizeof what, with_spread, with_value, seed_count, table->seeds,
+                         "mean and std over seeds (one-seed cells: bar without spread)");
             snprintf(title, sizeof title, "Per-class AP on %s (%s), %s", row->dataset, row->protocol, what);
             text_file data, script;
             int status = text_open(&data, error);
@@ -856,10 +862,7 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
             fclose(tics.stream);
             tics.stream = NULL;
             char file[450];
-            snprintf(file, sizeof file, "%s.dat", name);
-            status = text_save(&data, context, file, error);
-            if (status == BENCH_OK)
-                status = text_open(&script, error);
+            status = save_data_open_script(&data, &script, context, name, file, sizeof file, error);
             if (status != BENCH_OK) {
                 free(tics.text);
                 return status;
@@ -867,9 +870,7 @@ static int plot_ap(plot_context *context, const bench_table_set *tables, bench_e
             FILE *f = script.stream;
             /* Ten X-ray class names side by side ran into one string: the
              * labels are turned 40 degrees and the figure is taller for them. */
-            gp_header(f, name, title, 7.2, 4.6);
-            fputs("if (!exists(\"paper_width\")) set title ", f); /* a paper has a caption */
-            gp_text(f, title);
+            gp_titled_header(f, name, title, 7.2, 4.6);
             fprintf(f, "\nset ylabel \"AP (higher is better)\"\nset yrange [0:*]\n"
                        "# bar group i (from 0) is the i-th class row of the data file\n"
                        "set xtics (%s) noenhanced rotate by 40 right\nset bmargin 10\nset lmargin 16\n"
@@ -952,14 +953,10 @@ static int collect_forecast_rows(void *context, const bench_prediction *rows, si
             return BENCH_FAIL(error, BENCH_NO_MEMORY, "forecast figures");
         if (k == c->key_count)
             c->keys[c->key_count++] = copy;
-        if (c->count == c->capacity) {
-            size_t grown = c->capacity ? 2 * c->capacity : 256;
-            bench_prediction *bigger = realloc(c->rows, grown * sizeof *bigger);
-            if (bigger == NULL)
-                return BENCH_FAIL(error, BENCH_NO_MEMORY, "forecast figures");
-            c->rows = bigger;
-            c->capacity = grown;
-        }
+        bench_prediction *rows = report_grow(c->rows, c->count, &c->capacity, sizeof *rows, 256);
+        if (rows == NULL)
+            return BENCH_FAIL(error, BENCH_NO_MEMORY, "forecast figures");
+        c->rows = rows;
         c->rows[c->count++] = copy;
     }
     return BENCH_OK;
@@ -1082,16 +1079,11 @@ static int plot_forecast(plot_context *context, const bench_results *results, be
             }
         }
         char file[600];
-        snprintf(file, sizeof file, "%s.dat", name);
-        status = text_save(&data, context, file, error);
-        if (status == BENCH_OK)
-            status = text_open(&script, error);
+        status = save_data_open_script(&data, &script, context, name, file, sizeof file, error);
         if (status != BENCH_OK)
             break;
         FILE *f = script.stream;
-        gp_header(f, name, title, 7.2, 3.8);
-        fputs("if (!exists(\"paper_width\")) set title ", f); /* a paper has a caption */
-        gp_text(f, title);
+        gp_titled_header(f, name, title, 7.2, 3.8);
         /* The predictions files do not record the scale: the harness writes
          * truth and forecasts on the protocol's scale (what the metrics saw),
          * which is a z-score per channel under ltsf and raw units under paper
@@ -1380,16 +1372,11 @@ static int plot_curves(plot_context *context, bench_error *error)
             a = b;
         }
         char file[350];
-        snprintf(file, sizeof file, "%s.dat", name);
-        status = text_save(&data, context, file, error);
-        if (status == BENCH_OK)
-            status = text_open(&script, error);
+        status = save_data_open_script(&data, &script, context, name, file, sizeof file, error);
         if (status != BENCH_OK)
             break;
         FILE *f = script.stream;
-        gp_header(f, name, title, 6.4, 4.0);
-        fputs("if (!exists(\"paper_width\")) set title ", f); /* a paper has a caption */
-        gp_text(f, title);
+        gp_titled_header(f, name, title, 6.4, 4.0);
         /* Epochs are whole numbers: ticks on integers only, about ten of them. */
         long last_epoch = 1;
         for (size_t q = start; q < end; q++)
@@ -1585,15 +1572,10 @@ static int plot_embedding_file(plot_context *context, const char *path, bench_er
                             fprintf(data.stream, "%.8g %.8g\n", xy[2 * i], xy[2 * i + 1]);
                 }
                 char file[450];
-                snprintf(file, sizeof file, "%s.dat", name);
-                status = text_save(&data, context, file, error);
-                if (status == BENCH_OK)
-                    status = text_open(&script, error);
+                status = save_data_open_script(&data, &script, context, name, file, sizeof file, error);
                 if (status == BENCH_OK) {
                     FILE *f = script.stream;
-                    gp_header(f, name, title, 6.4, 5.0);
-                    fputs("if (!exists(\"paper_width\")) set title ", f); /* a paper has a caption */
-                    gp_text(f, title);
+                    gp_titled_header(f, name, title, 6.4, 5.0);
                     fprintf(f, "\nset xlabel \"PC 1 (%.1f %% of variance)\"\nset ylabel \"PC 2 (%.1f %% of variance)\"\n"
                                "set key @key_position title \"class\"\nset grid xtics ytics\nplot \\\n",
                             100 * explained[0], 100 * explained[1]);

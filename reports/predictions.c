@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/csv_file.h"
+
 /* One file's rows; strings point into the file or into owned. */
 typedef struct bench_prediction_set {
     report_csv *csvs;
@@ -17,14 +19,10 @@ typedef struct bench_prediction_set {
 
 static const char *own_string(bench_prediction_set *set, const char *text)
 {
-    if (set->owned_count == set->owned_capacity) {
-        size_t grown = set->owned_capacity ? 2 * set->owned_capacity : 64;
-        char **bigger = realloc(set->owned, grown * sizeof *bigger);
-        if (bigger == NULL)
-            return NULL;
-        set->owned = bigger;
-        set->owned_capacity = grown;
-    }
+    char **owned = report_grow(set->owned, set->owned_count, &set->owned_capacity, sizeof *owned, 64);
+    if (owned == NULL)
+        return NULL;
+    set->owned = owned;
     char *copy = strdup(text);
     if (copy != NULL)
         set->owned[set->owned_count++] = copy;
@@ -33,14 +31,10 @@ static const char *own_string(bench_prediction_set *set, const char *text)
 
 static bench_prediction *new_prediction(bench_prediction_set *set)
 {
-    if (set->count == set->capacity) {
-        size_t grown = set->capacity ? 2 * set->capacity : 1024;
-        bench_prediction *bigger = realloc(set->rows, grown * sizeof *bigger);
-        if (bigger == NULL)
-            return NULL;
-        set->rows = bigger;
-        set->capacity = grown;
-    }
+    bench_prediction *rows = report_grow(set->rows, set->count, &set->capacity, sizeof *rows, 1024);
+    if (rows == NULL)
+        return NULL;
+    set->rows = rows;
     return &set->rows[set->count++];
 }
 

@@ -86,6 +86,19 @@ void bench_stats_rankdata(double *ranks, const double *x, size_t n)
         free(scratch);
 }
 
+/* Tie corrections count each group of equal values once: the size of the
+ * group values[j] belongs to when j is its first member, else 0. */
+static double tie_group(const double *values, size_t count, size_t j)
+{
+    for (size_t i = 0; i < j; i++)
+        if (values[i] == values[j])
+            return 0;
+    double t = 0;
+    for (size_t i = j; i < count; i++)
+        t += values[i] == values[j];
+    return t;
+}
+
 int bench_stats_friedman(bench_friedman *out, double *avg_ranks, const double *scores,
                          size_t blocks, size_t k, int higher_is_better, bench_error *error)
 {
@@ -108,17 +121,8 @@ int bench_stats_friedman(bench_friedman *out, double *avg_ranks, const double *s
         bench_stats_rankdata(ranks, row, k);
         for (size_t j = 0; j < k; j++)
             avg_ranks[j] += ranks[j];
-        /* Tie groups: count equal values once per group (at its first member). */
         for (size_t j = 0; j < k; j++) {
-            int first = 1;
-            for (size_t i = 0; i < j; i++)
-                if (row[i] == row[j])
-                    first = 0;
-            if (!first)
-                continue;
-            double t = 0;
-            for (size_t i = j; i < k; i++)
-                t += row[i] == row[j];
+            double t = tie_group(row, k, j);
             ties += t * (t * t - 1.0);
         }
     }
@@ -286,15 +290,7 @@ static int wilcoxon(bench_wilcoxon *out, const double *x, const double *y, size_
     for (size_t i = 0; i < used; i++) {
         out->r_plus += d[i] > 0 ? ranks[i] : d[i] == 0 ? 0.5 * ranks[i] : 0.0;
         out->r_minus += d[i] < 0 ? ranks[i] : d[i] == 0 ? 0.5 * ranks[i] : 0.0;
-        int first = 1;
-        for (size_t j = 0; j < i; j++)
-            if (magnitude[j] == magnitude[i])
-                first = 0;
-        if (!first)
-            continue;
-        double t = 0;
-        for (size_t j = i; j < used; j++)
-            t += magnitude[j] == magnitude[i];
+        double t = tie_group(magnitude, used, i);
         if (t > 1) {
             tied = 1;
             tie_term += t * (t * t - 1.0);

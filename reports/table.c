@@ -10,39 +10,25 @@
 #include <unistd.h>
 
 #include "bench/escape.h"
+#include "reports/csv_file.h"
 
 /* ---- small helpers ------------------------------------------------------------ */
 
 static int in_list(const char *name, const char *const *list, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(name, list[i]) == 0)
-            return 1;
-    return 0;
+    return report_find_string(list, count, name) >= 0;
 }
 
-/* Index of name in names[0..count) or -1. */
-static long find_name(const char **names, size_t count, const char *name)
-{
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(names[i], name) == 0)
-            return (long)i;
-    return -1;
-}
 
 /* Append name to a growing array of borrowed strings unless present. */
 static int add_unique(const char ***names, size_t *count, size_t *capacity, const char *name)
 {
-    if (find_name(*names, *count, name) >= 0)
+    if (report_find_string(*names, *count, name) >= 0)
         return 0;
-    if (*count == *capacity) {
-        size_t grown = *capacity ? 2 * *capacity : 8;
-        const char **bigger = realloc(*names, grown * sizeof *bigger);
-        if (bigger == NULL)
-            return -1;
-        *names = bigger;
-        *capacity = grown;
-    }
+    const char **bigger = report_grow(*names, *count, capacity, sizeof *bigger, 8);
+    if (bigger == NULL)
+        return -1;
+    *names = bigger;
     (*names)[(*count)++] = name;
     return 0;
 }
@@ -55,10 +41,7 @@ static void list_values(char *buffer, size_t size, const bench_results *results,
     buffer[0] = '\0';
     for (size_t i = 0; i < results->count && distinct_count < 64 && used + 1 < size; i++) {
         const char *value = *(const char *const *)((const char *)&results->rows[i] + field_offset);
-        int seen = 0;
-        for (size_t j = 0; j < distinct_count && !seen; j++)
-            seen = strcmp(distinct[j], value) == 0;
-        if (seen)
+        if (report_find_string(distinct, distinct_count, value) >= 0)
             continue;
         distinct[distinct_count++] = value;
         used += (size_t)snprintf(buffer + used, size - used, "%s%s", used ? ", " : "", value);
@@ -118,14 +101,10 @@ static int add_seed(seed_list *seeds, long seed)
     for (size_t i = 0; i < seeds->count; i++)
         if (seeds->values[i] == seed)
             return 0;
-    if (seeds->count == seeds->capacity) {
-        size_t grown = seeds->capacity ? 2 * seeds->capacity : 8;
-        long *bigger = realloc(seeds->values, grown * sizeof *bigger);
-        if (bigger == NULL)
-            return -1;
-        seeds->values = bigger;
-        seeds->capacity = grown;
-    }
+    long *values = report_grow(seeds->values, seeds->count, &seeds->capacity, sizeof *values, 8);
+    if (values == NULL)
+        return -1;
+    seeds->values = values;
     seeds->values[seeds->count++] = seed;
     return 0;
 }
@@ -283,7 +262,7 @@ static int build_one(bench_table *table, const bench_results *results, const ben
             continue;
         size_t row = find_row(table, r, last_row);
         last_row = row;
-        size_t column = (size_t)find_name(table->variants, table->column_count, r->variant);
+        size_t column = (size_t)report_find_string(table->variants, table->column_count, r->variant);
         bench_table_cell *cell = &table->cells[row * table->column_count + column];
         if (!r->ok) {
             cell->n_error++;
@@ -455,7 +434,7 @@ static int build_one(bench_table *table, const bench_results *results, const ben
             return status;
     }
     if (options->versus != NULL && table->direction != 0) {
-        table->versus_column = find_name(table->variants, k, options->versus);
+        table->versus_column = report_find_string(table->variants, k, options->versus);
         if (table->versus_column >= 0) {
             table->wins = calloc(3 * k, sizeof *table->wins);
             if (table->wins == NULL)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bench/escape.h"
+#include "reports/csv_file.h"
 
 /* ---- rendering ------------------------------------------------------------------ */
 
@@ -263,16 +264,22 @@ static void grid_free(grid *g)
     memset(g, 0, sizeof *g);
 }
 
+/* The column alignments of a table, markdown's separator row or LaTeX's
+ * column spec: RIGHT or LEFT per key column as it reads, CENTRE per value column. */
+static void write_alignments(FILE *f, const grid *g, const char *right, const char *left, const char *centre)
+{
+    for (size_t i = 0; i < g->keys; i++)
+        fputs(g->key_right[i] ? right : left, f);
+    for (size_t c = 0; c < g->columns; c++)
+        fputs(centre, f);
+}
+
 static grid_row *grid_add_row(grid *g)
 {
-    if (g->row_count == g->row_capacity) {
-        size_t grown = g->row_capacity ? 2 * g->row_capacity : 16;
-        grid_row *bigger = realloc(g->rows, grown * sizeof *bigger);
-        if (bigger == NULL)
-            return NULL;
-        g->rows = bigger;
-        g->row_capacity = grown;
-    }
+    grid_row *rows = report_grow(g->rows, g->row_count, &g->row_capacity, sizeof *rows, 16);
+    if (rows == NULL)
+        return NULL;
+    g->rows = rows;
     grid_row *row = &g->rows[g->row_count];
     *row = (grid_row){.cells = calloc(g->keys + g->columns, sizeof *row->cells)};
     if (row->cells == NULL)
@@ -637,10 +644,7 @@ static void write_md(FILE *f, const bench_table *t, const grid *g)
         fputs(" |", f);
     }
     fputs("\n|", f);
-    for (size_t i = 0; i < g->keys; i++)
-        fputs(g->key_right[i] ? "---:|" : ":---|", f);
-    for (size_t c = 0; c < g->columns; c++)
-        fputs(":---:|", f);
+    write_alignments(f, g, "---:|", ":---|", ":---:|");
     fputc('\n', f);
     for (size_t r = 0; r < g->row_count; r++) {
         const grid_row *row = &g->rows[r];
@@ -689,10 +693,7 @@ static void write_tex(FILE *f, const bench_table *t, const grid *g)
     if (t->columns == BENCH_TABLE_COLUMNS_DATASETS)
         fputs("-by-dataset", f);
     fputs("}\n\\begin{adjustbox}{max width=\\linewidth}\n\\begin{tabular}{", f);
-    for (size_t i = 0; i < g->keys; i++)
-        fputc(g->key_right[i] ? 'r' : 'l', f);
-    for (size_t c = 0; c < g->columns; c++)
-        fputc('c', f);
+    write_alignments(f, g, "r", "l", "c");
     fputs("}\n\\toprule\n", f);
     if (g->tops != NULL) {
         /* Spanning headings with a rule under each one that covers several columns. */
