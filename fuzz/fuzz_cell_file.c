@@ -28,9 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mkdir(cells, 0777);
         prepared = 1;
     }
-    const uint8_t *found = memmem(data, size, separator, sizeof separator - 1);
-    size_t rows_size = found != NULL ? (size_t)(found - data) + 1 : size;
-    size_t record_start = found != NULL ? rows_size + sizeof separator - 2 : size;
+    size_t rows_size, record_start;
+    fuzz_split(data, size, separator, &rows_size, &record_start);
     fuzz_write_file(0, "cell/cells/adc748c5287502ec.csv", data, rows_size);
     fuzz_write_file(1, "cell/cells/adc748c5287502ec.json", data + record_start, size - record_start);
     static const bench_cell_expect expect = {

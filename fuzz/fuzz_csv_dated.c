@@ -14,10 +14,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .name = "fuzz", .format = "csv_dated", .date_column = "date", .timestamp_format = "%Y-%m-%d %H:%M:%S",
         .step_seconds = 3600, .seasonal_period = 24, .missing_policy = "interpolate",
     };
-    const char *paths[2] = {fuzz_write_file(0, "data.csv", data, size), NULL};
-    bench_dataset *dataset = NULL;
-    bench_error error = {0};
-    bench_dataset_load_path(&dataset, &info, paths, &error);
-    bench_dataset_free(dataset);
+    fuzz_load_dataset(&info, "data.csv", data, size);
     return 0;
 }

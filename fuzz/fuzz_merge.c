@@ -30,9 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_write_file(2, "run/cells/adc748c5287502ec.json", (const uint8_t *)record, sizeof record - 1);
         prepared = 1;
     }
-    const uint8_t *found = memmem(data, size, separator, sizeof separator - 1);
-    size_t plan_size = found != NULL ? (size_t)(found - data) + 1 : size;
-    size_t cell_start = found != NULL ? plan_size + sizeof separator - 2 : size;
+    size_t plan_size, cell_start;
+    fuzz_split(data, size, separator, &plan_size, &cell_start);
     fuzz_write_file(0, "run/plan.csv", data, plan_size);
     fuzz_write_file(1, "run/cells/adc748c5287502ec.csv", data + cell_start, size - cell_start);
     char run[600];

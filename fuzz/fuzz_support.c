@@ -64,3 +64,20 @@ const char *fuzz_write_file(int slot, const char *name, const uint8_t *data, siz
     }
     return path;
 }
+
+void fuzz_split(const uint8_t *data, size_t size, const char *separator, size_t *first_size, size_t *second_start)
+{
+    size_t length = strlen(separator);
+    const uint8_t *found = memmem(data, size, separator, length);
+    *first_size = found != NULL ? (size_t)(found - data) + 1 : size;
+    *second_start = found != NULL ? (size_t)(found - data) + length : size;
+}
+
+void fuzz_load_dataset(const bench_dataset_info *info, const char *name, const uint8_t *data, size_t size)
+{
+    const char *paths[2] = {fuzz_write_file(0, name, data, size), NULL};
+    bench_dataset *dataset = NULL;
+    bench_error error = {0};
+    bench_dataset_load_path(&dataset, info, paths, &error);
+    bench_dataset_free(dataset);
+}
