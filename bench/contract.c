@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench/harness.h"
+#include "bench/pool.h"
 #include "forecasters/registry.h"
 #include "nn/gemm.h"
 
@@ -689,45 +690,38 @@ static void report_crashes_to(int channel)
     sigaction(SIGBUS, &action, NULL);
 }
 
+/* What a check's child needs: the check, its data and its time limit. */
+typedef struct child_job {
+    child_check run;
+    const check_context *context;
+    unsigned timeout;
+} child_job;
+
+/* In the child: the check under an alarm, a crash handler that reports on fd,
+ * and one thread; its verdict written to fd.  Exit 0 when the verdict is
+ * written whole. */
+static int check_in_child(void *job_, int fd)
+{
+    const child_job *job = job_;
+    signal(SIGALRM, SIG_DFL);
+    alarm(job->timeout);
+    report_crashes_to(fd);
+    nn_set_threads(1); /* as the harness does for a cell with threads = 1 */
+    check_message result = {0};
+    job->run(&result, job->context);
+    ssize_t written = write(fd, &result, sizeof result);
+    return written == (ssize_t)sizeof result ? 0 : 3;
+}
+
 static int run_in_child(check_message *message, child_check run, const check_context *context, unsigned timeout,
                         bench_error *error)
 {
-    int channel[2];
-    if (pipe(channel) != 0)
-        return BENCH_FAIL(error, BENCH_IO, "pipe: %s", strerror(errno));
-    fflush(NULL);
-    pid_t child = fork();
-    if (child < 0) {
-        close(channel[0]), close(channel[1]);
-        return BENCH_FAIL(error, BENCH_IO, "fork: %s", strerror(errno));
-    }
-    if (child == 0) {
-        close(channel[0]);
-        signal(SIGALRM, SIG_DFL);
-        alarm(timeout);
-        report_crashes_to(channel[1]);
-        nn_set_threads(1); /* as the harness does for a cell with threads = 1 */
-        check_message result = {0};
-        run(&result, context);
-        ssize_t written = write(channel[1], &result, sizeof result);
-        close(channel[1]);
-        _exit(written == (ssize_t)sizeof result ? 0 : 3);
-    }
-    close(channel[1]);
+    child_job job = {.run = run, .context = context, .timeout = timeout};
     memset(message, 0, sizeof *message);
     size_t got = 0;
-    while (got < sizeof *message) {
-        ssize_t part = read(channel[0], (char *)message + got, sizeof *message - got);
-        if (part < 0 && errno == EINTR)
-            continue;
-        if (part <= 0)
-            break;
-        got += (size_t)part;
-    }
-    close(channel[0]);
     int wait_status = 0;
-    while (waitpid(child, &wait_status, 0) < 0 && errno == EINTR) {
-    }
+    if (bench_child_answer(check_in_child, &job, message, sizeof *message, &got, &wait_status, error) != BENCH_OK)
+        return error->code;
     /* Exit 0: the check's verdict; exit 4: the crash handler's report. */
     if (got == sizeof *message && WIFEXITED(wait_status) &&
         (WEXITSTATUS(wait_status) == 0 || WEXITSTATUS(wait_status) == 4)) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bench/harness.h"
+#include "bench/pool.h"
 #include "bench/plugin.h"
 #include "core/suggest.h"
 #include "datasets/format.h"
@@ -804,6 +805,30 @@ static int check_unique_ids(const bench_plan *plan, bench_error *error)
  * checks values at its first update): create every variant once per dataset in a
  * scratch process — libraries with thread pools must not start them in the parent
  * that later forks workers — and report the first failure. */
+typedef struct trial_job {
+    const bench_plan_model *model;
+    const bench_plan_dataset *dataset;
+} trial_job;
+
+/* In the child: create the model once; its error, if any, written to fd. */
+static int trial_in_child(void *job_, int fd)
+{
+    const trial_job *job = job_;
+    bench_error trial = {0};
+    bench_model *instance = NULL;
+    bench_task_info info = job->dataset->tasks[0]->info;
+    info.threads = 1;
+    int status = job->model->forecaster->create(&instance, &job->model->params.view, &info, &trial);
+    if (status == BENCH_OK) {
+        job->model->forecaster->destroy(instance);
+    } else {
+        trial.code = status;
+        ssize_t written = write(fd, &trial, sizeof trial);
+        (void)written;
+    }
+    return 0;
+}
+
 static int trial_create(const bench_plan *plan, bench_error *error)
 {
     for (size_t m = 0; m < plan->model_count; m++)
@@ -812,38 +837,13 @@ static int trial_create(const bench_plan *plan, bench_error *error)
             const bench_plan_dataset *dataset = &plan->datasets[d];
             if (!model_applies(model, dataset->label) || dataset->horizon_count == 0)
                 continue;
-            int channel[2];
-            if (pipe(channel) != 0)
-                return BENCH_FAIL(error, BENCH_IO, "pipe: %s", strerror(errno));
-            pid_t child = fork();
-            if (child < 0) {
-                close(channel[0]), close(channel[1]);
-                return BENCH_FAIL(error, BENCH_IO, "fork: %s", strerror(errno));
-            }
-            if (child == 0) {
-                close(channel[0]);
-                bench_error trial = {0};
-                bench_model *instance = NULL;
-                bench_task_info info = dataset->tasks[0]->info;
-                info.threads = 1;
-                int status = model->forecaster->create(&instance, &model->params.view, &info, &trial);
-                if (status == BENCH_OK)
-                    model->forecaster->destroy(instance);
-                else {
-                    trial.code = status;
-                    ssize_t written = write(channel[1], &trial, sizeof trial);
-                    (void)written;
-                }
-                close(channel[1]);
-                _exit(0);
-            }
-            close(channel[1]);
+            trial_job job = {.model = model, .dataset = dataset};
             bench_error trial = {0};
-            ssize_t got = read(channel[0], &trial, sizeof trial);
-            close(channel[0]);
+            size_t got = 0;
             int wait_status = 0;
-            waitpid(child, &wait_status, 0);
-            if (got == (ssize_t)sizeof trial && trial.code != BENCH_OK) {
+            if (bench_child_answer(trial_in_child, &job, &trial, sizeof trial, &got, &wait_status, error) != BENCH_OK)
+                return error->code;
+            if (got == sizeof trial && trial.code != BENCH_OK) {
                 trial.message[sizeof trial.message - 1] = '\0';
                 return BENCH_FAIL(error, trial.code == BENCH_MODEL ? BENCH_BAD_INPUT : trial.code,
                                   "%s: [model %s] on %s: %s", plan->config_path, model->variant, dataset->label,

@@ -226,3 +226,38 @@ int bench_pool_run(const bench_pool *pool, int *stop_signal, bench_error *error)
                             (int)stop_signal_seen);
     return status;
 }
+
+int bench_child_answer(int (*body)(void *context, int fd), void *context, void *answer, size_t size, size_t *got,
+                       int *wait_status, bench_error *error)
+{
+    int channel[2];
+    if (pipe(channel) != 0)
+        return BENCH_FAIL(error, BENCH_IO, "pipe: %s", strerror(errno));
+    fflush(NULL); /* the child must not write the parent's buffered output a second time */
+    pid_t child = fork();
+    if (child < 0) {
+        close(channel[0]), close(channel[1]);
+        return BENCH_FAIL(error, BENCH_IO, "fork: %s", strerror(errno));
+    }
+    if (child == 0) {
+        close(channel[0]);
+        int status = body(context, channel[1]);
+        close(channel[1]);
+        _exit(status);
+    }
+    close(channel[1]);
+    *got = 0;
+    while (*got < size) {
+        ssize_t part = read(channel[0], (char *)answer + *got, size - *got);
+        if (part < 0 && errno == EINTR)
+            continue;
+        if (part <= 0)
+            break;
+        *got += (size_t)part;
+    }
+    close(channel[0]);
+    *wait_status = 0;
+    while (waitpid(child, wait_status, 0) < 0 && errno == EINTR) {
+    }
+    return BENCH_OK;
+}

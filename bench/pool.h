@@ -53,4 +53,13 @@ typedef struct bench_pool {
  * BENCH_INTERRUPTED.  Library code: prints nothing. */
 int bench_pool_run(const bench_pool *pool, int *stop_signal, bench_error *error);
 
+/* One question asked of a child process, for work the parent must not do
+ * itself (a library that starts threads, code that may crash): body runs in a
+ * forked child, writes its answer to fd and returns the child's exit status.
+ * The parent reads up to size bytes into answer (*got says how many) and reaps
+ * the child (*wait_status).  BENCH_IO only when the pipe or the fork fails;
+ * what the answer and status mean is the caller's. */
+int bench_child_answer(int (*body)(void *context, int fd), void *context, void *answer, size_t size, size_t *got,
+                       int *wait_status, bench_error *error);
+
 #endif
