@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "support_process.h"
 
@@ -77,6 +78,16 @@ FILE *test_temp_stream(char *template)
     FILE *stream = fdopen(descriptor, "w");
     assert_non_null(stream);
     return stream;
+}
+
+void test_expect_text(const char *what, const char *text, const char *const present[], const char *const absent[])
+{
+    for (size_t i = 0; present != NULL && present[i] != NULL; i++)
+        if (strstr(text, present[i]) == NULL)
+            fail_msg("%s lacks \"%s\"", what, present[i]);
+    for (size_t i = 0; absent != NULL && absent[i] != NULL; i++)
+        if (strstr(text, absent[i]) != NULL)
+            fail_msg("%s has \"%s\"", what, absent[i]);
 }
 
 char *test_slurp(const char *path)

@@ -33,6 +33,11 @@ void test_write_textf(const char *path, const char *format, ...) __attribute__((
  * the stream and removes the file. */
 FILE *test_temp_stream(char *template);
 
+/* Fails the test unless text holds each of the NULL-terminated present
+ * strings and none of the absent ones (NULL for none); what names the text in
+ * the message. */
+void test_expect_text(const char *what, const char *text, const char *const present[], const char *const absent[]);
+
 /* The whole file at path, NUL-terminated; fails the test when it is missing.
  * The caller frees it. */
 char *test_slurp(const char *path);

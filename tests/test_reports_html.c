@@ -45,25 +45,21 @@ static void page_has_tables_figures_and_failures(void **state)
     assert_true(strncmp(page, "<!DOCTYPE html>", 15) == 0);
     assert_int_equal(count(page, "<table class=\"results\">"), 5 + 1); /* + the failed-cells table */
     /* Diebold-Mariano against the best-ranked variant, from the stored predictions. */
-    assert_non_null(strstr(page, "<table class=\"results dm\">"));
-    assert_non_null(strstr(page, "Diebold-Mariano tests against gbrt_cov"));
-    assert_non_null(strstr(page, "<h2 id=\"timings\">Timings</h2>"));
-    assert_non_null(strstr(page, "<td class=\"hole\">error"));
-    assert_non_null(strstr(page, "fit: design matrix is singular (fixture)"));
-    assert_non_null(strstr(page, "<a href=\"results.csv\">"));
-    assert_non_null(strstr(page, "<a href=\"tables.tex\">"));
-    assert_non_null(strstr(page, "version: xgboost"));
     /* Self-contained: no scripts, no external resources (SVG namespaces are names, not requests). */
-    assert_null(strstr(page, "<script"));
-    assert_null(strstr(page, "src=\"http"));
-    assert_null(strstr(page, "href=\"http"));
-    assert_null(strstr(page, "<?xml"));
+    test_expect_text("page", page,
+                     (const char *[]){"<table class=\"results dm\">", "Diebold-Mariano tests against gbrt_cov",
+                                      "<h2 id=\"timings\">Timings</h2>", "<td class=\"hole\">error",
+                                      "fit: design matrix is singular (fixture)", "<a href=\"results.csv\">",
+                                      "<a href=\"tables.tex\">", "version: xgboost", NULL},
+                     (const char *[]){"<script", "src=\"http", "href=\"http", "<?xml", NULL});
     if (have_gnuplot()) {
         assert_int_equal(summary.figure_error.code, BENCH_OK);
         assert_int_equal(summary.figures, 10);
         assert_int_equal(count(page, "<svg"), 10);
-        assert_non_null(strstr(page, "id='f0-gpPt0'"));
-        assert_null(strstr(page, "id='gpPt0'")); /* ids prefixed per figure */
+        test_expect_text("page", page,
+                         (const char *[]){"id='f0-gpPt0'", NULL},
+                         (const char *[]){"id='gpPt0'", /* ids prefixed per figure */
+                                          NULL});
     } else {
         printf("SKIPPED (figures): gnuplot not installed (apt-get install gnuplot-nox)\n");
         assert_non_null(strstr(page, "apt-get install gnuplot-nox"));
@@ -88,9 +84,9 @@ static void page_without_gnuplot_still_written(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/index.html", dir);
     char *page = test_slurp(path);
-    assert_non_null(strstr(page, "class=\"warning\""));
-    assert_non_null(strstr(page, "apt-get install gnuplot-nox"));
-    assert_non_null(strstr(page, "(not rendered)"));
+    test_expect_text("page", page,
+                     (const char *[]){"class=\"warning\"", "apt-get install gnuplot-nox", "(not rendered)", NULL},
+                     NULL);
     assert_int_equal(count(page, "<table class=\"results\">"), 4);
     free(page);
 }
@@ -130,9 +126,11 @@ static void filled_gaps_and_modified_files_are_shown(void **state)
     assert_int_equal(bench_report_write(dir, &options, &summary, &error), BENCH_OK);
     snprintf(path, sizeof path, "%s/index.html", dir);
     char *page = test_slurp(path);
-    assert_non_null(strstr(page, "<tr><th>co2&lt;b&gt;: missing values</th><td>59 filled"));
-    assert_non_null(strstr(page, "<tr><th>co2&lt;b&gt;: data file</th><td>/data/co2.csv differs from its pinned sha256"));
-    assert_null(strstr(page, "clean: missing values"));
+    test_expect_text("page", page,
+                     (const char *[]){"<tr><th>co2&lt;b&gt;: missing values</th><td>59 filled",
+                                      "<tr><th>co2&lt;b&gt;: data file</th><td>/data/co2.csv differs from its pinned sha256",
+                                      NULL},
+                     (const char *[]){"clean: missing values", NULL});
     free(page);
 }
 

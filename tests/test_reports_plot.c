@@ -34,24 +34,29 @@ static char *read_file(const char *dir, const char *name)
 static void expect_figure(const char *dir, const char *name, const char *const present[], const char *const absent[])
 {
     char *text = read_file(dir, name);
-    for (size_t i = 0; present[i] != NULL; i++)
-        if (strstr(text, present[i]) == NULL)
-            fail_msg("%s lacks \"%s\"", name, present[i]);
-    for (size_t i = 0; absent != NULL && absent[i] != NULL; i++)
-        if (strstr(text, absent[i]) != NULL)
-            fail_msg("%s has \"%s\"", name, absent[i]);
+    test_expect_text(name, text, present, absent);
     free(text);
 }
 
-/* Plots the figures of the given kinds (0 for every kind) of dir as scripts
- * only into *list, failing the test unless that works; the caller frees the
- * list. */
-static void plot_scripts(bench_figure_list *list, const char *dir, unsigned kinds)
+/* The figures of the given kinds (0 for every kind) of dir, plotted as scripts
+ * only; fails the test unless that works.  The caller frees the list. */
+static bench_figure_list plot_scripts(const char *dir, unsigned kinds)
 {
     bench_error error = {0};
+    bench_figure_list list;
     bench_plot_options options = {.scripts_only = 1, .kinds = kinds};
-    if (bench_plot(list, dir, &options, &error) != BENCH_OK)
+    if (bench_plot(&list, dir, &options, &error) != BENCH_OK)
         fail_msg("plotting %s: %s", dir, error.message);
+    return list;
+}
+
+/* A fresh copy of fixture run directory NAME at SCRATCH/AS whose results.csv
+ * keeps the header and the rows where the awk condition `rows` holds. */
+static const char *filtered_fixture(const char *name, const char *as, const char *rows)
+{
+    const char *dir = test_copy_report_fixture(name, as);
+    test_shell("cd %s && awk -F, 'NR == 1 || %s' results.csv > r && mv r results.csv", dir, rows);
+    return dir;
 }
 
 /* Plotting the given kinds of dir as scripts only must fail with status and a
@@ -146,8 +151,7 @@ static void demsar_cd_diagram_data(void **state)
     (void)state;
     char dir[512];
     results_dir(dir, sizeof dir, "demsar", test_write_demsar_results);
-    bench_figure_list list;
-    plot_scripts(&list, dir, BENCH_PLOT_CD);
+    bench_figure_list list = plot_scripts(dir, BENCH_PLOT_CD);
     assert_int_equal(list.count, 1);
     expect_figure(dir, "cd_hcsc_auc.dat",
                   (const char *[]){"# cd = 1.253",
@@ -226,8 +230,7 @@ static void single_seed_horizon_plots_render(void **state)
     const char *dir = test_copy_report_fixture("forecast", "one-seed");
     char command[1024];
     test_shell("cd %s && rm -r predictions && awk -F, 'NR == 1 || $8 == 1' results.csv > r && mv r results.csv", dir);
-    bench_figure_list list;
-    plot_scripts(&list, dir, BENCH_PLOT_HORIZON);
+    bench_figure_list list = plot_scripts(dir, BENCH_PLOT_HORIZON);
     assert_int_equal(count_kind(&list, BENCH_PLOT_HORIZON), 6);
     bench_figure_list_free(&list);
     char *data = read_file(dir, "horizon_mse_ETTh1_ltsf.dat");
@@ -271,11 +274,9 @@ static void single_seed_horizon_plots_render(void **state)
 static void horizon_error_bars_only_where_a_std_exists(void **state)
 {
     (void)state;
-    const char *dir = test_copy_report_fixture("forecast", "mixed-seeds");
     /* ridge keeps only seed 1 everywhere. */
-    test_shell("cd %s && awk -F, 'NR == 1 || $6 != \"ridge\" || $8 == 1' results.csv > r && mv r results.csv", dir);
-    bench_figure_list list;
-    plot_scripts(&list, dir, BENCH_PLOT_HORIZON);
+    const char *dir = filtered_fixture("forecast", "mixed-seeds", "$6 != \"ridge\" || $8 == 1");
+    bench_figure_list list = plot_scripts(dir, BENCH_PLOT_HORIZON);
     bench_figure_list_free(&list);
     expect_figure(dir, "horizon_mse_ETTh1_ltsf.gp",
                   (const char *[]){"mean and std over seeds, bars where n > 1",
@@ -369,8 +370,7 @@ static void skipped_cd_diagrams_say_why(void **state)
 {
     (void)state;
     const char *dir = test_copy_report_fixture("detect", "detect-notes");
-    bench_figure_list list;
-    plot_scripts(&list, dir, BENCH_PLOT_CD);
+    bench_figure_list list = plot_scripts(dir, BENCH_PLOT_CD);
     assert_int_equal(list.count, 0);
     assert_true(list.note_count > 0);
     int found = 0;
@@ -428,8 +428,7 @@ static void eleven_variants_have_distinct_styles(void **state)
     const char *dir = test_copy_report_fixture("forecast", "eleven-styles");
     test_shell("cd %s && for v in a b c d e f; do grep ',ETTh1,ltsf,naive,naive,' results.csv | "
                "sed \"s/,naive,naive,/,naive,copy_$v,/\" >> results.csv; done", dir);
-    bench_figure_list list;
-    plot_scripts(&list, dir, BENCH_PLOT_HORIZON);
+    bench_figure_list list = plot_scripts(dir, BENCH_PLOT_HORIZON);
     bench_figure_list_free(&list);
     char *script = read_file(dir, "horizon_mse_ETTh1_ltsf.gp");
     static const char *const variants[] = {"naive", "seasonal_naive", "ridge", "gbrt_cov", "gbrt_nocov", "copy_a",
@@ -444,10 +443,8 @@ static void eleven_variants_have_distinct_styles(void **state)
 static void single_seed_ap_title(void **state)
 {
     (void)state;
-    const char *dir = test_copy_report_fixture("detect", "detect-one-seed");
-    test_shell("cd %s && awk -F, 'NR == 1 || $8 == 1' results.csv > r && mv r results.csv", dir);
-    bench_figure_list list;
-    plot_scripts(&list, dir, BENCH_PLOT_AP);
+    const char *dir = filtered_fixture("detect", "detect-one-seed", "$8 == 1");
+    bench_figure_list list = plot_scripts(dir, BENCH_PLOT_AP);
     assert_int_equal(list.count, 2);
     bench_figure_list_free(&list);
     char *script = read_file(dir, "ap_cityscapes_foggy_shift.gp");
@@ -523,8 +520,7 @@ static void curves_without_results(void **state)
     char dir[512];
     snprintf(dir, sizeof dir, "%s/curves-only", test_scratch);
     test_shell("mkdir -p %s && cp -r tests/data/reports/hcsc/curves %s/", dir, dir);
-    bench_figure_list list;
-    plot_scripts(&list, dir, 0);
+    bench_figure_list list = plot_scripts(dir, 0);
     assert_int_equal(list.count, 2);
     bench_figure_list_free(&list);
     expect_plot_failure(dir, BENCH_PLOT_CD, BENCH_NOT_FOUND, "results.csv");
@@ -558,8 +554,7 @@ static void curves_mark_schedule_changes(void **state)
             fprintf(file, "moco,moco,%d,%d,train,learning_rate,%g\n", seed, epoch, step);
         }
     fclose(file);
-    bench_figure_list list;
-    plot_scripts(&list, dir, BENCH_PLOT_CURVES);
+    bench_figure_list list = plot_scripts(dir, BENCH_PLOT_CURVES);
     bench_figure_list_free(&list);
     static const char *const figures[] = {"curves_loss.gp", "curves_learning_rate.gp", "curves_loss_prototype.gp"};
     for (size_t i = 0; i < 3; i++) {

@@ -33,6 +33,62 @@ static char *render(const bench_table_set *set, bench_table_format format)
     return text;
 }
 
+/* Loads the results.csv at path and builds its tables with options (NULL for
+ * the defaults), failing the test on an error; the caller frees both. */
+static void load_and_build(bench_results *results, bench_table_set *set, const char *path,
+                           const bench_table_options *options)
+{
+    bench_error error = {0};
+    assert_int_equal(bench_results_load(results, path, &error), BENCH_OK);
+    assert_int_equal(bench_tables_build(set, results, options, &error), BENCH_OK);
+}
+
+/* Loads tests/data/reports/NAME/results.csv, failing the test on an error;
+ * the caller frees it. */
+static void load_fixture(bench_results *results, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "tests/data/reports/%s/results.csv", name);
+    bench_error error = {0};
+    assert_int_equal(bench_results_load(results, path, &error), BENCH_OK);
+}
+
+/* Closes stream, the temporary results.csv at path from new_results, then
+ * load_and_build with the default options, and removes the file. */
+static void load_temporary(bench_results *results, bench_table_set *set, FILE *stream, const char *path)
+{
+    assert_int_equal(fclose(stream), 0);
+    load_and_build(results, set, path, NULL);
+    unlink(path);
+}
+
+/* Frees what load_and_build made. */
+static void free_tables(bench_table_set *set, bench_results *results)
+{
+    bench_tables_free(set);
+    bench_results_free(results);
+}
+
+/* Renders set in format and fails the test unless the text holds each of the
+ * NULL-terminated present strings and none of the absent ones (NULL for none). */
+static void expect_rendered(const bench_table_set *set, bench_table_format format, const char *const present[],
+                            const char *const absent[])
+{
+    static const char *const names[] = {"md", "tex", "csv", "html"};
+    char *text = render(set, format);
+    test_expect_text((size_t)format < 4 ? names[format] : "table", text, present, absent);
+    free(text);
+}
+
+/* A new temporary results.csv (its name filled into template) holding the
+ * header; the caller writes the rows, closes it and unlinks it. */
+static FILE *new_results(char *template)
+{
+    FILE *file = test_temp_stream(template);
+    fputs(TEST_RESULTS_HEADER, file);
+    return file;
+}
+
 static const bench_table *find_table(const bench_table_set *set, const char *metric)
 {
     for (size_t i = 0; i < set->count; i++)
@@ -158,17 +214,13 @@ static void forecast_tables_keep_failed_cells(void **state)
                          mse->losses[column_of(mse, "gbrt_nocov")],
                      7);
 
-    char *md = render(&set, BENCH_TABLE_MD);
-    assert_non_null(strstr(md, "| Dataset | H | naive | seasonal\\_naive | ridge | gbrt\\_cov | gbrt\\_nocov |"));
-    assert_non_null(strstr(md, "error\xE2\x80\xA0"));
-    assert_non_null(strstr(md, "\xE2\x80\xA1 some seeds failed"));
-    assert_non_null(strstr(md, "*Avg. rank*"));
-    assert_non_null(strstr(md, "| | *Avg* | "));
-    assert_non_null(strstr(md, "Avg: the mean over a dataset's horizons (not part of the ranks)"));
-    assert_non_null(strstr(md, "Iman\xE2\x80\x93" "Davenport F(4, 24)"));
-    assert_non_null(strstr(md, "Friedman \xCF\x87\xC2\xB2(4)"));
-    assert_non_null(strstr(md, "| *Wilcoxon p vs ridge* | | 0.00781 |"));
-    free(md);
+    expect_rendered(&set, BENCH_TABLE_MD,
+                    (const char *[]){"| Dataset | H | naive | seasonal\\_naive | ridge | gbrt\\_cov | gbrt\\_nocov |",
+                                     "error\xE2\x80\xA0", "\xE2\x80\xA1 some seeds failed", "*Avg. rank*",
+                                     "| | *Avg* | ", "Avg: the mean over a dataset's horizons (not part of the ranks)",
+                                     "Iman\xE2\x80\x93" "Davenport F(4, 24)", "Friedman \xCF\x87\xC2\xB2(4)",
+                                     "| *Wilcoxon p vs ridge* | | 0.00781 |", NULL},
+                    NULL);
     char *tex = render(&set, BENCH_TABLE_TEX);
     assert_non_null(strstr(tex, "\\toprule"));
     assert_non_null(strstr(tex, "\\bottomrule"));
@@ -184,18 +236,15 @@ static void forecast_tables_keep_failed_cells(void **state)
     assert_non_null(strstr(tex, "Friedman $\\chi^2$(4)"));
     assert_non_null(strstr(tex, "Nemenyi CD ($\\alpha$ = 0.05)"));
     free(tex);
-    char *html = render(&set, BENCH_TABLE_HTML);
-    assert_non_null(strstr(html, "<table class=\"results\">"));
-    assert_non_null(strstr(html, "<th scope=\"rowgroup\" rowspan=\"5\">ETTh1</th>"));
-    assert_non_null(strstr(html, "<tr class=\"avg\"><td><i>Avg</i></td>"));
-    assert_non_null(strstr(html, "<td class=\"hole\">error<sup>"));
-    free(html);
+    expect_rendered(&set, BENCH_TABLE_HTML,
+                    (const char *[]){"<table class=\"results\">", "<th scope=\"rowgroup\" rowspan=\"5\">ETTh1</th>",
+                                     "<tr class=\"avg\"><td><i>Avg</i></td>", "<td class=\"hole\">error<sup>", NULL},
+                    NULL);
     char *csv = render(&set, BENCH_TABLE_CSV);
     assert_true(strncmp(csv, "task,metric,dataset,protocol,horizon,variant,n_ok,n_error,mean,sd,ci95,place,avg_rank\n", 86) == 0);
     assert_non_null(strstr(csv, "forecast,mse,national_illness,ltsf,36,gbrt_nocov,0,3,,,,0,"));
     free(csv);
-    bench_tables_free(&set);
-    bench_results_free(&results);
+    free_tables(&set, &results);
 }
 
 static void latex_compiles_with_pdflatex(void **state)
@@ -221,11 +270,9 @@ static void latex_compiles_with_pdflatex(void **state)
           "\\usepackage{multirow}\n\\usepackage{adjustbox}\n\\begin{document}\n",
           file);
     for (size_t d = 0; d < 3; d++) {
-        char results_path[256];
-        snprintf(results_path, sizeof results_path, "tests/data/reports/%s/results.csv", dirs[d]);
         bench_results results;
+        load_fixture(&results, dirs[d]);
         bench_error error = {0};
-        assert_int_equal(bench_results_load(&results, results_path, &error), BENCH_OK);
         bench_table_options options = {.digits = -1, .versus = d == 0 ? "ridge" : NULL};
         bench_table_set set;
         assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
@@ -247,20 +294,16 @@ static void latex_compiles_with_pdflatex(void **state)
     /* Eleven models over three datasets: a table far wider than a column. */
     {
         char wide_path[] = "/tmp/bench-table-wide-XXXXXX";
-        FILE *wide = test_temp_stream(wide_path);
-        fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", wide);
+        FILE *wide = new_results(wide_path);
         for (int d = 0; d < 3; d++)
             for (int v = 0; v < 11; v++)
                 for (int seed = 1; seed <= 3; seed++)
                     fprintf(wide, "w%d%d%d,forecast,dataset_number_%d,ltsf,m,long_variant_name_%d,96,%d,mse,%.5f,ok\n", d,
                             v, seed, d, v, seed, 0.4 + 0.01 * v + 0.1 * d + 0.0001 * seed);
-        fclose(wide);
         bench_results results;
-        bench_error error = {0};
-        assert_int_equal(bench_results_load(&results, wide_path, &error), BENCH_OK);
-        unlink(wide_path);
         bench_table_set set;
-        assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+        load_temporary(&results, &set, wide, wide_path);
+        bench_error error = {0};
         assert_int_equal(bench_tables_write(file, &set, BENCH_TABLE_TEX, &error), BENCH_OK);
         bench_tables_free(&set);
         bench_results_free(&results);
@@ -355,8 +398,7 @@ static void all_failed_results_still_render(void **state)
         assert_non_null(strstr(text, "error"));
         free(text);
     }
-    bench_tables_free(&set);
-    bench_results_free(&results);
+    free_tables(&set, &results);
 }
 
 static void unknown_selections_list_what_exists(void **state)
@@ -397,8 +439,7 @@ static void hcsc_and_detect_rows_are_dataset_by_protocol(void **state)
     assert_true(acc->show_protocol);
     assert_false(acc->show_horizon);
     assert_int_equal(acc->row_count, 2);
-    bench_tables_free(&set);
-    bench_results_free(&results);
+    free_tables(&set, &results);
     assert_int_equal(bench_results_load(&results, "tests/data/reports/detect/results.csv", &error), BENCH_OK);
     assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
     const bench_table *car = find_table(&set, "ap_car");
@@ -406,8 +447,7 @@ static void hcsc_and_detect_rows_are_dataset_by_protocol(void **state)
     assert_int_equal(car->direction, 1);
     const bench_table *person = find_table(&set, "ap_person");
     assert_int_equal(person->row_count, 1); /* KITTI->Cityscapes evaluates car only */
-    bench_tables_free(&set);
-    bench_results_free(&results);
+    free_tables(&set, &results);
 }
 
 /* One-seed ablations next to three-seed methods: marked § and said in the notes,
@@ -416,35 +456,27 @@ static void fewer_seeds_by_design_are_marked(void **state)
 {
     (void)state;
     char path[] = "/tmp/bench-table-seeds-XXXXXX";
-    FILE *f = test_temp_stream(path);
-    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", f);
+    FILE *f = new_results(path);
     const char *variants[3] = {"raw", "hcsc", "hcsc_no_is"};
     for (int v = 0; v < 3; v++)
         for (int seed = 1; seed <= (v == 2 ? 1 : 3); seed++)
             fprintf(f, "c%d%d,hcsc,fashion_mnist,knn200,%s,%s,,%d,accuracy,%.4f,ok\n", v, seed, variants[v],
                     variants[v], seed, 0.78 + 0.01 * v + 0.001 * seed);
-    fclose(f);
     bench_results results;
-    bench_error error = {0};
-    assert_int_equal(bench_results_load(&results, path, &error), BENCH_OK);
-    unlink(path);
     bench_table_set set;
-    assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+    load_temporary(&results, &set, f, path);
     const bench_table *t = find_table(&set, "accuracy");
     assert_int_equal(t->seed_count, 3);
     assert_int_equal(t->fewer_seed_cells, 1);
     assert_int_equal(t->fewer_seed_minimum, 1);
     assert_int_equal(t->partial_cells + t->error_cells + t->missing_cells, 0);
-    char *md = render(&set, BENCH_TABLE_MD);
-    assert_non_null(strstr(md, "0.801**\xC2\xA7 |"));         /* the one-seed cell (best), no ± */
-    assert_null(strstr(md, "0.782 \xC2\xB1 0.001\xC2\xA7")); /* three-seed cells unmarked */
-    assert_non_null(strstr(md, "fewer seeds than the other cells (down to 1); no \xC2\xB1 with one seed"));
-    free(md);
-    char *tex = render(&set, BENCH_TABLE_TEX);
-    assert_non_null(strstr(tex, "$^\\S$ fewer seeds"));
-    free(tex);
-    bench_tables_free(&set);
-    bench_results_free(&results);
+    expect_rendered(&set, BENCH_TABLE_MD,
+                    (const char *[]){"0.801**\xC2\xA7 |", /* the one-seed cell (best), no ± */
+                                     "fewer seeds than the other cells (down to 1); no \xC2\xB1 with one seed", NULL},
+                    (const char *[]){"0.782 \xC2\xB1 0.001\xC2\xA7", /* three-seed cells unmarked */
+                                     NULL});
+    expect_rendered(&set, BENCH_TABLE_TEX, (const char *[]){"$^\\S$ fewer seeds", NULL}, NULL);
+    free_tables(&set, &results);
 }
 
 /* Issue 19: a deterministic model's cell (every seed the same value) shows the
@@ -453,35 +485,27 @@ static void deterministic_cells_have_no_plus_minus(void **state)
 {
     (void)state;
     char path[] = "/tmp/bench-table-det-XXXXXX";
-    FILE *f = test_temp_stream(path);
-    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", f);
+    FILE *f = new_results(path);
     for (int seed = 1; seed <= 3; seed++) {
         /* 0.09477090919 three times: its mean differs from it in the last bit. */
         fprintf(f, "n%d,forecast,co2,ltsf,naive,naive,52,%d,mse,0.09477090919,ok\n", seed, seed);
         fprintf(f, "g%d,forecast,co2,ltsf,gbrt,gbrt,52,%d,mse,%.4f,ok\n", seed, seed, 0.05 + 0.01 * seed);
     }
-    fclose(f);
     bench_results results;
-    bench_error error = {0};
-    assert_int_equal(bench_results_load(&results, path, &error), BENCH_OK);
-    unlink(path);
     bench_table_set set;
-    assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+    load_temporary(&results, &set, f, path);
     const bench_table *t = find_table(&set, "mse");
     assert_int_equal(t->deterministic_cells, 1);
-    char *md = render(&set, BENCH_TABLE_MD);
-    assert_non_null(strstr(md, "| 0.095 |"));
-    assert_non_null(strstr(md, "**0.070** \xC2\xB1 0.010"));
-    assert_non_null(strstr(md, "Values without \xC2\xB1: every seed gave the same value"));
     /* First places counted per variant, as leaderboards show them. */
-    assert_non_null(strstr(md, "| *1st count* | | 0 | 1 |"));
-    free(md);
-    char *tex = render(&set, BENCH_TABLE_TEX);
-    assert_non_null(strstr(tex, "Values without $\\pm$"));
-    assert_non_null(strstr(tex, "{1st count} & 0 & 1 \\\\"));
-    free(tex);
-    bench_tables_free(&set);
-    bench_results_free(&results);
+    expect_rendered(&set, BENCH_TABLE_MD,
+                    (const char *[]){"| 0.095 |", "**0.070** \xC2\xB1 0.010",
+                                     "Values without \xC2\xB1: every seed gave the same value",
+                                     "| *1st count* | | 0 | 1 |", NULL},
+                    NULL);
+    expect_rendered(&set, BENCH_TABLE_TEX,
+                    (const char *[]){"Values without $\\pm$", "{1st count} & 0 & 1 \\\\", NULL},
+                    NULL);
+    free_tables(&set, &results);
 }
 
 /* results.csv with two variants (a always better) on the first `datasets` of
@@ -489,8 +513,7 @@ static void deterministic_cells_have_no_plus_minus(void **state)
 static void two_model_results(bench_results *results, int datasets)
 {
     char path[] = "/tmp/bench-table-two-XXXXXX";
-    FILE *f = test_temp_stream(path);
-    fputs("cell_id,task,dataset,protocol,model,variant,horizon,seed,metric,value,status\n", f);
+    FILE *f = new_results(path);
     static const char *names[3] = {"ETTh1", "exchange_rate", "weather"};
     for (int d = 0; d < datasets; d++)
         for (int v = 0; v < 2; v++)
@@ -543,8 +566,11 @@ static void two_models_no_second_place_and_no_inf(void **state)
             assert_non_null(strstr(md, "Friedman, Iman\xE2\x80\x93" "Davenport and Nemenyi: n/a with 2 datasets (they need at least 3)"));
         } else {
             /* Three rows that all rank a over b: χ² = 3, p = 0.0833; F_F divides by zero. */
-            assert_non_null(strstr(md, "Friedman \xCF\x87\xC2\xB2(1) = 3.000, p = 0.0833"));
-            assert_non_null(strstr(md, "Iman\xE2\x80\x93" "Davenport F(1, 2) = n/a (every dataset ranks the variants alike)"));
+            test_expect_text("md", md,
+                             (const char *[]){"Friedman \xCF\x87\xC2\xB2(1) = 3.000, p = 0.0833",
+                                              "Iman\xE2\x80\x93" "Davenport F(1, 2) = n/a (every dataset ranks the variants alike)",
+                                              NULL},
+                             NULL);
             assert_non_null(strstr(tex, "Iman--Davenport F(1, 2) = n/a"));
             assert_non_null(strstr(md, "Nemenyi CD (\xCE\xB1 = 0.05) = 1.132")); /* 1.960·sqrt(2·3/(6·3)) */
         }
@@ -567,22 +593,18 @@ static void eleven_models_have_a_nemenyi_cd(void **state)
     close(descriptor);
     test_write_eleven_variants(path);
     bench_results results;
-    bench_error error = {0};
-    assert_int_equal(bench_results_load(&results, path, &error), BENCH_OK);
-    unlink(path);
     bench_table_set set;
-    assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+    load_and_build(&results, &set, path, NULL);
+    unlink(path);
     const bench_table *t = find_table(&set, "accuracy");
     assert_int_equal(t->column_count, 11);
     assert_true(t->has_friedman);
     assert_false(isnan(t->cd05)); /* cmocka's assert_float_equal lets NAN through */
     assert_float_equal(t->cd05, 3.218653901 * sqrt(11.0 * 12.0 / 72.0), 1e-5);
-    char *md = render(&set, BENCH_TABLE_MD);
-    assert_non_null(strstr(md, "Nemenyi CD (\xCE\xB1 = 0.05) = 4.358"));
-    assert_null(strstr(md, "tabulated"));
-    free(md);
-    bench_tables_free(&set);
-    bench_results_free(&results);
+    expect_rendered(&set, BENCH_TABLE_MD,
+                    (const char *[]){"Nemenyi CD (\xCE\xB1 = 0.05) = 4.358", NULL},
+                    (const char *[]){"tabulated", NULL});
+    free_tables(&set, &results);
 }
 
 static void metric_directions(void **state)
@@ -623,11 +645,8 @@ static void ci_cells_use_the_t_interval(void **state)
     snprintf(expected, sizeof expected, "%.4f \xC2\xB1 %.4f", cell->mean, cell->ci95);
     assert_non_null(strstr(md, expected));
     free(md);
-    char *tex = render(&set, BENCH_TABLE_TEX);
-    assert_non_null(strstr(tex, "95 \\% CI"));
-    free(tex);
-    bench_tables_free(&set);
-    bench_results_free(&results);
+    expect_rendered(&set, BENCH_TABLE_TEX, (const char *[]){"95 \\% CI", NULL}, NULL);
+    free_tables(&set, &results);
 }
 
 /* Cells per line of a Markdown table ('|' count - 1) or a LaTeX tabular row
@@ -687,11 +706,9 @@ static void datasets_across_turns_the_table_around(void **state)
     (void)state;
     const char *dirs[] = {"forecast", "hcsc", "detect"};
     for (size_t d = 0; d < 3; d++) {
-        char path[256];
-        snprintf(path, sizeof path, "tests/data/reports/%s/results.csv", dirs[d]);
         bench_results results;
+        load_fixture(&results, dirs[d]);
         bench_error error = {0};
-        assert_int_equal(bench_results_load(&results, path, &error), BENCH_OK);
         for (int columns = 0; columns < 2; columns++) {
             bench_table_options options = {.digits = -1, .versus = d == 0 ? "ridge" : NULL,
                                            .columns = columns ? BENCH_TABLE_COLUMNS_DATASETS
@@ -711,16 +728,17 @@ static void datasets_across_turns_the_table_around(void **state)
                 assert_non_null(strstr(md, "\n| gbrt\\_cov | <u>0.380</u> \xC2\xB1 0.004 | **0.398** \xC2\xB1 0.001 | "
                                            "**0.417** \xC2\xB1 0.010 | <u>0.458</u> \xC2\xB1 0.015 | **0.413** |"));
                 assert_non_null(strstr(md, "| error\xE2\x80\xA0 | \xE2\x80\x94 | 1.57 | 3 | 7/0/0 |"));
-                assert_non_null(strstr(tex, "\\label{tab:forecast-mse-by-dataset}"));
-                assert_non_null(strstr(tex, " & \\multicolumn{5}{c}{ETTh1} & \\multicolumn{3}{c}{exchange\\_rate}"));
-                assert_non_null(strstr(tex, "\\cmidrule(lr){2-6}\\cmidrule(lr){7-9}"));
-                assert_non_null(strstr(tex, "Model & $H{=}96$ & $H{=}192$"));
-                char *html = render(&set, BENCH_TABLE_HTML);
-                assert_non_null(strstr(html, "<th scope=\"colgroup\" colspan=\"5\">ETTh1</th>"));
-                assert_non_null(strstr(html, "<tr><th scope=\"row\">gbrt_nocov</th>"));
-                assert_non_null(strstr(html, "<th scope=\"col\">Avg. rank</th>"));
-                assert_null(strstr(html, "rowspan"));
-                free(html);
+                test_expect_text("tex", tex,
+                                 (const char *[]){"\\label{tab:forecast-mse-by-dataset}",
+                                                  " & \\multicolumn{5}{c}{ETTh1} & \\multicolumn{3}{c}{exchange\\_rate}",
+                                                  "\\cmidrule(lr){2-6}\\cmidrule(lr){7-9}",
+                                                  "Model & $H{=}96$ & $H{=}192$", NULL},
+                                 NULL);
+                expect_rendered(&set, BENCH_TABLE_HTML,
+                                (const char *[]){"<th scope=\"colgroup\" colspan=\"5\">ETTh1</th>",
+                                                 "<tr><th scope=\"row\">gbrt_nocov</th>",
+                                                 "<th scope=\"col\">Avg. rank</th>", NULL},
+                                (const char *[]){"rowspan", NULL});
             }
             if (d == 0 && !columns) /* the default keeps its labels */
                 assert_non_null(strstr(tex, "\\label{tab:forecast-mse}"));
