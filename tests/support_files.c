@@ -70,6 +70,24 @@ void test_write_textf(const char *path, const char *format, ...)
     free(text);
 }
 
+static void put_in(const char *dir, const char *name, const char *text, int (*put)(const char *, const char *))
+{
+    char path[8400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (put(path, text) != 0)
+        fail_msg("cannot write %s", path);
+}
+
+void test_write_in(const char *dir, const char *name, const char *text)
+{
+    put_in(dir, name, text, test_write_file);
+}
+
+void test_append_in(const char *dir, const char *name, const char *text)
+{
+    put_in(dir, name, text, test_append_file);
+}
+
 FILE *test_temp_stream(char *template)
 {
     int descriptor = mkstemp(template);

@@ -28,6 +28,11 @@ void test_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
  * when it cannot. */
 void test_write_textf(const char *path, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
+/* Writes text to DIR/NAME (the whole file), or appends it with test_append_in;
+ * either fails the test when it cannot. */
+void test_write_in(const char *dir, const char *name, const char *text);
+void test_append_in(const char *dir, const char *name, const char *text);
+
 /* Creates a file from the mkstemp template (its XXXXXX replaced in place)
  * and opens it for writing; fails the test when it cannot.  The caller closes
  * the stream and removes the file. */

@@ -18,6 +18,14 @@
 #include "support_process.h"
 #include "support_cmocka.h"
 
+/* DIR/index.html, which must exist; the caller frees it. */
+static char *page_of(const char *dir)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    return test_slurp(path);
+}
+
 static size_t count(const char *text, const char *needle)
 {
     size_t n = 0;
@@ -40,8 +48,7 @@ static void page_has_tables_figures_and_failures(void **state)
     assert_int_equal(bench_report_write(dir, NULL, &summary, &error), BENCH_OK);
     assert_int_equal(summary.tables, 5);
     char path[512];
-    snprintf(path, sizeof path, "%s/index.html", dir);
-    char *page = test_slurp(path);
+    char *page = page_of(dir);
     assert_true(strncmp(page, "<!DOCTYPE html>", 15) == 0);
     assert_int_equal(count(page, "<table class=\"results\">"), 5 + 1); /* + the failed-cells table */
     /* Diebold-Mariano against the best-ranked variant, from the stored predictions. */
@@ -81,9 +88,7 @@ static void page_without_gnuplot_still_written(void **state)
     bench_report_options options = {.gnuplot = "/nonexistent/gnuplot"};
     assert_int_equal(bench_report_write(dir, &options, &summary, &error), BENCH_OK);
     assert_int_equal(summary.figure_error.code, BENCH_NOT_FOUND);
-    char path[512];
-    snprintf(path, sizeof path, "%s/index.html", dir);
-    char *page = test_slurp(path);
+    char *page = page_of(dir);
     test_expect_text("page", page,
                      (const char *[]){"class=\"warning\"", "apt-get install gnuplot-nox", "(not rendered)", NULL},
                      NULL);
@@ -95,14 +100,13 @@ static void bad_run_json_is_reported(void **state)
 {
     (void)state;
     const char *dir = test_copy_report_fixture("detect", "detect");
-    char path[512];
-    snprintf(path, sizeof path, "%s/run.json", dir);
-    assert_int_equal(test_write_file(path, "{\"config\": [1, 2,\n"), 0);
+    test_write_in(dir, "run.json", "{\"config\": [1, 2,\n");
     bench_error error = {0};
     bench_report_summary summary;
     bench_report_options options = {.no_figures = 1};
     assert_int_equal(bench_report_write(dir, &options, &summary, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "run.json:"));
+    char path[512];
     snprintf(path, sizeof path, "%s/index.html", dir);
     assert_int_not_equal(access(path, F_OK), 0); /* no partial page */
 }
@@ -113,19 +117,15 @@ static void filled_gaps_and_modified_files_are_shown(void **state)
 {
     (void)state;
     const char *dir = test_copy_report_fixture("detect", "detect");
-    char path[512];
-    snprintf(path, sizeof path, "%s/run.json", dir);
-    assert_int_equal(test_write_file(path, "{\"config\": {\"datasets\": [{\"label\": \"co2<b>\", \"missing_filled\": 59, "
-                                           "\"files\": [{\"path\": \"/data/co2.csv\", \"sha256\": \"00\", "
-                                           "\"modified_from_pinned\": true}]},"
-                                           " {\"label\": \"clean\", \"missing_filled\": 0, \"files\": []}]}}\n"),
-                     0);
+    test_write_in(dir, "run.json",
+                  "{\"config\": {\"datasets\": [{\"label\": \"co2<b>\", \"missing_filled\": 59, "
+                  "\"files\": [{\"path\": \"/data/co2.csv\", \"sha256\": \"00\", \"modified_from_pinned\": true}]},"
+                  " {\"label\": \"clean\", \"missing_filled\": 0, \"files\": []}]}}\n");
     bench_error error = {0};
     bench_report_summary summary;
     bench_report_options options = {.no_figures = 1};
     assert_int_equal(bench_report_write(dir, &options, &summary, &error), BENCH_OK);
-    snprintf(path, sizeof path, "%s/index.html", dir);
-    char *page = test_slurp(path);
+    char *page = page_of(dir);
     test_expect_text("page", page,
                      (const char *[]){"<tr><th>co2&lt;b&gt;: missing values</th><td>59 filled",
                                       "<tr><th>co2&lt;b&gt;: data file</th><td>/data/co2.csv differs from its pinned sha256",
@@ -233,8 +233,7 @@ static void header_only_results_still_give_a_page(void **state)
     assert_int_equal(bench_report_write(dir, NULL, &summary, &error), BENCH_OK);
     assert_int_equal(summary.tables, 0);
     assert_int_equal(summary.figure_error.code, BENCH_OK);
-    snprintf(path, sizeof path, "%s/index.html", dir);
-    char *page = test_slurp(path);
+    char *page = page_of(dir);
     assert_non_null(strstr(page, "0 result rows"));
     free(page);
 }

@@ -501,13 +501,10 @@ static void malformed_inputs_name_file_and_line(void **state)
 {
     (void)state;
     const char *dir = test_copy_report_fixture("hcsc", "hcsc-bad");
-    char path[512];
-    snprintf(path, sizeof path, "%s/curves/training.csv", dir);
-    assert_int_equal(test_append_file(path, "hcsc,hcsc,1,twenty,train,loss,0.5\n"), 0);
+    test_append_in(dir, "curves/training.csv", "hcsc,hcsc,1,twenty,train,loss,0.5\n");
     expect_plot_failure(dir, BENCH_PLOT_CURVES, BENCH_BAD_INPUT, "training.csv:362: epoch 'twenty'");
 
-    snprintf(path, sizeof path, "%s/embeddings/bad.csv", dir);
-    assert_int_equal(test_write_file(path, "dataset,variant,seed,f0,f1\nx,y,1,0.1,0.2\n"), 0);
+    test_write_in(dir, "embeddings/bad.csv", "dataset,variant,seed,f0,f1\nx,y,1,0.1,0.2\n");
     expect_plot_failure(dir, BENCH_PLOT_EMBEDDING, BENCH_BAD_INPUT, "bad.csv:1: no column 'label'");
 }
 
