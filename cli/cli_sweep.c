@@ -26,7 +26,7 @@ typedef struct plan_arguments {
     size_t passed_count;
 } plan_arguments;
 
-enum { OPTION_TIMEOUT = 1000, OPTION_MEMORY_LIMIT, OPTION_ALLOW_MODIFIED_DATA };
+enum { OPTION_BAD = -2, OPTION_TIMEOUT = 1000, OPTION_MEMORY_LIMIT, OPTION_ALLOW_MODIFIED_DATA };
 
 /* Records OPTION (and VALUE, unless NULL) among the arguments slurm passes on. */
 static void pass(plan_arguments *arguments, const char *option, const char *value)
@@ -109,6 +109,23 @@ static int plan_option(plan_arguments *arguments, const char *command, int optio
     return 1;
 }
 
+/* getopt_long for plan and slurm: takes the plan-shaping options itself and
+ * returns the next other one, -1 at the end, or OPTION_BAD after bad input
+ * (said on stderr). */
+static int next_option(plan_arguments *arguments, const char *command, const char *short_options,
+                       const struct option *long_options, int argc, char **argv)
+{
+    int option;
+    while ((option = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+        int handled = plan_option(arguments, command, option, optarg);
+        if (handled < 0)
+            return OPTION_BAD;
+        if (!handled)
+            return option;
+    }
+    return -1;
+}
+
 /* The long options plan and slurm share with `bench run`. */
 #define PLAN_LONG_OPTIONS                                                                                   \
     {"seeds", required_argument, NULL, 's'}, {"threads", required_argument, NULL, 't'},                     \
@@ -132,14 +149,9 @@ int cli_plan(int argc, char **argv)
     };
     plan_arguments arguments = {.options = {.jobs = 1}};
     const char *out = NULL;
-    optind = 1;
     int option;
-    while ((option = getopt_long(argc, argv, "o:s:t:P:h", long_options, NULL)) != -1) {
-        int handled = plan_option(&arguments, "plan", option, optarg);
-        if (handled < 0)
-            return 2;
-        if (handled)
-            continue;
+    optind = 1;
+    while ((option = next_option(&arguments, "plan", "o:s:t:P:h", long_options, argc, argv)) >= 0) {
         if (option == 'o')
             out = optarg;
         else if (option == 'h') {
@@ -150,6 +162,8 @@ int cli_plan(int argc, char **argv)
             return 2;
         }
     }
+    if (option == OPTION_BAD)
+        return 2;
     if (optind != argc - 1 || out == NULL) {
         plan_usage(stderr);
         return 2;
@@ -288,14 +302,9 @@ int cli_slurm(int argc, char **argv)
     const char *out = NULL;
     int submit = 0;
     unsigned long long number;
-    optind = 1;
     int option;
-    while ((option = getopt_long(argc, argv, "o:s:t:P:p:T:c:m:n:Sh", long_options, NULL)) != -1) {
-        int handled = plan_option(&arguments, "slurm", option, optarg);
-        if (handled < 0)
-            return 2;
-        if (handled)
-            continue;
+    optind = 1;
+    while ((option = next_option(&arguments, "slurm", "o:s:t:P:p:T:c:m:n:Sh", long_options, argc, argv)) >= 0) {
         switch (option) {
         case 'o':
             out = optarg;
@@ -330,6 +339,8 @@ int cli_slurm(int argc, char **argv)
             return 2;
         }
     }
+    if (option == OPTION_BAD)
+        return 2;
     if (optind != argc - 1 || out == NULL) {
         slurm_usage(stderr);
         return 2;

@@ -73,17 +73,17 @@ int cli_table(int argc, char **argv)
             }
             break;
         case 'm':
-            if (append_list(&metrics, &options.metric_count, optarg) != 0)
-                exit_code = 1;
-            break;
         case 'M':
-            if (append_list(&models, &options.model_count, optarg) != 0)
+        case 'd': {
+            /* --metric, --models and --datasets each grow their list; out of memory is exit 1. */
+            const char ***list = option == 'm' ? &metrics : option == 'M' ? &models : &datasets;
+            size_t *count = option == 'm' ? &options.metric_count
+                            : option == 'M' ? &options.model_count
+                                            : &options.dataset_count;
+            if (append_list(list, count, optarg) != 0)
                 exit_code = 1;
             break;
-        case 'd':
-            if (append_list(&datasets, &options.dataset_count, optarg) != 0)
-                exit_code = 1;
-            break;
+        }
         case 't': options.task = optarg; break;
         case 'v': options.versus = optarg; break;
         case 'D': {
