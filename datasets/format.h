@@ -4,8 +4,8 @@
  * synthetic dates, checksums) happens around it in datasets/dataset.c and
  * datasets/table.c, so a reader only parses.
  *
- * Adding a format: write `const bench_format bench_format_NAME = {...}` with
- * designated initializers in its own file and add one row to the table. */
+ * Adding a format: define its vtable with BENCH_FORMAT (below) in its own file
+ * and add one row to the table. */
 #ifndef BENCH_DATASETS_FORMAT_H
 #define BENCH_DATASETS_FORMAT_H
 
@@ -29,6 +29,15 @@ typedef struct bench_format {
 int bench_format_find(const char *name, const bench_format **format, bench_error *error);
 /* The static table; nothing to free. */
 size_t bench_format_registry(const bench_format *const **formats);
+
+/* Defines a built-in reader's vtable, bench_format_SYMBOL named "SYMBOL":
+ * `BENCH_FORMAT(m4, 2, "M4 wide CSV: ...", load_m4);`. */
+#define BENCH_FORMAT(symbol, files, text, loader)                                                                  \
+    const bench_format bench_format_##symbol = {.abi_version = BENCH_FORMAT_ABI_VERSION,                           \
+                                                .name = #symbol,                                                   \
+                                                .description = text,                                               \
+                                                .file_count = files,                                               \
+                                                .load = loader}
 
 extern const bench_format bench_format_csv_dated;
 extern const bench_format bench_format_lstnet;

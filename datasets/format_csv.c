@@ -231,18 +231,8 @@ static int load_lstnet(bench_dataset *out, const bench_dataset_info *info, const
     return load_table(out, info, paths[0], 0, error);
 }
 
-const bench_format bench_format_csv_dated = {
-    .abi_version = BENCH_FORMAT_ABI_VERSION,
-    .name = "csv_dated",
-    .description = "header CSV with one date column and numeric value columns (ETT/TSLib `date,...,OT`)",
-    .file_count = 1,
-    .load = load_csv_dated,
-};
+BENCH_FORMAT(csv_dated, 1, "header CSV with one date column and numeric value columns (ETT/TSLib `date,...,OT`)",
+             load_csv_dated);
 
-const bench_format bench_format_lstnet = {
-    .abi_version = BENCH_FORMAT_ABI_VERSION,
-    .name = "lstnet",
-    .description = "LSTNet matrix: numbers only, no header, time x series, plain or .gz",
-    .file_count = 1,
-    .load = load_lstnet,
-};
+BENCH_FORMAT(lstnet, 1, "LSTNet matrix: numbers only, no header, time x series, plain or .gz",
+             load_lstnet);

@@ -202,10 +202,5 @@ static int load_long(bench_dataset *out, const bench_dataset_info *info, const c
     return status;
 }
 
-const bench_format bench_format_long = {
-    .abi_version = BENCH_FORMAT_ABI_VERSION,
-    .name = "long",
-    .description = "long format: header, one observation per row (series_id,timestamp,value)",
-    .file_count = 1,
-    .load = load_long,
-};
+BENCH_FORMAT(long, 1, "long format: header, one observation per row (series_id,timestamp,value)",
+             load_long);

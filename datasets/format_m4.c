@@ -121,10 +121,5 @@ static int load_m4(bench_dataset *out, const bench_dataset_info *info, const cha
     return status;
 }
 
-const bench_format bench_format_m4 = {
-    .abi_version = BENCH_FORMAT_ABI_VERSION,
-    .name = "m4",
-    .description = "M4 wide CSV: train + test file, one series per row (id, values...), ragged lengths",
-    .file_count = 2,
-    .load = load_m4,
-};
+BENCH_FORMAT(m4, 2, "M4 wide CSV: train + test file, one series per row (id, values...), ragged lengths",
+             load_m4);
