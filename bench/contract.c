@@ -149,6 +149,29 @@ static double synthetic_value(data_kind kind, size_t series, size_t t, bench_rng
            0.3 * bench_rng_normal(rng);
 }
 
+/* The first `length` values of full, hourly timestamps from start and two
+ * daily-cycle covariates for `steps` steps, each in a sealed guarded block, so
+ * a model that writes into its input views or reads past them crashes. */
+static int guarded_history(fixture *fx, const double *full, size_t length, size_t steps, int64_t start,
+                           double **values, int64_t **stamps, float **covariates)
+{
+    *values = (double *)guarded_block(&fx->memory, length * sizeof **values);
+    *stamps = (int64_t *)guarded_block(&fx->memory, steps * sizeof **stamps);
+    *covariates = (float *)guarded_block(&fx->memory, steps * COVARIATES * sizeof **covariates);
+    if (*values == NULL || *stamps == NULL || *covariates == NULL)
+        return -1;
+    memcpy(*values, full, length * sizeof **values);
+    for (size_t t = 0; t < steps; t++) {
+        (*stamps)[t] = start + (int64_t)t * 3600;
+        (*covariates)[t * COVARIATES] = (float)sin(2.0 * M_PI * (double)(t % 24) / 24.0);
+        (*covariates)[t * COVARIATES + 1] = (float)cos(2.0 * M_PI * (double)(t % 24) / 24.0);
+    }
+    seal_block(&fx->memory, *values);
+    seal_block(&fx->memory, *stamps);
+    seal_block(&fx->memory, *covariates);
+    return 0;
+}
+
 /* Builds the views for `kind` with forecast horizon `horizon` (0 allowed).
  * Windows: the end of each series' training data, and series 0 thirty steps
  * earlier; each window's history is its own guarded copy. */
@@ -178,21 +201,11 @@ static int fixture_build(fixture *fx, data_kind kind, size_t horizon)
         .seed = 1,
     };
     for (size_t s = 0; s < SERIES; s++) {
-        size_t steps = length + horizon;
-        double *values = (double *)guarded_block(&fx->memory, length * sizeof *values);
-        int64_t *stamps = (int64_t *)guarded_block(&fx->memory, steps * sizeof *stamps);
-        float *covariates = (float *)guarded_block(&fx->memory, steps * COVARIATES * sizeof *covariates);
-        if (values == NULL || stamps == NULL || covariates == NULL)
+        double *values;
+        int64_t *stamps;
+        float *covariates;
+        if (guarded_history(fx, full[s], length, length + horizon, start, &values, &stamps, &covariates) != 0)
             return -1;
-        memcpy(values, full[s], length * sizeof *values);
-        for (size_t t = 0; t < steps; t++) {
-            stamps[t] = start + (int64_t)t * 3600;
-            covariates[t * COVARIATES] = (float)sin(2.0 * M_PI * (double)(t % 24) / 24.0);
-            covariates[t * COVARIATES + 1] = (float)cos(2.0 * M_PI * (double)(t % 24) / 24.0);
-        }
-        seal_block(&fx->memory, values);
-        seal_block(&fx->memory, stamps);
-        seal_block(&fx->memory, covariates);
         fx->series[s] = (bench_series_view){
             .name = s == 0 ? "series_a" : "series_b",
             .length = length,
@@ -206,21 +219,11 @@ static int fixture_build(fixture *fx, data_kind kind, size_t horizon)
     size_t origins[WINDOWS][2] = {{0, length}, {1, length}, {0, length > 40 ? length - 30 : length}};
     for (size_t w = 0; w < WINDOWS; w++) {
         size_t s = origins[w][0], origin = origins[w][1];
-        size_t steps = origin + horizon;
-        double *history = (double *)guarded_block(&fx->memory, origin * sizeof *history);
-        int64_t *stamps = (int64_t *)guarded_block(&fx->memory, steps * sizeof *stamps);
-        float *covariates = (float *)guarded_block(&fx->memory, steps * COVARIATES * sizeof *covariates);
-        if (history == NULL || stamps == NULL || covariates == NULL)
+        double *history;
+        int64_t *stamps;
+        float *covariates;
+        if (guarded_history(fx, full[s], origin, origin + horizon, start, &history, &stamps, &covariates) != 0)
             return -1;
-        memcpy(history, full[s], origin * sizeof *history);
-        for (size_t t = 0; t < steps; t++) {
-            stamps[t] = start + (int64_t)t * 3600;
-            covariates[t * COVARIATES] = (float)sin(2.0 * M_PI * (double)(t % 24) / 24.0);
-            covariates[t * COVARIATES + 1] = (float)cos(2.0 * M_PI * (double)(t % 24) / 24.0);
-        }
-        seal_block(&fx->memory, history);
-        seal_block(&fx->memory, stamps);
-        seal_block(&fx->memory, covariates);
         fx->windows[w] = (bench_forecast_window){
             .series_index = s,
             .history_length = origin,
