@@ -120,14 +120,6 @@ void test_assert_exit(const test_process_result *result, int code)
     assert_int_equal(result->exit_code, code);
 }
 
-void test_expect_exit(const char *const argv[], const char *cwd, const char *const environment[], int code)
-{
-    test_process_result result;
-    assert_int_equal(test_process_run(&result, argv, cwd, environment), 0);
-    test_assert_exit(&result, code);
-    test_process_free(&result);
-}
-
 void test_assert_file_contains(const char *path, const char *needle)
 {
     char *text = test_read_file(path, NULL);

@@ -1,7 +1,7 @@
 /* Test support for the tests that drive the bench program: group setup,
  * running it, expecting an exit code, reading what it wrote, compiling a
- * plugin.  Failures are cmocka assertions; needs only cmocka, libc and
- * support_process, so any test binary may link it. */
+ * plugin.  Failures are cmocka assertions; needs only cmocka, libc,
+ * support_process and support_files, so any test binary may link it. */
 #ifndef BENCH_TEST_SUPPORT_BENCH_H
 #define BENCH_TEST_SUPPORT_BENCH_H
 
@@ -48,10 +48,6 @@ void test_expect_bench(const char *const arguments[], const char *const environm
 /* Runs bench with the NULL-terminated arguments from the source directory and
  * fails the test unless it exits 2 (a usage error) saying why on stderr. */
 void test_expect_usage_error(const char *const arguments[]);
-
-/* Runs argv in cwd with extra environment and fails the test, showing its
- * stderr, unless it exits with `code`. */
-void test_expect_exit(const char *const argv[], const char *cwd, const char *const environment[], int code);
 
 /* Fails the test, showing its stderr, unless the finished process exited with
  * `code`; result stays the caller's to free. */

@@ -46,6 +46,14 @@ static double result_value(const char *results, const char *variant, const char 
     return NAN;
 }
 
+/* DIR/results.csv, which must exist; the caller frees it. */
+static char *results_of(const char *dir)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    return test_slurp(path);
+}
+
 static void m4_hourly_matches_published_benchmarks(void **state)
 {
     (void)state;
@@ -55,9 +63,7 @@ static void m4_hourly_matches_published_benchmarks(void **state)
     const char *arguments[] = {"run", "configs/m4-hourly.ini", "--out", out, "--quiet", NULL};
     assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
     assert_int_equal(result.exit_code, 0);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/results.csv", out);
-    char *results = test_slurp(path);
+    char *results = results_of(out);
     /* M4 competition, Hourly, published benchmark table (to 3 decimals). */
     assert_float_equal(result_value(results, "naive", "smape"), 43.003, 0.0005);
     assert_float_equal(result_value(results, "naive", "mase"), 11.608, 0.0005);
@@ -260,7 +266,7 @@ static void predictions_are_self_describing(void **state)
 static char *run_config_text(const char *config_text)
 {
     const char *work = test_temp_dir();
-    char config[4200], out[4200], path[4300];
+    char config[4200], out[4200];
     snprintf(config, sizeof config, "%s/config.ini", work);
     assert_int_equal(test_write_file(config, config_text), 0);
     snprintf(out, sizeof out, "%s/run", work);
@@ -269,9 +275,7 @@ static char *run_config_text(const char *config_text)
     assert_int_equal(test_bench_run_in(&result, test_source_dir(), arguments, NULL), 0);
     test_assert_exit(&result, 0);
     test_process_free(&result);
-    snprintf(path, sizeof path, "%s/results.csv", out);
-    char *results = test_slurp(path);
-    return results;
+    return results_of(out);
 }
 
 static void ltsf_etth1_reference_baselines(void **state)
@@ -328,16 +332,16 @@ static void probabilistic_models_get_crps_and_quantile_losses(void **state)
 static void probabilistic_predictions_carry_the_scored_quantiles(void **state)
 {
     (void)state;
-    char out[4200], command[9000], text[8192];
+    char out[4200], text[8192];
     snprintf(text, sizeof text,
              "[run]\nseeds = 1\n[dataset tiny]\npath = %s\nstep_seconds = 3600\nprotocol = ltsf\nlookback = 48\n"
              "horizons = 12\n[model deepar]\nepochs = 2\nsamples = 20\n",
              tiny_csv);
     run_with_predictions(out, sizeof out, "deepar.ini", text);
-    snprintf(command, sizeof command, "%s/results.csv", out);
-    char *results = test_slurp(command);
+    char *results = results_of(out);
     double ql_50 = result_value(results, "deepar", "ql_50");
     free(results);
+    char command[9000];
     snprintf(command, sizeof command, "cat %s/predictions/*.csv", out);
     FILE *pipe = popen(command, "r");
     assert_non_null(pipe);

@@ -32,15 +32,15 @@ static void plan_matches_run_and_shards_merge_to_plain_bytes(void **state)
     (void)state;
     sweep_dirs s;
     sweep_prepare(&s, "1,2,3");
-    char planned[4400], sharded[4400], parallel[4400];
+    char planned[4400];
     snprintf(planned, sizeof planned, "%s/planned", s.work);
-    snprintf(sharded, sizeof sharded, "%s/sharded", s.work);
-    snprintf(parallel, sizeof parallel, "%s/parallel", s.work);
     assert_int_equal(sweep_bench(NULL, "plan", s.config, "--out", planned, NULL), 0);
     sweep_assert_same_file(planned, s.plain, "plan.csv");
     assert_false(sweep_exists_in(planned, "results.csv"));
 
     /* Three shards into one directory; no shard writes a (partial) results.csv. */
+    char sharded[4400];
+    snprintf(sharded, sizeof sharded, "%s/sharded", s.work);
     const char *shards[] = {"0/3", "1/3", "2/3"};
     for (int i = 0; i < 3; i++) {
         assert_int_equal(sweep_bench(NULL, "run", s.config, "--out", sharded, "--quiet", "--shard", shards[i], NULL), 0);
@@ -56,6 +56,8 @@ static void plan_matches_run_and_shards_merge_to_plain_bytes(void **state)
     sweep_assert_same_file(sharded, s.plain, "results.csv");
 
     /* --jobs 2 and a sharded run with --jobs 2 give the same bytes too. */
+    char parallel[4400];
+    snprintf(parallel, sizeof parallel, "%s/parallel", s.work);
     assert_int_equal(sweep_bench(NULL, "run", s.config, "--out", parallel, "--quiet", "--jobs", "2", NULL), 0);
     sweep_assert_same_file(parallel, s.plain, "results.csv");
 }
@@ -65,13 +67,14 @@ static void shards_from_separate_directories_merge(void **state)
     (void)state;
     sweep_dirs s;
     sweep_prepare(&s, "1,2");
-    char a[4400], b[4400], final[4400];
+    char a[4400], b[4400];
     snprintf(a, sizeof a, "%s/shard0", s.work);
     snprintf(b, sizeof b, "%s/shard1", s.work);
-    snprintf(final, sizeof final, "%s/final", s.work);
     assert_int_equal(sweep_bench(NULL, "run", s.config, "--out", a, "--quiet", "--shard", "0/2", NULL), 0);
     assert_int_equal(sweep_bench(NULL, "run", s.config, "--out", b, "--quiet", "--shard", "1/2", NULL), 0);
     /* final has no plan.csv of its own: it comes from the sources. */
+    char final[4400];
+    snprintf(final, sizeof final, "%s/final", s.work);
     assert_int_equal(mkdir(final, 0777), 0);
     assert_int_equal(sweep_bench(NULL, "merge", final, "--from", a, "--from", b, "--quiet", NULL), 0);
     sweep_assert_same_file(final, s.plain, "results.csv");
