@@ -126,6 +126,19 @@ static int next_option(plan_arguments *arguments, const char *command, const cha
     return -1;
 }
 
+/* After next_option's loop of plan or slurm: 2 after bad input; 2 with usage
+ * on stderr unless there is one operand (the config) and an --out; else CLI_GO_ON. */
+static int operands_checked(int option, const char *out, void (*usage)(FILE *stream), int argc)
+{
+    if (option == OPTION_BAD)
+        return 2;
+    if (optind != argc - 1 || out == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    return CLI_GO_ON;
+}
+
 /* The long options plan and slurm share with `bench run`. */
 #define PLAN_LONG_OPTIONS                                                                                   \
     {"seeds", required_argument, NULL, 's'}, {"threads", required_argument, NULL, 't'},                     \
@@ -162,12 +175,9 @@ int cli_plan(int argc, char **argv)
             return 2;
         }
     }
-    if (option == OPTION_BAD)
-        return 2;
-    if (optind != argc - 1 || out == NULL) {
-        plan_usage(stderr);
-        return 2;
-    }
+    int code = operands_checked(option, out, plan_usage, argc);
+    if (code != CLI_GO_ON)
+        return code;
     bench_error error = {0};
     bench_plan *plan = NULL;
     if (bench_plan_build(&plan, argv[optind], &arguments.options, &error) != BENCH_OK)
@@ -339,12 +349,9 @@ int cli_slurm(int argc, char **argv)
             return 2;
         }
     }
-    if (option == OPTION_BAD)
-        return 2;
-    if (optind != argc - 1 || out == NULL) {
-        slurm_usage(stderr);
-        return 2;
-    }
+    int code = operands_checked(option, out, slurm_usage, argc);
+    if (code != CLI_GO_ON)
+        return code;
     static char binary[PATH_MAX], config[PATH_MAX], directory[PATH_MAX];
     bench_error error = {0};
     if (bench_make_directories(out, &error) != BENCH_OK)
