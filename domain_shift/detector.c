@@ -18,7 +18,7 @@
 
 static const char *const method_names[SHIFT_METHOD_COUNT] = {
     "source_only",      "oracle",        "psn",  "psn_global_only", "psn_local_only",
-    "psn_grl_schedule", "psn_target_bn", "source_only_target_bn"};
+    "psn_grl_schedule", "psn_domain_bn", "psn_target_bn", "source_only_target_bn"};
 
 int shift_method_parse(const char *text, shift_method *out, bench_error *error)
 {
@@ -29,7 +29,7 @@ int shift_method_parse(const char *text, shift_method *out, bench_error *error)
         }
     return BENCH_FAIL(error, BENCH_BAD_INPUT,
                       "unknown method '%s'; methods are source_only, oracle, psn, psn_global_only, psn_local_only, "
-                      "psn_grl_schedule, psn_target_bn, source_only_target_bn",
+                      "psn_grl_schedule, psn_domain_bn, psn_target_bn, source_only_target_bn",
                       text);
 }
 
@@ -80,12 +80,13 @@ typedef struct layer {
     size_t in_size, conv_size, out_size; /* spatial side: input, after conv, after pool */
     int batchnorm, relu, pool, bias;
     size_t weight, bias_index, gamma, beta, running_mean, running_var; /* nn_params handles */
+    size_t running_mean_target, running_var_target; /* domain-specific BN: the target's statistics */
     /* activations for max_n images */
     float *conv_out;  /* (n, out_c, conv, conv) before batch-norm (NULL without BN: act is used) */
     float *act;       /* (n, out_c, conv, conv) after BN/ReLU */
     float *pooled;    /* (n, out_c, out, out) when pool */
     int32_t *argmax;
-    float *mean, *rstd; /* (out_c) */
+    float *mean, *rstd; /* (2, out_c): the batch's, or with split BN the source half's then the target half's */
     float *d_out;     /* gradient of the layer output (pooled or act) */
     float *d_work;    /* (n, out_c, conv, conv) scratch gradient */
     float *d_work2;
@@ -116,6 +117,10 @@ struct shift_detector {
     /* PSN prototype state */
     float *running_source, *running_target; /* (classes, dim) */
     int has_discriminators;
+    /* Domain-specific batch-norm (psn_domain_bn): the target's running
+     * statistics exist, and split_bn (set for a training step only) normalises
+     * the first half of the batch (source) and the second (target) apart. */
+    int domain_bn, split_bn;
 };
 
 static float *alloc_floats(size_t count)
@@ -160,7 +165,7 @@ static int add_tensor(nn_params *params, const char *name, size_t ndim, size_t d
 }
 
 static int create_model(shift_detector **out, size_t image_size, size_t width, size_t max_n, int discriminators,
-                        bench_rng *rng, bench_error *error)
+                        int domain_bn, bench_rng *rng, bench_error *error)
 {
     *out = NULL;
     if (image_size < 32 || image_size % 4 != 0)
@@ -174,6 +179,7 @@ static int create_model(shift_detector **out, size_t image_size, size_t width, s
     m->cells = m->out_side * m->out_side;
     m->max_n = max_n;
     m->width = width;
+    m->domain_bn = domain_bn;
     size_t c1 = width, c2 = 2 * width, c3 = 3 * width, c4 = 4 * width, q = image_size / 4;
     /* in_c, out_c, kernel, stride, pad, dilation, in_size, conv_size, out_size, bn, relu, pool, bias */
     const layer_spec specs[LAYER_COUNT] = {
@@ -209,6 +215,11 @@ static int create_model(shift_detector **out, size_t image_size, size_t width, s
                 snprintf(name, sizeof name, "layer%d.%s", i, suffix[k]);
                 code = add_tensor(&m->params, name, 1, l->out_c, 0, 0, 0, k < 2, handle[k], error);
             }
+            for (int k = 0; k < 2 && domain_bn && code == BENCH_OK; k++) {
+                snprintf(name, sizeof name, "layer%d.%s_target", i, suffix[2 + k]);
+                code = add_tensor(&m->params, name, 1, l->out_c, 0, 0, 0, 0,
+                                  k == 0 ? &l->running_mean_target : &l->running_var_target, error);
+            }
         }
         nn_conv2d_dims d = layer_dims(l, (max_n + DETECTOR_PARTS - 1) / DETECTOR_PARTS);
         size_t need = nn_conv2d_workspace(&d);
@@ -223,8 +234,8 @@ static int create_model(shift_detector **out, size_t image_size, size_t width, s
         l->conv_out = l->batchnorm ? alloc_floats(act) : NULL;
         l->pooled = l->pool ? alloc_floats(outn) : NULL;
         l->argmax = l->pool ? calloc(outn, sizeof(int32_t)) : NULL;
-        l->mean = alloc_floats(l->out_c);
-        l->rstd = alloc_floats(l->out_c);
+        l->mean = alloc_floats(2 * l->out_c);
+        l->rstd = alloc_floats(2 * l->out_c);
         l->d_out = alloc_floats(outn);
         l->d_work = alloc_floats(act);
         l->d_work2 = alloc_floats(act);
@@ -258,6 +269,8 @@ static int create_model(shift_detector **out, size_t image_size, size_t width, s
             if (l->batchnorm) {
                 nn_init_constant(nn_params_value(&m->params, l->gamma), l->out_c, 1.0f);
                 nn_init_constant(nn_params_value(&m->params, l->running_var), l->out_c, 1.0f);
+                if (domain_bn)
+                    nn_init_constant(nn_params_value(&m->params, l->running_var_target), l->out_c, 1.0f);
             }
         }
         /* The output layer starts small, with heatmap bias -2.19 (p = 0.1) as CenterNet. */
@@ -444,11 +457,20 @@ static void batchnorm_forward_task(void *context, size_t block, size_t worker)
     shift_detector *m = pass->m;
     layer *l = pass->l;
     size_t first = block * BN_CHANNELS, count = l->out_c - first < BN_CHANNELS ? l->out_c - first : BN_CHANNELS;
-    nn_batchnorm_forward_channels(l->act, l->mean, l->rstd, nn_params_value(&m->params, l->running_mean),
-                                  nn_params_value(&m->params, l->running_var), l->conv_out,
-                                  nn_params_value(&m->params, l->gamma), nn_params_value(&m->params, l->beta), pass->n,
-                                  l->out_c, l->conv_size * l->conv_size, 1e-5f, pass->momentum, pass->training, first,
-                                  count);
+    size_t spatial = l->conv_size * l->conv_size;
+    /* With split BN the halves are two batches of their own: contiguous images,
+     * their own batch statistics and their own running statistics. */
+    int halves = m->split_bn ? 2 : 1;
+    size_t n = pass->n / (size_t)halves;
+    for (int h = 0; h < halves; h++) {
+        size_t offset = (size_t)h * n * l->out_c * spatial;
+        size_t mean = h ? l->running_mean_target : l->running_mean, var = h ? l->running_var_target : l->running_var;
+        nn_batchnorm_forward_channels(l->act + offset, l->mean + h * l->out_c, l->rstd + h * l->out_c,
+                                      nn_params_value(&m->params, mean), nn_params_value(&m->params, var),
+                                      l->conv_out + offset, nn_params_value(&m->params, l->gamma),
+                                      nn_params_value(&m->params, l->beta), n, l->out_c, spatial, 1e-5f,
+                                      pass->momentum, pass->training, first, count);
+    }
 }
 
 static void forward_with_momentum(shift_detector *m, size_t n, int training, float momentum)
@@ -518,10 +540,16 @@ static void batchnorm_backward_task(void *context, size_t block, size_t worker)
     /* zero this block's channels of d(BN input): the kernel adds */
     for (size_t s = 0; s < pass->n; s++)
         memset(pass->d_bn + (s * l->out_c + first) * spatial, 0, count * spatial * sizeof(float));
-    nn_batchnorm_backward_channels(pass->d_bn, nn_params_grad(&m->params, l->gamma),
-                                   nn_params_grad(&m->params, l->beta), pass->d_pre, l->conv_out,
-                                   nn_params_value(&m->params, l->gamma), l->mean, l->rstd, pass->n, l->out_c, spatial,
-                                   pass->training, first, count);
+    int halves = m->split_bn ? 2 : 1;
+    size_t n = pass->n / (size_t)halves;
+    for (int h = 0; h < halves; h++) {
+        size_t offset = (size_t)h * n * l->out_c * spatial;
+        nn_batchnorm_backward_channels(pass->d_bn + offset, nn_params_grad(&m->params, l->gamma),
+                                       nn_params_grad(&m->params, l->beta), pass->d_pre + offset,
+                                       l->conv_out + offset, nn_params_value(&m->params, l->gamma),
+                                       l->mean + h * l->out_c, l->rstd + h * l->out_c, n, l->out_c, spatial,
+                                       pass->training, first, count);
+    }
 }
 
 static void deactivate_task(void *context, size_t part, size_t worker)
@@ -902,6 +930,22 @@ int shift_detector_adapt_batchnorm(shift_detector *m, const shift_dataset *image
     return BENCH_OK;
 }
 
+int shift_detector_use_target_statistics(shift_detector *m, bench_error *error)
+{
+    if (!m->domain_bn)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "the detector has no target batch-norm statistics (psn_domain_bn has)");
+    for (int i = 0; i < LAYER_COUNT; i++) {
+        layer *l = &m->layers[i];
+        if (!l->batchnorm)
+            continue;
+        memcpy(nn_params_value(&m->params, l->running_mean), nn_params_value(&m->params, l->running_mean_target),
+               l->out_c * sizeof(float));
+        memcpy(nn_params_value(&m->params, l->running_var), nn_params_value(&m->params, l->running_var_target),
+               l->out_c * sizeof(float));
+    }
+    return BENCH_OK;
+}
+
 float *shift_detector_copy_state(const shift_detector *m)
 {
     float *state = malloc(m->params.total * sizeof *state);
@@ -1001,7 +1045,8 @@ int shift_detector_evaluate(shift_detector *m, const shift_dataset *data, shift_
 
 static int full_psn(shift_method method)
 {
-    return method == SHIFT_METHOD_PSN || method == SHIFT_METHOD_PSN_GRL_SCHEDULE;
+    return method == SHIFT_METHOD_PSN || method == SHIFT_METHOD_PSN_GRL_SCHEDULE ||
+           method == SHIFT_METHOD_PSN_DOMAIN_BN;
 }
 static int uses_pixel(shift_method method)
 {
@@ -1062,8 +1107,9 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
     bench_rng_derive(&data_rng, seed, "shift/detector/batches");
     size_t b = config->batch, n_max = is_adaptive(method) ? 2 * b : b;
     shift_detector *m;
+    int domain_bn = method == SHIFT_METHOD_PSN_DOMAIN_BN;
     int code = create_model(&m, (size_t)labelled->size, config->width, n_max < 16 ? 16 : n_max,
-                            is_adaptive(method), &init_rng, error);
+                            is_adaptive(method), domain_bn, &init_rng, error);
     if (code != BENCH_OK)
         return code;
     /* The model's team holds the thread budget now; every GEMM of training runs
@@ -1117,6 +1163,7 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
                 load_image(m, b + i, unlabelled, index, flip);
             }
         images_seen += n;
+        m->split_bn = domain_bn; /* this step's batch is b source images, then b target images */
         forward(m, n, 1);
         nn_params_zero_grad(&m->params);
         if (m->has_discriminators)
@@ -1150,6 +1197,7 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
             }
         }
         backward(m, n, 1);
+        m->split_bn = 0; /* validation and inference normalise one domain at a time */
         nn_clip_grad_norm(&m->params, 10.0);
         nn_optimizer_step(&optimizer, &m->params);
         if (m->has_discriminators)
@@ -1251,7 +1299,7 @@ size_t shift_detector_check_gradients(const shift_dataset *data, unsigned terms,
         return (size_t)-1;
     }
     shift_detector *m;
-    if (create_model(&m, (size_t)data->size, 2, n, adversarial, &rng, NULL) != BENCH_OK) {
+    if (create_model(&m, (size_t)data->size, 2, n, adversarial, 0, &rng, NULL) != BENCH_OK) {
         snprintf(report, report_size, "cannot create the model");
         return (size_t)-1;
     }
@@ -1414,4 +1462,87 @@ done:
     free(work.alpha);
     shift_detector_free(m);
     return failures;
+}
+
+/* ---- Domain-specific batch-norm check (test support) ------------------------------ */
+
+/* L = ½ Σ head² over n images: d(head) = head, into the output layer's d_out. */
+static void squared_head_backward(shift_detector *m, size_t n)
+{
+    layer *o = &m->layers[OUTPUT_LAYER];
+    zero_output_gradients(m, n);
+    memcpy(o->d_out, o->act, n * o->out_c * o->out_size * o->out_size * sizeof(float));
+    backward(m, n, 1);
+}
+
+/* Counts the elements of a and b that differ, keeping the largest difference. */
+static size_t count_differences(const float *a, const float *b, size_t count, double *largest)
+{
+    size_t differ = 0;
+    for (size_t i = 0; i < count; i++)
+        if (a[i] != b[i]) {
+            differ++;
+            double d = fabs((double)a[i] - (double)b[i]);
+            *largest = d > *largest ? d : *largest;
+        }
+    return differ;
+}
+
+size_t shift_detector_check_domain_bn(const shift_dataset *data, uint64_t seed, char *report, size_t report_size)
+{
+    if (data->count < 4) {
+        snprintf(report, report_size, "need at least 4 images");
+        return (size_t)-1;
+    }
+    shift_detector *split = NULL, *apart = NULL;
+    bench_rng rng;
+    bench_rng_derive(&rng, seed, "shift/detector/domain-bn");
+    bench_rng copy = rng;
+    if (create_model(&split, (size_t)data->size, 2, 4, 1, 1, &rng, NULL) != BENCH_OK ||
+        create_model(&apart, (size_t)data->size, 2, 4, 1, 1, &copy, NULL) != BENCH_OK) {
+        shift_detector_free(split), shift_detector_free(apart);
+        snprintf(report, report_size, "cannot create the models");
+        return (size_t)-1;
+    }
+    size_t differ = 0;
+    double largest = 0;
+    const layer *o = &split->layers[OUTPUT_LAYER];
+    size_t head = 2 * o->out_c * o->out_size * o->out_size;
+    /* One training step of the split model on 2 source + 2 target images. */
+    for (size_t i = 0; i < 4; i++)
+        load_image(split, i, data, i, 0);
+    nn_params_zero_grad(&split->params);
+    split->split_bn = 1;
+    forward(split, 4, 1);
+    squared_head_backward(split, 4);
+    /* The same images as two batches of their own: the source pair with the
+     * source statistics, then the target pair with the target statistics
+     * swapped into place; gradients add up across the two. */
+    nn_params_zero_grad(&apart->params);
+    for (int h = 0; h < 2; h++) {
+        for (size_t i = 0; i < 2; i++)
+            load_image(apart, i, data, 2 * (size_t)h + i, 0);
+        forward(apart, 2, 1);
+        squared_head_backward(apart, 2);
+        differ += count_differences(o->act + (size_t)h * head, apart->layers[OUTPUT_LAYER].act, head, &largest);
+        for (int i = 0; i < LAYER_COUNT; i++) {
+            const layer *l = &split->layers[i];
+            if (!l->batchnorm)
+                continue;
+            for (int k = 0; k < 2; k++) {
+                size_t mine = h ? (k ? l->running_var_target : l->running_mean_target)
+                                : (k ? l->running_var : l->running_mean);
+                size_t theirs = k ? apart->layers[i].running_var : apart->layers[i].running_mean;
+                differ += count_differences(nn_params_value(&split->params, mine),
+                                            nn_params_value(&apart->params, theirs), l->out_c, &largest);
+                /* the target pair starts from fresh statistics, as the split model's target ones did */
+                nn_init_constant(nn_params_value(&apart->params, theirs), l->out_c, k ? 1.0f : 0.0f);
+            }
+        }
+    }
+    differ += count_differences(split->params.grads, apart->params.grads, split->params.total, &largest);
+    snprintf(report, report_size, "%zu of the outputs, running statistics and gradients differ (largest %.3g)",
+             differ, largest);
+    shift_detector_free(split), shift_detector_free(apart);
+    return differ;
 }

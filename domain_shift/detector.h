@@ -48,6 +48,11 @@ typedef enum {
     /* psn with the GRL coefficient rising from 0 (issue 23): the paper's psn
      * keeps it at 1 from the first step. */
     SHIFT_METHOD_PSN_GRL_SCHEDULE,
+    /* psn with domain-specific batch-norm: the source and the target half of
+     * each batch normalised apart, each with running statistics of its own,
+     * and the target's used on target images.  PSN's VGG-16 has no BN; ours
+     * does, and one BN over mixed batches is a shift of its own making. */
+    SHIFT_METHOD_PSN_DOMAIN_BN,
     /* psn, then its batch-norm statistics re-estimated on the unlabelled target
      * images (issue 23): PSN aligns features, AdaBN statistics; together? */
     SHIFT_METHOD_PSN_TARGET_BN,
@@ -59,7 +64,8 @@ typedef enum {
     SHIFT_METHOD_COUNT
 } shift_method;
 
-/* "source_only", "oracle", "psn", "psn_global_only", "psn_local_only", "psn_grl_schedule", "psn_target_bn",
+/* "source_only", "oracle", "psn", "psn_global_only", "psn_local_only", "psn_grl_schedule", "psn_domain_bn",
+ * "psn_target_bn",
  * "source_only_target_bn"; BENCH_BAD_INPUT listing the names when unknown. */
 int shift_method_parse(const char *text, shift_method *out, bench_error *error);
 const char *shift_method_name(shift_method method);
@@ -137,6 +143,11 @@ int shift_detector_detect(shift_detector *detector, const shift_dataset *dataset
  * the statistics change. */
 int shift_detector_adapt_batchnorm(shift_detector *detector, const shift_dataset *images, bench_error *error);
 
+/* A psn_domain_bn detector normalises with its target running statistics from
+ * now on (training selected on the source's); BENCH_BAD_INPUT for a detector
+ * trained without them. */
+int shift_detector_use_target_statistics(shift_detector *detector, bench_error *error);
+
 /* A copy of every value (weights and batch-norm statistics), malloc'ed, freed
  * by the caller; NULL when out of memory.  set_state copies one back. */
 float *shift_detector_copy_state(const shift_detector *detector);
@@ -169,5 +180,13 @@ typedef enum {
  * return (size_t)-1. */
 size_t shift_detector_check_gradients(const shift_dataset *data, unsigned terms, uint64_t seed, double atol,
                                       double rtol, char *report, size_t report_size);
+
+/* Test support for psn_domain_bn: one training step of a split batch (2 source
+ * then 2 target images, data's first four) against the two pairs run as
+ * batches of their own.  Returns how many head outputs, running statistics
+ * (source and target) and parameter gradients differ at all (they must match
+ * to the bit); (size_t)-1 when it cannot run.  report says how many and by
+ * how much. */
+size_t shift_detector_check_domain_bn(const shift_dataset *data, uint64_t seed, char *report, size_t report_size);
 
 #endif

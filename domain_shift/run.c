@@ -67,6 +67,8 @@ int shift_run_cell(const char *data_dir, const char *source, const char *target,
                            adaptive ? &unlabelled : NULL, config, seed, &result->train, error);
     if (code == BENCH_OK && target_bn)
         code = shift_detector_adapt_batchnorm(detector, &unlabelled, error);
+    if (code == BENCH_OK && method == SHIFT_METHOD_PSN_DOMAIN_BN)
+        code = shift_detector_use_target_statistics(detector, error);
     if (code == BENCH_OK)
         code = shift_detector_evaluate(detector, &test, mode, result->ap, &result->mean_ap,
                                        &result->inference_images_per_second, error);
@@ -292,7 +294,7 @@ static int read_section(const bench_config *config, const bench_config_section *
                 if (shift_method_parse(name, &method, NULL) != BENCH_OK)
                     code = entry_error(config, entry, error,
                                        "methods are source_only, oracle, psn, psn_global_only, psn_local_only, "
-                                       "psn_grl_schedule, psn_target_bn, source_only_target_bn");
+                                       "psn_grl_schedule, psn_domain_bn, psn_target_bn, source_only_target_bn");
                 else
                     plan->method_enabled[method] = 1;
             }
@@ -439,7 +441,7 @@ static void pair_dataset(const run_plan *plan, size_t p, char *out, size_t size)
 static const int row_order[SHIFT_METHOD_COUNT] = {
     SHIFT_METHOD_SOURCE_ONLY,      SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, SHIFT_METHOD_ORACLE,
     SHIFT_METHOD_PSN,              SHIFT_METHOD_PSN_TARGET_BN,         SHIFT_METHOD_PSN_GRL_SCHEDULE,
-    SHIFT_METHOD_PSN_GLOBAL_ONLY,  SHIFT_METHOD_PSN_LOCAL_ONLY,
+    SHIFT_METHOD_PSN_DOMAIN_BN,    SHIFT_METHOD_PSN_GLOBAL_ONLY,       SHIFT_METHOD_PSN_LOCAL_ONLY,
 };
 
 typedef struct model_result {
@@ -905,6 +907,8 @@ static int run_adaptive_unit(const run_plan *plan, const shift_train_config *tra
         code = shift_train(&detector, unit->method, &labelled, &validation, &unlabelled, train, unit->seed,
                            &outcome->train, error);
     shift_dataset_free(&labelled), shift_dataset_free(&validation);
+    if (code == BENCH_OK && unit->method == SHIFT_METHOD_PSN_DOMAIN_BN) /* selected on the source's statistics */
+        code = shift_detector_use_target_statistics(detector, error);
     if (code == BENCH_OK)
         code = evaluate_on_target(plan, detector, &test, &target_validation, &outcome->cell, error);
     if (code == BENCH_OK)
@@ -1065,16 +1069,19 @@ static int check_generated(const run_plan *plan, const char *path, bench_error *
  * target test number was seen: for the pairs into device T, the variant with
  * the highest mean target-validation mAP over the pairs into the other devices
  * (every main seed; ties go to the first of psn, psn_grl_schedule,
- * psn_target_bn).  T's own labels are never used, and no test split is: the
- * choice for a new device rests on evidence from the others, as a user's would.
+ * psn_target_bn, psn_domain_bn).  T's own labels are never used, and no test
+ * split is: the choice for a new device rests on evidence from the others, as
+ * a user's would.  (psn_domain_bn joined the candidates after a one-pair,
+ * one-seed diagnostic; the rule itself did not change.)
  * NULL when fewer than two variants ran; the caller owns the result. */
 static json_t *psn_variant_choice(const run_plan *plan, const model_result *results, const uint64_t *all_seeds,
                                   size_t all_seed_count)
 {
     static const shift_method variants[] = {SHIFT_METHOD_PSN, SHIFT_METHOD_PSN_GRL_SCHEDULE,
-                                            SHIFT_METHOD_PSN_TARGET_BN};
+                                            SHIFT_METHOD_PSN_TARGET_BN, SHIFT_METHOD_PSN_DOMAIN_BN};
+    enum { VARIANTS = sizeof variants / sizeof variants[0] };
     size_t enabled = 0;
-    for (size_t v = 0; v < 3; v++)
+    for (size_t v = 0; v < VARIANTS; v++)
         enabled += plan->method_enabled[variants[v]];
     if (enabled < 2)
         return NULL;
@@ -1088,7 +1095,7 @@ static json_t *psn_variant_choice(const run_plan *plan, const model_result *resu
         json_t *scores = json_object();
         int best = -1;
         double best_score = -INFINITY;
-        for (size_t v = 0; v < 3; v++) {
+        for (size_t v = 0; v < VARIANTS; v++) {
             double sum = 0;
             size_t n = 0;
             for (size_t p = 0; p < plan->pair_count; p++)

@@ -316,19 +316,68 @@ static void training_is_the_same_for_any_thread_count(void **state)
     config.width = 4;
     config.warmup = 2;
     config.eval_every = 3;
-    size_t total = 0, count = 0;
-    config.threads = 1;
-    float *first = trained_state(SHIFT_METHOD_PSN, &source, &target, &config, 7, &total);
-    for (unsigned threads = 2; threads <= 3; threads++) {
-        config.threads = threads;
-        float *state = trained_state(SHIFT_METHOD_PSN, &source, &target, &config, 7, &count);
-        assert_int_equal(count, total);
-        assert_memory_equal(first, state, total * sizeof *state);
-        free(state);
+    /* psn_domain_bn's halves of 3 images do not line up with the parts either */
+    const shift_method methods[2] = {SHIFT_METHOD_PSN, SHIFT_METHOD_PSN_DOMAIN_BN};
+    for (int m = 0; m < 2; m++) {
+        size_t total = 0, count = 0;
+        config.threads = 1;
+        float *first = trained_state(methods[m], &source, &target, &config, 7, &total);
+        for (unsigned threads = 2; threads <= 3; threads++) {
+            config.threads = threads;
+            float *state = trained_state(methods[m], &source, &target, &config, 7, &count);
+            assert_int_equal(count, total);
+            assert_memory_equal(first, state, total * sizeof *state);
+            free(state);
+        }
+        free(first);
     }
-    free(first);
     shift_dataset_free(&source);
     shift_dataset_free(&target);
+}
+
+/* psn_domain_bn: a training step on 2 source + 2 target images normalises each
+ * pair as a batch of its own, with running statistics of its own, to the bit;
+ * after training the target's statistics replace the source's (on which the
+ * checkpoint was selected), which a model without them refuses. */
+static void domain_bn_normalises_each_half_apart(void **state)
+{
+    (void)state;
+    shift_dataset data;
+    tiny_scenes(&data, 4, 51); /* images 0-1 from D1, 2-3 from D2 */
+    char report[256];
+    size_t differ = shift_detector_check_domain_bn(&data, 5, report, sizeof report);
+    if (differ != 0)
+        fail_msg("%s", report);
+    shift_train_config config = shift_train_config_default(2);
+    config.batch = 2;
+    config.width = 4;
+    shift_detector *detector = NULL;
+    shift_train_report trained;
+    bench_error error = {0};
+    for (int domain = 0; domain < 2; domain++) {
+        shift_method method = domain ? SHIFT_METHOD_PSN_DOMAIN_BN : SHIFT_METHOD_PSN;
+        if (shift_train(&detector, method, &data, &data, &data, &config, 1, &trained, &error) != BENCH_OK)
+            fail_msg("%s", error.message);
+        float *before = shift_detector_copy_state(detector);
+        assert_non_null(before);
+        size_t total = shift_detector_state_size(detector);
+        if (domain) {
+            assert_int_equal(shift_detector_use_target_statistics(detector, &error), BENCH_OK);
+            float *after = shift_detector_copy_state(detector);
+            assert_non_null(after);
+            assert_memory_not_equal(before, after, total * sizeof *after);
+            free(after);
+        } else {
+            assert_int_equal(shift_detector_use_target_statistics(detector, &error), BENCH_BAD_INPUT);
+            assert_non_null(strstr(error.message, "no target batch-norm statistics"));
+        }
+        free(before);
+        shift_detector_free(detector);
+    }
+    shift_method parsed;
+    assert_int_equal(shift_method_parse("psn_domain_bn", &parsed, NULL), BENCH_OK);
+    assert_int_equal(parsed, SHIFT_METHOD_PSN_DOMAIN_BN);
+    shift_dataset_free(&data);
 }
 
 /* psn_grl_schedule's coefficient is exactly 0 at the first step: one step of
@@ -377,6 +426,7 @@ int main(void)
         cmocka_unit_test(detector_gradients_through_every_tensor),
         cmocka_unit_test(training_is_the_same_for_any_thread_count),
         cmocka_unit_test(grl_schedule_starts_at_zero),
+        cmocka_unit_test(domain_bn_normalises_each_half_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,7 +77,7 @@ static const char *tiny_config =
     "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
     "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n"
     "[run]\nmethods = source_only,oracle,psn,psn_global_only,psn_local_only,psn_grl_schedule,psn_target_bn,"
-    "source_only_target_bn\npairs = D1>D2\nseeds = 1\n";
+    "psn_domain_bn,source_only_target_bn\npairs = D1>D2\nseeds = 1\n";
 
 static void tiny_run_follows_contract_and_repeats(void **state)
 {
@@ -103,8 +103,9 @@ static void tiny_run_follows_contract_and_repeats(void **state)
     size_t rows = 0;
     for (const char *c = first; *c; c++)
         rows += *c == '\n';
-    assert_int_equal(rows, 1 + 8 * 11); /* header + 8 methods x (map + 10 classes) */
+    assert_int_equal(rows, 1 + 9 * 11); /* header + 9 methods x (map + 10 classes) */
     /* plan order: source_only, its target-BN variant, oracle, psn, its target-BN variant, psn_grl_schedule,
+     * psn_domain_bn,
      * ablations; all detect on xray_D1_to_D2 */
     const char *second_line = strchr(first, '\n') + 1;
     assert_non_null(strstr(second_line, ",detect,xray_D1_to_D2,transfer,source_only,source_only,,1,map,"));
@@ -121,8 +122,11 @@ static void tiny_run_follows_contract_and_repeats(void **state)
     const char *psn_bn = strstr(first, ",psn_target_bn,psn_target_bn,,1,map,");
     assert_non_null(scheduled);
     assert_non_null(psn_bn);
-    assert_true(psn < psn_bn && psn_bn < scheduled && scheduled < global);
+    const char *domain = strstr(first, ",psn_domain_bn,psn_domain_bn,,1,map,");
+    assert_non_null(domain);
+    assert_true(psn < psn_bn && psn_bn < scheduled && scheduled < domain && domain < global);
     assert_non_null(strstr(scheduled, ",ok\n"));
+    assert_non_null(strstr(domain, ",ok\n"));
     assert_non_null(strstr(psn_bn, ",ok\n"));
     /* psn_target_bn has no unit of its own: the psn unit tests its model
      * twice, as trained and with the target's batch-norm statistics, each on
@@ -138,12 +142,12 @@ static void tiny_run_follows_contract_and_repeats(void **state)
              out[0]);
     shell_line(command, text, sizeof text);
     assert_int_equal(atoi(text), 4);
-    /* Training curves, a file per unit (2 supervised, 4 adaptive), a row per
+    /* Training curves, a file per unit (2 supervised, 5 adaptive), a row per
      * step and metric: the scheduled GRL starts at exactly 0, psn's at 1, and
      * each unit's validation mAP sits at its evaluation step (3). */
     snprintf(command, sizeof command, "ls %s/curves/*.csv | wc -l", out[0]);
     shell_line(command, text, sizeof text);
-    assert_int_equal(atoi(text), 6);
+    assert_int_equal(atoi(text), 7);
     static const struct {
         const char *text;
         int whole_line; /* else the line starts with it */
