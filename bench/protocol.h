@@ -70,6 +70,20 @@ typedef struct bench_protocol {
     int (*evaluate)(const bench_task *task, const double *prediction, double *values, bench_error *error);
 } bench_protocol;
 
+/* Defines bench_protocol_<id>: a protocol's parts follow one naming, <id>_params,
+ * <id>_default_horizons, <id>_prepare and <id>_evaluate, so each file ends with
+ * one line naming its version and description. */
+#define BENCH_PROTOCOL(id, version_number, text)                                                                  \
+    const bench_protocol bench_protocol_##id = {.abi_version = BENCH_PROTOCOL_ABI_VERSION,                        \
+                                                .name = #id,                                                      \
+                                                .version = version_number,                                        \
+                                                .description = text,                                              \
+                                                .params = id##_params,                                            \
+                                                .param_count = sizeof id##_params / sizeof id##_params[0],        \
+                                                .default_horizons = id##_default_horizons,                        \
+                                                .prepare = id##_prepare,                                          \
+                                                .evaluate = id##_evaluate}
+
 extern const bench_protocol bench_protocol_paper;
 extern const bench_protocol bench_protocol_ltsf;
 extern const bench_protocol bench_protocol_m4;

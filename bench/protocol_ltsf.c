@@ -162,14 +162,5 @@ static int ltsf_evaluate(const bench_task *task, const double *prediction, doubl
     return BENCH_OK;
 }
 
-const bench_protocol bench_protocol_ltsf = {
-    .abi_version = BENCH_PROTOCOL_ABI_VERSION,
-    .name = "ltsf",
-    .version = 1,
-    .description = "TSLib long-horizon protocol: z-scored channels, ETT 12/4/4-month or 70/10/20 borders, every stride-1 test window",
-    .params = ltsf_params,
-    .param_count = sizeof ltsf_params / sizeof ltsf_params[0],
-    .default_horizons = ltsf_default_horizons,
-    .prepare = ltsf_prepare,
-    .evaluate = ltsf_evaluate,
-};
+BENCH_PROTOCOL(ltsf, 1,
+               "TSLib long-horizon protocol: z-scored channels, ETT 12/4/4-month or 70/10/20 borders, every stride-1 test window");

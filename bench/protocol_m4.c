@@ -165,14 +165,5 @@ static int m4_evaluate(const bench_task *task, const double *prediction, double 
     return BENCH_OK;
 }
 
-const bench_protocol bench_protocol_m4 = {
-    .abi_version = BENCH_PROTOCOL_ABI_VERSION,
-    .name = "m4",
-    .version = 1,
-    .description = "M4 competition: one holdout window per series, sMAPE, MASE, OWA vs Naive2",
-    .params = m4_params,
-    .param_count = sizeof m4_params / sizeof m4_params[0],
-    .default_horizons = m4_default_horizons,
-    .prepare = m4_prepare,
-    .evaluate = m4_evaluate,
-};
+BENCH_PROTOCOL(m4, 1,
+               "M4 competition: one holdout window per series, sMAPE, MASE, OWA vs Naive2");

@@ -201,14 +201,5 @@ static int paper_evaluate(const bench_task *task, const double *prediction, doub
     return BENCH_OK;
 }
 
-const bench_protocol bench_protocol_paper = {
-    .abi_version = BENCH_PROTOCOL_ABI_VERSION,
-    .name = "paper",
-    .version = 1,
-    .description = "Elsayed et al. GBRT protocol: raw scale, stride-1 training windows, non-overlapping test windows",
-    .params = paper_params,
-    .param_count = sizeof paper_params / sizeof paper_params[0],
-    .default_horizons = paper_default_horizons,
-    .prepare = paper_prepare,
-    .evaluate = paper_evaluate,
-};
+BENCH_PROTOCOL(paper, 1,
+               "Elsayed et al. GBRT protocol: raw scale, stride-1 training windows, non-overlapping test windows");
