@@ -196,13 +196,7 @@ static int write_cell_record(const bench_cell *cell, const char *dir, const benc
         json_object_set_new(record, "timeout_seconds", json_real(crash->timeout_seconds));
     char path[4200];
     cell_path(path, sizeof path, dir, cell, ".json");
-    bench_atomic_file file;
-    int status = bench_atomic_open(&file, path, error);
-    if (status == BENCH_OK) {
-        json_dumpf(record, file.stream, JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
-        fputc('\n', file.stream);
-        status = bench_atomic_commit(&file, error);
-    }
+    int status = bench_write_json_atomic(path, record, JSON_SORT_KEYS | JSON_REAL_PRECISION(6), error);
     json_decref(record);
     return status;
 }
@@ -709,14 +703,8 @@ static int merge_outputs(const bench_plan *plan, const bench_run_summary *summar
     if (bench_sweep_write_plan(plan, dir, error) != BENCH_OK)
         return error->code;
     json_t *description = run_description(plan, summary, dir);
-    bench_atomic_file run_json;
     snprintf(path, sizeof path, "%s/run.json", dir);
-    int status = bench_atomic_open(&run_json, path, error);
-    if (status == BENCH_OK) {
-        json_dumpf(description, run_json.stream, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', run_json.stream);
-        status = bench_atomic_commit(&run_json, error);
-    }
+    int status = bench_write_json_atomic(path, description, JSON_INDENT(2) | JSON_PRESERVE_ORDER, error);
     json_decref(description);
     if (status != BENCH_OK || partial)
         return status;

@@ -189,14 +189,8 @@ static int write_merged_description(const char *dir, const char *const *sources,
     json_object_set_new(root, "merged_from", shards);
     json_object_set_new(root, "cells", cells);
     json_object_set_new(root, "errors", errors);
-    bench_atomic_file file;
     snprintf(path, sizeof path, "%s/run.json", dir);
-    int status = bench_atomic_open(&file, path, error);
-    if (status == BENCH_OK) {
-        json_dumpf(root, file.stream, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', file.stream);
-        status = bench_atomic_commit(&file, error);
-    }
+    int status = bench_write_json_atomic(path, root, JSON_INDENT(2) | JSON_PRESERVE_ORDER, error);
     json_decref(root);
     return status;
 }

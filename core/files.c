@@ -1,5 +1,7 @@
 #include "core/files.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -137,4 +139,19 @@ int bench_read_file(const char *path, char **out, size_t *length, bench_error *e
     if (length)
         *length = used;
     return BENCH_OK;
+}
+
+int bench_write_json_atomic(const char *path, const json_t *root, size_t flags, bench_error *error)
+{
+    bench_atomic_file file;
+    if (root == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: nothing to write", path);
+    int status = bench_atomic_open(&file, path, error);
+    if (status != BENCH_OK)
+        return status;
+    if (json_dumpf(root, file.stream, flags) != 0 || fputc('\n', file.stream) == EOF) {
+        bench_atomic_abort(&file);
+        return BENCH_FAIL(error, BENCH_IO, "%s: cannot write", path);
+    }
+    return bench_atomic_commit(&file, error);
 }

@@ -32,6 +32,12 @@ void bench_atomic_abort(bench_atomic_file *file);
  * leaves a partial file. */
 int bench_write_file_atomic(const char *path, const char *text, size_t length, bench_error *error);
 
+/* Writes root as JSON (jansson's json_dumpf flags) and a final newline to path
+ * through bench_atomic_*: every run.json, unit and record bench writes.  root
+ * stays the caller's. */
+typedef struct json_t json_t;
+int bench_write_json_atomic(const char *path, const json_t *root, size_t flags, bench_error *error);
+
 /* Read a whole file into a NUL-terminated buffer; *out is freed by the caller. */
 int bench_read_file(const char *path, char **out, size_t *length, bench_error *error);
 

@@ -692,18 +692,8 @@ static int write_unit_file(const run_plan *plan, const run_unit *unit, const uni
     }
     char path[4200];
     unit_path(path, sizeof path, out_dir, unit);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    int code = bench_write_json_atomic(path, root, JSON_INDENT(2) | JSON_REAL_PRECISION(17), error);
     json_decref(root);
-    if (text == NULL)
-        return BENCH_FAIL(error, BENCH_NO_MEMORY, "%s", path);
-    bench_atomic_file file;
-    int code = bench_atomic_open(&file, path, error);
-    if (code == BENCH_OK) {
-        fputs(text, file.stream);
-        fputc('\n', file.stream);
-        code = bench_atomic_commit(&file, error);
-    }
-    free(text);
     return code;
 }
 
@@ -1289,16 +1279,7 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
         if (root != NULL && choice != NULL)
             json_object_set(root, "psn_variant_choice", choice);
         snprintf(path, sizeof path, "%s/run.json", out_dir);
-        char *text = root != NULL ? json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-        bench_atomic_file file;
-        if (text == NULL)
-            code = BENCH_FAIL(error, BENCH_NO_MEMORY, "run.json");
-        else if ((code = bench_atomic_open(&file, path, error)) == BENCH_OK) {
-            fputs(text, file.stream);
-            fputc('\n', file.stream);
-            code = bench_atomic_commit(&file, error);
-        }
-        free(text);
+        code = bench_write_json_atomic(path, root, JSON_INDENT(2) | JSON_SORT_KEYS, error);
         json_decref(root);
         if (code == BENCH_OK)
             code = bench_atomic_commit(&csv, error);

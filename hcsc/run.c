@@ -512,17 +512,7 @@ static int save_checkpoint(const hcsc_encoder *encoder, const hcsc_plan *plan, c
                              plan->validation ? "validation" : "test");
     char sidecar[4200];
     snprintf(sidecar, sizeof sidecar, "%s.json", path);
-    bench_atomic_file file;
-    status = root ? bench_atomic_open(&file, sidecar, error)
-                  : BENCH_FAIL(error, BENCH_NO_MEMORY, "%s: cannot build the description", sidecar);
-    if (status == BENCH_OK) {
-        if (json_dumpf(root, file.stream, JSON_INDENT(2)) != 0 || fputc('\n', file.stream) == EOF) {
-            bench_atomic_abort(&file);
-            status = BENCH_FAIL(error, BENCH_IO, "%s: cannot write", sidecar);
-        } else {
-            status = bench_atomic_commit(&file, error);
-        }
-    }
+    status = bench_write_json_atomic(sidecar, root, JSON_INDENT(2), error);
     json_decref(root);
     return status;
 }
@@ -881,7 +871,7 @@ static bench_cell_expect cell_expect(const hcsc_cell *cell, expect_buffer *buffe
 int hcsc_merge(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench_error *error)
 {
     char path[4096];
-    bench_atomic_file results, timings, run_json;
+    bench_atomic_file results, timings;
     snprintf(path, sizeof path, "%s/timings.csv", out_dir);
     int status = bench_atomic_open(&timings, path, error);
     if (status != BENCH_OK)
@@ -944,8 +934,7 @@ int hcsc_merge(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench
         return status;
     }
     snprintf(path, sizeof path, "%s/run.json", out_dir);
-    status = bench_atomic_open(&run_json, path, error);
-    if (status == BENCH_OK) {
+    {
         json_t *cells = json_array();
         for (size_t c = 0; c < plan->cell_count; c++) {
             char recipe[2048];
@@ -959,13 +948,7 @@ int hcsc_merge(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench
                                  (json_int_t)plan->train_limit,
                                  "test_limit", (json_int_t)plan->test_limit, "jobs", (json_int_t)plan->jobs, "threads",
                                  (json_int_t)plan->threads, "cells", cells);
-        if (root == NULL || json_dumpf(root, run_json.stream, JSON_INDENT(2)) != 0) {
-            bench_atomic_abort(&run_json);
-            status = BENCH_FAIL(error, BENCH_IO, "%s: cannot write", path);
-        } else {
-            fputc('\n', run_json.stream);
-            status = bench_atomic_commit(&run_json, error);
-        }
+        status = bench_write_json_atomic(path, root, JSON_INDENT(2), error);
         json_decref(root);
     }
     if (status != BENCH_OK) {
