@@ -505,6 +505,22 @@ static double profile(const shift_primitive *p, double u, double v)
     return 0.0;
 }
 
+/* One 1-D pass of the blur: out(y, x) = Σ_k weights[k] in(y, x + k) when
+ * across, in(y + k, x) otherwise, with clamped borders. */
+static void blur_pass(float *out, const float *in, int n, const double *weights, int radius, int across)
+{
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n; x++) {
+            double sum = 0.0;
+            for (int k = -radius; k <= radius; k++) {
+                int at = (across ? x : y) + k;
+                at = at < 0 ? 0 : at >= n ? n - 1 : at;
+                sum += weights[k + radius] * in[across ? y * n + at : at * n + x];
+            }
+            out[y * n + x] = (float)sum;
+        }
+}
+
 /* Separable Gaussian blur in place, clamped borders; scratch is (n*n). */
 static void gaussian_blur(float *image, float *scratch, int n, double sigma)
 {
@@ -519,24 +535,8 @@ static void gaussian_blur(float *image, float *scratch, int n, double sigma)
         total += weights[k + radius] = exp(-0.5 * k * k / (sigma * sigma));
     for (int k = 0; k <= 2 * radius; k++)
         weights[k] /= total;
-    for (int y = 0; y < n; y++)
-        for (int x = 0; x < n; x++) {
-            double sum = 0.0;
-            for (int k = -radius; k <= radius; k++) {
-                int xx = x + k < 0 ? 0 : x + k >= n ? n - 1 : x + k;
-                sum += weights[k + radius] * image[y * n + xx];
-            }
-            scratch[y * n + x] = (float)sum;
-        }
-    for (int y = 0; y < n; y++)
-        for (int x = 0; x < n; x++) {
-            double sum = 0.0;
-            for (int k = -radius; k <= radius; k++) {
-                int yy = y + k < 0 ? 0 : y + k >= n ? n - 1 : y + k;
-                sum += weights[k + radius] * scratch[yy * n + x];
-            }
-            image[y * n + x] = (float)sum;
-        }
+    blur_pass(scratch, image, n, weights, radius, 1);
+    blur_pass(image, scratch, n, weights, radius, 0);
 }
 
 /* Hue (degrees) from the effective-Z proxy through the device's colour table:
