@@ -837,12 +837,9 @@ int hcsc_run_cell(const hcsc_plan *plan, size_t cell_index, const bench_image_se
         return status;
     /* Timing and the failure reason, apart from the results (machine-dependent). */
     snprintf(path, sizeof path, "%s/cells/%s.info", out_dir, cell->id);
-    bench_atomic_file info;
-    status = bench_atomic_open(&info, path, error);
-    if (status != BENCH_OK)
-        return status;
-    fprintf(info.stream, "%.3f\n%s\n", seconds, cell_status == BENCH_OK ? "" : cell_error.message);
-    status = bench_atomic_commit(&info, error);
+    char info[sizeof cell_error.message + 64];
+    int length = snprintf(info, sizeof info, "%.3f\n%s\n", seconds, cell_status == BENCH_OK ? "" : cell_error.message);
+    status = bench_write_file_atomic(path, info, length < (int)sizeof info ? (size_t)length : sizeof info - 1, error);
     if (status == BENCH_OK && cell_status != BENCH_OK)
         hcsc_progress_say(progress, "[%zu/%zu] %s seed %llu (cell %s): error: %s", cell_index + 1, plan->cell_count,
                      cell->variant, (unsigned long long)cell->seed, cell->id, cell_error.message);
