@@ -187,39 +187,42 @@ static const class_builder builders[SHIFT_CLASS_COUNT] = {
 /* Nominal half length of each class, for placement (keeps centres inside the bag). */
 static const double nominal_radius[SHIFT_CLASS_COUNT] = {17, 13, 7, 17, 10, 12, 27, 18, 12, 26};
 
-static void build_clutter(placement *p, bench_rng *rng, double bag_x0, double bag_y0, double bag_x1, double bag_y1)
+/* A clutter item at a uniform place in the bag, turned uniformly when rotate
+ * (the draws in this order: x, y, angle). */
+static void place_in_bag(placement *p, bench_rng *rng, const double bag[4], int rotate)
 {
-    int clothes = 3 + (int)bench_rng_below(rng, 4);
-    for (int i = 0; i < clothes; i++) {
-        p->x = uniform(rng, bag_x0, bag_x1);
-        p->y = uniform(rng, bag_y0, bag_y1);
+    p->x = uniform(rng, bag[0], bag[2]);
+    p->y = uniform(rng, bag[1], bag[3]);
+    if (rotate) {
         double angle = uniform(rng, 0, 6.283185307179586);
         p->cos_a = cos(angle), p->sin_a = sin(angle);
+    }
+}
+
+static void build_clutter(placement *p, bench_rng *rng, double bag_x0, double bag_y0, double bag_x1, double bag_y1)
+{
+    const double bag[4] = {bag_x0, bag_y0, bag_x1, bag_y1};
+    int clothes = 3 + (int)bench_rng_below(rng, 4);
+    for (int i = 0; i < clothes; i++) {
+        place_in_bag(p, rng, bag, 1);
         add(p, SHIFT_SHAPE_BLOB, SHIFT_ORGANIC, uniform(rng, 0.8, 2.5), 0, 0, 0, uniform(rng, 8, 24),
             uniform(rng, 5, 14), 0);
     }
     int cables = (int)bench_rng_below(rng, 3);
     for (int i = 0; i < cables; i++) {
-        p->x = uniform(rng, bag_x0, bag_x1);
-        p->y = uniform(rng, bag_y0, bag_y1);
-        double angle = uniform(rng, 0, 6.283185307179586);
-        p->cos_a = cos(angle), p->sin_a = sin(angle);
+        place_in_bag(p, rng, bag, 1);
         double half = uniform(rng, 8, 22);
         add(p, SHIFT_SHAPE_BOX, SHIFT_METAL, 0.6, 0, 0, 0, half, 0.45, 0);
         add(p, SHIFT_SHAPE_BOX, SHIFT_ORGANIC, 0.8, 0, 0, 0, half, 0.9, 0);
     }
     int coins = (int)bench_rng_below(rng, 4);
     for (int i = 0; i < coins; i++) {
-        p->x = uniform(rng, bag_x0, bag_x1);
-        p->y = uniform(rng, bag_y0, bag_y1);
+        place_in_bag(p, rng, bag, 0);
         double radius = uniform(rng, 1.6, 2.8);
         add(p, SHIFT_SHAPE_ELLIPSE, SHIFT_METAL, uniform(rng, 0.8, 1.5), 0, 0, 0, radius, radius, 0);
     }
     if (bench_rng_uniform(rng) < 0.4) { /* a book or a shoe sole: thick organic */
-        p->x = uniform(rng, bag_x0, bag_x1);
-        p->y = uniform(rng, bag_y0, bag_y1);
-        double angle = uniform(rng, 0, 6.283185307179586);
-        p->cos_a = cos(angle), p->sin_a = sin(angle);
+        place_in_bag(p, rng, bag, 1);
         add(p, SHIFT_SHAPE_BOX, SHIFT_ORGANIC, uniform(rng, 2.5, 4.0), 0, 0, 0, uniform(rng, 8, 13),
             uniform(rng, 6, 9), 0);
     }
