@@ -108,16 +108,7 @@ static void destroy(bench_model *model)
 }
 
 static const bench_forecaster mean_change = {
-    .abi_version = BENCH_FORECASTER_ABI_VERSION,
-    .name = "mean_change",
+    .abi_version = BENCH_FORECASTER_ABI_VERSION, .name = "mean_change",
     .description = "last value plus the mean training change per step (calls bench's exported helpers)",
-    .create = create,
-    .fit = fit,
-    .predict = predict,
-    .destroy = destroy,
-};
-
-const bench_forecaster *bench_plugin_forecaster(void)
-{
-    return &mean_change;
-}
+    .create = create, .fit = fit, .predict = predict, .destroy = destroy};
+const bench_forecaster *bench_plugin_forecaster(void) { return &mean_change; }
