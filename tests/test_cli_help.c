@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static char *manual; /* man/bench.1 with roff escapes removed; freed by teardown */
 
@@ -294,13 +295,8 @@ static void version_lists_bench_and_its_libraries(void **state)
     free(first);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("cli_help", setup, teardown,
         cmocka_unit_test(every_command_and_option_is_in_the_manual),
         cmocka_unit_test(every_manual_section_is_a_command),
         cmocka_unit_test(manual_renders_without_warnings),
-        cmocka_unit_test(version_lists_bench_and_its_libraries),
-    };
-    return cmocka_run_group_tests_name("cli_help", tests, setup, teardown);
-}
+        cmocka_unit_test(version_lists_bench_and_its_libraries))

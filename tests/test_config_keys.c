@@ -15,6 +15,7 @@
 
 #include "core/config.h"
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static char work[4096];
 
@@ -299,16 +300,11 @@ static void resolved_borders_in_run_json(void **state)
     free(json);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("config_keys", setup, NULL,
         cmocka_unit_test(config_relative_paths),
         cmocka_unit_test(task_config_paths),
         cmocka_unit_test(ambiguous_keys_are_refused_with_the_line),
         cmocka_unit_test(threads_are_read_one_way),
         cmocka_unit_test(documented_keys_work),
         cmocka_unit_test(registered_file_not_found_names_upstream),
-        cmocka_unit_test(resolved_borders_in_run_json),
-    };
-    return cmocka_run_group_tests_name("config_keys", tests, setup, NULL);
-}
+        cmocka_unit_test(resolved_borders_in_run_json))

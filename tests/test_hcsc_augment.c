@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hcsc/augment.h"
+#include "support_cmocka.h"
 
 #define SIDE 28
 #define PIXELS (SIDE * SIDE)
@@ -137,14 +138,9 @@ static void crops_cover_the_scale_range(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("hcsc_augment", NULL, NULL,
         cmocka_unit_test(same_seed_same_views_and_values_in_range),
         cmocka_unit_test(full_crop_is_identity_and_flip_mirrors),
         cmocka_unit_test(bilinear_crop_of_a_ramp_is_linear),
         cmocka_unit_test(brightness_and_contrast_follow_torchvision),
-        cmocka_unit_test(crops_cover_the_scale_range),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(crops_cover_the_scale_range))

@@ -11,6 +11,7 @@
 
 #include "hcsc/cluster.h"
 #include "hcsc/metrics.h"
+#include "support_cmocka.h"
 
 /* count points around each of `centres` (blob_count, d), Gaussian spread. */
 static float *make_blobs(const float *centres, size_t blob_count, size_t per_blob, size_t d, double spread,
@@ -176,13 +177,8 @@ static void hierarchy_composes_levels(void **state)
     free(points);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("hcsc_cluster", NULL, NULL,
         cmocka_unit_test(kmeans_recovers_separable_blobs),
         cmocka_unit_test(kmeans_keeps_every_cluster_nonempty),
         cmocka_unit_test(concentration_matches_pcl_estimator),
-        cmocka_unit_test(hierarchy_composes_levels),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(hierarchy_composes_levels))

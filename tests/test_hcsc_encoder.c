@@ -11,6 +11,7 @@
 
 #include "hcsc/encoder.h"
 #include "nn/check.h"
+#include "support_cmocka.h"
 
 /* Output of tests/data/hcsc/gen_encoder_reference.py (float64 PyTorch 1.13). */
 static const double reference_train_output[] = {-0.224828376567, 0.318650489072, 0.505738416731, 0.769508103107, -0.24916643196, 0.480193467138, 0.46455694723, 0.701082852509, -0.264547526921, 0.617708170696, 0.411784739626, 0.615535986005, -0.198897562739, 0.176111061449, 0.527283879644, 0.80709129833};
@@ -71,10 +72,5 @@ static void encoder_matches_pytorch(void **state)
     hcsc_encoder_free(&encoder);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(encoder_matches_pytorch),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN("hcsc_encoder", NULL, NULL,
+        cmocka_unit_test(encoder_matches_pytorch))

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "hcsc/evaluate.h"
+#include "support_cmocka.h"
 
 static void unit(float *row, double degrees)
 {
@@ -109,12 +110,7 @@ static void kmeans_scores_on_blobs(void **state)
     free(x);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("hcsc_evaluate", NULL, NULL,
         cmocka_unit_test(weighted_knn_by_hand),
         cmocka_unit_test(linear_probe_separates_classes),
-        cmocka_unit_test(kmeans_scores_on_blobs),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(kmeans_scores_on_blobs))

@@ -13,6 +13,7 @@
 #include "hcsc/cluster.h"
 #include "hcsc/loss.h"
 #include "nn/check.h"
+#include "support_cmocka.h"
 
 /* Output of tests/data/hcsc/gen_loss_reference.py (float64 PyTorch 1.13). */
 static const double reference_instance_loss = 2.23143162287;
@@ -148,12 +149,7 @@ static void prototype_loss_matches_pytorch(void **state)
         assert_float_equal(half[i], 0.5 * dq[i], 1e-6);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("hcsc_loss", NULL, NULL,
         cmocka_unit_test(instance_loss_matches_pytorch),
         cmocka_unit_test(instance_loss_is_the_same_on_any_team),
-        cmocka_unit_test(prototype_loss_matches_pytorch),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(prototype_loss_matches_pytorch))

@@ -11,6 +11,7 @@
 
 #include "bench/rng.h"
 #include "hcsc/metrics.h"
+#include "support_cmocka.h"
 
 typedef struct reference_case {
     int32_t truth[8], predicted[8];
@@ -116,12 +117,7 @@ static void hungarian_matches_exhaustive_search(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("hcsc_metrics", NULL, NULL,
         cmocka_unit_test(scores_match_brute_force_definitions),
         cmocka_unit_test(hand_computed_and_special_cases),
-        cmocka_unit_test(hungarian_matches_exhaustive_search),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(hungarian_matches_exhaustive_search))

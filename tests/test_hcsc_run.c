@@ -16,6 +16,7 @@
 
 #include "bench/run_tasks.h"
 #include "hcsc/run.h"
+#include "support_cmocka.h"
 
 static char temp_dir[256];
 
@@ -430,15 +431,10 @@ static void shipped_configs_load(void **state)
     assert_int_equal(plan.cells[4].recipe.train.batch, 128);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("hcsc_run", make_temp_dir, remove_temp_dir,
         cmocka_unit_test(parses_a_plan_with_stable_ids),
         cmocka_unit_test(refuses_bad_configs),
         cmocka_unit_test(two_threads_give_the_same_bytes_with_one_or_two_jobs),
         cmocka_unit_test(runs_one_cell_and_writes_rows),
         cmocka_unit_test(shipped_configs_load),
-        cmocka_unit_test(checkpoint_evaluation_reproduces_the_run),
-    };
-    return cmocka_run_group_tests(tests, make_temp_dir, remove_temp_dir);
-}
+        cmocka_unit_test(checkpoint_evaluation_reproduces_the_run))

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "hcsc/select.h"
+#include "support_cmocka.h"
 
 static void instance_keep_probability_by_hand(void **state)
 {
@@ -112,13 +113,8 @@ static void bernoulli_masks_follow_probabilities(void **state)
     assert_memory_equal(again, mask, sizeof mask);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("hcsc_select", NULL, NULL,
         cmocka_unit_test(instance_keep_probability_by_hand),
         cmocka_unit_test(negative_prototypes_follow_official_code),
         cmocka_unit_test(prototype_keep_probability_by_hand),
-        cmocka_unit_test(bernoulli_masks_follow_probabilities),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(bernoulli_masks_follow_probabilities))

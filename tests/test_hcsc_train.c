@@ -16,6 +16,7 @@
 #include "hcsc/train.h"
 #include "nn/check.h"
 #include "nn/gemm.h"
+#include "support_cmocka.h"
 
 enum { IMAGES = 12, SIDE = 8, BATCH = 4 };
 
@@ -274,16 +275,11 @@ static void monitoring_reports_and_changes_nothing(void **state)
     assert_memory_equal(logs[0].nmi + 1, logs[1].nmi + 1, 2 * sizeof(double));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("hcsc_train", NULL, NULL,
         cmocka_unit_test(gradient_moco),
         cmocka_unit_test(gradient_pcl),
         cmocka_unit_test(gradient_hcsc_zero_mode),
         cmocka_unit_test(gradient_hcsc_remove_mode),
         cmocka_unit_test(gradient_ablations),
         cmocka_unit_test(training_runs_and_is_deterministic),
-        cmocka_unit_test(monitoring_reports_and_changes_nothing),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(monitoring_reports_and_changes_nothing))

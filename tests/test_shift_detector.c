@@ -18,6 +18,7 @@
 #include "domain_shift/centernet.h"
 #include "domain_shift/detector.h"
 #include "nn/check.h"
+#include "support_cmocka.h"
 
 static void fill(float *x, size_t n, double low, double high, bench_rng *rng)
 {
@@ -414,9 +415,7 @@ static void grl_schedule_starts_at_zero(void **state)
     shift_dataset_free(&target);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("shift_detector", NULL, NULL,
         cmocka_unit_test(focal_loss_value_and_gradient),
         cmocka_unit_test(size_and_offset_heads_gradient),
         cmocka_unit_test(gradient_reversal_flips_sign),
@@ -426,7 +425,4 @@ int main(void)
         cmocka_unit_test(detector_gradients_through_every_tensor),
         cmocka_unit_test(training_is_the_same_for_any_thread_count),
         cmocka_unit_test(grl_schedule_starts_at_zero),
-        cmocka_unit_test(domain_bn_normalises_each_half_apart),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(domain_bn_normalises_each_half_apart))

@@ -11,6 +11,7 @@
 
 #include "domain_shift/classes.h"
 #include "domain_shift/eval.h"
+#include "support_cmocka.h"
 
 static const unsigned char reference_matches[7] = {1, 0, 1, 1, 0, 0, 1};
 
@@ -119,15 +120,10 @@ static void bad_indices_and_names(void **state)
     assert_string_equal(shift_classes()[4].display, "Device");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("shift_eval", NULL, NULL,
         cmocka_unit_test(ap_matches_reference_vector),
         cmocka_unit_test(iou_uses_voc_plus_one),
         cmocka_unit_test(evaluate_reproduces_vector_through_matching),
         cmocka_unit_test(iou_threshold_is_strict),
         cmocka_unit_test(difficult_boxes_are_ignored),
-        cmocka_unit_test(bad_indices_and_names),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+        cmocka_unit_test(bad_indices_and_names))

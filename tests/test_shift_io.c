@@ -15,6 +15,7 @@
 #include "domain_shift/jpeg_io.h"
 #include "domain_shift/png_io.h"
 #include "domain_shift/voc_xml.h"
+#include "support_cmocka.h"
 
 #define FIXTURES "tests/data/shift/"
 
@@ -189,14 +190,9 @@ static void eds_style_directory_is_letterboxed(void **state)
     assert_non_null(strstr(error.message, "images/000003.png (or .jpg): no such image"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("shift_io", make_scratch, remove_scratch,
         cmocka_unit_test(reads_good_annotation),
         cmocka_unit_test(malformed_files_name_file_and_line),
         cmocka_unit_test(annotation_round_trip),
         cmocka_unit_test(png_round_trip_and_errors),
-        cmocka_unit_test(eds_style_directory_is_letterboxed),
-    };
-    return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
-}
+        cmocka_unit_test(eds_style_directory_is_letterboxed))

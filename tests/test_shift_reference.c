@@ -21,6 +21,7 @@
 #include "nn/check.h"
 #include "nn/loss.h"
 #include "tests/support_reference.h"
+#include "support_cmocka.h"
 
 #define REF_ATOL 1e-6
 #define REF_RTOL 1e-4
@@ -193,13 +194,8 @@ static void prototype_terms_match_pytorch(void **state)
         fail_msg("prototype terms differ from PyTorch (see above)");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("shift_reference", NULL, NULL,
         cmocka_unit_test(focal_loss_matches_pytorch),
         cmocka_unit_test(l1_heads_match_pytorch),
         cmocka_unit_test(discriminator_bce_matches_pytorch),
-        cmocka_unit_test(prototype_terms_match_pytorch),
-    };
-    return cmocka_run_group_tests_name("shift_reference", tests, NULL, NULL);
-}
+        cmocka_unit_test(prototype_terms_match_pytorch))

@@ -13,6 +13,7 @@
 
 #include "domain_shift/benchmark.h"
 #include "domain_shift/xray.h"
+#include "support_cmocka.h"
 
 static char scratch[64];
 
@@ -242,14 +243,9 @@ static void splits_partition_scenes_and_load(void **state)
     assert_non_null(strstr(error.message, "D7/all.txt"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("shift_render", make_scratch, remove_scratch,
         cmocka_unit_test(same_seed_same_bytes),
         cmocka_unit_test(devices_are_inside_documented_ranges),
         cmocka_unit_test(knob_groups_split_the_device),
         cmocka_unit_test(same_layout_under_every_device),
-        cmocka_unit_test(splits_partition_scenes_and_load),
-    };
-    return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
-}
+        cmocka_unit_test(splits_partition_scenes_and_load))

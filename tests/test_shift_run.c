@@ -23,6 +23,7 @@
 #include "domain_shift/png_io.h"
 #include "domain_shift/run.h"
 #include "support_process.h"
+#include "support_cmocka.h"
 
 static char scratch[64];
 
@@ -590,9 +591,7 @@ static void configuration_errors_name_file_and_line(void **state)
     assert_int_equal(access(path, F_OK), -1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
+TEST_MAIN("shift_run", make_scratch, remove_scratch,
         cmocka_unit_test(tiny_run_follows_contract_and_repeats),
         cmocka_unit_test(parallel_and_resumed_runs_give_the_same_bytes),
         cmocka_unit_test(failing_unit_gives_error_rows_and_reruns_on_resume),
@@ -600,7 +599,4 @@ int main(void)
         cmocka_unit_test(psn_variant_rule_uses_only_other_targets),
         cmocka_unit_test(knob_group_benchmark_is_its_own),
         cmocka_unit_test(a_held_directory_is_refused),
-        cmocka_unit_test(configuration_errors_name_file_and_line),
-    };
-    return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
-}
+        cmocka_unit_test(configuration_errors_name_file_and_line))
