@@ -13,7 +13,7 @@
 
 #include "support_process.h"
 
-char test_scratch[256];
+char test_scratch[64];
 
 int test_scratch_setup(void **state)
 {

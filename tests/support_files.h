@@ -11,7 +11,7 @@
 /* The group's scratch directory: made under $TMPDIR by test_scratch_setup,
  * removed with everything in it by test_scratch_teardown.  Short, so tests
  * may build paths in it with small buffers. */
-extern char test_scratch[256];
+extern char test_scratch[64];
 
 /* cmocka group setup and teardown for test_scratch. */
 int test_scratch_setup(void **state);

@@ -17,23 +17,7 @@
 #include "bench/run_tasks.h"
 #include "hcsc/run.h"
 #include "support_cmocka.h"
-
-static char temp_dir[256];
-
-static int make_temp_dir(void **state)
-{
-    (void)state;
-    snprintf(temp_dir, sizeof temp_dir, "/tmp/bench-test-hcsc-run-XXXXXX");
-    return mkdtemp(temp_dir) == NULL ? -1 : 0;
-}
-
-static int remove_temp_dir(void **state)
-{
-    (void)state;
-    char command[512];
-    snprintf(command, sizeof command, "rm -rf '%s'", temp_dir);
-    return system(command) == 0 ? 0 : -1;
-}
+#include "support_files.h"
 
 /* The tests that train on the real Fashion-MNIST skip loudly without it. */
 static void skip_without_fashion_mnist(void)
@@ -55,7 +39,7 @@ static size_t count_lines_in(const char *text)
 
 static void write_config(const char *name, const char *text, char *path, size_t size)
 {
-    snprintf(path, size, "%s/%s", temp_dir, name);
+    snprintf(path, size, "%s/%s", test_scratch, name);
     FILE *file = fopen(path, "w");
     assert_non_null(file);
     fputs(text, file);
@@ -188,7 +172,7 @@ static void runs_one_cell_and_writes_rows(void **state)
     fill_set(&train, 200, 1);
     fill_set(&test, 60, 2);
     char directory[512];
-    snprintf(directory, sizeof directory, "%s/out", temp_dir);
+    snprintf(directory, sizeof directory, "%s/out", test_scratch);
     const char *const subdirectories[] = {"cells", "curves", "checkpoints"};
     for (size_t i = 0; i < 3; i++) {
         char sub[600];
@@ -264,7 +248,7 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
     bench_error error = {0};
     assert_int_equal(hcsc_plan_load(&plan, path, &error), BENCH_OK);
     char directory[512];
-    snprintf(directory, sizeof directory, "%s/real", temp_dir);
+    snprintf(directory, sizeof directory, "%s/real", test_scratch);
     size_t failed = 99;
     assert_int_equal(bench_hcsc_run(&plan, directory, 0, NULL, &failed, &error), BENCH_OK);
     assert_int_equal(failed, 0);
@@ -375,7 +359,7 @@ static void two_threads_give_the_same_bytes_with_one_or_two_jobs(void **state)
         bench_error error = {0};
         assert_int_equal(hcsc_plan_load(&plan, path, &error), BENCH_OK);
         assert_int_equal(plan.threads, 2);
-        snprintf(directory, sizeof directory, "%s/jobs%d", temp_dir, run + 1);
+        snprintf(directory, sizeof directory, "%s/jobs%d", test_scratch, run + 1);
         size_t failed = 99;
         assert_int_equal(bench_hcsc_run(&plan, directory, 0, NULL, &failed, &error), BENCH_OK);
         assert_int_equal(failed, 0);
@@ -431,7 +415,7 @@ static void shipped_configs_load(void **state)
     assert_int_equal(plan.cells[4].recipe.train.batch, 128);
 }
 
-TEST_MAIN("hcsc_run", make_temp_dir, remove_temp_dir,
+TEST_MAIN("hcsc_run", test_scratch_setup, test_scratch_teardown,
         cmocka_unit_test(parses_a_plan_with_stable_ids),
         cmocka_unit_test(refuses_bad_configs),
         cmocka_unit_test(two_threads_give_the_same_bytes_with_one_or_two_jobs),

@@ -16,6 +16,7 @@
 #include "domain_shift/png_io.h"
 #include "domain_shift/voc_xml.h"
 #include "support_cmocka.h"
+#include "support_files.h"
 
 #define FIXTURES "tests/data/shift/"
 
@@ -70,23 +71,6 @@ static void malformed_files_name_file_and_line(void **state)
     assert_non_null(strstr(error.message, "empty.xml:1: malformed XML"));
 }
 
-static char scratch_dir[64];
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    snprintf(scratch_dir, sizeof scratch_dir, "/tmp/test_shift_io.XXXXXX");
-    return mkdtemp(scratch_dir) == NULL;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", scratch_dir);
-    return system(command);
-}
-
 static void annotation_round_trip(void **state)
 {
     (void)state;
@@ -98,7 +82,7 @@ static void annotation_round_trip(void **state)
     shift_annotation written = {.width = 96, .height = 96, .depth = 3, .object_count = 3, .objects = objects};
     snprintf(written.filename, sizeof written.filename, "a&b<c>.png");
     char path[128];
-    snprintf(path, sizeof path, "%s/round.xml", scratch_dir);
+    snprintf(path, sizeof path, "%s/round.xml", test_scratch);
     bench_error error = {0};
     assert_int_equal(shift_voc_write(path, "D1", &written, &error), BENCH_OK);
     shift_annotation read;
@@ -121,7 +105,7 @@ static void png_round_trip_and_errors(void **state)
     for (int i = 0; i < W * H * 3; i++)
         pixels[i] = (uint8_t)(i * 37 + 11);
     char path[128];
-    snprintf(path, sizeof path, "%s/image.png", scratch_dir);
+    snprintf(path, sizeof path, "%s/image.png", test_scratch);
     bench_error error = {0};
     assert_int_equal(shift_png_write(path, pixels, W, H, &error), BENCH_OK);
     uint8_t *back = NULL;
@@ -140,7 +124,7 @@ static void png_round_trip_and_errors(void **state)
     size_t length = fread(bytes, 1, sizeof bytes, whole);
     fclose(whole);
     char cut_path[128];
-    snprintf(cut_path, sizeof cut_path, "%s/cut.png", scratch_dir);
+    snprintf(cut_path, sizeof cut_path, "%s/cut.png", test_scratch);
     FILE *cut = fopen(cut_path, "wb");
     fwrite(bytes, 1, length / 2 > 40 ? 40 : length / 2, cut);
     fclose(cut);
@@ -190,7 +174,7 @@ static void eds_style_directory_is_letterboxed(void **state)
     assert_non_null(strstr(error.message, "images/000003.png (or .jpg): no such image"));
 }
 
-TEST_MAIN("shift_io", make_scratch, remove_scratch,
+TEST_MAIN("shift_io", test_scratch_setup, test_scratch_teardown,
         cmocka_unit_test(reads_good_annotation),
         cmocka_unit_test(malformed_files_name_file_and_line),
         cmocka_unit_test(annotation_round_trip),

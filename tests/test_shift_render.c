@@ -14,23 +14,7 @@
 #include "domain_shift/benchmark.h"
 #include "domain_shift/xray.h"
 #include "support_cmocka.h"
-
-static char scratch[64];
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    snprintf(scratch, sizeof scratch, "/tmp/test_shift_render.XXXXXX");
-    return mkdtemp(scratch) == NULL;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", scratch);
-    return system(command);
-}
+#include "support_files.h"
 
 static shift_generate_options tiny_options(const char *dir, uint64_t seed)
 {
@@ -70,9 +54,9 @@ static void same_seed_same_bytes(void **state)
 {
     (void)state;
     char first[128], second[128], other[128];
-    snprintf(first, sizeof first, "%s/a", scratch);
-    snprintf(second, sizeof second, "%s/b", scratch);
-    snprintf(other, sizeof other, "%s/c", scratch);
+    snprintf(first, sizeof first, "%s/a", test_scratch);
+    snprintf(second, sizeof second, "%s/b", test_scratch);
+    snprintf(other, sizeof other, "%s/c", test_scratch);
     bench_error error = {0};
     shift_generate_options o = tiny_options(first, 11);
     assert_int_equal(shift_generate(&o, &error), BENCH_OK);
@@ -231,7 +215,7 @@ static void splits_partition_scenes_and_load(void **state)
     assert_int_equal(shift_split_ids(3, 50, "dev", &all, &n_all, &error), BENCH_BAD_INPUT);
 
     char dir[128];
-    snprintf(dir, sizeof dir, "%s/a", scratch); /* written by same_seed_same_bytes */
+    snprintf(dir, sizeof dir, "%s/a", test_scratch); /* written by same_seed_same_bytes */
     shift_dataset dataset;
     assert_int_equal(shift_dataset_load(dir, "D2", "all", &dataset, &error), BENCH_OK);
     assert_int_equal(dataset.count, 5);
@@ -243,7 +227,7 @@ static void splits_partition_scenes_and_load(void **state)
     assert_non_null(strstr(error.message, "D7/all.txt"));
 }
 
-TEST_MAIN("shift_render", make_scratch, remove_scratch,
+TEST_MAIN("shift_render", test_scratch_setup, test_scratch_teardown,
         cmocka_unit_test(same_seed_same_bytes),
         cmocka_unit_test(devices_are_inside_documented_ranges),
         cmocka_unit_test(knob_groups_split_the_device),

@@ -24,23 +24,7 @@
 #include "domain_shift/run.h"
 #include "support_process.h"
 #include "support_cmocka.h"
-
-static char scratch[64];
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    snprintf(scratch, sizeof scratch, "/tmp/test_shift_run.XXXXXX");
-    return mkdtemp(scratch) == NULL;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", scratch);
-    return system(command);
-}
+#include "support_files.h"
 
 static void write_file(const char *path, const char *text)
 {
@@ -84,11 +68,11 @@ static void tiny_run_follows_contract_and_repeats(void **state)
 {
     (void)state;
     char config[128], out[2][128], path[160];
-    snprintf(config, sizeof config, "%s/tiny.ini", scratch);
+    snprintf(config, sizeof config, "%s/tiny.ini", test_scratch);
     write_file(config, tiny_config);
     bench_error error = {0};
     for (int run = 0; run < 2; run++) {
-        snprintf(out[run], sizeof out[run], "%s/out%d", scratch, run);
+        snprintf(out[run], sizeof out[run], "%s/out%d", test_scratch, run);
         if (bench_shift_run(config, out[run], NULL, NULL, &error) != BENCH_OK)
             fail_msg("%s", error.message);
     }
@@ -274,14 +258,14 @@ static void parallel_and_resumed_runs_give_the_same_bytes(void **state)
 {
     (void)state;
     char config[128], text[512], one[128], two[128], path[256];
-    snprintf(config, sizeof config, "%s/units.ini", scratch);
-    snprintf(text, sizeof text, units_config, scratch);
+    snprintf(config, sizeof config, "%s/units.ini", test_scratch);
+    snprintf(text, sizeof text, units_config, test_scratch);
     write_file(config, text);
-    snprintf(one, sizeof one, "%s/one-job", scratch);
-    snprintf(two, sizeof two, "%s/two-jobs", scratch);
+    snprintf(one, sizeof one, "%s/one-job", test_scratch);
+    snprintf(two, sizeof two, "%s/two-jobs", test_scratch);
     shift_run_summary summary;
     progress_log log = {0};
-    snprintf(log.units, sizeof log.units, "%s/unit-lines", scratch);
+    snprintf(log.units, sizeof log.units, "%s/unit-lines", test_scratch);
     char *reference = run_into(config, one, 1, 0, &summary, &log);
     assert_int_equal(summary.units, UNIT_COUNT);
     assert_int_equal(summary.failed, 0);
@@ -325,12 +309,12 @@ static void parallel_and_resumed_runs_give_the_same_bytes(void **state)
     free(again);
 
     /* The generated benchmark in place is not the one a changed config asks for. */
-    snprintf(text, sizeof text, units_config, scratch);
+    snprintf(text, sizeof text, units_config, test_scratch);
     char *scenes = strstr(text, "scenes = 10");
     memcpy(scenes, "scenes = 12", 11);
     write_file(config, text);
     bench_error error = {0};
-    snprintf(path, sizeof path, "%s/changed", scratch);
+    snprintf(path, sizeof path, "%s/changed", test_scratch);
     assert_int_equal(bench_shift_run(config, path, NULL, NULL, &error), BENCH_BAD_INPUT);
     assert_non_null(strstr(error.message, "scenes 10"));
     assert_non_null(strstr(error.message, "is not the one the configuration asks for"));
@@ -346,8 +330,8 @@ static void failing_unit_gives_error_rows_and_reruns_on_resume(void **state)
 {
     (void)state;
     char config[128], text[640], out[128], path[256], hidden[256];
-    snprintf(config, sizeof config, "%s/broken.ini", scratch);
-    snprintf(text, sizeof text, units_config, scratch);
+    snprintf(config, sizeof config, "%s/broken.ini", test_scratch);
+    snprintf(text, sizeof text, units_config, test_scratch);
     char *seeds = strstr(text, "seeds = 1,2\nablation_seeds = 1\n");
     snprintf(seeds, sizeof text - (size_t)(seeds - text), "seeds = 1\n");
     char *benchmark = strstr(text, "data = ");
@@ -355,19 +339,19 @@ static void failing_unit_gives_error_rows_and_reruns_on_resume(void **state)
     snprintf(rest, sizeof rest, "%s", benchmark);
     snprintf(benchmark, sizeof text - (size_t)(benchmark - text), "generate = no\n%s", rest);
     write_file(config, text);
-    snprintf(out, sizeof out, "%s/broken-out", scratch);
+    snprintf(out, sizeof out, "%s/broken-out", test_scratch);
     /* the benchmark of the previous test, or generated here when run alone */
-    snprintf(path, sizeof path, "%s/data/benchmark.ini", scratch);
+    snprintf(path, sizeof path, "%s/data/benchmark.ini", test_scratch);
     if (access(path, F_OK) != 0) {
         char generate[128];
-        snprintf(generate, sizeof generate, "%s/units.ini", scratch);
+        snprintf(generate, sizeof generate, "%s/units.ini", test_scratch);
         char units_text[512];
-        snprintf(units_text, sizeof units_text, units_config, scratch);
+        snprintf(units_text, sizeof units_text, units_config, test_scratch);
         write_file(generate, units_text);
         free(run_into(generate, out, 1, 0, NULL, NULL));
     }
-    snprintf(path, sizeof path, "%s/data/D2/val.txt", scratch);
-    snprintf(hidden, sizeof hidden, "%s/data/D2/val.hidden", scratch);
+    snprintf(path, sizeof path, "%s/data/D2/val.txt", test_scratch);
+    snprintf(hidden, sizeof hidden, "%s/data/D2/val.hidden", test_scratch);
     assert_int_equal(rename(path, hidden), 0);
     shift_run_summary summary;
     char *results = run_into(config, out, 2, 0, &summary, NULL);
@@ -402,11 +386,11 @@ static void psn_only_run_draws_its_examples(void **state)
 {
     (void)state;
     char config[128], out[128], path[192];
-    snprintf(config, sizeof config, "%s/psn-only.ini", scratch);
+    snprintf(config, sizeof config, "%s/psn-only.ini", test_scratch);
     write_file(config, "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
                        "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n"
                        "[run]\nmethods = psn\npairs = D1>D2\nseeds = 1\n");
-    snprintf(out, sizeof out, "%s/psn-only", scratch);
+    snprintf(out, sizeof out, "%s/psn-only", test_scratch);
     shift_run_summary summary;
     bench_error error = {0};
     if (bench_shift_run(config, out, NULL, &summary, &error) != BENCH_OK)
@@ -447,11 +431,11 @@ static void psn_variant_rule_uses_only_other_targets(void **state)
 {
     (void)state;
     char config[128], out[128], path[192];
-    snprintf(config, sizeof config, "%s/variants.ini", scratch);
+    snprintf(config, sizeof config, "%s/variants.ini", test_scratch);
     write_file(config, "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
                        "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n"
                        "[run]\nmethods = psn,psn_grl_schedule,psn_target_bn\npairs = all\nseeds = 1\n");
-    snprintf(out, sizeof out, "%s/variants", scratch);
+    snprintf(out, sizeof out, "%s/variants", test_scratch);
     shift_run_summary summary;
     free(run_into(config, out, 1, 0, &summary, NULL));
     assert_int_equal(summary.units, 4); /* psn and psn_grl_schedule per pair; psn_target_bn from psn's */
@@ -500,8 +484,8 @@ static void knob_group_benchmark_is_its_own(void **state)
 {
     (void)state;
     char config[128], out[128];
-    snprintf(config, sizeof config, "%s/noise.ini", scratch);
-    snprintf(out, sizeof out, "%s/noise", scratch);
+    snprintf(config, sizeof config, "%s/noise.ini", test_scratch);
+    snprintf(out, sizeof out, "%s/noise", test_scratch);
     static const char text[] = "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\nknobs = %s\n"
                                "[train]\nsteps = 2\nbatch = 2\nwidth = 4\neval_every = 2\n"
                                "[run]\nmethods = source_only\npairs = D1>D2\nseeds = 1\n";
@@ -521,7 +505,7 @@ static void knob_group_benchmark_is_its_own(void **state)
     /* the whole benchmark (knobs = all) in a fresh directory: other names, other ids */
     snprintf(buffer, sizeof buffer, text, "all");
     write_file(config, buffer);
-    snprintf(out, sizeof out, "%s/all-knobs", scratch);
+    snprintf(out, sizeof out, "%s/all-knobs", test_scratch);
     results = run_into(config, out, 1, 0, NULL, NULL);
     assert_non_null(strstr(results, ",detect,xray_D1_to_D2,transfer,source_only,"));
     assert_true(strncmp(strchr(results, '\n') + 1, first_id, 16) != 0);
@@ -567,8 +551,8 @@ static void configuration_errors_name_file_and_line(void **state)
 {
     (void)state;
     char config[128], out[128];
-    snprintf(config, sizeof config, "%s/bad.ini", scratch);
-    snprintf(out, sizeof out, "%s/bad-out", scratch);
+    snprintf(config, sizeof config, "%s/bad.ini", test_scratch);
+    snprintf(out, sizeof out, "%s/bad-out", test_scratch);
     bench_error error = {0};
     write_file(config, "[train]\nsteps = 3\nstpes = 4\n");
     assert_int_equal(bench_shift_run(config, out, NULL, NULL, &error), BENCH_BAD_INPUT);
@@ -591,7 +575,7 @@ static void configuration_errors_name_file_and_line(void **state)
     assert_int_equal(access(path, F_OK), -1);
 }
 
-TEST_MAIN("shift_run", make_scratch, remove_scratch,
+TEST_MAIN("shift_run", test_scratch_setup, test_scratch_teardown,
         cmocka_unit_test(tiny_run_follows_contract_and_repeats),
         cmocka_unit_test(parallel_and_resumed_runs_give_the_same_bytes),
         cmocka_unit_test(failing_unit_gives_error_rows_and_reruns_on_resume),
