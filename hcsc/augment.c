@@ -15,6 +15,11 @@ void hcsc_augment_defaults(hcsc_augment_config *config)
         .brightness = 0.4,
         .contrast = 0.4,
         .noise_std = 0.0,
+        .translate = 0.0,
+        .blur_probability = 0.0,
+        .blur_sigma_max = 2.0,
+        .erase_probability = 0.0,
+        .erase_scale_max = 0.33,
     };
 }
 
@@ -110,6 +115,81 @@ static void adjust_contrast(float *image, size_t pixels, float factor)
         image[i] = clamp01(factor * image[i] + (1.0f - factor) * mean);
 }
 
+/* Shifts image by (dy, dx) whole pixels in place, zero where nothing comes in.
+ * Rows (and, within the row, columns) run against the shift, so every source
+ * pixel is read before it is overwritten. */
+static void shift_image(float *image, size_t height, size_t width, long dy, long dx)
+{
+    long h = (long)height, w = (long)width;
+    for (long i = 0; i < h; i++) {
+        long y = dy > 0 ? h - 1 - i : i;
+        for (long j = 0; j < w; j++) {
+            long x = dx > 0 ? w - 1 - j : j;
+            long sy = y - dy, sx = x - dx;
+            image[y * w + x] = sy >= 0 && sy < h && sx >= 0 && sx < w ? image[sy * w + sx] : 0.0f;
+        }
+    }
+}
+
+/* RandomAffine(degrees=0, translate=(t, t)): each offset uniform in
+ * [−t·side, t·side], rounded, as torchvision draws it. */
+static void random_translate(float *image, size_t height, size_t width, double translate, bench_rng *rng)
+{
+    double max_dx = translate * (double)width, max_dy = translate * (double)height;
+    long dx = lround(uniform_between(rng, -max_dx, max_dx));
+    long dy = lround(uniform_between(rng, -max_dy, max_dy));
+    shift_image(image, height, width, dy, dx);
+}
+
+/* One 3-tap pass along a line of n values step apart, in place, with
+ * reflected borders (index −1 reads 1, n reads n − 2). */
+static void blur_line(float *line, size_t n, size_t step, const float weights[3])
+{
+    if (n < 2)
+        return;
+    float previous = line[step]; /* the reflection of index −1 */
+    for (size_t i = 0; i < n; i++) {
+        float current = line[i * step];
+        float next = i + 1 < n ? line[(i + 1) * step] : previous; /* index n reflects to n − 2 */
+        line[i * step] = weights[0] * previous + weights[1] * current + weights[2] * next;
+        previous = current;
+    }
+}
+
+/* GaussianBlur(kernel_size=3, sigma=(0.1, sigma_max)): rows, then columns. */
+static void random_blur(float *image, size_t height, size_t width, double sigma_max, bench_rng *rng)
+{
+    double sigma = uniform_between(rng, 0.1, sigma_max);
+    double side = exp(-0.5 / (sigma * sigma));
+    float weights[3] = {(float)(side / (1.0 + 2.0 * side)), (float)(1.0 / (1.0 + 2.0 * side)),
+                        (float)(side / (1.0 + 2.0 * side))};
+    for (size_t y = 0; y < height; y++)
+        blur_line(image + y * width, width, 1, weights);
+    for (size_t x = 0; x < width; x++)
+        blur_line(image + x, height, width, weights);
+}
+
+/* RandomErasing(scale=(0.02, scale_max), ratio=(0.3, 3.3), value=0): ten
+ * tries at a box of the drawn area and aspect ratio that fits; none erased
+ * when no try fits, as torchvision. */
+static void random_erase(float *image, size_t height, size_t width, double scale_max, bench_rng *rng)
+{
+    double area = (double)height * (double)width;
+    double log_low = log(0.3), log_high = log(3.3);
+    for (int attempt = 0; attempt < 10; attempt++) {
+        double target = area * uniform_between(rng, 0.02, scale_max);
+        double aspect = exp(uniform_between(rng, log_low, log_high));
+        long h = lround(sqrt(target * aspect)), w = lround(sqrt(target / aspect));
+        if (h <= 0 || w <= 0 || (size_t)h >= height || (size_t)w >= width)
+            continue;
+        size_t top = (size_t)bench_rng_below(rng, height - (size_t)h + 1);
+        size_t left = (size_t)bench_rng_below(rng, width - (size_t)w + 1);
+        for (size_t y = top; y < top + (size_t)h; y++)
+            memset(image + y * width + left, 0, (size_t)w * sizeof *image);
+        return;
+    }
+}
+
 void hcsc_augment_image(float *out, const float *in, size_t height, size_t width,
                         const hcsc_augment_config *config, bench_rng *rng)
 {
@@ -127,6 +207,8 @@ void hcsc_augment_image(float *out, const float *in, size_t height, size_t width
                 row[width - 1 - x] = swap;
             }
         }
+    if (config->translate > 0.0)
+        random_translate(out, height, width, config->translate, rng);
     if (bench_rng_uniform(rng) < config->jitter_probability) {
         /* ColorJitter applies its transforms in a random order. */
         int brightness_first = bench_rng_uniform(rng) < 0.5;
@@ -140,9 +222,14 @@ void hcsc_augment_image(float *out, const float *in, size_t height, size_t width
             adjust_brightness(out, pixels, brightness);
         }
     }
+    if (config->blur_probability > 0.0 && bench_rng_uniform(rng) < config->blur_probability)
+        random_blur(out, height, width, config->blur_sigma_max, rng);
     if (config->noise_std > 0.0)
         for (size_t i = 0; i < pixels; i++)
             out[i] = clamp01(out[i] + (float)(config->noise_std * bench_rng_normal(rng)));
+    /* last, as torchvision applies RandomErasing to the finished tensor */
+    if (config->erase_probability > 0.0 && bench_rng_uniform(rng) < config->erase_probability)
+        random_erase(out, height, width, config->erase_scale_max, rng);
 }
 
 typedef struct two_views {

@@ -1,6 +1,9 @@
 /* Augmentations for small grey images (Fashion-MNIST, 28×28), MoCo v2's recipe
  * reduced to what is meaningful without colour: random resized crop (bilinear),
- * horizontal flip, brightness/contrast jitter, optional Gaussian noise.  Every
+ * horizontal flip, brightness/contrast jitter, optional Gaussian noise; and,
+ * for issue 22's study of what suits grey garments, optional translation,
+ * Gaussian blur and random erasing as torchvision does them.  A transform
+ * that is off draws nothing, so adding one leaves the others' views as they were.  Every
  * random choice draws from the bench_rng passed in, in a fixed order, so a seed
  * reproduces the views bit for bit.  The evaluation transform is the identity. */
 #ifndef BENCH_HCSC_AUGMENT_H
@@ -18,6 +21,14 @@ typedef struct hcsc_augment_config {
     double jitter_probability;             /* 0.8: brightness and contrast together */
     double brightness, contrast;           /* factor drawn from [1 − x, 1 + x]; 0.4, 0.4 */
     double noise_std;                      /* additive N(0, σ²) per pixel; 0 = off */
+    double translate;                      /* RandomAffine: shift up to ± translate·side, whole pixels,
+                                              zero fill; 0 = off */
+    double blur_probability;               /* GaussianBlur, kernel 3, σ ~ U(0.1, blur_sigma_max),
+                                              reflected borders; 0 = off */
+    double blur_sigma_max;                 /* 2.0 */
+    double erase_probability;              /* RandomErasing: a box of U(0.02, erase_scale_max) of the
+                                              area, aspect ratio in [0.3, 3.3], set to 0; 0 = off */
+    double erase_scale_max;                /* 0.33 */
 } hcsc_augment_config;
 
 /* MoCo v2's values for the transforms that apply to grey images. */

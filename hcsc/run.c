@@ -115,6 +115,11 @@ static const recipe_key recipe_keys[] = {
     REAL_KEY("brightness", 0, 1, train.augment.brightness),
     REAL_KEY("contrast", 0, 1, train.augment.contrast),
     REAL_KEY("noise_std", 0, 1, train.augment.noise_std),
+    REAL_KEY("translate", 0, 0.5, train.augment.translate),
+    REAL_KEY("blur_probability", 0, 1, train.augment.blur_probability),
+    REAL_KEY("blur_sigma_max", 0.1, 10, train.augment.blur_sigma_max),
+    REAL_KEY("erase_probability", 0, 1, train.augment.erase_probability),
+    REAL_KEY("erase_scale_max", 0.02, 1, train.augment.erase_scale_max),
     SIZE_KEY("monitor_every", 0, 10000, train.monitor_every),
     SIZE_KEY("linear_epochs", 1, 10000, eval.linear_epochs),
     SIZE_KEY("linear_holdout", 1, 1000000, eval.linear_holdout),
@@ -217,6 +222,11 @@ static void recipe_text(const hcsc_plan *plan, const hcsc_recipe *recipe, char *
         plan->train_limit, plan->test_limit, plan->validation);
     for (size_t l = 0; l < t->level_count && used < size; l++)
         used += (size_t)snprintf(out + used, size - used, "%s%zu", l ? "," : "", t->cluster_counts[l]);
+    /* Issue 22's augmentations, only when one is on: recipes without them keep their ids. */
+    const hcsc_augment_config *a = &t->augment;
+    if ((a->translate > 0 || a->blur_probability > 0 || a->erase_probability > 0) && used < size)
+        snprintf(out + used, size - used, " tr%.9g bp%.9g bs%.9g ep%.9g es%.9g", a->translate, a->blur_probability,
+                 a->blur_sigma_max, a->erase_probability, a->erase_scale_max);
 }
 
 int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)

@@ -138,9 +138,109 @@ static void crops_cover_the_scale_range(void **state)
     }
 }
 
+/* Translation moves the whole pattern by whole pixels within ± translate·side
+ * and fills with zeros; over seeds both directions and both axes occur. */
+static void translation_shifts_by_whole_pixels(void **state)
+{
+    (void)state;
+    float image[PIXELS], out[PIXELS];
+    for (size_t i = 0; i < PIXELS; i++)
+        image[i] = 0.1f + 0.8f * (float)((i * 37) % 101) / 101.0f; /* no zeros, no repeats nearby */
+    hcsc_augment_config config = nothing_random();
+    config.translate = 0.2; /* up to round(5.6) = 6 pixels */
+    int seen[2][2] = {{0, 0}, {0, 0}};
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        bench_rng rng;
+        bench_rng_seed(&rng, seed);
+        hcsc_augment_image(out, image, SIDE, SIDE, &config, &rng);
+        int found = 0;
+        for (long dy = -6; dy <= 6 && !found; dy++)
+            for (long dx = -6; dx <= 6 && !found; dx++) {
+                int match = 1;
+                for (long y = 0; y < SIDE && match; y++)
+                    for (long x = 0; x < SIDE && match; x++) {
+                        long sy = y - dy, sx = x - dx;
+                        float expected = sy >= 0 && sy < SIDE && sx >= 0 && sx < SIDE ? image[sy * SIDE + sx] : 0.0f;
+                        match = out[y * SIDE + x] == expected;
+                    }
+                if (match) {
+                    found = 1;
+                    seen[0][dy > 0] |= dy != 0;
+                    seen[1][dx > 0] |= dx != 0;
+                }
+            }
+        assert_true(found);
+    }
+    assert_true(seen[0][0] && seen[0][1] && seen[1][0] && seen[1][1]);
+}
+
+/* A 3-tap Gaussian spreads a single bright pixel into the outer product of
+ * (w0, w1, w0): mass kept, w0/w1 = exp(−1/(2σ²)) with σ in [0.1, blur_sigma_max]. */
+static void blur_spreads_a_point_into_a_gaussian(void **state)
+{
+    (void)state;
+    float image[PIXELS] = {0}, out[PIXELS];
+    image[10 * SIDE + 10] = 1.0f;
+    hcsc_augment_config config = nothing_random();
+    config.blur_probability = 1.0;
+    config.blur_sigma_max = 2.0;
+    bench_rng rng;
+    bench_rng_seed(&rng, 3);
+    hcsc_augment_image(out, image, SIDE, SIDE, &config, &rng);
+    double total = 0;
+    for (size_t i = 0; i < PIXELS; i++)
+        total += out[i];
+    assert_float_equal(total, 1.0, 1e-6);
+    float centre = out[10 * SIDE + 10], edge = out[10 * SIDE + 11], corner = out[11 * SIDE + 11];
+    assert_float_equal(edge / centre, corner / edge, 1e-5);           /* separable */
+    assert_float_equal(out[9 * SIDE + 10], edge, 1e-7);               /* symmetric */
+    assert_float_equal(out[12 * SIDE + 10], 0.0, 0.0);                /* three taps */
+    double ratio = edge / centre;
+    assert_true(ratio > 0.0 && ratio <= exp(-1.0 / (2.0 * 2.0 * 2.0)) + 1e-6);
+    /* off by default: the same image comes back */
+    config.blur_probability = 0.0;
+    hcsc_augment_image(out, image, SIDE, SIDE, &config, &rng);
+    assert_memory_equal(out, image, sizeof image);
+}
+
+/* Random erasing zeroes one axis-aligned box of 2 % to erase_scale_max of the
+ * area (within rounding) and leaves the rest alone. */
+static void erasing_zeroes_one_box(void **state)
+{
+    (void)state;
+    float image[PIXELS], out[PIXELS];
+    for (size_t i = 0; i < PIXELS; i++)
+        image[i] = 0.5f;
+    hcsc_augment_config config = nothing_random();
+    config.erase_probability = 1.0;
+    config.erase_scale_max = 0.33;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        bench_rng rng;
+        bench_rng_seed(&rng, seed);
+        hcsc_augment_image(out, image, SIDE, SIDE, &config, &rng);
+        size_t zeros = 0, top = SIDE, bottom = 0, left = SIDE, right = 0;
+        for (size_t y = 0; y < SIDE; y++)
+            for (size_t x = 0; x < SIDE; x++) {
+                if (out[y * SIDE + x] == 0.5f)
+                    continue;
+                assert_true(out[y * SIDE + x] == 0.0f);
+                zeros++;
+                top = y < top ? y : top, bottom = y > bottom ? y : bottom;
+                left = x < left ? x : left, right = x > right ? x : right;
+            }
+        assert_true(zeros > 0);
+        assert_int_equal(zeros, (bottom - top + 1) * (right - left + 1)); /* one full box */
+        double share = (double)zeros / PIXELS;
+        assert_true(share >= 0.01 && share <= 0.40);
+    }
+}
+
 TEST_MAIN("hcsc_augment", NULL, NULL,
         cmocka_unit_test(same_seed_same_views_and_values_in_range),
         cmocka_unit_test(full_crop_is_identity_and_flip_mirrors),
         cmocka_unit_test(bilinear_crop_of_a_ramp_is_linear),
         cmocka_unit_test(brightness_and_contrast_follow_torchvision),
-        cmocka_unit_test(crops_cover_the_scale_range))
+        cmocka_unit_test(crops_cover_the_scale_range),
+        cmocka_unit_test(translation_shifts_by_whole_pixels),
+        cmocka_unit_test(blur_spreads_a_point_into_a_gaussian),
+        cmocka_unit_test(erasing_zeroes_one_box))

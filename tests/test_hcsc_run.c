@@ -94,6 +94,24 @@ static void parses_a_plan_with_stable_ids(void **state)
     write_config("changed.ini", changed, path, sizeof path);
     assert_int_equal(hcsc_plan_load(&again, path, &error), BENCH_OK);
     assert_string_not_equal(plan.cells[0].id, again.cells[0].id);
+    /* Issue 22's augmentations are keys of the recipe: one turned on moves the
+     * trained cells' ids; left off, the ids are those of the recipe without them. */
+    char augmented[sizeof good_config + 64];
+    char *hcsc_section = strstr(good_config, "[hcsc]\n");
+    assert_non_null(hcsc_section);
+    snprintf(augmented, sizeof augmented, "%.*s[hcsc]\nerase_probability = 0.5\ntranslate = 0.1\n%s",
+             (int)(hcsc_section - good_config), good_config, hcsc_section + 7);
+    write_config("augmented.ini", augmented, path, sizeof path);
+    assert_int_equal(hcsc_plan_load(&again, path, &error), BENCH_OK);
+    assert_float_equal(again.cells[2].recipe.train.augment.erase_probability, 0.5, 0.0);
+    assert_float_equal(again.cells[2].recipe.train.augment.translate, 0.1, 0.0);
+    assert_string_equal(plan.cells[0].id, again.cells[0].id);
+    assert_string_not_equal(plan.cells[2].id, again.cells[2].id);
+    snprintf(augmented, sizeof augmented, "%.*s[hcsc]\nerase_probability = 0\nblur_sigma_max = 3\n%s",
+             (int)(hcsc_section - good_config), good_config, hcsc_section + 7);
+    write_config("augmented.ini", augmented, path, sizeof path);
+    assert_int_equal(hcsc_plan_load(&again, path, &error), BENCH_OK);
+    assert_string_equal(plan.cells[2].id, again.cells[2].id);
 }
 
 static void expect_bad_config(const char *text, const char *expect)
