@@ -1,5 +1,6 @@
 /* `bench hcsc run CONFIG [--out DIR] [--jobs N] [--resume] [--quiet]`
- * `bench hcsc eval CHECKPOINT [--seed S] [--train-limit N] [--test-limit N] [--data-dir DIR]`
+ * `bench hcsc eval CHECKPOINT [--seed S] [--train-limit N] [--test-limit N] [--data-dir DIR]
+ *  [--features backbone|projection] [--kmeans normalised|whitened]`
  * `bench hcsc methods` */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +19,7 @@ static void hcsc_usage(FILE *stream)
     fprintf(stream,
             "usage: bench hcsc run CONFIG.ini [--out DIR] [--jobs N] [--resume] [--quiet]\n"
             "       bench hcsc eval CHECKPOINT [--seed S] [--train-limit N] [--test-limit N] [--data-dir DIR]\n"
+            "                       [--features backbone|projection] [--kmeans normalised|whitened]\n"
             "       bench hcsc methods\n"
             "run:  trains every [model NAME] of the config for every seed on Fashion-MNIST and writes\n"
             "      DIR/results.csv (task=hcsc; protocols knn200, knn20, linear, kmeans), timings.csv, run.json,\n"
@@ -86,14 +88,16 @@ static int hcsc_eval_command(int argc, char **argv)
     static const struct option options[] = {
         {"seed", required_argument, NULL, 's'},        {"train-limit", required_argument, NULL, 't'},
         {"test-limit", required_argument, NULL, 'T'},  {"data-dir", required_argument, NULL, 'd'},
+        {"features", required_argument, NULL, 'f'},    {"kmeans", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
+    int features = -1, kmeans = -1; /* the checkpoint's own */
     unsigned long long seed = 0, train_limit = 0, test_limit = 0;
     int have_seed = 0, have_train_limit = 0, have_test_limit = 0;
     const char *data_dir = NULL;
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "s:t:T:d:h", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "s:t:T:d:f:k:h", options, NULL)) != -1) {
         switch (option) {
         case 's':
             if (!eval_count(&seed, &have_seed, "--seed wants a non-negative integer", (unsigned long)-1 >> 1))
@@ -110,6 +114,17 @@ static int hcsc_eval_command(int argc, char **argv)
         case 'd':
             data_dir = optarg;
             break;
+        case 'f':
+        case 'k': {
+            const char *first = option == 'f' ? "backbone" : "normalised", *second = option == 'f' ? "projection" : "whitened";
+            if (strcmp(optarg, first) != 0 && strcmp(optarg, second) != 0) {
+                fprintf(stderr, "bench hcsc eval: --%s wants %s or %s, got '%s'\n", option == 'f' ? "features" : "kmeans",
+                        first, second, optarg);
+                return 2;
+            }
+            *(option == 'f' ? &features : &kmeans) = strcmp(optarg, second) == 0;
+            break;
+        }
         case 'h':
             hcsc_usage(stdout);
             return 0;
@@ -125,9 +140,10 @@ static int hcsc_eval_command(int argc, char **argv)
     /* Without flags the run's own settings (in CHECKPOINT.json) reproduce its rows. */
     hcsc_result results[HCSC_RESULT_COUNT];
     bench_error error = {0};
-    if (hcsc_evaluate_checkpoint(results, argv[optind], data_dir, have_train_limit ? train_limit : HCSC_FROM_CHECKPOINT,
-                                 have_test_limit ? test_limit : HCSC_FROM_CHECKPOINT, NULL,
-                                 have_seed ? seed : HCSC_SEED_FROM_CHECKPOINT, &error) != BENCH_OK)
+    if (hcsc_evaluate_checkpoint_as(results, argv[optind], data_dir,
+                                    have_train_limit ? train_limit : HCSC_FROM_CHECKPOINT,
+                                    have_test_limit ? test_limit : HCSC_FROM_CHECKPOINT, features, kmeans,
+                                    have_seed ? seed : HCSC_SEED_FROM_CHECKPOINT, &error) != BENCH_OK)
         return cli_report_error(&error);
     printf("protocol,metric,value\n");
     for (size_t r = 0; r < HCSC_RESULT_COUNT; r++)

@@ -7,6 +7,9 @@
 #include "hcsc/cluster.h"
 #include "nn/gemm.h"
 
+#include <cblas.h>
+#include <lapacke.h>
+
 /* Test rows per similarity GEMM: bounds the (chunk × train_count) scratch. */
 #define KNN_CHUNK 256
 
@@ -269,5 +272,61 @@ int hcsc_kmeans_scores(hcsc_cluster_scores *out, const float *features, const ui
     status = hcsc_cluster_scores_compute(out, truth, assignment, n, error);
 done:
     free(centroids), free(assignment), free(truth);
+    return status;
+}
+
+int hcsc_pca_whiten(float *out, const float *train, size_t train_count, const float *features, size_t count, size_t d,
+                    int normalize, bench_error *error)
+{
+    if (train_count < 2 || d == 0)
+        return BENCH_FAIL(error, BENCH_BAD_INPUT, "hcsc: whitening needs at least 2 training rows (have %zu)",
+                          train_count);
+    double *mean = calloc(d, sizeof *mean), *cov = calloc(d * d, sizeof *cov), *values = malloc(d * sizeof *values);
+    double *centred = malloc(d * sizeof *centred);
+    if (mean == NULL || cov == NULL || values == NULL || centred == NULL) {
+        free(mean), free(cov), free(values), free(centred);
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: whitening %zu features", d);
+    }
+    for (size_t i = 0; i < train_count; i++)
+        for (size_t j = 0; j < d; j++)
+            mean[j] += train[i * d + j];
+    for (size_t j = 0; j < d; j++)
+        mean[j] /= (double)train_count;
+    /* Covariance in double, upper triangle, one rank-1 update a row. */
+    for (size_t i = 0; i < train_count; i++) {
+        for (size_t j = 0; j < d; j++)
+            centred[j] = train[i * d + j] - mean[j];
+        cblas_dsyr(CblasRowMajor, CblasUpper, (int)d, 1.0 / (double)(train_count - 1), centred, 1, cov, (int)d);
+    }
+    /* Eigenvectors into cov's columns, eigenvalues ascending. */
+    lapack_int info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)d, cov, (lapack_int)d, values);
+    int status = BENCH_OK;
+    if (info != 0) {
+        status = BENCH_FAIL(error, BENCH_MODEL, "hcsc: the features' covariance did not diagonalise (dsyev %d)",
+                            (int)info);
+    } else {
+        /* A floor on the variances keeps directions the training rows do not
+         * span (a collapsed feature) from being blown up. */
+        double floor = 1e-6 * (values[d - 1] > 0 ? values[d - 1] : 1.0);
+        for (size_t j = 0; j < d; j++)
+            values[j] = 1.0 / sqrt(values[j] > floor ? values[j] : floor);
+        for (size_t i = 0; i < count; i++) {
+            for (size_t j = 0; j < d; j++)
+                centred[j] = features[i * d + j] - mean[j];
+            double norm = 0.0;
+            for (size_t k = 0; k < d; k++) {
+                double projected = 0.0;
+                for (size_t j = 0; j < d; j++)
+                    projected += centred[j] * cov[j * d + k];
+                projected *= values[k];
+                out[i * d + k] = (float)projected;
+                norm += projected * projected;
+            }
+            if (normalize && norm > 0.0)
+                for (size_t k = 0; k < d; k++)
+                    out[i * d + k] = (float)(out[i * d + k] / sqrt(norm));
+        }
+    }
+    free(mean), free(cov), free(values), free(centred);
     return status;
 }

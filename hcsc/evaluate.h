@@ -46,4 +46,12 @@ int hcsc_linear_probe(double *accuracy, double *chosen_weight_decay, const float
 int hcsc_kmeans_scores(hcsc_cluster_scores *out, const float *features, const uint8_t *labels, size_t n, size_t d,
                        size_t class_count, size_t restarts, bench_rng *rng, bench_error *error);
 
+/* PCA whitening fitted on train (train_count, d): out (count, d) holds
+ * features (count, d) centred on the training mean, rotated onto the training
+ * covariance's eigenvectors and scaled to unit variance along each (variances
+ * floored at 1e-6 of the largest), then L2-normalised when normalize.  out
+ * and features may not overlap. */
+int hcsc_pca_whiten(float *out, const float *train, size_t train_count, const float *features, size_t count, size_t d,
+                    int normalize, bench_error *error);
+
 #endif

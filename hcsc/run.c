@@ -125,6 +125,9 @@ static const recipe_key recipe_keys[] = {
     SIZE_KEY("linear_holdout", 1, 1000000, eval.linear_holdout),
     REAL_KEY("linear_learning_rate", 1e-8, 100, eval.linear_learning_rate),
     SIZE_KEY("eval_kmeans_restarts", 1, 1000, eval.kmeans_restarts),
+    {{"eval_features", BENCH_PARAM_STRING, NULL, NULL, 0, 0, "backbone|projection"},
+     PLAN_FIELD(eval.projection_features), 0},
+    {{"eval_kmeans", BENCH_PARAM_STRING, NULL, NULL, 0, 0, "normalised|whitened"}, PLAN_FIELD(eval.whitened_kmeans), 0},
 };
 #define RECIPE_KEYS (sizeof recipe_keys / sizeof recipe_keys[0])
 
@@ -187,8 +190,12 @@ static int read_recipe_key(hcsc_recipe *recipe, const char *path, const recipe_k
             recipe->train.level_count = count;
         return BENCH_OK;
     }
-    case BENCH_PARAM_STRING: /* selection_mode, one of its choices */
-        recipe->train.selection_mode = strcmp(entry->value, "zero") == 0 ? HCSC_SELECTION_ZERO : HCSC_SELECTION_REMOVE;
+    case BENCH_PARAM_STRING: /* one of its choices; the second of each means 1 */
+        if (key->offset == PLAN_FIELD(train.selection_mode))
+            recipe->train.selection_mode =
+                strcmp(entry->value, "zero") == 0 ? HCSC_SELECTION_ZERO : HCSC_SELECTION_REMOVE;
+        else
+            *(int *)field = strcmp(entry->value, strchr(key->spec.choices, '|') + 1) == 0;
         return BENCH_OK;
     case BENCH_PARAM_BOOL:
         break;
@@ -225,8 +232,10 @@ static void recipe_text(const hcsc_plan *plan, const hcsc_recipe *recipe, char *
     /* Issue 22's augmentations, only when one is on: recipes without them keep their ids. */
     const hcsc_augment_config *a = &t->augment;
     if ((a->translate > 0 || a->blur_probability > 0 || a->erase_probability > 0) && used < size)
-        snprintf(out + used, size - used, " tr%.9g bp%.9g bs%.9g ep%.9g es%.9g", a->translate, a->blur_probability,
-                 a->blur_sigma_max, a->erase_probability, a->erase_scale_max);
+        used += (size_t)snprintf(out + used, size - used, " tr%.9g bp%.9g bs%.9g ep%.9g es%.9g", a->translate,
+                                 a->blur_probability, a->blur_sigma_max, a->erase_probability, a->erase_scale_max);
+    if ((v->projection_features || v->whitened_kmeans) && used < size)
+        snprintf(out + used, size - used, " ef%d ek%d", v->projection_features, v->whitened_kmeans);
 }
 
 int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
@@ -457,7 +466,15 @@ int hcsc_evaluate_features(hcsc_result *results, const float *train, const uint8
         return status;
     hcsc_cluster_scores scores;
     bench_rng_derive(&rng, seed, "hcsc-eval-kmeans");
-    status = hcsc_kmeans_scores(&scores, test, test_labels, test_count, d, 10, config->kmeans_restarts, &rng, error);
+    float *whitened = config->whitened_kmeans ? malloc(test_count * d * sizeof *whitened) : NULL;
+    if (config->whitened_kmeans && whitened == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: whitened features of %zu images", test_count);
+    if (whitened != NULL)
+        status = hcsc_pca_whiten(whitened, train, train_count, test, test_count, d, 1, error);
+    if (status == BENCH_OK)
+        status = hcsc_kmeans_scores(&scores, whitened != NULL ? whitened : test, test_labels, test_count, d, 10,
+                                    config->kmeans_restarts, &rng, error);
+    free(whitened);
     if (status != BENCH_OK)
         return status;
     results[3].value = scores.nmi;
@@ -467,10 +484,17 @@ int hcsc_evaluate_features(hcsc_result *results, const float *train, const uint8
     return BENCH_OK;
 }
 
-/* Backbone features (normalised) of a whole set with an encoder; caller frees. */
-static float *encode_set(hcsc_encoder *encoder, const bench_image_set *set, size_t chunk, bench_error *error)
+/* Features the evaluations read (normalised): the backbone's, or the
+ * projection head's output when projection; caller frees. */
+static size_t eval_dim(const hcsc_encoder *encoder, int projection)
 {
-    size_t f = hcsc_encoder_feature_dim(encoder);
+    return projection ? encoder->config.projection_dim : hcsc_encoder_feature_dim(encoder);
+}
+
+static float *encode_set(hcsc_encoder *encoder, const bench_image_set *set, size_t chunk, int projection,
+                         bench_error *error)
+{
+    size_t f = eval_dim(encoder, projection);
     float *features = malloc(set->count * f * sizeof *features);
     hcsc_activations activations;
     nn_team *team = NULL;
@@ -481,7 +505,8 @@ static float *encode_set(hcsc_encoder *encoder, const bench_image_set *set, size
         BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot allocate features of %zu images", set->count);
         return NULL;
     }
-    hcsc_encoder_features(encoder, &activations, set->images, set->count, features, NULL, 1);
+    hcsc_encoder_features(encoder, &activations, set->images, set->count, projection ? NULL : features,
+                          projection ? features : NULL, 1);
     hcsc_activations_free(&activations);
     nn_team_free(team);
     return features;
@@ -520,6 +545,11 @@ static int save_checkpoint(const hcsc_encoder *encoder, const hcsc_plan *plan, c
                              "kmeans_restarts", (json_int_t)e->kmeans_restarts, "train_limit",
                              (json_int_t)plan->train_limit, "test_limit", (json_int_t)plan->test_limit, "split",
                              plan->validation ? "validation" : "test");
+    json_t *evaluation = root != NULL ? json_object_get(root, "evaluation") : NULL;
+    if (evaluation != NULL) {
+        json_object_set_new(evaluation, "features", json_string(e->projection_features ? "projection" : "backbone"));
+        json_object_set_new(evaluation, "kmeans", json_string(e->whitened_kmeans ? "whitened" : "normalised"));
+    }
     char sidecar[4200];
     snprintf(sidecar, sizeof sidecar, "%s.json", path);
     status = bench_write_json_atomic(sidecar, root, JSON_INDENT(2), error);
@@ -536,9 +566,9 @@ static int json_size(json_t *root, const char *key, size_t *out, const char *pat
     return BENCH_OK;
 }
 
-int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
-                             size_t train_limit, size_t test_limit, const hcsc_eval_config *config, uint64_t seed,
-                             bench_error *error)
+static int evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
+                               size_t train_limit, size_t test_limit, const hcsc_eval_config *config,
+                               int projection_features, int whitened_kmeans, uint64_t seed, bench_error *error)
 {
     char sidecar[4200];
     snprintf(sidecar, sizeof sidecar, "%s.json", checkpoint_path);
@@ -593,7 +623,15 @@ int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, 
             run_test_limit = (size_t)json_integer_value(value);
         validation = json_is_string(value = json_object_get(evaluation, "split")) &&
                      strcmp(json_string_value(value), "validation") == 0;
+        settings.projection_features = json_is_string(value = json_object_get(evaluation, "features")) &&
+                                       strcmp(json_string_value(value), "projection") == 0;
+        settings.whitened_kmeans = json_is_string(value = json_object_get(evaluation, "kmeans")) &&
+                                   strcmp(json_string_value(value), "whitened") == 0;
     }
+    if (projection_features >= 0)
+        settings.projection_features = projection_features;
+    if (whitened_kmeans >= 0)
+        settings.whitened_kmeans = whitened_kmeans;
     if (seed == HCSC_SEED_FROM_CHECKPOINT)
         seed = json_is_integer(value = json_object_get(root, "seed")) ? (uint64_t)json_integer_value(value) : 1;
     json_decref(root);
@@ -620,19 +658,36 @@ int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, 
                             checkpoint_path, encoder_config.image_size, train.height, train.width);
     float *train_features = NULL, *test_features = NULL;
     if (status == BENCH_OK) {
-        train_features = encode_set(&encoder, &train, 256, error);
-        test_features = train_features ? encode_set(&encoder, &test, 256, error) : NULL;
+        train_features = encode_set(&encoder, &train, 256, config->projection_features, error);
+        test_features = train_features ? encode_set(&encoder, &test, 256, config->projection_features, error) : NULL;
         status = test_features ? BENCH_OK : error->code;
     }
     if (status == BENCH_OK)
         status = hcsc_evaluate_features(results, train_features, train.labels, train.count, test_features, test.labels,
-                                        test.count, hcsc_encoder_feature_dim(&encoder), config, seed, error);
+                                        test.count, eval_dim(&encoder, config->projection_features), config, seed,
+                                        error);
     free(train_features);
     free(test_features);
     bench_image_set_free(&train);
     bench_image_set_free(&test);
     hcsc_encoder_free(&encoder);
     return status;
+}
+
+int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
+                             size_t train_limit, size_t test_limit, const hcsc_eval_config *config, uint64_t seed,
+                             bench_error *error)
+{
+    return evaluate_checkpoint(results, checkpoint_path, data_dir, train_limit, test_limit, config, -1, -1, seed,
+                               error);
+}
+
+int hcsc_evaluate_checkpoint_as(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
+                                size_t train_limit, size_t test_limit, int projection_features, int whitened_kmeans,
+                                uint64_t seed, bench_error *error)
+{
+    return evaluate_checkpoint(results, checkpoint_path, data_dir, train_limit, test_limit, NULL, projection_features,
+                               whitened_kmeans, seed, error);
 }
 
 /* ---- cells ------------------------------------------------------------------ */
@@ -797,10 +852,12 @@ static int cell_body(const hcsc_plan *plan, const hcsc_cell *cell, const bench_i
                      (unsigned long long)cell->seed);
             status = save_checkpoint(&trainer.query, plan, cell, path, error);
         }
-        d = hcsc_encoder_feature_dim(&trainer.query);
+        int projection = cell->recipe.eval.projection_features;
+        d = eval_dim(&trainer.query, projection);
         if (status == BENCH_OK) {
-            train_features = encode_set(&trainer.query, train, cell->recipe.train.batch, error);
-            test_features = train_features ? encode_set(&trainer.query, test, cell->recipe.train.batch, error) : NULL;
+            train_features = encode_set(&trainer.query, train, cell->recipe.train.batch, projection, error);
+            test_features =
+                train_features ? encode_set(&trainer.query, test, cell->recipe.train.batch, projection, error) : NULL;
             if (test_features == NULL)
                 status = error->code;
         }

@@ -32,6 +32,13 @@ typedef struct hcsc_eval_config {
     size_t linear_holdout;     /* 10000 */
     double linear_learning_rate;
     size_t kmeans_restarts;    /* 10 */
+    /* What the evaluations read (issue 22: decided on the training split):
+     * the backbone's features (0, default) or the projection head's output
+     * (1), L2-normalised either way; and what k-means clusters: those (0,
+     * default) or their PCA-whitening fitted on the training features,
+     * L2-normalised (1). */
+    int projection_features;
+    int whitened_kmeans;
 } hcsc_eval_config;
 
 /* Everything that decides a cell's numbers besides method, seed and data. */
@@ -122,6 +129,12 @@ int hcsc_merge(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench
 int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
                              size_t train_limit, size_t test_limit, const hcsc_eval_config *config, uint64_t seed,
                              bench_error *error);
+/* The same with the run's settings except what the evaluations read:
+ * projection_features and whitened_kmeans as in hcsc_eval_config, or -1 for
+ * the checkpoint's own (issue 22: one trained encoder, evaluated each way). */
+int hcsc_evaluate_checkpoint_as(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
+                                size_t train_limit, size_t test_limit, int projection_features, int whitened_kmeans,
+                                uint64_t seed, bench_error *error);
 
 /* Load Fashion-MNIST (optionally the first `limit` images of each split).  With
  * `validation`, the official test set is not read: the last 10000 training

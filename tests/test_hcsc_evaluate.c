@@ -110,7 +110,45 @@ static void kmeans_scores_on_blobs(void **state)
     free(x);
 }
 
+/* Whitening fitted on correlated rows leaves them centred with the identity
+ * covariance; with normalize every row has unit length. */
+static void pca_whitening_gives_identity_covariance(void **state)
+{
+    (void)state;
+    enum { N = 400, D = 3 };
+    static float rows[N * D], white[N * D];
+    bench_rng rng;
+    bench_rng_seed(&rng, 9);
+    for (size_t i = 0; i < N; i++) {
+        double a = bench_rng_normal(&rng), b = bench_rng_normal(&rng), c = bench_rng_normal(&rng);
+        rows[i * D] = (float)(3.0 * a + 5.0);
+        rows[i * D + 1] = (float)(2.0 * a + 0.5 * b - 1.0);
+        rows[i * D + 2] = (float)(0.1 * c + 0.3 * b);
+    }
+    bench_error error = {0};
+    assert_int_equal(hcsc_pca_whiten(white, rows, N, rows, N, D, 0, &error), BENCH_OK);
+    for (size_t j = 0; j < D; j++) {
+        double mean = 0;
+        for (size_t i = 0; i < N; i++)
+            mean += white[i * D + j];
+        assert_float_equal(mean / N, 0.0, 1e-5);
+        for (size_t k = 0; k < D; k++) {
+            double cov = 0;
+            for (size_t i = 0; i < N; i++)
+                cov += (double)white[i * D + j] * white[i * D + k];
+            assert_float_equal(cov / (N - 1), j == k ? 1.0 : 0.0, 1e-4);
+        }
+    }
+    assert_int_equal(hcsc_pca_whiten(white, rows, N, rows, 5, D, 1, &error), BENCH_OK);
+    for (size_t i = 0; i < 5; i++)
+        assert_float_equal(white[i * D] * white[i * D] + white[i * D + 1] * white[i * D + 1] +
+                               white[i * D + 2] * white[i * D + 2],
+                           1.0, 1e-5);
+    assert_int_equal(hcsc_pca_whiten(white, rows, 1, rows, 1, D, 0, &error), BENCH_BAD_INPUT);
+}
+
 TEST_MAIN("hcsc_evaluate", NULL, NULL,
         cmocka_unit_test(weighted_knn_by_hand),
         cmocka_unit_test(linear_probe_separates_classes),
-        cmocka_unit_test(kmeans_scores_on_blobs))
+        cmocka_unit_test(kmeans_scores_on_blobs),
+        cmocka_unit_test(pca_whitening_gives_identity_covariance))

@@ -293,6 +293,29 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
         assert_non_null(strstr(line, results[r].protocol));
     }
     fclose(rows);
+    /* Issue 22's evaluation choices on the same encoder: the run's own are
+     * backbone and normalised (the rows above, bit for bit); the projection
+     * head's output moves kNN, linear and k-means; whitening moves k-means only. */
+    snprintf(file, sizeof file, "%s/checkpoints/pcl-seed2.ckpt", directory);
+    hcsc_result same[HCSC_RESULT_COUNT], projected[HCSC_RESULT_COUNT], whitened[HCSC_RESULT_COUNT];
+    assert_int_equal(hcsc_evaluate_checkpoint_as(same, file, NULL, HCSC_FROM_CHECKPOINT, HCSC_FROM_CHECKPOINT, 0, 0,
+                                                 HCSC_SEED_FROM_CHECKPOINT, &error),
+                     BENCH_OK);
+    assert_int_equal(hcsc_evaluate_checkpoint_as(projected, file, NULL, HCSC_FROM_CHECKPOINT, HCSC_FROM_CHECKPOINT, 1,
+                                                 -1, HCSC_SEED_FROM_CHECKPOINT, &error),
+                     BENCH_OK);
+    assert_int_equal(hcsc_evaluate_checkpoint_as(whitened, file, NULL, HCSC_FROM_CHECKPOINT, HCSC_FROM_CHECKPOINT, -1,
+                                                 1, HCSC_SEED_FROM_CHECKPOINT, &error),
+                     BENCH_OK);
+    int projection_moved = 0;
+    for (size_t r = 0; r < HCSC_RESULT_COUNT; r++) {
+        assert_true(same[r].value == results[r].value);
+        projection_moved |= projected[r].value != results[r].value;
+        if (strcmp(results[r].protocol, "kmeans") != 0)
+            assert_true(whitened[r].value == results[r].value);
+    }
+    assert_true(projection_moved);
+    assert_true(whitened[3].value != results[3].value); /* k-means NMI */
 
     /* --resume reruns a failed cell and keeps a finished one: turn raw's rows
      * into error rows and stamp pcl's timing, then resume. */
