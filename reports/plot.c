@@ -1246,6 +1246,20 @@ static size_t find_curve_events(curve_event *events, const curve_point *points, 
     return count;
 }
 
+
+/* A tick step for whole numbers up to last: the smallest of 1, 2, 2.5, 5 times
+ * a power of ten (2.5 only from 25 up, to stay whole) giving at most `ticks`
+ * intervals. */
+static long tick_step(long last, long ticks)
+{
+    for (long power = 1;; power *= 10) {
+        const long steps[4] = {power, 2 * power, power >= 10 ? 5 * power / 2 : 5 * power, 5 * power};
+        for (int k = 0; k < 4; k++)
+            if (steps[k] * ticks >= last)
+                return steps[k];
+    }
+}
+
 static int plot_curves(plot_context *context, bench_error *error)
 {
     char **files;
@@ -1377,13 +1391,15 @@ static int plot_curves(plot_context *context, bench_error *error)
             break;
         FILE *f = script.stream;
         gp_titled_header(f, name, title, 6.4, 4.0);
-        /* Epochs are whole numbers: ticks on integers only, about ten of them. */
+        /* Epochs and steps are whole numbers: ticks on integers only, at most
+         * about six (the key takes half the width), a step of 1, 2, 2.5 or 5
+         * times a power of ten (1500 steps: every 250). */
         long last_epoch = 1;
         for (size_t q = start; q < end; q++)
             if (points[q].epoch > last_epoch)
                 last_epoch = points[q].epoch;
         fprintf(f, "\nset xlabel \"%s\"\nset xtics %ld\nset format x \"%%.0f\"\nset ylabel ", unit,
-                last_epoch <= 10 ? 1 : (last_epoch + 9) / 10);
+                tick_step(last_epoch, 6));
         char ylabel[200];
         int direction = bench_metric_direction(metric);
         snprintf(ylabel, sizeof ylabel, "%s%s", label,
