@@ -378,19 +378,28 @@ static void failing_unit_gives_error_rows_and_reruns_on_resume(void **state)
     free(results);
 }
 
-/* One writer per directory: while another process holds it, a run with a
- * valid configuration is refused at once. */
+/* A two-device benchmark of 10 tiny scenes and 3 training steps, with the
+ * [run] section given: written to test_scratch/NAME.ini, its output directory
+ * test_scratch/NAME into out. */
+static void write_tiny_config(const char *name, const char *run, char config[128], char out[128])
+{
+    char text[512];
+    snprintf(config, 128, "%s/%s.ini", test_scratch, name);
+    snprintf(out, 128, "%s/%s", test_scratch, name);
+    snprintf(text, sizeof text,
+             "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
+             "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n[run]\n%s",
+             run);
+    write_file(config, text);
+}
+
 /* A run of PSN variants only has no per-device unit: its examples still have
  * a directory to go to (the unit failed on the missing directory once). */
 static void psn_only_run_draws_its_examples(void **state)
 {
     (void)state;
     char config[128], out[128], path[192];
-    snprintf(config, sizeof config, "%s/psn-only.ini", test_scratch);
-    write_file(config, "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
-                       "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n"
-                       "[run]\nmethods = psn\npairs = D1>D2\nseeds = 1\n");
-    snprintf(out, sizeof out, "%s/psn-only", test_scratch);
+    write_tiny_config("psn-only", "methods = psn\npairs = D1>D2\nseeds = 1\n", config, out);
     shift_run_summary summary;
     bench_error error = {0};
     if (bench_shift_run(config, out, NULL, &summary, &error) != BENCH_OK)
@@ -431,11 +440,8 @@ static void psn_variant_rule_uses_only_other_targets(void **state)
 {
     (void)state;
     char config[128], out[128], path[192];
-    snprintf(config, sizeof config, "%s/variants.ini", test_scratch);
-    write_file(config, "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
-                       "[train]\nsteps = 3\nbatch = 2\nwidth = 4\neval_every = 3\n"
-                       "[run]\nmethods = psn,psn_grl_schedule,psn_target_bn\npairs = all\nseeds = 1\n");
-    snprintf(out, sizeof out, "%s/variants", test_scratch);
+    write_tiny_config("variants", "methods = psn,psn_grl_schedule,psn_target_bn\npairs = all\nseeds = 1\n", config,
+                      out);
     shift_run_summary summary;
     free(run_into(config, out, 1, 0, &summary, NULL));
     assert_int_equal(summary.units, 4); /* psn and psn_grl_schedule per pair; psn_target_bn from psn's */
@@ -515,6 +521,8 @@ static void knob_group_benchmark_is_its_own(void **state)
     assert_non_null(strstr(error.message, "noise.ini:2: knobs = color: 'color' is not one of all|colour|noise|artefacts"));
 }
 
+/* One writer per directory: while another process holds it, a run with a
+ * valid configuration is refused at once. */
 static void a_held_directory_is_refused(void **state)
 {
     (void)state;
