@@ -224,8 +224,10 @@ static const char *text_value(const bench_owned_params *p, const char *name)
     return value;
 }
 
-/* Reads one resolved section into the plan.  given(section, key) says whether
- * the config set a key (warmup and eval_every default from steps). */
+/* Reads one section, resolved against its table, into the plan; what the
+ * schema cannot check (device and method lists, the size's multiple of 4, the
+ * data path) is checked here with the entry's line.  pairs are parsed once
+ * every device is known. */
 static int read_section(const bench_config *config, const bench_config_section *section,
                         const bench_owned_params *p, run_plan *plan, const char **pairs_text, size_t *pairs_line,
                         size_t *data_line, bench_error *error)
