@@ -292,6 +292,21 @@ static int locate_cells(const char *dir, const char *const *sources, size_t sour
     return BENCH_OK;
 }
 
+/* Plan row i's cell and the directory (dir or a source) that finished it. */
+typedef struct located_plan {
+    const report_csv *plan;
+    const size_t *found;
+    const char *dir;
+    const char *const *sources;
+} located_plan;
+
+static bench_cell_expect located_cell(void *context, size_t row, const char **dir)
+{
+    const located_plan *located = context;
+    *dir = located->found[row] == 0 ? located->dir : located->sources[located->found[row] - 1];
+    return plan_expect(located->plan, row);
+}
+
 /* results.csv and timings.csv from validated cells, in plan order; run.json
  * rewritten as a merged description when merged_description is set. */
 static int write_merged(const char *dir, const char *const *sources, size_t source_count, const report_csv *plan,
@@ -310,29 +325,19 @@ static int write_merged(const char *dir, const char *const *sources, size_t sour
     }
     fputs(BENCH_RESULTS_HEADER, results.stream);
     fputs(timings_header, timings.stream);
-    int status = BENCH_OK;
+    /* Read again, validated with the same rules: the text written is the text checked. */
+    located_plan located = {.plan = plan, .found = found, .dir = dir, .sources = sources};
+    size_t failed = 0;
+    int status = bench_cells_append(results.stream, plan->rows, located_cell, NULL, &located, &failed, error);
+    if (status == BENCH_OK) {
+        summary->merged = plan->rows;
+        summary->failed = failed;
+    }
     for (size_t r = 0; r < plan->rows && status == BENCH_OK; r++) {
         const char *source = found[r] == 0 ? dir : sources[found[r] - 1];
-        bench_cell_expect expect = plan_expect(plan, r);
-        char *rows = NULL;
-        bench_error problem = {0};
-        /* Read again, validated with the same rules: the text written is the text checked. */
-        bench_cellfile_state state = bench_cell_file_check(source, &expect, &rows, &problem);
-        if (rows == NULL) {
-            *error = problem;
-            status = problem.code != BENCH_OK && problem.code != BENCH_MODEL
-                         ? problem.code
-                         : BENCH_FAIL(error, BENCH_BAD_INPUT, "%s/cells/%s.csv: changed while merging", source,
-                                      expect.id);
-            break;
-        }
-        fputs(rows, results.stream);
-        free(rows);
-        summary->merged++;
-        summary->failed += state != BENCH_CELLFILE_OK;
         if (write_timing(timings.stream, plan, r, source) != 0)
             status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s/cells/%s.json: not a readable cell record", source,
-                                expect.id);
+                                report_csv_cell(plan, r, PLAN_ID));
     }
     if (status == BENCH_OK)
         status = bench_atomic_commit(&timings, error);

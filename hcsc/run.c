@@ -932,6 +932,29 @@ static bench_cell_expect cell_expect(const hcsc_cell *cell, expect_buffer *buffe
                                .seed = buffer->seed, .metrics = HCSC_CELL_METRICS, .record = 0};
 }
 
+/* The merge's view of the plan (bench_cells_append): cell i and where its files are. */
+typedef struct merge_context {
+    const hcsc_plan *plan;
+    const char *out_dir;
+    expect_buffer buffer; /* the texts of the cell last asked for */
+} merge_context;
+
+static bench_cell_expect merged_cell(void *context, size_t index, const char **dir)
+{
+    merge_context *merging = context;
+    *dir = merging->out_dir;
+    return cell_expect(&merging->plan->cells[index], &merging->buffer);
+}
+
+/* The worker died without rows: the cell is an error, said in timings.csv. */
+static int missing_cell(void *context, size_t index, FILE *results, bench_error *error)
+{
+    (void)error;
+    const merge_context *merging = context;
+    write_rows(results, &merging->plan->cells[index], NULL, 0);
+    return BENCH_OK;
+}
+
 int hcsc_merge(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench_error *error)
 {
     char path[4096];
@@ -948,31 +971,16 @@ int hcsc_merge(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench
     }
     fputs(BENCH_RESULTS_HEADER, results.stream);
     fputs("cell_id,model,variant,seed,seconds,error\n", timings.stream);
-    *failed = 0;
+    merge_context merging = {.plan = plan, .out_dir = out_dir};
+    status = bench_cells_append(results.stream, plan->cell_count, merged_cell, missing_cell, &merging, failed, error);
+    if (status != BENCH_OK) {
+        /* Damaged rows never reach results.csv; the run fails naming them. */
+        bench_atomic_abort(&results);
+        bench_atomic_abort(&timings);
+        return bench_error_prefix(error, "hcsc: a cell is invalid, rerun with --resume: ");
+    }
     for (size_t c = 0; c < plan->cell_count; c++) {
         const hcsc_cell *cell = &plan->cells[c];
-        expect_buffer buffer;
-        bench_cell_expect expect = cell_expect(cell, &buffer);
-        char *rows = NULL;
-        bench_error problem = {0};
-        bench_cellfile_state state = bench_cell_file_check(out_dir, &expect, &rows, &problem);
-        int cell_failed = 1;
-        if (state == BENCH_CELLFILE_INVALID) {
-            /* Damaged rows never reach results.csv; the run fails naming them. */
-            bench_atomic_abort(&results);
-            bench_atomic_abort(&timings);
-            *error = problem;
-            return bench_error_prefix(error, "hcsc: cell %s is invalid, rerun with --resume: ", cell->id);
-        }
-        if (rows != NULL) {
-            fputs(rows, results.stream);
-            cell_failed = state != BENCH_CELLFILE_OK;
-            free(rows);
-        } else {
-            /* The worker died without rows: the cell is an error, said in timings.csv. */
-            write_rows(results.stream, cell, NULL, 0);
-        }
-        *failed += (size_t)cell_failed;
         snprintf(path, sizeof path, "%s/cells/%s.info", out_dir, cell->id);
         double seconds = NAN;
         char reason[1024] = "";
@@ -983,8 +991,10 @@ int hcsc_merge(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench
             if (fgetc(info) == '\n' && fgets(reason, sizeof reason, info) != NULL)
                 reason[strcspn(reason, "\n")] = '\0';
             fclose(info);
-        } else if (state == BENCH_CELLFILE_MISSING) {
-            snprintf(reason, sizeof reason, "the cell's worker ended without writing results");
+        } else {
+            snprintf(path, sizeof path, "%s/cells/%s.csv", out_dir, cell->id);
+            if (access(path, F_OK) != 0)
+                snprintf(reason, sizeof reason, "the cell's worker ended without writing results");
         }
         for (char *p = reason; *p; p++)
             if (*p == ',' || *p == '"')

@@ -193,3 +193,34 @@ bench_cellfile_state bench_cell_file_check(const char *dir, const bench_cell_exp
     return state;
 }
 
+int bench_cells_append(FILE *results, size_t count, bench_cell_expect (*cell)(void *context, size_t index, const char **dir),
+                       int (*missing)(void *context, size_t index, FILE *results, bench_error *error), void *context,
+                       size_t *failed, bench_error *error)
+{
+    *failed = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *dir = NULL;
+        bench_cell_expect expect = cell(context, i, &dir);
+        char *rows = NULL;
+        bench_error problem = {0};
+        bench_cellfile_state state = bench_cell_file_check(dir, &expect, &rows, &problem);
+        if (state == BENCH_CELLFILE_MISSING && missing != NULL) {
+            int status = missing(context, i, results, error);
+            if (status != BENCH_OK)
+                return status;
+            ++*failed;
+            continue;
+        }
+        if (rows == NULL) { /* missing without a fallback, or invalid */
+            *error = problem;
+            return problem.code != BENCH_OK && problem.code != BENCH_MODEL
+                       ? problem.code
+                       : BENCH_FAIL(error, BENCH_BAD_INPUT, "%s/cells/%s.csv: not readable as a finished cell", dir,
+                                    expect.id);
+        }
+        fputs(rows, results);
+        free(rows);
+        *failed += state != BENCH_CELLFILE_OK;
+    }
+    return ferror(results) ? BENCH_FAIL(error, BENCH_IO, "results.csv: cannot write") : BENCH_OK;
+}

@@ -4,6 +4,8 @@
 #ifndef BENCH_REPORTS_CELL_FILE_H
 #define BENCH_REPORTS_CELL_FILE_H
 
+#include <stdio.h>
+
 #include "bench/error.h"
 
 /* What a cell must be, as plan.csv states it (texts as in the CSV). */
@@ -31,5 +33,17 @@ typedef enum bench_cellfile_state {
  * receives the file's text (the caller frees it). */
 bench_cellfile_state bench_cell_file_check(const char *dir, const bench_cell_expect *expect, char **rows,
                                         bench_error *error);
+
+/* The one concatenation of a merge: appends the rows of cells 0..count-1, in
+ * that order, to results (a results.csv being written, its header already
+ * there), each read and validated by bench_cell_file_check, so the text
+ * written is the text checked.  cell(context, i, &dir) says what cell i must be
+ * and the directory whose cells/ holds it.  A cell without files goes to
+ * missing(context, i, results) when given (it writes the cell's error rows, or
+ * fails), else the merge fails; an invalid cell fails it, with the validator's
+ * reason.  *failed counts the cells whose rows are errors (missing ones too). */
+int bench_cells_append(FILE *results, size_t count, bench_cell_expect (*cell)(void *context, size_t index, const char **dir),
+                       int (*missing)(void *context, size_t index, FILE *results, bench_error *error), void *context,
+                       size_t *failed, bench_error *error);
 
 #endif
