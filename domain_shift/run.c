@@ -19,6 +19,7 @@
 #include "core/suggest.h"
 #include "domain_shift/benchmark.h"
 #include "domain_shift/examples.h"
+#include "reports/cell_file.h"
 
 /* ---- one cell ---------------------------------------------------------------------- */
 
@@ -1114,6 +1115,36 @@ static json_t *psn_variant_choice(const run_plan *plan, const model_result *resu
     return list;
 }
 
+/* The merge's cells, in plan order: what each must be (reports/cell_file.h). */
+#define MAX_CELLS (MAX_PAIRS * SHIFT_METHOD_COUNT * 2 * MAX_SEEDS)
+typedef struct plan_cell {
+    char id[17], dataset[64], seed[32];
+    const char *name;
+} plan_cell;
+typedef struct plan_cells {
+    const char *out_dir, *protocol;
+    size_t count;
+    plan_cell cells[MAX_CELLS];
+    char metrics[SHIFT_CLASS_COUNT * 40 + 8]; /* "map ap_<class> ..." */
+} plan_cells;
+
+static bench_cell_expect planned_cell(void *context, size_t index, const char **dir)
+{
+    plan_cells *planned = context;
+    if (planned->metrics[0] == '\0') {
+        size_t used = (size_t)snprintf(planned->metrics, sizeof planned->metrics, "map");
+        for (int c = 0; c < SHIFT_CLASS_COUNT; c++)
+            used += (size_t)snprintf(planned->metrics + used, sizeof planned->metrics - used, " ap_%s",
+                                     shift_classes()[c].key);
+    }
+    const plan_cell *cell = &planned->cells[index];
+    *dir = planned->out_dir;
+    return (bench_cell_expect){.id = cell->id, .task = "detect", .dataset = cell->dataset,
+                               .protocol = planned->protocol, .model = cell->name, .variant = cell->name,
+                               .horizon = "", .seed = cell->seed, .metrics = planned->metrics, .record = 0,
+                               .per_metric_status = 1};
+}
+
 /* results.csv (plan order: pair, method, seed, metric), timings.csv and run.json
  * from the unit files; results.csv last, so its presence means a complete merge. */
 static int merge_units(const run_plan *plan, const char *config_path, const char *out_dir, const run_unit *units,
@@ -1223,6 +1254,11 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
     if (code == BENCH_OK) {
         fputs(BENCH_RESULTS_HEADER, csv.stream);
         fputs("cell_id,train_seconds,train_images_per_second,inference_images_per_second,best_step\n", timings.stream);
+        plan_cells *planned = calloc(1, sizeof *planned); /* about 2 MB: not on the stack */
+        if (planned == NULL)
+            code = BENCH_FAIL(error, BENCH_NO_MEMORY, "the merge's cells");
+        else
+            planned->out_dir = out_dir, planned->protocol = plan->protocol;
         for (size_t p = 0; p < plan->pair_count; p++)
             for (int order = 0; order < SHIFT_METHOD_COUNT; order++)
                 for (size_t si = 0; si < all_seed_count; si++) {
@@ -1231,10 +1267,22 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                     if (!plan->method_enabled[method] || !seed_used(plan, (shift_method)method, seed))
                         continue;
                     const model_result *slot = &RESULT(method, p, si);
-                    char dataset[64], id[17];
-                    pair_dataset(plan, p, dataset, sizeof dataset);
-                    const char *name = shift_method_name((shift_method)method);
+                    if (code != BENCH_OK || planned->count == MAX_CELLS) {
+                        code = code != BENCH_OK ? code : BENCH_FAIL(error, BENCH_INTERNAL, "more than %d cells", MAX_CELLS);
+                        break;
+                    }
+                    plan_cell *cell = &planned->cells[planned->count++];
+                    pair_dataset(plan, p, cell->dataset, sizeof cell->dataset);
+                    const char *name = shift_method_name((shift_method)method), *dataset = cell->dataset;
+                    char *id = cell->id;
+                    cell->name = name;
                     cell_id(id, plan, dataset, name, seed);
+                    snprintf(cell->seed, sizeof cell->seed, "%" PRIu64, seed);
+                    /* The cell's rows go to DIR/cells/<id>.csv; the one merge appends them. */
+                    bench_atomic_file rows;
+                    snprintf(path, sizeof path, "%s/cells/%s.csv", out_dir, id);
+                    if ((code = bench_atomic_open(&rows, path, error)) != BENCH_OK)
+                        break;
                     for (int metric = -1; metric < SHIFT_CLASS_COUNT; metric++) {
                         char metric_name[48];
                         double value = metric < 0 ? slot->result.mean_ap : slot->result.ap[metric];
@@ -1247,12 +1295,14 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                         int ok = slot->done && isfinite(value);
                         if (ok)
                             snprintf(value_text, sizeof value_text, "%.6f", value);
-                        bench_results_write_row(csv.stream, &(bench_result_row){
+                        bench_results_write_row(rows.stream, &(bench_result_row){
                                                                 .cell_id = id, .task = "detect", .dataset = dataset,
                                                                 .protocol = plan->protocol, .model = name,
                                                                 .variant = name, .horizon = "", .seed = seed_text,
                                                                 .metric = metric_name, .value = value_text, .ok = ok});
                     }
+                    if ((code = bench_atomic_commit(&rows, error)) != BENCH_OK)
+                        break;
                     if (slot->done)
                         fprintf(timings.stream, "%s,%.3f,%.2f,%.2f,%zu\n", id, slot->result.train.train_seconds,
                                 slot->result.train.train_images_per_second, slot->result.inference_images_per_second,
@@ -1260,7 +1310,14 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                     else
                         fprintf(timings.stream, "%s,,,,\n", id);
                 }
-        code = bench_atomic_commit(&timings, error);
+        size_t failed_cells = 0;
+        if (code == BENCH_OK)
+            code = bench_cells_append(csv.stream, planned->count, planned_cell, NULL, planned, &failed_cells, error);
+        free(planned);
+        if (code == BENCH_OK)
+            code = bench_atomic_commit(&timings, error);
+        else
+            bench_atomic_abort(&timings);
         if (code != BENCH_OK)
             bench_atomic_abort(&csv);
     }
@@ -1354,6 +1411,9 @@ int shift_run_prepare(shift_run **out, const char *config_path, const char *out_
     if (code == BENCH_OK)
         code = bench_make_directories(path, error);
     snprintf(path, sizeof path, "%s/curves", out_dir);
+    if (code == BENCH_OK)
+        code = bench_make_directories(path, error);
+    snprintf(path, sizeof path, "%s/cells", out_dir);
     if (code == BENCH_OK)
         code = bench_make_directories(path, error);
     /* Generated once, before any worker starts; an existing benchmark is reused. */

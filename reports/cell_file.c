@@ -135,7 +135,7 @@ bench_cellfile_state bench_cell_file_check(const char *dir, const bench_cell_exp
         return BENCH_CELLFILE_INVALID;
     if (check_metric_set(&check, error) != BENCH_OK)
         return BENCH_CELLFILE_INVALID;
-    if (check.ok_rows && check.error_rows) {
+    if (check.ok_rows && check.error_rows && !expect->per_metric_status) {
         BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: both ok and error rows: a cell either succeeded or failed", csv_path);
         return BENCH_CELLFILE_INVALID;
     }
@@ -149,7 +149,9 @@ bench_cellfile_state bench_cell_file_check(const char *dir, const bench_cell_exp
         return BENCH_CELLFILE_INVALID;
     }
     if (!expect->record) {
-        bench_cellfile_state state = check.error_rows ? BENCH_CELLFILE_FAILED : BENCH_CELLFILE_OK;
+        bench_cellfile_state state = check.error_rows && !(expect->per_metric_status && check.ok_rows)
+                                         ? BENCH_CELLFILE_FAILED
+                                         : BENCH_CELLFILE_OK;
         if (state == BENCH_CELLFILE_FAILED)
             BENCH_FAIL(error, BENCH_MODEL, "%s: the cell failed", csv_path);
         if (rows != NULL)

@@ -14,6 +14,9 @@ typedef struct bench_cell_expect {
     const char *protocol;         /* NULL: rows differ in protocol, and metrics names protocol:metric */
     const char *metrics;          /* space-separated: every metric the cell must report, each once */
     int record;                   /* a DIR/cells/<id>.json record is required (forecast cells) */
+    int per_metric_status;        /* X-ray cells: a row may be an error where its metric is undefined (the
+                                   * AP of a class absent from the test split) while the others are ok;
+                                   * the cell failed only when every row is an error */
 } bench_cell_expect;
 
 typedef enum bench_cellfile_state {
