@@ -44,18 +44,18 @@ typedef struct deepar_net {
     float *sort_buffer;/* (S) */
 } deepar_net;
 
+static const deep_setting deepar_settings[] = {
+    DEEP_SIZE_SETTING(deepar_net, hidden, "hidden"),
+    DEEP_SIZE_SETTING(deepar_net, layer_count, "layers"),
+    DEEP_SIZE_SETTING(deepar_net, samples, "samples"),
+};
+
 static int deepar_create(void *net_, bench_model *model, const bench_params *params, bench_error *error)
 {
-    deepar_net *net = net_;
+    (void)params;
+    deepar_net *net = net_; /* L, H and the settings above are filled by the shell */
     int status = BENCH_OK;
-    net->L = model->config.input_length;
-    net->H = model->config.horizon;
     net->T = net->L + net->H - 1;
-    net->hidden = (size_t)deep_get_int(params, "hidden", &status, error);
-    net->layer_count = (size_t)deep_get_int(params, "layers", &status, error);
-    net->samples = (size_t)deep_get_int(params, "samples", &status, error);
-    if (status != BENCH_OK)
-        return status;
     size_t Hd = net->hidden;
     for (size_t l = 0; l < net->layer_count; l++) {
         deepar_layer *k = &net->layer[l];
@@ -335,5 +335,6 @@ static const bench_param_spec deepar_params[] = {
 
 DEEP_FORECASTER(deepar, deepar_net, deepar_params, deep_forecaster_predict_samples,
                 "DeepAR: autoregressive LSTM with Gaussian likelihood, ancestral sampling, median forecast",
-                .create = deepar_create, .reserve = deepar_reserve, .init = deepar_init, .forward = deepar_forward,
-                .backward = deepar_backward, .loss = deepar_loss, .sample = deepar_sample);
+                DEEP_SETTINGS(deepar_settings), DEEP_LENGTHS(deepar_net, L, H), .create = deepar_create,
+                .reserve = deepar_reserve, .init = deepar_init, .forward = deepar_forward, .backward = deepar_backward,
+                .loss = deepar_loss, .sample = deepar_sample);

@@ -38,21 +38,18 @@ typedef struct lstnet_net {
     float *dy, *dcat, *dgru_out, *dgru_in, *dskip_out, *dskip_in, *dconv; /* backward scratch */
 } lstnet_net;
 
+static const deep_setting lstnet_settings[] = {
+    DEEP_SIZE_SETTING(lstnet_net, K, "kernel"),      DEEP_SIZE_SETTING(lstnet_net, C, "hid_cnn"),
+    DEEP_SIZE_SETTING(lstnet_net, hid_r, "hid_rnn"), DEEP_SIZE_SETTING(lstnet_net, hid_s, "hid_skip"),
+    DEEP_SIZE_SETTING(lstnet_net, skip, "skip"),     DEEP_SIZE_SETTING(lstnet_net, highway, "highway"),
+    DEEP_REAL_SETTING(lstnet_net, dropout, "dropout"),
+};
+
 static int lstnet_create(void *net_, bench_model *model, const bench_params *params, bench_error *error)
 {
-    lstnet_net *net = net_;
+    (void)params;
+    lstnet_net *net = net_; /* L, H and the settings above are filled by the shell */
     int status = BENCH_OK;
-    net->L = model->config.input_length;
-    net->H = model->config.horizon;
-    net->K = (size_t)deep_get_int(params, "kernel", &status, error);
-    net->C = (size_t)deep_get_int(params, "hid_cnn", &status, error);
-    net->hid_r = (size_t)deep_get_int(params, "hid_rnn", &status, error);
-    net->hid_s = (size_t)deep_get_int(params, "hid_skip", &status, error);
-    net->skip = (size_t)deep_get_int(params, "skip", &status, error);
-    net->highway = (size_t)deep_get_int(params, "highway", &status, error);
-    net->dropout = (float)deep_get_real(params, "dropout", &status, error);
-    if (status != BENCH_OK)
-        return status;
     if (net->K > net->L)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "kernel %zu is longer than input_length %zu", net->K, net->L);
     net->T = net->L - net->K + 1;
@@ -296,5 +293,5 @@ static const bench_param_spec lstnet_params[] = {
 
 DEEP_FORECASTER(lstnet, lstnet_net, lstnet_params, NULL,
                 "LSTNet-Skip: conv + GRU + skip-GRU + autoregressive highway, per channel",
-                .create = lstnet_create, .reserve = lstnet_reserve, .init = lstnet_init, .forward = lstnet_forward,
-                .backward = lstnet_backward);
+                DEEP_SETTINGS(lstnet_settings), DEEP_LENGTHS(lstnet_net, L, H), .create = lstnet_create,
+                .reserve = lstnet_reserve, .init = lstnet_init, .forward = lstnet_forward, .backward = lstnet_backward);

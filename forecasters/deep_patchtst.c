@@ -66,21 +66,18 @@ typedef struct patchtst_net {
     float *dx, *dy, *dz, *dbig, *dbig2, *attention_ws; /* backward scratch */
 } patchtst_net;
 
+static const deep_setting patchtst_settings[] = {
+    DEEP_SIZE_SETTING(patchtst_net, patch_len, "patch_len"), DEEP_SIZE_SETTING(patchtst_net, stride, "stride"),
+    DEEP_SIZE_SETTING(patchtst_net, D, "d_model"),           DEEP_SIZE_SETTING(patchtst_net, heads, "n_heads"),
+    DEEP_SIZE_SETTING(patchtst_net, F, "d_ff"),              DEEP_SIZE_SETTING(patchtst_net, layers, "e_layers"),
+    DEEP_REAL_SETTING(patchtst_net, dropout, "dropout"),
+};
+
 static int patchtst_create(void *net_, bench_model *model, const bench_params *params, bench_error *error)
 {
-    patchtst_net *net = net_;
+    (void)params;
+    patchtst_net *net = net_; /* L, H and the settings above are filled by the shell */
     int status = BENCH_OK;
-    net->L = model->config.input_length;
-    net->H = model->config.horizon;
-    net->patch_len = (size_t)deep_get_int(params, "patch_len", &status, error);
-    net->stride = (size_t)deep_get_int(params, "stride", &status, error);
-    net->D = (size_t)deep_get_int(params, "d_model", &status, error);
-    net->heads = (size_t)deep_get_int(params, "n_heads", &status, error);
-    net->F = (size_t)deep_get_int(params, "d_ff", &status, error);
-    net->layers = (size_t)deep_get_int(params, "e_layers", &status, error);
-    net->dropout = (float)deep_get_real(params, "dropout", &status, error);
-    if (status != BENCH_OK)
-        return status;
     if (net->D % net->heads != 0)
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "d_model %zu is not a multiple of n_heads %zu", net->D, net->heads);
     if (net->layers > PATCHTST_MAX_LAYERS)
@@ -329,5 +326,6 @@ static const bench_param_spec patchtst_params[] = {
 
 DEEP_FORECASTER(patchtst, patchtst_net, patchtst_params, NULL,
                 "PatchTST: RevIN, patching, transformer encoder with BatchNorm, channel independence",
-                .create = patchtst_create, .reserve = patchtst_reserve, .init = patchtst_init,
-                .forward = patchtst_forward, .backward = patchtst_backward);
+                DEEP_SETTINGS(patchtst_settings), DEEP_LENGTHS(patchtst_net, L, H), .create = patchtst_create,
+                .reserve = patchtst_reserve, .init = patchtst_init, .forward = patchtst_forward,
+                .backward = patchtst_backward);

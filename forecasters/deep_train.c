@@ -178,6 +178,29 @@ static int reserve_rows(bench_model *model, size_t rows, bench_error *error)
     return BENCH_OK;
 }
 
+/* The arch's declared settings and lengths into its zeroed state, before
+ * create() (so each model file lists them instead of reading them one by one). */
+static int fill_settings(const deep_arch *arch, bench_model *model, const bench_params *params, bench_error *error)
+{
+    char *net = model->net;
+    if (arch->has_lengths) {
+        memcpy(net + arch->input_length_offset, &model->config.input_length, sizeof(size_t));
+        memcpy(net + arch->horizon_offset, &model->config.horizon, sizeof(size_t));
+    }
+    int status = BENCH_OK;
+    for (size_t i = 0; i < arch->setting_count; i++) {
+        const deep_setting *setting = &arch->settings[i];
+        if (setting->real) {
+            float value = (float)deep_get_real(params, setting->name, &status, error);
+            memcpy(net + setting->offset, &value, sizeof value);
+        } else {
+            size_t value = (size_t)deep_get_int(params, setting->name, &status, error);
+            memcpy(net + setting->offset, &value, sizeof value);
+        }
+    }
+    return status;
+}
+
 int deep_forecaster_create(bench_model **out, const deep_arch *arch, const bench_params *params,
                            const bench_task_info *task, bench_error *error)
 {
@@ -190,6 +213,8 @@ int deep_forecaster_create(bench_model **out, const deep_arch *arch, const bench
     int status = read_config(&model->config, params, task, error);
     if (status == BENCH_OK && (model->net = calloc(1, arch->net_size)) == NULL)
         status = BENCH_FAIL(error, BENCH_NO_MEMORY, "out of memory");
+    if (status == BENCH_OK)
+        status = fill_settings(arch, model, params, error);
     if (status == BENCH_OK)
         status = arch->create(model->net, model, params, error);
     if (status == BENCH_OK)

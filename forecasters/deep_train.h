@@ -61,9 +61,32 @@ struct bench_model {
     bench_rng dropout_rng;       /* stream for dropout/sampling during fit */
 };
 
+/* A setting the shell reads from the params into the architecture's state
+ * before create(): an integer parameter into a size_t, or a real one into a
+ * float, at offset bytes into the state. */
+typedef struct deep_setting {
+    const char *name;
+    size_t offset;
+    int real;
+} deep_setting;
+#define DEEP_SIZE_SETTING(net_type, field, param) {param, offsetof(net_type, field), 0}
+#define DEEP_REAL_SETTING(net_type, field, param) {param, offsetof(net_type, field), 1}
+/* Designated initializers of a deep_arch: its settings table, and the state's
+ * size_t fields for input_length and horizon. */
+#define DEEP_SETTINGS(table) .settings = table, .setting_count = sizeof table / sizeof table[0]
+#define DEEP_LENGTHS(net_type, length_field, horizon_field)                                                       \
+    .has_lengths = 1, .input_length_offset = offsetof(net_type, length_field),                                    \
+    .horizon_offset = offsetof(net_type, horizon_field)
+
 struct deep_arch {
     const char *name;
     size_t net_size;   /* bytes of the architecture's state; the shell allocates it zeroed */
+    /* Optional: settings the shell fills before create(), and where the state
+     * keeps input_length and horizon (size_t fields) when has_lengths. */
+    const deep_setting *settings;
+    size_t setting_count;
+    int has_lengths;
+    size_t input_length_offset, horizon_offset;
     /* Declare tensors in model->params (allocated by the shell afterwards) and
      * fill net; model->config already holds input_length and horizon.
      * Parameters are the resolved forecaster params. */
