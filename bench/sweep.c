@@ -323,7 +323,6 @@ static int write_merged(const char *dir, const char *const *sources, size_t sour
         bench_atomic_abort(&results);
         return error->code;
     }
-    fputs(BENCH_RESULTS_HEADER, results.stream);
     fputs(timings_header, timings.stream);
     /* Read again, validated with the same rules: the text written is the text checked. */
     located_plan located = {.plan = plan, .found = found, .dir = dir, .sources = sources};

@@ -1252,7 +1252,6 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
             bench_atomic_abort(&csv);
     }
     if (code == BENCH_OK) {
-        fputs(BENCH_RESULTS_HEADER, csv.stream);
         fputs("cell_id,train_seconds,train_images_per_second,inference_images_per_second,best_step\n", timings.stream);
         plan_cells *planned = calloc(1, sizeof *planned); /* about 2 MB: not on the stack */
         if (planned == NULL)

@@ -969,7 +969,6 @@ int hcsc_merge(const hcsc_plan *plan, const char *out_dir, size_t *failed, bench
         bench_atomic_abort(&timings);
         return status;
     }
-    fputs(BENCH_RESULTS_HEADER, results.stream);
     fputs("cell_id,model,variant,seed,seconds,error\n", timings.stream);
     merge_context merging = {.plan = plan, .out_dir = out_dir};
     status = bench_cells_append(results.stream, plan->cell_count, merged_cell, missing_cell, &merging, failed, error);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/results.h"
 #include "core/files.h"
 #include "datasets/csv_reader.h"
 
@@ -200,6 +201,7 @@ int bench_cells_append(FILE *results, size_t count, bench_cell_expect (*cell)(vo
                        size_t *failed, bench_error *error)
 {
     *failed = 0;
+    fputs(BENCH_RESULTS_HEADER, results);
     for (size_t i = 0; i < count; i++) {
         const char *dir = NULL;
         bench_cell_expect expect = cell(context, i, &dir);

@@ -37,9 +37,9 @@ typedef enum bench_cellfile_state {
 bench_cellfile_state bench_cell_file_check(const char *dir, const bench_cell_expect *expect, char **rows,
                                         bench_error *error);
 
-/* The one concatenation of a merge: appends the rows of cells 0..count-1, in
- * that order, to results (a results.csv being written, its header already
- * there), each read and validated by bench_cell_file_check, so the text
+/* The one concatenation of a merge: writes results.csv's header to results,
+ * then the rows of cells 0..count-1 in that order, each read and validated
+ * by bench_cell_file_check, so the text
  * written is the text checked.  cell(context, i, &dir) says what cell i must be
  * and the directory whose cells/ holds it.  A cell without files goes to
  * missing(context, i, results) when given (it writes the cell's error rows, or
