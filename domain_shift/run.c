@@ -453,6 +453,12 @@ typedef struct model_result {
     double target_val_map; /* PSN variants: for the rule that chooses between them */
 } model_result;
 
+/* The merge's table of results, (method, pair, seed index), laid out once. */
+static model_result *result_slot(const model_result *results, int method, size_t pair, size_t seed_index)
+{
+    return (model_result *)&results[((size_t)method * MAX_PAIRS + pair) * 2 * MAX_SEEDS + seed_index];
+}
+
 /* FNV-1a barely changes when only the last character does (seed 1, 2, 3): a
  * splitmix64 finaliser spreads the ids apart. */
 static uint64_t spread(uint64_t z)
@@ -1094,7 +1100,7 @@ static json_t *psn_variant_choice(const run_plan *plan, const model_result *resu
             for (size_t p = 0; p < plan->pair_count; p++)
                 for (size_t si = 0; si < all_seed_count; si++) {
                     const model_result *slot =
-                        &results[((size_t)variants[v] * MAX_PAIRS + p) * 2 * MAX_SEEDS + si];
+                        result_slot(results, variants[v], p, si);
                     if (plan->pair_target[p] != (int)t && plan->method_enabled[variants[v]] &&
                         seed_used(plan, variants[v], all_seeds[si]) && slot->done &&
                         isfinite(slot->target_val_map))
@@ -1157,7 +1163,6 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
         free(results), json_decref(models_json);
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "result table");
     }
-#define RESULT(method, pair, seed_index) results[((size_t)(method) * MAX_PAIRS + (pair)) * 2 * MAX_SEEDS + (seed_index)]
     for (size_t u = 0; u < unit_count; u++) {
         const run_unit *unit = &units[u];
         const unit_outcome *outcome = &outcomes[u];
@@ -1188,7 +1193,7 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                 shift_method method = adapted ? SHIFT_METHOD_PSN_TARGET_BN : unit->method;
                 if (!evaluation->present || !plan->method_enabled[method] || !seed_used(plan, method, unit->seed))
                     continue;
-                model_result *slot = &RESULT(method, unit->pair, si);
+                model_result *slot = result_slot(results, method, unit->pair, si);
                 slot->done = 1;
                 slot->result = evaluation->result;
                 slot->target_val_map = evaluation->target_val_map;
@@ -1223,18 +1228,18 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                 if (plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t &&
                     plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY] &&
                     seed_used(plan, SHIFT_METHOD_SOURCE_ONLY, unit->seed)) {
-                    RESULT(SHIFT_METHOD_SOURCE_ONLY, p, si).done = 1;
-                    RESULT(SHIFT_METHOD_SOURCE_ONLY, p, si).result = outcome->plain[t].result;
+                    result_slot(results, SHIFT_METHOD_SOURCE_ONLY, p, si)->done = 1;
+                    result_slot(results, SHIFT_METHOD_SOURCE_ONLY, p, si)->result = outcome->plain[t].result;
                 }
                 if (plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t &&
                     plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY_TARGET_BN] &&
                     seed_used(plan, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, unit->seed) && outcome->adapted[t].present) {
-                    RESULT(SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si).done = 1;
-                    RESULT(SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si).result = outcome->adapted[t].result;
+                    result_slot(results, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si)->done = 1;
+                    result_slot(results, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si)->result = outcome->adapted[t].result;
                 }
                 if (plan->pair_target[p] == (int)d && t == d && seed_used(plan, SHIFT_METHOD_ORACLE, unit->seed)) {
-                    RESULT(SHIFT_METHOD_ORACLE, p, si).done = 1;
-                    RESULT(SHIFT_METHOD_ORACLE, p, si).result = outcome->plain[t].result;
+                    result_slot(results, SHIFT_METHOD_ORACLE, p, si)->done = 1;
+                    result_slot(results, SHIFT_METHOD_ORACLE, p, si)->result = outcome->plain[t].result;
                 }
             }
         }
@@ -1265,7 +1270,7 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                     uint64_t seed = all_seeds[si];
                     if (!plan->method_enabled[method] || !seed_used(plan, (shift_method)method, seed))
                         continue;
-                    const model_result *slot = &RESULT(method, p, si);
+                    const model_result *slot = result_slot(results, method, p, si);
                     if (code != BENCH_OK || planned->count == MAX_CELLS) {
                         code = code != BENCH_OK ? code : BENCH_FAIL(error, BENCH_INTERNAL, "more than %d cells", MAX_CELLS);
                         break;
@@ -1321,7 +1326,6 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
             bench_atomic_abort(&csv);
     }
     json_t *choice = code == BENCH_OK ? psn_variant_choice(plan, results, all_seeds, all_seed_count) : NULL;
-#undef RESULT
     free(results);
     if (code == BENCH_OK) {
         json_t *root = json_pack(
