@@ -50,6 +50,7 @@ shift_train_config shift_train_config_default(size_t steps)
         .weight_decay = 1e-4,
         .disc_learning_rate = 5e-5,
         .disc_weight_decay = 5e-4,
+        .lr_decay_gamma = 0.1,
         .grl_lambda = 1.0,
         .prototype_margin = 1.0,
         .top_k = 100,
@@ -1163,6 +1164,11 @@ int shift_train(shift_detector **out, shift_method method, const shift_dataset *
                 load_image(m, b + i, unlabelled, index, flip);
             }
         images_seen += n;
+        if (config->lr_decay_step > 0) {
+            int decayed = step >= config->lr_decay_step;
+            optimizer.learning_rate = (float)(config->learning_rate * (decayed ? config->lr_decay_gamma : 1.0));
+            record(config, step + 1, "train", "learning_rate", optimizer.learning_rate);
+        }
         m->split_bn = domain_bn; /* this step's batch is b source images, then b target images */
         forward(m, n, 1);
         nn_params_zero_grad(&m->params);

@@ -80,6 +80,12 @@ typedef struct shift_train_config {
     double weight_decay;        /* detector (default 1e-4) */
     double disc_learning_rate;  /* discriminators Adam (default 5e-5) */
     double disc_weight_decay;   /* default 5e-4 */
+    /* The paper's step schedule of the detector's rate (PSN's --lr_decay_step,
+     * --lr_decay_gamma: x0.1 at step 50,000 of 70,000): from step lr_decay_step
+     * on, the detector learns at learning_rate * lr_decay_gamma.  0 = constant
+     * (default).  The discriminators are never decayed, as in the paper. */
+    size_t lr_decay_step;
+    double lr_decay_gamma;      /* default 0.1 */
     double grl_lambda;          /* default 1 */
     double prototype_margin;    /* default 1 */
     size_t top_k;               /* detections per image kept by decoding (default 100) */

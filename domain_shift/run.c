@@ -180,6 +180,11 @@ static const bench_param_spec train_spec[] = {
     {"disc_learning_rate", BENCH_PARAM_REAL, "5e-5", "Adam learning rate of the discriminators", 1e-8, 1.0, NULL},
     {"disc_weight_decay", BENCH_PARAM_REAL, "5e-4", "discriminator weight decay", 0, 1.0, NULL},
     {"grl_lambda", BENCH_PARAM_REAL, "1", "gradient-reversal coefficient", 0, 10.0, NULL},
+    {"lr_decay_step", BENCH_PARAM_INT, "0",
+     "step from which the detector's rate is multiplied by lr_decay_gamma (the paper: 50000 of 70000); 0 = never", 0,
+     10000000, NULL},
+    {"lr_decay_gamma", BENCH_PARAM_REAL, "0.1", "factor of the detector's rate from lr_decay_step on", 1e-6, 1.0,
+     NULL},
     {"flip", BENCH_PARAM_INT, "1", "random horizontal flips of training images", 0, 1, NULL},
 };
 static const bench_param_spec run_spec[] = {
@@ -283,6 +288,8 @@ static int read_section(const bench_config *config, const bench_config_section *
         plan->train.disc_weight_decay = real_value(p, "disc_weight_decay");
         plan->train.grl_lambda = real_value(p, "grl_lambda");
         plan->train.flip = (int)int_value(p, "flip");
+        plan->train.lr_decay_step = (size_t)int_value(p, "lr_decay_step");
+        plan->train.lr_decay_gamma = real_value(p, "lr_decay_gamma");
         if ((entry = bench_section_entry(section, "threads")) != NULL)
             code = bench_config_threads(config->path, entry, &plan->train.threads, error);
     } else {
@@ -424,6 +431,10 @@ static int read_plan(bench_config *config, const char *out_dir, run_plan *plan, 
     plan->fingerprint = bench_hash64(text, (size_t)length, 0);
     if (plan->knobs != SHIFT_KNOBS_ALL) { /* so that the whole benchmark's cell ids stay as they were */
         length = snprintf(text, sizeof text, "|knobs=%s", shift_knob_group_name(plan->knobs));
+        plan->fingerprint = bench_hash64(text, (size_t)length, plan->fingerprint);
+    }
+    if (plan->train.lr_decay_step > 0) { /* likewise: a constant rate keeps its ids */
+        length = snprintf(text, sizeof text, "|lr_decay=%zu,%g", plan->train.lr_decay_step, plan->train.lr_decay_gamma);
         plan->fingerprint = bench_hash64(text, (size_t)length, plan->fingerprint);
     }
     return BENCH_OK;
@@ -573,6 +584,11 @@ static uint64_t recipe_hash(const run_plan *plan)
             length = snprintf(text, sizeof text, "|%s=%.17g", knobs[k].name, value);
             hash = bench_hash64(text, (size_t)length, hash);
         }
+    }
+    if (plan->train.lr_decay_step > 0) {
+        length = snprintf(text, sizeof text, "|lr_decay=%zu,%.17g", plan->train.lr_decay_step,
+                          plan->train.lr_decay_gamma);
+        hash = bench_hash64(text, (size_t)length, hash);
     }
     return hash;
 }
@@ -1329,14 +1345,15 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
     free(results);
     if (code == BENCH_OK) {
         json_t *root = json_pack(
-            "{s:s, s:s, s:I, s:I, s:i, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f}, s:o}", "config",
+            "{s:s, s:s, s:I, s:I, s:i, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:f}, s:o}", "config",
             config_path, "data", plan->data_dir, "data_seed", (json_int_t)plan->data_seed, "scenes",
             (json_int_t)plan->scenes, "size", plan->size, "protocol", plan->protocol, "ap", shift_ap_mode_name(plan->mode),
             "train", "steps", (json_int_t)plan->train.steps, "batch", (json_int_t)plan->train.batch, "width",
             (json_int_t)plan->train.width, "warmup", (json_int_t)plan->train.warmup, "eval_every",
             (json_int_t)plan->train.eval_every, "learning_rate", plan->train.learning_rate, "weight_decay",
             plan->train.weight_decay, "disc_learning_rate", plan->train.disc_learning_rate, "disc_weight_decay",
-            plan->train.disc_weight_decay, "grl_lambda", plan->train.grl_lambda, "models", models_json);
+            plan->train.disc_weight_decay, "grl_lambda", plan->train.grl_lambda, "lr_decay_step", (json_int_t)plan->train.lr_decay_step,
+            "lr_decay_gamma", plan->train.lr_decay_gamma, "models", models_json);
         models_json = NULL;
         if (root != NULL && choice != NULL)
             json_object_set(root, "psn_variant_choice", choice);

@@ -483,6 +483,46 @@ static void psn_variant_rule_uses_only_other_targets(void **state)
     assert_non_null(strstr(line, "psn 10.0 psn\\_grl\\_schedule 40.0 psn\\_target\\_bn 70.0 |"));
 }
 
+/* lr_decay_step: the paper's step schedule of the detector's rate.  The curves
+ * show the rate before and after the step; the cell ids are the constant rate's
+ * only when no decay is set, so a decayed table never reuses a constant one's
+ * units (and an old table keeps its ids). */
+static void detector_rate_decays_at_its_step(void **state)
+{
+    (void)state;
+    char config[128], out[128], command[512], text[256];
+    snprintf(config, sizeof config, "%s/decay.ini", test_scratch);
+    static const char body[] = "[benchmark]\nseed = 5\nscenes = 10\nsize = 32\ndevices = D1,D2\n"
+                               "[train]\nsteps = 4\nbatch = 2\nwidth = 4\neval_every = 4\n%s"
+                               "[run]\nmethods = source_only\npairs = D1>D2\nseeds = 1\n";
+    char buffer[512];
+    char *ids[2];
+    for (int decayed = 0; decayed < 2; decayed++) {
+        snprintf(buffer, sizeof buffer, body, decayed ? "lr_decay_step = 2\nlr_decay_gamma = 0.5\n" : "");
+        write_file(config, buffer);
+        snprintf(out, sizeof out, "%s/decay%d", test_scratch, decayed);
+        char *results = run_into(config, out, 1, 0, NULL, NULL);
+        ids[decayed] = strndup(strchr(results, '\n') + 1, 16);
+        free(results);
+        snprintf(command, sizeof command, "cat %s/curves/*.csv | grep -c ',train,learning_rate,' || true", out);
+        shell_line(command, text, sizeof text);
+        assert_int_equal(atoi(text), decayed ? 4 : 0); /* one supervised unit (D1), four steps */
+    }
+    assert_true(strcmp(ids[0], ids[1]) != 0);
+    static const char *const rows[] = {"supervised,supervised D1,1,2,train,learning_rate,0.001",
+                                       "supervised,supervised D1,1,3,train,learning_rate,0.0005"};
+    for (size_t r = 0; r < 2; r++) {
+        snprintf(command, sizeof command, "cat %s/curves/*.csv | grep -c '^%s' || true", out, rows[r]);
+        shell_line(command, text, sizeof text);
+        if (atoi(text) != 1)
+            fail_msg("no curve row starting %s", rows[r]);
+    }
+    snprintf(command, sizeof command, "grep -c '\"lr_decay_step\": 2,' %s/run.json", out);
+    shell_line(command, text, sizeof text);
+    assert_int_equal(atoi(text), 1);
+    free(ids[0]), free(ids[1]);
+}
+
 /* knobs = GROUP: a benchmark whose devices differ in one group of knobs only,
  * with its own dataset names and cell ids; its generated data is not taken for
  * another group's (nor for the whole benchmark's). */
@@ -590,5 +630,6 @@ TEST_MAIN("shift_run", test_scratch_setup, test_scratch_teardown,
         cmocka_unit_test(psn_only_run_draws_its_examples),
         cmocka_unit_test(psn_variant_rule_uses_only_other_targets),
         cmocka_unit_test(knob_group_benchmark_is_its_own),
+        cmocka_unit_test(detector_rate_decays_at_its_step),
         cmocka_unit_test(a_held_directory_is_refused),
         cmocka_unit_test(configuration_errors_name_file_and_line))
