@@ -1317,6 +1317,17 @@ static int plot_curves(plot_context *context, bench_error *error)
         qsort(points, used, sizeof *points, compare_curve_points);
     curve_event events[CURVE_EVENTS_MAX];
     size_t event_count = status == BENCH_OK ? find_curve_events(events, points, used, unit) : 0;
+    /* An event every variant shares is labelled without the list of their
+     * names, which would not fit along the axis once there are several. */
+    size_t variant_count = 0; /* the most variants of one metric (the points are sorted by metric, variant) */
+    for (size_t q = 0, in_metric = 0; q < used; q++) {
+        if (q == 0 || strcmp(points[q].metric, points[q - 1].metric) != 0)
+            in_metric = 1;
+        else
+            in_metric += strcmp(points[q].variant, points[q - 1].variant) != 0;
+        if (in_metric > variant_count)
+            variant_count = in_metric;
+    }
     /* One figure per metric; one line per (variant, split), mean over seeds per epoch. */
     for (size_t start = 0; start < used && status == BENCH_OK;) {
         size_t end = start;
@@ -1412,7 +1423,13 @@ static int plot_curves(plot_context *context, bench_error *error)
             fprintf(f, "set arrow from first %g, graph 0 to first %g, graph 1 nohead back ls %d dt 3 lw 1\n",
                     events[e].x, events[e].x, variant_style(context, events[e].first_variant));
             char text[300];
-            snprintf(text, sizeof text, "%s: %s", events[e].variants, events[e].what);
+            size_t shared_by = 1;
+            for (const char *c = events[e].variants; *c; c++)
+                shared_by += *c == ',';
+            if (variant_count > 1 && shared_by == variant_count)
+                snprintf(text, sizeof text, "every run: %s", events[e].what);
+            else
+                snprintf(text, sizeof text, "%s: %s", events[e].variants, events[e].what);
             fputs("set label ", f);
             gp_text(f, text);
             fprintf(f, " at first %g, graph 0.98 right rotate by 90 offset -0.6, 0 front font \",8\" tc ls %d\n",

@@ -568,6 +568,29 @@ static void curves_mark_schedule_changes(void **state)
         assert_int_equal(arrows, 3);
         free(script);
     }
+    /* A change every variant shares is labelled once, without their names (the
+     * X-ray curves: every PSN variant starts its prototypes at the same step). */
+    snprintf(dir, sizeof dir, "%s/shared-schedule", test_scratch);
+    test_shell("mkdir -p %s/curves", dir);
+    snprintf(path, sizeof path, "%s/curves/c.csv", dir);
+    file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("model,variant,seed,step,split,metric,value\n", file);
+    for (int step = 1; step <= 6; step++)
+        for (int v = 0; v < 2; v++) {
+            fprintf(file, "%s,%s,1,%d,train,loss_detection,%g\n", v ? "psn" : "psn_domain_bn",
+                    v ? "psn D3>D1" : "psn_domain_bn D3>D1", step, 3.0 / step);
+            if (step > 2)
+                fprintf(file, "%s,%s,1,%d,train,loss_prototype,%g\n", v ? "psn" : "psn_domain_bn",
+                        v ? "psn D3>D1" : "psn_domain_bn D3>D1", step, 1.0 / step);
+        }
+    fclose(file);
+    list = plot_scripts(dir, BENCH_PLOT_CURVES);
+    bench_figure_list_free(&list);
+    char *script = read_file(dir, "curves_loss_detection.gp");
+    assert_non_null(strstr(script, "'every run: prototypes from step 3'"));
+    assert_null(strstr(script, "psn D3>D1: prototypes"));
+    free(script);
 }
 
 TEST_MAIN("reports_plot", test_scratch_setup, test_scratch_teardown,
