@@ -97,7 +97,7 @@ static void misspelt_shift_config_key(void **state)
                           (const char *[]){"bad.ini:3: unknown key 'stpes' in [train] (did you mean 'steps'?)",
                                            "known keys: steps, batch, width, warmup, eval_every, threads, "
                                            "learning_rate, weight_decay, disc_learning_rate, disc_weight_decay, "
-                                           "grl_lambda, flip", NULL});
+                                           "grl_lambda, lr_decay_step, lr_decay_gamma, flip", NULL});
     expect_config_refused("shift", "[benchmark]\nscene = 10\n",
                           (const char *[]){"(did you mean 'scenes'?)",
                                            "known keys: data, generate, seed, scenes, size, devices", NULL});
