@@ -464,10 +464,20 @@ typedef struct model_result {
     double target_val_map; /* PSN variants: for the rule that chooses between them */
 } model_result;
 
-/* The merge's table of results, (method, pair, seed index), laid out once. */
-static model_result *result_slot(const model_result *results, int method, size_t pair, size_t seed_index)
+/* Where (method, pair, seed index) sits in the merge's table of results, laid out once. */
+static size_t result_index(int method, size_t pair, size_t seed_index)
 {
-    return (model_result *)&results[((size_t)method * MAX_PAIRS + pair) * 2 * MAX_SEEDS + seed_index];
+    return ((size_t)method * MAX_PAIRS + pair) * 2 * MAX_SEEDS + seed_index;
+}
+
+/* target_val_map: NaN for the supervised methods, which the variant rule never reads. */
+static void set_result(model_result *results, int method, size_t pair, size_t seed_index,
+                       const shift_cell_result *result, double target_val_map)
+{
+    model_result *slot = &results[result_index(method, pair, seed_index)];
+    slot->done = 1;
+    slot->result = *result;
+    slot->target_val_map = target_val_map;
 }
 
 /* FNV-1a barely changes when only the last character does (seed 1, 2, 3): a
@@ -1115,8 +1125,7 @@ static json_t *psn_variant_choice(const run_plan *plan, const model_result *resu
             size_t n = 0;
             for (size_t p = 0; p < plan->pair_count; p++)
                 for (size_t si = 0; si < all_seed_count; si++) {
-                    const model_result *slot =
-                        result_slot(results, variants[v], p, si);
+                    const model_result *slot = &results[result_index(variants[v], p, si)];
                     if (plan->pair_target[p] != (int)t && plan->method_enabled[variants[v]] &&
                         seed_used(plan, variants[v], all_seeds[si]) && slot->done &&
                         isfinite(slot->target_val_map))
@@ -1209,10 +1218,7 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                 shift_method method = adapted ? SHIFT_METHOD_PSN_TARGET_BN : unit->method;
                 if (!evaluation->present || !plan->method_enabled[method] || !seed_used(plan, method, unit->seed))
                     continue;
-                model_result *slot = result_slot(results, method, unit->pair, si);
-                slot->done = 1;
-                slot->result = evaluation->result;
-                slot->target_val_map = evaluation->target_val_map;
+                set_result(results, method, unit->pair, si, &evaluation->result, evaluation->target_val_map);
                 double accuracy = report->final_disc_accuracy;
                 json_array_append_new(
                     models_json,
@@ -1221,7 +1227,7 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                               (json_int_t)unit->seed, "best_step", (json_int_t)report->best_step, "best_val_map",
                               report->best_val_map, "disc_accuracy", isnan(accuracy) ? -1.0 : accuracy,
                               "train_seconds", report->train_seconds, "train_images_per_second",
-                              report->train_images_per_second, "test_map", slot->result.mean_ap, "target_val_map",
+                              report->train_images_per_second, "test_map", evaluation->result.mean_ap, "target_val_map",
                               isfinite(evaluation->target_val_map) ? evaluation->target_val_map : -1.0));
             }
             continue;
@@ -1243,20 +1249,15 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
             for (size_t p = 0; p < plan->pair_count; p++) {
                 if (plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t &&
                     plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY] &&
-                    seed_used(plan, SHIFT_METHOD_SOURCE_ONLY, unit->seed)) {
-                    result_slot(results, SHIFT_METHOD_SOURCE_ONLY, p, si)->done = 1;
-                    result_slot(results, SHIFT_METHOD_SOURCE_ONLY, p, si)->result = outcome->plain[t].result;
-                }
+                    seed_used(plan, SHIFT_METHOD_SOURCE_ONLY, unit->seed))
+                    set_result(results, SHIFT_METHOD_SOURCE_ONLY, p, si, &outcome->plain[t].result, NAN);
                 if (plan->pair_source[p] == (int)d && plan->pair_target[p] == (int)t &&
                     plan->method_enabled[SHIFT_METHOD_SOURCE_ONLY_TARGET_BN] &&
-                    seed_used(plan, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, unit->seed) && outcome->adapted[t].present) {
-                    result_slot(results, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si)->done = 1;
-                    result_slot(results, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si)->result = outcome->adapted[t].result;
-                }
-                if (plan->pair_target[p] == (int)d && t == d && seed_used(plan, SHIFT_METHOD_ORACLE, unit->seed)) {
-                    result_slot(results, SHIFT_METHOD_ORACLE, p, si)->done = 1;
-                    result_slot(results, SHIFT_METHOD_ORACLE, p, si)->result = outcome->plain[t].result;
-                }
+                    seed_used(plan, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, unit->seed) && outcome->adapted[t].present)
+                    set_result(results, SHIFT_METHOD_SOURCE_ONLY_TARGET_BN, p, si, &outcome->adapted[t].result,
+                               NAN);
+                if (plan->pair_target[p] == (int)d && t == d && seed_used(plan, SHIFT_METHOD_ORACLE, unit->seed))
+                    set_result(results, SHIFT_METHOD_ORACLE, p, si, &outcome->plain[t].result, NAN);
             }
         }
         json_object_set_new(model, "test_map", evaluations);
@@ -1286,7 +1287,7 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
                     uint64_t seed = all_seeds[si];
                     if (!plan->method_enabled[method] || !seed_used(plan, (shift_method)method, seed))
                         continue;
-                    const model_result *slot = result_slot(results, method, p, si);
+                    const model_result *slot = &results[result_index(method, p, si)];
                     if (code != BENCH_OK || planned->count == MAX_CELLS) {
                         code = code != BENCH_OK ? code : BENCH_FAIL(error, BENCH_INTERNAL, "more than %d cells", MAX_CELLS);
                         break;
@@ -1345,15 +1346,15 @@ static int merge_units(const run_plan *plan, const char *config_path, const char
     free(results);
     if (code == BENCH_OK) {
         json_t *root = json_pack(
-            "{s:s, s:s, s:I, s:I, s:i, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:f}, s:o}", "config",
-            config_path, "data", plan->data_dir, "data_seed", (json_int_t)plan->data_seed, "scenes",
+            "{s:s, s:s, s:I, s:I, s:i, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:f}, s:o}",
+            "config", config_path, "data", plan->data_dir, "data_seed", (json_int_t)plan->data_seed, "scenes",
             (json_int_t)plan->scenes, "size", plan->size, "protocol", plan->protocol, "ap", shift_ap_mode_name(plan->mode),
             "train", "steps", (json_int_t)plan->train.steps, "batch", (json_int_t)plan->train.batch, "width",
             (json_int_t)plan->train.width, "warmup", (json_int_t)plan->train.warmup, "eval_every",
             (json_int_t)plan->train.eval_every, "learning_rate", plan->train.learning_rate, "weight_decay",
             plan->train.weight_decay, "disc_learning_rate", plan->train.disc_learning_rate, "disc_weight_decay",
-            plan->train.disc_weight_decay, "grl_lambda", plan->train.grl_lambda, "lr_decay_step", (json_int_t)plan->train.lr_decay_step,
-            "lr_decay_gamma", plan->train.lr_decay_gamma, "models", models_json);
+            plan->train.disc_weight_decay, "grl_lambda", plan->train.grl_lambda, "lr_decay_step",
+            (json_int_t)plan->train.lr_decay_step, "lr_decay_gamma", plan->train.lr_decay_gamma, "models", models_json);
         models_json = NULL;
         if (root != NULL && choice != NULL)
             json_object_set(root, "psn_variant_choice", choice);

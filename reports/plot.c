@@ -1169,7 +1169,8 @@ static int split_dash(const char *split)
 typedef struct curve_event {
     double x;               /* between the last epoch before and the first after */
     char what[96];          /* "prototypes from epoch 3", "lr x0.1 at epoch 30" */
-    char variants[160];     /* the variants it applies to, comma-separated */
+    char variants[160];     /* the variants it applies to, comma-separated (may be cut short) */
+    size_t variant_count;   /* how many variants it applies to */
     const char *first_variant;
 } curve_event;
 
@@ -1179,6 +1180,7 @@ static void add_curve_event(curve_event *events, size_t *count, double x, const 
 {
     for (size_t i = 0; i < *count; i++)
         if (events[i].x == x && strcmp(events[i].what, what) == 0) {
+            events[i].variant_count++;
             size_t used = strlen(events[i].variants);
             if (used + 2 < sizeof events[i].variants)
                 snprintf(events[i].variants + used, sizeof events[i].variants - used, ", %s", variant);
@@ -1190,6 +1192,7 @@ static void add_curve_event(curve_event *events, size_t *count, double x, const 
     e->x = x;
     snprintf(e->what, sizeof e->what, "%s", what);
     snprintf(e->variants, sizeof e->variants, "%s", variant);
+    e->variant_count = 1;
     e->first_variant = variant;
 }
 
@@ -1423,10 +1426,7 @@ static int plot_curves(plot_context *context, bench_error *error)
             fprintf(f, "set arrow from first %g, graph 0 to first %g, graph 1 nohead back ls %d dt 3 lw 1\n",
                     events[e].x, events[e].x, variant_style(context, events[e].first_variant));
             char text[300];
-            size_t shared_by = 1;
-            for (const char *c = events[e].variants; *c; c++)
-                shared_by += *c == ',';
-            if (variant_count > 1 && shared_by == variant_count)
+            if (variant_count > 1 && events[e].variant_count == variant_count)
                 snprintf(text, sizeof text, "every run: %s", events[e].what);
             else
                 snprintf(text, sizeof text, "%s: %s", events[e].variants, events[e].what);
