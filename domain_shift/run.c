@@ -181,9 +181,9 @@ static const bench_param_spec train_spec[] = {
     {"disc_weight_decay", BENCH_PARAM_REAL, "5e-4", "discriminator weight decay", 0, 1.0, NULL},
     {"grl_lambda", BENCH_PARAM_REAL, "1", "gradient-reversal coefficient", 0, 10.0, NULL},
     {"lr_decay_step", BENCH_PARAM_INT, "0",
-     "step from which the detector's rate is multiplied by lr_decay_gamma (the paper: 50000 of 70000); 0 = never", 0,
+     "steps after which the detector's rate is multiplied by lr_decay_gamma (a PyTorch MultiStepLR milestone; the paper: 50000 of 70000); 0 = never", 0,
      10000000, NULL},
-    {"lr_decay_gamma", BENCH_PARAM_REAL, "0.1", "factor of the detector's rate from lr_decay_step on", 1e-6, 1.0,
+    {"lr_decay_gamma", BENCH_PARAM_REAL, "0.1", "factor of the detector's rate after lr_decay_step steps", 1e-6, 1.0,
      NULL},
     {"flip", BENCH_PARAM_INT, "1", "random horizontal flips of training images", 0, 1, NULL},
 };

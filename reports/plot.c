@@ -1408,10 +1408,13 @@ static int plot_curves(plot_context *context, bench_error *error)
         /* Epochs and steps are whole numbers: ticks on integers only, at most
          * about six (the key takes half the width), a step of 1, 2, 2.5 or 5
          * times a power of ten (1500 steps: every 250). */
-        long last_epoch = 1;
-        for (size_t q = start; q < end; q++)
+        long last_epoch = 1, first_epoch = points[start].epoch;
+        for (size_t q = start; q < end; q++) {
             if (points[q].epoch > last_epoch)
                 last_epoch = points[q].epoch;
+            if (points[q].epoch < first_epoch)
+                first_epoch = points[q].epoch;
+        }
         fprintf(f, "\nset xlabel \"%s\"\nset xtics %ld\nset format x \"%%.0f\"\nset ylabel ", unit,
                 tick_step(last_epoch, 6));
         char ylabel[200];
@@ -1423,6 +1426,12 @@ static int plot_curves(plot_context *context, bench_error *error)
         if (event_count > 0)
             fputs("# schedule changes: a dotted line in the variant's colour where each begins\n", f);
         for (size_t e = 0; e < event_count; e++) {
+            /* A change before this metric's first point (the X-ray prototypes
+             * start at step 421, validation begins at step 500) would sit on the
+             * border, over the tick labels; one just before it marks where the
+             * curve begins (a prototype loss from its first epoch). */
+            if (events[e].x < (double)first_epoch - 1 || events[e].x > (double)last_epoch)
+                continue;
             fprintf(f, "set arrow from first %g, graph 0 to first %g, graph 1 nohead back ls %d dt 3 lw 1\n",
                     events[e].x, events[e].x, variant_style(context, events[e].first_variant));
             char text[300];

@@ -583,6 +583,9 @@ static void curves_mark_schedule_changes(void **state)
             if (step > 2)
                 fprintf(file, "%s,%s,1,%d,train,loss_prototype,%g\n", v ? "psn" : "psn_domain_bn",
                         v ? "psn D3>D1" : "psn_domain_bn D3>D1", step, 1.0 / step);
+            if (step >= 4 && step % 2 == 0) /* validated from step 4 on, after the prototypes began */
+                fprintf(file, "%s,%s,1,%d,val,map,%g\n", v ? "psn" : "psn_domain_bn",
+                        v ? "psn D3>D1" : "psn_domain_bn D3>D1", step, 0.1 * step);
         }
     fclose(file);
     list = plot_scripts(dir, BENCH_PLOT_CURVES);
@@ -590,6 +593,14 @@ static void curves_mark_schedule_changes(void **state)
     char *script = read_file(dir, "curves_loss_detection.gp");
     assert_non_null(strstr(script, "'every run: prototypes from step 3'"));
     assert_null(strstr(script, "psn D3>D1: prototypes"));
+    free(script);
+    /* A change before a metric's first point is not drawn on its border. */
+    script = read_file(dir, "curves_map.gp");
+    assert_null(strstr(script, "set arrow"));
+    assert_null(strstr(script, "prototypes from step 3"));
+    free(script);
+    script = read_file(dir, "curves_loss_prototype.gp");
+    assert_non_null(strstr(script, "'every run: prototypes from step 3'"));
     free(script);
 }
 
