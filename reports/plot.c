@@ -1423,8 +1423,7 @@ static int plot_curves(plot_context *context, bench_error *error)
                  direction < 0 ? " (lower is better)" : direction > 0 ? " (higher is better)" : "");
         gp_text(f, ylabel);
         fputs("\nset key @key_position\n", f);
-        if (event_count > 0)
-            fputs("# schedule changes: a dotted line in the variant's colour where each begins\n", f);
+        int events_drawn = 0;
         for (size_t e = 0; e < event_count; e++) {
             /* A change before this metric's first point (the X-ray prototypes
              * start at step 421, validation begins at step 500) would sit on the
@@ -1432,6 +1431,8 @@ static int plot_curves(plot_context *context, bench_error *error)
              * curve begins (a prototype loss from its first epoch). */
             if (events[e].x < (double)first_epoch - 1 || events[e].x > (double)last_epoch)
                 continue;
+            if (events_drawn++ == 0)
+                fputs("# schedule changes: a dotted line in the variant's colour where each begins\n", f);
             fprintf(f, "set arrow from first %g, graph 0 to first %g, graph 1 nohead back ls %d dt 3 lw 1\n",
                     events[e].x, events[e].x, variant_style(context, events[e].first_variant));
             char text[300];

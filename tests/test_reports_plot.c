@@ -598,6 +598,7 @@ static void curves_mark_schedule_changes(void **state)
     script = read_file(dir, "curves_map.gp");
     assert_null(strstr(script, "set arrow"));
     assert_null(strstr(script, "prototypes from step 3"));
+    assert_null(strstr(script, "# schedule changes"));
     free(script);
     script = read_file(dir, "curves_loss_prototype.gp");
     assert_non_null(strstr(script, "'every run: prototypes from step 3'"));
