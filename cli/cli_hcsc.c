@@ -1,6 +1,6 @@
 /* `bench hcsc run CONFIG [--out DIR] [--jobs N] [--resume] [--quiet]`
  * `bench hcsc eval CHECKPOINT [--seed S] [--train-limit N] [--test-limit N] [--data-dir DIR]
- *  [--features backbone|projection] [--kmeans normalised|whitened]`
+ *  [--features backbone|projection] [--kmeans-features backbone|projection] [--kmeans normalised|whitened]`
  * `bench hcsc methods` */
 #include <errno.h>
 #include <getopt.h>
@@ -19,7 +19,8 @@ static void hcsc_usage(FILE *stream)
     fprintf(stream,
             "usage: bench hcsc run CONFIG.ini [--out DIR] [--jobs N] [--resume] [--quiet]\n"
             "       bench hcsc eval CHECKPOINT [--seed S] [--train-limit N] [--test-limit N] [--data-dir DIR]\n"
-            "                       [--features backbone|projection] [--kmeans normalised|whitened]\n"
+            "                       [--features backbone|projection] [--kmeans-features backbone|projection]\n"
+            "                       [--kmeans normalised|whitened]\n"
             "       bench hcsc methods\n"
             "run:  trains every [model NAME] of the config for every seed on Fashion-MNIST and writes\n"
             "      DIR/results.csv (task=hcsc; protocols knn200, knn20, linear, kmeans), timings.csv, run.json,\n"
@@ -28,7 +29,10 @@ static void hcsc_usage(FILE *stream)
             "      --jobs N runs N cells at once in worker processes (default: [run] jobs, else 1).\n"
             "      --quiet prints no progress (default: one stderr line per phase, epoch and finished cell).\n"
             "eval: evaluates a saved encoder (its CHECKPOINT.json describes it and the run's evaluation\n"
-            "      settings, so the run's rows are reproduced); flags override; prints protocol,metric,value.\n");
+            "      settings, so the run's rows are reproduced); flags override; prints protocol,metric,value.\n"
+            "      --features sets what kNN and the linear probe read, --kmeans-features what k-means reads\n"
+            "      (without either, what the run read; k-means follows --features unless the run or\n"
+            "      --kmeans-features separated them).\n");
 }
 
 static int hcsc_run_command(int argc, char **argv)
@@ -89,15 +93,16 @@ static int hcsc_eval_command(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},        {"train-limit", required_argument, NULL, 't'},
         {"test-limit", required_argument, NULL, 'T'},  {"data-dir", required_argument, NULL, 'd'},
         {"features", required_argument, NULL, 'f'},    {"kmeans", required_argument, NULL, 'k'},
+        {"kmeans-features", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
     };
-    int features = -1, kmeans = -1; /* the checkpoint's own */
+    int features = -1, kmeans_features = -1, kmeans = -1; /* the checkpoint's own */
     unsigned long long seed = 0, train_limit = 0, test_limit = 0;
     int have_seed = 0, have_train_limit = 0, have_test_limit = 0;
     const char *data_dir = NULL;
     int option;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "s:t:T:d:f:k:h", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "s:t:T:d:f:K:k:h", options, NULL)) != -1) {
         switch (option) {
         case 's':
             if (!eval_count(&seed, &have_seed, "--seed wants a non-negative integer", (unsigned long)-1 >> 1))
@@ -115,14 +120,21 @@ static int hcsc_eval_command(int argc, char **argv)
             data_dir = optarg;
             break;
         case 'f':
+        case 'K':
         case 'k': {
-            const char *first = option == 'f' ? "backbone" : "normalised", *second = option == 'f' ? "projection" : "whitened";
+            const char *first = option == 'k' ? "normalised" : "backbone", *second = option == 'k' ? "whitened" : "projection";
+            const char *name = option == 'f' ? "features" : option == 'K' ? "kmeans-features" : "kmeans";
             if (strcmp(optarg, first) != 0 && strcmp(optarg, second) != 0) {
-                fprintf(stderr, "bench hcsc eval: --%s wants %s or %s, got '%s'\n", option == 'f' ? "features" : "kmeans",
-                        first, second, optarg);
+                fprintf(stderr, "bench hcsc eval: --%s wants %s or %s, got '%s'\n", name, first, second, optarg);
                 return 2;
             }
-            *(option == 'f' ? &features : &kmeans) = strcmp(optarg, second) == 0;
+            int second_chosen = strcmp(optarg, second) == 0;
+            if (option == 'f')
+                features = second_chosen;
+            else if (option == 'k')
+                kmeans = second_chosen;
+            else
+                kmeans_features = second_chosen ? HCSC_KMEANS_PROJECTION : HCSC_KMEANS_BACKBONE;
             break;
         }
         case 'h':
@@ -142,7 +154,7 @@ static int hcsc_eval_command(int argc, char **argv)
     bench_error error = {0};
     if (hcsc_evaluate_checkpoint_as(results, argv[optind], data_dir,
                                     have_train_limit ? train_limit : HCSC_FROM_CHECKPOINT,
-                                    have_test_limit ? test_limit : HCSC_FROM_CHECKPOINT, features, kmeans,
+                                    have_test_limit ? test_limit : HCSC_FROM_CHECKPOINT, features, kmeans_features, kmeans,
                                     have_seed ? seed : HCSC_SEED_FROM_CHECKPOINT, &error) != BENCH_OK)
         return cli_report_error(&error);
     printf("protocol,metric,value\n");

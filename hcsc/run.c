@@ -128,6 +128,8 @@ static const recipe_key recipe_keys[] = {
     {{"eval_features", BENCH_PARAM_STRING, NULL, NULL, 0, 0, "backbone|projection"},
      PLAN_FIELD(eval.projection_features), 0},
     {{"eval_kmeans", BENCH_PARAM_STRING, NULL, NULL, 0, 0, "normalised|whitened"}, PLAN_FIELD(eval.whitened_kmeans), 0},
+    {{"eval_kmeans_features", BENCH_PARAM_STRING, NULL, NULL, 0, 0, "same|backbone|projection"},
+     PLAN_FIELD(eval.kmeans_features), 0},
 };
 #define RECIPE_KEYS (sizeof recipe_keys / sizeof recipe_keys[0])
 
@@ -194,6 +196,10 @@ static int read_recipe_key(hcsc_recipe *recipe, const char *path, const recipe_k
         if (key->offset == PLAN_FIELD(train.selection_mode))
             recipe->train.selection_mode =
                 strcmp(entry->value, "zero") == 0 ? HCSC_SELECTION_ZERO : HCSC_SELECTION_REMOVE;
+        else if (key->offset == PLAN_FIELD(eval.kmeans_features))
+            recipe->eval.kmeans_features = strcmp(entry->value, "backbone") == 0     ? HCSC_KMEANS_BACKBONE
+                                           : strcmp(entry->value, "projection") == 0 ? HCSC_KMEANS_PROJECTION
+                                                                                     : HCSC_KMEANS_SAME;
         else
             *(int *)field = strcmp(entry->value, strchr(key->spec.choices, '|') + 1) == 0;
         return BENCH_OK;
@@ -235,7 +241,17 @@ static void recipe_text(const hcsc_plan *plan, const hcsc_recipe *recipe, char *
         used += (size_t)snprintf(out + used, size - used, " tr%.9g bp%.9g bs%.9g ep%.9g es%.9g", a->translate,
                                  a->blur_probability, a->blur_sigma_max, a->erase_probability, a->erase_scale_max);
     if ((v->projection_features || v->whitened_kmeans) && used < size)
-        snprintf(out + used, size - used, " ef%d ek%d", v->projection_features, v->whitened_kmeans);
+        used += (size_t)snprintf(out + used, size - used, " ef%d ek%d", v->projection_features, v->whitened_kmeans);
+    /* Hashed as what k-means reads, so "same" and the explicit name of the
+     * same features are one cell; recipes that never set it keep their ids. */
+    if (hcsc_eval_kmeans_projection(v) != v->projection_features && used < size)
+        snprintf(out + used, size - used, " kf%d", hcsc_eval_kmeans_projection(v));
+}
+
+int hcsc_eval_kmeans_projection(const hcsc_eval_config *config)
+{
+    return config->kmeans_features == HCSC_KMEANS_SAME ? config->projection_features != 0
+                                                        : config->kmeans_features == HCSC_KMEANS_PROJECTION;
 }
 
 int hcsc_plan_load(hcsc_plan *plan, const char *path, bench_error *error)
@@ -437,6 +453,7 @@ int hcsc_load_data(bench_image_set *train, bench_image_set *test, const char *da
 
 int hcsc_evaluate_features(hcsc_result *results, const float *train, const uint8_t *train_labels, size_t train_count,
                            const float *test, const uint8_t *test_labels, size_t test_count, size_t d,
+                           const float *kmeans_train, const float *kmeans_test, size_t kmeans_d,
                            const hcsc_eval_config *config, uint64_t seed, bench_error *error)
 {
     static const char *const protocols[HCSC_RESULT_COUNT] = {"knn200", "knn20", "linear", "kmeans",
@@ -466,14 +483,19 @@ int hcsc_evaluate_features(hcsc_result *results, const float *train, const uint8
         return status;
     hcsc_cluster_scores scores;
     bench_rng_derive(&rng, seed, "hcsc-eval-kmeans");
-    float *whitened = config->whitened_kmeans ? malloc(test_count * d * sizeof *whitened) : NULL;
+    if (kmeans_train == NULL || kmeans_test == NULL) {
+        kmeans_train = train;
+        kmeans_test = test;
+        kmeans_d = d;
+    }
+    float *whitened = config->whitened_kmeans ? malloc(test_count * kmeans_d * sizeof *whitened) : NULL;
     if (config->whitened_kmeans && whitened == NULL)
         return BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: whitened features of %zu images", test_count);
     if (whitened != NULL)
-        status = hcsc_pca_whiten(whitened, train, train_count, test, test_count, d, 1, error);
+        status = hcsc_pca_whiten(whitened, kmeans_train, train_count, kmeans_test, test_count, kmeans_d, 1, error);
     if (status == BENCH_OK)
-        status = hcsc_kmeans_scores(&scores, whitened != NULL ? whitened : test, test_labels, test_count, d, 10,
-                                    config->kmeans_restarts, &rng, error);
+        status = hcsc_kmeans_scores(&scores, whitened != NULL ? whitened : kmeans_test, test_labels, test_count,
+                                    kmeans_d, 10, config->kmeans_restarts, &rng, error);
     free(whitened);
     if (status != BENCH_OK)
         return status;
@@ -484,32 +506,80 @@ int hcsc_evaluate_features(hcsc_result *results, const float *train, const uint8
     return BENCH_OK;
 }
 
-/* Features the evaluations read (normalised): the backbone's, or the
- * projection head's output when projection; caller frees. */
 static size_t eval_dim(const hcsc_encoder *encoder, int projection)
 {
     return projection ? encoder->config.projection_dim : hcsc_encoder_feature_dim(encoder);
 }
 
-static float *encode_set(hcsc_encoder *encoder, const bench_image_set *set, size_t chunk, int projection,
-                         bench_error *error)
+/* The set's normalised features in one pass: the backbone's into *backbone
+ * and the projection output into *projection, each only when its pointer is
+ * not NULL; the caller frees both (NULL left in both on failure). */
+static int encode_set(hcsc_encoder *encoder, const bench_image_set *set, size_t chunk, float **backbone,
+                      float **projection, bench_error *error)
 {
-    size_t f = eval_dim(encoder, projection);
-    float *features = malloc(set->count * f * sizeof *features);
+    float *b = backbone ? malloc(set->count * eval_dim(encoder, 0) * sizeof *b) : NULL;
+    float *p = projection ? malloc(set->count * eval_dim(encoder, 1) * sizeof *p) : NULL;
     hcsc_activations activations;
     nn_team *team = NULL;
-    if (features == NULL || nn_team_create(&team, nn_get_threads(), error) != BENCH_OK ||
+    if ((backbone && b == NULL) || (projection && p == NULL) ||
+        nn_team_create(&team, nn_get_threads(), error) != BENCH_OK ||
         hcsc_activations_create(&activations, &encoder->config, chunk, 1, team, error) != BENCH_OK) {
-        free(features);
+        free(b);
+        free(p);
         nn_team_free(team);
-        BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot allocate features of %zu images", set->count);
-        return NULL;
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot allocate features of %zu images", set->count);
     }
-    hcsc_encoder_features(encoder, &activations, set->images, set->count, projection ? NULL : features,
-                          projection ? features : NULL, 1);
+    hcsc_encoder_features(encoder, &activations, set->images, set->count, b, p, 1);
     hcsc_activations_free(&activations);
     nn_team_free(team);
-    return features;
+    if (backbone)
+        *backbone = b;
+    if (projection)
+        *projection = p;
+    return BENCH_OK;
+}
+
+/* The features kNN/probe read and, when k-means reads the other ones, those
+ * (NULL otherwise), for the train and test sets of one evaluation.  The caller
+ * frees all four (NULLs on failure). */
+typedef struct eval_features {
+    float *train, *test, *kmeans_train, *kmeans_test;
+    size_t d, kmeans_d;
+} eval_features;
+
+static int encode_for_eval(eval_features *out, hcsc_encoder *encoder, const bench_image_set *train,
+                           const bench_image_set *test, size_t chunk, const hcsc_eval_config *config,
+                           bench_error *error)
+{
+    memset(out, 0, sizeof *out);
+    int projection = config->projection_features != 0, kmeans_projection = hcsc_eval_kmeans_projection(config);
+    int split = projection != kmeans_projection;
+    out->d = eval_dim(encoder, projection);
+    out->kmeans_d = split ? eval_dim(encoder, kmeans_projection) : out->d;
+    const bench_image_set *sets[2] = {train, test};
+    float **main_out[2] = {&out->train, &out->test}, **kmeans_out[2] = {&out->kmeans_train, &out->kmeans_test};
+    int status = BENCH_OK;
+    for (size_t s = 0; s < 2 && status == BENCH_OK; s++) {
+        float **backbone = projection ? (split ? kmeans_out[s] : NULL) : main_out[s];
+        float **projected = projection ? main_out[s] : (split ? kmeans_out[s] : NULL);
+        status = encode_set(encoder, sets[s], chunk, backbone, projected, error);
+    }
+    if (status != BENCH_OK) {
+        free(out->train);
+        free(out->test);
+        free(out->kmeans_train);
+        free(out->kmeans_test);
+        memset(out, 0, sizeof *out);
+    }
+    return status;
+}
+
+static void eval_features_free(eval_features *features)
+{
+    free(features->train);
+    free(features->test);
+    free(features->kmeans_train);
+    free(features->kmeans_test);
 }
 
 static float *normalized_pixels(const bench_image_set *set, bench_error *error)
@@ -549,6 +619,11 @@ static int save_checkpoint(const hcsc_encoder *encoder, const hcsc_plan *plan, c
     if (evaluation != NULL) {
         json_object_set_new(evaluation, "features", json_string(e->projection_features ? "projection" : "backbone"));
         json_object_set_new(evaluation, "kmeans", json_string(e->whitened_kmeans ? "whitened" : "normalised"));
+        /* Only when k-means reads other features than kNN: otherwise it
+         * follows --features, as it did before the two were separable. */
+        if (hcsc_eval_kmeans_projection(e) != (e->projection_features != 0))
+            json_object_set_new(evaluation, "kmeans_features",
+                                json_string(hcsc_eval_kmeans_projection(e) ? "projection" : "backbone"));
     }
     char sidecar[4200];
     snprintf(sidecar, sizeof sidecar, "%s.json", path);
@@ -568,7 +643,8 @@ static int json_size(json_t *root, const char *key, size_t *out, const char *pat
 
 static int evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
                                size_t train_limit, size_t test_limit, const hcsc_eval_config *config,
-                               int projection_features, int whitened_kmeans, uint64_t seed, bench_error *error)
+                               int projection_features, int kmeans_features, int whitened_kmeans, uint64_t seed,
+                               bench_error *error)
 {
     char sidecar[4200];
     snprintf(sidecar, sizeof sidecar, "%s.json", checkpoint_path);
@@ -627,9 +703,15 @@ static int evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path
                                        strcmp(json_string_value(value), "projection") == 0;
         settings.whitened_kmeans = json_is_string(value = json_object_get(evaluation, "kmeans")) &&
                                    strcmp(json_string_value(value), "whitened") == 0;
+        /* Sidecars written before issue 22's split have no kmeans_features: same. */
+        if (json_is_string(value = json_object_get(evaluation, "kmeans_features")))
+            settings.kmeans_features = strcmp(json_string_value(value), "projection") == 0 ? HCSC_KMEANS_PROJECTION
+                                                                                            : HCSC_KMEANS_BACKBONE;
     }
     if (projection_features >= 0)
         settings.projection_features = projection_features;
+    if (kmeans_features >= 0)
+        settings.kmeans_features = kmeans_features;
     if (whitened_kmeans >= 0)
         settings.whitened_kmeans = whitened_kmeans;
     if (seed == HCSC_SEED_FROM_CHECKPOINT)
@@ -656,18 +738,14 @@ static int evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path
     if (status == BENCH_OK && (train.height != encoder_config.image_size || train.width != encoder_config.image_size))
         status = BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: encoder for %zu-pixel images, data are %zu×%zu",
                             checkpoint_path, encoder_config.image_size, train.height, train.width);
-    float *train_features = NULL, *test_features = NULL;
-    if (status == BENCH_OK) {
-        train_features = encode_set(&encoder, &train, 256, config->projection_features, error);
-        test_features = train_features ? encode_set(&encoder, &test, 256, config->projection_features, error) : NULL;
-        status = test_features ? BENCH_OK : error->code;
-    }
+    eval_features features = {0};
     if (status == BENCH_OK)
-        status = hcsc_evaluate_features(results, train_features, train.labels, train.count, test_features, test.labels,
-                                        test.count, eval_dim(&encoder, config->projection_features), config, seed,
-                                        error);
-    free(train_features);
-    free(test_features);
+        status = encode_for_eval(&features, &encoder, &train, &test, 256, config, error);
+    if (status == BENCH_OK)
+        status = hcsc_evaluate_features(results, features.train, train.labels, train.count, features.test,
+                                        test.labels, test.count, features.d, features.kmeans_train,
+                                        features.kmeans_test, features.kmeans_d, config, seed, error);
+    eval_features_free(&features);
     bench_image_set_free(&train);
     bench_image_set_free(&test);
     hcsc_encoder_free(&encoder);
@@ -678,16 +756,16 @@ int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, 
                              size_t train_limit, size_t test_limit, const hcsc_eval_config *config, uint64_t seed,
                              bench_error *error)
 {
-    return evaluate_checkpoint(results, checkpoint_path, data_dir, train_limit, test_limit, config, -1, -1, seed,
+    return evaluate_checkpoint(results, checkpoint_path, data_dir, train_limit, test_limit, config, -1, -1, -1, seed,
                                error);
 }
 
 int hcsc_evaluate_checkpoint_as(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
-                                size_t train_limit, size_t test_limit, int projection_features, int whitened_kmeans,
-                                uint64_t seed, bench_error *error)
+                                size_t train_limit, size_t test_limit, int projection_features, int kmeans_features,
+                                int whitened_kmeans, uint64_t seed, bench_error *error)
 {
     return evaluate_checkpoint(results, checkpoint_path, data_dir, train_limit, test_limit, NULL, projection_features,
-                               whitened_kmeans, seed, error);
+                               kmeans_features, whitened_kmeans, seed, error);
 }
 
 /* ---- cells ------------------------------------------------------------------ */
@@ -825,21 +903,22 @@ static int cell_body(const hcsc_plan *plan, const hcsc_cell *cell, const bench_i
                      const bench_image_set *test, const char *out_dir, FILE *curve, const hcsc_progress *progress,
                      hcsc_result *results, bench_error *error)
 {
-    float *train_features = NULL, *test_features = NULL;
-    size_t d;
+    eval_features features = {0};
     int status = BENCH_OK;
     if (!cell->method->trains) {
-        d = train->height * train->width;
-        train_features = normalized_pixels(train, error);
-        test_features = train_features ? normalized_pixels(test, error) : NULL;
-        if (test_features == NULL)
+        features.d = train->height * train->width;
+        features.train = normalized_pixels(train, error);
+        features.test = features.train ? normalized_pixels(test, error) : NULL;
+        if (features.test == NULL)
             status = error->code;
     } else {
         hcsc_trainer trainer;
-        /* The monitor clusters as the final evaluation does, so the curve's last
-         * NMI and the results row differ only by k-means' seeds. */
+        /* The monitor clusters as the final evaluation does (the same
+         * features, the same restarts), so the curve's last NMI and the
+         * results row differ only by k-means' seeds. */
         hcsc_train_config train_config = cell->recipe.train;
         train_config.monitor_kmeans_restarts = cell->recipe.eval.kmeans_restarts;
+        train_config.monitor_kmeans_projection = hcsc_eval_kmeans_projection(&cell->recipe.eval);
         status = hcsc_trainer_create(&trainer, &train_config, cell->method, train->count, cell->seed, error);
         if (status != BENCH_OK)
             return status;
@@ -852,24 +931,19 @@ static int cell_body(const hcsc_plan *plan, const hcsc_cell *cell, const bench_i
                      (unsigned long long)cell->seed);
             status = save_checkpoint(&trainer.query, plan, cell, path, error);
         }
-        int projection = cell->recipe.eval.projection_features;
-        d = eval_dim(&trainer.query, projection);
-        if (status == BENCH_OK) {
-            train_features = encode_set(&trainer.query, train, cell->recipe.train.batch, projection, error);
-            test_features =
-                train_features ? encode_set(&trainer.query, test, cell->recipe.train.batch, projection, error) : NULL;
-            if (test_features == NULL)
-                status = error->code;
-        }
+        if (status == BENCH_OK)
+            status = encode_for_eval(&features, &trainer.query, train, test, cell->recipe.train.batch,
+                                     &cell->recipe.eval, error);
         hcsc_trainer_free(&trainer);
     }
     if (status == BENCH_OK)
-        status = hcsc_evaluate_features(results, train_features, train->labels, train->count, test_features,
-                                        test->labels, test->count, d, &cell->recipe.eval, cell->seed, error);
+        status = hcsc_evaluate_features(results, features.train, train->labels, train->count, features.test,
+                                        test->labels, test->count, features.d, features.kmeans_train,
+                                        features.kmeans_test, features.kmeans_d, &cell->recipe.eval, cell->seed,
+                                        error);
     if (status == BENCH_OK)
-        status = write_embeddings(cell, test_features, test->labels, test->count, d, out_dir, error);
-    free(train_features);
-    free(test_features);
+        status = write_embeddings(cell, features.test, test->labels, test->count, features.d, out_dir, error);
+    eval_features_free(&features);
     return status;
 }
 

@@ -39,7 +39,18 @@ typedef struct hcsc_eval_config {
      * L2-normalised (1). */
     int projection_features;
     int whitened_kmeans;
+    /* What k-means reads when it differs from what kNN and the probe read
+     * (issue 22's study: k-means is best on the projection output, where
+     * HCSC's own prototypes live, kNN and the probe on the backbone):
+     * HCSC_KMEANS_SAME (0, default), HCSC_KMEANS_BACKBONE or
+     * HCSC_KMEANS_PROJECTION. */
+    int kmeans_features;
 } hcsc_eval_config;
+
+enum { HCSC_KMEANS_SAME = 0, HCSC_KMEANS_BACKBONE = 1, HCSC_KMEANS_PROJECTION = 2 };
+
+/* 1 when the config's k-means reads the projection output. */
+int hcsc_eval_kmeans_projection(const hcsc_eval_config *config);
 
 /* Everything that decides a cell's numbers besides method, seed and data. */
 typedef struct hcsc_recipe {
@@ -82,9 +93,12 @@ typedef struct hcsc_result {
 #define HCSC_RESULT_COUNT 7
 
 /* Evaluate features (already L2-normalised) of train/test: fills results[7] in
- * the fixed order knn200, knn20, linear, kmeans nmi/ami/ari/accuracy. */
+ * the fixed order knn200, knn20, linear, kmeans nmi/ami/ari/accuracy.  kNN and
+ * the probe read train/test (n, d); k-means reads kmeans_train/kmeans_test
+ * (n, kmeans_d) when those are not NULL, else the same features. */
 int hcsc_evaluate_features(hcsc_result *results, const float *train, const uint8_t *train_labels, size_t train_count,
                            const float *test, const uint8_t *test_labels, size_t test_count, size_t d,
+                           const float *kmeans_train, const float *kmeans_test, size_t kmeans_d,
                            const hcsc_eval_config *config, uint64_t seed, bench_error *error);
 
 /* Progress as text lines, for the command line to print (library code prints
@@ -130,11 +144,12 @@ int hcsc_evaluate_checkpoint(hcsc_result *results, const char *checkpoint_path, 
                              size_t train_limit, size_t test_limit, const hcsc_eval_config *config, uint64_t seed,
                              bench_error *error);
 /* The same with the run's settings except what the evaluations read:
- * projection_features and whitened_kmeans as in hcsc_eval_config, or -1 for
- * the checkpoint's own (issue 22: one trained encoder, evaluated each way). */
+ * projection_features, kmeans_features and whitened_kmeans as in
+ * hcsc_eval_config, or -1 for the checkpoint's own (issue 22: one trained
+ * encoder, evaluated each way). */
 int hcsc_evaluate_checkpoint_as(hcsc_result *results, const char *checkpoint_path, const char *data_dir,
-                                size_t train_limit, size_t test_limit, int projection_features, int whitened_kmeans,
-                                uint64_t seed, bench_error *error);
+                                size_t train_limit, size_t test_limit, int projection_features, int kmeans_features,
+                                int whitened_kmeans, uint64_t seed, bench_error *error);
 
 /* Load Fashion-MNIST (optionally the first `limit` images of each split).  With
  * `validation`, the official test set is not read: the last 10000 training

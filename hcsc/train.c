@@ -64,6 +64,7 @@ void hcsc_train_defaults(hcsc_train_config *config)
     config->selection_mode = HCSC_SELECTION_ZERO;
     config->monitor_every = 1;
     config->monitor_kmeans_restarts = 3;
+    config->monitor_kmeans_projection = 0;
 }
 
 void hcsc_trainer_free(hcsc_trainer *trainer)
@@ -351,16 +352,18 @@ static double seconds_now(void)
     return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
 }
 
-/* The test-set monitor: kNN(200, 0.1) and, when configured, k-means with 10
- * clusters (NMI and clustering accuracy) on the query encoder's normalised backbone
- * features, the final evaluation's protocols.  Its k-means draws from its own
- * stream, so monitoring never changes what training does. */
+/* The test-set monitor: kNN(200, 0.1) on the query encoder's normalised
+ * backbone features and, when configured, k-means with 10 clusters (NMI and
+ * clustering accuracy) on those or on the normalised projection output, the
+ * final evaluation's protocols.  Its k-means draws from its own stream, so
+ * monitoring never changes what training does. */
 static int monitor_test(hcsc_trainer *trainer, hcsc_epoch_report *report, const float *train,
                         const uint8_t *train_labels, size_t train_count, const float *test, const uint8_t *test_labels,
                         size_t test_count, bench_error *error)
 {
     size_t f = hcsc_encoder_feature_dim(&trainer->query);
     float *train_features = malloc(train_count * f * sizeof(float)), *test_features = malloc(test_count * f * sizeof(float));
+    float *projected = NULL;
     int status;
     if (train_features == NULL || test_features == NULL) {
         status = BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot allocate monitoring features");
@@ -372,8 +375,22 @@ static int monitor_test(hcsc_trainer *trainer, hcsc_epoch_report *report, const 
                                    test_features, test_labels, test_count, f, 10, k, 0.1, error);
         if (status == BENCH_OK && trainer->config.monitor_kmeans_restarts > 0 && test_count >= 10) {
             hcsc_cluster_scores scores;
-            status = hcsc_kmeans_scores(&scores, test_features, test_labels, test_count, f, 10,
-                                        trainer->config.monitor_kmeans_restarts, &trainer->monitor_rng, error);
+            const float *clustered = test_features;
+            size_t clustered_d = f;
+            if (trainer->config.monitor_kmeans_projection) {
+                /* Its own buffer: the projection's width is not the backbone's. */
+                clustered_d = trainer->config.encoder.projection_dim;
+                projected = malloc(test_count * clustered_d * sizeof *projected);
+                if (projected == NULL)
+                    status = BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot allocate monitoring projections");
+                else
+                    hcsc_encoder_features(&trainer->query, &trainer->query_activations, test, test_count, NULL,
+                                          projected, 1);
+                clustered = projected;
+            }
+            if (status == BENCH_OK)
+                status = hcsc_kmeans_scores(&scores, clustered, test_labels, test_count, clustered_d, 10,
+                                            trainer->config.monitor_kmeans_restarts, &trainer->monitor_rng, error);
             if (status == BENCH_OK) {
                 report->nmi = scores.nmi;
                 report->cluster_accuracy = scores.accuracy;
@@ -382,6 +399,7 @@ static int monitor_test(hcsc_trainer *trainer, hcsc_epoch_report *report, const 
     }
     free(train_features);
     free(test_features);
+    free(projected);
     return status;
 }
 

@@ -54,6 +54,7 @@ typedef struct hcsc_train_config {
     hcsc_selection_mode selection_mode;
     size_t monitor_every;        /* kNN(200, 0.1) on the test set every N epochs; 0 = never */
     size_t monitor_kmeans_restarts; /* 3: k-means (10 clusters) restarts of the same monitor; 0 = no clustering */
+    int monitor_kmeans_projection;  /* 0: the monitor's k-means reads the backbone; 1: the projection output */
 } hcsc_train_config;
 
 void hcsc_train_defaults(hcsc_train_config *config);

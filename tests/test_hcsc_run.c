@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "bench/run_tasks.h"
 #include "hcsc/run.h"
 #include "support_cmocka.h"
@@ -112,6 +114,21 @@ static void parses_a_plan_with_stable_ids(void **state)
     write_config("augmented.ini", augmented, path, sizeof path);
     assert_int_equal(hcsc_plan_load(&again, path, &error), BENCH_OK);
     assert_string_equal(plan.cells[2].id, again.cells[2].id);
+    /* What k-means reads is hashed as the features it reads: "same" and naming
+     * kNN's features keep the id, the projection output moves it. */
+    static const char *const kmeans_choices[] = {"same", "backbone", "projection"};
+    for (int c = 0; c < 3; c++) {
+        snprintf(augmented, sizeof augmented, "%.*s[hcsc]\neval_kmeans_features = %s\n%s",
+                 (int)(hcsc_section - good_config), good_config, kmeans_choices[c], hcsc_section + 7);
+        write_config("augmented.ini", augmented, path, sizeof path);
+        assert_int_equal(hcsc_plan_load(&again, path, &error), BENCH_OK);
+        assert_int_equal(again.cells[2].recipe.eval.kmeans_features, c);
+        assert_int_equal(hcsc_eval_kmeans_projection(&again.cells[2].recipe.eval), c == HCSC_KMEANS_PROJECTION);
+        if (c == HCSC_KMEANS_PROJECTION)
+            assert_string_not_equal(plan.cells[2].id, again.cells[2].id);
+        else
+            assert_string_equal(plan.cells[2].id, again.cells[2].id);
+    }
 }
 
 static void expect_bad_config(const char *text, const char *expect)
@@ -138,6 +155,8 @@ static void refuses_bad_configs(void **state)
     expect_bad_config("[run]\nseeds = 1\n", "nothing to run");
     expect_bad_config("[datasets]\n", "unknown section");
     expect_bad_config("[run]\nsplit = val\n[model raw]\n", "split = val: 'val' is not one of test|validation");
+    expect_bad_config("[hcsc]\neval_kmeans_features = head\n[model hcsc]\n",
+                      "'head' is not one of same|backbone|projection");
     expect_bad_config("[model moco]\nbatch = 100\n", "[model moco] queue (4096) must be a multiple of batch (100)");
 }
 
@@ -181,7 +200,8 @@ static void runs_one_cell_and_writes_rows(void **state)
                  "[run]\nseeds = 3\ntrain_limit = 200\n[hcsc]\nepochs = 2\nwarmup_epochs = 1\nbatch = 32\n"
                  "bn_group_size = 16\nqueue = 64\nclusters = 8,4\nchannels = 2,3,4\nhead_hidden = 8\n"
                  "projection_dim = 8\nlinear_epochs = 3\nlinear_holdout = 50\neval_kmeans_restarts = 2\n"
-                 "kmeans_restarts = 1\n[model hcsc]\n",
+                 "kmeans_restarts = 1\n[model hcsc]\n[model hcsc_split]\nmethod = hcsc\n"
+                 "eval_kmeans_features = projection\n",
                  path, sizeof path);
     static hcsc_plan plan;
     bench_error error = {0};
@@ -245,6 +265,54 @@ static void runs_one_cell_and_writes_rows(void **state)
     snprintf(expected, sizeof expected, "fashion_mnist,hcsc,3,%s,", classes[test.labels[0]]);
     assert_memory_equal(line, expected, strlen(expected));
     fclose(embedding);
+
+    /* The same training with k-means on the projection output (issue 22): the
+     * encoder is the same (training does not read the evaluation settings), so
+     * kNN and the probe give the same values, k-means other ones, and the
+     * monitor's k-means moves with it. */
+    assert_int_equal(hcsc_run_cell(&plan, 1, &train, &test, directory, NULL, &error), BENCH_OK);
+    char lines[2][HCSC_RESULT_COUNT][256];
+    for (size_t c = 0; c < 2; c++) {
+        snprintf(file, sizeof file, "%s/cells/%s.csv", directory, plan.cells[c].id);
+        rows = fopen(file, "r");
+        assert_non_null(rows);
+        for (size_t r = 0; r < HCSC_RESULT_COUNT; r++)
+            assert_non_null(fgets(lines[c][r], sizeof lines[c][r], rows));
+        fclose(rows);
+    }
+    for (size_t r = 0; r < HCSC_RESULT_COUNT; r++) {
+        /* the value is the text after the 9th comma; the id before the 1st differs */
+        const char *values[2];
+        for (size_t c = 0; c < 2; c++) {
+            values[c] = lines[c][r];
+            for (int commas = 0; commas < 9; commas++)
+                values[c] = strchr(values[c], ',') + 1;
+        }
+        if (strstr(lines[0][r], ",kmeans,") == NULL)
+            assert_string_equal(values[0], values[1]);
+        else if (r == 3) /* NMI */
+            assert_string_not_equal(values[0], values[1]);
+    }
+    double last_nmi[2] = {-1, -1};
+    for (size_t c = 0; c < 2; c++) {
+        snprintf(file, sizeof file, "%s/curves/%s.csv", directory, plan.cells[c].id);
+        curve = fopen(file, "r");
+        assert_non_null(curve);
+        while (fgets(line, sizeof line, curve) != NULL)
+            if (strstr(line, ",test,kmeans_nmi,") != NULL)
+                last_nmi[c] = strtod(strstr(line, ",test,kmeans_nmi,") + strlen(",test,kmeans_nmi,"), NULL);
+        fclose(curve);
+        assert_true(last_nmi[c] >= 0.0);
+    }
+    assert_true(last_nmi[0] != last_nmi[1]);
+    snprintf(file, sizeof file, "%s/checkpoints/hcsc_split-seed3.ckpt.json", directory);
+    json_error_t json_error;
+    json_t *sidecar = json_load_file(file, 0, &json_error);
+    assert_non_null(sidecar);
+    json_t *evaluation = json_object_get(sidecar, "evaluation");
+    assert_string_equal(json_string_value(json_object_get(evaluation, "features")), "backbone");
+    assert_string_equal(json_string_value(json_object_get(evaluation, "kmeans_features")), "projection");
+    json_decref(sidecar);
     bench_image_set_free(&train);
     bench_image_set_free(&test);
 }
@@ -298,14 +366,14 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
      * head's output moves kNN, linear and k-means; whitening moves k-means only. */
     snprintf(file, sizeof file, "%s/checkpoints/pcl-seed2.ckpt", directory);
     hcsc_result same[HCSC_RESULT_COUNT], projected[HCSC_RESULT_COUNT], whitened[HCSC_RESULT_COUNT];
-    assert_int_equal(hcsc_evaluate_checkpoint_as(same, file, NULL, HCSC_FROM_CHECKPOINT, HCSC_FROM_CHECKPOINT, 0, 0,
+    assert_int_equal(hcsc_evaluate_checkpoint_as(same, file, NULL, HCSC_FROM_CHECKPOINT, HCSC_FROM_CHECKPOINT, 0, -1, 0,
                                                  HCSC_SEED_FROM_CHECKPOINT, &error),
                      BENCH_OK);
     assert_int_equal(hcsc_evaluate_checkpoint_as(projected, file, NULL, HCSC_FROM_CHECKPOINT, HCSC_FROM_CHECKPOINT, 1,
-                                                 -1, HCSC_SEED_FROM_CHECKPOINT, &error),
+                                                 -1, -1, HCSC_SEED_FROM_CHECKPOINT, &error),
                      BENCH_OK);
     assert_int_equal(hcsc_evaluate_checkpoint_as(whitened, file, NULL, HCSC_FROM_CHECKPOINT, HCSC_FROM_CHECKPOINT, -1,
-                                                 1, HCSC_SEED_FROM_CHECKPOINT, &error),
+                                                 -1, 1, HCSC_SEED_FROM_CHECKPOINT, &error),
                      BENCH_OK);
     int projection_moved = 0;
     for (size_t r = 0; r < HCSC_RESULT_COUNT; r++) {
@@ -316,6 +384,14 @@ static void checkpoint_evaluation_reproduces_the_run(void **state)
     }
     assert_true(projection_moved);
     assert_true(whitened[3].value != results[3].value); /* k-means NMI */
+    /* k-means on the projection output with kNN and the probe on the backbone:
+     * each protocol's rows are those of evaluating everything on its features. */
+    hcsc_result split[HCSC_RESULT_COUNT];
+    assert_int_equal(hcsc_evaluate_checkpoint_as(split, file, NULL, HCSC_FROM_CHECKPOINT, HCSC_FROM_CHECKPOINT, 0,
+                                                 HCSC_KMEANS_PROJECTION, -1, HCSC_SEED_FROM_CHECKPOINT, &error),
+                     BENCH_OK);
+    for (size_t r = 0; r < HCSC_RESULT_COUNT; r++)
+        assert_true(split[r].value == (strcmp(results[r].protocol, "kmeans") == 0 ? projected : same)[r].value);
 
     /* --resume reruns a failed cell and keeps a finished one: turn raw's rows
      * into error rows and stamp pcl's timing, then resume. */
@@ -454,6 +530,18 @@ static void shipped_configs_load(void **state)
     assert_float_equal(plan.cells[2].recipe.train.learning_rate, 0.12, 0.0);
     assert_float_equal(plan.cells[3].recipe.train.augment.crop_scale_min, 0.5, 0.0);
     assert_int_equal(plan.cells[4].recipe.train.batch, 128);
+    /* Issue 22's round 2: validation only, one recipe for the three losses, k-means
+     * on the projection output, kNN and the probe on the backbone. */
+    assert_int_equal(hcsc_plan_load(&plan, "configs/hcsc-fmnist-study2.ini", &error), BENCH_OK);
+    assert_int_equal(plan.cell_count, 5 * 3);
+    assert_true(plan.validation);
+    for (size_t c = 3; c < plan.cell_count; c++) {
+        assert_int_equal(plan.cells[c].recipe.train.level_count, 3);
+        assert_int_equal(plan.cells[c].recipe.train.cluster_counts[0], 100);
+        assert_int_equal(plan.cells[c].recipe.eval.projection_features, 0);
+        assert_int_equal(hcsc_eval_kmeans_projection(&plan.cells[c].recipe.eval), 1);
+        assert_float_equal(plan.cells[c].recipe.train.augment.erase_probability, c < 12 ? 0.5 : 0.0, 0.0);
+    }
 }
 
 TEST_MAIN("hcsc_run", test_scratch_setup, test_scratch_teardown,
