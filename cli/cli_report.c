@@ -12,13 +12,14 @@
 static void report_usage(FILE *stream)
 {
     fprintf(stream,
-            "usage: bench report DIR [--no-figures] [--timeout SECONDS] [--gnuplot PROGRAM]\n"
+            "usage: bench report DIR [--no-figures] [--timeout SECONDS] [--gnuplot PROGRAM] [--caption TEXT]\n"
             "\n"
             "Writes DIR/index.html (configuration, versions, failed cells, all tables, Diebold-Mariano\n"
             "tests when predictions are stored, timings, all figures as\n"
             "inline SVG, links to the CSV and JSON files; no JavaScript, no network, opens from file://)\n"
             "and DIR/tables.md, DIR/tables.tex, DIR/tables.csv.  Figures come from `bench plot DIR\n"
-            "--format svg`; without gnuplot the page is still written, with a note.\n");
+            "--format svg`; without gnuplot the page is still written, with a note.  --caption TEXT\n"
+            "follows every table's caption, as in bench table.\n");
 }
 
 int cli_report(int argc, char **argv)
@@ -26,12 +27,13 @@ int cli_report(int argc, char **argv)
     static const struct option long_options[] = {
         {"no-figures", no_argument, NULL, 'n'}, {"timeout", required_argument, NULL, 't'},
         {"gnuplot", required_argument, NULL, 'g'}, {"help", no_argument, NULL, 'h'},
+        {"caption", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
     bench_report_options options = {0};
     optind = 1;
     int option, bad = 0;
-    while ((option = getopt_long(argc, argv, "nt:g:h", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "nt:g:c:h", long_options, NULL)) != -1) {
         switch (option) {
         case 'n': options.no_figures = 1; break;
         case 't':
@@ -39,6 +41,7 @@ int cli_report(int argc, char **argv)
                 bad = 1;
             break;
         case 'g': options.gnuplot = optarg; break;
+        case 'c': options.caption_note = optarg; break;
         case 'h': report_usage(stdout); return 0;
         default: bad = 1;
         }

@@ -16,6 +16,7 @@ static void table_usage(FILE *stream)
             "usage: bench table DIR [--format md|tex|csv|html] [--metric M[,M...]]... [--models V[,V...]]...\n"
             "                       [--datasets D[,D...]]... [--task forecast|hcsc|detect] [--versus VARIANT]\n"
             "                       [--digits N] [--ci] [--columns variants|datasets] [--rank-rows] [--out FILE]\n"
+            "                       [--caption TEXT]\n"
             "       bench table DIR --dm VARIANT [--format ...] [--out FILE]\n"
             "\n"
             "Tables of mean \xC2\xB1 std over seeds from DIR/results.csv: one per task and metric, rows\n"
@@ -27,6 +28,7 @@ static void table_usage(FILE *stream)
             "are marked, not dropped.  --ci shows mean \xC2\xB1 95 %% CI half-width (Student t) instead of std.\n"
             "--columns datasets turns md, tex and html tables around: one row per variant, a column\n"
             "per dataset \xC3\x97 horizon (or protocol) under its dataset, the statistics as the last columns.\n"
+            "--caption TEXT follows every table's own caption (md, tex and html; escaped for each).\n"
             "Output goes to stdout, or atomically to --out FILE.\n"
             "--dm VARIANT instead tests every variant against VARIANT with the Diebold-Mariano test\n"
             "(Harvey correction) on the per-window losses in DIR/predictions/.\n");
@@ -54,6 +56,7 @@ int cli_table(int argc, char **argv)
         {"digits", required_argument, NULL, 'D'}, {"out", required_argument, NULL, 'o'},
         {"dm", required_argument, NULL, 'r'},     {"ci", no_argument, NULL, 'c'},
         {"columns", required_argument, NULL, 'C'}, {"rank-rows", no_argument, NULL, 'R'},
+        {"caption", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -64,8 +67,11 @@ int cli_table(int argc, char **argv)
     int exit_code = 0;
     optind = 1;
     int option;
-    while ((option = getopt_long(argc, argv, "f:m:M:d:t:v:D:o:r:C:chR", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "f:m:M:d:t:v:D:o:r:C:n:chR", long_options, NULL)) != -1) {
         switch (option) {
+        case 'n':
+            options.note = optarg;
+            break;
         case 'f':
             if (bench_table_format_parse(optarg, &format) != 0) {
                 fprintf(stderr, "bench table: --format must be md, tex, csv or html, not '%s'\n", optarg);

@@ -303,8 +303,9 @@ int bench_report_write(const char *dir, const bench_report_options *options_in, 
     bench_results results;
     bench_table_set tables = {0};
     int status = bench_results_load(&results, path, error);
+    bench_table_options table_options = {.digits = -1, .note = options.caption_note};
     if (status == BENCH_OK && results.count > 0)
-        status = bench_tables_build(&tables, &results, NULL, error);
+        status = bench_tables_build(&tables, &results, &table_options, error);
     json_t *run = NULL;
     if (status == BENCH_OK) {
         snprintf(path, sizeof path, "%s/run.json", dir);

@@ -15,6 +15,7 @@ typedef struct bench_report_options {
     const char *gnuplot;        /* as bench_plot_options.gnuplot */
     double timeout_seconds;     /* per figure; <= 0: 30 */
     int no_figures;             /* tables and configuration only */
+    const char *caption_note;   /* as bench_table_options.note; NULL: none */
     void (*progress)(void *context, size_t done, size_t total); /* as bench_plot_options */
     void *progress_context;
 } bench_report_options;

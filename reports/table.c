@@ -340,6 +340,8 @@ static int build_one(bench_table *table, const bench_results *results, const ben
     table->digits = options->digits >= 0 ? options->digits : choose_digits(table);
     table->show_ci = options->ci;
     table->columns = options->columns;
+    if (options->note != NULL && options->note[0] != '\0' && (table->note = strdup(options->note)) == NULL)
+        return BENCH_FAIL(error, BENCH_NO_MEMORY, "table: cannot copy the caption note");
     size_t k = table->column_count;
     /* Places per row on displayed values. */
     for (size_t r = 0; r < table->row_count && table->direction != 0; r++) {
@@ -495,6 +497,7 @@ static void free_table(bench_table *table)
     free(table->cells);
     free(table->protocols);
     free(table->seeds);
+    free(table->note);
     free(table->avg_ranks);
     free(table->firsts);
     free(table->wins);

@@ -46,6 +46,9 @@ typedef struct bench_table_options {
                                         * CD diagram's unit, since the horizons (or protocols) of one
                                         * dataset are not independent samples */
     bench_table_columns columns;       /* layout of md, tex and html (csv is long format) */
+    const char *note;                  /* the caller's words after every caption (what the
+                                        * budget is, how the run differs from the full one);
+                                        * untrusted text, escaped per format; NULL: none */
 } bench_table_options;
 
 typedef struct bench_table_row {
@@ -74,6 +77,7 @@ typedef struct bench_table {
     bench_table_columns columns;       /* from the options */
     char *protocols;                   /* "ltsf" or "ltsf, m4" */
     char *seeds;                       /* "1, 2, 3" */
+    char *note;                        /* options' note, copied; NULL: none */
     size_t seed_count;
     /* Ranking over the complete rows (every variant has a value); avg_ranks is
      * NULL when there are fewer than 2 variants, no complete row or no direction. */

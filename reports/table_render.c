@@ -622,7 +622,12 @@ static void write_md(FILE *f, const bench_table *t, const grid *g)
     caption(text, sizeof text, t);
     fputs("**", f);
     bench_escape_markdown(f, text);
-    fputs(t->has_second ? "** Best in bold, second best underlined.\n\n|" : "** Best in bold.\n\n|", f);
+    fputs(t->has_second ? "** Best in bold, second best underlined." : "** Best in bold.", f);
+    if (t->note != NULL) {
+        fputc(' ', f);
+        bench_escape_markdown(f, t->note);
+    }
+    fputs("\n\n|", f);
     for (size_t i = 0; i < g->keys; i++) {
         fputc(' ', f);
         write_heading(f, &g->key_heads[i], BENCH_TABLE_MD, bench_escape_markdown);
@@ -686,7 +691,12 @@ static void write_tex(FILE *f, const bench_table *t, const grid *g)
     } else {
         bench_escape_latex(f, text);
     }
-    fputs(t->has_second ? " Best in bold, second best underlined.}\n\\label{tab:" : " Best in bold.}\n\\label{tab:", f);
+    fputs(t->has_second ? " Best in bold, second best underlined." : " Best in bold.", f);
+    if (t->note != NULL) {
+        fputc(' ', f);
+        bench_escape_latex(f, t->note);
+    }
+    fputs("}\n\\label{tab:", f);
     bench_escape_latex_label(f, t->task);
     fputc('-', f);
     bench_escape_latex_label(f, t->metric);
@@ -773,6 +783,10 @@ static void write_html(FILE *f, const bench_table *t, const grid *g)
     caption(text, sizeof text, t);
     bench_escape_html(f, text);
     fputs(t->has_second ? " Best in <b>bold</b>, second best <u>underlined</u>." : " Best in <b>bold</b>.", f);
+    if (t->note != NULL) {
+        fputc(' ', f);
+        bench_escape_html(f, t->note);
+    }
     fputs("</caption>\n<thead>", f);
     if (g->tops != NULL) {
         fprintf(f, "<tr><td colspan=\"%zu\"></td>", g->keys);

@@ -445,6 +445,34 @@ static void hcsc_and_detect_rows_are_dataset_by_protocol(void **state)
     free_tables(&set, &results);
 }
 
+/* The caller's caption note (make bench's slices say their budget with it)
+ * follows every caption, escaped for each format; csv, the long format, has
+ * no caption and none of it. */
+static void caption_notes_are_escaped_per_format(void **state)
+{
+    (void)state;
+    bench_results results;
+    bench_error error = {0};
+    assert_int_equal(bench_results_load(&results, "tests/data/reports/hcsc/results.csv", &error), BENCH_OK);
+    bench_table_options options = {.digits = -1, .note = "Slice: 3 epochs & 10% of <train>, *not* the study."};
+    bench_table_set set;
+    assert_int_equal(bench_tables_build(&set, &results, &options, &error), BENCH_OK);
+    const char *const md[] = {"Slice: 3 epochs &amp; 10% of &lt;train&gt;, \\*not\\* the study.", NULL};
+    const char *const tex[] = {"Slice: 3 epochs \\& 10\\% of", NULL};
+    const char *const html[] = {"Slice: 3 epochs &amp; 10% of &lt;train&gt;, *not* the study.</caption>", NULL};
+    const char *const nowhere[] = {"Slice:", NULL};
+    expect_rendered(&set, BENCH_TABLE_MD, md, NULL);
+    expect_rendered(&set, BENCH_TABLE_TEX, tex, NULL);
+    expect_rendered(&set, BENCH_TABLE_HTML, html, NULL);
+    expect_rendered(&set, BENCH_TABLE_CSV, NULL, nowhere);
+    free_tables(&set, &results);
+    /* Without a note the captions are what they were. */
+    assert_int_equal(bench_results_load(&results, "tests/data/reports/hcsc/results.csv", &error), BENCH_OK);
+    assert_int_equal(bench_tables_build(&set, &results, NULL, &error), BENCH_OK);
+    expect_rendered(&set, BENCH_TABLE_MD, NULL, nowhere);
+    free_tables(&set, &results);
+}
+
 /* One-seed ablations next to three-seed methods: marked § and said in the notes,
  * not mistaken for failures. */
 static void fewer_seeds_by_design_are_marked(void **state)
@@ -758,6 +786,7 @@ TEST_MAIN("reports_table", NULL, NULL,
           cmocka_unit_test(all_failed_results_still_render),
           cmocka_unit_test(unknown_selections_list_what_exists),
           cmocka_unit_test(hcsc_and_detect_rows_are_dataset_by_protocol),
+        cmocka_unit_test(caption_notes_are_escaped_per_format),
           cmocka_unit_test(fewer_seeds_by_design_are_marked),
           cmocka_unit_test(deterministic_cells_have_no_plus_minus),
           cmocka_unit_test(two_models_no_second_place_and_no_inf),
