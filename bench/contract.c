@@ -15,6 +15,7 @@
 
 #include "bench/harness.h"
 #include "bench/pool.h"
+#include "core/files.h"
 #include "forecasters/registry.h"
 #include "nn/gemm.h"
 
@@ -508,8 +509,17 @@ static int check_save_load(check_message *message, const check_context *context)
         return verdict(message, BENCH_CONTRACT_FAIL, "checker out of memory");
     size_t count = WINDOWS * HORIZON;
     double *before = guarded_output(&fx, count), *after = guarded_output(&fx, count);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/bench-contract-%ld.model", context->scratch_dir, (long)getpid());
+    /* A private directory per check: a model may save a file or a directory
+     * (gbrt keeps one booster per horizon step), and a predictable name could
+     * meet what an earlier run or another user left there. */
+    char directory[4096], path[4200];
+    snprintf(directory, sizeof directory, "%s/bench-contract-XXXXXX", context->scratch_dir);
+    if (mkdtemp(directory) == NULL) {
+        arena_free(&fx.memory);
+        return verdict(message, BENCH_CONTRACT_FAIL, "cannot create a scratch directory in %s: %s",
+                       context->scratch_dir, strerror(errno));
+    }
+    snprintf(path, sizeof path, "%s/model", directory);
     bench_error error = {0};
     bench_model *model = NULL, *loaded = NULL;
     bench_rng fit_rng, predict_rng, predict_again;
@@ -535,7 +545,7 @@ static int check_save_load(check_message *message, const check_context *context)
         outcome = verdict(message, BENCH_CONTRACT_PASS, "round trip gives identical forecasts");
     forecaster->destroy(model);
     forecaster->destroy(loaded);
-    unlink(path);
+    bench_remove_tree(directory);
     arena_free(&fx.memory);
     return outcome;
 }

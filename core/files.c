@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -154,4 +156,16 @@ int bench_write_json_atomic(const char *path, const json_t *root, size_t flags, 
         return BENCH_FAIL(error, BENCH_IO, "%s: cannot write", path);
     }
     return bench_atomic_commit(&file, error);
+}
+
+static int remove_entry(const char *path, const struct stat *status, int type, struct FTW *walk)
+{
+    (void)status, (void)type, (void)walk;
+    remove(path);
+    return 0;
+}
+
+void bench_remove_tree(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

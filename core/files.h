@@ -38,6 +38,10 @@ int bench_write_file_atomic(const char *path, const char *text, size_t length, b
 typedef struct json_t json_t;
 int bench_write_json_atomic(const char *path, const json_t *root, size_t flags, bench_error *error);
 
+/* Remove path and, when it is a directory, everything under it (symbolic
+ * links removed, not followed); best effort: what cannot be removed stays. */
+void bench_remove_tree(const char *path);
+
 /* Read a whole file into a NUL-terminated buffer; *out is freed by the caller. */
 int bench_read_file(const char *path, char **out, size_t *length, bench_error *error);
 

@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
 #include <limits.h>
 #include <pthread.h>
@@ -69,18 +68,6 @@ static int join(char *out, size_t size, const char *dir, const char *name)
     return wrote >= 0 && (size_t)wrote < size ? 0 : -1;
 }
 
-static int remove_entry(const char *path, const struct stat *status, int type, struct FTW *walk)
-{
-    (void)status, (void)type, (void)walk;
-    remove(path);
-    return 0;
-}
-
-static void remove_tree(const char *path)
-{
-    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* The six characters mkstemp and mkdtemp put in place of XXXXXX. */
 static int is_temp_suffix(const char *text)
 {
@@ -113,7 +100,7 @@ static void remove_stale_temporaries(const char *cache, const char *prefix, int 
         /* The lock is free only when no fetch holds the temporary open. */
         if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
             if (directories)
-                remove_tree(path);
+                bench_remove_tree(path);
             else
                 unlink(path);
         }
@@ -416,7 +403,7 @@ static int fetch_deb(const bench_dataset_info *info, const char *cache, int show
     char pattern[PATH_MAX];
     if (join(log_path, sizeof log_path, work, "log") != 0 || join(root, sizeof root, work, "root") != 0 ||
         join(pattern, sizeof pattern, work, "*.deb") != 0) {
-        remove_tree(work);
+        bench_remove_tree(work);
         if (work_lock >= 0)
             close(work_lock);
         return BENCH_FAIL(error, BENCH_BAD_INPUT, "%s: cache path too long", cache);
@@ -480,7 +467,7 @@ static int fetch_deb(const bench_dataset_info *info, const char *cache, int show
             }
         }
     }
-    remove_tree(work);
+    bench_remove_tree(work);
     if (work_lock >= 0)
         close(work_lock);
     if (status != BENCH_OK)
