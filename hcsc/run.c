@@ -164,6 +164,21 @@ static int check_section(const char *path, bench_config_section *section, int mo
     return status;
 }
 
+/* Position of value in "a|b|c" (the schema has checked that it is there). */
+static int choice_index(const char *choices, const char *value)
+{
+    size_t length = strlen(value);
+    for (int index = 0;; index++) {
+        const char *end = strchr(choices, '|');
+        size_t n = end != NULL ? (size_t)(end - choices) : strlen(choices);
+        if (n == length && strncmp(choices, value, n) == 0)
+            return index;
+        if (end == NULL)
+            return 0;
+        choices = end + 1;
+    }
+}
+
 /* Stores a value the schema has checked; lists are checked once more for
  * their capacity, which the schema does not know. */
 static int read_recipe_key(hcsc_recipe *recipe, const char *path, const recipe_key *key,
@@ -192,16 +207,13 @@ static int read_recipe_key(hcsc_recipe *recipe, const char *path, const recipe_k
             recipe->train.level_count = count;
         return BENCH_OK;
     }
-    case BENCH_PARAM_STRING: /* one of its choices; the second of each means 1 */
+    case BENCH_PARAM_STRING: /* one of its choices, stored as its position in the list
+                              * (the int fields' values are listed in that order) */
         if (key->offset == PLAN_FIELD(train.selection_mode))
             recipe->train.selection_mode =
                 strcmp(entry->value, "zero") == 0 ? HCSC_SELECTION_ZERO : HCSC_SELECTION_REMOVE;
-        else if (key->offset == PLAN_FIELD(eval.kmeans_features))
-            recipe->eval.kmeans_features = strcmp(entry->value, "backbone") == 0     ? HCSC_KMEANS_BACKBONE
-                                           : strcmp(entry->value, "projection") == 0 ? HCSC_KMEANS_PROJECTION
-                                                                                     : HCSC_KMEANS_SAME;
         else
-            *(int *)field = strcmp(entry->value, strchr(key->spec.choices, '|') + 1) == 0;
+            *(int *)field = choice_index(key->spec.choices, entry->value);
         return BENCH_OK;
     case BENCH_PARAM_BOOL:
         break;
@@ -547,6 +559,14 @@ typedef struct eval_features {
     size_t d, kmeans_d;
 } eval_features;
 
+static void eval_features_free(eval_features *features)
+{
+    free(features->train);
+    free(features->test);
+    free(features->kmeans_train);
+    free(features->kmeans_test);
+}
+
 static int encode_for_eval(eval_features *out, hcsc_encoder *encoder, const bench_image_set *train,
                            const bench_image_set *test, size_t chunk, const hcsc_eval_config *config,
                            bench_error *error)
@@ -565,21 +585,10 @@ static int encode_for_eval(eval_features *out, hcsc_encoder *encoder, const benc
         status = encode_set(encoder, sets[s], chunk, backbone, projected, error);
     }
     if (status != BENCH_OK) {
-        free(out->train);
-        free(out->test);
-        free(out->kmeans_train);
-        free(out->kmeans_test);
+        eval_features_free(out);
         memset(out, 0, sizeof *out);
     }
     return status;
-}
-
-static void eval_features_free(eval_features *features)
-{
-    free(features->train);
-    free(features->test);
-    free(features->kmeans_train);
-    free(features->kmeans_test);
 }
 
 static float *normalized_pixels(const bench_image_set *set, bench_error *error)

@@ -47,6 +47,7 @@ typedef struct hcsc_eval_config {
     int kmeans_features;
 } hcsc_eval_config;
 
+/* In the order of eval_kmeans_features' choices "same|backbone|projection". */
 enum { HCSC_KMEANS_SAME = 0, HCSC_KMEANS_BACKBONE = 1, HCSC_KMEANS_PROJECTION = 2 };
 
 /* 1 when the config's k-means reads the projection output. */

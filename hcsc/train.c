@@ -362,35 +362,28 @@ static int monitor_test(hcsc_trainer *trainer, hcsc_epoch_report *report, const 
                         size_t test_count, bench_error *error)
 {
     size_t f = hcsc_encoder_feature_dim(&trainer->query);
+    int clusters = trainer->config.monitor_kmeans_restarts > 0 && test_count >= 10;
+    /* k-means on the projection output gets its own buffer (its width is not
+     * the backbone's), filled in the same pass over the test images. */
+    int project = clusters && trainer->config.monitor_kmeans_projection;
+    size_t clustered_d = project ? trainer->config.encoder.projection_dim : f;
     float *train_features = malloc(train_count * f * sizeof(float)), *test_features = malloc(test_count * f * sizeof(float));
-    float *projected = NULL;
+    float *projected = project ? malloc(test_count * clustered_d * sizeof *projected) : NULL;
     int status;
-    if (train_features == NULL || test_features == NULL) {
+    if (train_features == NULL || test_features == NULL || (project && projected == NULL)) {
         status = BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot allocate monitoring features");
     } else {
         hcsc_encoder_features(&trainer->query, &trainer->query_activations, train, train_count, train_features, NULL, 1);
-        hcsc_encoder_features(&trainer->query, &trainer->query_activations, test, test_count, test_features, NULL, 1);
+        hcsc_encoder_features(&trainer->query, &trainer->query_activations, test, test_count, test_features, projected,
+                              1);
         size_t k = train_count < 200 ? train_count : 200;
         status = hcsc_knn_classify(&report->knn_accuracy, NULL, train_features, train_labels, train_count,
                                    test_features, test_labels, test_count, f, 10, k, 0.1, error);
-        if (status == BENCH_OK && trainer->config.monitor_kmeans_restarts > 0 && test_count >= 10) {
+        if (status == BENCH_OK && clusters) {
             hcsc_cluster_scores scores;
-            const float *clustered = test_features;
-            size_t clustered_d = f;
-            if (trainer->config.monitor_kmeans_projection) {
-                /* Its own buffer: the projection's width is not the backbone's. */
-                clustered_d = trainer->config.encoder.projection_dim;
-                projected = malloc(test_count * clustered_d * sizeof *projected);
-                if (projected == NULL)
-                    status = BENCH_FAIL(error, BENCH_NO_MEMORY, "hcsc: cannot allocate monitoring projections");
-                else
-                    hcsc_encoder_features(&trainer->query, &trainer->query_activations, test, test_count, NULL,
-                                          projected, 1);
-                clustered = projected;
-            }
-            if (status == BENCH_OK)
-                status = hcsc_kmeans_scores(&scores, clustered, test_labels, test_count, clustered_d, 10,
-                                            trainer->config.monitor_kmeans_restarts, &trainer->monitor_rng, error);
+            status = hcsc_kmeans_scores(&scores, project ? projected : test_features, test_labels, test_count,
+                                        clustered_d, 10, trainer->config.monitor_kmeans_restarts,
+                                        &trainer->monitor_rng, error);
             if (status == BENCH_OK) {
                 report->nmi = scores.nmi;
                 report->cluster_accuracy = scores.accuracy;
